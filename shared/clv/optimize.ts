@@ -1,0 +1,256 @@
+/**
+ * Small-dimension quasi-Newton optimizer (BFGS with a Wolfe line search) for
+ * maximum-likelihood fits on log-scale parameters, plus numeric Hessians for
+ * standard errors. Pure and allocation-light.
+ */
+
+/** Objective: returns f(θ) and writes ∇f(θ) into grad. Minimized. */
+export type ObjectiveWithGradient = (theta: Float64Array, grad: Float64Array) => number;
+
+export interface MinimizeOptions {
+  /** Stop when max |∇f| (per unit weight) falls below this. */
+  gradTol?: number;
+  /** Stop when relative change of f is below this for two consecutive iterations (and gradient is small-ish). */
+  fTol?: number;
+  maxIterations?: number;
+}
+
+export interface MinimizeResult {
+  theta: Float64Array;
+  value: number;
+  gradient: Float64Array;
+  iterations: number;
+  evaluations: number;
+  converged: boolean;
+  reason: string;
+  gradientNorm: number;
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.abs(a[i]);
+    if (v > m || Number.isNaN(v)) m = v;
+  }
+  return m;
+}
+
+/**
+ * Minimize f with BFGS. The objective should be scaled to O(1) (e.g. a mean
+ * negative log-likelihood) so that the default tolerances make sense.
+ */
+export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>, opts: MinimizeOptions = {}): MinimizeResult {
+  const n = theta0.length;
+  const gradTol = opts.gradTol ?? 1e-7;
+  const fTol = opts.fTol ?? 1e-13;
+  const maxIt = opts.maxIterations ?? 500;
+  let x = Float64Array.from(theta0);
+  let g = new Float64Array(n);
+  let fx = f(x, g);
+  let evaluations = 1;
+  if (!Number.isFinite(fx) || !g.every(Number.isFinite)) {
+    return { theta: x, value: fx, gradient: g, iterations: 0, evaluations, converged: false, reason: 'objective not finite at the starting point', gradientNorm: maxAbs(g) };
+  }
+  // inverse Hessian approximation, row-major
+  const H = new Float64Array(n * n);
+  const resetH = () => {
+    H.fill(0);
+    for (let i = 0; i < n; i++) H[i * n + i] = 1;
+  };
+  resetH();
+  const d = new Float64Array(n);
+  const xNew = new Float64Array(n);
+  const gNew = new Float64Array(n);
+  const s = new Float64Array(n);
+  const y = new Float64Array(n);
+  const Hy = new Float64Array(n);
+  let smallSteps = 0;
+  let reason = 'maximum iterations reached';
+  let converged = false;
+  let it = 0;
+  for (; it < maxIt; it++) {
+    const gn = maxAbs(g);
+    if (gn < gradTol) {
+      converged = true;
+      reason = 'gradient below tolerance';
+      break;
+    }
+    // d = -H g
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let j = 0; j < n; j++) v -= H[i * n + j] * g[j];
+      d[i] = v;
+    }
+    let slope = dot(d, g);
+    if (!(slope < 0)) {
+      resetH();
+      for (let i = 0; i < n; i++) d[i] = -g[i];
+      slope = dot(d, g);
+    }
+    // limit the step in log-parameter space to avoid overflow
+    const dMax = maxAbs(d);
+    let step = dMax > 5 ? 5 / dMax : 1;
+    // Wolfe line search (bracketing + bisection/zoom)
+    const c1 = 1e-4;
+    const c2 = 0.9;
+    let lo = 0;
+    let hi = Infinity;
+    let fNew = NaN;
+    let accepted = false;
+    for (let ls = 0; ls < 60; ls++) {
+      for (let i = 0; i < n; i++) xNew[i] = x[i] + step * d[i];
+      fNew = f(xNew, gNew);
+      evaluations++;
+      if (!Number.isFinite(fNew) || fNew > fx + c1 * step * slope || !gNew.every(Number.isFinite)) {
+        hi = step;
+        step = (lo + hi) / 2;
+        continue;
+      }
+      const newSlope = dot(gNew, d);
+      if (newSlope < c2 * slope) {
+        lo = step;
+        step = hi === Infinity ? step * 2 : (lo + hi) / 2;
+        continue;
+      }
+      accepted = true;
+      break;
+    }
+    if (!accepted) {
+      // accept any decrease found at the lower bracket, else stop
+      if (lo > 0) {
+        for (let i = 0; i < n; i++) xNew[i] = x[i] + lo * d[i];
+        fNew = f(xNew, gNew);
+        evaluations++;
+        accepted = Number.isFinite(fNew) && fNew <= fx;
+      }
+      if (!accepted) {
+        converged = maxAbs(g) < gradTol * 1e3;
+        reason = converged ? 'line search cannot improve further (gradient small)' : 'line search failed';
+        break;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      s[i] = xNew[i] - x[i];
+      y[i] = gNew[i] - g[i];
+    }
+    const sy = dot(s, y);
+    const rel = Math.abs(fx - fNew) / Math.max(1, Math.abs(fx));
+    const tmpX = x;
+    x = Float64Array.from(xNew);
+    void tmpX;
+    const tmpG = g;
+    g = Float64Array.from(gNew);
+    void tmpG;
+    fx = fNew;
+    if (sy > 1e-300) {
+      // BFGS inverse update: H = (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
+      const rho = 1 / sy;
+      for (let i = 0; i < n; i++) {
+        let v = 0;
+        for (let j = 0; j < n; j++) v += H[i * n + j] * y[j];
+        Hy[i] = v;
+      }
+      const yHy = dot(y, Hy);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          H[i * n + j] += -rho * (Hy[i] * s[j] + s[i] * Hy[j]) + (rho * rho * yHy + rho) * s[i] * s[j];
+        }
+      }
+    }
+    if (rel < fTol) {
+      smallSteps++;
+      if (smallSteps >= 3) {
+        converged = maxAbs(g) < gradTol * 1e3;
+        reason = converged ? 'objective stopped changing (gradient small)' : 'objective stopped changing but gradient is not small';
+        it++;
+        break;
+      }
+    } else smallSteps = 0;
+  }
+  return { theta: x, value: fx, gradient: g, iterations: it, evaluations, converged, reason, gradientNorm: maxAbs(g) };
+}
+
+/**
+ * Hessian of f at θ by central differences of the analytic gradient
+ * (symmetrized). `grad` writes ∇f into its second argument.
+ */
+export function numericHessian(grad: (theta: Float64Array, out: Float64Array) => void, theta: ArrayLike<number>): Float64Array {
+  const n = theta.length;
+  const H = new Float64Array(n * n);
+  const tp = Float64Array.from(theta);
+  const gp = new Float64Array(n);
+  const gm = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const h = 1e-5 * Math.max(1, Math.abs(theta[j]));
+    tp[j] = theta[j] + h;
+    grad(tp, gp);
+    tp[j] = theta[j] - h;
+    grad(tp, gm);
+    tp[j] = theta[j];
+    for (let i = 0; i < n; i++) H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const v = (H[i * n + j] + H[j * n + i]) / 2;
+      H[i * n + j] = v;
+      H[j * n + i] = v;
+    }
+  }
+  return H;
+}
+
+/** Inverse of a small symmetric positive-definite matrix (Gauss-Jordan with pivoting). Returns null if singular. */
+export function invertMatrix(A: Float64Array, n: number): Float64Array | null {
+  const M = Float64Array.from(A);
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) inv[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[p * n + c])) p = r;
+    const piv = M[p * n + c];
+    if (!Number.isFinite(piv) || Math.abs(piv) < 1e-300) return null;
+    if (p !== c) {
+      for (let k = 0; k < n; k++) {
+        let t = M[c * n + k]; M[c * n + k] = M[p * n + k]; M[p * n + k] = t;
+        t = inv[c * n + k]; inv[c * n + k] = inv[p * n + k]; inv[p * n + k] = t;
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      M[c * n + k] /= piv;
+      inv[c * n + k] /= piv;
+    }
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const fct = M[r * n + c];
+      if (fct === 0) continue;
+      for (let k = 0; k < n; k++) {
+        M[r * n + k] -= fct * M[c * n + k];
+        inv[r * n + k] -= fct * inv[c * n + k];
+      }
+    }
+  }
+  return inv;
+}
+
+/**
+ * Standard errors of natural-scale parameters p = exp(θ) from the Hessian of the
+ * total negative log-likelihood with respect to θ (log parameters), evaluated at
+ * the optimum: Cov(p) = J H⁻¹ J with J = diag(p). NaN when the Hessian is singular
+ * or not positive definite.
+ */
+export function standardErrorsFromLogHessian(H: Float64Array, params: ArrayLike<number>): number[] {
+  const n = params.length;
+  const inv = invertMatrix(H, n);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = inv ? inv[i * n + i] : NaN;
+    out.push(v > 0 ? Math.abs(params[i]) * Math.sqrt(v) : NaN);
+  }
+  return out;
+}

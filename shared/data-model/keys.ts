@@ -1,0 +1,42 @@
+/**
+ * Item keys of the single table. Everything about one customer lives under
+ * one partition (`CUST#<id>`), so the stream consumers and the campaign
+ * guardrails read one customer with one Query.
+ */
+import { SCORING_SHARDS } from './table.ts';
+
+export const customerPk = (customerId: string): string => `CUST#${customerId}`;
+export const customerIdFromPk = (pk: string): string => pk.slice('CUST#'.length);
+
+export const SK = {
+  profile: 'PROFILE',
+  /** One item per business event, keyed by the producer's eventId (idempotency). */
+  event: (eventId: string) => `EVT#${eventId}`,
+  order: (orderId: string) => `ORDER#${orderId}`,
+  supportCall: (callId: string) => `CALL#${callId}`,
+  subscription: (subscriptionId: string) => `SUB#${subscriptionId}`,
+  trigger: (triggerId: string) => `TRIGGER#${triggerId}`,
+  /** Send ledger: one item per (campaign, reason-for-sending); claimed before the email goes out. */
+  send: (sendId: string) => `SEND#${sendId}`,
+  score: 'SCORE',
+  winback: 'WINBACK',
+} as const;
+
+export const SK_PREFIX = {
+  event: 'EVT#',
+  order: 'ORDER#',
+  supportCall: 'CALL#',
+  subscription: 'SUB#',
+  trigger: 'TRIGGER#',
+  send: 'SEND#',
+} as const;
+
+/** Stable shard of a customer for the nightly scan (FNV-1a of the id). */
+export function scoringShard(customerId: string, shards = SCORING_SHARDS): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < customerId.length; i++) {
+    h ^= customerId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `SHARD#${String(h % shards).padStart(2, '0')}`;
+}

@@ -1,0 +1,28 @@
+/**
+ * The one DynamoDB table, described once. The CDK construct and the local
+ * stack's CreateTable both read this, so the two cannot drift apart.
+ * See docs/data-model.md for the item types and access patterns.
+ */
+export const tableDefinition = {
+  /** Logical name; the deployed name is `${prefix}${baseName}`. */
+  baseName: 'clm',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  /** Epoch seconds; items with it set expire (events after their retention, send-ledger leases, timers). */
+  timeToLiveAttribute: 'expiresAt',
+  stream: 'NEW_AND_OLD_IMAGES',
+  globalSecondaryIndexes: [
+    {
+      /** Sparse index over customer profiles only, sharded so the nightly run reads it in parallel. */
+      indexName: 'byScoringShard',
+      partitionKey: { name: 'scoringShard', type: 'S' },
+      sortKey: { name: 'pk', type: 'S' },
+      projection: 'ALL',
+    },
+  ],
+} as const;
+
+/** Number of scoring shards: nightly rescoring reads the shards in parallel, one Query stream each. */
+export const SCORING_SHARDS = 32;
+
+export const tableName = (prefix: string): string => `${prefix}${tableDefinition.baseName}`;

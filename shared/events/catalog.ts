@@ -1,0 +1,199 @@
+/**
+ * The event catalog: every business event the bus accepts and every event the
+ * stack emits itself. One zod schema per `detail-type`; the schema version is
+ * carried in `detail.schemaVersion` (defaults to 1).
+ *
+ * Producers may send events in any order and more than once. `detail.eventId`
+ * is the producer's own id for the business fact and is the idempotency key
+ * (EventBridge's envelope id changes when a producer retries PutEvents).
+ */
+import { z } from 'zod';
+
+/** Sources starting with this prefix are events the stack emits itself. */
+export const CLM_SOURCE_PREFIX = 'clm.';
+export const EMITTED_SOURCES = {
+  triggers: 'clm.triggers',
+  scoring: 'clm.scoring',
+  outreach: 'clm.outreach',
+  campaigns: 'clm.campaigns',
+} as const;
+
+/** EventBridge's own limit for one entry (detail + envelope). */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+const id = z.string().trim().min(1).max(128);
+const isoDateTime = z.iso.datetime({ offset: true });
+const isoDate = z.iso.date();
+const money = z.number().finite().nonnegative().max(1e9);
+const currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR');
+
+/** Fields every business event carries in its detail. */
+export const baseDetail = z.object({
+  eventId: id.describe('Producer-supplied id of this business fact; the idempotency key'),
+  customerId: id,
+  occurredAt: isoDateTime.describe('When the fact happened at the producer (ISO 8601 with offset)'),
+  schemaVersion: z.literal(1).default(1),
+});
+
+export const supportReasons = ['billing', 'network', 'technical', 'product', 'delivery', 'cancellation', 'other'] as const;
+export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'cancelled'] as const;
+export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
+
+export const inboundSchemas = {
+  CustomerProfileUpdated: baseDetail.extend({
+    email: z.email().optional(),
+    firstName: z.string().max(100).optional(),
+    locale: z.string().max(35).optional(),
+    timeZone: z.string().max(64).optional().describe('IANA time zone, e.g. Europe/Amsterdam'),
+    preferredChannel: z.enum(channels).optional(),
+    preferredHour: z.number().int().min(0).max(23).optional().describe('Local hour the customer prefers to hear from us'),
+    customerType: z.enum(['subscription', 'adhoc']).optional(),
+  }),
+  OrderPlaced: baseDetail.extend({
+    orderId: id,
+    amount: money,
+    currency,
+    items: z.array(z.object({ sku: id, quantity: z.number().int().positive(), price: money, category: z.string().max(64).optional() })).max(500).optional(),
+  }),
+  OrderStatusChanged: baseDetail.extend({
+    orderId: id,
+    status: z.enum(orderStatuses),
+  }),
+  OrderReturned: baseDetail.extend({
+    orderId: id,
+    amount: money,
+    currency,
+    reason: z.string().max(200).optional(),
+  }),
+  InvoiceIssued: baseDetail.extend({
+    invoiceId: id,
+    kind: z.enum(['invoice', 'statement']).default('invoice'),
+    amount: money,
+    currency,
+    dueDate: isoDate.optional(),
+  }),
+  UsageRecorded: baseDetail.extend({
+    productId: id,
+    quantity: z.number().finite().nonnegative(),
+    unit: z.string().min(1).max(32),
+  }),
+  SupportCallLogged: baseDetail.extend({
+    callId: id,
+    reason: z.enum(supportReasons),
+    channel: z.enum(['phone', 'chat', 'email', 'store']).default('phone'),
+  }),
+  SupportCallResolved: baseDetail.extend({
+    callId: id,
+    resolutionMinutes: z.number().finite().nonnegative(),
+    resolved: z.boolean().default(true),
+  }),
+  SubscriptionStarted: baseDetail.extend({
+    subscriptionId: id,
+    productId: id,
+    plan: z.string().min(1).max(64),
+    monthlyPrice: money,
+    currency,
+  }),
+  SubscriptionChanged: baseDetail.extend({
+    subscriptionId: id,
+    productId: id,
+    plan: z.string().min(1).max(64),
+    monthlyPrice: money,
+    currency,
+    change: z.enum(['upgrade', 'downgrade', 'other']),
+  }),
+  SubscriptionCancelled: baseDetail.extend({
+    subscriptionId: id,
+    productId: id,
+    reason: z.string().min(1).max(200),
+    allowWinbackContact: z.boolean().describe('Whether the customer allows contact about coming back'),
+  }),
+  PaymentFailed: baseDetail.extend({
+    paymentId: id,
+    amount: money,
+    currency,
+    reason: z.string().max(200).optional(),
+  }),
+  ProductAdopted: baseDetail.extend({
+    productId: id,
+  }),
+  ConsentChanged: baseDetail.extend({
+    channel: z.enum(channels),
+    purpose: z.enum(['marketing', 'service']).default('marketing'),
+    granted: z.boolean(),
+  }),
+} as const;
+
+export type InboundDetailType = keyof typeof inboundSchemas;
+export const inboundDetailTypes = Object.keys(inboundSchemas) as InboundDetailType[];
+export type InboundDetail<T extends InboundDetailType = InboundDetailType> = z.infer<(typeof inboundSchemas)[T]>;
+
+/** A validated inbound business event, discriminated on `type`. */
+export type BusinessEvent = {
+  [K in InboundDetailType]: { type: K; source: string; detail: z.infer<(typeof inboundSchemas)[K]> };
+}[InboundDetailType];
+
+export const triggerKinds = ['single', 'collective', 'timer'] as const;
+export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'none'] as const;
+
+export const emittedSchemas = {
+  ChurnTriggerFired: z.object({
+    triggerId: id.describe('Deterministic: rule + the event that completed it; idempotency key downstream'),
+    customerId: id,
+    rule: z.string().min(1),
+    kind: z.enum(triggerKinds),
+    action: z.enum(nextActions),
+    reasons: z.array(z.string()).min(1),
+    churnRiskBoost: z.number().min(0).max(1),
+    sourceEventIds: z.array(id).min(1),
+    firedAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
+  CustomerRescored: z.object({
+    customerId: id,
+    clv: z.number().nonnegative(),
+    churnRisk: z.number().min(0).max(1),
+    valueTier: z.string(),
+    nextBestAction: z.enum(nextActions),
+    scoredAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
+  OutreachPlanned: z.object({
+    planId: id,
+    customerId: id,
+    group: z.enum(['treatment', 'control']),
+    rank: z.number().int().positive(),
+    plannedAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
+  EmailSent: z.object({
+    sendId: id,
+    customerId: id,
+    campaign: z.string(),
+    templateId: z.string(),
+    messageId: z.string(),
+    sentAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
+  EmailSkipped: z.object({
+    sendId: id,
+    customerId: id,
+    campaign: z.string(),
+    reason: z.string(),
+    skippedAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
+} as const;
+
+export type EmittedDetailType = keyof typeof emittedSchemas;
+export type EmittedDetail<T extends EmittedDetailType> = z.infer<(typeof emittedSchemas)[T]>;
+export type ChurnTriggerFired = EmittedDetail<'ChurnTriggerFired'>;
+
+/** Which emitted detail-type comes from which source. */
+export const emittedSource: Record<EmittedDetailType, string> = {
+  ChurnTriggerFired: EMITTED_SOURCES.triggers,
+  CustomerRescored: EMITTED_SOURCES.scoring,
+  OutreachPlanned: EMITTED_SOURCES.outreach,
+  EmailSent: EMITTED_SOURCES.campaigns,
+  EmailSkipped: EMITTED_SOURCES.campaigns,
+};
