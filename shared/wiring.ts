@@ -5,6 +5,7 @@
  * it into in-process routing. Neither has its own copy of the routing.
  */
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
+import { triggerEventTypes } from './triggers/rules.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
@@ -96,16 +97,6 @@ export type ScheduleSubscription = {
 
 export type Subscription = RuleSubscription | StreamSubscription | ScheduleSubscription;
 
-/** Detail-types stored by ingest that the churn-trigger rules look at. */
-export const triggerRelevantTypes = [
-  'SupportCallLogged',
-  'SupportCallResolved',
-  'UsageRecorded',
-  'PaymentFailed',
-  'SubscriptionChanged',
-  'SubscriptionCancelled',
-  'OrderReturned',
-] as const;
 
 export const subscriptions: Subscription[] = [
   {
@@ -126,7 +117,7 @@ export const subscriptions: Subscription[] = [
     filters: [
       {
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerRelevantTypes] } } },
+        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] } } },
       },
     ],
     batchSize: 50,

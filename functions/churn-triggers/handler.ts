@@ -1,2 +1,38 @@
-// Placeholder while the handler is written; replaced in the next commits.
-export const handler = async (): Promise<void> => {};
+/**
+ * churn-triggers: table stream (filtered to newly stored business events of the
+ * types the rules read) → here. Fires single and collective churn triggers.
+ * A record that fails is reported alone (by sequence number), so the rest of
+ * the batch goes through; retries are bounded and bisected by the event source.
+ */
+import middy from '@middy/core';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { storedEventFromImage } from '../../shared/adapters/stream-image.ts';
+import { fireTriggers } from '../../shared/triggers/fire-triggers.ts';
+import { customerStore, eventPublisher } from '../commons/clients.ts';
+import { logger, metrics, tracer } from '../commons/powertools.ts';
+
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+async function recordHandler(record: DynamoDBRecord): Promise<void> {
+  const image = record.dynamodb?.NewImage;
+  if (!image) throw new Error(`stream record ${record.eventID} has no new image`);
+  const event = storedEventFromImage(image);
+  const fired = await fireTriggers(event, { store: customerStore(), publisher: eventPublisher(), now: () => new Date() });
+  for (const t of fired) {
+    logger.info('churn trigger fired', { rule: t.rule, kind: t.kind, action: t.action, triggerId: t.triggerId });
+    metrics.addMetric('ChurnTriggersFired', MetricUnit.Count, 1);
+  }
+}
+
+export const handler = middy(
+  async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
+    processPartialResponse(event, recordHandler, processor, { context }),
+)
+  .use(captureLambdaHandler(tracer))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

@@ -3,6 +3,7 @@
  * one partition (`CUST#<id>`), so the stream consumers and the campaign
  * guardrails read one customer with one Query.
  */
+import { fnv1a } from '../hash.ts';
 import { SCORING_SHARDS } from './table.ts';
 
 export const customerPk = (customerId: string): string => `CUST#${customerId}`;
@@ -33,10 +34,5 @@ export const SK_PREFIX = {
 
 /** Stable shard of a customer for the nightly scan (FNV-1a of the id). */
 export function scoringShard(customerId: string, shards = SCORING_SHARDS): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < customerId.length; i++) {
-    h ^= customerId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return `SHARD#${String(h % shards).padStart(2, '0')}`;
+  return `SHARD#${String(fnv1a(customerId) % shards).padStart(2, '0')}`;
 }

@@ -1,0 +1,65 @@
+/**
+ * AWS SDK clients and the adapters on top of them, created once per container.
+ * Endpoints come from the SDK's own settings (AWS_ENDPOINT_URL_<SERVICE>), so the
+ * same code talks to AWS in Lambda and to the embedded services locally.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
+import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
+import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
+import { ENV } from '../../shared/wiring.ts';
+import { tracer } from './powertools.ts';
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+const numberEnv = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`environment variable ${name} must be a non-negative number`);
+  return n;
+};
+
+export const settings = {
+  eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, 400),
+  controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, 10),
+  frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, 2),
+};
+
+/** Memoises a factory: the adapter is built on first use, after the environment is read, then reused. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+export const customerStore = once(
+  () =>
+    new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+      tableName: requireEnv(ENV.tableName),
+      eventRetentionDays: settings.eventRetentionDays(),
+    }),
+);
+
+export const eventPublisher = once(
+  () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName)),
+);
+
+export const mailer = once(
+  () =>
+    new SesMailer(tracer.captureAWSv3Client(new SESv2Client({})), {
+      from: requireEnv(ENV.senderAddress),
+      configurationSet: process.env[ENV.configurationSet],
+    }),
+);
+
+export const rejectedEventSink = once(
+  () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient({})), requireEnv(ENV.rejectedQueueUrl)),
+);

@@ -1,0 +1,104 @@
+/**
+ * Send guardrails: whether a churn trigger becomes an email, is held back as
+ * a control, or is skipped, and why. Pure: the caller supplies the profile,
+ * the customer's recent sends from the ledger, the clock and the policy.
+ */
+import type { ChurnTriggerFired } from '../events/catalog.ts';
+import { hasConsent, type CustomerProfile } from '../customers/profile.ts';
+import { unitHash } from '../hash.ts';
+
+export type CampaignName = 'retention-save' | 'winback-counter-offer';
+
+/** One entry of the send ledger (see docs/data-model.md). */
+export type SendRecord = {
+  sendId: string;
+  customerId: string;
+  campaign: string;
+  status: 'sending' | 'sent' | 'skipped' | 'control';
+  /** When the status was reached (ISO, UTC). */
+  at: string;
+  reason?: string;
+  messageId?: string;
+};
+
+export type SendPolicy = {
+  /** Share of eligible customers held out as a control group, per campaign, in percent. */
+  controlGroupPercent: number;
+  /** At most this many marketing emails per customer in any 7 days. */
+  frequencyCapPerWeek: number;
+  /** The same campaign goes to a customer at most once in this many days. */
+  cooldownDays: Record<CampaignName, number>;
+};
+
+export const defaultSendPolicy: SendPolicy = {
+  controlGroupPercent: 10,
+  frequencyCapPerWeek: 2,
+  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+};
+
+export type SendPlan =
+  | { decision: 'send'; campaign: CampaignName; sendId: string; to: string }
+  | { decision: 'control'; campaign: CampaignName; sendId: string; reason: string }
+  | { decision: 'skip'; campaign: CampaignName; sendId: string; reason: string };
+
+const DAY_MS = 86_400_000;
+
+export function campaignFor(trigger: ChurnTriggerFired): CampaignName | undefined {
+  switch (trigger.action) {
+    case 'retention-save':
+      return 'retention-save';
+    case 'winback':
+      return 'winback-counter-offer';
+    default:
+      return undefined;
+  }
+}
+
+/** The ledger id of the email a trigger may cause: one per campaign and trigger, so redelivery cannot send twice. */
+export const sendIdFor = (campaign: string, triggerId: string): string => `${campaign}#${triggerId}`;
+
+/** Deterministic control-group membership: the same customer is in the same group of a campaign every time. */
+export function inControlGroup(customerId: string, campaign: string, percent: number): boolean {
+  return unitHash(`${campaign}:${customerId}`) * 100 < percent;
+}
+
+export function planSend(input: {
+  trigger: ChurnTriggerFired;
+  profile: CustomerProfile | undefined;
+  recentSends: SendRecord[];
+  now: Date;
+  policy?: SendPolicy;
+}): SendPlan | undefined {
+  const { trigger, profile, recentSends, now } = input;
+  const policy = input.policy ?? defaultSendPolicy;
+  const campaign = campaignFor(trigger);
+  if (!campaign) return undefined;
+  const sendId = sendIdFor(campaign, trigger.triggerId);
+  const skip = (reason: string): SendPlan => ({ decision: 'skip', campaign, sendId, reason });
+
+  if (!profile) return skip('unknown-customer');
+  const to = profile.email?.value;
+  if (!to) return skip('no-email-address');
+  if (!hasConsent(profile, 'email', 'marketing')) return skip('no-marketing-consent');
+  const channel = profile.preferredChannel?.value;
+  if (channel && channel !== 'email') return skip(`prefers-${channel}`);
+  if (campaign === 'winback-counter-offer') {
+    const permitted = Object.values(profile.subscriptions).some((s) => s.cancelledAt && s.allowWinbackContact === true);
+    if (!permitted) return skip('no-winback-permission');
+  }
+
+  const nowMs = now.getTime();
+  const cooldownFrom = new Date(nowMs - policy.cooldownDays[campaign] * DAY_MS).toISOString();
+  const others = recentSends.filter((s) => s.sendId !== sendId);
+  if (others.some((s) => s.campaign === campaign && (s.status === 'sent' || s.status === 'control') && s.at >= cooldownFrom)) {
+    return skip('cooldown');
+  }
+  const weekFrom = new Date(nowMs - 7 * DAY_MS).toISOString();
+  const lastWeek = others.filter((s) => s.status === 'sent' && s.at >= weekFrom).length;
+  if (lastWeek >= policy.frequencyCapPerWeek) return skip('frequency-cap');
+
+  if (inControlGroup(profile.customerId, campaign, policy.controlGroupPercent)) {
+    return { decision: 'control', campaign, sendId, reason: `control group (${policy.controlGroupPercent}%)` };
+  }
+  return { decision: 'send', campaign, sendId, to };
+}

@@ -1,0 +1,288 @@
+/**
+ * The customer profile and its aggregates, folded from business events.
+ *
+ * `applyEvent` is pure and order-independent: every field is either a sum, a
+ * min/max, a set, or a last-writer-wins register keyed on the event's
+ * `occurredAt` (ties broken by eventId). Applying the same events in any order
+ * gives the same profile, which is what lets producers send out of order.
+ * Duplicates are removed before this (by the event's idempotency key), never here.
+ */
+import type { BusinessEvent, InboundDetail } from '../events/catalog.ts';
+
+/** A last-writer-wins register: the value with the latest (at, by) wins. */
+export type Stamped<T> = { value: T; at: string; by: string };
+
+export type SupportCall = {
+  callId: string;
+  reason?: string;
+  loggedAt?: string;
+  resolvedAt?: string;
+  resolutionMinutes?: number;
+  resolved?: boolean;
+};
+
+export type Subscription = {
+  subscriptionId: string;
+  productId?: Stamped<string>;
+  plan?: Stamped<string>;
+  monthlyPrice?: Stamped<number>;
+  currency?: string;
+  startedAt?: string;
+  cancelledAt?: string;
+  cancelReason?: string;
+  allowWinbackContact?: boolean;
+  lastChange?: Stamped<'upgrade' | 'downgrade' | 'other'>;
+};
+
+export type OrderState = { orderId: string; placedAt?: string; amount?: number; status?: Stamped<string> };
+
+export type CustomerProfile = {
+  customerId: string;
+  email?: Stamped<string>;
+  firstName?: Stamped<string>;
+  locale?: Stamped<string>;
+  timeZone?: Stamped<string>;
+  preferredChannel?: Stamped<string>;
+  preferredHour?: Stamped<number>;
+  customerType?: Stamped<'subscription' | 'adhoc'>;
+  /** `${channel}:${purpose}` → granted, last writer wins. */
+  consent: Record<string, Stamped<boolean>>;
+  firstSeenAt: string;
+  lastEventAt: string;
+  eventCount: number;
+  /** Purchase days (YYYY-MM-DD, UTC) → money spent that day: one transaction per day, as the BTYD models count. */
+  purchaseDays: Record<string, number>;
+  orderCount: number;
+  totalSpend: number;
+  /** The most recent orders and their status (capped). */
+  orders: Record<string, OrderState>;
+  returnCount: number;
+  returnValue: number;
+  invoiceCount: number;
+  statementCount: number;
+  invoicedTotal: number;
+  /** productId → month (YYYY-MM) → quantity; months older than the cap are dropped. */
+  usage: Record<string, Record<string, number>>;
+  supportCallCount: number;
+  supportCallsByReason: Record<string, number>;
+  /** The most recent support calls (capped), keyed by callId. */
+  supportCalls: Record<string, SupportCall>;
+  subscriptions: Record<string, Subscription>;
+  /** productId → first time the customer used it. */
+  adoptedProducts: Record<string, string>;
+  paymentFailures: string[];
+};
+
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20 } as const;
+
+export function emptyProfile(customerId: string, at: string): CustomerProfile {
+  return {
+    customerId,
+    consent: {},
+    firstSeenAt: at,
+    lastEventAt: at,
+    eventCount: 0,
+    purchaseDays: {},
+    orderCount: 0,
+    totalSpend: 0,
+    orders: {},
+    returnCount: 0,
+    returnValue: 0,
+    invoiceCount: 0,
+    statementCount: 0,
+    invoicedTotal: 0,
+    usage: {},
+    supportCallCount: 0,
+    supportCallsByReason: {},
+    supportCalls: {},
+    subscriptions: {},
+    adoptedProducts: {},
+    paymentFailures: [],
+  };
+}
+
+const later = (a: { at: string; by: string }, b: { at: string; by: string }): boolean =>
+  a.at > b.at || (a.at === b.at && a.by > b.by);
+
+/** Sets a register if the new stamp is later than the one held. */
+function lww<T>(held: Stamped<T> | undefined, value: T | undefined, at: string, by: string): Stamped<T> | undefined {
+  if (value === undefined) return held;
+  const next = { value, at, by };
+  return !held || later(next, held) ? next : held;
+}
+
+const minIso = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
+const maxIso = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/** Normalises an ISO timestamp with offset to UTC `…Z` so string order is time order. */
+export function toUtcIso(ts: string): string {
+  return new Date(ts).toISOString();
+}
+
+/** Keeps the `cap` entries with the latest key from `key(entry)`, ties by id. Deterministic, so order-independent. */
+function capByLatest<T>(map: Record<string, T>, cap: number, key: (t: T) => string): Record<string, T> {
+  const ids = Object.keys(map);
+  if (ids.length <= cap) return map;
+  ids.sort((x, y) => {
+    const kx = key(map[x]!);
+    const ky = key(map[y]!);
+    return kx === ky ? (x < y ? 1 : -1) : kx < ky ? 1 : -1;
+  });
+  const kept: Record<string, T> = {};
+  for (const id of ids.slice(0, cap)) kept[id] = map[id]!;
+  return kept;
+}
+
+type Detail<T extends BusinessEvent['type']> = InboundDetail<T>;
+
+/** Folds one (deduplicated) business event into the profile. Returns a new profile; the input is not changed. */
+export function applyEvent(profile: CustomerProfile, event: BusinessEvent): CustomerProfile {
+  const p: CustomerProfile = structuredClone(profile);
+  const d = event.detail;
+  const at = toUtcIso(d.occurredAt);
+  const by = d.eventId;
+  p.firstSeenAt = minIso(p.firstSeenAt, at);
+  p.lastEventAt = maxIso(p.lastEventAt, at);
+  p.eventCount += 1;
+
+  switch (event.type) {
+    case 'CustomerProfileUpdated': {
+      const e = d as Detail<'CustomerProfileUpdated'>;
+      p.email = lww(p.email, e.email?.toLowerCase(), at, by);
+      p.firstName = lww(p.firstName, e.firstName, at, by);
+      p.locale = lww(p.locale, e.locale, at, by);
+      p.timeZone = lww(p.timeZone, e.timeZone, at, by);
+      p.preferredChannel = lww(p.preferredChannel, e.preferredChannel, at, by);
+      p.preferredHour = lww(p.preferredHour, e.preferredHour, at, by);
+      p.customerType = lww(p.customerType, e.customerType, at, by);
+      break;
+    }
+    case 'ConsentChanged': {
+      const e = d as Detail<'ConsentChanged'>;
+      const key = `${e.channel}:${e.purpose}`;
+      p.consent[key] = lww(p.consent[key], e.granted, at, by)!;
+      break;
+    }
+    case 'OrderPlaced': {
+      const e = d as Detail<'OrderPlaced'>;
+      const day = at.slice(0, 10);
+      p.purchaseDays[day] = round2((p.purchaseDays[day] ?? 0) + e.amount);
+      p.orderCount += 1;
+      p.totalSpend = round2(p.totalSpend + e.amount);
+      const o = p.orders[e.orderId] ?? { orderId: e.orderId };
+      o.placedAt = at;
+      o.amount = e.amount;
+      o.status = lww(o.status, 'placed', at, by);
+      p.orders[e.orderId] = o;
+      p.orders = capByLatest(p.orders, LIMITS.recentOrders, (x) => x.placedAt ?? x.status?.at ?? '');
+      break;
+    }
+    case 'OrderStatusChanged': {
+      const e = d as Detail<'OrderStatusChanged'>;
+      const o = p.orders[e.orderId] ?? { orderId: e.orderId };
+      o.status = lww(o.status, e.status, at, by);
+      p.orders[e.orderId] = o;
+      p.orders = capByLatest(p.orders, LIMITS.recentOrders, (x) => x.placedAt ?? x.status?.at ?? '');
+      break;
+    }
+    case 'OrderReturned': {
+      const e = d as Detail<'OrderReturned'>;
+      p.returnCount += 1;
+      p.returnValue = round2(p.returnValue + e.amount);
+      break;
+    }
+    case 'InvoiceIssued': {
+      const e = d as Detail<'InvoiceIssued'>;
+      if (e.kind === 'statement') p.statementCount += 1;
+      else p.invoiceCount += 1;
+      p.invoicedTotal = round2(p.invoicedTotal + e.amount);
+      break;
+    }
+    case 'UsageRecorded': {
+      const e = d as Detail<'UsageRecorded'>;
+      const month = at.slice(0, 7);
+      const byMonth = { ...(p.usage[e.productId] ?? {}) };
+      byMonth[month] = (byMonth[month] ?? 0) + e.quantity;
+      const months = Object.keys(byMonth).sort().reverse().slice(0, LIMITS.usageMonths);
+      p.usage[e.productId] = Object.fromEntries(months.map((m) => [m, byMonth[m]!]));
+      if (e.quantity > 0) p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+      break;
+    }
+    case 'SupportCallLogged': {
+      const e = d as Detail<'SupportCallLogged'>;
+      p.supportCallCount += 1;
+      p.supportCallsByReason[e.reason] = (p.supportCallsByReason[e.reason] ?? 0) + 1;
+      const c = p.supportCalls[e.callId] ?? { callId: e.callId };
+      c.reason = e.reason;
+      c.loggedAt = at;
+      p.supportCalls[e.callId] = c;
+      p.supportCalls = capByLatest(p.supportCalls, LIMITS.recentCalls, (x) => x.loggedAt ?? x.resolvedAt ?? '');
+      break;
+    }
+    case 'SupportCallResolved': {
+      const e = d as Detail<'SupportCallResolved'>;
+      const c = p.supportCalls[e.callId] ?? { callId: e.callId };
+      if (!c.resolvedAt || at > c.resolvedAt) {
+        c.resolvedAt = at;
+        c.resolutionMinutes = e.resolutionMinutes;
+        c.resolved = e.resolved;
+      }
+      p.supportCalls[e.callId] = c;
+      p.supportCalls = capByLatest(p.supportCalls, LIMITS.recentCalls, (x) => x.loggedAt ?? x.resolvedAt ?? '');
+      break;
+    }
+    case 'SubscriptionStarted':
+    case 'SubscriptionChanged': {
+      const e = d as Detail<'SubscriptionStarted'> | Detail<'SubscriptionChanged'>;
+      const s = p.subscriptions[e.subscriptionId] ?? { subscriptionId: e.subscriptionId };
+      s.productId = lww(s.productId, e.productId, at, by);
+      s.plan = lww(s.plan, e.plan, at, by);
+      s.monthlyPrice = lww(s.monthlyPrice, e.monthlyPrice, at, by);
+      s.currency = e.currency;
+      if (event.type === 'SubscriptionStarted') s.startedAt = minIso(s.startedAt, at);
+      else s.lastChange = lww(s.lastChange, (d as Detail<'SubscriptionChanged'>).change, at, by);
+      p.subscriptions[e.subscriptionId] = s;
+      break;
+    }
+    case 'SubscriptionCancelled': {
+      const e = d as Detail<'SubscriptionCancelled'>;
+      const s = p.subscriptions[e.subscriptionId] ?? { subscriptionId: e.subscriptionId };
+      s.productId = lww(s.productId, e.productId, at, by);
+      if (!s.cancelledAt || at > s.cancelledAt) {
+        s.cancelledAt = at;
+        s.cancelReason = e.reason;
+        s.allowWinbackContact = e.allowWinbackContact;
+      }
+      p.subscriptions[e.subscriptionId] = s;
+      break;
+    }
+    case 'PaymentFailed': {
+      p.paymentFailures = [...p.paymentFailures, at].sort().reverse().slice(0, LIMITS.paymentFailures);
+      break;
+    }
+    case 'ProductAdopted': {
+      const e = d as Detail<'ProductAdopted'>;
+      p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+      break;
+    }
+  }
+  return p;
+}
+
+/** True when the latest consent for `channel:purpose` is a grant. No record means no consent (opt-in). */
+export function hasConsent(profile: CustomerProfile, channel: string, purpose: 'marketing' | 'service' = 'marketing'): boolean {
+  return profile.consent[`${channel}:${purpose}`]?.value === true;
+}
+
+/** A subscription is active when it started and was not cancelled after its last start/change. */
+export function activeSubscriptions(profile: CustomerProfile): Subscription[] {
+  return Object.values(profile.subscriptions).filter((s) => s.startedAt !== undefined && s.cancelledAt === undefined);
+}
+
+/** Products the customer pays for (active subscriptions) but has never used. */
+export function unusedPaidProducts(profile: CustomerProfile): string[] {
+  return activeSubscriptions(profile)
+    .map((s) => s.productId?.value)
+    .filter((id): id is string => id !== undefined && profile.adoptedProducts[id] === undefined);
+}

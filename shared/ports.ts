@@ -1,0 +1,45 @@
+/**
+ * The ports the domain services use to reach the outside world. Adapters in
+ * `shared/adapters/` implement them with the AWS SDK; tests may implement
+ * them in memory. Nothing else in `shared/` imports an AWS SDK.
+ */
+import type { BusinessEvent, EmittedDetail, EmittedDetailType } from './events/catalog.ts';
+import type { Rejection } from './events/validate.ts';
+import type { CustomerProfile } from './customers/profile.ts';
+import type { TriggerDecision } from './triggers/rules.ts';
+import type { SendRecord } from './campaigns/guardrails.ts';
+import type { EmailMessage } from './campaigns/messages.ts';
+
+export type RecordEventResult = { status: 'stored'; profile: CustomerProfile } | { status: 'duplicate' };
+
+export interface CustomerStore {
+  /** Stores the event once (keyed on its eventId) and folds it into the profile, atomically. */
+  recordEvent(event: BusinessEvent, receivedAt: Date): Promise<RecordEventResult>;
+  getProfile(customerId: string): Promise<CustomerProfile | undefined>;
+  /** Records a fired trigger once. Returns whether it was already published to the bus. */
+  recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }>;
+  markTriggerPublished(customerId: string, triggerId: string, at: Date): Promise<void>;
+  /** Ledger entries of the customer whose status time is at or after `since`. */
+  recentSends(customerId: string, since: Date): Promise<SendRecord[]>;
+  /**
+   * Claims a send before the email goes out. `claimed`: go ahead; `done`: it was
+   * already sent, skipped or held back; `busy`: another worker holds a live claim.
+   */
+  claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<'claimed' | 'done' | 'busy'>;
+  completeSend(entry: SendRecord): Promise<void>;
+  /** Gives a claim back after a failed attempt, so a retry can take it at once. */
+  releaseSend(customerId: string, sendId: string): Promise<void>;
+}
+
+export interface EventPublisher {
+  publish<T extends EmittedDetailType>(events: { detailType: T; detail: EmittedDetail<T> }[]): Promise<void>;
+}
+
+export interface Mailer {
+  send(input: { to: string; message: EmailMessage }): Promise<{ messageId: string }>;
+}
+
+export interface RejectedEventSink {
+  /** Keeps a rejected event with its reason where an operator can inspect and replay it. */
+  reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void>;
+}

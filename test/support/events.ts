@@ -1,0 +1,63 @@
+/** Builders for test events: EventBridge envelopes and SQS records around them. */
+import { randomUUID } from 'node:crypto';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BusinessEvent, InboundDetailType } from '../../shared/events/catalog.ts';
+import { validateInbound } from '../../shared/events/validate.ts';
+
+let n = 0;
+export function detail(type: InboundDetailType, fields: Record<string, unknown>): Record<string, unknown> {
+  n++;
+  const base = { eventId: `e-${n}-${randomUUID().slice(0, 6)}`, customerId: 'c-1', occurredAt: '2026-10-01T10:00:00Z' };
+  const defaults: Partial<Record<InboundDetailType, Record<string, unknown>>> = {
+    CustomerProfileUpdated: { email: 'ada@example.com', firstName: 'Ada' },
+    ConsentChanged: { channel: 'email', purpose: 'marketing', granted: true },
+    SupportCallLogged: { callId: `call-${n}`, reason: 'billing' },
+    SupportCallResolved: { callId: `call-${n}`, resolutionMinutes: 30 },
+    OrderPlaced: { orderId: `o-${n}`, amount: 10, currency: 'EUR' },
+    UsageRecorded: { productId: 'p-1', quantity: 10, unit: 'GB' },
+    PaymentFailed: { paymentId: `pay-${n}`, amount: 20, currency: 'EUR' },
+    SubscriptionCancelled: { subscriptionId: 's-1', productId: 'p-1', reason: 'price', allowWinbackContact: true },
+  };
+  return { ...base, ...(defaults[type] ?? {}), ...fields };
+}
+
+export const envelope = (type: string, d: Record<string, unknown>, source = 'com.example.test') => ({
+  version: '0',
+  id: randomUUID(),
+  'detail-type': type,
+  source,
+  account: '000000000000',
+  time: new Date().toISOString(),
+  region: 'eu-west-1',
+  resources: [],
+  detail: d,
+});
+
+/** A validated business event (throws if the test built an invalid one). */
+export function businessEvent(type: InboundDetailType, fields: Record<string, unknown> = {}): BusinessEvent {
+  const r = validateInbound(envelope(type, detail(type, fields)));
+  if (!r.ok) throw new Error(r.reason);
+  return r.event;
+}
+
+export function sqsRecord(body: string): SQSRecord {
+  const id = randomUUID();
+  return {
+    messageId: id,
+    receiptHandle: id,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:test',
+    awsRegion: 'eu-west-1',
+  };
+}
+
+export const sqsEvent = (bodies: string[]): SQSEvent => ({ Records: bodies.map(sqsRecord) });
