@@ -13,12 +13,26 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ingestEvent } from '../../shared/ingest/ingest-event.ts';
 import { customerStore, rejectedEventSink } from '../commons/clients.ts';
+import { serializeByKey } from '../commons/serialize-by-key.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
+const oneAtATimePerCustomer = serializeByKey();
+
+/** The customer an event is about, if it can be told without validating it (validation comes next). */
+function customerKey(body: string): string | undefined {
+  try {
+    const id = (JSON.parse(body) as { detail?: { customerId?: unknown } }).detail?.customerId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const result = await ingestEvent(record.body, { store: customerStore(), rejected: rejectedEventSink(), now: () => new Date() });
+  const result = await oneAtATimePerCustomer(customerKey(record.body), () =>
+    ingestEvent(record.body, { store: customerStore(), rejected: rejectedEventSink(), now: () => new Date() }),
+  );
   if (result.outcome === 'rejected') {
     const { code, reason, detailType, source } = result.rejection;
     logger.warn('event rejected', { code, reason, detailType, source, messageId: record.messageId });

@@ -57,7 +57,7 @@ export class DynamoCustomerStore implements CustomerStore {
     this.table = options.tableName;
     this.eventTtlS = (options.eventRetentionDays ?? 400) * DAY_S;
     this.ledgerTtlS = (options.ledgerRetentionDays ?? 400) * DAY_S;
-    this.maxRetries = options.maxConflictRetries ?? 8;
+    this.maxRetries = options.maxConflictRetries ?? 25;
   }
 
   private async readProfileItem(customerId: string): Promise<{ profile?: CustomerProfile; version: number }> {
@@ -67,7 +67,8 @@ export class DynamoCustomerStore implements CustomerStore {
     if (!Item) return { version: 0 };
     const profile = { ...Item } as Record<string, unknown>;
     for (const k of PROFILE_KEYS) delete profile[k];
-    return { profile: profile as CustomerProfile, version: Number(Item.version ?? 0) };
+    // Defaults first: a profile written before a field existed still reads as a complete profile.
+    return { profile: { ...emptyProfile(customerId), ...(profile as Partial<CustomerProfile>) }, version: Number(Item.version ?? 0) };
   }
 
   async getProfile(customerId: string): Promise<CustomerProfile | undefined> {
@@ -93,7 +94,7 @@ export class DynamoCustomerStore implements CustomerStore {
     };
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
       const { profile, version } = await this.readProfileItem(d.customerId);
-      const next = applyEvent(profile ?? emptyProfile(d.customerId, toUtcIso(d.occurredAt)), event);
+      const next = applyEvent(profile ?? emptyProfile(d.customerId), event);
       const profileItem = {
         ...next,
         pk,
@@ -126,7 +127,8 @@ export class DynamoCustomerStore implements CustomerStore {
         if (reasons[0]?.Code === 'ConditionalCheckFailed') return { status: 'duplicate' };
         const retryable = reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
         if (!retryable) throw e;
-        await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
+        // full-jitter exponential backoff, capped at 1 s
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
       }
     }
     throw new ConcurrentUpdateError(`profile of customer kept changing during ${this.maxRetries} attempts`);

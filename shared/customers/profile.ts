@@ -47,8 +47,9 @@ export type CustomerProfile = {
   customerType?: Stamped<'subscription' | 'adhoc'>;
   /** `${channel}:${purpose}` → granted, last writer wins. */
   consent: Record<string, Stamped<boolean>>;
-  firstSeenAt: string;
-  lastEventAt: string;
+  /** Time of the earliest and the latest event seen (ISO, UTC). */
+  firstSeenAt?: string;
+  lastEventAt?: string;
   eventCount: number;
   /** Purchase days (YYYY-MM-DD, UTC) → money spent that day: one transaction per day, as the BTYD models count. */
   purchaseDays: Record<string, number>;
@@ -75,12 +76,10 @@ export type CustomerProfile = {
 
 export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20 } as const;
 
-export function emptyProfile(customerId: string, at: string): CustomerProfile {
+export function emptyProfile(customerId: string): CustomerProfile {
   return {
     customerId,
     consent: {},
-    firstSeenAt: at,
-    lastEventAt: at,
     eventCount: 0,
     purchaseDays: {},
     orderCount: 0,

@@ -22,7 +22,7 @@ const trigger = (customerId = 'c-1', action: ChurnTriggerFired['action'] = 'rete
 
 function profile(fields: { consent?: boolean; email?: string | null; channel?: string; customerId?: string } = {}): CustomerProfile {
   const customerId = fields.customerId ?? 'c-1';
-  let p = emptyProfile(customerId, '2026-01-01T00:00:00.000Z');
+  let p = emptyProfile(customerId);
   if (fields.email !== null) {
     p = applyEvent(p, businessEvent('CustomerProfileUpdated', { customerId, email: fields.email ?? 'ada@example.com', preferredChannel: fields.channel }));
   }

@@ -11,7 +11,7 @@ const links = { unsubscribeBaseUrl: 'https://example.com/unsubscribe', helpBaseU
 
 describe('renderEmail', () => {
   it('carries one-click unsubscribe headers (RFC 8058) and a personal help link', () => {
-    const profile = applyEvent(emptyProfile('c-1', '2026-01-01T00:00:00Z'), businessEvent('CustomerProfileUpdated', { firstName: 'Ada' }));
+    const profile = applyEvent(emptyProfile('c-1'), businessEvent('CustomerProfileUpdated', { firstName: 'Ada' }));
     const m = renderEmail({ campaign: 'retention-save', trigger, profile, sendId: 's1', links });
     const token = unsubscribeToken('s1', 'c-1');
     expect(m.headers).toEqual([
@@ -25,9 +25,9 @@ describe('renderEmail', () => {
   });
 
   it('escapes names in HTML and falls back when there is none', () => {
-    const evil = applyEvent(emptyProfile('c-1', '2026-01-01T00:00:00Z'), businessEvent('CustomerProfileUpdated', { firstName: '<b>Eve</b>' }));
+    const evil = applyEvent(emptyProfile('c-1'), businessEvent('CustomerProfileUpdated', { firstName: '<b>Eve</b>' }));
     expect(renderEmail({ campaign: 'retention-save', trigger, profile: evil, sendId: 's', links }).html).toContain('&lt;b&gt;Eve&lt;/b&gt;');
-    const anon = emptyProfile('c-2', '2026-01-01T00:00:00Z');
+    const anon = emptyProfile('c-2');
     expect(renderEmail({ campaign: 'winback-counter-offer', trigger, profile: anon, sendId: 's', links }).subject).toMatch(/^there, /);
   });
 });

@@ -5,7 +5,7 @@ import { decliningProducts, evaluateTriggers } from '../../../shared/triggers/ru
 import { businessEvent } from '../../support/events.ts';
 
 const fold = (events: BusinessEvent[]): CustomerProfile =>
-  events.reduce((p, e) => applyEvent(p, e), emptyProfile('c-1', '2026-01-01T00:00:00.000Z'));
+  events.reduce((p, e) => applyEvent(p, e), emptyProfile('c-1'));
 
 const usage = (month: string, quantity: number) =>
   businessEvent('UsageRecorded', { occurredAt: `${month}-15T00:00:00Z`, productId: 'net', quantity });

@@ -1,0 +1,112 @@
+/** sendCampaign with the real store (DynamoDB Local) and the real SES v2 emulator. */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
+import { localDynamoDbClient } from '../../local/services.ts';
+import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
+import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
+import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
+import type { EventPublisher, Mailer } from '../../shared/ports.ts';
+import { businessEvent } from '../support/events.ts';
+import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+
+let aws: LocalAws;
+let ddb: ReturnType<typeof localDynamoDbClient>;
+let ses: SESv2Client;
+let store: DynamoCustomerStore;
+const published: { detailType: string; detail: unknown }[] = [];
+const publisher: EventPublisher = { publish: async (events) => void published.push(...events) };
+const links = { unsubscribeBaseUrl: 'https://example.com/unsubscribe', helpBaseUrl: 'https://example.com/help' };
+const policy = { ...defaultSendPolicy, controlGroupPercent: 0 };
+
+type StoredEmail = { messageId: string; subject: string; destination: { to: string[] }; headers?: { name: string; value: string }[] };
+const inbox = async (): Promise<StoredEmail[]> => ((await (await fetch(`${aws.ses.endpoint}/store`)).json()) as { emails: StoredEmail[] }).emails;
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  ddb = localDynamoDbClient(aws.dynamodb.endpoint);
+  ses = new SESv2Client(sdkConfig(aws.ses.endpoint));
+});
+afterAll(async () => {
+  ddb?.destroy();
+  ses?.destroy();
+  await aws?.stop();
+});
+beforeEach(async () => {
+  const { tableName } = await freshTable(aws.dynamodb.endpoint);
+  store = new DynamoCustomerStore(ddb, { tableName });
+  published.length = 0;
+  await fetch(`${aws.ses.endpoint}/clear-store`, { method: 'POST' });
+});
+
+async function consentingCustomer(customerId: string, email: string): Promise<void> {
+  await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId, email, firstName: 'Grace' }), new Date());
+  await store.recordEvent(businessEvent('ConsentChanged', { customerId, granted: true }), new Date());
+}
+
+const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => ({
+  triggerId: `billing-complaint#${customerId}#${eventId}`,
+  customerId,
+  rule: 'billing-complaint',
+  kind: 'single',
+  action: 'retention-save',
+  reasons: ['support call about billing'],
+  churnRiskBoost: 0.2,
+  sourceEventIds: [eventId],
+  firedAt: new Date().toISOString(),
+  schemaVersion: 1,
+});
+
+describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
+  it('sends one retention email with one-click unsubscribe headers, and never twice on redelivery', async () => {
+    await consentingCustomer('g-1', 'grace@example.com');
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    const deps = { store, mailer, publisher, now: () => new Date(), links, policy };
+    const first = await sendCampaign(trigger('g-1'), deps);
+    expect(first.outcome).toBe('sent');
+    const again = await Promise.all([sendCampaign(trigger('g-1'), deps), sendCampaign(trigger('g-1'), deps)]);
+    expect(again.map((o) => o.outcome)).toEqual(['already-done', 'already-done']);
+
+    const emails = await inbox();
+    expect(emails).toHaveLength(1);
+    expect(emails[0]!.destination.to).toEqual(['grace@example.com']);
+    expect(emails[0]!.subject).toMatch(/^Grace, /);
+    expect(emails[0]!.headers?.map((h) => h.name)).toEqual(expect.arrayContaining(['List-Unsubscribe', 'List-Unsubscribe-Post']));
+    expect(published.map((p) => p.detailType)).toEqual(['EmailSent']);
+    const [ledger] = await store.recentSends('g-1', new Date(Date.now() - 60_000));
+    expect(ledger).toMatchObject({ status: 'sent', campaign: 'retention-save', messageId: emails[0]!.messageId });
+  });
+
+  it('does not lose an email when SES fails: the claim is released and the retry sends exactly one', async () => {
+    await consentingCustomer('g-2', 'g2@example.com');
+    const real = new SesMailer(ses, { from: 'care@example.com' });
+    let failures = 1;
+    const flaky: Mailer = {
+      send: async (input) => {
+        if (failures-- > 0) throw Object.assign(new Error('Throttling: Maximum sending rate exceeded.'), { name: 'TooManyRequestsException' });
+        return real.send(input);
+      },
+    };
+    const deps = { store, mailer: flaky, publisher, now: () => new Date(), links, policy };
+    await expect(sendCampaign(trigger('g-2'), deps)).rejects.toThrow(/Maximum sending rate/);
+    expect(await inbox()).toHaveLength(0);
+    expect((await sendCampaign(trigger('g-2'), deps)).outcome).toBe('sent');
+    expect((await sendCampaign(trigger('g-2'), deps)).outcome).toBe('already-done');
+    expect(await inbox()).toHaveLength(1);
+  });
+
+  it('skips without consent and records why; the frequency cap holds across triggers', async () => {
+    await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId: 'n-1', email: 'n@example.com' }), new Date());
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    const deps = { store, mailer, publisher, now: () => new Date(), links, policy };
+    expect(await sendCampaign(trigger('n-1'), deps)).toMatchObject({ outcome: 'skipped', reason: 'no-marketing-consent' });
+    expect(published.map((p) => p.detailType)).toEqual(['EmailSkipped']);
+
+    await consentingCustomer('f-1', 'f@example.com');
+    const capped = { ...deps, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } } };
+    expect((await sendCampaign(trigger('f-1', 'a'), capped)).outcome).toBe('sent');
+    expect(await sendCampaign(trigger('f-1', 'b'), capped)).toMatchObject({ outcome: 'skipped', reason: 'frequency-cap' });
+    expect(await inbox()).toHaveLength(1);
+  });
+});

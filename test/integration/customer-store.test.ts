@@ -1,0 +1,95 @@
+/** DynamoCustomerStore against the real DynamoDB Local. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { localDynamoDbClient } from '../../local/services.ts';
+import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
+import { scoringShard } from '../../shared/data-model/keys.ts';
+import { businessEvent } from '../support/events.ts';
+import { freshTable, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+
+let aws: LocalAws;
+let client: ReturnType<typeof localDynamoDbClient>;
+
+beforeAll(async () => {
+  aws = await startLocalAws({ ses: false });
+  client = localDynamoDbClient(aws.dynamodb.endpoint);
+});
+afterAll(async () => {
+  client?.destroy();
+  await aws?.stop();
+});
+
+async function newStore() {
+  const { tableName } = await freshTable(aws.dynamodb.endpoint);
+  return { tableName, store: new DynamoCustomerStore(client, { tableName }) };
+}
+
+describe('DynamoCustomerStore (DynamoDB Local)', () => {
+  it('creates the customer on the first event, even before a profile event', async () => {
+    const { store, tableName } = await newStore();
+    const e = businessEvent('OrderPlaced', { customerId: 'new-1', amount: 12.5 });
+    expect(await store.recordEvent(e, new Date())).toMatchObject({ status: 'stored' });
+    const profile = await store.getProfile('new-1');
+    expect(profile).toMatchObject({ customerId: 'new-1', orderCount: 1, totalSpend: 12.5 });
+    const doc = DynamoDBDocumentClient.from(client);
+    const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'CUST#new-1', sk: 'PROFILE' } }));
+    expect(Item).toMatchObject({ scoringShard: scoringShard('new-1'), version: 1, entity: 'profile' });
+    const { Item: stored } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'CUST#new-1', sk: `EVT#${e.detail.eventId}` } }));
+    expect(stored).toMatchObject({ type: 'OrderPlaced', eventId: e.detail.eventId, detail: { amount: 12.5 } });
+    expect(stored!.expiresAt).toBeGreaterThan(Date.now() / 1000 + 300 * 86400);
+  });
+
+  it('stores and counts a redelivered event once', async () => {
+    const { store } = await newStore();
+    const e = businessEvent('OrderPlaced', { customerId: 'dup', amount: 7 });
+    expect((await store.recordEvent(e, new Date())).status).toBe('stored');
+    expect((await store.recordEvent(e, new Date())).status).toBe('duplicate');
+    expect((await store.recordEvent(e, new Date())).status).toBe('duplicate');
+    expect(await store.getProfile('dup')).toMatchObject({ orderCount: 1, totalSpend: 7, eventCount: 1 });
+  });
+
+  it('loses no update when many events for one customer arrive at once, in any order', async () => {
+    const { store } = await newStore();
+    const events = Array.from({ length: 24 }, (_, i) =>
+      businessEvent('OrderPlaced', { customerId: 'hot', amount: 1 + i, occurredAt: `2026-0${1 + (i % 9)}-1${i % 10}T10:00:00Z` }),
+    );
+    const results = await Promise.all(events.map((e) => store.recordEvent(e, new Date())));
+    expect(results.every((r) => r.status === 'stored')).toBe(true);
+    const expected = events.reduce((p, e) => applyEvent(p, e), emptyProfile('hot'));
+    const profile = await store.getProfile('hot');
+    expect(profile).toEqual(expected);
+    expect(profile?.orderCount).toBe(24);
+  });
+
+  it('records a trigger once and remembers whether it was published', async () => {
+    const { store } = await newStore();
+    const t = { triggerId: 'r#c#e', customerId: 'c', rule: 'r', kind: 'single' as const, action: 'retention-save' as const, reasons: ['x'], churnRiskBoost: 0.1, sourceEventIds: ['e'] };
+    const first = await store.recordTrigger(t, new Date('2026-11-01T00:00:00Z'));
+    expect(first).toEqual({ firedAt: '2026-11-01T00:00:00.000Z', published: false });
+    expect(await store.recordTrigger(t, new Date('2026-11-02T00:00:00Z'))).toEqual({ firedAt: '2026-11-01T00:00:00.000Z', published: false });
+    await store.markTriggerPublished('c', 'r#c#e', new Date());
+    expect((await store.recordTrigger(t, new Date())).published).toBe(true);
+  });
+
+  it('lets one worker claim a send; others see it busy, then done', async () => {
+    const { store, tableName } = await newStore();
+    const entry = { sendId: 's#1', customerId: 'c', campaign: 'retention-save' };
+    const now = new Date('2026-11-01T00:00:00Z');
+    const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimSend(entry, now, 60)));
+    expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c === 'busy')).toHaveLength(3);
+    // a claim whose lease ran out (the worker died) can be taken over
+    expect(await store.claimSend(entry, new Date(now.getTime() + 61_000), 60)).toBe('claimed');
+    await store.releaseSend('c', 's#1');
+    expect(await store.claimSend(entry, now, 60)).toBe('claimed');
+    await store.completeSend({ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1' });
+    expect(await store.claimSend(entry, new Date(now.getTime() + 10 * 60_000), 60)).toBe('done');
+    const sends = await store.recentSends('c', new Date('2026-10-01T00:00:00Z'));
+    expect(sends).toEqual([{ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1', reason: undefined }]);
+    expect(await store.recentSends('c', new Date('2026-11-02T00:00:00Z'))).toEqual([]);
+    const doc = DynamoDBDocumentClient.from(client);
+    const all = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'CUST#c' } }));
+    expect(all.Items?.map((i) => i.sk)).toEqual(['SEND#s#1']);
+  });
+});
