@@ -16,13 +16,15 @@ import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { customerStore, eventPublisher, mailer, requireEnv, settings } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
+import { serializeByKey } from '../commons/serialize-by-key.ts';
 
 const processor = new BatchProcessor(EventType.SQS);
 const TriggerEvent = EventBridgeSchema.extend({ detail: emittedSchemas.ChurnTriggerFired });
+const oneAtATimePerCustomer = serializeByKey();
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const event = TriggerEvent.parse(JSON.parse(record.body));
-  const outcome = await sendCampaign(event.detail, {
+  const outcome = await oneAtATimePerCustomer(event.detail.customerId, () => sendCampaign(event.detail, {
     store: customerStore(),
     mailer: mailer(),
     publisher: eventPublisher(),
@@ -33,14 +35,14 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       controlGroupPercent: settings.controlGroupPercent(),
       frequencyCapPerWeek: settings.frequencyCapPerWeek(),
     },
-  });
+  }));
   logger.info('campaign decision', { triggerId: event.detail.triggerId, ...outcome });
   metrics.addMetric(`Campaign_${outcome.outcome}`, MetricUnit.Count, 1);
 }
 
 export const handler = middy(
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, recordHandler, processor, { context }),
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }),
 )
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))

@@ -31,7 +31,7 @@ async function recordHandler(record: DynamoDBRecord): Promise<void> {
 
 export const handler = middy(
   async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
-    processPartialResponse(event, recordHandler, processor, { context }),
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }),
 )
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))

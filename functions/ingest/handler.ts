@@ -45,7 +45,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 
 export const handler = middy(
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, recordHandler, processor, { context }),
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }),
 )
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -75,7 +75,8 @@ export async function startCaptureServer(): Promise<{
         res.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) }));
       } else if (target === 'AmazonSQS.SendMessage') {
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ MessageId: randomUUID(), MD5OfMessageBody: '' }));
+        const md5 = createHash('md5').update(String(body.MessageBody ?? ''), 'utf8').digest('hex');
+        res.end(JSON.stringify({ MessageId: randomUUID(), MD5OfMessageBody: md5 }));
       } else {
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));

@@ -1,0 +1,126 @@
+/**
+ * The Lambda handlers themselves (middy + Powertools), end to end on the real
+ * DynamoDB Local (including its Streams API) and the SES v2 emulator:
+ * SQS batch → ingest → table → stream records → churn-triggers → ChurnTriggerFired
+ * → campaigns → email. EventBridge and SQS calls go to a capture server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
+import type { Context, DynamoDBStreamEvent, SQSBatchResponse, DynamoDBBatchResponse } from 'aws-lambda';
+import { toLambdaRecord, type LambdaStreamRecord } from '../../local/stream-poller.ts';
+import { matchesAny } from '../../local/event-pattern.ts';
+import { subscriptions, ENV, type StreamSubscription } from '../../shared/wiring.ts';
+import { detail, envelope, sqsEvent } from '../support/events.ts';
+import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
+
+let aws: LocalAws;
+let capture: Awaited<ReturnType<typeof startCaptureServer>>;
+let streamArn: string;
+let streams: DynamoDBStreamsClient;
+let handlers: {
+  ingest: (e: unknown, c: Context) => Promise<SQSBatchResponse>;
+  triggers: (e: unknown, c: Context) => Promise<DynamoDBBatchResponse>;
+  campaigns: (e: unknown, c: Context) => Promise<SQSBatchResponse>;
+};
+const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+
+beforeAll(async () => {
+  [aws, capture] = await Promise.all([startLocalAws(), startCaptureServer()]);
+  const table = await freshTable(aws.dynamodb.endpoint);
+  streamArn = table.streamArn;
+  useLocalEndpoints({ dynamodb: aws.dynamodb.endpoint, ses: aws.ses.endpoint, eventbridge: capture.endpoint, sqs: capture.endpoint });
+  Object.assign(process.env, {
+    [ENV.tableName]: table.tableName,
+    [ENV.busName]: 'clm-test-bus',
+    [ENV.rejectedQueueUrl]: `${capture.endpoint}/000000000000/rejected-events`,
+    [ENV.senderAddress]: 'care@example.com',
+    [ENV.unsubscribeBaseUrl]: 'https://example.com/unsubscribe',
+    [ENV.helpBaseUrl]: 'https://example.com/help',
+    [ENV.controlGroupPercent]: '0',
+  });
+  streams = new DynamoDBStreamsClient(sdkConfig(aws.dynamodb.endpoint));
+  handlers = {
+    ingest: (await import('../../functions/ingest/handler.ts')).handler as never,
+    triggers: (await import('../../functions/churn-triggers/handler.ts')).handler as never,
+    campaigns: (await import('../../functions/campaigns/handler.ts')).handler as never,
+  };
+});
+afterAll(async () => {
+  streams?.destroy();
+  await Promise.all([aws?.stop(), capture?.stop()]);
+});
+
+/** Everything on the table's stream so far, read through DynamoDB Local's Streams API. */
+async function readStream(): Promise<LambdaStreamRecord[]> {
+  const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  const out: LambdaStreamRecord[] = [];
+  for (const shard of StreamDescription?.Shards ?? []) {
+    let { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }),
+    );
+    while (ShardIterator) {
+      const page = await streams.send(new GetRecordsCommand({ ShardIterator }));
+      out.push(...(page.Records ?? []).map((r) => toLambdaRecord(r, streamArn, 'eu-west-1')));
+      if (!page.Records?.length) break;
+      ShardIterator = page.NextShardIterator;
+    }
+  }
+  return out;
+}
+
+const streamSubscription = subscriptions.find((s): s is StreamSubscription => s.kind === 'stream' && s.function === 'churn-triggers')!;
+const body = (type: string, fields: Record<string, unknown>, source = 'com.example.support') =>
+  JSON.stringify(envelope(type, detail(type as never, fields), source));
+
+describe('handlers end to end', () => {
+  it('ingests a batch: stores good events once, rejects bad ones with reasons, fails nothing', async () => {
+    const profile = body('CustomerProfileUpdated', { customerId: 'h-1', email: 'hopper@example.com', firstName: 'Grace' }, 'com.example.crm');
+    const consent = body('ConsentChanged', { customerId: 'h-1', granted: true }, 'com.example.crm');
+    const complaint = body('SupportCallLogged', { customerId: 'h-1', reason: 'billing', eventId: 'call-evt-1' });
+    const bad = [
+      '{not json',
+      body('SupportCallLogged', { customerId: 'h-1', reason: 'weather' }),
+      JSON.stringify(envelope('OrderTeleported', { eventId: 'x', customerId: 'h-1' })),
+    ];
+    const res = await handlers.ingest(sqsEvent([profile, consent, complaint, complaint, ...bad]), context);
+    expect(res.batchItemFailures).toEqual([]);
+    const rejected = capture.sqsMessages().map((m) => JSON.parse(m.MessageBody) as { code: string; reason: string });
+    expect(rejected.map((r) => r.code).sort()).toEqual(['invalid-detail', 'not-json', 'unknown-detail-type']);
+    expect(rejected.find((r) => r.code === 'invalid-detail')?.reason).toMatch(/reason/);
+  });
+
+  it('reads the stored complaint from the stream, fires a retention save, and isolates a poison record', async () => {
+    const records = await readStream();
+    const relevant = records.filter((r) => matchesAny(streamSubscription.filters, r));
+    expect(relevant).toHaveLength(1); // the complaint; profile/consent events are filtered out, the duplicate was never stored
+    const poison: LambdaStreamRecord = structuredClone(relevant[0]!);
+    poison.dynamodb.SequenceNumber = '999999999999';
+    (poison.dynamodb.NewImage as Record<string, unknown>).type = { S: 'Nonsense' };
+    const res = await handlers.triggers({ Records: [poison, ...relevant] } as DynamoDBStreamEvent, context);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: '999999999999' }]);
+    const fired = capture.putEvents().filter((e) => e.DetailType === 'ChurnTriggerFired');
+    expect(fired).toHaveLength(1);
+    expect(fired[0]!.Source).toBe('clm.triggers');
+    expect(JSON.parse(fired[0]!.Detail)).toMatchObject({ rule: 'billing-complaint', action: 'retention-save', customerId: 'h-1', sourceEventIds: ['call-evt-1'] });
+
+    // redelivery of the same stream batch fires nothing new
+    await handlers.triggers({ Records: relevant } as DynamoDBStreamEvent, context);
+    expect(capture.putEvents().filter((e) => e.DetailType === 'ChurnTriggerFired')).toHaveLength(1);
+  });
+
+  it('sends the retention email once, even when the trigger arrives twice', async () => {
+    const fired = capture.putEvents().find((e) => e.DetailType === 'ChurnTriggerFired')!;
+    const asDelivered = JSON.stringify({ ...envelope('ChurnTriggerFired', JSON.parse(fired.Detail), fired.Source) });
+    const res = await handlers.campaigns(sqsEvent([asDelivered, asDelivered]), context);
+    expect(res.batchItemFailures).toEqual([]);
+    const { emails } = (await (await fetch(`${aws.ses.endpoint}/store`)).json()) as { emails: { destination: { to: string[] }; subject: string }[] };
+    expect(emails).toHaveLength(1);
+    expect(emails[0]).toMatchObject({ destination: { to: ['hopper@example.com'] } });
+    expect(capture.putEvents().filter((e) => e.DetailType === 'EmailSent')).toHaveLength(1);
+  });
+
+  it('reports a trigger that cannot be parsed as a failure of that record only', async () => {
+    const res = await handlers.campaigns(sqsEvent(['{"detail-type":"ChurnTriggerFired","detail":{}}']), context);
+    expect(res.batchItemFailures).toHaveLength(1);
+  });
+});
