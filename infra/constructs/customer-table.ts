@@ -1,0 +1,60 @@
+/**
+ * The one DynamoDB table, built from shared/data-model/table.ts (keys, GSIs,
+ * TTL attribute and stream view type are read from the definition, not
+ * restated here): on demand, point-in-time recovery, KMS encryption, stream.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { tableDefinition, tableName } from '../../shared/data-model/table.ts';
+
+type KeyDef = { readonly name: string; readonly type: string };
+
+const attribute = (key: KeyDef): dynamodb.Attribute => {
+  const type = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER, B: dynamodb.AttributeType.BINARY }[key.type];
+  if (!type) throw new Error(`Unsupported key type ${key.type} for ${key.name} in shared/data-model/table.ts`);
+  return { name: key.name, type };
+};
+
+const projection = (p: string): dynamodb.ProjectionType => {
+  const type = { ALL: dynamodb.ProjectionType.ALL, KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY }[p];
+  if (!type) throw new Error(`Unsupported projection ${p} in shared/data-model/table.ts`);
+  return type;
+};
+
+export type CustomerTableProps = {
+  tablePrefix: string;
+  removalPolicy: RemovalPolicy;
+};
+
+export class CustomerTable extends Construct {
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: CustomerTableProps) {
+    super(scope, id);
+    const def = tableDefinition;
+    const retain = props.removalPolicy === RemovalPolicy.RETAIN;
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: tableName(props.tablePrefix),
+      partitionKey: attribute(def.partitionKey),
+      sortKey: def.sortKey ? attribute(def.sortKey) : undefined,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      stream: dynamodb.StreamViewType[def.stream],
+      timeToLiveAttribute: def.timeToLiveAttribute,
+      deletionProtection: retain,
+      removalPolicy: props.removalPolicy,
+    });
+
+    for (const gsi of def.globalSecondaryIndexes) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: gsi.indexName,
+        partitionKey: attribute(gsi.partitionKey),
+        sortKey: gsi.sortKey ? attribute(gsi.sortKey) : undefined,
+        projectionType: projection(gsi.projection),
+      });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * A `kind: 'schedule'` subscription from shared/wiring.ts: an EventBridge
+ * Scheduler schedule that invokes the function with the cron expression and
+ * time zone from the settings, retries, and a dead-letter queue for
+ * invocations that still fail.
+ */
+import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ScheduleSubscription } from '../../shared/wiring.ts';
+import { deadLetterQueue } from './queues.ts';
+
+export const SCHEDULE_RETRY_ATTEMPTS = 3;
+export const SCHEDULE_MAX_EVENT_AGE = Duration.hours(2);
+
+export type NightlyScheduleProps = {
+  spec: ScheduleSubscription;
+  fn: lambda.IFunction;
+  /** EventBridge Scheduler expression, e.g. `cron(0 2 * * ? *)`. */
+  expression: string;
+  /** IANA time zone the expression is evaluated in. */
+  timeZone: string;
+};
+
+export class NightlySchedule extends Construct {
+  readonly schedule: scheduler.Schedule;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: NightlyScheduleProps) {
+    super(scope, id);
+    const { spec } = props;
+
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
+    const stack = Stack.of(this);
+    // Own role (rather than CDK's shared one), assumable by EventBridge
+    // Scheduler for schedules of this account's default group only.
+    this.role = new iam.Role(this, 'Role', {
+      description: `EventBridge Scheduler role of the ${spec.id} schedule`,
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+          },
+        },
+      }),
+    });
+
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: spec.description,
+      schedule: scheduler.ScheduleExpression.expression(props.expression, TimeZone.of(props.timeZone)),
+      target: new schedulerTargets.LambdaInvoke(props.fn, {
+        input: scheduler.ScheduleTargetInput.fromObject({
+          subscription: spec.id,
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
+        maxEventAge: SCHEDULE_MAX_EVENT_AGE,
+        deadLetterQueue: this.deadLetterQueue,
+        role: this.role,
+      }),
+    });
+
+    const fnId = stack.getLogicalId(props.fn.node.defaultChild as CfnElement);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+      reason: 'lambda:InvokeFunction on the versions and aliases (":*") of the one scheduled function, as added by CDK\'s grantInvoke; no other function is covered.',
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the EventBridge Scheduler target; it is watched by a CloudWatch alarm.',
+    });
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * Deployment settings, read from CDK context (`cdk.json` → "context", or
+ * `cdk deploy -c key=value`). Every setting has a default so that
+ * `cdk synth` works offline; each value is validated with a clear error.
+ * docs/deploy.md documents every setting.
+ */
+import type { Node } from 'constructs';
+
+export type RemovalPolicySetting = 'retain' | 'destroy';
+export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export type Settings = {
+  /** Stack name, so several copies (e.g. dev and prod) can live in one account. */
+  stackName: string;
+  /** AWS account and region; undefined = environment-agnostic (CDK_DEFAULT_ACCOUNT/REGION when set). */
+  account?: string;
+  region?: string;
+  /** From address of every campaign email. */
+  senderAddress: string;
+  /** Domain of the SES identity the stack sends from; defaults to the sender address's domain. */
+  senderDomain: string;
+  /** Create the SES domain identity (false when it already exists in the account/region). */
+  createSenderIdentity: boolean;
+  /** Prefix of the DynamoDB table name; the table is `${tablePrefix}clm`. */
+  tablePrefix: string;
+  /** EventBridge Scheduler cron expression of the nightly rescoring run. */
+  nightlySchedule: string;
+  /** IANA time zone the nightly schedule is evaluated in. */
+  nightlyTimeZone: string;
+  /** E-mail address subscribed to the alarm topic (none when unset). */
+  alarmEmail?: string;
+  /** Days the bus archive keeps events (0 = forever). */
+  eventArchiveDays: number;
+  /** Days stored business events are kept in the table before they expire (TTL). */
+  eventRetentionDays: number;
+  /** Percentage of customers held out of campaigns as a control group. */
+  controlGroupPercent: number;
+  /** Maximum marketing emails per customer per week. */
+  frequencyCapPerWeek: number;
+  /** Base URL of the unsubscribe page (the campaigns function appends a signed token). */
+  unsubscribeBaseUrl: string;
+  /** Base URL of the help / preference centre linked from emails. */
+  helpBaseUrl: string;
+  /** Extra AWS account ids allowed to put events on the bus. */
+  producerAccountIds: string[];
+  /** Days the function log groups keep logs. */
+  logRetentionDays: number;
+  /** 'retain' keeps the table and logs on stack deletion; 'destroy' removes them (dev stacks). */
+  removalPolicy: RemovalPolicySetting;
+  /** Powertools log level of the functions. */
+  logLevel: LogLevelSetting;
+};
+
+/** Context keys and their defaults, as documented; cdk.json repeats them. */
+export const settingDefaults = {
+  stackName: 'ServerlessClm',
+  senderAddress: 'no-reply@example.com',
+  createSenderIdentity: true,
+  tablePrefix: 'clm-',
+  nightlySchedule: 'cron(0 2 * * ? *)',
+  nightlyTimeZone: 'UTC',
+  eventArchiveDays: 30,
+  eventRetentionDays: 400,
+  controlGroupPercent: 10,
+  frequencyCapPerWeek: 2,
+  unsubscribeBaseUrl: 'https://example.com/unsubscribe',
+  helpBaseUrl: 'https://example.com/help',
+  producerAccountIds: [] as string[],
+  logRetentionDays: 30,
+  removalPolicy: 'retain' as RemovalPolicySetting,
+  logLevel: 'INFO' as LogLevelSetting,
+} as const;
+
+/** Retention periods CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export class SettingsError extends Error {
+  constructor(key: string, message: string) {
+    super(`Invalid CDK context setting "${key}": ${message}. Set it in cdk.json ("context") or with -c ${key}=VALUE (see docs/deploy.md).`);
+    this.name = 'SettingsError';
+  }
+}
+
+const EMAIL = /^[^\s@]+@([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+)$/;
+const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+/** EventBridge Scheduler cron: six fields (minutes hours day-of-month month day-of-week year). */
+const CRON = /^cron\(\s*\S+(\s+\S+){5}\s*\)$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const TABLE_PREFIX = /^[A-Za-z0-9_.-]{0,200}$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+type Raw = unknown;
+
+const isUnset = (v: Raw): boolean => v === undefined || v === null || v === '';
+
+function str(key: string, v: Raw): string {
+  if (typeof v !== 'string') throw new SettingsError(key, `expected a string, got ${JSON.stringify(v)}`);
+  return v.trim();
+}
+
+function bool(key: string, v: Raw): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new SettingsError(key, `expected true or false, got ${JSON.stringify(v)}`);
+}
+
+function int(key: string, v: Raw, min: number, max: number): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new SettingsError(key, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+function list(key: string, v: Raw): string[] {
+  if (Array.isArray(v)) return v.map((x) => str(key, x)).filter((x) => x !== '');
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t.startsWith('[')) {
+      try {
+        return list(key, JSON.parse(t));
+      } catch {
+        throw new SettingsError(key, `expected a JSON array or a comma-separated list, got ${JSON.stringify(v)}`);
+      }
+    }
+    return t.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  }
+  throw new SettingsError(key, `expected a list, got ${JSON.stringify(v)}`);
+}
+
+function url(key: string, v: Raw): string {
+  const s = str(key, v);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new SettingsError(key, `expected an absolute https URL, got ${JSON.stringify(v)}`);
+  }
+  if (u.protocol !== 'https:') throw new SettingsError(key, `expected an https URL, got ${JSON.stringify(v)}`);
+  return s;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Validates raw context values (as found in cdk.json or passed with -c, where
+ * everything arrives as a string) and fills in the defaults.
+ */
+export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv = process.env): Settings {
+  const val = <T>(key: string, parse: (v: Raw) => T, fallback: T): T => {
+    const v = get(key);
+    return isUnset(v) ? fallback : parse(v);
+  };
+
+  const stackName = val('stackName', (v) => {
+    const s = str('stackName', v);
+    if (!STACK_NAME.test(s)) throw new SettingsError('stackName', `expected letters, digits and hyphens starting with a letter, got ${JSON.stringify(v)}`);
+    return s;
+  }, settingDefaults.stackName);
+
+  const senderAddress = val('senderAddress', (v) => {
+    const s = str('senderAddress', v);
+    if (!EMAIL.test(s)) throw new SettingsError('senderAddress', `expected an email address such as news@mail.example.com, got ${JSON.stringify(v)}`);
+    return s;
+  }, settingDefaults.senderAddress);
+  const addressDomain = senderAddress.slice(senderAddress.lastIndexOf('@') + 1).toLowerCase();
+
+  const senderDomain = val('senderDomain', (v) => {
+    const s = str('senderDomain', v).toLowerCase();
+    if (!DOMAIN.test(s)) throw new SettingsError('senderDomain', `expected a domain name such as mail.example.com, got ${JSON.stringify(v)}`);
+    if (addressDomain !== s && !addressDomain.endsWith(`.${s}`)) {
+      throw new SettingsError('senderDomain', `the sender address ${senderAddress} is not in the domain ${s}`);
+    }
+    return s;
+  }, addressDomain);
+
+  const nightlySchedule = val('nightlySchedule', (v) => {
+    const s = str('nightlySchedule', v);
+    if (!CRON.test(s)) {
+      throw new SettingsError('nightlySchedule', `expected an EventBridge Scheduler cron expression with six fields such as "cron(0 2 * * ? *)", got ${JSON.stringify(v)}`);
+    }
+    return s;
+  }, settingDefaults.nightlySchedule);
+
+  const nightlyTimeZone = val('nightlyTimeZone', (v) => {
+    const s = str('nightlyTimeZone', v);
+    if (!isValidTimeZone(s)) throw new SettingsError('nightlyTimeZone', `expected an IANA time zone such as Europe/Amsterdam or UTC, got ${JSON.stringify(v)}`);
+    return s;
+  }, settingDefaults.nightlyTimeZone);
+
+  const alarmEmail = val<string | undefined>('alarmEmail', (v) => {
+    const s = str('alarmEmail', v);
+    if (!EMAIL.test(s)) throw new SettingsError('alarmEmail', `expected an email address, got ${JSON.stringify(v)}`);
+    return s;
+  }, undefined);
+
+  const account = val<string | undefined>('account', (v) => {
+    const s = str('account', String(v));
+    if (!ACCOUNT.test(s)) throw new SettingsError('account', `expected a 12-digit AWS account id, got ${JSON.stringify(v)}`);
+    return s;
+  }, env.CDK_DEFAULT_ACCOUNT || undefined);
+
+  const region = val<string | undefined>('region', (v) => {
+    const s = str('region', v);
+    if (!REGION.test(s)) throw new SettingsError('region', `expected an AWS region such as eu-west-1, got ${JSON.stringify(v)}`);
+    return s;
+  }, env.CDK_DEFAULT_REGION || undefined);
+
+  const tablePrefix = val('tablePrefix', (v) => {
+    const s = str('tablePrefix', v);
+    if (!TABLE_PREFIX.test(s)) throw new SettingsError('tablePrefix', `expected letters, digits, "_", "-" or "." only, got ${JSON.stringify(v)}`);
+    return s;
+  }, settingDefaults.tablePrefix);
+
+  const producerAccountIds = val('producerAccountIds', (v) => {
+    const ids = list('producerAccountIds', v);
+    for (const id of ids) {
+      if (!ACCOUNT.test(id)) throw new SettingsError('producerAccountIds', `expected 12-digit AWS account ids, got ${JSON.stringify(id)}`);
+    }
+    return [...new Set(ids)];
+  }, [...settingDefaults.producerAccountIds]);
+
+  const logRetentionDays = val('logRetentionDays', (v) => {
+    const n = int('logRetentionDays', v, 1, 3653);
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(n)) {
+      throw new SettingsError('logRetentionDays', `CloudWatch Logs accepts ${LOG_RETENTION_DAYS.join(', ')}; got ${n}`);
+    }
+    return n;
+  }, settingDefaults.logRetentionDays);
+
+  const removalPolicy = val('removalPolicy', (v) => {
+    const s = str('removalPolicy', v).toLowerCase();
+    if (s !== 'retain' && s !== 'destroy') throw new SettingsError('removalPolicy', `expected "retain" or "destroy", got ${JSON.stringify(v)}`);
+    return s as RemovalPolicySetting;
+  }, settingDefaults.removalPolicy);
+
+  const logLevel = val('logLevel', (v) => {
+    const s = str('logLevel', v).toUpperCase();
+    if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(s)) throw new SettingsError('logLevel', `expected DEBUG, INFO, WARN or ERROR, got ${JSON.stringify(v)}`);
+    return s as LogLevelSetting;
+  }, settingDefaults.logLevel);
+
+  return {
+    stackName,
+    account,
+    region,
+    senderAddress,
+    senderDomain,
+    createSenderIdentity: val('createSenderIdentity', (v) => bool('createSenderIdentity', v), settingDefaults.createSenderIdentity),
+    tablePrefix,
+    nightlySchedule,
+    nightlyTimeZone,
+    alarmEmail,
+    eventArchiveDays: val('eventArchiveDays', (v) => int('eventArchiveDays', v, 0, 36500), settingDefaults.eventArchiveDays),
+    eventRetentionDays: val('eventRetentionDays', (v) => int('eventRetentionDays', v, 1, 36500), settingDefaults.eventRetentionDays),
+    controlGroupPercent: val('controlGroupPercent', (v) => int('controlGroupPercent', v, 0, 100), settingDefaults.controlGroupPercent),
+    frequencyCapPerWeek: val('frequencyCapPerWeek', (v) => int('frequencyCapPerWeek', v, 0, 100), settingDefaults.frequencyCapPerWeek),
+    unsubscribeBaseUrl: val('unsubscribeBaseUrl', (v) => url('unsubscribeBaseUrl', v), settingDefaults.unsubscribeBaseUrl),
+    helpBaseUrl: val('helpBaseUrl', (v) => url('helpBaseUrl', v), settingDefaults.helpBaseUrl),
+    producerAccountIds,
+    logRetentionDays,
+    removalPolicy,
+    logLevel,
+  };
+}
+
+/** Reads the settings from a construct node's context (the App's, in infra/app.ts). */
+export function settingsFromContext(node: Node, env: NodeJS.ProcessEnv = process.env): Settings {
+  return parseSettings((key) => node.tryGetContext(key), env);
+}

@@ -1,0 +1,180 @@
+/**
+ * The serverless-clm stack, composed from shared/wiring.ts: one function per
+ * `functionSpecs` entry (granted exactly its `access`), one rule, stream or
+ * schedule subscription per `subscriptions` entry. Adding a subscription or
+ * function in wiring.ts adds it here with no change in infra/.
+ */
+import { type CfnElement, CfnOutput, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ENV, type FunctionName, type FunctionSpec, functionSpecs, subscriptions } from '../shared/wiring.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { ClmFunction } from './constructs/clm-function.ts';
+import { CustomerTable } from './constructs/customer-table.ts';
+import { EmailSending } from './constructs/email-sending.ts';
+import { ClmEventBus } from './constructs/event-bus.ts';
+import { NightlySchedule } from './constructs/nightly-schedule.ts';
+import { RejectedEvents } from './constructs/rejected-events.ts';
+import { RuleSubscription } from './constructs/rule-subscription.ts';
+import { StreamSubscription } from './constructs/stream-subscription.ts';
+import type { Settings } from './settings.ts';
+
+export type ServerlessClmStackProps = StackProps & { settings: Settings };
+
+/** `churn-triggers` → `ChurnTriggers`, for construct ids. */
+export const constructId = (name: string): string =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+
+export class ServerlessClmStack extends Stack {
+  readonly settings: Settings;
+  readonly table: CustomerTable;
+  readonly eventBus: ClmEventBus;
+  readonly rejectedEvents: RejectedEvents;
+  readonly email: EmailSending;
+  readonly alarms: Alarms;
+  readonly functions: Record<FunctionName, ClmFunction>;
+  /** Every dead-letter queue of the stack, by a readable name. */
+  readonly deadLetterQueues: Record<string, sqs.IQueue> = {};
+
+  constructor(scope: Construct, id: string, props: ServerlessClmStackProps) {
+    super(scope, id, {
+      description: 'serverless-clm: customer lifecycle marketing (events in, CLV and churn scores, churn triggers and SES campaigns out)',
+      ...props,
+    });
+    const settings = (this.settings = props.settings);
+    const removalPolicy = settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    Tags.of(this).add('project', 'serverless-clm');
+
+    this.table = new CustomerTable(this, 'CustomerTable', { tablePrefix: settings.tablePrefix, removalPolicy });
+    this.eventBus = new ClmEventBus(this, 'EventBus', {
+      archiveDays: settings.eventArchiveDays,
+      producerAccountIds: settings.producerAccountIds,
+    });
+    this.rejectedEvents = new RejectedEvents(this, 'RejectedEvents');
+    this.email = new EmailSending(this, 'EmailSending', {
+      senderAddress: settings.senderAddress,
+      senderDomain: settings.senderDomain,
+      createSenderIdentity: settings.createSenderIdentity,
+    });
+    this.alarms = new Alarms(this, 'Alarms', { alarmEmail: settings.alarmEmail });
+
+    // Functions, each with exactly the access wiring.ts gives it.
+    const entries = Object.entries(functionSpecs) as [FunctionName, FunctionSpec][];
+    this.functions = Object.fromEntries(
+      entries.map(([name, spec]) => {
+        const fn = new ClmFunction(this, `${constructId(name)}Function`, {
+          name,
+          spec,
+          environment: this.environmentFor(spec),
+          logRetention: settings.logRetentionDays,
+          logLevel: settings.logLevel,
+          removalPolicy,
+        });
+        this.grantAccess(fn, spec);
+        this.alarms.watchFunction(constructId(name), fn.function);
+        return [name, fn];
+      }),
+    ) as Record<FunctionName, ClmFunction>;
+
+    // Subscriptions, one construct each.
+    for (const sub of subscriptions) {
+      const fn = this.functions[sub.function];
+      if (!fn) throw new Error(`Subscription ${sub.id} names unknown function ${sub.function}`);
+      switch (sub.kind) {
+        case 'rule': {
+          const s = new RuleSubscription(this, sub.id, {
+            spec: sub,
+            bus: this.eventBus.bus,
+            fn: fn.function,
+            functionTimeoutSeconds: functionSpecs[sub.function].timeoutSeconds,
+          });
+          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = s.deadLetterQueue;
+          this.deadLetterQueues[`${sub.id}DeliveryDeadLetterQueue`] = s.deliveryDeadLetterQueue;
+          break;
+        }
+        case 'stream': {
+          const s = new StreamSubscription(this, sub.id, { spec: sub, table: this.table.table, fn: fn.function });
+          this.deadLetterQueues[`${sub.id}OnFailureQueue`] = s.deadLetterQueue;
+          break;
+        }
+        case 'schedule': {
+          const s = new NightlySchedule(this, sub.id, {
+            spec: sub,
+            fn: fn.function,
+            expression: settings[sub.expressionSetting],
+            timeZone: settings.nightlyTimeZone,
+          });
+          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = s.deadLetterQueue;
+          break;
+        }
+        default: {
+          const unknown: never = sub;
+          throw new Error(`Unknown subscription kind in ${JSON.stringify(unknown)}`);
+        }
+      }
+    }
+
+    for (const [name, queue] of Object.entries(this.deadLetterQueues)) {
+      this.alarms.watchQueue(name, queue, 'Dead letters');
+    }
+    this.alarms.watchQueue('RejectedEvents', this.rejectedEvents.queue, 'Events failed validation');
+
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName, description: 'Bus producers put business events on' });
+    new CfnOutput(this, 'EventBusArn', { value: this.eventBus.bus.eventBusArn, description: 'ARN of the bus (for cross-account producers)' });
+    new CfnOutput(this, 'TableName', { value: this.table.table.tableName, description: 'DynamoDB table' });
+    new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.rejectedEvents.queue.queueUrl, description: 'Events that failed validation, with the reason' });
+    new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSet.configurationSetName, description: 'SES configuration set campaign emails are sent with' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic the alarms notify' });
+    if (this.email.identity) {
+      this.email.identity.dkimRecords.forEach((record, i) => {
+        new CfnOutput(this, `SenderDomainDkimRecord${i + 1}`, {
+          value: `${record.name} CNAME ${record.value}`,
+          description: `DKIM CNAME record ${i + 1} of 3 to add to the DNS of ${settings.senderDomain}`,
+        });
+      });
+    }
+  }
+
+  /** The environment a function gets: the names of what it may touch, and the plain settings. */
+  private environmentFor(spec: FunctionSpec): Record<string, string> {
+    const s = this.settings;
+    const env: Record<string, string> = {
+      [ENV.eventRetentionDays]: String(s.eventRetentionDays),
+      [ENV.controlGroupPercent]: String(s.controlGroupPercent),
+      [ENV.frequencyCapPerWeek]: String(s.frequencyCapPerWeek),
+    };
+    const { access } = spec;
+    if (access.table) env[ENV.tableName] = this.table.table.tableName;
+    if (access.putEvents) env[ENV.busName] = this.eventBus.bus.eventBusName;
+    if (access.rejectedEvents) env[ENV.rejectedQueueUrl] = this.rejectedEvents.queue.queueUrl;
+    if (access.sendEmail) {
+      env[ENV.senderAddress] = s.senderAddress;
+      env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
+      env[ENV.unsubscribeBaseUrl] = s.unsubscribeBaseUrl;
+      env[ENV.helpBaseUrl] = s.helpBaseUrl;
+    }
+    return env;
+  }
+
+  /** Exactly the grants of `spec.access`; nothing else. */
+  private grantAccess(fn: ClmFunction, spec: FunctionSpec): void {
+    const { access } = spec;
+    const table = this.table.table;
+    if (access.table === 'read') table.grantReadData(fn.function);
+    if (access.table === 'readwrite') table.grantReadWriteData(fn.function);
+    if (access.table) {
+      const tableId = this.getLogicalId(table.node.defaultChild as CfnElement);
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
+        reason: 'Queries on the table\'s own global secondary indexes (index/*) are part of the table access wiring.ts gives this function; the wildcard covers only indexes of this one table.',
+      });
+    }
+    if (access.putEvents) this.eventBus.bus.grantPutEventsTo(fn.function);
+    if (access.sendEmail) this.email.grantSendEmail(fn.function);
+    if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
+  }
+}

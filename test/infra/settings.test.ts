@@ -1,0 +1,151 @@
+/** Settings from CDK context: defaults, validation errors, and how they reach the template. */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { parseSettings, SettingsError, settingDefaults } from '../../infra/settings.ts';
+import { tableName } from '../../shared/data-model/table.ts';
+import { synth } from './helpers.ts';
+
+const parse = (ctx: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => parseSettings((k) => ctx[k], env);
+
+describe('parseSettings', () => {
+  it('has offline-friendly defaults', () => {
+    const s = parse({});
+    expect(s).toMatchObject({
+      stackName: 'ServerlessClm',
+      senderAddress: 'no-reply@example.com',
+      senderDomain: 'example.com',
+      createSenderIdentity: true,
+      tablePrefix: 'clm-',
+      nightlySchedule: 'cron(0 2 * * ? *)',
+      nightlyTimeZone: 'UTC',
+      eventArchiveDays: 30,
+      eventRetentionDays: 400,
+      controlGroupPercent: 10,
+      frequencyCapPerWeek: 2,
+      producerAccountIds: [],
+      logRetentionDays: 30,
+      removalPolicy: 'retain',
+      logLevel: 'INFO',
+    });
+    expect(s.alarmEmail).toBeUndefined();
+    expect(s.account).toBeUndefined();
+    expect(s.region).toBeUndefined();
+  });
+
+  it('treats empty strings (as in cdk.json) as unset', () => {
+    expect(parse({ alarmEmail: '', senderDomain: '', account: '', region: '' })).toMatchObject({ alarmEmail: undefined, senderDomain: 'example.com' });
+  });
+
+  it('takes account and region from CDK_DEFAULT_ACCOUNT/REGION unless set', () => {
+    expect(parse({}, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1' })).toMatchObject({ account: '123456789012', region: 'eu-west-1' });
+    expect(parse({ region: 'eu-central-1' }, { CDK_DEFAULT_REGION: 'eu-west-1' }).region).toBe('eu-central-1');
+  });
+
+  it('parses strings given with -c key=value', () => {
+    const s = parse({
+      createSenderIdentity: 'false',
+      eventArchiveDays: '0',
+      controlGroupPercent: '20',
+      producerAccountIds: '111111111111, 222222222222',
+      logRetentionDays: '365',
+      removalPolicy: 'DESTROY',
+      senderAddress: 'hello@news.shop.example',
+      senderDomain: 'shop.example',
+    });
+    expect(s).toMatchObject({
+      createSenderIdentity: false,
+      eventArchiveDays: 0,
+      controlGroupPercent: 20,
+      producerAccountIds: ['111111111111', '222222222222'],
+      logRetentionDays: 365,
+      removalPolicy: 'destroy',
+      senderDomain: 'shop.example',
+    });
+    expect(parse({ producerAccountIds: '["333333333333"]' }).producerAccountIds).toEqual(['333333333333']);
+    expect(parse({ producerAccountIds: ['444444444444'] }).producerAccountIds).toEqual(['444444444444']);
+  });
+
+  it.each([
+    ['senderAddress', 'not-an-email', /senderAddress.*email address/],
+    ['senderDomain', 'other.example', /not in the domain/],
+    ['nightlySchedule', '0 2 * * *', /nightlySchedule.*cron\(/],
+    ['nightlySchedule', 'cron(0 2 * *)', /six fields/],
+    ['nightlySchedule', 'rate(1 day)', /nightlySchedule/],
+    ['nightlyTimeZone', 'Mars/Olympus', /IANA time zone/],
+    ['alarmEmail', 'ops', /alarmEmail.*email address/],
+    ['account', '1234', /12-digit/],
+    ['region', 'europe', /region/],
+    ['eventArchiveDays', '-1', /eventArchiveDays.*whole number/],
+    ['eventRetentionDays', '1.5', /whole number/],
+    ['controlGroupPercent', '101', /0 to 100/],
+    ['frequencyCapPerWeek', 'two', /whole number/],
+    ['logRetentionDays', '31', /CloudWatch Logs accepts/],
+    ['removalPolicy', 'snapshot', /"retain" or "destroy"/],
+    ['createSenderIdentity', 'yes', /true or false/],
+    ['producerAccountIds', '12345', /12-digit/],
+    ['unsubscribeBaseUrl', 'http://example.com/u', /https/],
+    ['helpBaseUrl', 'not a url', /absolute https URL/],
+    ['tablePrefix', 'bad prefix!', /tablePrefix/],
+    ['logLevel', 'LOUD', /logLevel/],
+  ])('rejects %s=%j with a clear error', (key, value, message) => {
+    const run = () => parse({ [key]: value });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(message);
+    expect(run).toThrow(new RegExp(`-c ${key}=`));
+  });
+
+  it('accepts valid IANA zones', () => {
+    for (const tz of ['UTC', 'Europe/Amsterdam', 'America/Sao_Paulo', 'Asia/Kolkata']) expect(parse({ nightlyTimeZone: tz }).nightlyTimeZone).toBe(tz);
+  });
+
+  it('cdk.json repeats the documented defaults', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const cdkJson = JSON.parse(await readFile(new URL('../../cdk.json', import.meta.url), 'utf8'));
+    expect(cdkJson.app).toBe('npx tsx infra/app.ts');
+    expect(parse(cdkJson.context)).toEqual(parse({}));
+    for (const key of Object.keys(settingDefaults)) expect(cdkJson.context, key).toHaveProperty(key);
+  });
+});
+
+describe('settings in the template', () => {
+  it('default settings synthesize an env-agnostic stack with the default names and schedule', () => {
+    const { template, stack } = synth({}, { bundle: false });
+    expect(stack.stackName).toBe('ServerlessClm');
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: tableName('clm-') });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'UTC' });
+    template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 30 });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 1);
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com' });
+  });
+
+  it('createSenderIdentity=false uses the existing identity (no EmailIdentity, same scoped grant)', () => {
+    const { template } = synth({ createSenderIdentity: 'false', senderAddress: 'a@b.example' }, { bundle: false });
+    template.resourceCountIs('AWS::SES::EmailIdentity', 0);
+    template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'ses:SendEmail', Condition: { StringEquals: { 'ses:FromAddress': 'a@b.example' } } })]),
+      },
+    });
+    expect(JSON.stringify(template.toJSON())).toContain(':identity/b.example');
+    expect(Object.keys(template.toJSON().Outputs)).not.toContain('SenderDomainDkimRecord1');
+  });
+
+  it('removalPolicy=destroy lets dev stacks delete the table and logs', () => {
+    const { template } = synth({ removalPolicy: 'destroy', stackName: 'ClmDev', tablePrefix: 'dev-' }, { bundle: false });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ TableName: 'dev-clm', DeletionProtectionEnabled: false }) });
+    template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'ClmDev-events' });
+  });
+
+  it('account/region settings make an environment-specific stack', () => {
+    const { stack } = synth({ account: '123456789012', region: 'eu-west-1' }, { bundle: false });
+    expect(stack.account).toBe('123456789012');
+    expect(stack.region).toBe('eu-west-1');
+  });
+
+  it('an invalid setting fails synthesis with the setting named', () => {
+    expect(() => synth({ nightlyTimeZone: 'Nowhere/Special' }, { bundle: false })).toThrow(/nightlyTimeZone/);
+  });
+});
