@@ -6,5 +6,6 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'serverless-clm';
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ServerlessClm' });
+// The Logger filters Metrics' own warnings by level (e.g. "no application metrics to publish").
+export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ServerlessClm', logger });
 export const tracer = new Tracer({ serviceName });

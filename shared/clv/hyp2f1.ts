@@ -43,11 +43,13 @@ function gammaRatio(n1: number, n2: number, d1: number, d2: number): number {
 function series(a: number, b: number, c: number, z: number): number {
   let term = 1;
   let sum = 1;
+  // with c < 0 the terms are re-amplified when c + n passes through 0: never stop before that
+  const nMin = Math.max(2, Math.ceil(-c) + 1);
   for (let n = 0; n < MAX_TERMS; n++) {
     term *= ((a + n) * (b + n)) / ((c + n) * (n + 1)) * z;
     sum += term;
     if (term === 0) return sum;
-    if (Math.abs(term) <= 1e-17 * Math.abs(sum) && n > 2) {
+    if (Math.abs(term) <= 1e-17 * Math.abs(sum) && n > nMin) {
       // make sure the terms are decreasing from here on (ratio < 1)
       const ratio = Math.abs(((a + n + 1) * (b + n + 1)) / ((c + n + 1) * (n + 2)) * z);
       if (ratio < 1) return sum;
@@ -108,7 +110,7 @@ function positiveZ(a: number, b: number, c: number, z: number): number {
  * (non-positive integer without an earlier terminating numerator), or non-finite input.
  */
 export function hyp2f1(a: number, b: number, c: number, z: number): number {
-  if (![a, b, c, z].every(Number.isFinite)) throw new RangeError('hyp2f1: non-finite argument');
+  if (!(Number.isFinite(a) && Number.isFinite(b) && Number.isFinite(c) && Number.isFinite(z))) throw new RangeError('hyp2f1: non-finite argument');
   if (z > 1) throw new RangeError(`hyp2f1: z = ${z} > 1 is outside the supported domain`);
   if (z === 0 || a === 0 || b === 0) return 1;
   const aTerm = isNonPositiveInteger(a);

@@ -13,6 +13,8 @@ export interface MinimizeOptions {
   /** Stop when relative change of f is below this for two consecutive iterations (and gradient is small-ish). */
   fTol?: number;
   maxIterations?: number;
+  /** initial inverse Hessian (row-major n×n), e.g. from a fit on a subsample */
+  initialInverseHessian?: Float64Array;
 }
 
 export interface MinimizeResult {
@@ -24,6 +26,8 @@ export interface MinimizeResult {
   converged: boolean;
   reason: string;
   gradientNorm: number;
+  /** final BFGS inverse-Hessian approximation */
+  inverseHessian: Float64Array;
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -55,7 +59,7 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
   let fx = f(x, g);
   let evaluations = 1;
   if (!Number.isFinite(fx) || !g.every(Number.isFinite)) {
-    return { theta: x, value: fx, gradient: g, iterations: 0, evaluations, converged: false, reason: 'objective not finite at the starting point', gradientNorm: maxAbs(g) };
+    return { theta: x, value: fx, gradient: g, iterations: 0, evaluations, converged: false, reason: 'objective not finite at the starting point', gradientNorm: maxAbs(g), inverseHessian: new Float64Array(n * n) };
   }
   // inverse Hessian approximation, row-major
   const H = new Float64Array(n * n);
@@ -64,6 +68,11 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
     for (let i = 0; i < n; i++) H[i * n + i] = 1;
   };
   resetH();
+  let updated = false;
+  if (opts.initialInverseHessian && opts.initialInverseHessian.length === n * n && opts.initialInverseHessian.every(Number.isFinite)) {
+    H.set(opts.initialInverseHessian);
+    updated = true;
+  }
   const d = new Float64Array(n);
   const xNew = new Float64Array(n);
   const gNew = new Float64Array(n);
@@ -90,6 +99,7 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
     let slope = dot(d, g);
     if (!(slope < 0)) {
       resetH();
+      updated = false;
       for (let i = 0; i < n; i++) d[i] = -g[i];
       slope = dot(d, g);
     }
@@ -103,11 +113,20 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
     let hi = Infinity;
     let fNew = NaN;
     let accepted = false;
+    let flat = false;
     for (let ls = 0; ls < 60; ls++) {
+      // steps this small cannot be resolved in the objective: give up on this direction
+      if (step * dMax < 1e-10) break;
       for (let i = 0; i < n; i++) xNew[i] = x[i] + step * d[i];
       fNew = f(xNew, gNew);
       evaluations++;
-      if (!Number.isFinite(fNew) || fNew > fx + c1 * step * slope || !gNew.every(Number.isFinite)) {
+      // (the 1e-15·|f| slack accepts steps whose decrease is below rounding noise near the optimum)
+      if (!Number.isFinite(fNew) || fNew > fx + c1 * step * slope + 1e-15 * Math.abs(fx) || !gNew.every(Number.isFinite)) {
+        if (Number.isFinite(fNew) && Math.abs(fNew - fx) <= 1e-14 * Math.max(1, Math.abs(fx)) && maxAbs(g) < gradTol * 1e3) {
+          // the objective no longer changes beyond rounding noise and the gradient is small: done
+          flat = true;
+          break;
+        }
         hi = step;
         step = (lo + hi) / 2;
         continue;
@@ -119,6 +138,11 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
         continue;
       }
       accepted = true;
+      break;
+    }
+    if (flat) {
+      converged = true;
+      reason = 'objective flat within rounding (gradient small)';
       break;
     }
     if (!accepted) {
@@ -149,6 +173,13 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
     void tmpG;
     fx = fNew;
     if (sy > 1e-300) {
+      if (!updated) {
+        // scale the initial inverse Hessian (Nocedal & Wright eq. 6.20) before the first update
+        const yy = dot(y, y);
+        resetH();
+        for (let i = 0; i < n; i++) H[i * n + i] = sy / yy;
+        updated = true;
+      }
       // BFGS inverse update: H = (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ
       const rho = 1 / sy;
       for (let i = 0; i < n; i++) {
@@ -173,7 +204,7 @@ export function minimizeBFGS(f: ObjectiveWithGradient, theta0: ArrayLike<number>
       }
     } else smallSteps = 0;
   }
-  return { theta: x, value: fx, gradient: g, iterations: it, evaluations, converged, reason, gradientNorm: maxAbs(g) };
+  return { theta: x, value: fx, gradient: g, iterations: it, evaluations, converged, reason, gradientNorm: maxAbs(g), inverseHessian: Float64Array.from(H) };
 }
 
 /**
@@ -254,3 +285,23 @@ export function standardErrorsFromLogHessian(H: Float64Array, params: ArrayLike<
   }
   return out;
 }
+
+/**
+ * Throw a ConvergenceError-style failure when the Hessian at the end point is not positive
+ * definite (the "optimum" is on a boundary / a flat ridge, so the estimates are meaningless).
+ */
+export function assertIdentified(
+  fail: (reason: string) => never,
+  standardErrors: readonly number[],
+  params?: readonly number[],
+): void {
+  if (!standardErrors.every((v) => Number.isFinite(v) && v > 0)) {
+    fail('the Hessian at the end point is not positive definite: the likelihood has no interior maximum (parameters run to a boundary), so the data do not identify the model');
+  }
+  if (params && standardErrors.some((v, i) => v > MAX_RELATIVE_SE * Math.abs(params[i]))) {
+    fail(`a standard error is more than ${MAX_RELATIVE_SE}× its estimate: the likelihood is flat along a ridge towards a boundary, so the data do not identify the model`);
+  }
+}
+
+/** Standard errors above this multiple of the estimate mean the parameter is not identified. */
+export const MAX_RELATIVE_SE = 100;
