@@ -12,6 +12,7 @@ import {
   prepareRfm,
   probabilityAliveRows,
   simulateCustomers,
+  type RfmTable,
 } from '../shared/clv/index.ts';
 
 const n = Number(process.argv[2] ?? 100_000);
@@ -43,7 +44,7 @@ const simMs = performance.now() - t0;
 const afterSim = { peakMB: peakMB(), rssMB: rssMB() };
 
 const workStart = performance.now();
-let table = prepareRfm(data.frequency, data.recency, data.T);
+let table!: RfmTable;
 const bg = step('fit BG/NBD (with standard errors)', () => {
   table = prepareRfm(data.frequency, data.recency, data.T);
   return fitBgNbd(table);

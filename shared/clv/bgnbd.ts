@@ -12,7 +12,7 @@ import digamma from '@stdlib/math-base-special-digamma';
 import betaln from '@stdlib/math-base-special-betaln';
 import { ConvergenceError, DataError } from './errors.ts';
 import { hyp2f1 } from './hyp2f1.ts';
-import { assertIdentified, minimizeBFGS, numericHessian, standardErrorsFromLogHessian } from './optimize.ts';
+import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, trigamma } from './optimize.ts';
 import { type NumArray, type RfmTable, prepareRfm, validateRfmRecord } from './rfm.ts';
 
 export interface BgNbdParams {
@@ -48,52 +48,83 @@ export interface FitOptions {
   /** starting values (natural scale) */
   start?: Partial<BgNbdParams>;
   maxIterations?: number;
-  /** compute standard errors (numeric Hessian of analytic gradient). Default true. */
+  /** compute standard errors (exact Hessian of the log-likelihood at the optimum). Default true. */
   standardErrors?: boolean;
+  /**
+   * For tables with more than 200,000 distinct rows: start from a fit on a subsample and
+   * polish with Newton's method on all rows (default true). false = plain BFGS from the
+   * default starting values (slower; the same optimum).
+   */
+  warmStart?: boolean;
 }
 
-function assertParams(p: BgNbdParams): void {
+/** Throws DataError unless every parameter is a positive finite number. */
+export function assertBgNbdParams(p: BgNbdParams): void {
   for (const k of ['r', 'alpha', 'a', 'b'] as const) {
     if (!(p[k] > 0) || !Number.isFinite(p[k])) throw new DataError(`BG/NBD parameter ${k} must be a positive finite number (${p[k]})`);
   }
 }
 
+/** Total weight (customers) per distinct x of a table, cached per table. */
+const xWeightCache = new WeakMap<RfmTable, Float64Array>();
+function xWeights(table: RfmTable): Float64Array {
+  let w = xWeightCache.get(table);
+  if (!w) {
+    w = new Float64Array(table.xValues.length);
+    for (let i = 0; i < table.rows; i++) w[table.xIndex[i]] += table.weight[i];
+    xWeightCache.set(table, w);
+  }
+  return w;
+}
+
 /**
- * Total log-likelihood of the compressed data and its gradient with respect to
- * log(r, α, a, b). Per distinct x the gamma-function terms are computed once; per
- * distinct T / t_x the logarithms are computed once.
+ * Total log-likelihood of the compressed data, its gradient with respect to log(r, α, a, b)
+ * and optionally its exact Hessian with respect to log(r, α, a, b) (row-major 4×4), all in
+ * one pass over the rows. The gamma-function terms depend on x only and are computed once per
+ * distinct x (weighted by the customers with that x); the logarithms of α+T and α+t_x are
+ * computed per distinct value when values repeat, per row otherwise.
  */
-export function bgnbdLogLikelihood(table: RfmTable, params: BgNbdParams, gradLog?: Float64Array): number {
+export function bgnbdLogLikelihood(table: RfmTable, params: BgNbdParams, gradLog?: Float64Array, hessLog?: Float64Array): number {
   const { r, alpha, a, b } = params;
   const nx = table.xValues.length;
   const nT = table.TValues.length;
   const ntx = table.txValues.length;
-  // per x
-  const cX = new Float64Array(nx); // lnΓ(r+x) − lnΓ(r) + B-ratio
+  const withHess = hessLog !== undefined;
+  const withGrad = gradLog !== undefined || withHess;
+  const Wx = xWeights(table);
   const lrX = new Float64Array(nx); // ln a − ln(b+x−1)
-  const dR = new Float64Array(nx);
-  const dA = new Float64Array(nx);
-  const dB = new Float64Array(nx);
-  const lgr = gammaln(r);
-  const lgab = gammaln(a + b);
-  const lgb = gammaln(b);
-  const psr = digamma(r);
-  const psab = digamma(a + b);
-  const psb = digamma(b);
+  const ibX = new Float64Array(nx); // 1/(b+x−1)
   const la = Math.log(a);
-  const withGrad = gradLog !== undefined;
-  for (let k = 0; k < nx; k++) {
-    const x = table.xValues[k];
-    cX[k] = gammaln(r + x) - lgr + lgab + gammaln(b + x) - lgb - gammaln(a + b + x);
-    lrX[k] = x > 0 ? la - Math.log(b + x - 1) : -Infinity;
-    if (withGrad) {
-      if (x === 0) {
-        dR[k] = 0; dA[k] = 0; dB[k] = 0;
-      } else {
-        const psabx = digamma(a + b + x);
-        dR[k] = digamma(r + x) - psr;
-        dA[k] = psab - psabx;
-        dB[k] = psab + digamma(b + x) - psb - psabx;
+  // natural-parameter gradient (r, α, a, b) and Hessian entries h_ij
+  let ll = 0;
+  let g0 = 0, g1 = 0, g2 = 0, g3 = 0;
+  let h00 = 0, h01 = 0, h11 = 0, h22 = 0, h23 = 0, h33 = 0, h03 = 0, h13 = 0;
+  // sums whose Hessian entries share the factor 1/a: Σc, Σc·δr, Σc·δα, Σc/(b+x−1) with c = w·w3·w4
+  let sc = 0, scr = 0, scA = 0, scb = 0;
+  {
+    const lgr = gammaln(r), lgab = gammaln(a + b), lgb = gammaln(b);
+    const psr = digamma(r), psab = digamma(a + b), psb = digamma(b);
+    const tgr = withHess ? trigamma(r) : 0, tgab = withHess ? trigamma(a + b) : 0, tgb = withHess ? trigamma(b) : 0;
+    for (let k = 0; k < nx; k++) {
+      const xv = table.xValues[k];
+      lrX[k] = xv > 0 ? la - Math.log(b + xv - 1) : -Infinity;
+      ibX[k] = xv > 0 ? 1 / (b + xv - 1) : 0;
+      const W = Wx[k];
+      if (xv === 0 || W === 0) continue;
+      // lnΓ(r+x) − lnΓ(r) + ln B(a, b+x) − ln B(a, b)
+      ll += W * (gammaln(r + xv) - lgr + lgab + gammaln(b + xv) - lgb - gammaln(a + b + xv));
+      if (withGrad) {
+        const psabx = digamma(a + b + xv);
+        g0 += W * (digamma(r + xv) - psr);
+        g2 += W * (psab - psabx);
+        g3 += W * (psab + digamma(b + xv) - psb - psabx);
+      }
+      if (withHess) {
+        const t = W * (tgab - trigamma(a + b + xv));
+        h00 += W * (trigamma(r + xv) - tgr);
+        h22 += t;
+        h23 += t;
+        h33 += t + W * (trigamma(b + xv) - tgb);
       }
     }
   }
@@ -119,12 +150,10 @@ export function bgnbdLogLikelihood(table: RfmTable, params: BgNbdParams, gradLog
     }
   }
   const { TIndex, txIndex } = table;
-  let ll = 0;
-  let gr = 0, gal = 0, ga = 0, gb = 0;
+  let s4 = 0; // Σ w·w4 (∂A4/∂a = 1/a for every row)
   for (let i = 0; i < rows; i++) {
     const w = weight[i];
     const xi = x[i];
-    const kx = xIndex[i];
     let lT: number, iT: number;
     if (direct) {
       const sT = alpha + T[i];
@@ -136,56 +165,96 @@ export function bgnbdLogLikelihood(table: RfmTable, params: BgNbdParams, gradLog
       iT = iTv![kT];
     }
     const rx = r + xi;
-    const A3 = -rx * lT;
-    let tail: number;
     if (xi === 0) {
-      tail = A3;
+      // tail = A3 = −r ln(α+T)
+      ll -= w * rx * lT;
       if (withGrad) {
-        gr -= w * lT;
-        gal -= w * rx * iT;
+        g0 -= w * lT;
+        g1 -= w * rx * iT;
+        if (withHess) {
+          h01 -= w * iT;
+          h11 += w * rx * iT * iT;
+        }
       }
+      continue;
+    }
+    const kx = xIndex[i];
+    let ltx: number, itx: number;
+    if (direct) {
+      const st = alpha + txv[i];
+      ltx = Math.log(st);
+      itx = 1 / st;
     } else {
-      let ltx: number, itx: number;
-      if (direct) {
-        const st = alpha + txv[i];
-        ltx = Math.log(st);
-        itx = 1 / st;
-      } else {
-        const kt = txIndex[i];
-        ltx = ltxv![kt];
-        itx = itxv![kt];
-      }
-      const d = lrX[kx] + rx * (lT - ltx); // A4 − A3
-      let w4: number;
-      if (d > 0) {
-        const e = Math.exp(-d);
-        tail = A3 + d + Math.log1p(e);
-        w4 = 1 / (1 + e);
-      } else {
-        const e = Math.exp(d);
-        tail = A3 + Math.log1p(e);
-        w4 = e / (1 + e);
-      }
-      if (withGrad) {
+      const kt = txIndex[i];
+      ltx = ltxv![kt];
+      itx = itxv![kt];
+    }
+    // tail = ln(e^A3 + e^A4), A3 = −(r+x) ln(α+T), A4 = ln a − ln(b+x−1) − (r+x) ln(α+t_x)
+    const d = lrX[kx] + rx * (lT - ltx); // A4 − A3
+    let w4: number; // e^A4 / (e^A3 + e^A4)
+    let tail: number; // tail − A3
+    if (d > 0) {
+      const e = Math.exp(-d);
+      tail = d + Math.log1p(e);
+      w4 = 1 / (1 + e);
+    } else {
+      const e = Math.exp(d);
+      tail = Math.log1p(e);
+      w4 = e / (1 + e);
+    }
+    ll += w * (tail - rx * lT);
+    if (withGrad) {
+      const ib = ibX[kx];
+      const ww4 = w * w4;
+      const iMix = iT + w4 * (itx - iT); // w3/(α+T) + w4/(α+t_x)
+      g0 -= w * lT + ww4 * (ltx - lT);
+      g1 -= w * rx * iMix;
+      s4 += ww4;
+      g3 -= ww4 * ib;
+      if (withHess) {
+        // w3 ∂²A3 + w4 ∂²A4 + w3 w4 δδᵀ, δ = ∂A3 − ∂A4 = (ln(α+t_x) − ln(α+T), (r+x)(1/(α+t_x) − 1/(α+T)), −1/a, 1/(b+x−1))
         const w3 = 1 - w4;
-        gr += w * (dR[kx] - (w3 * lT + w4 * ltx));
-        gal -= w * rx * (w3 * iT + w4 * itx);
-        ga += w * (dA[kx] + w4 / a);
-        gb += w * (dB[kx] - w4 / (b + xi - 1));
+        h01 -= w * iMix;
+        h11 += w * rx * (w3 * iT * iT + w4 * itx * itx);
+        h33 += ww4 * ib * ib;
+        const c = ww4 * w3;
+        const dr = ltx - lT;
+        const dA = rx * (itx - iT);
+        h00 += c * dr * dr;
+        h01 += c * dr * dA;
+        h11 += c * dA * dA;
+        h03 += c * dr * ib;
+        h13 += c * dA * ib;
+        h33 += c * ib * ib;
+        sc += c;
+        scr += c * dr;
+        scA += c * dA;
+        scb += c * ib;
       }
     }
-    ll += w * (cX[kx] + tail);
   }
   const N = table.n;
   const la0 = Math.log(alpha);
   ll += N * r * la0;
   if (withGrad) {
-    gr += N * la0;
-    gal += (N * r) / alpha;
-    gradLog[0] = gr * r;
-    gradLog[1] = gal * alpha;
-    gradLog[2] = ga * a;
-    gradLog[3] = gb * b;
+    g0 += N * la0;
+    g1 += (N * r) / alpha;
+    g2 += s4 / a;
+    const p = [r, alpha, a, b];
+    const g = [g0, g1, g2, g3];
+    if (gradLog) for (let i = 0; i < 4; i++) gradLog[i] = g[i] * p[i];
+    if (hessLog) {
+      h01 += N / alpha;
+      h11 -= (N * r) / (alpha * alpha);
+      h22 += (sc - s4) / (a * a);
+      const h02 = -scr / a;
+      const h12 = -scA / a;
+      h23 -= scb / a;
+      const h = [h00, h01, h02, h03, h01, h11, h12, h13, h02, h12, h22, h23, h03, h13, h23, h33];
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) hessLog[i * 4 + j] = p[i] * p[j] * h[i * 4 + j] + (i === j ? p[i] * g[i] : 0);
+      }
+    }
   }
   return ll;
 }
@@ -247,20 +316,41 @@ export function fitBgNbd(data: RfmTable | { frequency: NumArray; recency: NumArr
   };
   const starts: BgNbdParams[] = [];
   let warmH: Float64Array | undefined;
+  let best: MinimizeResult | undefined;
+  let last: MinimizeResult | undefined;
+  /** exact Hessian of the mean negative LL at best.theta, when already computed */
+  let bestHessian: Float64Array | undefined;
   if (options.start) starts.push({ r: 1, alpha: 1 / rate, a: 1, b: 1, ...options.start });
-  else if (table.rows > WARM_START_ROWS) {
-    // Many distinct rows (continuous times): most BFGS iterations happen far from the optimum,
-    // so start from a fit on a systematic subsample of the distinct rows (repeated by weight).
+  else if (table.rows > WARM_START_ROWS && options.warmStart !== false) {
+    // Many distinct rows (continuous times): start from a fit on a systematic subsample of the
+    // distinct rows (repeated by weight), then polish on all rows with Newton's method (value,
+    // gradient and exact Hessian in one pass; quadratic convergence, so ~3 passes over the data,
+    // and the last pass's Hessian gives the standard errors). The end point is the full-data MLE
+    // (gradient of the full-data mean LL below 1e-8); BFGS from the same start is the fallback.
     const warm = warmStart(table);
     if (warm) {
-      starts.push(warm.params);
-      warmH = warm.inverseHessian;
+      const w = warm.params;
+      const newton = minimizeNewton(
+        (theta, grad, hess) => {
+          const ll = bgnbdLogLikelihood(table, toParams(theta), grad, hess);
+          for (let i = 0; i < 4; i++) grad[i] = -grad[i] / N;
+          for (let i = 0; i < 16; i++) hess[i] = -hess[i] / N;
+          return -ll / N;
+        },
+        [Math.log(w.r), Math.log(w.alpha), Math.log(w.a), Math.log(w.b)],
+        { gradTol: 1e-8, maxIterations: 30 },
+      );
+      if (newton.converged && newton.theta.every((t) => Math.abs(t) < 14)) {
+        best = newton;
+        bestHessian = newton.hessian;
+      } else {
+        starts.push(w);
+        warmH = warm.inverseHessian;
+      }
     }
   }
-  starts.push({ r: 1, alpha: 1 / rate, a: 1, b: 1 }, { r: 0.5, alpha: 0.5 / rate, a: 0.5, b: 3 }, { r: 2, alpha: 2 / rate, a: 2, b: 5 });
-  let best: ReturnType<typeof minimizeBFGS> | undefined;
-  let last: ReturnType<typeof minimizeBFGS> | undefined;
-  for (const [si, s] of starts.entries()) {
+  if (!best) starts.push({ r: 1, alpha: 1 / rate, a: 1, b: 1 }, { r: 0.5, alpha: 0.5 / rate, a: 0.5, b: 3 }, { r: 2, alpha: 2 / rate, a: 2, b: 5 });
+  for (const [si, s] of (best ? [] : starts).entries()) {
     const res = minimizeBFGS(objective, [Math.log(s.r), Math.log(s.alpha), Math.log(s.a), Math.log(s.b)], {
       maxIterations: options.maxIterations ?? 400,
       gradTol: 1e-8,
@@ -285,10 +375,13 @@ export function fitBgNbd(data: RfmTable | { frequency: NumArray; recency: NumArr
   let se: number[] = [NaN, NaN, NaN, NaN];
   let pd = true;
   if (options.standardErrors !== false) {
-    const H = numericHessian((th, out) => {
-      bgnbdLogLikelihood(table, toParams(th), out);
-      for (let i = 0; i < 4; i++) out[i] = -out[i];
-    }, best.theta);
+    // exact Hessian of the total negative LL in log-parameters (one pass over the data)
+    const H = new Float64Array(16);
+    if (bestHessian) for (let i = 0; i < 16; i++) H[i] = bestHessian[i] * N;
+    else {
+      bgnbdLogLikelihood(table, params, new Float64Array(4), H);
+      for (let i = 0; i < 16; i++) H[i] = -H[i];
+    }
     se = standardErrorsFromLogHessian(H, [params.r, params.alpha, params.a, params.b]);
     pd = se.every((v) => Number.isFinite(v));
     assertIdentified((reason) => {
@@ -393,21 +486,28 @@ export function probabilityOfPurchases(params: BgNbdParams, k: number, t: number
 
 /** P(alive) per distinct row of the table. */
 export function probabilityAliveRows(params: BgNbdParams, table: RfmTable): Float64Array {
-  assertParams(params);
-  const out = new Float64Array(table.rows);
+  assertBgNbdParams(params);
+  const rows = table.rows;
+  const out = new Float64Array(rows);
   const { r, alpha, a, b } = params;
-  const lT = table.TValues.map((v) => Math.log(alpha + v));
-  const ltx = table.txValues.map((v) => Math.log(alpha + v));
-  const direct = table.txValues.length === 0;
+  // per distinct x: ln a − ln(b+x−1)
+  const nx = table.xValues.length;
+  const lrX = new Float64Array(nx);
   const la = Math.log(a);
-  for (let i = 0; i < table.rows; i++) {
-    const x = table.x[i];
+  for (let k = 0; k < nx; k++) lrX[k] = la - Math.log(b + table.xValues[k] - 1);
+  // logarithms per distinct T / t_x when values repeat, per row otherwise (continuous times)
+  const direct = table.txValues.length === 0 || table.TValues.length + table.txValues.length > rows;
+  const lT = direct ? undefined : table.TValues.map((v) => Math.log(alpha + v));
+  const ltx = direct ? undefined : table.txValues.map((v) => Math.log(alpha + v));
+  const { x: xs, xIndex, T, tx, TIndex, txIndex } = table;
+  for (let i = 0; i < rows; i++) {
+    const x = xs[i];
     if (x === 0) {
       out[i] = 1;
       continue;
     }
-    const lt = direct ? Math.log(alpha + table.tx[i]) : ltx[table.txIndex[i]];
-    const d = la - Math.log(b + x - 1) + (r + x) * (lT[table.TIndex[i]] - lt);
+    const diff = direct ? Math.log((alpha + T[i]) / (alpha + tx[i])) : lT![TIndex[i]] - ltx![txIndex[i]];
+    const d = lrX[xIndex[i]] + (r + x) * diff;
     out[i] = 1 / (1 + Math.exp(d));
   }
   return out;
@@ -418,93 +518,125 @@ export function probabilityAliveRows(params: BgNbdParams, table: RfmTable): Floa
  * in `horizons`. Returns a (pairs × horizons) row-major matrix.
  */
 export function conditionalAliveExpectationPairs(params: BgNbdParams, table: RfmTable, horizons: readonly number[]): Float64Array {
-  assertParams(params);
+  assertBgNbdParams(params);
+  return pairFunctionValues(
+    params,
+    table,
+    horizons.map((t) => (post: BgNbdParams) => expectedPurchasesNewCustomer(post, t)),
+  );
+}
+
+/**
+ * Evaluate functions of the posterior parameters (r+x, α+T, a, b+x) for every distinct
+ * (x, T) pair; returns a (pairs × functions) row-major matrix. Each function must be an
+ * analytic function of ln(α+T) for fixed x (the ₂F₁ expectations and sums of them are).
+ *
+ * Many distinct T for the same x (continuous-time data): the function is interpolated by a
+ * Chebyshev series in u = ln(α+T) (nearest singularities at Im u = ±π, so it converges
+ * geometrically), built from a few dozen direct evaluations per x, verified between the
+ * nodes to 1e-11 of the largest value, and evaluated in one sequential pass over the pairs.
+ * Otherwise (few T per x, or verification fails) the functions are evaluated directly.
+ */
+export function pairFunctionValues(params: BgNbdParams, table: RfmTable, fns: readonly ((post: BgNbdParams) => number)[]): Float64Array {
   const np = table.pairX.length;
-  const nh = horizons.length;
-  const out = new Float64Array(np * nh);
-  // group the pairs by x (counting sort)
+  const nf = fns.length;
+  const out = new Float64Array(np * nf);
   const nx = table.xValues.length;
-  const start = new Int32Array(nx + 1);
-  for (let p = 0; p < np; p++) start[table.pairX[p] + 1]++;
-  for (let k = 0; k < nx; k++) start[k + 1] += start[k];
-  const fill = start.slice(0, nx);
-  const order = new Int32Array(np);
-  for (let p = 0; p < np; p++) order[fill[table.pairX[p]]++] = p;
+  const { pairX, pairT, TValues } = table;
+  // per x: number of pairs and range of T (ln is monotone, so the range of u follows)
+  const count = new Int32Array(nx);
+  const tMin = new Float64Array(nx).fill(Infinity);
+  const tMax = new Float64Array(nx).fill(-Infinity);
+  for (let p = 0; p < np; p++) {
+    const k = pairX[p];
+    const T = TValues[pairT[p]];
+    count[k]++;
+    if (T < tMin[k]) tMin[k] = T;
+    if (T > tMax[k]) tMax[k] = T;
+  }
+  const alpha = params.alpha;
+  const cheb: (ChebSeries | undefined)[] = new Array(nx);
+  let any = false;
   for (let k = 0; k < nx; k++) {
-    const group = order.subarray(start[k], start[k + 1]);
-    const x = table.xValues[k];
-    if (group.length < CHEB_MIN_GROUP || !chebyshevGroup(params, table, x, group, horizons, out)) {
-      for (const p of group) {
-        const post = { r: params.r + x, alpha: params.alpha + table.TValues[table.pairT[p]], a: params.a, b: params.b + x };
-        for (let h = 0; h < nh; h++) out[p * nh + h] = expectedPurchasesNewCustomer(post, horizons[h]);
-      }
+    if (count[k] < CHEB_MIN_GROUP) continue;
+    cheb[k] = chebyshevFit(params, table.xValues[k], Math.log(alpha + tMin[k]), Math.log(alpha + tMax[k]), count[k], fns);
+    if (cheb[k]) any = true;
+  }
+  const post: BgNbdParams = { r: 0, alpha: 0, a: params.a, b: 0 };
+  for (let p = 0; p < np; p++) {
+    const k = pairX[p];
+    const c = cheb[k];
+    const T = TValues[pairT[p]];
+    if (any && c !== undefined) {
+      let y = (Math.log(alpha + T) - c.mid) / c.half;
+      y = y < -1 ? -1 : y > 1 ? 1 : y;
+      for (let f = 0; f < nf; f++) out[p * nf + f] = clenshaw(c.coef, f * c.N, c.N, y);
+    } else {
+      const x = table.xValues[k];
+      post.r = params.r + x;
+      post.alpha = alpha + T;
+      post.b = params.b + x;
+      for (let f = 0; f < nf; f++) out[p * nf + f] = fns[f](post);
     }
   }
   return out;
 }
 
-/** Below this many distinct T values for one x, evaluate ₂F₁ directly. */
+/** Below this many distinct T values for one x, evaluate directly. */
 const CHEB_MIN_GROUP = 256;
 
-/**
- * Many distinct T for the same x (continuous-time data): E[X(t) | alive] is an analytic
- * function of u = ln(α+T) whose nearest singularities are at Im u = ±π, so a Chebyshev
- * interpolant in u converges geometrically. Build it from N direct evaluations per horizon,
- * verify it at the midpoints between nodes (relative to the largest value, 1e-11), and
- * evaluate it for every pair. Returns false (caller evaluates directly) if it cannot verify.
- */
-function chebyshevGroup(params: BgNbdParams, table: RfmTable, x: number, group: Int32Array, horizons: readonly number[], out: Float64Array): boolean {
-  const nh = horizons.length;
-  let uMin = Infinity;
-  let uMax = -Infinity;
-  for (const p of group) {
-    const u = Math.log(params.alpha + table.TValues[table.pairT[p]]);
-    if (u < uMin) uMin = u;
-    if (u > uMax) uMax = u;
-  }
+interface ChebSeries {
+  mid: number;
+  half: number;
+  N: number;
+  /** functions × N coefficients */
+  coef: Float64Array;
+}
+
+/** Chebyshev interpolants in u ∈ [uMin, uMax] of each function for frequency x, or undefined if they cannot be verified to 1e-11. */
+function chebyshevFit(params: BgNbdParams, x: number, uMin: number, uMax: number, groupSize: number, fns: readonly ((post: BgNbdParams) => number)[]): ChebSeries | undefined {
+  const nf = fns.length;
   const half = (uMax - uMin) / 2;
   const mid = (uMax + uMin) / 2;
-  if (!(half > 1e-9)) return false;
+  if (!(half > 1e-9)) return undefined;
   const sc = Math.PI / half;
   const rho = sc + Math.sqrt(1 + sc * sc);
   let N = Math.min(256, Math.max(12, Math.ceil(40 / Math.log(rho)) + 4));
-  if (N * 4 > group.length) return false;
-  const value = (u: number, t: number) => expectedPurchasesNewCustomer({ r: params.r + x, alpha: Math.exp(u), a: params.a, b: params.b + x }, t);
+  const post: BgNbdParams = { r: params.r + x, alpha: 0, a: params.a, b: params.b + x };
+  const value = (u: number, f: number) => {
+    post.alpha = Math.exp(u);
+    return fns[f](post);
+  };
   for (let attempt = 0; attempt < 2; attempt++, N *= 2) {
-    if (N > 256 || N * 4 > group.length) return false;
-    const coef = new Float64Array(nh * N);
+    if (N > 256 || N * 4 > groupSize) return undefined;
+    const coef = new Float64Array(nf * N);
     const fv = new Float64Array(N);
     let ok = true;
-    for (let h = 0; h < nh && ok; h++) {
+    for (let f = 0; f < nf && ok; f++) {
       let vmax = 0;
       for (let j = 0; j < N; j++) {
-        fv[j] = value(mid + half * Math.cos((Math.PI * (j + 0.5)) / N), horizons[h]);
-        if (!Number.isFinite(fv[j])) return false;
+        fv[j] = value(mid + half * Math.cos((Math.PI * (j + 0.5)) / N), f);
+        if (!Number.isFinite(fv[j])) return undefined;
         vmax = Math.max(vmax, Math.abs(fv[j]));
       }
       for (let m = 0; m < N; m++) {
         let sum = 0;
         for (let j = 0; j < N; j++) sum += fv[j] * Math.cos((Math.PI * m * (j + 0.5)) / N);
-        coef[h * N + m] = ((m === 0 ? 1 : 2) / N) * sum;
+        coef[f * N + m] = ((m === 0 ? 1 : 2) / N) * sum;
       }
       // verify between nodes
       for (const y of [-0.999, -0.71, -0.33, 0.05, 0.41, 0.77, 0.999]) {
-        const direct = value(mid + half * y, horizons[h]);
-        const approx = clenshaw(coef, h * N, N, y);
+        const direct = value(mid + half * y, f);
+        const approx = clenshaw(coef, f * N, N, y);
         if (!(Math.abs(direct - approx) <= 1e-11 * Math.max(vmax, 1e-300))) {
           ok = false;
           break;
         }
       }
     }
-    if (!ok) continue;
-    for (const p of group) {
-      const y = (Math.log(params.alpha + table.TValues[table.pairT[p]]) - mid) / half;
-      for (let h = 0; h < nh; h++) out[p * nh + h] = clenshaw(coef, h * N, N, Math.max(-1, Math.min(1, y)));
-    }
-    return true;
+    if (ok) return { mid, half, N, coef };
   }
-  return false;
+  return undefined;
 }
 
 function clenshaw(c: Float64Array, off: number, n: number, y: number): number {

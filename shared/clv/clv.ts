@@ -5,7 +5,7 @@
  * with t_m = m months expressed in model periods, E[X(t)] the BG/NBD conditional
  * expectation and E[M] the Gamma-Gamma expected average spend.
  */
-import { type BgNbdParams, conditionalAliveExpectationPairs, probabilityAliveRows } from './bgnbd.ts';
+import { type BgNbdParams, assertBgNbdParams, expectedPurchasesNewCustomer, pairFunctionValues, probabilityAliveRows } from './bgnbd.ts';
 import { DataError } from './errors.ts';
 import { type GammaGammaParams, expectedAverageSpendBatch } from './gamma-gamma.ts';
 import { type NumArray, type RfmTable, prepareRfm } from './rfm.ts';
@@ -40,32 +40,30 @@ function checkOptions(o: ClvOptions): Required<ClvOptions> {
  */
 export function discountedPurchaseFactorPairs(params: BgNbdParams, table: RfmTable, options: ClvOptions): Float64Array {
   const o = checkOptions(options);
-  const horizons: number[] = [];
-  for (let m = 1; m <= o.months; m++) horizons.push(m * o.periodsPerMonth);
-  const np = table.pairX.length;
-  const out = new Float64Array(np);
-  const prev = new Float64Array(np);
-  const H = horizons.length;
-  // a few horizons at a time keeps memory at a few arrays of the number of (x, T) pairs
-  // (the full pairs × horizons matrix would be 96 MB for a million continuous-time customers)
-  const CHUNK = 4;
-  for (let m0 = 0; m0 < H; m0 += CHUNK) {
-    const hs = horizons.slice(m0, m0 + CHUNK);
-    const k = hs.length;
-    const g = conditionalAliveExpectationPairs(params, table, hs);
-    for (let j = 0; j < k; j++) {
-      const disc = Math.pow(1 + o.discountRate, -(m0 + j + 1));
-      for (let p = 0; p < np; p++) {
-        const cur = g[p * k + j];
-        // E[X(t)] is non-decreasing in t; guard against rounding in the last digits
-        if (cur > prev[p]) {
-          out[p] += (cur - prev[p]) * disc;
-          prev[p] = cur;
-        }
+  assertBgNbdParams(params);
+  const H = o.months;
+  const horizons = new Float64Array(H);
+  const disc = new Float64Array(H);
+  for (let m = 1; m <= H; m++) {
+    horizons[m - 1] = m * o.periodsPerMonth;
+    disc[m - 1] = Math.pow(1 + o.discountRate, -m);
+  }
+  // The discounted sum is itself an analytic function of ln(α+T) for each x, so it is
+  // interpolated as one function (one series evaluation per (x, T) pair, not one per month).
+  const factor = (post: BgNbdParams): number => {
+    let prev = 0;
+    let sum = 0;
+    for (let m = 0; m < H; m++) {
+      const cur = expectedPurchasesNewCustomer(post, horizons[m]);
+      // E[X(t)] is non-decreasing in t; guard against rounding in the last digits
+      if (cur > prev) {
+        sum += (cur - prev) * disc[m];
+        prev = cur;
       }
     }
-  }
-  return out;
+    return sum;
+  };
+  return pairFunctionValues(params, table, [factor]);
 }
 
 export interface ClvResult {

@@ -9,7 +9,7 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import digamma from '@stdlib/math-base-special-digamma';
 import { ConvergenceError, DataError } from './errors.ts';
-import { assertIdentified, minimizeBFGS, numericHessian, standardErrorsFromLogHessian } from './optimize.ts';
+import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, trigamma } from './optimize.ts';
 import type { NumArray } from './rfm.ts';
 
 export interface GammaGammaParams {
@@ -98,13 +98,21 @@ function prepareSpend(frequency: NumArray, monetary: NumArray): SpendTable {
   return { n, xValues: Float64Array.from(vals), xIndex, xCount: Float64Array.from(counts), x, z, sumLnZ, sumXLnZ, sumXLnX };
 }
 
-function logLik(t: SpendTable, par: GammaGammaParams, gradLog?: Float64Array): number {
+/**
+ * Log-likelihood, its gradient with respect to log(p, q, γ) and optionally its exact Hessian
+ * with respect to log(p, q, γ) (row-major 3×3), in one pass over the repeat buyers.
+ */
+function logLik(t: SpendTable, par: GammaGammaParams, gradLog?: Float64Array, hessLog?: Float64Array): number {
   const { p, q, gamma } = par;
   const nx = t.xValues.length;
+  const withHess = hessLog !== undefined;
+  const withGrad = gradLog !== undefined || withHess;
   let ll = 0;
   let gp = 0, gq = 0, gg = 0;
+  let hpp = 0, hpq = 0, hqq = 0, hpg = 0, hqg = 0, hgg = 0;
   const lgq = gammaln(q);
   const psq = digamma(q);
+  const tgq = withHess ? trigamma(q) : 0;
   const lgam = Math.log(gamma);
   // per-x terms: lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ
   const coefX = new Float64Array(nx); // p x + q
@@ -114,36 +122,87 @@ function logLik(t: SpendTable, par: GammaGammaParams, gradLog?: Float64Array): n
     const px = p * x;
     ll += c * (gammaln(px + q) - gammaln(px) - lgq + q * lgam);
     coefX[k] = px + q;
-    if (gradLog) {
+    if (withGrad) {
       const ps = digamma(px + q);
       gp += c * x * (ps - digamma(px));
       gq += c * (ps - psq + lgam);
     }
+    if (withHess) {
+      const tg = trigamma(px + q);
+      hpp += c * x * x * (tg - trigamma(px));
+      hpq += c * x * tg;
+      hqq += c * (tg - tgq);
+    }
   }
   // (px − 1) ln z + px ln x
   ll += p * t.sumXLnZ - t.sumLnZ + p * t.sumXLnX;
-  if (gradLog) gp += t.sumXLnZ + t.sumXLnX;
+  if (withGrad) gp += t.sumXLnZ + t.sumXLnX;
   // −(px+q) ln(γ + x z)
   const { x, z, xIndex, n } = t;
+  if (!withGrad) {
+    for (let i = 0; i < n; i++) ll -= coefX[xIndex[i]] * Math.log(gamma + x[i] * z[i]);
+    return ll;
+  }
+  let sxl = 0, sl = 0, scs = 0, sxs = 0, sis = 0, scs2 = 0;
   for (let i = 0; i < n; i++) {
-    const s = gamma + x[i] * z[i];
+    const xi = x[i];
+    const s = gamma + xi * z[i];
     const ls = Math.log(s);
+    const is = 1 / s;
     const cf = coefX[xIndex[i]];
     ll -= cf * ls;
-    if (gradLog) {
-      gp -= x[i] * ls;
-      gq -= ls;
-      gg -= cf / s;
+    sxl += xi * ls;
+    sl += ls;
+    const cis = cf * is;
+    scs += cis;
+    if (withHess) {
+      sxs += xi * is;
+      sis += is;
+      scs2 += cis * is;
     }
   }
-  if (gradLog) {
-    gg += (t.n * q) / gamma;
-    gradLog[0] = gp * p;
-    gradLog[1] = gq * q;
-    gradLog[2] = gg * gamma;
+  gp -= sxl;
+  gq -= sl;
+  gg -= scs;
+  gg += (n * q) / gamma;
+  const g = [gp, gq, gg];
+  const pv = [p, q, gamma];
+  if (gradLog) for (let i = 0; i < 3; i++) gradLog[i] = g[i] * pv[i];
+  if (hessLog) {
+    // row terms: ∂²/∂p∂γ = −x/s, ∂²/∂q∂γ = −1/s, ∂²/∂γ² = (px+q)/s²; n q ln γ: ∂²/∂q∂γ = n/γ, ∂²/∂γ² = −n q/γ²
+    hpg -= sxs;
+    hqg += n / gamma - sis;
+    hgg += scs2 - (n * q) / (gamma * gamma);
+    const h = [hpp, hpq, hpg, hpq, hqq, hqg, hpg, hqg, hgg];
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) hessLog[i * 3 + j] = pv[i] * pv[j] * h[i * 3 + j] + (i === j ? pv[i] * g[i] : 0);
+    }
   }
   return ll;
 }
+
+/**
+ * Log-likelihood with its gradient and exact Hessian with respect to log(p, q, γ) (for checks
+ * and for callers who need the observed information).
+ */
+export function gammaGammaLogLikelihoodDerivatives(params: GammaGammaParams, frequency: NumArray, monetary: NumArray, gradLog: Float64Array, hessLog: Float64Array): number {
+  return logLik(prepareSpend(frequency, monetary), params, gradLog, hessLog);
+}
+
+/** Subsample of a spend table: every step-th repeat buyer. */
+function subsampleSpend(t: SpendTable, step: number): SpendTable {
+  const m = Math.ceil(t.n / step);
+  const fx = new Float64Array(m);
+  const fz = new Float64Array(m);
+  for (let i = 0, j = 0; i < t.n; i += step, j++) {
+    fx[j] = t.x[i];
+    fz[j] = t.z[i];
+  }
+  return prepareSpend(fx, fz);
+}
+
+/** Above this many repeat buyers, fit a subsample first and polish on all with Newton's method. */
+const WARM_START_BUYERS = 100_000;
 
 /** Log-likelihood of the Gamma-Gamma model for the repeat buyers in the data. */
 export function gammaGammaLogLikelihood(params: GammaGammaParams, frequency: NumArray, monetary: NumArray): number {
@@ -169,7 +228,12 @@ const toParams = (t: ArrayLike<number>): GammaGammaParams => ({ p: Math.exp(t[0]
  * Fit (p, q, γ) by maximum likelihood on customers with frequency > 0. Customers with
  * frequency 0 are ignored (their monetary value is not used).
  */
-export function fitGammaGamma(frequency: NumArray, monetary: NumArray, options: { standardErrors?: boolean; maxIterations?: number } = {}): GammaGammaFit {
+export function fitGammaGamma(
+  frequency: NumArray,
+  monetary: NumArray,
+  /** warmStart: with more than 100,000 repeat buyers, fit a subsample first and polish on all with Newton's method (default true; false = BFGS from default starts, same optimum) */
+  options: { standardErrors?: boolean; maxIterations?: number; warmStart?: boolean } = {},
+): GammaGammaFit {
   const t = prepareSpend(frequency, monetary);
   if (t.n < 3) throw new DataError(`Gamma-Gamma needs at least 3 repeat buyers (got ${t.n})`);
   const n = t.n;
@@ -181,14 +245,39 @@ export function fitGammaGamma(frequency: NumArray, monetary: NumArray, options: 
     for (let i = 0; i < 3; i++) grad[i] = -grad[i] / n;
     return -ll / n;
   };
+  let best: MinimizeResult | undefined;
+  let last: MinimizeResult | undefined;
+  let bestHessian: Float64Array | undefined;
   const starts = [
     [1, 2, meanZ],
     [5, 3, meanZ * 2],
     [0.5, 5, meanZ * 8],
   ];
-  let best: ReturnType<typeof minimizeBFGS> | undefined;
-  let last: ReturnType<typeof minimizeBFGS> | undefined;
-  for (const s of starts) {
+  if (n > WARM_START_BUYERS && options.warmStart !== false) {
+    // Many repeat buyers: fit every k-th (~50,000), then polish on all with Newton's method
+    // (value, gradient and exact Hessian in one pass; the last pass gives the standard errors).
+    try {
+      const sub = subsampleSpend(t, Math.ceil(n / 50_000));
+      const warm = fitGammaGamma(sub.x, sub.z, { standardErrors: false, warmStart: false });
+      const newton = minimizeNewton(
+        (theta, grad, hess) => {
+          const ll = logLik(t, toParams(theta), grad, hess);
+          for (let i = 0; i < 3; i++) grad[i] = -grad[i] / n;
+          for (let i = 0; i < 9; i++) hess[i] = -hess[i] / n;
+          return -ll / n;
+        },
+        [warm.p, warm.q, warm.gamma].map(Math.log),
+        { gradTol: 1e-8, maxIterations: 30 },
+      );
+      if (newton.converged && newton.theta.every((v) => Math.abs(v) < 14)) {
+        best = newton;
+        bestHessian = newton.hessian;
+      } else starts.unshift([warm.p, warm.q, warm.gamma]);
+    } catch {
+      // fall back to the default starts
+    }
+  }
+  for (const s of best ? [] : starts) {
     const res = minimizeBFGS(objective, s.map(Math.log), { maxIterations: options.maxIterations ?? 400, gradTol: 1e-8 });
     last = res;
     if (res.converged && res.theta.every((v) => Math.abs(v) < 14)) {
@@ -209,10 +298,13 @@ export function fitGammaGamma(frequency: NumArray, monetary: NumArray, options: 
   const params = toParams(best.theta);
   let se = [NaN, NaN, NaN];
   if (options.standardErrors !== false) {
-    const H = numericHessian((th, out) => {
-      logLik(t, toParams(th), out);
-      for (let i = 0; i < 3; i++) out[i] = -out[i];
-    }, best.theta);
+    // exact Hessian of the total negative LL in log-parameters (one pass over the data)
+    const H = new Float64Array(9);
+    if (bestHessian) for (let i = 0; i < 9; i++) H[i] = bestHessian[i] * n;
+    else {
+      logLik(t, params, new Float64Array(3), H);
+      for (let i = 0; i < 9; i++) H[i] = -H[i];
+    }
     se = standardErrorsFromLogHessian(H, [params.p, params.q, params.gamma]);
     const b = best;
     assertIdentified((reason) => {

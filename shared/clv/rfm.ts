@@ -52,7 +52,7 @@ export function validateRfmRecord(x: number, tx: number, T: number, i?: number):
  * Distinct values of v (in order of first appearance) and each element's position among
  * them, with an open-addressing hash table on the bit pattern (typed arrays only, O(n)).
  */
-function uniqueValues(v: Float64Array): { values: Float64Array; index: Int32Array } {
+function uniqueValues(v: NumArray): { values: Float64Array; index: Int32Array } {
   const n = v.length;
   let cap = 16;
   while (cap < n * 2) cap <<= 1;
@@ -79,7 +79,7 @@ function uniqueValues(v: Float64Array): { values: Float64Array; index: Int32Arra
       h = (h + 1) & mask;
     }
   }
-  return { values: vals.slice(0, m), index };
+  return { values: m === n ? vals : vals.slice(0, m), index };
 }
 
 /** uniqueValues for whole numbers ≥ 0 (frequencies) via a direct lookup table when they are small. */
@@ -113,6 +113,12 @@ export function prepareRfm(frequency: NumArray, recency: NumArray, T: NumArray):
   const n = frequency.length;
   if (recency.length !== n || T.length !== n) throw new DataError(`frequency, recency and T must have the same length (${n}, ${recency.length}, ${T.length})`);
   if (n === 0) throw new DataError('no customers');
+  for (let i = 0; i < n; i++) validateRfmRecord(frequency[i], recency[i], T[i], i);
+  // Continuous times: every customer has her own T, so no two rows can be merged. Detect this
+  // with one hash pass over T and build the table without hashing whole rows (the row index,
+  // T index, pair index and pair-T index are then all the identity).
+  const Tu = uniqueValues(T);
+  if (Tu.values.length === n) return distinctTable(frequency, recency, Tu.values);
   let cap = 1;
   while (cap < n * 2) cap <<= 1;
   const mask = cap - 1;
@@ -127,7 +133,6 @@ export function prepareRfm(frequency: NumArray, recency: NumArray, T: NumArray):
     const xi = frequency[i];
     let ti = recency[i];
     const Ti = T[i];
-    validateRfmRecord(xi, ti, Ti, i);
     if (ti > Ti) ti = Ti;
     let h = mix(mix(mix(0x12345, xi), ti), Ti) & mask;
     for (;;) {
@@ -183,6 +188,25 @@ export function prepareRfm(frequency: NumArray, recency: NumArray, T: NumArray):
     TValues: Ts.values, TIndex: Ts.index,
     txValues: txs.values, txIndex: txs.index,
     pairIndex, pairX: px, pairT: pT,
+  };
+}
+
+/** Table for data in which every customer's (x, t_x, T) is distinct (all T differ); inputs already validated. */
+function distinctTable(frequency: NumArray, recency: NumArray, TT: Float64Array): RfmTable {
+  const n = TT.length;
+  const x = Float64Array.from(frequency);
+  const tx = new Float64Array(n);
+  for (let i = 0; i < n; i++) tx[i] = Math.min(recency[i], TT[i]);
+  const weight = new Float64Array(n).fill(1);
+  const identity = new Int32Array(n);
+  for (let i = 0; i < n; i++) identity[i] = i;
+  const xs = uniqueIntegers(x);
+  return {
+    n, rows: n, x, tx, T: TT, weight, index: identity,
+    xValues: xs.values, xIndex: xs.index,
+    TValues: TT, TIndex: identity,
+    txValues: new Float64Array(0), txIndex: new Int32Array(0),
+    pairIndex: identity, pairX: xs.index, pairT: identity,
   };
 }
 
