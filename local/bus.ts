@@ -1,0 +1,232 @@
+/**
+ * The local event bus: EventBridge `PutEvents` semantics (request and entry
+ * validation, per-entry results with AWS's error codes) and the rules from
+ * `shared/wiring.ts`. A matching event is delivered, as in AWS, to the rule's
+ * SQS queue as the EventBridge event JSON.
+ */
+import { randomUUID } from 'node:crypto';
+import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
+import { subscriptions, type RuleSubscription } from '../shared/wiring.ts';
+import { matchesPattern } from './event-pattern.ts';
+import { LOCAL_ACCOUNT_ID, type LocalQueue } from './queues.ts';
+
+/** AWS caps a PutEvents request at 10 entries and its total entry size at 256 KB. */
+export const MAX_ENTRIES_PER_CALL = 10;
+export const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
+
+/** An error reported for the whole request, as AWS JSON: HTTP status + `{"__type", "message"}`. */
+export class AwsJsonError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export type PutEventsEntry = {
+  Source?: unknown;
+  DetailType?: unknown;
+  Detail?: unknown;
+  EventBusName?: unknown;
+  Resources?: unknown;
+  Time?: unknown;
+  TraceHeader?: unknown;
+};
+export type PutEventsResultEntry = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
+export type PutEventsResult = { FailedEntryCount: number; Entries: PutEventsResultEntry[] };
+
+export type EventBridgeEvent = {
+  version: '0';
+  id: string;
+  'detail-type': string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown>;
+};
+
+export type BusRule = { subscription: RuleSubscription; queue: LocalQueue };
+
+/**
+ * Size of one entry as EventBridge counts it: UTF-8 bytes of Source, DetailType,
+ * Detail and each Resource, plus 14 bytes when Time is given.
+ */
+export function entrySize(e: PutEventsEntry): number {
+  let n = 0;
+  if (e.Time !== undefined && e.Time !== null) n += 14;
+  for (const s of [e.Source, e.DetailType, e.Detail]) if (typeof s === 'string') n += Buffer.byteLength(s, 'utf8');
+  if (Array.isArray(e.Resources)) for (const r of e.Resources) if (typeof r === 'string') n += Buffer.byteLength(r, 'utf8');
+  return n;
+}
+
+const fail = (ErrorCode: string, ErrorMessage: string): PutEventsResultEntry => ({ ErrorCode, ErrorMessage });
+
+export class LocalBus {
+  readonly name: string;
+  readonly arn: string;
+  readonly region: string;
+  readonly rules: BusRule[];
+  /** Counters for the summary. */
+  readonly stats = { calls: 0, accepted: 0, failedEntries: 0, failedRequests: 0, routed: 0, unmatched: 0, byError: new Map<string, number>() };
+  /** Events the stack emitted itself (sources starting with clm.), kept for tracing; small in volume. */
+  readonly emitted: EventBridgeEvent[] = [];
+  /** Listeners called for every accepted event (tests and tracing). */
+  private listeners = new Set<(e: EventBridgeEvent) => void>();
+  activity = 0;
+
+  constructor(options: { name: string; region: string; queueFor: (sub: RuleSubscription) => LocalQueue }) {
+    this.name = options.name;
+    this.region = options.region;
+    this.arn = `arn:aws:events:${options.region}:${LOCAL_ACCOUNT_ID}:event-bus/${options.name}`;
+    this.rules = subscriptions
+      .filter((s): s is RuleSubscription => s.kind === 'rule')
+      .map((subscription) => ({ subscription, queue: options.queueFor(subscription) }));
+  }
+
+  onEvent(listener: (e: EventBridgeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The PutEvents API. Throws `AwsJsonError` for request-level errors, as AWS does. */
+  putEvents(request: unknown): PutEventsResult {
+    this.stats.calls++;
+    try {
+      return this.doPutEvents(request);
+    } catch (e) {
+      this.stats.failedRequests++;
+      throw e;
+    }
+  }
+
+  private doPutEvents(request: unknown): PutEventsResult {
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      throw new AwsJsonError('SerializationException', 'Start of structure or map found where not expected.');
+    }
+    const entries = (request as { Entries?: unknown }).Entries;
+    if (entries === undefined || entries === null) {
+      throw new AwsJsonError('ValidationException', "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
+    }
+    if (!Array.isArray(entries)) throw new AwsJsonError('SerializationException', 'Unexpected value type for Entries; expected a list.');
+    if (entries.length < 1 || entries.length > MAX_ENTRIES_PER_CALL) {
+      throw new AwsJsonError(
+        'ValidationException',
+        `1 validation error detected: Value '[${entries.length} entries]' at 'entries' failed to satisfy constraint: Member must have length ${entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ENTRIES_PER_CALL}`}`,
+      );
+    }
+    for (const e of entries) {
+      if (typeof e !== 'object' || e === null || Array.isArray(e)) {
+        throw new AwsJsonError('SerializationException', 'Start of structure or map found where not expected.');
+      }
+      for (const k of ['Source', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const) {
+        const v = (e as PutEventsEntry)[k];
+        if (v !== undefined && v !== null && typeof v !== 'string') {
+          throw new AwsJsonError('SerializationException', `Unexpected value type for ${k}; expected a string.`);
+        }
+      }
+      const r = (e as PutEventsEntry).Resources;
+      if (r !== undefined && r !== null && (!Array.isArray(r) || r.some((x) => typeof x !== 'string'))) {
+        throw new AwsJsonError('SerializationException', 'Unexpected value type for Resources; expected a list of strings.');
+      }
+      const t = (e as PutEventsEntry).Time;
+      if (t !== undefined && t !== null && typeof t !== 'number' && typeof t !== 'string') {
+        throw new AwsJsonError('SerializationException', 'Unexpected value type for Time; expected a timestamp.');
+      }
+    }
+    const total = (entries as PutEventsEntry[]).reduce((n, e) => n + entrySize(e), 0);
+    if (total > MAX_REQUEST_ENTRY_BYTES) {
+      throw new AwsJsonError('ValidationException', 'Total size of the entries in the request is over the limit.');
+    }
+    const results = (entries as PutEventsEntry[]).map((e) => this.putOne(e));
+    const failed = results.filter((r) => 'ErrorCode' in r).length;
+    this.stats.failedEntries += failed;
+    for (const r of results) if ('ErrorCode' in r) this.stats.byError.set(r.ErrorCode, (this.stats.byError.get(r.ErrorCode) ?? 0) + 1);
+    return { FailedEntryCount: failed, Entries: results };
+  }
+
+  private putOne(e: PutEventsEntry): PutEventsResultEntry {
+    const required = (name: 'Source' | 'DetailType' | 'Detail') =>
+      fail('InvalidArgument', `Parameter ${name} is not valid. Reason: ${name} is a required argument.`);
+    if (e.EventBusName !== undefined && e.EventBusName !== null && e.EventBusName !== '' && e.EventBusName !== this.name && e.EventBusName !== this.arn) {
+      const name = String(e.EventBusName).split('event-bus/').pop();
+      return fail('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+    }
+    if (typeof e.Source !== 'string' || e.Source.trim() === '') return required('Source');
+    if (typeof e.DetailType !== 'string' || e.DetailType.trim() === '') return required('DetailType');
+    if (typeof e.Detail !== 'string' || e.Detail.trim() === '') return required('Detail');
+    if (e.Source.length > 256) return fail('InvalidArgument', 'Parameter Source is not valid. Reason: Source exceeds the maximum length of 256.');
+    if (e.DetailType.length > 128) return fail('InvalidArgument', 'Parameter DetailType is not valid. Reason: DetailType exceeds the maximum length of 128.');
+    if (e.Source.startsWith('aws.')) {
+      return fail('NotAuthorizedForSourceException', `Not authorized for the source. Source "${e.Source}" is reserved for AWS services.`);
+    }
+    let detail: unknown;
+    try {
+      detail = JSON.parse(e.Detail);
+    } catch {
+      return fail('MalformedDetail', 'Detail is malformed.');
+    }
+    if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) return fail('MalformedDetail', 'Detail is malformed.');
+    let time = new Date();
+    if (e.Time !== undefined && e.Time !== null) {
+      // The SDK sends Time as epoch seconds; the CLI may send a string.
+      const t = typeof e.Time === 'number' ? new Date(e.Time * 1000) : new Date(e.Time as string);
+      if (Number.isNaN(t.getTime())) return fail('InvalidArgument', 'Parameter Time is not valid. Reason: Time is not a valid timestamp.');
+      time = t;
+    }
+    const event: EventBridgeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': e.DetailType,
+      source: e.Source,
+      account: LOCAL_ACCOUNT_ID,
+      time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.region,
+      resources: Array.isArray(e.Resources) ? (e.Resources as string[]) : [],
+      detail: detail as Record<string, unknown>,
+    };
+    this.route(event);
+    return { EventId: event.id };
+  }
+
+  /** Sends an accepted event to every rule whose pattern matches it. */
+  private route(event: EventBridgeEvent): void {
+    this.stats.accepted++;
+    this.activity++;
+    if (event.source.startsWith(CLM_SOURCE_PREFIX)) this.emitted.push(event);
+    let matched = 0;
+    const body = JSON.stringify(event);
+    for (const rule of this.rules) {
+      if (matchesPattern(rule.subscription.pattern, event)) {
+        rule.queue.send(body);
+        matched++;
+      }
+    }
+    if (matched) this.stats.routed++;
+    else this.stats.unmatched++;
+    for (const l of this.listeners) l(event);
+  }
+}
+
+/** Splits entries into PutEvents calls, in order: at most 10 entries and 256 KB per call (an oversized entry goes alone). */
+export function toBatches<T extends PutEventsEntry>(entries: T[]): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  for (const e of entries) {
+    const s = entrySize(e);
+    if (current.length && (current.length === MAX_ENTRIES_PER_CALL || size + s > MAX_REQUEST_ENTRY_BYTES)) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(e);
+    size += s;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}

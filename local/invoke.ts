@@ -1,0 +1,115 @@
+/**
+ * Loads the Lambda handlers named in `shared/wiring.ts` and builds the events
+ * Lambda would give them: SQS events for rule subscriptions, DynamoDB stream
+ * events for stream subscriptions, an EventBridge Scheduler event for the
+ * schedule, and a Lambda context.
+ *
+ * Handlers create their AWS SDK clients when their module loads, so the
+ * environment (endpoints, table name, …) must be set before `loadHandler`.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { functionSpecs, type FunctionName } from '../shared/wiring.ts';
+import { LOCAL_ACCOUNT_ID, type QueueMessage } from './queues.ts';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export type Handler = (event: unknown, context: LambdaContextLike) => Promise<unknown>;
+
+export type LambdaContextLike = {
+  functionName: string;
+  functionVersion: string;
+  invokedFunctionArn: string;
+  memoryLimitInMB: string;
+  awsRequestId: string;
+  logGroupName: string;
+  logStreamName: string;
+  callbackWaitsForEmptyEventLoop: boolean;
+  getRemainingTimeInMillis: () => number;
+  done: () => void;
+  fail: () => void;
+  succeed: () => void;
+};
+
+export async function loadHandler(fn: FunctionName): Promise<Handler> {
+  const entry = path.resolve(REPO_ROOT, functionSpecs[fn].entry);
+  const mod = (await import(pathToFileURL(entry).href)) as { handler?: unknown };
+  if (typeof mod.handler !== 'function') throw new Error(`${functionSpecs[fn].entry} does not export a handler function`);
+  return mod.handler as Handler;
+}
+
+export function lambdaContext(fn: FunctionName, region: string): LambdaContextLike {
+  const spec = functionSpecs[fn];
+  const deadline = Date.now() + spec.timeoutSeconds * 1000;
+  const functionName = `clm-local-${fn}`;
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
+    memoryLimitInMB: String(spec.memoryMb),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${randomUUID()}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** Runs a handler with its timeout from wiring (a timed-out invocation is an error, as in Lambda). */
+export async function invokeWithTimeout(handler: Handler, fn: FunctionName, event: unknown, region: string): Promise<unknown> {
+  const context = lambdaContext(fn, region);
+  const ms = functionSpecs[fn].timeoutSeconds * 1000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      handler(event, context),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`Task timed out after ${functionSpecs[fn].timeoutSeconds}.00 seconds`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The SQSEvent Lambda delivers for a batch of messages from `queueArn`. */
+export function sqsEvent(messages: QueueMessage[], queueArn: string, region: string) {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle ?? '',
+      body: m.body,
+      attributes: {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentTimestamp),
+        SenderId: LOCAL_ACCOUNT_ID,
+        ApproximateFirstReceiveTimestamp: String(m.firstReceiveTimestamp ?? m.sentTimestamp),
+      },
+      messageAttributes: {},
+      md5OfBody: m.md5OfBody,
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion: region,
+    })),
+  };
+}
+
+/** The event EventBridge Scheduler delivers to a Lambda target. */
+export function schedulerEvent(scheduleName: string, region: string) {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.scheduler',
+    account: LOCAL_ACCOUNT_ID,
+    time: now,
+    region,
+    resources: [`arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/default/${scheduleName}`],
+    detail: '{}',
+  };
+}

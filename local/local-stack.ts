@@ -1,0 +1,469 @@
+/**
+ * The local stack, composed: DynamoDB Local and the SES emulator (child
+ * processes), the table from the shared definition, the local bus and queues
+ * behind one AWS JSON endpoint (EventBridge PutEvents + SQS), and the event
+ * sources from `shared/wiring.ts` — rule subscriptions as queue consumers,
+ * the stream subscription as a poller of DynamoDB Local's Streams API — calling
+ * the same handler modules that run in Lambda.
+ *
+ * `startLocalStack()` is used by `local/start.ts` and by the integration tests.
+ */
+import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import path from 'node:path';
+import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
+import { tableName as tableNameFor } from '../shared/data-model/table.ts';
+import { customerPk, SK } from '../shared/data-model/keys.ts';
+import { ENV, functionSpecs, subscriptions, type FunctionName, type RuleSubscription, type StreamSubscription } from '../shared/wiring.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  createTable,
+  localDynamoDbClient,
+  startDynamoDbLocal,
+  startSesLocal,
+  type RunningService,
+} from './services.ts';
+import { startAwsJsonServer, type AwsJsonServer } from './aws-json-server.ts';
+import { LocalBus, type EventBridgeEvent } from './bus.ts';
+import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
+import { QueueConsumer, QueueRegistry } from './queues.ts';
+import { StreamPoller, type LambdaStreamRecord } from './stream-poller.ts';
+
+export const REJECTED_QUEUE = 'rejected-events';
+export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
+
+export type LocalStackOptions = {
+  /** Ports for the services; default: free ports. */
+  dynamodbPort?: number;
+  sesPort?: number;
+  busPort?: number;
+  /** Use already running services instead of starting them (tests). */
+  dynamodbEndpoint?: string;
+  sesEndpoint?: string;
+  /** Default `local-clm` (the shared definition's name with the `local-` prefix). */
+  tableName?: string;
+  busName?: string;
+  /** Where dead-letter and rejected messages are appended as JSONL; default `.local`. */
+  stateDir?: string;
+  /** Replace handlers (tests); by default the modules in wiring.ts are loaded. */
+  handlers?: Partial<Record<FunctionName, Handler>>;
+  /** Batches handled in parallel per rule subscription (default 4). */
+  consumerConcurrency?: number;
+  /** Override every rule subscription's batching window (ms); default from wiring. */
+  maxBatchingWindowMs?: number;
+  /** Delay before a failed SQS message is redelivered (the visibility timeout, shortened). Default 50 ms × receive count. */
+  redeliveryDelayMs?: number;
+  log?: (line: string) => void;
+};
+
+export type Endpoints = {
+  /** EventBridge PutEvents and SQS endpoint (same server). */
+  bus: string;
+  sqs: string;
+  dynamodb: string;
+  ses: string;
+  /** The SES emulator's web inbox, and its JSON store. */
+  sesInbox: string;
+  sesStore: string;
+  rejectedQueueUrl: string;
+};
+
+export type HandlerErrorLog = { function: FunctionName; count: number; samples: string[] };
+
+export type LocalStack = Awaited<ReturnType<typeof startLocalStack>>;
+
+export async function startLocalStack(options: LocalStackOptions = {}) {
+  const log = options.log ?? (() => {});
+  const region = LOCAL_REGION;
+  const stateDir = path.resolve(options.stateDir ?? '.local');
+  const tableName = options.tableName ?? tableNameFor('local-');
+  const busName = options.busName ?? 'clm-local-bus';
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+  };
+
+  try {
+    // 1. Services.
+    let dynamodb: string;
+    let ses: string;
+    if (options.dynamodbEndpoint) dynamodb = options.dynamodbEndpoint;
+    else {
+      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort });
+      cleanups.push(s.stop);
+      dynamodb = s.endpoint;
+    }
+    if (options.sesEndpoint) ses = options.sesEndpoint;
+    else {
+      const s = await startSesLocal({ port: options.sesPort });
+      cleanups.push(s.stop);
+      ses = s.endpoint;
+    }
+
+    // 2. Table.
+    const ddb: DynamoDBClient = localDynamoDbClient(dynamodb);
+    cleanups.push(async () => ddb.destroy());
+    const { streamArn } = await createTable(ddb, tableName);
+
+    // 3. Queues and bus behind one AWS JSON endpoint.
+    const queues = new QueueRegistry({ persistDir: stateDir, region });
+    const ruleSubs = subscriptions.filter((s): s is RuleSubscription => s.kind === 'rule');
+    const streamSubs = subscriptions.filter((s): s is StreamSubscription => s.kind === 'stream');
+    const scheduleSubs = subscriptions.filter((s) => s.kind === 'schedule');
+    queues.ensure(REJECTED_QUEUE, { persist: true });
+    for (const s of ruleSubs) {
+      queues.ensure(s.id);
+      queues.ensure(dlqName(s.id), { persist: true });
+    }
+    for (const s of streamSubs) queues.ensure(dlqName(s.id), { persist: true });
+    const bus = new LocalBus({ name: busName, region, queueFor: (sub) => queues.get(sub.id)! });
+    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort });
+    cleanups.push(server.close);
+
+    const endpoints: Endpoints = {
+      bus: server.url,
+      sqs: server.url,
+      dynamodb,
+      ses,
+      sesInbox: `${ses}/`,
+      sesStore: `${ses}/store`,
+      rejectedQueueUrl: queues.url(REJECTED_QUEUE),
+    };
+
+    // 4. The environment the handlers read, set before their modules load.
+    const env: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
+      AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodb,
+      AWS_ENDPOINT_URL_SESV2: ses,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: server.url,
+      AWS_ENDPOINT_URL_SQS: server.url,
+      [ENV.tableName]: tableName,
+      [ENV.busName]: busName,
+      [ENV.rejectedQueueUrl]: endpoints.rejectedQueueUrl,
+    };
+    // Settings a user may override from the shell.
+    const defaults: Record<string, string> = {
+      [ENV.senderAddress]: 'Local CLM <hello@example.com>',
+      [ENV.unsubscribeBaseUrl]: 'http://localhost/unsubscribe',
+      [ENV.helpBaseUrl]: 'http://localhost/help',
+      [ENV.eventRetentionDays]: '1095',
+      [ENV.controlGroupPercent]: '10',
+      [ENV.frequencyCapPerWeek]: '2',
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_NAMESPACE: 'clm-local',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    };
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    Object.assign(process.env, env);
+    for (const [k, v] of Object.entries(defaults)) process.env[k] ??= v;
+
+    // 5. Handlers (the real modules unless replaced).
+    const handlers = new Map<FunctionName, Handler>();
+    const handlerFor = async (fn: FunctionName): Promise<Handler> => {
+      let h = handlers.get(fn);
+      if (!h) {
+        h = options.handlers?.[fn] ?? (await loadHandler(fn));
+        handlers.set(fn, h);
+      }
+      return h;
+    };
+    const errors = new Map<FunctionName, HandlerErrorLog>();
+    const recordError = (fn: FunctionName, e: unknown) => {
+      const entry = errors.get(fn) ?? { function: fn, count: 0, samples: [] };
+      entry.count++;
+      if (entry.samples.length < 3) {
+        const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        entry.samples.push(msg);
+        log(`! ${fn} failed: ${msg}`);
+      }
+      errors.set(fn, entry);
+    };
+
+    // Tracing of the retention path (small: only billing calls, profiles' emails and triggers).
+    const trace = {
+      billingCalls: new Map<string, string>(), // eventId → customerId
+      customerEmail: new Map<string, string>(),
+      streamDeliveredEventIds: new Set<string>(),
+      campaignTriggerIds: new Set<string>(),
+      /** EVT# items inserted, as seen on the table stream (every INSERT, before filtering). */
+      storedEvents: 0,
+    };
+    bus.onEvent((e: EventBridgeEvent) => {
+      const d = e.detail as Record<string, unknown>;
+      if (e['detail-type'] === 'SupportCallLogged' && d.reason === 'billing' && typeof d.eventId === 'string' && typeof d.callId === 'string') {
+        trace.billingCalls.set(d.eventId, String(d.customerId));
+      } else if (e['detail-type'] === 'CustomerProfileUpdated' && typeof d.email === 'string') {
+        trace.customerEmail.set(String(d.customerId), d.email);
+      }
+    });
+
+    // 6. Event sources.
+    const consumers = new Map<string, QueueConsumer>();
+    for (const sub of ruleSubs) {
+      const queue = queues.get(sub.id)!;
+      const arn = queues.arn(sub.id);
+      const consumer = new QueueConsumer({
+        queue,
+        deadLetterQueue: queues.get(dlqName(sub.id))!,
+        batchSize: sub.batchSize,
+        maxBatchingWindowMs: options.maxBatchingWindowMs ?? sub.maxBatchingWindowSeconds * 1000,
+        maxReceiveCount: sub.maxReceiveCount,
+        concurrency: options.consumerConcurrency ?? 4,
+        redeliveryDelayMs: options.redeliveryDelayMs,
+        invoke: async (messages) => {
+          const handler = await handlerFor(sub.function);
+          if (sub.function === 'campaigns') {
+            for (const m of messages) {
+              try {
+                const id = (JSON.parse(m.body) as { detail?: { triggerId?: string } }).detail?.triggerId;
+                if (id) trace.campaignTriggerIds.add(id);
+              } catch {
+                /* not ours to judge */
+              }
+            }
+          }
+          return (await invokeWithTimeout(handler, sub.function, sqsEvent(messages, arn, region), region)) as never;
+        },
+        onError: (e) => recordError(sub.function, e),
+      });
+      consumers.set(sub.id, consumer);
+    }
+
+    const streamsClient = new DynamoDBStreamsClient({ endpoint: dynamodb, region, credentials: LOCAL_CREDENTIALS });
+    cleanups.push(async () => streamsClient.destroy());
+    const pollers = new Map<string, StreamPoller>();
+    for (const sub of streamSubs) {
+      const failureQueue = queues.get(dlqName(sub.id))!;
+      const poller = new StreamPoller({
+        client: streamsClient,
+        streamArn,
+        region,
+        filters: sub.filters,
+        batchSize: sub.batchSize,
+        retryAttempts: sub.retryAttempts,
+        maxRecordAgeSeconds: sub.maxRecordAgeSeconds,
+        functionArn: lambdaContext(sub.function, region).invokedFunctionArn,
+        handler: async (event) => {
+          const handler = await handlerFor(sub.function);
+          for (const r of event.Records as LambdaStreamRecord[]) {
+            const sk = (r.dynamodb.NewImage?.sk as { S?: string } | undefined)?.S;
+            if (sk?.startsWith('EVT#')) {
+              const eventId = sk.slice(4);
+              if (trace.billingCalls.has(eventId)) trace.streamDeliveredEventIds.add(eventId);
+            }
+          }
+          return (await invokeWithTimeout(handler, sub.function, event, region)) as never;
+        },
+        onFailure: (info) => {
+          failureQueue.send(JSON.stringify(info), { subscription: sub.id });
+        },
+        onError: (e) => recordError(sub.function, e),
+        observe: (r) => {
+          if (sub === streamSubs[0] && r.eventName === 'INSERT' && (r.dynamodb.Keys?.sk as { S?: string } | undefined)?.S?.startsWith('EVT#')) trace.storedEvents++;
+        },
+      });
+      pollers.set(sub.id, poller);
+    }
+
+    // Load the handler modules now (fails fast on a broken module), then start polling.
+    for (const s of [...ruleSubs, ...streamSubs]) await handlerFor(s.function);
+    for (const c of consumers.values()) c.start();
+    for (const p of pollers.values()) p.start();
+    cleanups.push(async () => {
+      await Promise.all([...consumers.values()].map((c) => c.stop()));
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
+    });
+
+    const activity = () =>
+      bus.activity +
+      [...consumers.values()].reduce((n, c) => n + c.activity, 0) +
+      [...pollers.values()].reduce((n, p) => n + p.activity, 0) +
+      queues.all().reduce((n, q) => n + q.sentCount + q.deletedCount, 0);
+
+    /**
+     * Resolves once every queue is drained (nothing visible, in flight or due
+     * for redelivery) and every stream poller has completed two full polling
+     * rounds with no new records while nothing else changed.
+     */
+    const waitForIdle = async (opts: { timeoutMs?: number } = {}) => {
+      const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60_000);
+      const allConsumersIdle = () => [...consumers.values()].every((c) => c.idle);
+      while (Date.now() < deadline) {
+        if (!allConsumersIdle()) {
+          const busy = [...consumers].find(([, c]) => !c.idle)!;
+          await queues.get(busy[0])!.waitForChange(100);
+          continue;
+        }
+        const before = activity();
+        await Promise.all([...pollers.values()].map((p) => p.waitRounds(2)));
+        const quiet = [...pollers.values()].every((p) => p.emptyRounds >= 1 && !p.busy);
+        if (quiet && allConsumersIdle() && activity() === before) return;
+      }
+      throw new Error('the local stack did not become idle in time');
+    };
+    /** Invokes each schedule subscription's function once, as EventBridge Scheduler would. */
+    const runSchedules = async () => {
+      const results: { id: string; function: FunctionName; ok: boolean; result?: unknown; error?: string; ms: number }[] = [];
+      for (const s of scheduleSubs) {
+        const started = Date.now();
+        try {
+          const handler = await handlerFor(s.function);
+          const result = await invokeWithTimeout(handler, s.function, schedulerEvent(s.id, region), region);
+          results.push({ id: s.id, function: s.function, ok: true, result, ms: Date.now() - started });
+        } catch (e) {
+          recordError(s.function, e);
+          results.push({ id: s.id, function: s.function, ok: false, error: String((e as Error)?.message ?? e), ms: Date.now() - started });
+        }
+      }
+      return results;
+    };
+
+    const emails = async (): Promise<{ destination?: { to?: string[] }; subject?: string; messageId?: string }[]> => {
+      const res = await fetch(endpoints.sesStore);
+      if (!res.ok) throw new Error(`SES store answered ${res.status}`);
+      return ((await res.json()) as { emails: never[] }).emails;
+    };
+
+    const countStoredEvents = async (): Promise<number> => {
+      let count = 0;
+      let start: Record<string, never> | undefined;
+      do {
+        const out = await ddb.send(
+          new ScanCommand({
+            TableName: tableName,
+            Select: 'COUNT',
+            FilterExpression: 'begins_with(sk, :evt)',
+            ExpressionAttributeValues: { ':evt': { S: 'EVT#' } },
+            ExclusiveStartKey: start,
+          }),
+        );
+        count += out.Count ?? 0;
+        start = out.LastEvaluatedKey as never;
+      } while (start);
+      return count;
+    };
+
+    /**
+     * Follows billing complaints through the whole path: accepted on the bus →
+     * stored by ingest (EVT# item + PROFILE) → read from the table stream and
+     * delivered to churn-triggers → a ChurnTriggerFired citing it put on the bus
+     * → delivered to campaigns → an email to that customer in the SES inbox.
+     */
+    const verifyRetentionPath = async () => {
+      const inbox = await emails();
+      const emailed = new Set<string>();
+      for (const m of inbox) for (const to of m.destination?.to ?? []) emailed.add(to.toLowerCase());
+      const triggers = bus.emitted.filter((e) => e['detail-type'] === 'ChurnTriggerFired');
+      const steps = { billingCalls: trace.billingCalls.size, stored: 0, streamed: 0, triggered: 0, toCampaigns: 0, emailed: 0 };
+      let example: Record<string, unknown> | undefined;
+      let checkedStored = 0;
+      for (const [eventId, customerId] of trace.billingCalls) {
+        // Check storage for a bounded sample (it is a GetItem per call); the stream step implies it for the rest.
+        let stored = trace.streamDeliveredEventIds.has(eventId);
+        if (checkedStored < 200) {
+          checkedStored++;
+          const [item, profile] = await Promise.all([
+            ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(customerId) }, sk: { S: SK.event(eventId) } } })),
+            ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(customerId) }, sk: { S: SK.profile } } })),
+          ]);
+          stored = Boolean(item.Item && profile.Item);
+        }
+        if (!stored) continue;
+        steps.stored++;
+        if (!trace.streamDeliveredEventIds.has(eventId)) continue;
+        steps.streamed++;
+        const trigger = triggers.find((t) => {
+          const d = t.detail as { customerId?: string; sourceEventIds?: string[] };
+          return d.customerId === customerId && d.sourceEventIds?.includes(eventId);
+        });
+        if (!trigger) continue;
+        steps.triggered++;
+        const triggerId = (trigger.detail as { triggerId?: string }).triggerId ?? '';
+        if (!trace.campaignTriggerIds.has(triggerId)) continue;
+        steps.toCampaigns++;
+        const email = trace.customerEmail.get(customerId)?.toLowerCase();
+        if (!email || ![...emailed].some((to) => to.includes(email))) continue;
+        steps.emailed++;
+        example ??= { customerId, eventId, email, triggerId, rule: (trigger.detail as { rule?: string }).rule, action: (trigger.detail as { action?: string }).action };
+      }
+      return { ok: steps.emailed > 0, steps, example };
+    };
+
+    const counters = async () => {
+      const rejected = queues.get(REJECTED_QUEUE)!;
+      const rejectedReasons = new Map<string, number>();
+      for (const m of rejected.history) {
+        let key = 'unparsed';
+        try {
+          const b = JSON.parse(m.body) as Record<string, unknown>;
+          const r = (b.rejection ?? b) as Record<string, unknown>;
+          key = String(r.code ?? r.reason ?? r.error ?? 'unknown');
+        } catch {
+          key = m.body.slice(0, 80);
+        }
+        rejectedReasons.set(key, (rejectedReasons.get(key) ?? 0) + 1);
+      }
+      const emittedByType = new Map<string, number>();
+      for (const e of bus.emitted) emittedByType.set(e['detail-type'], (emittedByType.get(e['detail-type']) ?? 0) + 1);
+      let emailCount = -1;
+      try {
+        emailCount = (await emails()).length;
+      } catch {
+        /* reported as -1 */
+      }
+      return {
+        bus: { calls: bus.stats.calls, accepted: bus.stats.accepted, failedEntries: bus.stats.failedEntries, failedRequests: bus.stats.failedRequests, entryErrors: Object.fromEntries(bus.stats.byError) },
+        rejected: { count: rejected.sentCount, byReason: Object.fromEntries(rejectedReasons) },
+        emitted: Object.fromEntries(emittedByType),
+        triggersFired: emittedByType.get('ChurnTriggerFired') ?? 0,
+        emailsSent: emailCount,
+        consumers: Object.fromEntries(
+          [...consumers].map(([id, c]) => [id, { invocations: c.invocations, succeeded: c.succeeded, failedReceives: c.failedReceives, deadLettered: c.deadLettered }]),
+        ),
+        streams: Object.fromEntries([...pollers].map(([id, p]) => [id, { ...p.stats, shards: p.shardIds().length }])),
+        deadLetters: Object.fromEntries(queues.all().filter((q) => q.name.endsWith('-dlq')).map((q) => [q.name, q.sentCount])),
+        handlerErrors: [...errors.values()],
+      };
+    };
+
+    let stopped = false;
+    return {
+      endpoints,
+      tableName,
+      streamArn,
+      busName,
+      busArn: bus.arn,
+      stateDir,
+      bus,
+      queues,
+      consumers,
+      pollers,
+      dynamodb: ddb,
+      trace,
+      waitForIdle,
+      runSchedules,
+      emails,
+      countStoredEvents,
+      verifyRetentionPath,
+      counters,
+      isOwnSource: (source: string) => source.startsWith(CLM_SOURCE_PREFIX),
+      functions: Object.keys(functionSpecs) as FunctionName[],
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await stopAll();
+      },
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * Synthetic customer base → business events, as producers would put them on
+ * the bus. Pure and deterministic for a seed (and `now`).
+ *
+ * About 18 months of history for a mix of subscription customers (plans,
+ * changes, cancellations, monthly statements, usage — some declining, some
+ * products held and never used) and ad-hoc buyers (repeat purchases drawn as
+ * in BG/NBD: each buyer's purchase rate from a gamma, the chance of dropping
+ * out after a purchase from a beta), orders with status changes (some stuck in
+ * "preparing"), returns, invoices, support calls with reasons and resolution
+ * times, failed payments and consent changes.
+ *
+ * Like real producers, the stream is mostly in time order, with some events
+ * out of order and a few sent twice (same eventId). A handful of deliberately
+ * malformed entries exercise the rejection paths.
+ */
+import type { supportReasons } from '../../shared/events/catalog.ts';
+import { createRandom, type Random } from './random.ts';
+
+export type GeneratedEntry = {
+  Source: string;
+  DetailType: string;
+  Detail: string;
+  Time?: Date;
+};
+
+export type GenerateOptions = {
+  /** Number of customers (default 5000). */
+  customers?: number;
+  /** Seed of the random generator (default 42). */
+  seed?: number;
+  /** End of the history (default: the start of the current UTC day). */
+  now?: Date;
+  /** Months of history (default 18). */
+  months?: number;
+  /** Include the deliberately malformed entries (default true). */
+  malformed?: boolean;
+};
+
+export type MalformedKind = 'missing-field' | 'wrong-type' | 'unknown-detail-type' | 'not-json' | 'oversized' | 'bad-enum' | 'bad-timestamp';
+
+export type GeneratedData = {
+  entries: GeneratedEntry[];
+  stats: {
+    customers: number;
+    subscriptionCustomers: number;
+    adhocCustomers: number;
+    emailConsent: number;
+    events: number;
+    byType: Record<string, number>;
+    duplicates: number;
+    outOfOrder: number;
+    malformed: Record<MalformedKind, number>;
+    /** Billing complaints in the last 14 days from customers who consented to email. */
+    recentBillingComplaintsWithConsent: number;
+  };
+};
+
+export const SOURCES = {
+  crm: 'com.example.crm',
+  orders: 'com.example.orders',
+  billing: 'com.example.billing',
+  support: 'com.example.support',
+  usage: 'com.example.usage',
+} as const;
+
+const DAY = 86_400_000;
+const FIRST_NAMES = ['Anna', 'Bram', 'Chloe', 'Daan', 'Emma', 'Finn', 'Grace', 'Hugo', 'Iris', 'Jonas', 'Katya', 'Lucas', 'Maya', 'Noah', 'Olivia', 'Pieter', 'Quinn', 'Rosa', 'Sam', 'Tess', 'Umar', 'Vera', 'Willem', 'Xena', 'Yara', 'Zeno'];
+const LAST_NAMES = ['Jansen', 'de Vries', 'Bakker', 'Visser', 'Smit', 'Meyer', 'Mulder', 'Bos', 'Dekker', 'Peters', 'Hendriks', 'Dijkstra', 'Murphy', 'Garcia', 'Rossi', 'Novak', 'Schmidt', 'Dubois', 'Silva', 'Kowalski'];
+const ZONES: [string, string][] = [
+  ['Europe/Amsterdam', 'nl-NL'],
+  ['Europe/Brussels', 'nl-BE'],
+  ['Europe/Berlin', 'de-DE'],
+  ['Europe/London', 'en-GB'],
+  ['Europe/Paris', 'fr-FR'],
+  ['Europe/Madrid', 'es-ES'],
+];
+const PRODUCTS = [
+  { productId: 'broadband', unit: 'GB', plans: [['basic', 29], ['plus', 39], ['max', 55]] as [string, number][], usage: 180 },
+  { productId: 'mobile', unit: 'GB', plans: [['s', 12], ['m', 20], ['l', 30]] as [string, number][], usage: 9 },
+  { productId: 'tv', unit: 'hours', plans: [['start', 15], ['complete', 27]] as [string, number][], usage: 60 },
+  { productId: 'cloud-backup', unit: 'GB', plans: [['100gb', 3], ['1tb', 9]] as [string, number][], usage: 40 },
+];
+const CATEGORIES = [
+  ['accessories', 15, 'ACC'],
+  ['devices', 180, 'DEV'],
+  ['cables', 12, 'CAB'],
+  ['smart-home', 70, 'SMH'],
+  ['gift-cards', 25, 'GFT'],
+] as const;
+const REASON_WEIGHTS: Record<(typeof supportReasons)[number], number> = {
+  billing: 24,
+  network: 18,
+  technical: 20,
+  product: 10,
+  delivery: 10,
+  cancellation: 6,
+  other: 12,
+};
+
+type Raw = { at: number; source: string; type: string; detail: Record<string, unknown> };
+
+const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const money = (x: number) => Math.round(x * 100) / 100;
+
+export function generate(options: GenerateOptions = {}): GeneratedData {
+  const n = options.customers ?? 5000;
+  const seed = options.seed ?? 42;
+  const now = options.now ? options.now.getTime() : Math.floor(Date.now() / DAY) * DAY;
+  const months = options.months ?? 18;
+  const start = now - Math.round(months * 30.44) * DAY;
+  const rnd = createRandom(seed);
+  const raws: Raw[] = [];
+  let seq = 0;
+  const nextId = (prefix: string) => `${prefix}-${(++seq).toString(36).padStart(6, '0')}`;
+  const stats: GeneratedData['stats'] = {
+    customers: n,
+    subscriptionCustomers: 0,
+    adhocCustomers: 0,
+    emailConsent: 0,
+    events: 0,
+    byType: {},
+    duplicates: 0,
+    outOfOrder: 0,
+    malformed: { 'missing-field': 0, 'wrong-type': 0, 'unknown-detail-type': 0, 'not-json': 0, oversized: 0, 'bad-enum': 0, 'bad-timestamp': 0 },
+    recentBillingComplaintsWithConsent: 0,
+  };
+
+  for (let i = 1; i <= n; i++) {
+    const customerId = `C${String(i).padStart(6, '0')}`;
+    const emit = (at: number, source: string, type: string, fields: Record<string, unknown>) => {
+      if (at > now) return;
+      raws.push({ at, source, type, detail: { eventId: nextId('ev'), customerId, occurredAt: iso(at), ...fields } });
+    };
+    generateCustomer(rnd, { customerId, index: i, start, now, emit, nextId, stats });
+  }
+
+  // Time order, then the producers' imperfections: some out of order, a few duplicates.
+  raws.sort((a, b) => a.at - b.at || (a.detail.eventId as string).localeCompare(b.detail.eventId as string));
+  const ordered: Raw[] = raws.slice();
+  for (let i = 0; i < ordered.length; i++) {
+    if (rnd.chance(0.03)) {
+      const j = Math.min(ordered.length - 1, i + rnd.int(1, 40));
+      [ordered[i], ordered[j]] = [ordered[j], ordered[i]];
+      stats.outOfOrder++;
+    }
+  }
+  const withDuplicates: Raw[] = [];
+  const pendingDupes: { at: number; raw: Raw }[] = [];
+  for (let i = 0; i < ordered.length; i++) {
+    withDuplicates.push(ordered[i]);
+    if (rnd.chance(0.005)) pendingDupes.push({ at: i + rnd.int(1, 25), raw: ordered[i] });
+    for (let k = pendingDupes.length - 1; k >= 0; k--) {
+      if (pendingDupes[k].at <= i) {
+        withDuplicates.push(pendingDupes[k].raw);
+        pendingDupes.splice(k, 1);
+        stats.duplicates++;
+      }
+    }
+  }
+  for (const d of pendingDupes) {
+    withDuplicates.push(d.raw);
+    stats.duplicates++;
+  }
+
+  const entries: GeneratedEntry[] = withDuplicates.map((r) => ({
+    Source: r.source,
+    DetailType: r.type,
+    Detail: JSON.stringify(r.detail),
+    Time: new Date(r.at),
+  }));
+  for (const r of withDuplicates) stats.byType[r.type] = (stats.byType[r.type] ?? 0) + 1;
+
+  if (options.malformed ?? true) {
+    const bad = malformedEntries(rnd, now, n, nextId);
+    for (const b of bad) {
+      stats.malformed[b.kind]++;
+      // Spread them through the stream.
+      entries.splice(rnd.int(0, entries.length), 0, b.entry);
+    }
+  }
+  stats.events = entries.length;
+  return { entries, stats };
+}
+
+type CustomerContext = {
+  customerId: string;
+  index: number;
+  start: number;
+  now: number;
+  emit: (at: number, source: string, type: string, fields: Record<string, unknown>) => void;
+  nextId: (prefix: string) => string;
+  stats: GeneratedData['stats'];
+};
+
+function generateCustomer(rnd: Random, c: CustomerContext): void {
+  const { start, now, emit, nextId } = c;
+  const span = now - start;
+  const first = rnd.pick(FIRST_NAMES);
+  const last = rnd.pick(LAST_NAMES);
+  const [timeZone, locale] = rnd.pick(ZONES);
+  const isSubscription = rnd.chance(0.4);
+  if (isSubscription) c.stats.subscriptionCustomers++;
+  else c.stats.adhocCustomers++;
+  // Sign-ups spread over the history, a little more in the early months (the existing base).
+  const signup = start + Math.floor(Math.pow(rnd.next(), 1.3) * span * 0.92);
+  const atRisk = rnd.chance(0.18);
+  const preferredHour = rnd.int(8, 20);
+  const email = `${first}.${last}.${c.index}`.toLowerCase().replace(/[^a-z0-9.]/g, '') + '@example.com';
+
+  emit(signup, SOURCES.crm, 'CustomerProfileUpdated', {
+    email,
+    firstName: first,
+    locale,
+    timeZone,
+    preferredChannel: rnd.chance(0.85) ? 'email' : rnd.pick(['sms', 'push', 'phone'] as const),
+    preferredHour,
+    customerType: isSubscription ? 'subscription' : 'adhoc',
+  });
+  if (rnd.chance(0.15)) {
+    emit(signup + rnd.next() * (now - signup), SOURCES.crm, 'CustomerProfileUpdated', { preferredHour: (preferredHour + rnd.int(1, 6)) % 24 });
+  }
+
+  // Consent: most grant email marketing when signing up; some decline; a few withdraw later.
+  let consented = rnd.chance(0.82);
+  emit(signup + 60_000, SOURCES.crm, 'ConsentChanged', { channel: 'email', purpose: 'marketing', granted: consented });
+  if (consented && rnd.chance(0.05)) {
+    emit(signup + rnd.next() * (now - signup), SOURCES.crm, 'ConsentChanged', { channel: 'email', purpose: 'marketing', granted: false });
+    consented = false;
+  }
+  if (rnd.chance(0.15)) emit(signup + 120_000, SOURCES.crm, 'ConsentChanged', { channel: 'sms', purpose: 'marketing', granted: rnd.chance(0.5) });
+  if (consented) c.stats.emailConsent++;
+
+  if (isSubscription) subscriptionLife(rnd, c, signup, atRisk);
+  if (!isSubscription || rnd.chance(0.2)) adhocPurchases(rnd, c, signup);
+
+  // Support calls: a Poisson process, more often for customers at risk.
+  const monthsActive = (now - signup) / (30.44 * DAY);
+  const calls = rnd.poisson(monthsActive * (atRisk ? 0.22 : 0.06));
+  for (let k = 0; k < calls; k++) {
+    const at = signup + rnd.next() * (now - signup);
+    supportCall(rnd, c, at, rnd.weighted(REASON_WEIGHTS));
+  }
+  // Recent billing complaints from some customers who allow email: the retention path must have work to do.
+  if (consented && (rnd.chance(atRisk ? 0.12 : 0.02) || c.index === 1)) {
+    const at = now - rnd.int(1, 13) * DAY - rnd.int(0, 86_399) * 1000;
+    supportCall(rnd, c, at, 'billing');
+    c.stats.recentBillingComplaintsWithConsent++;
+  }
+  void nextId;
+}
+
+function supportCall(rnd: Random, c: CustomerContext, at: number, reason: string): void {
+  const callId = c.nextId('call');
+  c.emit(at, SOURCES.support, 'SupportCallLogged', { callId, reason, channel: rnd.weighted({ phone: 6, chat: 3, email: 2, store: 1 }) });
+  if (rnd.chance(0.9)) {
+    // Median half an hour; a long tail of calls that take days.
+    const minutes = Math.round(rnd.chance(0.08) ? rnd.logNormal(3 * 24 * 60, 0.5) : rnd.logNormal(30, 0.9));
+    c.emit(at + minutes * 60_000, SOURCES.support, 'SupportCallResolved', { callId, resolutionMinutes: minutes, resolved: rnd.chance(0.88) });
+  }
+}
+
+function subscriptionLife(rnd: Random, c: CustomerContext, signup: number, atRisk: boolean): void {
+  const { now, emit, nextId } = c;
+  const count = rnd.chance(0.3) ? 2 : 1;
+  const products = [...PRODUCTS].sort(() => rnd.next() - 0.5).slice(0, count);
+  products.forEach((product, k) => {
+    const subscriptionId = nextId('sub');
+    const startedAt = signup + k * rnd.int(0, 120) * DAY + 3_600_000;
+    let [plan, price] = rnd.pick(product.plans);
+    emit(startedAt, SOURCES.billing, 'SubscriptionStarted', { subscriptionId, productId: product.productId, plan, monthlyPrice: price, currency: 'EUR' });
+    // Monthly churn hazard; higher for customers at risk.
+    const hazard = atRisk ? 0.05 : 0.012;
+    const lifetimeMonths = rnd.exponential(hazard);
+    const endAt = Math.min(now, startedAt + lifetimeMonths * 30.44 * DAY);
+    const cancelled = endAt < now;
+    // Plan changes.
+    if (rnd.chance(0.2)) {
+      const at = startedAt + rnd.next() * (endAt - startedAt);
+      const [newPlan, newPrice] = rnd.pick(product.plans);
+      if (newPlan !== plan) {
+        emit(at, SOURCES.billing, 'SubscriptionChanged', {
+          subscriptionId,
+          productId: product.productId,
+          plan: newPlan,
+          monthlyPrice: newPrice,
+          currency: 'EUR',
+          change: newPrice > price ? 'upgrade' : 'downgrade',
+        });
+        [plan, price] = [newPlan, newPrice];
+      }
+    }
+    // Usage: some products are held and never used; some decline in the last months.
+    const neverUsed = rnd.chance(0.12);
+    const declining = !neverUsed && (atRisk ? rnd.chance(0.5) : rnd.chance(0.08));
+    const level = rnd.logNormal(product.usage, 0.5);
+    let adopted = false;
+    const monthsTotal = Math.floor((endAt - startedAt) / (30.44 * DAY));
+    for (let m = 1; m <= monthsTotal; m++) {
+      const at = startedAt + m * 30.44 * DAY;
+      emit(at, SOURCES.billing, 'InvoiceIssued', {
+        invoiceId: nextId('st'),
+        kind: 'statement',
+        amount: money(price),
+        currency: 'EUR',
+        dueDate: new Date(at + 14 * DAY).toISOString().slice(0, 10),
+      });
+      if (rnd.chance(atRisk ? 0.08 : 0.01)) {
+        emit(at + 15 * DAY, SOURCES.billing, 'PaymentFailed', { paymentId: nextId('pay'), amount: money(price), currency: 'EUR', reason: rnd.pick(['insufficient funds', 'card expired', 'mandate revoked']) });
+      }
+      if (neverUsed) continue;
+      const monthsLeft = monthsTotal - m;
+      const decay = declining && monthsLeft < 4 ? Math.pow(0.55, 4 - monthsLeft) : 1;
+      const quantity = Math.max(0, Math.round(level * decay * (0.85 + 0.3 * rnd.next()) * 10) / 10);
+      if (!adopted && quantity > 0) {
+        emit(at - 20 * DAY, SOURCES.usage, 'ProductAdopted', { productId: product.productId });
+        adopted = true;
+      }
+      emit(at, SOURCES.usage, 'UsageRecorded', { productId: product.productId, quantity, unit: product.unit });
+    }
+    if (cancelled) {
+      emit(endAt, SOURCES.billing, 'SubscriptionCancelled', {
+        subscriptionId,
+        productId: product.productId,
+        reason: rnd.pick(['too expensive', 'moving', 'switching provider', 'not using it', 'service quality']),
+        allowWinbackContact: rnd.chance(0.6),
+      });
+    }
+  });
+}
+
+function adhocPurchases(rnd: Random, c: CustomerContext, signup: number): void {
+  const { now, emit, nextId } = c;
+  // BG/NBD: purchase rate λ ~ Gamma(r, 1/α) per month; after each purchase the buyer drops out with p ~ Beta(a, b).
+  const lambda = rnd.gamma(0.9, 1 / 2.2);
+  const dropout = rnd.beta(0.8, 3.5);
+  let t = signup + rnd.int(0, 10) * DAY;
+  for (let k = 0; k < 40 && t < now; k++) {
+    const orderId = nextId('ord');
+    const items = Array.from({ length: rnd.int(1, 3) }, () => {
+      const [category, price, code] = rnd.pick(CATEGORIES);
+      return { sku: `${code}-${rnd.int(100, 999)}`, quantity: rnd.chance(0.85) ? 1 : rnd.int(2, 4), price: money(rnd.logNormal(price, 0.35)), category };
+    });
+    const amount = money(items.reduce((s, it) => s + it.quantity * it.price, 0));
+    emit(t, SOURCES.orders, 'OrderPlaced', { orderId, amount, currency: 'EUR', items });
+    if (rnd.chance(0.2)) {
+      emit(t + 60_000, SOURCES.billing, 'InvoiceIssued', { invoiceId: nextId('inv'), kind: 'invoice', amount, currency: 'EUR', dueDate: new Date(t + 30 * DAY).toISOString().slice(0, 10) });
+    }
+    const age = now - t;
+    if (rnd.chance(0.02)) {
+      emit(t + 2 * 3_600_000, SOURCES.orders, 'OrderStatusChanged', { orderId, status: 'cancelled' });
+    } else if (rnd.chance(0.04) || age < 2 * DAY) {
+      // Stuck in preparing (or simply recent).
+      emit(t + 3_600_000, SOURCES.orders, 'OrderStatusChanged', { orderId, status: 'preparing' });
+    } else {
+      // Most shops only report the final status; some also report shipping.
+      if (rnd.chance(0.3)) emit(t + rnd.int(1, 2) * DAY, SOURCES.orders, 'OrderStatusChanged', { orderId, status: 'shipped' });
+      const delivered = t + rnd.int(2, 5) * DAY;
+      emit(delivered, SOURCES.orders, 'OrderStatusChanged', { orderId, status: 'delivered' });
+      if (rnd.chance(0.08)) {
+        emit(delivered + rnd.int(1, 14) * DAY, SOURCES.orders, 'OrderReturned', {
+          orderId,
+          amount: money(amount * (rnd.chance(0.7) ? 1 : 0.5)),
+          currency: 'EUR',
+          reason: rnd.pick(['damaged', 'not as described', 'changed mind', 'wrong size']),
+        });
+      }
+    }
+    if (rnd.chance(dropout)) break;
+    t += rnd.exponential(Math.max(lambda, 0.01)) * 30.44 * DAY;
+  }
+}
+
+function malformedEntries(rnd: Random, now: number, customers: number, nextId: (p: string) => string): { kind: MalformedKind; entry: GeneratedEntry }[] {
+  const out: { kind: MalformedKind; entry: GeneratedEntry }[] = [];
+  const cust = () => `C${String(rnd.int(1, Math.max(1, customers))).padStart(6, '0')}`;
+  const at = () => iso(now - rnd.int(1, 300) * DAY);
+  const add = (kind: MalformedKind, Source: string, DetailType: string, Detail: string) => out.push({ kind, entry: { Source, DetailType, Detail } });
+  for (let k = 0; k < 2; k++) {
+    add('missing-field', SOURCES.support, 'SupportCallLogged', JSON.stringify({ eventId: nextId('bad'), customerId: cust(), occurredAt: at(), reason: 'billing' }));
+    add('wrong-type', SOURCES.orders, 'OrderPlaced', JSON.stringify({ eventId: nextId('bad'), customerId: cust(), occurredAt: at(), orderId: 'o-x', amount: '12.50', currency: 'EUR' }));
+    add('unknown-detail-type', SOURCES.crm, 'CustomerSneezed', JSON.stringify({ eventId: nextId('bad'), customerId: cust(), occurredAt: at() }));
+    add('not-json', SOURCES.orders, 'OrderPlaced', `{"eventId": "${nextId('bad')}", "customerId": "${cust()}", `);
+    add('bad-enum', SOURCES.support, 'SupportCallLogged', JSON.stringify({ eventId: nextId('bad'), customerId: cust(), occurredAt: at(), callId: 'k-x', reason: 'furious' }));
+    add('bad-timestamp', SOURCES.usage, 'UsageRecorded', JSON.stringify({ eventId: nextId('bad'), customerId: cust(), occurredAt: '03/04/2025 10:00', productId: 'mobile', quantity: 3, unit: 'GB' }));
+  }
+  add('oversized', SOURCES.crm, 'CustomerProfileUpdated', JSON.stringify({ eventId: nextId('bad'), customerId: cust(), occurredAt: at(), notes: 'x'.repeat(300 * 1024) }));
+  return out;
+}

@@ -1,0 +1,198 @@
+/**
+ * The composed local stack with small test handlers (so delivery semantics are
+ * tested apart from the real handlers): the env endpoints the SDK clients pick
+ * up, bus → SQS-shaped batches with partial failures, redelivery and DLQ, the
+ * table stream → filtered batches, PutEvents back onto the bus, SES, and the
+ * idle wait.
+ */
+import { PutItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Handler } from '../../local/invoke.ts';
+import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
+
+type SqsRecord = { messageId: string; body: string; attributes: { ApproximateReceiveCount: string }; eventSource: string; eventSourceARN: string };
+type StreamRecord = { eventName: string; dynamodb: { NewImage?: Record<string, { S?: string }>; SequenceNumber: string } };
+
+let stack: LocalStack;
+let stateDir: string;
+const seen = { ingest: [] as SqsRecord[], stream: [] as StreamRecord[], campaigns: [] as SqsRecord[], ingestInvocations: 0, scheduled: [] as unknown[] };
+let thrownOnce = false;
+
+const ingest: Handler = async (event) => {
+  seen.ingestInvocations++;
+  const records = (event as { Records: SqsRecord[] }).Records;
+  seen.ingest.push(...records);
+  // Clients built from the environment only, as the real handlers do.
+  const ddb = new DynamoDBClient({});
+  const failures: { itemIdentifier: string }[] = [];
+  try {
+    if (!thrownOnce && records.some((r) => JSON.parse(r.body).detail.mode === 'throw-once')) {
+      thrownOnce = true;
+      throw new Error('whole batch fails');
+    }
+    for (const r of records) {
+      const e = JSON.parse(r.body);
+      const mode = e.detail.mode;
+      if (mode === 'always-fail' || (mode === 'fail-once' && r.attributes.ApproximateReceiveCount === '1')) {
+        failures.push({ itemIdentifier: r.messageId });
+        continue;
+      }
+      await ddb.send(
+        new PutItemCommand({
+          TableName: process.env.CLM_TABLE_NAME,
+          Item: { pk: { S: `CUST#${e.detail.customerId}` }, sk: { S: `EVT#${e.detail.eventId}` }, type: { S: e['detail-type'] } },
+        }),
+      );
+    }
+  } finally {
+    ddb.destroy();
+  }
+  return { batchItemFailures: failures };
+};
+
+const churnTriggers: Handler = async (event) => {
+  const records = (event as { Records: StreamRecord[] }).Records;
+  seen.stream.push(...records);
+  const bus = new EventBridgeClient({});
+  try {
+    for (const r of records) {
+      const img = r.dynamodb.NewImage!;
+      if (img.type.S !== 'SupportCallLogged') continue;
+      const customerId = img.pk.S!.slice(5);
+      const out = await bus.send(
+        new PutEventsCommand({
+          Entries: [{ Source: 'clm.triggers', DetailType: 'ChurnTriggerFired', EventBusName: process.env.CLM_BUS_NAME, Detail: JSON.stringify({ triggerId: `t-${customerId}`, customerId }) }],
+        }),
+      );
+      if (out.FailedEntryCount) throw new Error(JSON.stringify(out.Entries));
+    }
+  } finally {
+    bus.destroy();
+  }
+};
+
+const campaigns: Handler = async (event) => {
+  const records = (event as { Records: SqsRecord[] }).Records;
+  seen.campaigns.push(...records);
+  const ses = new SESv2Client({});
+  try {
+    for (const r of records) {
+      const d = JSON.parse(r.body).detail;
+      await ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: 'hello@example.com',
+          Destination: { ToAddresses: [`${d.customerId.toLowerCase()}@example.com`] },
+          Content: { Simple: { Subject: { Data: 'We are sorry' }, Body: { Text: { Data: 'Let us fix your bill.' } } } },
+        }),
+      );
+    }
+  } finally {
+    ses.destroy();
+  }
+};
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-stack-'));
+  stack = await startLocalStack({
+    stateDir,
+    handlers: { ingest, 'churn-triggers': churnTriggers, campaigns, 'nightly-rescore': async (e) => void seen.scheduled.push(e) },
+    maxBatchingWindowMs: 50,
+    redeliveryDelayMs: 5,
+  });
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const entry = (detailType: string, detail: Record<string, unknown>) => ({
+  Source: 'com.example.test',
+  DetailType: detailType,
+  Detail: JSON.stringify({ occurredAt: '2026-01-01T00:00:00Z', ...detail }),
+});
+
+describe('local stack with test handlers', () => {
+  it('sets the endpoints and settings the handlers read', () => {
+    expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(stack.endpoints.dynamodb);
+    expect(process.env.AWS_ENDPOINT_URL_DYNAMODB_STREAMS).toBe(stack.endpoints.dynamodb);
+    expect(process.env.AWS_ENDPOINT_URL_SESV2).toBe(stack.endpoints.ses);
+    expect(process.env.AWS_ENDPOINT_URL_EVENTBRIDGE).toBe(stack.endpoints.bus);
+    expect(process.env.AWS_ENDPOINT_URL_SQS).toBe(stack.endpoints.bus);
+    expect(process.env.CLM_TABLE_NAME).toBe(stack.tableName);
+    expect(process.env.CLM_BUS_NAME).toBe(stack.busName);
+    expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
+  });
+
+  it('routes PutEvents → ingest → table stream → churn-triggers → PutEvents → campaigns → SES, then becomes idle', async () => {
+    const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const res = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          entry('SupportCallLogged', { eventId: 'e1', customerId: 'A1', reason: 'billing' }),
+          entry('OrderPlaced', { eventId: 'e2', customerId: 'A2' }),
+          entry('SupportCallLogged', { eventId: 'e3', customerId: 'A3', mode: 'fail-once' }),
+          entry('UsageRecorded', { eventId: 'e4', customerId: 'A4', mode: 'always-fail' }),
+        ],
+      }),
+    );
+    client.destroy();
+    expect(res.FailedEntryCount).toBe(0);
+    await stack.waitForIdle({ timeoutMs: 60_000 });
+
+    // SQS-shaped events.
+    expect(seen.ingest[0]).toMatchObject({ eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:BusinessEventsToIngest' });
+    // fail-once: delivered twice; always-fail: maxReceiveCount (5) times, then the DLQ with the error.
+    const receives = (id: string) => seen.ingest.filter((r) => JSON.parse(r.body).detail.eventId === id).length;
+    expect(receives('e1')).toBe(1);
+    expect(receives('e3')).toBe(2);
+    expect(receives('e4')).toBe(5);
+    const dlq = stack.queues.get('BusinessEventsToIngest-dlq')!;
+    expect(dlq.sentCount).toBe(1);
+    const dead = JSON.parse(readFileSync(path.join(stateDir, 'BusinessEventsToIngest-dlq.jsonl'), 'utf8').trim());
+    expect(JSON.parse(dead.body).detail.eventId).toBe('e4');
+    expect(dead.messageAttributes).toMatchObject({ receiveCount: 5, error: 'reported in batchItemFailures' });
+
+    // Stream: only the filtered INSERTs of trigger-relevant types reached churn-triggers.
+    const streamed = seen.stream.map((r) => r.dynamodb.NewImage!.sk.S).sort();
+    expect(streamed).toEqual(['EVT#e1', 'EVT#e3']);
+    // Triggers came back through the bus to campaigns, and emails went out through SES.
+    expect(seen.campaigns.map((r) => JSON.parse(r.body).detail.customerId).sort()).toEqual(['A1', 'A3']);
+    const inbox = await stack.emails();
+    expect(inbox.map((m) => m.destination?.to?.[0]).sort()).toEqual(['a1@example.com', 'a3@example.com']);
+    const c = await stack.counters();
+    expect(c.triggersFired).toBe(2);
+    expect(c.emailsSent).toBe(2);
+    expect(c.consumers.BusinessEventsToIngest.deadLettered).toBe(1);
+  }, 60_000);
+
+  it('a thrown handler error fails the whole batch, which is redelivered', async () => {
+    const before = seen.ingestInvocations;
+    const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    await client.send(
+      new PutEventsCommand({ Entries: [entry('OrderPlaced', { eventId: 't1', customerId: 'B1', mode: 'throw-once' }), entry('OrderPlaced', { eventId: 't2', customerId: 'B2' })] }),
+    );
+    client.destroy();
+    await stack.waitForIdle({ timeoutMs: 60_000 });
+    expect(thrownOnce).toBe(true);
+    expect(seen.ingestInvocations - before).toBeGreaterThanOrEqual(2);
+    const receives = (id: string) => seen.ingest.filter((r) => JSON.parse(r.body).detail.eventId === id).length;
+    expect(receives('t1')).toBe(2);
+    expect(receives('t2')).toBeGreaterThanOrEqual(1);
+    expect(stack.queues.get('BusinessEventsToIngest-dlq')!.sentCount).toBe(1);
+    // EVT# items: e1, e2, e3, t1, t2 — counted on the stream and by scanning the table.
+    expect(await stack.countStoredEvents()).toBe(5);
+    expect(stack.trace.storedEvents).toBe(5);
+    const c = await stack.counters();
+    expect(c.handlerErrors.find((e) => e.function === 'ingest')?.count).toBe(1);
+  }, 60_000);
+
+  it('invokes the schedule once on demand with a Scheduler-style event', async () => {
+    const results = await stack.runSchedules();
+    expect(results).toEqual([expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true })]);
+    expect(seen.scheduled[0]).toMatchObject({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event' });
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { AwsJsonError, LocalBus, entrySize } from '../../local/bus.ts';
+import { QueueRegistry } from '../../local/queues.ts';
+
+function makeBus() {
+  const queues = new QueueRegistry({ region: 'eu-west-1' });
+  const bus = new LocalBus({ name: 'clm-local-bus', region: 'eu-west-1', queueFor: (s) => queues.ensure(s.id) });
+  return { bus, queues };
+}
+
+const good = (over: Record<string, unknown> = {}) => ({
+  Source: 'com.example.support',
+  DetailType: 'SupportCallLogged',
+  Detail: JSON.stringify({ eventId: 'e1', customerId: 'c1', occurredAt: '2026-01-01T00:00:00Z', callId: 'k1', reason: 'billing' }),
+  ...over,
+});
+
+function requestError(fn: () => unknown): AwsJsonError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AwsJsonError);
+    return e as AwsJsonError;
+  }
+  throw new Error('expected a request-level error');
+}
+
+describe('local bus PutEvents', () => {
+  it('accepts good entries, returns event ids and routes them by the wiring rules', () => {
+    const { bus, queues } = makeBus();
+    const out = bus.putEvents({ Entries: [good(), good({ Source: 'clm.triggers', DetailType: 'ChurnTriggerFired', Detail: '{"triggerId":"t"}' })] });
+    expect(out.FailedEntryCount).toBe(0);
+    expect(out.Entries).toHaveLength(2);
+    for (const e of out.Entries) expect(e).toHaveProperty('EventId');
+    const ingest = queues.get('BusinessEventsToIngest')!;
+    const campaigns = queues.get('ChurnTriggersToCampaigns')!;
+    expect(ingest.visibleCount).toBe(1);
+    expect(campaigns.visibleCount).toBe(1);
+    const body = JSON.parse(ingest.receive(1)[0].body);
+    expect(body).toMatchObject({
+      version: '0',
+      source: 'com.example.support',
+      'detail-type': 'SupportCallLogged',
+      account: '000000000000',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { eventId: 'e1', reason: 'billing' },
+    });
+    expect(body.id).toBe((out.Entries[0] as { EventId: string }).EventId);
+    expect(body.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(bus.emitted).toHaveLength(1);
+  });
+
+  it('reports per-entry errors with AWS error codes, in request order', () => {
+    const { bus } = makeBus();
+    const out = bus.putEvents({
+      Entries: [
+        good(),
+        { DetailType: 'X', Detail: '{}' },
+        { Source: 's', Detail: '{}' },
+        { Source: 's', DetailType: 'X' },
+        good({ Detail: 'not json' }),
+        good({ Detail: '[1,2]' }),
+        good({ Detail: '"a string"' }),
+        good({ EventBusName: 'other-bus' }),
+        good({ EventBusName: 'clm-local-bus' }),
+        good({ EventBusName: bus.arn }),
+      ],
+    });
+    expect(out.FailedEntryCount).toBe(7);
+    const codes = out.Entries.map((e) => ('ErrorCode' in e ? e.ErrorCode : 'ok'));
+    expect(codes).toEqual([
+      'ok',
+      'InvalidArgument',
+      'InvalidArgument',
+      'InvalidArgument',
+      'MalformedDetail',
+      'MalformedDetail',
+      'MalformedDetail',
+      'ResourceNotFoundException',
+      'ok',
+      'ok',
+    ]);
+    expect(out.Entries[1]).toMatchObject({ ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' });
+    expect(out.Entries[3]).toMatchObject({ ErrorMessage: expect.stringContaining('Detail is a required argument') });
+    expect(out.Entries[4]).toMatchObject({ ErrorMessage: 'Detail is malformed.' });
+    expect(out.Entries[7]).toMatchObject({ ErrorMessage: 'Event bus other-bus does not exist.' });
+    expect(bus.stats.failedEntries).toBe(7);
+    expect(bus.stats.accepted).toBe(3);
+  });
+
+  it('accepts Time as epoch seconds (SDK) or an ISO string (CLI) and rejects a bad one', () => {
+    const { bus, queues } = makeBus();
+    const out = bus.putEvents({ Entries: [good({ Time: 1767225600 }), good({ Time: '2026-01-01T00:00:00Z' }), good({ Time: 'yesterday' })] });
+    expect(out.FailedEntryCount).toBe(1);
+    expect(out.Entries[2]).toMatchObject({ ErrorCode: 'InvalidArgument' });
+    const [a, b] = queues.get('BusinessEventsToIngest')!.receive(2).map((m) => JSON.parse(m.body).time);
+    expect(a).toBe('2026-01-01T00:00:00Z');
+    expect(b).toBe('2026-01-01T00:00:00Z');
+  });
+
+  it('rejects whole requests as AWS does: no entries, more than 10, oversized, wrong types', () => {
+    const { bus } = makeBus();
+    expect(requestError(() => bus.putEvents({})).type).toBe('ValidationException');
+    expect(requestError(() => bus.putEvents({ Entries: [] })).type).toBe('ValidationException');
+    const eleven = Array.from({ length: 11 }, () => good());
+    const tooMany = requestError(() => bus.putEvents({ Entries: eleven }));
+    expect(tooMany.type).toBe('ValidationException');
+    expect(tooMany.message).toContain('less than or equal to 10');
+    const big = good({ Detail: JSON.stringify({ pad: 'x'.repeat(256 * 1024) }) });
+    const over = requestError(() => bus.putEvents({ Entries: [big] }));
+    expect(over.type).toBe('ValidationException');
+    expect(over.message).toBe('Total size of the entries in the request is over the limit.');
+    expect(over.status).toBe(400);
+    expect(requestError(() => bus.putEvents({ Entries: 'x' })).type).toBe('SerializationException');
+    expect(requestError(() => bus.putEvents({ Entries: [{ Source: 5 }] })).type).toBe('SerializationException');
+    expect(bus.stats.failedRequests).toBe(6);
+    expect(bus.stats.accepted).toBe(0);
+  });
+
+  it('counts entry size as EventBridge does', () => {
+    expect(entrySize({ Source: 'ab', DetailType: 'cd', Detail: '{}' })).toBe(6);
+    expect(entrySize({ Source: 'ab', DetailType: 'cd', Detail: '{}', Time: 1, Resources: ['xyz'] })).toBe(6 + 14 + 3);
+    expect(entrySize({ Source: 'é', DetailType: '', Detail: '' })).toBe(2);
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { generate } from '../../local/synthetic/generate.ts';
+import { createRandom } from '../../local/synthetic/random.ts';
+import { inboundDetailTypes } from '../../shared/events/catalog.ts';
+import { validateInbound } from '../../shared/events/validate.ts';
+
+const now = new Date('2026-11-01T00:00:00Z');
+
+describe('seeded random', () => {
+  it('is deterministic and roughly uniform', () => {
+    const a = createRandom(7);
+    const b = createRandom(7);
+    const xs = Array.from({ length: 1000 }, () => a.next());
+    expect(Array.from({ length: 1000 }, () => b.next())).toEqual(xs);
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    const r = createRandom(1);
+    const gammas = Array.from({ length: 4000 }, () => r.gamma(2, 3));
+    expect(gammas.reduce((s, x) => s + x, 0) / gammas.length).toBeCloseTo(6, 0);
+    const betas = Array.from({ length: 4000 }, () => r.beta(2, 6));
+    expect(betas.reduce((s, x) => s + x, 0) / betas.length).toBeCloseTo(0.25, 1);
+  });
+});
+
+describe('synthetic generator', () => {
+  const data = generate({ customers: 600, seed: 11, now });
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const again = generate({ customers: 600, seed: 11, now });
+    expect(again.entries.map((e) => e.Detail)).toEqual(data.entries.map((e) => e.Detail));
+    expect(again.stats).toEqual(data.stats);
+    const other = generate({ customers: 600, seed: 12, now });
+    expect(other.entries.map((e) => e.Detail)).not.toEqual(data.entries.map((e) => e.Detail));
+  });
+
+  it('produces a realistic mix of customers and every inbound event type', () => {
+    const s = data.stats;
+    expect(s.subscriptionCustomers + s.adhocCustomers).toBe(600);
+    expect(s.subscriptionCustomers / 600).toBeGreaterThan(0.3);
+    expect(s.subscriptionCustomers / 600).toBeLessThan(0.5);
+    expect(s.emailConsent / 600).toBeGreaterThan(0.65);
+    expect(s.emailConsent / 600).toBeLessThan(0.9);
+    for (const t of inboundDetailTypes) expect(s.byType[t], t).toBeGreaterThan(0);
+    expect(s.events / 600).toBeGreaterThan(8);
+  });
+
+  it('has billing complaints from consenting customers, recent enough to act on', () => {
+    expect(data.stats.recentBillingComplaintsWithConsent).toBeGreaterThan(0);
+    const consent = new Map<string, boolean>();
+    for (const e of data.entries) {
+      if (e.DetailType !== 'ConsentChanged') continue;
+      const d = JSON.parse(e.Detail);
+      if (d.channel === 'email') consent.set(d.customerId, d.granted);
+    }
+    const recent = data.entries.filter((e) => {
+      if (e.DetailType !== 'SupportCallLogged') return false;
+      const d = JSON.parse(e.Detail);
+      return d.reason === 'billing' && consent.get(d.customerId) === true && now.getTime() - Date.parse(d.occurredAt) < 14 * 86_400_000;
+    });
+    expect(recent.length).toBeGreaterThan(0);
+  });
+
+  it('writes emails as first.last.<n>@example.com and stays within the history window', () => {
+    const profiles = data.entries.filter((e) => e.DetailType === 'CustomerProfileUpdated').map((e) => JSON.parse(e.Detail));
+    expect(profiles.find((p) => p.email)?.email).toMatch(/^[a-z]+\.[a-z]+\.\d+@example\.com$/);
+    const start = now.getTime() - 549 * 86_400_000;
+    for (const e of data.entries) {
+      if (!e.Time) continue;
+      expect(e.Time.getTime()).toBeLessThanOrEqual(now.getTime());
+      expect(e.Time.getTime()).toBeGreaterThanOrEqual(start);
+    }
+  });
+
+  it('keeps events mostly in time order, with some out of order and a few duplicates', () => {
+    const times = data.entries.filter((e) => e.Time).map((e) => e.Time!.getTime());
+    let inversions = 0;
+    for (let i = 1; i < times.length; i++) if (times[i] < times[i - 1]) inversions++;
+    expect(inversions).toBeGreaterThan(0);
+    expect(inversions / times.length).toBeLessThan(0.1);
+    const ids = data.entries.map((e) => {
+      try {
+        return JSON.parse(e.Detail).eventId;
+      } catch {
+        return undefined;
+      }
+    }).filter((id) => id !== undefined);
+    const dupes = ids.length - new Set(ids).size;
+    expect(dupes).toBe(data.stats.duplicates);
+    expect(dupes).toBeGreaterThan(0);
+  });
+
+  it('all events validate except the deliberately malformed ones, which fail for their reason', () => {
+    const failures: string[] = [];
+    for (const e of data.entries) {
+      let detail: unknown;
+      try {
+        detail = JSON.parse(e.Detail);
+      } catch {
+        failures.push('not-json');
+        continue;
+      }
+      const v = validateInbound({ source: e.Source, 'detail-type': e.DetailType, detail });
+      if (!v.ok) failures.push(v.code);
+    }
+    const m = data.stats.malformed;
+    const total = Object.values(m).reduce((a, b) => a + b, 0);
+    expect(failures).toHaveLength(total);
+    expect(failures.filter((f) => f === 'not-json')).toHaveLength(m['not-json']);
+    expect(failures.filter((f) => f === 'too-large')).toHaveLength(m.oversized);
+    expect(failures.filter((f) => f === 'unknown-detail-type')).toHaveLength(m['unknown-detail-type']);
+    expect(failures.filter((f) => f === 'invalid-detail')).toHaveLength(m['missing-field'] + m['wrong-type'] + m['bad-enum'] + m['bad-timestamp']);
+  });
+
+  it('can leave the malformed entries out', () => {
+    const clean = generate({ customers: 50, seed: 3, now, malformed: false });
+    expect(Object.values(clean.stats.malformed).every((n) => n === 0)).toBe(true);
+  });
+});
