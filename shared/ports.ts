@@ -15,6 +15,8 @@ export type RecordEventResult = { status: 'stored'; profile: CustomerProfile } |
 export interface CustomerStore {
   /** Stores the event once (keyed on its eventId) and folds it into the profile, atomically. */
   recordEvent(event: BusinessEvent, receivedAt: Date): Promise<RecordEventResult>;
+  /** The same for several events of one customer at once (one read, one write per chunk); results in input order. */
+  recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]>;
   getProfile(customerId: string): Promise<CustomerProfile | undefined>;
   /** Records a fired trigger once. Returns whether it was already published to the bus. */
   recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }>;

@@ -105,7 +105,8 @@ export const subscriptions: Subscription[] = [
     function: 'ingest',
     description: 'Every event a producer puts on the bus (anything not emitted by the stack itself)',
     pattern: { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }] },
-    batchSize: 25,
+    // Large batches: ingest writes each customer's events in a batch with one transaction.
+    batchSize: 100,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
   },

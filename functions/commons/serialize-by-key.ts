@@ -1,7 +1,7 @@
 /**
  * Runs tasks with the same key one after another and tasks with different keys
- * in parallel. The ingest handler keys on the customer, so a batch holding many
- * events of one customer does not make them race for the same profile item.
+ * in parallel. The campaigns handler keys on the customer, so two triggers of one
+ * customer in a batch are decided one after the other (caps see the first send).
  */
 export function serializeByKey(): <T>(key: string | undefined, task: () => Promise<T>) => Promise<T> {
   const tails = new Map<string, Promise<unknown>>();

@@ -1,52 +1,45 @@
 /**
  * ingest: bus rule → SQS → here. Each record's body is one EventBridge event.
  * Invalid events go to the rejected-events queue with their reason (and count
- * as processed); a record that fails for another reason is reported alone as a
- * batch item failure, so SQS retries it and then moves it to the queue's DLQ.
+ * as processed); events that could not be stored are reported one by one as
+ * batch item failures, so SQS retries only them and then moves them to the
+ * queue's dead-letter queue. The batch is written grouped by customer.
  */
 import middy from '@middy/core';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ingestEvent } from '../../shared/ingest/ingest-event.ts';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
 import { customerStore, rejectedEventSink } from '../commons/clients.ts';
-import { serializeByKey } from '../commons/serialize-by-key.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const processor = new BatchProcessor(EventType.SQS);
-const oneAtATimePerCustomer = serializeByKey();
+const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', failed: 'EventsFailed' } as const;
 
-/** The customer an event is about, if it can be told without validating it (validation comes next). */
-function customerKey(body: string): string | undefined {
-  try {
-    const id = (JSON.parse(body) as { detail?: { customerId?: unknown } }).detail?.customerId;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function recordHandler(record: SQSRecord): Promise<void> {
-  const result = await oneAtATimePerCustomer(customerKey(record.body), () =>
-    ingestEvent(record.body, { store: customerStore(), rejected: rejectedEventSink(), now: () => new Date() }),
+export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
+  const results = await ingestBatch(
+    event.Records.map((r) => r.body),
+    { store: customerStore(), rejected: rejectedEventSink(), now: () => new Date() },
   );
-  if (result.outcome === 'rejected') {
-    const { code, reason, detailType, source } = result.rejection;
-    logger.warn('event rejected', { code, reason, detailType, source, messageId: record.messageId });
-    metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
-    return;
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const counts = { stored: 0, duplicate: 0, rejected: 0, failed: 0 };
+  results.forEach((result, i) => {
+    const messageId = event.Records[i]!.messageId;
+    counts[result.outcome]++;
+    if (result.outcome === 'rejected') {
+      const { code, reason, detailType, source } = result.rejection;
+      logger.warn('event rejected', { code, reason, detailType, source, messageId });
+    } else if (result.outcome === 'failed') {
+      logger.error('event not stored; it will be retried', { messageId, error: result.error.name, message: result.error.message });
+      batchItemFailures.push({ itemIdentifier: messageId });
+    }
+  });
+  for (const [outcome, n] of Object.entries(counts)) {
+    if (n > 0) metrics.addMetric(metricName[outcome as keyof typeof counts], MetricUnit.Count, n);
   }
-  metrics.addMetric(result.outcome === 'stored' ? 'EventsStored' : 'DuplicateEvents', MetricUnit.Count, 1);
-  logger.debug('event ingested', { outcome: result.outcome, type: result.type, eventId: result.eventId });
-}
-
-export const handler = middy(
-  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }),
-)
+  return { batchItemFailures };
+})
   .use(captureLambdaHandler(tracer))
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics));

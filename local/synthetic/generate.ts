@@ -10,7 +10,9 @@
  * "preparing"), returns, invoices, support calls with reasons and resolution
  * times, failed payments and consent changes.
  *
- * Like real producers, the stream is mostly in time order, with some events
+ * The history before the last `liveDays` comes first, customer by customer (the
+ * initial load of a new deployment); the live window follows in time order.
+ * Like real producers, the stream is mostly in order, with some events
  * out of order and a few sent twice (same eventId). A handful of deliberately
  * malformed entries exercise the rejection paths.
  */
@@ -33,6 +35,8 @@ export type GenerateOptions = {
   now?: Date;
   /** Months of history (default 18). */
   months?: number;
+  /** Days before `now` replayed live, in time order; older history is loaded customer by customer (default 14). */
+  liveDays?: number;
   /** Include the deliberately malformed entries (default true). */
   malformed?: boolean;
 };
@@ -135,8 +139,21 @@ export function generate(options: GenerateOptions = {}): GeneratedData {
     generateCustomer(rnd, { customerId, index: i, start, now, emit, nextId, stats });
   }
 
-  // Time order, then the producers' imperfections: some out of order, a few duplicates.
-  raws.sort((a, b) => a.at - b.at || (a.detail.eventId as string).localeCompare(b.detail.eventId as string));
+  // Replay order, as when a company starts: the history before the live window is loaded
+  // customer by customer (an export per customer), then the live window follows in time
+  // order. Then the producers' imperfections: some out of order, a few duplicates.
+  const liveFrom = now - (options.liveDays ?? 14) * DAY;
+  const byId = (a: Raw, b: Raw) => (a.detail.eventId as string).localeCompare(b.detail.eventId as string);
+  raws.sort((a, b) => {
+    const aLive = a.at >= liveFrom;
+    const bLive = b.at >= liveFrom;
+    if (aLive !== bLive) return aLive ? 1 : -1;
+    if (!aLive) {
+      const c = (a.detail.customerId as string).localeCompare(b.detail.customerId as string);
+      if (c !== 0) return c;
+    }
+    return a.at - b.at || byId(a, b);
+  });
   const ordered: Raw[] = raws.slice();
   for (let i = 0; i < ordered.length; i++) {
     if (rnd.chance(0.03)) {

@@ -5,7 +5,7 @@
  * which makes redelivery a no-op) and the new profile (condition: the version
  * we read, which makes concurrent writers retry instead of losing an update).
  */
-import { TransactionCanceledException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { TransactionCanceledException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -34,6 +34,10 @@ export type DynamoCustomerStoreOptions = {
 
 const PROFILE_KEYS = ['pk', 'sk', 'scoringShard', 'version', 'updatedAt', 'entity'] as const;
 const DAY_S = 86_400;
+/** Events per transaction (DynamoDB allows 100 items; one is the profile). */
+const MAX_EVENTS_PER_TRANSACTION = 50;
+/** Event bytes per transaction, under DynamoDB's 4 MB limit with room for the profile. */
+const MAX_TRANSACTION_EVENT_BYTES = 3 * 1024 * 1024;
 
 export class ConcurrentUpdateError extends Error {
   override name = 'ConcurrentUpdateError';
@@ -76,11 +80,50 @@ export class DynamoCustomerStore implements CustomerStore {
   }
 
   async recordEvent(event: BusinessEvent, receivedAt: Date): Promise<RecordEventResult> {
+    const [result] = await this.recordEvents(event.detail.customerId, [event], receivedAt);
+    return result!;
+  }
+
+  /**
+   * Stores events of one customer and folds them into the profile with one read and one
+   * transaction per chunk: event puts on the condition that each is new, and the profile put
+   * on the condition that its version is the one read. A cancelled transaction tells which
+   * events were already there (duplicates: dropped, the rest retried) and whether another
+   * writer won the profile (re-read and retry).
+   */
+  async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]> {
+    const results: RecordEventResult[] = new Array(events.length);
+    const firstIndex = new Map<string, number>();
+    const pending: number[] = [];
+    events.forEach((e, i) => {
+      if (e.detail.customerId !== customerId) throw new Error('recordEvents takes the events of one customer');
+      if (firstIndex.has(e.detail.eventId)) results[i] = { status: 'duplicate' };
+      else {
+        firstIndex.set(e.detail.eventId, i);
+        pending.push(i);
+      }
+    });
+    for (let start = 0; start < pending.length; ) {
+      // A transaction holds at most 100 items and 4 MB: chunk by count and by size.
+      let bytes = 0;
+      let end = start;
+      while (end < pending.length && end - start < MAX_EVENTS_PER_TRANSACTION) {
+        const size = Buffer.byteLength(JSON.stringify(events[pending[end]!]!.detail), 'utf8') + 1024;
+        if (end > start && bytes + size > MAX_TRANSACTION_EVENT_BYTES) break;
+        bytes += size;
+        end++;
+      }
+      const stored = await this.writeChunk(customerId, pending.slice(start, end).map((i) => events[i]!), receivedAt);
+      stored.forEach((r, k) => (results[pending[start + k]!] = r));
+      start = end;
+    }
+    return results;
+  }
+
+  private eventItem(event: BusinessEvent, receivedAt: Date) {
     const d = event.detail;
-    const pk = customerPk(d.customerId);
-    const receivedIso = receivedAt.toISOString();
-    const eventItem = {
-      pk,
+    return {
+      pk: customerPk(d.customerId),
       sk: SK.event(d.eventId),
       entity: 'event',
       type: event.type,
@@ -88,27 +131,38 @@ export class DynamoCustomerStore implements CustomerStore {
       customerId: d.customerId,
       eventId: d.eventId,
       occurredAt: toUtcIso(d.occurredAt),
-      receivedAt: receivedIso,
+      receivedAt: receivedAt.toISOString(),
       detail: d,
       expiresAt: Math.floor(receivedAt.getTime() / 1000) + this.eventTtlS,
     };
+  }
+
+  private async writeChunk(customerId: string, chunk: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]> {
+    const pk = customerPk(customerId);
+    const duplicate = new Set<number>();
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
-      const { profile, version } = await this.readProfileItem(d.customerId);
-      const next = applyEvent(profile ?? emptyProfile(d.customerId), event);
+      const live = chunk.map((_, i) => i).filter((i) => !duplicate.has(i));
+      if (live.length === 0) break;
+      const { profile, version } = await this.readProfileItem(customerId);
+      const folded: CustomerProfile[] = [];
+      let next = profile ?? emptyProfile(customerId);
+      for (const i of live) folded.push((next = applyEvent(next, chunk[i]!)));
       const profileItem = {
         ...next,
         pk,
         sk: SK.profile,
         entity: 'profile',
-        scoringShard: scoringShard(d.customerId),
+        scoringShard: scoringShard(customerId),
         version: version + 1,
-        updatedAt: receivedIso,
+        updatedAt: receivedAt.toISOString(),
       };
       try {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: this.table, Item: eventItem, ConditionExpression: 'attribute_not_exists(pk)' } },
+              ...live.map((i) => ({
+                Put: { TableName: this.table, Item: this.eventItem(chunk[i]!, receivedAt), ConditionExpression: 'attribute_not_exists(pk)' },
+              })),
               {
                 Put: {
                   TableName: this.table,
@@ -120,17 +174,25 @@ export class DynamoCustomerStore implements CustomerStore {
             ],
           }),
         );
-        return { status: 'stored', profile: next };
+        return chunk.map((_, i) => (duplicate.has(i) ? { status: 'duplicate' } : { status: 'stored', profile: folded[live.indexOf(i)]! }));
       } catch (e) {
-        if (!(e instanceof TransactionCanceledException) && (e as Error).name !== 'TransactionCanceledException') throw e;
+        if ((e as Error).name !== 'TransactionCanceledException') throw e;
         const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
-        if (reasons[0]?.Code === 'ConditionalCheckFailed') return { status: 'duplicate' };
-        const retryable = reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict');
-        if (!retryable) throw e;
-        // full-jitter exponential backoff, capped at 1 s
-        await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
+        let found = false;
+        live.forEach((i, k) => {
+          if (reasons[k]?.Code === 'ConditionalCheckFailed') {
+            duplicate.add(i);
+            found = true;
+          }
+        });
+        const profileReason = reasons[live.length]?.Code;
+        const conflict = profileReason === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!found && !conflict) throw e;
+        // Duplicates alone: retry at once without them. Lost a race: full-jitter exponential backoff, capped at 1 s.
+        if (conflict) await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
       }
     }
+    if (chunk.every((_, i) => duplicate.has(i))) return chunk.map(() => ({ status: 'duplicate' }));
     throw new ConcurrentUpdateError(`profile of customer kept changing during ${this.maxRetries} attempts`);
   }
 

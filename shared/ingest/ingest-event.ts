@@ -1,7 +1,10 @@
 /**
- * Ingest one raw event: validate it, keep a rejected one with its reason, store
- * a valid one once and fold it into the customer's aggregates.
+ * Ingest raw events: validate each, keep a rejected one with its reason, store
+ * valid ones once and fold them into their customer's aggregates. A batch is
+ * grouped by customer, so the events of one customer cost one read and one
+ * transaction, and customers are written in parallel.
  */
+import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound, type Rejection } from '../events/validate.ts';
 import type { CustomerStore, RejectedEventSink } from '../ports.ts';
 
@@ -10,16 +13,53 @@ export type IngestOutcome =
   | { outcome: 'duplicate'; type: string; customerId: string; eventId: string }
   | { outcome: 'rejected'; rejection: Rejection };
 
-export async function ingestEvent(
-  raw: string,
-  deps: { store: CustomerStore; rejected: RejectedEventSink; now: () => Date },
-): Promise<IngestOutcome> {
-  const result = validateInbound(raw);
-  if (!result.ok) {
-    await deps.rejected.reject(raw, result, deps.now());
-    return { outcome: 'rejected', rejection: result };
-  }
-  const { event } = result;
-  const stored = await deps.store.recordEvent(event, deps.now());
-  return { outcome: stored.status, type: event.type, customerId: event.detail.customerId, eventId: event.detail.eventId };
+/** One result per raw event, in input order: an outcome, or the error that kept it from being handled (retry it). */
+export type IngestResult = IngestOutcome | { outcome: 'failed'; error: Error };
+
+type Deps = { store: CustomerStore; rejected: RejectedEventSink; now: () => Date };
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestResult[]> {
+  const results: IngestResult[] = new Array(raws.length);
+  const byCustomer = new Map<string, { index: number; event: BusinessEvent }[]>();
+  const rejections: Promise<void>[] = [];
+
+  raws.forEach((raw, index) => {
+    const v = validateInbound(raw);
+    if (!v.ok) {
+      rejections.push(
+        deps.rejected.reject(raw, v, deps.now()).then(
+          () => void (results[index] = { outcome: 'rejected', rejection: v }),
+          (e) => void (results[index] = { outcome: 'failed', error: asError(e) }),
+        ),
+      );
+      return;
+    }
+    const id = v.event.detail.customerId;
+    const group = byCustomer.get(id) ?? [];
+    group.push({ index, event: v.event });
+    byCustomer.set(id, group);
+  });
+
+  const writes = [...byCustomer].map(async ([customerId, group]) => {
+    try {
+      const stored = await deps.store.recordEvents(customerId, group.map((g) => g.event), deps.now());
+      group.forEach(({ index, event }, k) => {
+        results[index] = { outcome: stored[k]!.status, type: event.type, customerId, eventId: event.detail.eventId };
+      });
+    } catch (e) {
+      for (const { index } of group) results[index] = { outcome: 'failed', error: asError(e) };
+    }
+  });
+
+  await Promise.all([...rejections, ...writes]);
+  return results;
+}
+
+/** Ingests a single raw event (a batch of one). */
+export async function ingestEvent(raw: string, deps: Deps): Promise<IngestOutcome> {
+  const [result] = await ingestBatch([raw], deps);
+  if (result!.outcome === 'failed') throw result.error;
+  return result!;
 }

@@ -12,7 +12,7 @@ export async function fireTriggers(
 ): Promise<ChurnTriggerFired[]> {
   const profile = await deps.store.getProfile(event.detail.customerId);
   if (!profile) throw new Error(`no profile for a stored event of customer (event ${event.detail.eventId})`);
-  const decisions = evaluateTriggers(event, profile, deps.policy ?? defaultTriggerPolicy);
+  const decisions = evaluateTriggers(event, profile, deps.now(), deps.policy ?? defaultTriggerPolicy);
   const fired: ChurnTriggerFired[] = [];
   for (const decision of decisions) {
     const now = deps.now();

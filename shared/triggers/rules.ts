@@ -28,6 +28,11 @@ export type TriggerPolicy = {
   usageDeclineRatio: number;
   /** Months before the last one used as the usage baseline. */
   usageBaselineMonths: number;
+  /**
+   * Events that happened longer ago than this (relative to now) fire nothing: triggers are
+   * for what is happening, not for history being loaded or replayed from an archive.
+   */
+  maxEventAgeDays: number;
 };
 
 export const defaultTriggerPolicy: TriggerPolicy = {
@@ -37,6 +42,7 @@ export const defaultTriggerPolicy: TriggerPolicy = {
   repeatPaymentFailures: 2,
   usageDeclineRatio: 0.5,
   usageBaselineMonths: 3,
+  maxEventAgeDays: 14,
 };
 
 /** Detail-types these rules look at; the stream subscription's filter is built from this list. */
@@ -105,11 +111,13 @@ export function decliningProducts(profile: CustomerProfile, at: string, policy: 
 export function evaluateTriggers(
   event: BusinessEvent,
   profile: CustomerProfile,
+  now: Date,
   policy: TriggerPolicy = defaultTriggerPolicy,
 ): TriggerDecision[] {
   const d = event.detail;
   const customerId = d.customerId;
   const at = toUtcIso(d.occurredAt);
+  if (Date.parse(at) < now.getTime() - policy.maxEventAgeDays * DAY_MS) return [];
   const window = `${at.slice(0, 7)}`; // collective rules fire at most once per customer per calendar month
   const out: TriggerDecision[] = [];
 

@@ -62,6 +62,21 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     expect(profile?.orderCount).toBe(24);
   });
 
+  it("stores a customer's batch in one go: new events once, duplicates (earlier or within the batch) not again", async () => {
+    const { store } = await newStore();
+    const early = businessEvent('OrderPlaced', { customerId: 'b-1', amount: 1 });
+    await store.recordEvent(early, new Date());
+    const fresh = Array.from({ length: 120 }, (_, i) => businessEvent('UsageRecorded', { customerId: 'b-1', quantity: i }));
+    const batch = [fresh[0]!, early, ...fresh, fresh[5]!];
+    const results = await store.recordEvents('b-1', batch, new Date());
+    expect(results.map((r) => r.status)).toEqual(['stored', 'duplicate', 'duplicate', ...fresh.slice(1).map(() => 'stored'), 'duplicate']);
+    const profile = await store.getProfile('b-1');
+    expect(profile?.eventCount).toBe(121); // 1 order + 120 usage records, over three transactions
+    expect(profile?.orderCount).toBe(1);
+    expect(await store.recordEvents('b-1', fresh, new Date())).toEqual(fresh.map(() => ({ status: 'duplicate' })));
+    await expect(store.recordEvents('someone-else', [early], new Date())).rejects.toThrow(/one customer/);
+  });
+
   it('records a trigger once and remembers whether it was published', async () => {
     const { store } = await newStore();
     const t = { triggerId: 'r#c#e', customerId: 'c', rule: 'r', kind: 'single' as const, action: 'retention-save' as const, reasons: ['x'], churnRiskBoost: 0.1, sourceEventIds: ['e'] };

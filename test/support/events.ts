@@ -7,7 +7,7 @@ import { validateInbound } from '../../shared/events/validate.ts';
 let n = 0;
 export function detail(type: InboundDetailType, fields: Record<string, unknown>): Record<string, unknown> {
   n++;
-  const base = { eventId: `e-${n}-${randomUUID().slice(0, 6)}`, customerId: 'c-1', occurredAt: '2026-10-01T10:00:00Z' };
+  const base = { eventId: `e-${n}-${randomUUID().slice(0, 6)}`, customerId: 'c-1', occurredAt: new Date(Date.now() - 3_600_000).toISOString() };
   const defaults: Partial<Record<InboundDetailType, Record<string, unknown>>> = {
     CustomerProfileUpdated: { email: 'ada@example.com', firstName: 'Ada' },
     ConsentChanged: { channel: 'email', purpose: 'marketing', granted: true },
