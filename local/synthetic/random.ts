@@ -1,50 +1,25 @@
 /**
- * A small seeded random generator (mulberry32) and the distributions the
- * synthetic data needs. Pure: the same seed gives the same sequence.
+ * The seeded random source of the synthetic data: the models' own simulator
+ * PRNG (xoshiro128**, with its normal and gamma samplers) plus the small
+ * helpers the generator needs. Pure: the same seed gives the same sequence.
  */
+import { Rng } from '../../shared/clv/simulate.ts';
+
 export type Random = ReturnType<typeof createRandom>;
 
 export function createRandom(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = (): number => {
-    const u = 1 - next();
-    const v = next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-  /** Gamma(shape, scale) by Marsaglia–Tsang. */
-  const gamma = (shape: number, scale = 1): number => {
-    if (shape < 1) return gamma(shape + 1, scale) * Math.pow(1 - next(), 1 / shape);
-    const d = shape - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
-    for (;;) {
-      let x: number;
-      let v: number;
-      do {
-        x = normal();
-        v = 1 + c * x;
-      } while (v <= 0);
-      v = v * v * v;
-      const u = 1 - next();
-      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v * scale;
-    }
-  };
+  const rng = new Rng(seed);
+  const next = (): number => rng.uniform();
+  const normal = (): number => rng.normal();
+  /** Gamma(shape, scale). */
+  const gamma = (shape: number, scale = 1): number => rng.gamma(shape) * scale;
   return {
     next,
     normal,
     gamma,
-    beta: (a: number, b: number): number => {
-      const x = gamma(a);
-      return x / (x + gamma(b));
-    },
+    beta: (a: number, b: number): number => rng.beta(a, b),
     /** Exponential with the given rate. */
-    exponential: (rate: number): number => -Math.log(1 - next()) / rate,
+    exponential: (rate: number): number => rng.exponential(rate),
     poisson: (mean: number): number => {
       const limit = Math.exp(-mean);
       let k = 0;
