@@ -12,6 +12,7 @@ import { toBatches } from './bus.ts';
 import { REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
+import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
 
 const HELP = `Usage: npm start -- [options]
 
@@ -245,7 +246,7 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingCalls)} billing complaints → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingCalls)} billing complaints → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired (the ones from the last ${defaultTriggerPolicy.maxEventAgeDays} days; older history fires nothing) → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
   out(`  took                    ${secs(Date.now() - started)}`);
