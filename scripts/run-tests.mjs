@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Runs the vitest suite (arguments pass through), then prints one plain line
-// `N passed, N failed[, N skipped]` that CI can count, and exits with vitest's code.
+// Type-checks the project (tsc), runs the vitest suite (arguments pass through),
+// then prints one plain line `N passed, N failed[, N skipped]` that CI can count
+// (the type check counts as one test) and exits non-zero if anything failed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
+const typecheck = process.argv.length > 2 ? null : spawnSync('tsc', ['-p', '.'], { stdio: 'inherit', shell: process.platform === 'win32' });
+const typecheckFailed = typecheck !== null && typecheck.status !== 0;
+if (typecheck) console.log(typecheckFailed ? 'type check: FAILED (see above)' : 'type check: ok');
 
 const out = path.join(tmpdir(), `clm-vitest-${process.pid}.json`);
 const vitest = spawnSync(
@@ -17,10 +22,11 @@ if (existsSync(out)) {
   const r = JSON.parse(readFileSync(out, 'utf8'));
   rmSync(out, { force: true });
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  const tc = typecheck ? (typecheckFailed ? [0, 1] : [1, 0]) : [0, 0];
+  console.log(`\n${r.numPassedTests + tc[0]} passed, ${r.numFailedTests + tc[1]} failed${skipped ? `, ${skipped} skipped` : ''}`);
   if (r.numTotalTests === 0) code = code || 1;
 } else {
   console.log('\n0 passed, 1 failed');
   code = code || 1;
 }
-process.exit(code);
+process.exit(typecheckFailed ? code || 1 : code);
