@@ -4,7 +4,7 @@
  * the customer's recent sends from the ledger, the clock and the policy.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { hasConsent, type CustomerProfile } from '../customers/profile.ts';
+import { hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
 import { unitHash } from '../hash.ts';
 
 export type CampaignName = 'retention-save' | 'winback-counter-offer';
@@ -83,8 +83,7 @@ export function planSend(input: {
   const channel = profile.preferredChannel?.value;
   if (channel && channel !== 'email') return skip(`prefers-${channel}`);
   if (campaign === 'winback-counter-offer') {
-    const permitted = Object.values(profile.subscriptions).some((s) => s.cancelledAt && s.allowWinbackContact === true);
-    if (!permitted) return skip('no-winback-permission');
+    if (winbackPermitted(profile).length === 0) return skip('no-winback-permission');
   }
 
   const nowMs = now.getTime();

@@ -6,6 +6,11 @@
  * `occurredAt` (ties broken by eventId). Applying the same events in any order
  * gives the same profile, which is what lets producers send out of order.
  * Duplicates are removed before this (by the event's idempotency key), never here.
+ *
+ * One limit: the capped lists (the latest 50 orders and support calls) keep the
+ * latest entries by time; if an event for an entry that was already dropped
+ * arrives very late, which older entries are kept can differ. Every count, sum,
+ * register and purchase day is exact whatever the order.
  */
 import type { BusinessEvent, InboundDetail } from '../events/catalog.ts';
 
@@ -16,9 +21,9 @@ export type SupportCall = {
   callId: string;
   reason?: string;
   loggedAt?: string;
-  resolvedAt?: string;
-  resolutionMinutes?: number;
-  resolved?: boolean;
+  /** eventId of the log event that set `reason`/`loggedAt` (tie-break for last-writer-wins). */
+  loggedBy?: string;
+  resolution?: Stamped<{ minutes: number; resolved: boolean }>;
 };
 
 export type Subscription = {
@@ -26,15 +31,19 @@ export type Subscription = {
   productId?: Stamped<string>;
   plan?: Stamped<string>;
   monthlyPrice?: Stamped<number>;
-  currency?: string;
+  currency?: Stamped<string>;
+  /** First and latest start: a start after the last cancellation makes the subscription active again. */
   startedAt?: string;
-  cancelledAt?: string;
-  cancelReason?: string;
-  allowWinbackContact?: boolean;
+  lastStartedAt?: string;
+  /** The latest cancellation: why, and whether the customer allows winback contact. */
+  cancellation?: Stamped<{ reason: string; allowWinbackContact: boolean }>;
   lastChange?: Stamped<'upgrade' | 'downgrade' | 'other'>;
 };
 
-export type OrderState = { orderId: string; placedAt?: string; amount?: number; status?: Stamped<string> };
+/** An order: its placement (the amount, stamped with when it was placed) and its latest status. */
+export type OrderState = { orderId: string; placed?: Stamped<number>; status?: Stamped<string> };
+
+const orderKey = (o: OrderState): string => o.placed?.at ?? o.status?.at ?? '';
 
 export type CustomerProfile = {
   customerId: string;
@@ -112,14 +121,19 @@ function lww<T>(held: Stamped<T> | undefined, value: T | undefined, at: string, 
 
 const minIso = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
 const maxIso = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
-const round2 = (n: number): number => Math.round(n * 100) / 100;
+/** Adds money in whole cents, so sums do not depend on the order of the additions. */
+const addMoney = (a: number, b: number): number => (Math.round(a * 100) + Math.round(b * 100)) / 100;
 
 /** Normalises an ISO timestamp with offset to UTC `…Z` so string order is time order. */
 export function toUtcIso(ts: string): string {
   return new Date(ts).toISOString();
 }
 
-/** Keeps the `cap` entries with the latest key from `key(entry)`, ties by id. Deterministic, so order-independent. */
+/** Sort key of a support call in the capped list: when it was logged (or resolved, if the log has not arrived). */
+const callKey = (c: SupportCall): string => c.loggedAt ?? c.resolution?.at ?? '';
+
+/**
+ * Keeps the `cap` entries with the latest key from `key(entry)`, ties by id (deterministic for a given set of entries). */
 function capByLatest<T>(map: Record<string, T>, cap: number, key: (t: T) => string): Record<string, T> {
   const ids = Object.keys(map);
   if (ids.length <= cap) return map;
@@ -166,15 +180,14 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
     case 'OrderPlaced': {
       const e = d as Detail<'OrderPlaced'>;
       const day = at.slice(0, 10);
-      p.purchaseDays[day] = round2((p.purchaseDays[day] ?? 0) + e.amount);
+      p.purchaseDays[day] = addMoney(p.purchaseDays[day] ?? 0, e.amount);
       p.orderCount += 1;
-      p.totalSpend = round2(p.totalSpend + e.amount);
+      p.totalSpend = addMoney(p.totalSpend, e.amount);
       const o = p.orders[e.orderId] ?? { orderId: e.orderId };
-      o.placedAt = at;
-      o.amount = e.amount;
+      o.placed = lww(o.placed, e.amount, at, by);
       o.status = lww(o.status, 'placed', at, by);
       p.orders[e.orderId] = o;
-      p.orders = capByLatest(p.orders, LIMITS.recentOrders, (x) => x.placedAt ?? x.status?.at ?? '');
+      p.orders = capByLatest(p.orders, LIMITS.recentOrders, orderKey);
       break;
     }
     case 'OrderStatusChanged': {
@@ -182,27 +195,28 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       const o = p.orders[e.orderId] ?? { orderId: e.orderId };
       o.status = lww(o.status, e.status, at, by);
       p.orders[e.orderId] = o;
-      p.orders = capByLatest(p.orders, LIMITS.recentOrders, (x) => x.placedAt ?? x.status?.at ?? '');
+      p.orders = capByLatest(p.orders, LIMITS.recentOrders, orderKey);
       break;
     }
     case 'OrderReturned': {
       const e = d as Detail<'OrderReturned'>;
       p.returnCount += 1;
-      p.returnValue = round2(p.returnValue + e.amount);
+      p.returnValue = addMoney(p.returnValue, e.amount);
       break;
     }
     case 'InvoiceIssued': {
       const e = d as Detail<'InvoiceIssued'>;
       if (e.kind === 'statement') p.statementCount += 1;
       else p.invoiceCount += 1;
-      p.invoicedTotal = round2(p.invoicedTotal + e.amount);
+      p.invoicedTotal = addMoney(p.invoicedTotal, e.amount);
       break;
     }
     case 'UsageRecorded': {
       const e = d as Detail<'UsageRecorded'>;
       const month = at.slice(0, 7);
       const byMonth = { ...(p.usage[e.productId] ?? {}) };
-      byMonth[month] = (byMonth[month] ?? 0) + e.quantity;
+      // micro-units, so sums of decimal quantities do not depend on the order of the additions
+      byMonth[month] = (Math.round((byMonth[month] ?? 0) * 1e6) + Math.round(e.quantity * 1e6)) / 1e6;
       const months = Object.keys(byMonth).sort().reverse().slice(0, LIMITS.usageMonths);
       p.usage[e.productId] = Object.fromEntries(months.map((m) => [m, byMonth[m]!]));
       if (e.quantity > 0) p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
@@ -213,22 +227,21 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       p.supportCallCount += 1;
       p.supportCallsByReason[e.reason] = (p.supportCallsByReason[e.reason] ?? 0) + 1;
       const c = p.supportCalls[e.callId] ?? { callId: e.callId };
-      c.reason = e.reason;
-      c.loggedAt = at;
+      if (!c.loggedAt || later({ at, by }, { at: c.loggedAt, by: c.loggedBy ?? '' })) {
+        c.reason = e.reason;
+        c.loggedAt = at;
+        c.loggedBy = by;
+      }
       p.supportCalls[e.callId] = c;
-      p.supportCalls = capByLatest(p.supportCalls, LIMITS.recentCalls, (x) => x.loggedAt ?? x.resolvedAt ?? '');
+      p.supportCalls = capByLatest(p.supportCalls, LIMITS.recentCalls, callKey);
       break;
     }
     case 'SupportCallResolved': {
       const e = d as Detail<'SupportCallResolved'>;
       const c = p.supportCalls[e.callId] ?? { callId: e.callId };
-      if (!c.resolvedAt || at > c.resolvedAt) {
-        c.resolvedAt = at;
-        c.resolutionMinutes = e.resolutionMinutes;
-        c.resolved = e.resolved;
-      }
+      c.resolution = lww(c.resolution, { minutes: e.resolutionMinutes, resolved: e.resolved }, at, by);
       p.supportCalls[e.callId] = c;
-      p.supportCalls = capByLatest(p.supportCalls, LIMITS.recentCalls, (x) => x.loggedAt ?? x.resolvedAt ?? '');
+      p.supportCalls = capByLatest(p.supportCalls, LIMITS.recentCalls, callKey);
       break;
     }
     case 'SubscriptionStarted':
@@ -238,9 +251,11 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       s.productId = lww(s.productId, e.productId, at, by);
       s.plan = lww(s.plan, e.plan, at, by);
       s.monthlyPrice = lww(s.monthlyPrice, e.monthlyPrice, at, by);
-      s.currency = e.currency;
-      if (event.type === 'SubscriptionStarted') s.startedAt = minIso(s.startedAt, at);
-      else s.lastChange = lww(s.lastChange, (d as Detail<'SubscriptionChanged'>).change, at, by);
+      s.currency = lww(s.currency, e.currency, at, by);
+      if (event.type === 'SubscriptionStarted') {
+        s.startedAt = minIso(s.startedAt, at);
+        s.lastStartedAt = maxIso(s.lastStartedAt, at);
+      } else s.lastChange = lww(s.lastChange, (d as Detail<'SubscriptionChanged'>).change, at, by);
       p.subscriptions[e.subscriptionId] = s;
       break;
     }
@@ -248,11 +263,7 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       const e = d as Detail<'SubscriptionCancelled'>;
       const s = p.subscriptions[e.subscriptionId] ?? { subscriptionId: e.subscriptionId };
       s.productId = lww(s.productId, e.productId, at, by);
-      if (!s.cancelledAt || at > s.cancelledAt) {
-        s.cancelledAt = at;
-        s.cancelReason = e.reason;
-        s.allowWinbackContact = e.allowWinbackContact;
-      }
+      s.cancellation = lww(s.cancellation, { reason: e.reason, allowWinbackContact: e.allowWinbackContact }, at, by);
       p.subscriptions[e.subscriptionId] = s;
       break;
     }
@@ -274,9 +285,18 @@ export function hasConsent(profile: CustomerProfile, channel: string, purpose: '
   return profile.consent[`${channel}:${purpose}`]?.value === true;
 }
 
-/** A subscription is active when it started and was not cancelled after its last start/change. */
+/** Active: started, and not cancelled since its latest start. */
+export function isActive(s: Subscription): boolean {
+  return s.lastStartedAt !== undefined && (s.cancellation === undefined || s.lastStartedAt > s.cancellation.at);
+}
+
 export function activeSubscriptions(profile: CustomerProfile): Subscription[] {
-  return Object.values(profile.subscriptions).filter((s) => s.startedAt !== undefined && s.cancelledAt === undefined);
+  return Object.values(profile.subscriptions).filter(isActive);
+}
+
+/** Cancelled (and not restarted) subscriptions whose customer allowed winback contact when leaving. */
+export function winbackPermitted(profile: CustomerProfile): Subscription[] {
+  return Object.values(profile.subscriptions).filter((s) => !isActive(s) && s.cancellation?.value.allowWinbackContact === true);
 }
 
 /** Products the customer pays for (active subscriptions) but has never used. */

@@ -40,7 +40,15 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-export function validateInbound(raw: unknown): ValidationResult {
+/** How far ahead of our clock a producer's `occurredAt` may be (clock skew), and the earliest accepted. */
+export const MAX_FUTURE_SKEW_MS = 24 * 3_600_000;
+export const EARLIEST_OCCURRED_AT = '1970-01-01T00:00:00Z';
+
+/**
+ * Validates one inbound event. `now` bounds `occurredAt`: an event dated more than a day
+ * ahead would win every last-writer-wins field (a consent, an address) for good.
+ */
+export function validateInbound(raw: unknown, now: Date = new Date()): ValidationResult {
   let value: unknown = raw;
   const size = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : Buffer.byteLength(JSON.stringify(raw ?? null), 'utf8');
   if (size > MAX_EVENT_BYTES) {
@@ -50,7 +58,9 @@ export function validateInbound(raw: unknown): ValidationResult {
     try {
       value = JSON.parse(raw);
     } catch (e) {
-      return { ok: false, code: 'not-json', reason: `body is not JSON: ${(e as Error).message}` };
+      // The parser's message quotes the input; keep only where it broke (the input may hold personal data).
+      const at = /position (\d+)/.exec((e as Error).message)?.[1];
+      return { ok: false, code: 'not-json', reason: `body is not JSON${at ? ` (syntax error at position ${at})` : ''}` };
     }
   }
   const env = envelope.safeParse(value);
@@ -74,6 +84,13 @@ export function validateInbound(raw: unknown): ValidationResult {
   const parsed = inboundSchemas[type].safeParse(detail);
   if (!parsed.success) {
     return { ok: false, code: 'invalid-detail', reason: `${type}: ${describeIssues(parsed.error)}`, source, detailType };
+  }
+  const occurred = Date.parse(parsed.data.occurredAt);
+  if (occurred > now.getTime() + MAX_FUTURE_SKEW_MS) {
+    return { ok: false, code: 'invalid-detail', reason: `${type}: occurredAt: more than 24 hours in the future`, source, detailType };
+  }
+  if (occurred < Date.parse(EARLIEST_OCCURRED_AT)) {
+    return { ok: false, code: 'invalid-detail', reason: `${type}: occurredAt: before ${EARLIEST_OCCURRED_AT}`, source, detailType };
   }
   return { ok: true, event: { type, source, detail: parsed.data } as BusinessEvent, envelopeId: id };
 }

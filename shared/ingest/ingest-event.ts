@@ -26,7 +26,7 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
   const rejections: Promise<void>[] = [];
 
   raws.forEach((raw, index) => {
-    const v = validateInbound(raw);
+    const v = validateInbound(raw, deps.now());
     if (!v.ok) {
       rejections.push(
         deps.rejected.reject(raw, v, deps.now()).then(

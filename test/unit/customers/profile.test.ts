@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyEvent, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
+import { activeSubscriptions, applyEvent, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { businessEvent } from '../../support/events.ts';
 
@@ -34,7 +34,69 @@ function eventPool(): BusinessEvent[] {
   ];
 }
 
+/**
+ * Random event histories of one customer, built to collide: few ids (orders, calls,
+ * subscriptions), few distinct timestamps (so ties are common), both currencies,
+ * cancellations and restarts, consent flips and profile updates with missing fields.
+ */
+const ts = fc.integer({ min: 0, max: 11 }).map((h) => `2026-10-0${1 + (h % 3)}T0${h % 4}:00:00Z`);
+const smallId = (prefix: string) => fc.integer({ min: 1, max: 3 }).map((n) => `${prefix}${n}`);
+const arbEvent = fc.oneof(
+  fc.record({ occurredAt: ts, email: fc.constantFrom('a@example.com', 'b@example.com', undefined), firstName: fc.constantFrom('Ann', 'Bo', undefined) }).map((f) => businessEvent('CustomerProfileUpdated', f)),
+  fc.record({ occurredAt: ts, granted: fc.boolean() }).map((f) => businessEvent('ConsentChanged', f)),
+  fc.record({ occurredAt: ts, orderId: smallId('o'), amount: fc.double({ min: 0, max: 50, noNaN: true }) }).map((f) => businessEvent('OrderPlaced', f)),
+  fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }).map((f) => businessEvent('OrderStatusChanged', f)),
+  fc.record({ occurredAt: ts, callId: smallId('k'), reason: fc.constantFrom('billing', 'network') }).map((f) => businessEvent('SupportCallLogged', f)),
+  fc.record({ occurredAt: ts, callId: smallId('k'), resolutionMinutes: fc.integer({ min: 1, max: 5000 }), resolved: fc.boolean() }).map((f) => businessEvent('SupportCallResolved', f)),
+  fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: fc.constantFrom('p1', 'p2'), plan: fc.constantFrom('basic', 'plus'), monthlyPrice: fc.integer({ min: 1, max: 30 }), currency: fc.constantFrom('EUR', 'USD') }).map((f) => businessEvent('SubscriptionStarted', f)),
+  fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: fc.constantFrom('p1', 'p2'), reason: fc.constantFrom('price', 'moving'), allowWinbackContact: fc.boolean() }).map((f) => businessEvent('SubscriptionCancelled', f)),
+  fc.record({ occurredAt: ts, productId: fc.constantFrom('p1', 'p2'), quantity: fc.double({ min: 0, max: 9, noNaN: true }) }).map((f) => businessEvent('UsageRecorded', f)),
+  fc.record({ occurredAt: ts }).map((f) => businessEvent('PaymentFailed', f)),
+);
+
 describe('applyEvent', () => {
+  it('is order-independent on random histories full of ties, cancellations and restarts', () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbEvent, { minLength: 1, maxLength: 30 }).chain((events) =>
+          fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length })),
+        ),
+        ([events, shuffled]) => {
+          expect(fold(shuffled)).toEqual(fold(events));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps counts and sums exact whatever the order, also past the capped lists', () => {
+    const orders = Array.from({ length: 80 }, (_, i) =>
+      businessEvent('OrderPlaced', { orderId: `o${i}`, amount: i, occurredAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString() }),
+    );
+    const statuses = orders.map((o, i) => businessEvent('OrderStatusChanged', { orderId: (o.detail as { orderId: string }).orderId, status: 'shipped', occurredAt: new Date(Date.UTC(2026, 0, 2 + i)).toISOString() }));
+    fc.assert(
+      fc.property(fc.shuffledSubarray([...orders, ...statuses], { minLength: 160, maxLength: 160 }), (shuffled) => {
+        const p = fold(shuffled);
+        expect(p.orderCount).toBe(80);
+        expect(p.totalSpend).toBe((79 * 80) / 2);
+        expect(Object.keys(p.purchaseDays)).toHaveLength(80);
+        expect(Object.keys(p.orders).length).toBeLessThanOrEqual(50);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('decides a cancellation tie by event id, and a restart after a cancellation makes the subscription active', () => {
+    const start = businessEvent('SubscriptionStarted', { subscriptionId: 's', productId: 'p', plan: 'x', monthlyPrice: 5, currency: 'EUR', occurredAt: '2026-01-01T00:00:00Z' });
+    const cancelA = businessEvent('SubscriptionCancelled', { eventId: 'a', subscriptionId: 's', productId: 'p', reason: 'price', allowWinbackContact: false, occurredAt: '2026-02-01T00:00:00Z' });
+    const cancelB = businessEvent('SubscriptionCancelled', { eventId: 'b', subscriptionId: 's', productId: 'p', reason: 'moving', allowWinbackContact: true, occurredAt: '2026-02-01T00:00:00Z' });
+    expect(fold([start, cancelA, cancelB]).subscriptions.s?.cancellation?.value).toEqual({ reason: 'moving', allowWinbackContact: true });
+    expect(fold([start, cancelB, cancelA]).subscriptions.s?.cancellation?.value).toEqual({ reason: 'moving', allowWinbackContact: true });
+    expect(activeSubscriptions(fold([start, cancelA]))).toHaveLength(0);
+    const restart = businessEvent('SubscriptionStarted', { subscriptionId: 's', productId: 'p', plan: 'x', monthlyPrice: 5, currency: 'EUR', occurredAt: '2026-03-01T00:00:00Z' });
+    expect(activeSubscriptions(fold([restart, cancelA, start]))).toHaveLength(1);
+  });
+
   it('gives the same profile whatever order the events arrive in', () => {
     const pool = eventPool();
     const expected = fold(pool);
@@ -58,7 +120,7 @@ describe('applyEvent', () => {
     expect(p.statementCount).toBe(1);
     expect(p.usage.p1?.['2026-03']).toBe(10);
     expect(p.supportCallsByReason.billing).toBe(1);
-    expect(p.supportCalls.k1).toMatchObject({ reason: 'billing', resolutionMinutes: 90 });
+    expect(p.supportCalls.k1).toMatchObject({ reason: 'billing', resolution: { value: { minutes: 90, resolved: true } } });
     expect(p.subscriptions.s1?.plan?.value).toBe('plus');
     expect(p.email?.value).toBe('b@example.com'); // latest profile update wins
     expect(p.firstName?.value).toBe('Ann'); // a later update without the field keeps it

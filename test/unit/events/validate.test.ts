@@ -61,6 +61,20 @@ describe('validateInbound', () => {
     }
   });
 
+  it('rejects events dated more than a day ahead (they would win every later change) or before 1970', () => {
+    const now = new Date('2026-11-23T12:00:00Z');
+    const at = (occurredAt: string) => validateInbound(envelope('ConsentChanged', detail('ConsentChanged', { occurredAt })), now);
+    expect(at('2026-11-24T11:00:00Z').ok).toBe(true); // clock skew is fine
+    expect(at('2099-01-01T00:00:00Z')).toMatchObject({ ok: false, code: 'invalid-detail', reason: expect.stringMatching(/occurredAt: more than 24 hours in the future/) });
+    expect(at('0000-01-01T00:00:00Z')).toMatchObject({ ok: false, reason: expect.stringMatching(/occurredAt/) });
+  });
+
+  it('does not quote a broken body in the reason', () => {
+    const r = validateInbound('{"email": "jane@example.com", oops');
+    expect(r).toMatchObject({ ok: false, code: 'not-json' });
+    expect(!r.ok && r.reason).not.toMatch(/jane/);
+  });
+
   it('rejects timestamps without an offset and negative money', () => {
     const r = validateInbound(envelope('OrderPlaced', detail('OrderPlaced', { occurredAt: '2026-10-01 10:00', amount: -1 })));
     expect(!r.ok && r.reason).toMatch(/occurredAt.*amount|amount.*occurredAt/);
