@@ -10,6 +10,14 @@ import type { TriggerDecision } from './triggers/rules.ts';
 import type { SendRecord } from './campaigns/guardrails.ts';
 import type { EmailMessage } from './campaigns/messages.ts';
 
+export type ClaimResult = { state: 'claimed' } | { state: 'busy' } | { state: 'done'; record: SendRecord };
+
+/** How profiles are built from events; the store applies it inside its transaction. */
+export type ProfileFold = {
+  empty: (customerId: string) => CustomerProfile;
+  apply: (profile: CustomerProfile, event: BusinessEvent) => CustomerProfile;
+};
+
 export type RecordEventResult = { status: 'stored'; profile: CustomerProfile } | { status: 'duplicate' };
 
 export interface CustomerStore {
@@ -18,6 +26,8 @@ export interface CustomerStore {
   /** The same for several events of one customer at once (one read, one write per chunk); results in input order. */
   recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]>;
   getProfile(customerId: string): Promise<CustomerProfile | undefined>;
+  /** A trigger this stack recorded, if there is one with that id (a trigger on the bus that is not here was not fired by us). */
+  getTrigger(customerId: string, triggerId: string): Promise<{ firedAt: string; published: boolean } | undefined>;
   /** Records a fired trigger once. Returns whether it was already published to the bus. */
   recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }>;
   markTriggerPublished(customerId: string, triggerId: string, at: Date): Promise<void>;
@@ -25,10 +35,13 @@ export interface CustomerStore {
   recentSends(customerId: string, since: Date): Promise<SendRecord[]>;
   /**
    * Claims a send before the email goes out. `claimed`: go ahead; `done`: it was
-   * already sent, skipped or held back; `busy`: another worker holds a live claim.
+   * already sent, skipped or held back (the entry says whether that was published);
+   * `busy`: another worker holds a live claim.
    */
-  claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<'claimed' | 'done' | 'busy'>;
+  claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<ClaimResult>;
   completeSend(entry: SendRecord): Promise<void>;
+  /** Marks that the send's outcome (EmailSent / EmailSkipped) is on the bus. */
+  markSendPublished(customerId: string, sendId: string, at: Date): Promise<void>;
   /** Gives a claim back after a failed attempt, so a retry can take it at once. */
   releaseSend(customerId: string, sendId: string): Promise<void>;
 }

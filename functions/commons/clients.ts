@@ -8,6 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
@@ -45,6 +46,7 @@ export const customerStore = once(
     new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient({})), {
       tableName: requireEnv(ENV.tableName),
       eventRetentionDays: settings.eventRetentionDays(),
+      profiles: { empty: emptyProfile, apply: applyEvent },
     }),
 );
 

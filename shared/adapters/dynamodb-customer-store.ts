@@ -15,15 +15,17 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { applyEvent, emptyProfile, toUtcIso, type CustomerProfile } from '../customers/profile.ts';
+import { toUtcIso, type CustomerProfile } from '../customers/profile.ts';
 import { SK, SK_PREFIX, customerPk, scoringShard } from '../data-model/keys.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import type { SendRecord } from '../campaigns/guardrails.ts';
 import type { TriggerDecision } from '../triggers/rules.ts';
-import type { CustomerStore, RecordEventResult } from '../ports.ts';
+import type { ClaimResult, CustomerStore, ProfileFold, RecordEventResult } from '../ports.ts';
 
 export type DynamoCustomerStoreOptions = {
   tableName: string;
+  /** How events fold into a profile (the domain's `emptyProfile` and `applyEvent`). */
+  profiles: ProfileFold;
   /** Days a stored event is kept before TTL removes it. */
   eventRetentionDays?: number;
   /** Days send-ledger entries and triggers are kept. */
@@ -53,6 +55,7 @@ export class DynamoCustomerStore implements CustomerStore {
   private readonly eventTtlS: number;
   private readonly ledgerTtlS: number;
   private readonly maxRetries: number;
+  private readonly profiles: ProfileFold;
 
   constructor(client: DynamoDBClient, options: DynamoCustomerStoreOptions) {
     this.doc = DynamoDBDocumentClient.from(client, {
@@ -62,6 +65,7 @@ export class DynamoCustomerStore implements CustomerStore {
     this.eventTtlS = (options.eventRetentionDays ?? 400) * DAY_S;
     this.ledgerTtlS = (options.ledgerRetentionDays ?? 400) * DAY_S;
     this.maxRetries = options.maxConflictRetries ?? 25;
+    this.profiles = options.profiles;
   }
 
   private async readProfileItem(customerId: string): Promise<{ profile?: CustomerProfile; version: number }> {
@@ -72,7 +76,7 @@ export class DynamoCustomerStore implements CustomerStore {
     const profile = { ...Item } as Record<string, unknown>;
     for (const k of PROFILE_KEYS) delete profile[k];
     // Defaults first: a profile written before a field existed still reads as a complete profile.
-    return { profile: { ...emptyProfile(customerId), ...(profile as Partial<CustomerProfile>) }, version: Number(Item.version ?? 0) };
+    return { profile: { ...this.profiles.empty(customerId), ...(profile as Partial<CustomerProfile>) }, version: Number(Item.version ?? 0) };
   }
 
   async getProfile(customerId: string): Promise<CustomerProfile | undefined> {
@@ -145,8 +149,8 @@ export class DynamoCustomerStore implements CustomerStore {
       if (live.length === 0) break;
       const { profile, version } = await this.readProfileItem(customerId);
       const folded: CustomerProfile[] = [];
-      let next = profile ?? emptyProfile(customerId);
-      for (const i of live) folded.push((next = applyEvent(next, chunk[i]!)));
+      let next = profile ?? this.profiles.empty(customerId);
+      for (const i of live) folded.push((next = this.profiles.apply(next, chunk[i]!)));
       const profileItem = {
         ...next,
         pk,
@@ -196,6 +200,13 @@ export class DynamoCustomerStore implements CustomerStore {
     throw new ConcurrentUpdateError(`profile of customer kept changing during ${this.maxRetries} attempts`);
   }
 
+  async getTrigger(customerId: string, triggerId: string): Promise<{ firedAt: string; published: boolean } | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.trigger(triggerId) }, ConsistentRead: true }),
+    );
+    return Item ? { firedAt: String(Item.firedAt), published: Item.publishedAt !== undefined } : undefined;
+  }
+
   async recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }> {
     const item = {
       pk: customerPk(trigger.customerId),
@@ -210,10 +221,7 @@ export class DynamoCustomerStore implements CustomerStore {
       return { firedAt: item.firedAt, published: false };
     } catch (e) {
       if (!isConditionalFailure(e)) throw e;
-      const { Item } = await this.doc.send(
-        new GetCommand({ TableName: this.table, Key: { pk: item.pk, sk: item.sk }, ConsistentRead: true }),
-      );
-      return { firedAt: String(Item?.firedAt ?? item.firedAt), published: Item?.publishedAt !== undefined };
+      return (await this.getTrigger(trigger.customerId, trigger.triggerId)) ?? { firedAt: item.firedAt, published: false };
     }
   }
 
@@ -253,6 +261,7 @@ export class DynamoCustomerStore implements CustomerStore {
           at: i.at,
           reason: i.reason,
           messageId: i.messageId,
+          publishedAt: i.publishedAt,
         });
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -260,7 +269,7 @@ export class DynamoCustomerStore implements CustomerStore {
     return out;
   }
 
-  async claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<'claimed' | 'done' | 'busy'> {
+  async claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<ClaimResult> {
     const key = { pk: customerPk(entry.customerId), sk: SK.send(entry.sendId) };
     try {
       await this.doc.send(
@@ -280,11 +289,13 @@ export class DynamoCustomerStore implements CustomerStore {
           ExpressionAttributeValues: { ':sending': 'sending', ':now': now.getTime() },
         }),
       );
-      return 'claimed';
+      return { state: 'claimed' };
     } catch (e) {
       if (!isConditionalFailure(e)) throw e;
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
-      return Item?.status === 'sending' ? 'busy' : 'done';
+      if (!Item || Item.status === 'sending') return { state: 'busy' };
+      const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = Item;
+      return { state: 'done', record: { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } };
     }
   }
 
@@ -299,6 +310,18 @@ export class DynamoCustomerStore implements CustomerStore {
           ...entry,
           expiresAt: Math.floor(Date.parse(entry.at) / 1000) + this.ledgerTtlS,
         },
+      }),
+    );
+  }
+
+  async markSendPublished(customerId: string, sendId: string, at: Date): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
+        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at.toISOString() },
       }),
     );
   }

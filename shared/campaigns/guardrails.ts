@@ -19,6 +19,8 @@ export type SendRecord = {
   at: string;
   reason?: string;
   messageId?: string;
+  /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
+  publishedAt?: string;
 };
 
 export type SendPolicy = {

@@ -1,7 +1,9 @@
 /**
  * Turn one churn trigger into at most one email. The ledger entry is claimed
  * before SES is called and completed after, so a redelivered trigger never
- * sends twice, and a failed send is released for the retry (never lost).
+ * sends twice, and a failed send is released for the retry (never lost). The
+ * outcome event (EmailSent / EmailSkipped) is published from the ledger entry
+ * and marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
 import type { CustomerStore, EventPublisher, Mailer } from '../ports.ts';
@@ -12,33 +14,50 @@ export type CampaignOutcome =
   | { outcome: 'sent'; sendId: string; messageId: string }
   | { outcome: 'control' | 'skipped'; sendId: string; reason: string }
   | { outcome: 'already-done'; sendId: string }
-  | { outcome: 'not-a-campaign' };
+  | { outcome: 'not-a-campaign' }
+  /** The trigger is not one this stack recorded (forged, or another stack's): nothing is sent or recorded. */
+  | { outcome: 'unknown-trigger' };
 
 export class SendInProgressError extends Error {
   override name = 'SendInProgressError';
 }
 
+type Deps = {
+  store: CustomerStore;
+  mailer: Mailer;
+  publisher: EventPublisher;
+  now: () => Date;
+  links: LinkSettings;
+  policy?: SendPolicy;
+  leaseSeconds?: number;
+};
+
 const DAY_MS = 86_400_000;
 
-export async function sendCampaign(
-  trigger: ChurnTriggerFired,
-  deps: {
-    store: CustomerStore;
-    mailer: Mailer;
-    publisher: EventPublisher;
-    now: () => Date;
-    links: LinkSettings;
-    policy?: SendPolicy;
-    leaseSeconds?: number;
-  },
-): Promise<CampaignOutcome> {
+/** Puts the outcome of a completed ledger entry on the bus once. */
+async function publishOutcome(record: SendRecord, deps: Deps): Promise<void> {
+  if (record.publishedAt) return;
+  const base = { sendId: record.sendId, customerId: record.customerId, campaign: record.campaign, schemaVersion: 1 as const };
+  if (record.status === 'sent') {
+    await deps.publisher.publish([
+      { detailType: 'EmailSent', detail: { ...base, templateId: record.campaign, messageId: record.messageId ?? '', sentAt: record.at } },
+    ]);
+  } else if (record.status === 'skipped' || record.status === 'control') {
+    await deps.publisher.publish([{ detailType: 'EmailSkipped', detail: { ...base, reason: record.reason ?? record.status, skippedAt: record.at } }]);
+  } else return;
+  await deps.store.markSendPublished(record.customerId, record.sendId, deps.now());
+}
+
+export async function sendCampaign(trigger: ChurnTriggerFired, deps: Deps): Promise<CampaignOutcome> {
   const policy = deps.policy ?? defaultSendPolicy;
   const now = deps.now();
   const lookback = Math.max(7, ...Object.values(policy.cooldownDays));
-  const [profile, recentSends] = await Promise.all([
+  const [known, profile, recentSends] = await Promise.all([
+    deps.store.getTrigger(trigger.customerId, trigger.triggerId),
     deps.store.getProfile(trigger.customerId),
     deps.store.recentSends(trigger.customerId, new Date(now.getTime() - lookback * DAY_MS)),
   ]);
+  if (!known) return { outcome: 'unknown-trigger' };
   const plan = planSend({ trigger, profile, recentSends, now, policy });
   if (!plan) return { outcome: 'not-a-campaign' };
 
@@ -47,18 +66,18 @@ export async function sendCampaign(
     now,
     deps.leaseSeconds ?? 120,
   );
-  if (claim === 'done') return { outcome: 'already-done', sendId: plan.sendId };
-  if (claim === 'busy') throw new SendInProgressError(`send ${plan.sendId} is being handled by another worker; retry later`);
+  if (claim.state === 'done') {
+    await publishOutcome(claim.record, deps);
+    return { outcome: 'already-done', sendId: plan.sendId };
+  }
+  if (claim.state === 'busy') throw new SendInProgressError(`send ${plan.sendId} is being handled by another worker; retry later`);
 
   const base = { sendId: plan.sendId, customerId: trigger.customerId, campaign: plan.campaign };
   if (plan.decision !== 'send') {
-    const status = plan.decision === 'control' ? 'control' : 'skipped';
-    const record: SendRecord = { ...base, status, at: deps.now().toISOString(), reason: plan.reason };
+    const record: SendRecord = { ...base, status: plan.decision === 'control' ? 'control' : 'skipped', at: deps.now().toISOString(), reason: plan.reason };
     await deps.store.completeSend(record);
-    await deps.publisher.publish([
-      { detailType: 'EmailSkipped', detail: { ...base, reason: plan.reason, skippedAt: record.at, schemaVersion: 1 } },
-    ]);
-    return { outcome: status === 'control' ? 'control' : 'skipped', sendId: plan.sendId, reason: plan.reason };
+    await publishOutcome(record, deps);
+    return { outcome: plan.decision === 'control' ? 'control' : 'skipped', sendId: plan.sendId, reason: plan.reason };
   }
 
   const message = renderEmail({ campaign: plan.campaign, trigger, profile: profile!, sendId: plan.sendId, links: deps.links });
@@ -69,10 +88,8 @@ export async function sendCampaign(
     await deps.store.releaseSend(trigger.customerId, plan.sendId);
     throw e;
   }
-  const sentAt = deps.now().toISOString();
-  await deps.store.completeSend({ ...base, status: 'sent', at: sentAt, messageId });
-  await deps.publisher.publish([
-    { detailType: 'EmailSent', detail: { ...base, templateId: plan.campaign, messageId, sentAt, schemaVersion: 1 } },
-  ]);
+  const record: SendRecord = { ...base, status: 'sent', at: deps.now().toISOString(), messageId };
+  await deps.store.completeSend(record);
+  await publishOutcome(record, deps);
   return { outcome: 'sent', sendId: plan.sendId, messageId };
 }

@@ -10,6 +10,8 @@ import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import type { EventPublisher, Mailer } from '../../shared/ports.ts';
 import { businessEvent } from '../support/events.ts';
 import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+import { applyEvent as apply, emptyProfile as empty } from '../../shared/customers/profile.ts';
+const profiles = { empty, apply };
 
 let aws: LocalAws;
 let ddb: ReturnType<typeof localDynamoDbClient>;
@@ -35,7 +37,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   const { tableName } = await freshTable(aws.dynamodb.endpoint);
-  store = new DynamoCustomerStore(ddb, { tableName });
+  store = new DynamoCustomerStore(ddb, { tableName, profiles });
   published.length = 0;
   await fetch(`${aws.ses.endpoint}/clear-store`, { method: 'POST' });
 });
@@ -43,6 +45,13 @@ beforeEach(async () => {
 async function consentingCustomer(customerId: string, email: string): Promise<void> {
   await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId, email, firstName: 'Grace' }), new Date());
   await store.recordEvent(businessEvent('ConsentChanged', { customerId, granted: true }), new Date());
+}
+
+/** A trigger as the churn-trigger handler records and publishes it (`recorded: false` = forged: on the bus, not in the table). */
+async function fired(customerId: string, eventId = 'e-1', recorded = true): Promise<ChurnTriggerFired> {
+  const t = trigger(customerId, eventId);
+  if (recorded) await store.recordTrigger(t, new Date(t.firedAt));
+  return t;
 }
 
 const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => ({
@@ -63,9 +72,9 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     await consentingCustomer('g-1', 'grace@example.com');
     const mailer = new SesMailer(ses, { from: 'care@example.com' });
     const deps = { store, mailer, publisher, now: () => new Date(), links, policy };
-    const first = await sendCampaign(trigger('g-1'), deps);
+    const first = await sendCampaign(await fired('g-1'), deps);
     expect(first.outcome).toBe('sent');
-    const again = await Promise.all([sendCampaign(trigger('g-1'), deps), sendCampaign(trigger('g-1'), deps)]);
+    const again = await Promise.all([sendCampaign(await fired('g-1'), deps), sendCampaign(await fired('g-1'), deps)]);
     expect(again.map((o) => o.outcome)).toEqual(['already-done', 'already-done']);
 
     const emails = await inbox();
@@ -76,6 +85,40 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     expect(published.map((p) => p.detailType)).toEqual(['EmailSent']);
     const [ledger] = await store.recentSends('g-1', new Date(Date.now() - 60_000));
     expect(ledger).toMatchObject({ status: 'sent', campaign: 'retention-save', messageId: emails[0]!.messageId });
+  });
+
+  it('ignores a trigger this stack did not record (forged on the bus): nothing sent, nothing recorded', async () => {
+    await consentingCustomer('x-1', 'x@example.com');
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    const out = await sendCampaign(await fired('x-1', 'forged', false), { store, mailer, publisher, now: () => new Date(), links, policy });
+    expect(out).toEqual({ outcome: 'unknown-trigger' });
+    expect(await inbox()).toHaveLength(0);
+    expect(await store.recentSends('x-1', new Date(0))).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
+  it('publishes EmailSent once even if the bus failed after the email went out', async () => {
+    await consentingCustomer('p-1', 'p@example.com');
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    let fail = true;
+    const flakyBus: EventPublisher = {
+      publish: async (events) => {
+        if (fail) {
+          fail = false;
+          throw new Error('PutEvents failed');
+        }
+        published.push(...events);
+      },
+    };
+    const deps = { store, mailer, publisher: flakyBus, now: () => new Date(), links, policy };
+    const t = await fired('p-1');
+    await expect(sendCampaign(t, deps)).rejects.toThrow(/PutEvents failed/);
+    expect(await inbox()).toHaveLength(1);
+    expect(published).toEqual([]);
+    expect((await sendCampaign(t, deps)).outcome).toBe('already-done'); // the redelivery publishes what was missed
+    expect((await sendCampaign(t, deps)).outcome).toBe('already-done');
+    expect(published.map((p) => p.detailType)).toEqual(['EmailSent']);
+    expect(await inbox()).toHaveLength(1);
   });
 
   it('does not lose an email when SES fails: the claim is released and the retry sends exactly one', async () => {
@@ -89,10 +132,10 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
       },
     };
     const deps = { store, mailer: flaky, publisher, now: () => new Date(), links, policy };
-    await expect(sendCampaign(trigger('g-2'), deps)).rejects.toThrow(/Maximum sending rate/);
+    await expect(sendCampaign(await fired('g-2'), deps)).rejects.toThrow(/Maximum sending rate/);
     expect(await inbox()).toHaveLength(0);
-    expect((await sendCampaign(trigger('g-2'), deps)).outcome).toBe('sent');
-    expect((await sendCampaign(trigger('g-2'), deps)).outcome).toBe('already-done');
+    expect((await sendCampaign(await fired('g-2'), deps)).outcome).toBe('sent');
+    expect((await sendCampaign(await fired('g-2'), deps)).outcome).toBe('already-done');
     expect(await inbox()).toHaveLength(1);
   });
 
@@ -100,13 +143,13 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId: 'n-1', email: 'n@example.com' }), new Date());
     const mailer = new SesMailer(ses, { from: 'care@example.com' });
     const deps = { store, mailer, publisher, now: () => new Date(), links, policy };
-    expect(await sendCampaign(trigger('n-1'), deps)).toMatchObject({ outcome: 'skipped', reason: 'no-marketing-consent' });
+    expect(await sendCampaign(await fired('n-1'), deps)).toMatchObject({ outcome: 'skipped', reason: 'no-marketing-consent' });
     expect(published.map((p) => p.detailType)).toEqual(['EmailSkipped']);
 
     await consentingCustomer('f-1', 'f@example.com');
     const capped = { ...deps, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } } };
-    expect((await sendCampaign(trigger('f-1', 'a'), capped)).outcome).toBe('sent');
-    expect(await sendCampaign(trigger('f-1', 'b'), capped)).toMatchObject({ outcome: 'skipped', reason: 'frequency-cap' });
+    expect((await sendCampaign(await fired('f-1', 'a'), capped)).outcome).toBe('sent');
+    expect(await sendCampaign(await fired('f-1', 'b'), capped)).toMatchObject({ outcome: 'skipped', reason: 'frequency-cap' });
     expect(await inbox()).toHaveLength(1);
   });
 });

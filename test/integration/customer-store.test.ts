@@ -7,6 +7,7 @@ import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { scoringShard } from '../../shared/data-model/keys.ts';
 import { businessEvent } from '../support/events.ts';
 import { freshTable, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+const profiles = { empty: emptyProfile, apply: applyEvent };
 
 let aws: LocalAws;
 let client: ReturnType<typeof localDynamoDbClient>;
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 async function newStore() {
   const { tableName } = await freshTable(aws.dynamodb.endpoint);
-  return { tableName, store: new DynamoCustomerStore(client, { tableName }) };
+  return { tableName, store: new DynamoCustomerStore(client, { tableName, profiles }) };
 }
 
 describe('DynamoCustomerStore (DynamoDB Local)', () => {
@@ -92,14 +93,14 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     const entry = { sendId: 's#1', customerId: 'c', campaign: 'retention-save' };
     const now = new Date('2026-11-01T00:00:00Z');
     const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimSend(entry, now, 60)));
-    expect(claims.filter((c) => c === 'claimed')).toHaveLength(1);
-    expect(claims.filter((c) => c === 'busy')).toHaveLength(3);
+    expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(1);
+    expect(claims.filter((c) => c.state === 'busy')).toHaveLength(3);
     // a claim whose lease ran out (the worker died) can be taken over
-    expect(await store.claimSend(entry, new Date(now.getTime() + 61_000), 60)).toBe('claimed');
+    expect(await store.claimSend(entry, new Date(now.getTime() + 61_000), 60)).toEqual({ state: 'claimed' });
     await store.releaseSend('c', 's#1');
-    expect(await store.claimSend(entry, now, 60)).toBe('claimed');
+    expect(await store.claimSend(entry, now, 60)).toEqual({ state: 'claimed' });
     await store.completeSend({ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1' });
-    expect(await store.claimSend(entry, new Date(now.getTime() + 10 * 60_000), 60)).toBe('done');
+    expect(await store.claimSend(entry, new Date(now.getTime() + 10 * 60_000), 60)).toMatchObject({ state: 'done' });
     const sends = await store.recentSends('c', new Date('2026-10-01T00:00:00Z'));
     expect(sends).toEqual([{ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1', reason: undefined }]);
     expect(await store.recentSends('c', new Date('2026-11-02T00:00:00Z'))).toEqual([]);

@@ -9,6 +9,8 @@ import { ConcurrentUpdateError, DynamoCustomerStore } from '../../../shared/adap
 import { EventBridgePublisher } from '../../../shared/adapters/eventbridge-publisher.ts';
 import { SqsRejectedEventSink } from '../../../shared/adapters/sqs-rejected-sink.ts';
 import { businessEvent } from '../../support/events.ts';
+import { applyEvent as apply, emptyProfile as empty } from '../../../shared/customers/profile.ts';
+const profiles = { empty, apply };
 
 const doc = mockClient(DynamoDBDocumentClient);
 const canceled = (codes: string[]) =>
@@ -19,7 +21,7 @@ describe('DynamoCustomerStore.recordEvent error paths', () => {
     doc.reset();
     doc.on(GetCommand).resolves({ Item: { pk: 'CUST#c-1', sk: 'PROFILE', customerId: 'c-1', version: 3, orderCount: 1 } });
   });
-  const store = () => new DynamoCustomerStore(new DynamoDBClient({ region: 'eu-west-1' }), { tableName: 't', maxConflictRetries: 4 });
+  const store = () => new DynamoCustomerStore(new DynamoDBClient({ region: 'eu-west-1' }), { tableName: 't', maxConflictRetries: 4, profiles });
 
   it('retries when another writer changed the profile, then stores', async () => {
     doc.on(TransactWriteCommand).rejectsOnce(canceled(['None', 'ConditionalCheckFailed'])).resolves({});
