@@ -38,7 +38,7 @@ const copy: Record<CampaignName, (name: string, trigger: ChurnTriggerFired) => {
         ? 'You contacted us about your bill recently. We have looked into it, and a member of our team will make sure it is correct.'
         : 'We noticed things have not been going as they should for you lately, and we are sorry.',
       'As a thank-you for sticking with us, your next month comes with a 20% discount — no action needed.',
-      'If anything is still not right, reply to this email and it reaches a person, not a queue.',
+      'If anything is still not right, your help page below reaches a person, not a queue.',
     ],
   }),
   'winback-counter-offer': (name) => ({
