@@ -37,7 +37,14 @@ export type Settings = {
   controlGroupPercent: number;
   /** Maximum marketing emails per customer per week. */
   frequencyCapPerWeek: number;
-  /** Base URL of the unsubscribe page (the campaigns function appends a signed token). */
+  /**
+   * Base URL of the unsubscribe page linked from every email (and its
+   * List-Unsubscribe header). The campaigns function appends `?token=…`: an
+   * opaque base64url encoding of the customer id and send id, NOT signed —
+   * anyone can decode it or build one for another customer. The stack deploys
+   * no unsubscribe endpoint yet; whatever serves this URL must handle the token
+   * and must not take it as proof of who is asking.
+   */
   unsubscribeBaseUrl: string;
   /** Base URL of the help / preference centre linked from emails. */
   helpBaseUrl: string;

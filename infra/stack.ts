@@ -4,11 +4,12 @@
  * schedule subscription per `subscriptions` entry. Adding a subscription or
  * function in wiring.ts adds it here with no change in infra/.
  */
-import { type CfnElement, CfnOutput, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { ENV, type FunctionName, type FunctionSpec, functionSpecs, subscriptions } from '../shared/wiring.ts';
-import { Alarms } from './constructs/alarms.ts';
+import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { EmailSending } from './constructs/email-sending.ts';
@@ -37,8 +38,8 @@ export class ServerlessClmStack extends Stack {
   readonly email: EmailSending;
   readonly alarms: Alarms;
   readonly functions: Record<FunctionName, ClmFunction>;
-  /** Every dead-letter queue of the stack, by a readable name. */
-  readonly deadLetterQueues: Record<string, sqs.IQueue> = {};
+  /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
+  readonly deadLetterQueues: Record<string, { queue: sqs.IQueue; filledBy: QueueFill }> = {};
 
   constructor(scope: Construct, id: string, props: ServerlessClmStackProps) {
     super(scope, id, {
@@ -92,13 +93,16 @@ export class ServerlessClmStack extends Stack {
             fn: fn.function,
             functionTimeoutSeconds: functionSpecs[sub.function].timeoutSeconds,
           });
-          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = s.deadLetterQueue;
-          this.deadLetterQueues[`${sub.id}DeliveryDeadLetterQueue`] = s.deliveryDeadLetterQueue;
+          // Filled by the subscription queue's redrive policy (not a SendMessage).
+          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'redrive' };
+          // Filled by EventBridge with SendMessage.
+          this.deadLetterQueues[`${sub.id}DeliveryDeadLetterQueue`] = { queue: s.deliveryDeadLetterQueue, filledBy: 'send' };
           break;
         }
         case 'stream': {
           const s = new StreamSubscription(this, sub.id, { spec: sub, table: this.table.table, fn: fn.function });
-          this.deadLetterQueues[`${sub.id}OnFailureQueue`] = s.deadLetterQueue;
+          // Filled by Lambda's on-failure destination with SendMessage.
+          this.deadLetterQueues[`${sub.id}OnFailureQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
           break;
         }
         case 'schedule': {
@@ -108,7 +112,8 @@ export class ServerlessClmStack extends Stack {
             expression: settings[sub.expressionSetting],
             timeZone: settings.nightlyTimeZone,
           });
-          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = s.deadLetterQueue;
+          // Filled by EventBridge Scheduler with SendMessage.
+          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
           break;
         }
         default: {
@@ -118,10 +123,16 @@ export class ServerlessClmStack extends Stack {
       }
     }
 
-    for (const [name, queue] of Object.entries(this.deadLetterQueues)) {
-      this.alarms.watchQueue(name, queue, 'Dead letters');
+    for (const [name, { queue, filledBy }] of Object.entries(this.deadLetterQueues)) {
+      this.alarms.watchQueue(name, queue, 'Dead letters', filledBy);
     }
-    this.alarms.watchQueue('RejectedEvents', this.rejectedEvents.queue, 'Events failed validation');
+    // The ingest function sends rejected events with SendMessage; nothing consumes the queue.
+    this.alarms.watchQueue('RejectedEvents', this.rejectedEvents.queue, 'Events failed validation', 'send');
+
+    // Only the stack's own functions may put events with a `clm.` source: the
+    // stack's rules trust those (e.g. ChurnTriggerFired → campaigns).
+    const emitters = entries.filter(([, spec]) => spec.access.putEvents).map(([name]) => this.functions[name].role);
+    this.eventBus.reserveSourcePrefix(CLM_SOURCE_PREFIX, emitters);
 
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName, description: 'Bus producers put business events on' });
     new CfnOutput(this, 'EventBusArn', { value: this.eventBus.bus.eventBusArn, description: 'ARN of the bus (for cross-account producers)' });
@@ -163,16 +174,7 @@ export class ServerlessClmStack extends Stack {
   /** Exactly the grants of `spec.access`; nothing else. */
   private grantAccess(fn: ClmFunction, spec: FunctionSpec): void {
     const { access } = spec;
-    const table = this.table.table;
-    if (access.table === 'read') table.grantReadData(fn.function);
-    if (access.table === 'readwrite') table.grantReadWriteData(fn.function);
-    if (access.table) {
-      const tableId = this.getLogicalId(table.node.defaultChild as CfnElement);
-      Validations.of(fn.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${tableId}.Arn>/index/*]`,
-        reason: 'Queries on the table\'s own global secondary indexes (index/*) are part of the table access wiring.ts gives this function; the wildcard covers only indexes of this one table.',
-      });
-    }
+    if (access.table) this.table.grantItemActions(fn.function, access.table);
     if (access.putEvents) this.eventBus.bus.grantPutEventsTo(fn.function);
     if (access.sendEmail) this.email.grantSendEmail(fn.function);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { functionSpecs, type FunctionName } from '../shared/wiring.ts';
+import { functionSpecs, subscriptions, type FunctionName, type ScheduleSubscription } from '../shared/wiring.ts';
 import { LOCAL_ACCOUNT_ID, type QueueMessage } from './queues.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,18 +98,15 @@ export function sqsEvent(messages: QueueMessage[], queueArn: string, region: str
   };
 }
 
-/** The event EventBridge Scheduler delivers to a Lambda target. */
-export function schedulerEvent(scheduleName: string, region: string) {
+/**
+ * The event EventBridge Scheduler delivers to a Lambda target: the schedule's
+ * target input, verbatim — the shape `input` of the schedule subscription in
+ * shared/wiring.ts defines, which CDK deploys as the target input — with the
+ * current time as the scheduled time.
+ */
+export function schedulerEvent(scheduleName: string, _region: string) {
+  const sub = subscriptions.find((s): s is ScheduleSubscription => s.kind === 'schedule' && s.id === scheduleName);
+  if (!sub) throw new Error(`No schedule subscription ${scheduleName} in shared/wiring.ts`);
   const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Scheduled Event',
-    source: 'aws.scheduler',
-    account: LOCAL_ACCOUNT_ID,
-    time: now,
-    region,
-    resources: [`arn:aws:scheduler:${region}:${LOCAL_ACCOUNT_ID}:schedule/default/${scheduleName}`],
-    detail: '{}',
-  };
+  return sub.input(now);
 }

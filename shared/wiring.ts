@@ -4,6 +4,7 @@
  * function may touch. `infra/` turns this into CDK resources; `local/` turns
  * it into in-process routing. Neither has its own copy of the routing.
  */
+import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 
@@ -11,6 +12,26 @@ import { triggerEventTypes } from './triggers/rules.ts';
 export type EventPattern = { [key: string]: unknown };
 
 export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore';
+
+/**
+ * DynamoDB item actions a function may call on the table, as IAM action names
+ * without the `dynamodb:` prefix. A `TransactWriteItems` is authorised per item
+ * by the action of that item (`Put` → PutItem, `Update` → UpdateItem,
+ * `Delete` → DeleteItem, `ConditionCheck` → ConditionCheckItem), so it is
+ * listed as those actions, never as a table-wide right.
+ */
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+
+/** Names of the table's global secondary indexes (from shared/data-model/table.ts). */
+export type IndexName = (typeof tableDefinition.globalSecondaryIndexes)[number]['indexName'];
+
+/** What a function may do on the table: exactly these actions, nothing table-wide. */
+export type TableAccess = {
+  /** Actions on the table's items (granted on the table ARN only). */
+  actions: readonly TableAction[];
+  /** Indexes the function queries: `dynamodb:Query` on exactly these index ARNs. */
+  queryIndexes?: readonly IndexName[];
+};
 
 export type FunctionSpec = {
   /** Path from the repository root of the module that exports `handler`. */
@@ -20,7 +41,8 @@ export type FunctionSpec = {
   timeoutSeconds: number;
   /** What the function may touch; CDK grants exactly this, nothing more. */
   access: {
-    table?: 'read' | 'readwrite';
+    /** Table rights (the stream read of a `stream` subscription is granted by its event source mapping). */
+    table?: TableAccess;
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
@@ -33,28 +55,34 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Validates business events, stores them once and updates the customer aggregates',
     memoryMb: 512,
     timeoutSeconds: 30,
-    access: { table: 'readwrite', rejectedEvents: true },
+    // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
   },
   'churn-triggers': {
     entry: 'functions/churn-triggers/handler.ts',
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    access: { table: 'readwrite', putEvents: true },
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
     description: 'Turns churn triggers into emails through SES, within consent, suppression, caps and control groups',
     memoryMb: 512,
     timeoutSeconds: 60,
-    access: { table: 'readwrite', putEvents: true, sendEmail: true },
+    // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
+    // UpdateItem of the ledger entry's publishedAt (CustomerStore.markSendPublished).
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
     description: 'Nightly run that rescores every customer (CLV, churn risk, value tier, next best action)',
     memoryMb: 1769,
     timeoutSeconds: 900,
-    access: { table: 'readwrite', putEvents: true },
+    // What the rescoring needs: the keys of one shard from the KEYS_ONLY byScoringShard index,
+    // BatchGetItem of those profiles, PutItem/UpdateItem of the scores.
+    access: { table: { actions: ['BatchGetItem', 'PutItem', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
   },
 };
 
@@ -69,6 +97,11 @@ export type RuleSubscription = {
   maxBatchingWindowSeconds: number;
   /** Receives before a message goes to the queue's dead-letter queue. */
   maxReceiveCount: number;
+  /**
+   * Most concurrent invocations the SQS event source runs (2–1000); unset = no
+   * limit besides the account's. Caps a downstream rate, e.g. SES sends.
+   */
+  maxConcurrency?: number;
 };
 
 /** Table stream → function, filtered, with bisect on error and bounded retries. */
@@ -93,6 +126,20 @@ export type ScheduleSubscription = {
   description: string;
   /** Name of the configuration setting holding the cron expression. */
   expressionSetting: 'nightlySchedule';
+  /**
+   * The payload the function receives: the schedule target's input, given the
+   * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
+   * placeholder, the local stack with the actual time, so both send the same shape.
+   */
+  input: (scheduledTime: string) => ScheduledInvocation;
+};
+
+/** What a scheduled function is invoked with (the schedule target's input, verbatim). */
+export type ScheduledInvocation = {
+  /** Id of the schedule subscription. */
+  subscription: string;
+  /** ISO 8601 time the run was scheduled for. */
+  scheduledTime: string;
 };
 
 export type Subscription = RuleSubscription | StreamSubscription | ScheduleSubscription;
@@ -135,6 +182,8 @@ export const subscriptions: Subscription[] = [
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
+    // Caps SES sends in flight at maxConcurrency × batchSize (5 × 10); docs/deploy.md sizes it to the SES sending rate.
+    maxConcurrency: 5,
   },
   {
     kind: 'schedule',
@@ -142,6 +191,7 @@ export const subscriptions: Subscription[] = [
     function: 'nightly-rescore',
     description: 'Rescore every customer once a night',
     expressionSetting: 'nightlySchedule',
+    input: (scheduledTime) => ({ subscription: 'NightlyRescore', scheduledTime }),
   },
 ];
 

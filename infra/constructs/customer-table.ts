@@ -5,8 +5,10 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { tableDefinition, tableName } from '../../shared/data-model/table.ts';
+import type { TableAccess } from '../../shared/wiring.ts';
 
 type KeyDef = { readonly name: string; readonly type: string };
 
@@ -55,6 +57,38 @@ export class CustomerTable extends Construct {
         sortKey: gsi.sortKey ? attribute(gsi.sortKey) : undefined,
         projectionType: projection(gsi.projection),
       });
+    }
+  }
+
+  /**
+   * Exactly `access`: its item actions on the table ARN, and `dynamodb:Query`
+   * on the ARN of each index it queries. Not `Table.grant*`, which adds every
+   * action on `index/*` as well, nor Scan or batch writes nobody asked for.
+   */
+  grantItemActions(grantee: iam.IGrantable, access: TableAccess): void {
+    if (access.actions.length > 0) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TableItems',
+          actions: [...new Set(access.actions)].map((a) => `dynamodb:${a}`),
+          resources: [this.table.tableArn],
+        }),
+      );
+    }
+    const indexes = [...new Set(access.queryIndexes ?? [])];
+    for (const name of indexes) {
+      if (!tableDefinition.globalSecondaryIndexes.some((g) => g.indexName === name)) {
+        throw new Error(`Unknown index ${name}: shared/data-model/table.ts defines ${tableDefinition.globalSecondaryIndexes.map((g) => g.indexName).join(', ')}`);
+      }
+    }
+    if (indexes.length > 0) {
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'QueryIndexes',
+          actions: ['dynamodb:Query'],
+          resources: indexes.map((name) => `${this.table.tableArn}/index/${name}`),
+        }),
+      );
     }
   }
 }

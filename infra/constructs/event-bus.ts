@@ -1,7 +1,8 @@
 /**
  * The custom EventBridge bus every producer publishes to and the stack emits
  * on, with an archive (for replays) and a resource policy that lets the
- * deploying account and the configured producer accounts put events.
+ * deploying account and the configured producer accounts put events, except
+ * events with the stack's own source prefix (`reserveSourcePrefix`).
  */
 import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -53,5 +54,36 @@ export class ClmEventBus extends Construct {
         }),
       );
     }
+  }
+
+  /**
+   * Denies `events:PutEvents` of any event whose source starts with `prefix`
+   * to every principal except `emitters` (the stack's own function roles).
+   * The stack's rules trust those sources (e.g. `clm.triggers` → campaigns), so
+   * without this a producer account could forge churn triggers and make the
+   * stack send emails. An explicit Deny in the bus policy applies to callers of
+   * every account, the deploying one included.
+   *
+   * `events:source` can carry several values (the sources of the entries of
+   * one PutEvents call), hence `ForAnyValue:StringLike`: any reserved source
+   * matches, and a single value matches as with plain `StringLike`.
+   * `aws:PrincipalArn` is the role ARN for a session of an assumed role (a
+   * Lambda function's), so the exception names the roles.
+   */
+  reserveSourcePrefix(prefix: string, emitters: iam.IRole[]): void {
+    if (emitters.length === 0) throw new Error('reserveSourcePrefix needs at least one emitting role');
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyStackFunctionsPutReservedSources',
+        effect: iam.Effect.DENY,
+        principals: [new iam.StarPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          'ForAnyValue:StringLike': { 'events:source': `${prefix}*` },
+          ArnNotEquals: { 'aws:PrincipalArn': emitters.map((r) => r.roleArn) },
+        },
+      }),
+    );
   }
 }

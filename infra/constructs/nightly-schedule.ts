@@ -55,10 +55,9 @@ export class NightlySchedule extends Construct {
       description: spec.description,
       schedule: scheduler.ScheduleExpression.expression(props.expression, TimeZone.of(props.timeZone)),
       target: new schedulerTargets.LambdaInvoke(props.fn, {
-        input: scheduler.ScheduleTargetInput.fromObject({
-          subscription: spec.id,
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-        }),
+        // The payload shape is the wiring's (`spec.input`), shared with the local stack;
+        // Scheduler fills in the scheduled time.
+        input: scheduler.ScheduleTargetInput.fromObject(spec.input(scheduler.ContextAttribute.scheduledTime)),
         retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
         maxEventAge: SCHEDULE_MAX_EVENT_AGE,
         deadLetterQueue: this.deadLetterQueue,

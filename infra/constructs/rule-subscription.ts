@@ -2,7 +2,7 @@
  * A `kind: 'rule'` subscription from shared/wiring.ts: bus rule → SQS queue
  * (with its own dead-letter queue after `maxReceiveCount` receives) → function
  * through an SQS event source with partial batch responses
- * (ReportBatchItemFailures). EventBridge delivery to the queue is retried and
+ * (ReportBatchItemFailures) and, when the wiring sets it, a maximum concurrency. EventBridge delivery to the queue is retried and
  * what still fails lands in a delivery dead-letter queue.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
@@ -60,11 +60,16 @@ export class RuleSubscription extends Construct {
       ],
     });
 
+    if (spec.maxConcurrency !== undefined && (!Number.isInteger(spec.maxConcurrency) || spec.maxConcurrency < 2 || spec.maxConcurrency > 1000)) {
+      throw new Error(`Subscription ${spec.id}: maxConcurrency must be a whole number from 2 to 1000 (the SQS event source's limits), got ${spec.maxConcurrency}`);
+    }
     props.fn.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: spec.batchSize,
         maxBatchingWindow: spec.maxBatchingWindowSeconds > 0 ? Duration.seconds(spec.maxBatchingWindowSeconds) : undefined,
         reportBatchItemFailures: true,
+        // Bounds the invocations the event source runs at once (the rest wait in the queue).
+        maxConcurrency: spec.maxConcurrency,
       }),
     );
 

@@ -25,7 +25,7 @@ export type LinkSettings = {
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** An opaque, URL-safe token naming the send; the unsubscribe endpoint resolves it through the ledger. */
+/** An opaque, URL-safe token naming the send (base64url of customer id and send id; not signed: the unsubscribe endpoint that will resolve it through the ledger is not built yet). */
 export const unsubscribeToken = (sendId: string, customerId: string): string =>
   Buffer.from(`${customerId}\n${sendId}`, 'utf8').toString('base64url');
 

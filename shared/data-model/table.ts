@@ -13,11 +13,16 @@ export const tableDefinition = {
   stream: 'NEW_AND_OLD_IMAGES',
   globalSecondaryIndexes: [
     {
-      /** Sparse index over customer profiles only, sharded so the nightly run reads it in parallel. */
+      /**
+       * Sparse index over customer profiles only, sharded so the nightly run reads it in parallel.
+       * KEYS_ONLY: the profile is rewritten on every event, but its keys and `scoringShard` never
+       * change, so an index entry is written once (when the profile is created) instead of on every
+       * write. The nightly run reads the keys of a shard here and BatchGetItem's the profiles.
+       */
       indexName: 'byScoringShard',
       partitionKey: { name: 'scoringShard', type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
-      projection: 'ALL',
+      projection: 'KEYS_ONLY',
     },
   ],
 } as const;

@@ -115,7 +115,8 @@ describe('settings in the template', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'UTC' });
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 30 });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
-    template.resourceCountIs('AWS::Events::EventBusPolicy', 1);
+    // Deploying account allowed, and the Deny of clm.* sources to anyone but the stack's functions.
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 2);
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'example.com' });
   });
 

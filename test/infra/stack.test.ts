@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition, tableName } from '../../shared/data-model/table.ts';
-import { ENV, type FunctionName, functionSpecs, type RuleSubscription as RuleSpec, type StreamSubscription as StreamSpec, subscriptions } from '../../shared/wiring.ts';
+import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from '../../shared/events/catalog.ts';
+import { ENV, type FunctionName, functionSpecs, type RuleSubscription as RuleSpec, type ScheduleSubscription as ScheduleSpec, type StreamSubscription as StreamSpec, subscriptions } from '../../shared/wiring.ts';
 import { RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS, type RuleSubscription } from '../../infra/constructs/rule-subscription.ts';
 import type { StreamSubscription } from '../../infra/constructs/stream-subscription.ts';
 import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/nightly-schedule.ts';
@@ -40,7 +41,7 @@ const roleId = (name: FunctionName) => id(stack.functions[name].role);
 const functionNames = Object.keys(functionSpecs) as FunctionName[];
 const ruleSubs = subscriptions.filter((s): s is RuleSpec => s.kind === 'rule');
 const streamSubs = subscriptions.filter((s): s is StreamSpec => s.kind === 'stream');
-const scheduleSubs = subscriptions.filter((s) => s.kind === 'schedule');
+const scheduleSubs = subscriptions.filter((s): s is ScheduleSpec => s.kind === 'schedule');
 
 beforeAll(() => {
   built = synth(context);
@@ -81,6 +82,12 @@ describe('table (from shared/data-model/table.ts)', () => {
     const keys = [def.partitionKey, def.sortKey, ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])];
     for (const key of keys) expect(attrs).toContainEqual({ AttributeName: key.name, AttributeType: key.type });
   });
+
+  it('byScoringShard projects keys only, so rewriting a profile never rewrites its index entry', () => {
+    const [, table] = resourcesOf(template, 'AWS::DynamoDB::Table')[0]!;
+    const gsi = (table.Properties.GlobalSecondaryIndexes as any[]).find((g) => g.IndexName === 'byScoringShard');
+    expect(gsi.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
+  });
 });
 
 describe('event bus', () => {
@@ -97,16 +104,45 @@ describe('event bus', () => {
   it('lets the deploying account and the configured producer accounts put events, on this bus only', () => {
     const busId = id(stack.eventBus.bus);
     const policies = resourcesOf(template, 'AWS::Events::EventBusPolicy').map(([, r]) => r.Properties);
-    expect(policies).toHaveLength(2);
+    const allows = policies.filter((p) => p.Statement.Effect === 'Allow');
+    expect(allows).toHaveLength(2);
     for (const p of policies) {
       expect(p.EventBusName).toEqual({ Ref: busId });
       expect(p.Statement.Action).toBe('events:PutEvents');
       expect(p.Statement.Resource).toEqual(arnOf(busId));
     }
-    const principals = JSON.stringify(policies.map((p) => p.Statement.Principal));
+    const principals = JSON.stringify(allows.map((p) => p.Statement.Principal));
     expect(principals).toContain('"Ref":"AWS::AccountId"');
     expect(principals).toContain(':iam::111111111111:root');
     expect(principals).toContain(':iam::222222222222:root');
+  });
+
+  it('denies clm.* sources to everyone but the roles of the functions that emit events', () => {
+    const policies = resourcesOf(template, 'AWS::Events::EventBusPolicy').map(([, r]) => r.Properties);
+    const denies = policies.filter((p) => p.Statement.Effect === 'Deny');
+    expect(denies).toHaveLength(1);
+    const deny = denies[0]!.Statement;
+    expect(deny.Principal).toBe('*');
+    expect(deny.Action).toBe('events:PutEvents');
+    expect(deny.Resource).toEqual(arnOf(id(stack.eventBus.bus)));
+    // events:source is multivalued (one value per entry of the call): any reserved source denies.
+    expect(deny.Condition['ForAnyValue:StringLike']).toEqual({ 'events:source': `${CLM_SOURCE_PREFIX}*` });
+    const emitters = functionNames.filter((n) => functionSpecs[n].access.putEvents);
+    expect(emitters.length).toBeGreaterThan(0);
+    const exempt = [deny.Condition.ArnNotEquals['aws:PrincipalArn']].flat();
+    expect(exempt).toHaveLength(emitters.length);
+    expect(exempt).toEqual(expect.arrayContaining(emitters.map((n) => arnOf(roleId(n)))));
+    // Nothing else in the condition: the deny is not narrowed any further.
+    expect(Object.keys(deny.Condition).sort()).toEqual(['ArnNotEquals', 'ForAnyValue:StringLike']);
+  });
+
+  it('the reserved prefix covers every source the stack emits and every clm source a rule trusts', () => {
+    for (const source of Object.values(EMITTED_SOURCES)) expect(source.startsWith(CLM_SOURCE_PREFIX)).toBe(true);
+    for (const sub of ruleSubs) {
+      for (const source of ([sub.pattern.source].flat() as unknown[]).filter((x): x is string => typeof x === 'string')) {
+        expect(source.startsWith(CLM_SOURCE_PREFIX), `${sub.id} trusts ${source}`).toBe(true);
+      }
+    }
   });
 });
 
@@ -138,6 +174,7 @@ describe('rule subscriptions (bus rule → queue with DLQ → function)', () => 
       BatchSize: sub.batchSize,
       MaximumBatchingWindowInSeconds: sub.maxBatchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: sub.maxConcurrency === undefined ? Match.absent() : { MaximumConcurrency: sub.maxConcurrency },
     });
     // EventBridge may send to the queue and to the delivery DLQ, for this rule only.
     const ruleId = id(c.rule);
@@ -194,6 +231,13 @@ describe('nightly schedule', () => {
     const statements = statementsOfRole(template, id(c.role));
     expect(statements.flatMap(actionsOf).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
   });
+
+  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s sends the input shape defined in wiring.ts, with the scheduled time', (_, sub) => {
+    const [, schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(arnOf(fnId(sub.function))))!;
+    const input = JSON.parse(schedule.Properties.Target.Input);
+    expect(input).toEqual(sub.input('<aws.scheduler.scheduled-time>'));
+    expect(input).toEqual({ subscription: sub.id, scheduledTime: '<aws.scheduler.scheduled-time>' });
+  });
 });
 
 describe('queues', () => {
@@ -214,7 +258,7 @@ describe('queues', () => {
   });
 
   it('dead-letter queues and the rejected-events queue keep messages 14 days', () => {
-    const dlqs = [...Object.values(stack.deadLetterQueues), stack.rejectedEvents.queue];
+    const dlqs = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
     expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + scheduleSubs.length + 1);
     const props = Object.fromEntries(resourcesOf(template, 'AWS::SQS::Queue'));
     for (const q of dlqs) expect(props[id(q)]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
@@ -263,6 +307,8 @@ describe('functions (from functionSpecs)', () => {
     expect(vars[ENV.rejectedQueueUrl] !== undefined).toBe(access.rejectedEvents === true);
     expect(vars[ENV.configurationSet] !== undefined).toBe(access.sendEmail === true);
     if (access.table) expect(vars[ENV.tableName]).toEqual({ Ref: id(stack.table.table) });
+    // The table name is set for any table access, so functions/commons/clients.ts can build the store.
+    if (access.table) expect(access.table.actions.length + (access.table.queryIndexes?.length ?? 0)).toBeGreaterThan(0);
     if (access.putEvents) expect(vars[ENV.busName]).toEqual({ Ref: id(stack.eventBus.bus) });
     if (access.rejectedEvents) expect(vars[ENV.rejectedQueueUrl]).toEqual({ Ref: id(stack.rejectedEvents.queue) });
     if (access.sendEmail) {
@@ -315,11 +361,16 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     const { access } = functionSpecs[name];
     const statements = statementsOfRole(template, roleId(name));
     const withAction = (a: string) => statements.filter((s) => actionsOf(s).includes(a));
-    const tableArn = arnOf(id(stack.table.table));
 
-    expect(withAction('dynamodb:GetItem').length > 0).toBe(access.table !== undefined);
-    expect(withAction('dynamodb:PutItem').length > 0).toBe(access.table === 'readwrite');
-    for (const s of withAction('dynamodb:GetItem')) expect([s.Resource].flat()).toContainEqual(tableArn);
+    // Table: exactly the wiring's item actions on the table ARN, Query on exactly the wiring's indexes.
+    const tableArn = arnOf(id(stack.table.table));
+    const indexArn = (name: string) => ({ 'Fn::Join': ['', [tableArn, `/index/${name}`]] });
+    const onTable = statements.filter((s) => [s.Resource].flat().some((r) => JSON.stringify(r) === JSON.stringify(tableArn)));
+    expect(onTable.flatMap(actionsOf).sort()).toEqual((access.table?.actions ?? []).map((a) => `dynamodb:${a}`).sort());
+    for (const s of onTable) expect([s.Resource].flat()).toEqual([tableArn]);
+    const onIndexes = statements.filter((s) => JSON.stringify(s.Resource).includes('/index/'));
+    expect(onIndexes.flatMap(actionsOf)).toEqual(access.table?.queryIndexes?.length ? ['dynamodb:Query'] : []);
+    for (const s of onIndexes) expect([s.Resource].flat()).toEqual((access.table?.queryIndexes ?? []).map(indexArn));
 
     const putEvents = withAction('events:PutEvents');
     expect(putEvents.length > 0).toBe(access.putEvents === true);
@@ -347,6 +398,25 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(senders).toEqual(functionNames.filter((n) => functionSpecs[n].access.sendEmail));
     expect(senders).toEqual(['campaigns']);
   });
+
+  it('no function may Scan, batch-write or use a wildcard on the table; each has exactly the actions its code calls', () => {
+    const dynamoActions = (name: FunctionName) =>
+      statementsOfRole(template, roleId(name))
+        .flatMap(actionsOf)
+        .filter((a) => a.startsWith('dynamodb:'))
+        .sort();
+    const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+    expect(dynamoActions('ingest')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...stream].sort());
+    expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamoActions('nightly-rescore')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
+      const text = JSON.stringify(policy.Properties.PolicyDocument);
+      expect(text).not.toContain('dynamodb:Scan');
+      expect(text).not.toContain('dynamodb:BatchWriteItem');
+      expect(text).not.toContain('/index/*');
+    }
+  });
 });
 
 describe('SES', () => {
@@ -372,27 +442,48 @@ describe('alarms', () => {
   it('watch every dead-letter queue, the rejected-events queue and every function, notifying the topic', () => {
     const topicRef = { Ref: id(stack.alarms.topic) };
     const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    const watchedQueues = [...Object.values(stack.deadLetterQueues), stack.rejectedEvents.queue];
+    const watchedQueues = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
     expect(alarms).toHaveLength(watchedQueues.length + functionNames.length);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([topicRef]);
+      expect(a.OKActions).toEqual([topicRef]);
       expect(a.Threshold).toBe(0);
       expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+      expect(a.Period).toBe(300);
+      expect(a.TreatMissingData).toBe('notBreaching');
     }
     for (const q of watchedQueues) {
-      expect(alarms).toContainEqual(
-        expect.objectContaining({
-          MetricName: 'ApproximateNumberOfMessagesVisible',
-          Namespace: 'AWS/SQS',
-          Dimensions: [{ Name: 'QueueName', Value: arnOf(id(q), 'QueueName') }],
-        }),
-      );
+      expect(alarms.filter((a) => a.Namespace === 'AWS/SQS' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: arnOf(id(q), 'QueueName') }]))).toHaveLength(1);
     }
     for (const name of functionNames) {
       expect(alarms).toContainEqual(
         expect.objectContaining({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }] }),
       );
     }
+  });
+
+  it('alarm on arrivals (NumberOfMessagesSent) for queues filled by SendMessage, on depth for redrive-policy DLQs', () => {
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const alarmOf = (qid: string) =>
+      alarms.find((a) => a.Namespace === 'AWS/SQS' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: arnOf(qid, 'QueueName') }]))!;
+    // Redrive-policy targets, read from the template: SQS does not count moved messages in NumberOfMessagesSent.
+    const redriveTargets = new Set(
+      resourcesOf(template, 'AWS::SQS::Queue')
+        .map(([, q]) => q.Properties.RedrivePolicy?.deadLetterTargetArn?.['Fn::GetAtt']?.[0] as string | undefined)
+        .filter((x): x is string => x !== undefined),
+    );
+    expect(redriveTargets.size).toBe(ruleSubs.length);
+    const watched = [...Object.values(stack.deadLetterQueues).map((d) => id(d.queue)), id(stack.rejectedEvents.queue)];
+    for (const qid of watched) {
+      const a = alarmOf(qid);
+      if (redriveTargets.has(qid)) {
+        expect(a, qid).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum' });
+      } else {
+        expect(a, qid).toMatchObject({ MetricName: 'NumberOfMessagesSent', Statistic: 'Sum' });
+      }
+    }
+    // The rejected-events queue is never consumed: a depth alarm would fire once and stay in ALARM for 14 days.
+    expect(alarmOf(id(stack.rejectedEvents.queue))).toMatchObject({ MetricName: 'NumberOfMessagesSent', Statistic: 'Sum', EvaluationPeriods: 1 });
   });
 
   it('subscribes the alarm e-mail to a TLS-only topic', () => {
