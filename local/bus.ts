@@ -3,12 +3,20 @@
  * validation, per-entry results with AWS's error codes) and the rules from
  * `shared/wiring.ts`. A matching event is delivered, as in AWS, to the rule's
  * SQS queue as the EventBridge event JSON.
+ *
+ * As in AWS, an entry without `EventBusName` (or with `default`) goes to the
+ * account's `default` bus, which has none of the stack's rules: it is accepted
+ * (an EventId is returned) but reaches no handler. Such entries are counted
+ * (`stats.toDefaultBus`) so the local stack can warn about them.
  */
 import { randomUUID } from 'node:crypto';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { subscriptions, type RuleSubscription } from '../shared/wiring.ts';
 import { matchesPattern } from './event-pattern.ts';
 import { LOCAL_ACCOUNT_ID, type LocalQueue } from './queues.ts';
+
+/** The account's default bus: where entries without an EventBusName go. */
+export const DEFAULT_BUS_NAME = 'default';
 
 /** AWS caps a PutEvents request at 10 entries and its total entry size at 256 KB. */
 export const MAX_ENTRIES_PER_CALL = 10;
@@ -72,7 +80,22 @@ export class LocalBus {
   readonly region: string;
   readonly rules: BusRule[];
   /** Counters for the summary. */
-  readonly stats = { calls: 0, accepted: 0, failedEntries: 0, failedRequests: 0, routed: 0, unmatched: 0, byError: new Map<string, number>() };
+  readonly stats = {
+    calls: 0,
+    /** Entries accepted for this bus (not counting those that went to the default bus). */
+    accepted: 0,
+    failedEntries: 0,
+    failedRequests: 0,
+    routed: 0,
+    unmatched: 0,
+    /** Entries accepted for the account's default bus (no EventBusName, or `default`): no rules there, so they reach no handler. */
+    toDefaultBus: 0,
+    byError: new Map<string, number>(),
+  };
+  /** ARN of the account's default bus in this region. */
+  readonly defaultBusArn: string;
+  /** Called for every entry accepted for the default bus (e.g. to warn that EventBusName is missing). */
+  private defaultBusListeners = new Set<(e: EventBridgeEvent) => void>();
   /** Events the stack emitted itself (sources starting with clm.), kept for tracing; small in volume. */
   readonly emitted: EventBridgeEvent[] = [];
   /** Listeners called for every accepted event (tests and tracing). */
@@ -83,6 +106,7 @@ export class LocalBus {
     this.name = options.name;
     this.region = options.region;
     this.arn = `arn:aws:events:${options.region}:${LOCAL_ACCOUNT_ID}:event-bus/${options.name}`;
+    this.defaultBusArn = `arn:aws:events:${options.region}:${LOCAL_ACCOUNT_ID}:event-bus/${DEFAULT_BUS_NAME}`;
     this.rules = subscriptions
       .filter((s): s is RuleSubscription => s.kind === 'rule')
       .map((subscription) => ({ subscription, queue: options.queueFor(subscription) }));
@@ -91,6 +115,12 @@ export class LocalBus {
   onEvent(listener: (e: EventBridgeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Listens for entries that went to the default bus instead of this one. */
+  onDefaultBus(listener: (e: EventBridgeEvent) => void): () => void {
+    this.defaultBusListeners.add(listener);
+    return () => this.defaultBusListeners.delete(listener);
   }
 
   /** The PutEvents API. Throws `AwsJsonError` for request-level errors, as AWS does. */
@@ -152,8 +182,10 @@ export class LocalBus {
   private putOne(e: PutEventsEntry): PutEventsResultEntry {
     const required = (name: 'Source' | 'DetailType' | 'Detail') =>
       fail('InvalidArgument', `Parameter ${name} is not valid. Reason: ${name} is a required argument.`);
-    if (e.EventBusName !== undefined && e.EventBusName !== null && e.EventBusName !== '' && e.EventBusName !== this.name && e.EventBusName !== this.arn) {
-      const name = String(e.EventBusName).split('event-bus/').pop();
+    const busName = e.EventBusName;
+    const toDefaultBus = busName === undefined || busName === null || busName === '' || busName === DEFAULT_BUS_NAME || busName === this.defaultBusArn;
+    if (!toDefaultBus && busName !== this.name && busName !== this.arn) {
+      const name = String(busName).split('event-bus/').pop();
       return fail('ResourceNotFoundException', `Event bus ${name} does not exist.`);
     }
     if (typeof e.Source !== 'string' || e.Source.trim() === '') return required('Source');
@@ -189,7 +221,14 @@ export class LocalBus {
       resources: Array.isArray(e.Resources) ? (e.Resources as string[]) : [],
       detail: detail as Record<string, unknown>,
     };
-    this.route(event);
+    if (toDefaultBus) {
+      // Accepted, as AWS does, but the default bus has none of the stack's rules.
+      this.stats.toDefaultBus++;
+      this.activity++;
+      for (const l of this.defaultBusListeners) l(event);
+    } else {
+      this.route(event);
+    }
     return { EventId: event.id };
   }
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { tableName as tableNameFor } from '../shared/data-model/table.ts';
 import { customerPk, SK } from '../shared/data-model/keys.ts';
+import { settingDefaults } from '../infra/settings.ts';
 import { ENV, functionSpecs, subscriptions, type FunctionName, type RuleSubscription, type StreamSubscription } from '../shared/wiring.ts';
 import {
   LOCAL_CREDENTIALS,
@@ -31,6 +32,12 @@ import { QueueConsumer, QueueRegistry } from './queues.ts';
 import { StreamPoller, type LambdaStreamRecord } from './stream-poller.ts';
 
 export const REJECTED_QUEUE = 'rejected-events';
+/**
+ * The bus's name as deployed with the default settings: `${stackName}-events`
+ * (infra/constructs/event-bus.ts) with stackName `ServerlessClm` (infra/settings.ts),
+ * so producers' code and docs/events.md work unchanged against the local bus.
+ */
+export const LOCAL_BUS_NAME = `${settingDefaults.stackName}-events`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
 
 export type LocalStackOptions = {
@@ -43,6 +50,7 @@ export type LocalStackOptions = {
   sesEndpoint?: string;
   /** Default `local-clm` (the shared definition's name with the `local-` prefix). */
   tableName?: string;
+  /** Default `ServerlessClm-events`, the deployed bus's default name (`LOCAL_BUS_NAME`). */
   busName?: string;
   /** Where dead-letter and rejected messages are appended as JSONL; default `.local`. */
   stateDir?: string;
@@ -78,7 +86,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const region = LOCAL_REGION;
   const stateDir = path.resolve(options.stateDir ?? '.local');
   const tableName = options.tableName ?? tableNameFor('local-');
-  const busName = options.busName ?? 'clm-local-bus';
+  const busName = options.busName ?? LOCAL_BUS_NAME;
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
@@ -152,8 +160,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.unsubscribeBaseUrl]: 'http://localhost/unsubscribe',
       [ENV.helpBaseUrl]: 'http://localhost/help',
       [ENV.eventRetentionDays]: '1095',
-      [ENV.controlGroupPercent]: '10',
-      [ENV.frequencyCapPerWeek]: '2',
+      [ENV.controlGroupPercent]: String(settingDefaults.controlGroupPercent),
+      [ENV.frequencyCapPerWeek]: String(settingDefaults.frequencyCapPerWeek),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_NAMESPACE: 'clm-local',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -164,6 +172,18 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     delete process.env.AWS_PROFILE;
     Object.assign(process.env, env);
     for (const [k, v] of Object.entries(defaults)) process.env[k] ??= v;
+    /** The control group the campaigns handler will use (as it reads it: a number, else its default). */
+    const controlGroupPercent = (() => {
+      const n = Number(process.env[ENV.controlGroupPercent]);
+      return process.env[ENV.controlGroupPercent]?.trim() && Number.isFinite(n) ? n : settingDefaults.controlGroupPercent;
+    })();
+
+    // Entries without EventBusName go to the default bus, as in AWS, and reach no handler: say so once.
+    bus.onDefaultBus((e) => {
+      if (bus.stats.toDefaultBus === 1) {
+        log(`! an event (${e.source} ${e['detail-type']}) was put without EventBusName and went to the "default" bus, which has no rules: set EventBusName to ${busName}`);
+      }
+    });
 
     // 5. Handlers (the real modules unless replaced).
     const handlers = new Map<FunctionName, Handler>();
@@ -359,8 +379,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
      */
     const verifyRetentionPath = async () => {
       const inbox = await emails();
-      const emailed = new Set<string>();
-      for (const m of inbox) for (const to of m.destination?.to ?? []) emailed.add(to.toLowerCase());
+      // Recipient address → SES messageId (the address is only used to match; it is never reported).
+      const emailed = new Map<string, string>();
+      for (const m of inbox) for (const to of m.destination?.to ?? []) emailed.set(to.toLowerCase(), m.messageId ?? '');
       const triggers = bus.emitted.filter((e) => e['detail-type'] === 'ChurnTriggerFired');
       const steps = { billingCalls: trace.billingCalls.size, stored: 0, streamed: 0, triggered: 0, toCampaigns: 0, emailed: 0 };
       let example: Record<string, unknown> | undefined;
@@ -390,9 +411,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         if (!trace.campaignTriggerIds.has(triggerId)) continue;
         steps.toCampaigns++;
         const email = trace.customerEmail.get(customerId)?.toLowerCase();
-        if (!email || ![...emailed].some((to) => to.includes(email))) continue;
+        const sent = email ? [...emailed].find(([to]) => to.includes(email)) : undefined;
+        if (!sent) continue;
         steps.emailed++;
-        example ??= { customerId, eventId, email, triggerId, rule: (trigger.detail as { rule?: string }).rule, action: (trigger.detail as { action?: string }).action };
+        // No personal data: ids only (with --import these are real customers).
+        example ??= { customerId, eventId, triggerId, messageId: sent[1], rule: (trigger.detail as { rule?: string }).rule, action: (trigger.detail as { action?: string }).action };
       }
       return { ok: steps.emailed > 0, steps, example };
     };
@@ -420,7 +443,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         /* reported as -1 */
       }
       return {
-        bus: { calls: bus.stats.calls, accepted: bus.stats.accepted, failedEntries: bus.stats.failedEntries, failedRequests: bus.stats.failedRequests, entryErrors: Object.fromEntries(bus.stats.byError) },
+        bus: { calls: bus.stats.calls, accepted: bus.stats.accepted, toDefaultBus: bus.stats.toDefaultBus, failedEntries: bus.stats.failedEntries, failedRequests: bus.stats.failedRequests, entryErrors: Object.fromEntries(bus.stats.byError) },
         rejected: { count: rejected.sentCount, byReason: Object.fromEntries(rejectedReasons) },
         emitted: Object.fromEntries(emittedByType),
         triggersFired: emittedByType.get('ChurnTriggerFired') ?? 0,
@@ -441,6 +464,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       streamArn,
       busName,
       busArn: bus.arn,
+      controlGroupPercent,
       stateDir,
       bus,
       queues,

@@ -2,7 +2,9 @@
  * In-memory SQS-like queues for the local stack: the rule subscriptions' queues
  * (bus rule → queue → function), their dead-letter queues, the stream
  * subscription's on-failure queue and `rejected-events`. Persistent queues
- * (dead letters, rejections) also append every message to `.local/<queue>.jsonl`.
+ * (dead letters, rejections) also append every message to `.local/<queue>.jsonl`;
+ * the file is emptied when the queue is created (at stack start), so it holds
+ * this run's messages only, like the in-memory queue.
  *
  * `QueueConsumer` is the local version of Lambda's SQS event source mapping:
  * batches of up to `batchSize` (waiting at most the batching window for a full
@@ -10,7 +12,7 @@
  * dead-letter queue.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -47,6 +49,8 @@ export class LocalQueue {
     if (options.persistDir) {
       mkdirSync(options.persistDir, { recursive: true });
       this.persistFile = path.join(options.persistDir, `${name}.jsonl`);
+      // This run's messages only: a file left by an earlier run is truncated.
+      writeFileSync(this.persistFile, '');
     }
   }
 
@@ -150,7 +154,7 @@ export class QueueRegistry {
   baseUrl = 'http://127.0.0.1';
   constructor(private readonly options: { persistDir?: string; region: string }) {}
 
-  /** Creates the queue if needed. `persist` queues append to `<persistDir>/<name>.jsonl`. */
+  /** Creates the queue if needed. `persist` queues truncate `<persistDir>/<name>.jsonl`, then append to it. */
   ensure(name: string, options: { persist?: boolean } = {}): LocalQueue {
     let q = this.queues.get(name);
     if (!q) {

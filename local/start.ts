@@ -22,7 +22,7 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
-  --state-dir DIR      where rejected events and dead letters are written (default .local)
+  --state-dir DIR      where rejected events and dead letters are written, this run only (default .local)
   --run-nightly        invoke the nightly rescore once after the replay
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -178,14 +178,15 @@ async function main(): Promise<number> {
     entries = result.entries;
   } else {
     const t = Date.now();
-    const data = generate({ customers: args.customers, seed: args.seed });
+    const data = generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent });
     const s = data.stats;
     const malformed = Object.values(s.malformed).reduce((a, b) => a + b, 0);
     expectedUnique = s.events - s.duplicates - malformed;
     out(`\nGenerated ${fmt(s.customers)} customers (seed ${args.seed}) in ${secs(Date.now() - t)}`);
     out(`  ${fmt(s.subscriptionCustomers)} subscription customers, ${fmt(s.adhocCustomers)} ad-hoc buyers, ${fmt(s.emailConsent)} allow email marketing`);
     out(`  ${fmt(s.events)} events: ${Object.entries(s.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
-    out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed; ${fmt(s.recentBillingComplaintsWithConsent)} recent billing complaints from customers who allow email`);
+    out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed`);
+    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (the customer allows email, prefers it, is not in the ${stack.controlGroupPercent}% control group and got no other retention email in the 30 days before)`);
     entries = data.entries;
   }
 
@@ -233,6 +234,7 @@ async function main(): Promise<number> {
   out('\nSummary');
   out(`  events published        ${fmt(replayResult.sent)} (accepted by the bus ${fmt(replayResult.accepted)}, rejected by the bus ${fmt(busRejected)})`);
   if (busRejected) out(`    bus rejections        ${list(new Map([...replayResult.entryErrors, ...replayResult.requestErrors]))}`);
+  if (c.bus.toDefaultBus) out(`  ! ${fmt(c.bus.toDefaultBus)} events went to the default bus: set EventBusName (${stack.busName}); as in AWS, the default bus has none of the stack's rules`);
   out(`  events ingested         ${fmt(stored)} stored (EVT# items inserted, counted on the table stream)${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were sent` : ''}`);
   out(`  rejected by ingest      ${fmt(c.rejected.count)}${c.rejected.count ? ` (${list(c.rejected.byReason)}) → ${path.join(stack.stateDir, `${REJECTED_QUEUE}.jsonl`)}` : ''}`);
   out(`  triggers fired          ${fmt(c.triggersFired)} ChurnTriggerFired on the bus`);
@@ -259,7 +261,7 @@ async function main(): Promise<number> {
     out('\nEndpoints');
     printEndpoints();
     out(`  rejected events    ${stack.endpoints.rejectedQueueUrl}   (inspect: ${stack.endpoints.bus}/queues/${REJECTED_QUEUE})`);
-    out(`  publish:           aws events put-events --endpoint-url ${stack.endpoints.bus} --region ${LOCAL_REGION} --entries file://entries.json`);
+    out(`  publish:           aws events put-events --endpoint-url ${stack.endpoints.bus} --region ${LOCAL_REGION} --entries file://entries.json   (each entry with "EventBusName": "${stack.busName}")`);
     out(`\nReady: the local stack is running. Press Ctrl-C to stop.`);
     await new Promise(() => {});
   }

@@ -15,8 +15,14 @@
  * Like real producers, the stream is mostly in order, with some events
  * out of order and a few sent twice (same eventId). A handful of deliberately
  * malformed entries exercise the rejection paths.
+ *
+ * Every seed and size has at least one recent billing complaint the retention
+ * email can reach (see `deliverableComplaints`): when the draw has none, the
+ * last customer outside the retention-save control group is adjusted to make one.
  */
+import { defaultSendPolicy, inControlGroup } from '../../shared/campaigns/guardrails.ts';
 import type { supportReasons } from '../../shared/events/catalog.ts';
+import { defaultTriggerPolicy } from '../../shared/triggers/rules.ts';
 import { createRandom, type Random } from './random.ts';
 
 export type GeneratedEntry = {
@@ -39,6 +45,11 @@ export type GenerateOptions = {
   liveDays?: number;
   /** Include the deliberately malformed entries (default true). */
   malformed?: boolean;
+  /**
+   * The retention-save control group the campaigns handler will use, in percent
+   * (default 10, the stack's default): decides which billing complaints can be emailed.
+   */
+  controlGroupPercent?: number;
 };
 
 export type MalformedKind = 'missing-field' | 'wrong-type' | 'unknown-detail-type' | 'not-json' | 'oversized' | 'bad-enum' | 'bad-timestamp';
@@ -55,8 +66,17 @@ export type GeneratedData = {
     duplicates: number;
     outOfOrder: number;
     malformed: Record<MalformedKind, number>;
-    /** Billing complaints in the last 14 days from customers who consented to email. */
-    recentBillingComplaintsWithConsent: number;
+    /** Billing complaints logged in the last 14 days (they fire a trigger when replayed the same day). */
+    recentBillingComplaints: number;
+    /**
+     * Of those, the ones whose retention email can go out (a conservative count): logged in
+     * the last 12 days; the customer has an email address, email marketing consent and
+     * preferred channel email (or none), all set at least a day before, and is not in the
+     * retention-save control group; and no other event of the customer in the 30 days
+     * before it could fire a retention-save trigger (which would put the campaign's 30-day
+     * cooldown on it). At least 1 unless every customer is in the control group.
+     */
+    deliverableBillingComplaints: number;
   };
 };
 
@@ -127,17 +147,46 @@ export function generate(options: GenerateOptions = {}): GeneratedData {
     duplicates: 0,
     outOfOrder: 0,
     malformed: { 'missing-field': 0, 'wrong-type': 0, 'unknown-detail-type': 0, 'not-json': 0, oversized: 0, 'bad-enum': 0, 'bad-timestamp': 0 },
-    recentBillingComplaintsWithConsent: 0,
+    recentBillingComplaints: 0,
+    deliverableBillingComplaints: 0,
   };
 
+  const byCustomer = new Map<string, Raw[]>();
   for (let i = 1; i <= n; i++) {
     const customerId = `C${String(i).padStart(6, '0')}`;
+    const mine: Raw[] = [];
+    byCustomer.set(customerId, mine);
     const emit = (at: number, source: string, type: string, fields: Record<string, unknown>) => {
       if (at > now) return;
-      raws.push({ at, source, type, detail: { eventId: nextId('ev'), customerId, occurredAt: iso(at), ...fields } });
+      const raw = { at, source, type, detail: { eventId: nextId('ev'), customerId, occurredAt: iso(at), ...fields } };
+      raws.push(raw);
+      mine.push(raw);
     };
     generateCustomer(rnd, { customerId, index: i, start, now, emit, nextId, stats });
   }
+
+  // The retention path must have work to do for every seed and size.
+  const controlGroupPercent = options.controlGroupPercent ?? 10;
+  const count = () => {
+    let all = 0;
+    let deliverable = 0;
+    for (const [customerId, mine] of byCustomer) {
+      all += mine.filter((r) => isBillingComplaint(r) && r.at >= now - defaultTriggerPolicy.maxEventAgeDays * DAY).length;
+      deliverable += deliverableComplaints(customerId, mine, now, controlGroupPercent).length;
+    }
+    return { all, deliverable };
+  };
+  let counted = count();
+  if (counted.deliverable === 0) {
+    const { dropped, added } = ensureDeliverableComplaint(byCustomer, now, controlGroupPercent, nextId, stats);
+    if (dropped.size) {
+      for (let k = raws.length - 1; k >= 0; k--) if (dropped.has(raws[k])) raws.splice(k, 1);
+    }
+    raws.push(...added);
+    counted = count();
+  }
+  stats.recentBillingComplaints = counted.all;
+  stats.deliverableBillingComplaints = counted.deliverable;
 
   // Replay order, as when a company starts: the history before the live window is loaded
   // customer by customer (an export per customer), then the live window follows in time
@@ -262,9 +311,125 @@ function generateCustomer(rnd: Random, c: CustomerContext): void {
   if (consented && (rnd.chance(atRisk ? 0.12 : 0.02) || c.index === 1)) {
     const at = now - rnd.int(1, 13) * DAY - rnd.int(0, 86_399) * 1000;
     supportCall(rnd, c, at, 'billing');
-    c.stats.recentBillingComplaintsWithConsent++;
   }
   void nextId;
+}
+
+const COMPLAINT_REASONS = new Set(['billing', 'network', 'technical', 'product', 'delivery']);
+const isBillingComplaint = (r: Raw) => r.type === 'SupportCallLogged' && r.detail.reason === 'billing';
+const isEmailMarketingConsent = (r: Raw) => r.type === 'ConsentChanged' && r.detail.channel === 'email' && r.detail.purpose === 'marketing';
+
+/** Could this event fire a retention-save trigger (shared/triggers/rules.ts)? Conservative: any complaint, failed payment, downgrade or poor resolution. */
+function mayFireRetention(r: Raw): boolean {
+  const d = r.detail;
+  switch (r.type) {
+    case 'SupportCallLogged':
+      return COMPLAINT_REASONS.has(String(d.reason));
+    case 'SupportCallResolved':
+      return d.resolved === false || Number(d.resolutionMinutes) > defaultTriggerPolicy.slowResolutionMinutes;
+    case 'SubscriptionChanged':
+      return d.change === 'downgrade';
+    case 'PaymentFailed':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The latest value of a field among the customer's events at or before `until` (last writer wins by time, as the profile does). */
+function latest(mine: Raw[], until: number, pick: (r: Raw) => unknown): { at: number; value: unknown } | undefined {
+  let best: { at: number; value: unknown } | undefined;
+  for (const r of mine) {
+    const v = pick(r);
+    if (v === undefined || r.at > until) continue;
+    if (!best || r.at >= best.at) best = { at: r.at, value: v };
+  }
+  return best;
+}
+
+/**
+ * The customer's recent billing complaints whose retention email can go out (see
+ * `stats.deliverableBillingComplaints`), judged from the events themselves.
+ */
+function deliverableComplaints(customerId: string, mine: Raw[], now: number, controlGroupPercent: number): Raw[] {
+  if (inControlGroup(customerId, 'retention-save', controlGroupPercent)) return [];
+  const freshFrom = now - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY; // a margin for the run's clock being later in the day
+  const cooldown = defaultSendPolicy.cooldownDays['retention-save'] * DAY;
+  const consents = mine.filter(isEmailMarketingConsent);
+  const lastConsent = consents.reduce<Raw | undefined>((a, r) => (!a || r.at >= a.at ? r : a), undefined);
+  return mine.filter((c) => {
+    if (!isBillingComplaint(c) || c.at < freshFrom) return false;
+    const settled = c.at - DAY;
+    // Consent: granted, for good, before the complaint.
+    if (!lastConsent || lastConsent.detail.granted !== true || lastConsent.at > settled) return false;
+    const email = latest(mine, settled, (r) => (r.type === 'CustomerProfileUpdated' ? r.detail.email : undefined));
+    if (!email || typeof email.value !== 'string' || email.value === '') return false;
+    if (mine.some((r) => r.type === 'CustomerProfileUpdated' && r.detail.preferredChannel !== undefined && r.at > settled)) return false;
+    const channel = latest(mine, settled, (r) => (r.type === 'CustomerProfileUpdated' ? r.detail.preferredChannel : undefined));
+    if (channel && channel.value !== 'email') return false;
+    // No other retention-save trigger in the cooldown before it.
+    return !mine.some((r) => r !== c && r.detail.eventId !== c.detail.eventId && r.at >= c.at - cooldown && r.at < c.at && mayFireRetention(r));
+  });
+}
+
+/**
+ * Makes one recent billing complaint deliverable, deterministically: the last
+ * customer outside the control group (preferring one who already complained
+ * about billing recently) gets preferred channel email, email marketing consent
+ * (a withdrawal is dropped), a billing complaint two days ago if they have no
+ * fresh one, and none of the events that would put the campaign's cooldown on
+ * it. Returns the events it dropped and added.
+ */
+function ensureDeliverableComplaint(
+  byCustomer: Map<string, Raw[]>,
+  now: number,
+  controlGroupPercent: number,
+  nextId: (prefix: string) => string,
+  stats: GeneratedData['stats'],
+): { dropped: Set<Raw>; added: Raw[] } {
+  const dropped = new Set<Raw>();
+  const added: Raw[] = [];
+  const freshFrom = now - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY;
+  const eligible = [...byCustomer].filter(([id]) => !inControlGroup(id, 'retention-save', controlGroupPercent));
+  const chosen = eligible.findLast(([, mine]) => mine.some((r) => isBillingComplaint(r) && r.at >= freshFrom)) ?? eligible.at(-1);
+  if (!chosen) return { dropped, added }; // everyone is in the control group: no retention email can go out
+  const [customerId, mine] = chosen;
+  const remove = (r: Raw) => {
+    if (dropped.has(r)) return;
+    dropped.add(r);
+    mine.splice(mine.indexOf(r), 1);
+  };
+  const add = (r: Raw) => {
+    added.push(r);
+    mine.push(r);
+  };
+
+  const profiles = mine.filter((r) => r.type === 'CustomerProfileUpdated');
+  for (const p of profiles) if (p.detail.preferredChannel !== undefined) p.detail.preferredChannel = 'email';
+
+  const consents = mine.filter(isEmailMarketingConsent).sort((a, b) => a.at - b.at);
+  const consentedBefore = consents.at(-1)?.detail.granted === true;
+  if (consents.length) {
+    consents[0].detail.granted = true;
+    for (const r of consents.slice(1)) if (r.detail.granted !== true) remove(r);
+  } else {
+    const at = (profiles[0]?.at ?? now - 60 * DAY) + 60_000;
+    add({ at, source: SOURCES.crm, type: 'ConsentChanged', detail: { eventId: nextId('ev'), customerId, occurredAt: iso(at), channel: 'email', purpose: 'marketing', granted: true } });
+  }
+  if (!consentedBefore) stats.emailConsent++;
+
+  let complaint = mine.filter((r) => isBillingComplaint(r) && r.at >= freshFrom).sort((a, b) => a.at - b.at).at(-1);
+  if (!complaint) {
+    const at = now - 2 * DAY + 10 * 3_600_000;
+    complaint = { at, source: SOURCES.support, type: 'SupportCallLogged', detail: { eventId: nextId('ev'), customerId, occurredAt: iso(at), callId: nextId('call'), reason: 'billing', channel: 'phone' } };
+    add(complaint);
+  }
+  const cooldown = defaultSendPolicy.cooldownDays['retention-save'] * DAY;
+  const blockers = mine.filter((r) => r !== complaint && r.at >= complaint.at - cooldown && r.at < complaint.at && mayFireRetention(r));
+  const droppedCalls = new Set(blockers.filter((r) => r.type === 'SupportCallLogged').map((r) => r.detail.callId));
+  for (const r of blockers) remove(r);
+  for (const r of mine.filter((r) => r.type === 'SupportCallResolved' && droppedCalls.has(r.detail.callId))) remove(r);
+  return { dropped, added };
 }
 
 function supportCall(rnd: Random, c: CustomerContext, at: number, reason: string): void {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'clm-endpoint-'));
   queues = new QueueRegistry({ region, persistDir: dir });
   queues.ensure('rejected-events', { persist: true });
-  bus = new LocalBus({ name: 'clm-local-bus', region, queueFor: (s) => queues.ensure(s.id) });
+  bus = new LocalBus({ name: 'ServerlessClm-events', region, queueFor: (s) => queues.ensure(s.id) });
   server = await startAwsJsonServer({ bus, queues });
   events = new EventBridgeClient({ endpoint: server.url, region, credentials });
   sqs = new SQSClient({ endpoint: server.url, region, credentials });
@@ -50,20 +50,57 @@ describe('EventBridge PutEvents through the AWS SDK', () => {
     const out = await events.send(
       new PutEventsCommand({
         Entries: [
-          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, Time: new Date('2026-01-01T00:00:00Z') },
+          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, Time: new Date('2026-01-01T00:00:00Z'), EventBusName: 'ServerlessClm-events' },
           { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: '{not json' },
           { Source: 'com.example.support', DetailType: 'SupportCallLogged' },
           { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, EventBusName: 'nope' },
+          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, EventBusName: 'ServerlessClm-events' },
+          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, EventBusName: bus.arn },
           { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, EventBusName: 'clm-local-bus' },
         ],
       }),
     );
-    expect(out.FailedEntryCount).toBe(3);
-    expect(out.Entries?.map((e) => e.ErrorCode ?? 'ok')).toEqual(['ok', 'MalformedDetail', 'InvalidArgument', 'ResourceNotFoundException', 'ok']);
+    expect(out.FailedEntryCount).toBe(4);
+    expect(out.Entries?.map((e) => e.ErrorCode ?? 'ok')).toEqual(['ok', 'MalformedDetail', 'InvalidArgument', 'ResourceNotFoundException', 'ok', 'ok', 'ResourceNotFoundException']);
     expect(out.Entries?.[0].EventId).toMatch(/^[0-9a-f-]{36}$/);
     const msgs = queues.get('BusinessEventsToIngest')!.receive(10);
-    expect(msgs).toHaveLength(2);
+    expect(msgs).toHaveLength(3);
     expect(JSON.parse(msgs[0].body).time).toBe('2026-01-01T00:00:00Z');
+  });
+
+  it('publishes the docs/events.md example unchanged (EventBusName ServerlessClm-events)', async () => {
+    const out = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'ServerlessClm-events',
+            Source: 'com.example.support',
+            DetailType: 'SupportCallLogged',
+            Detail: '{"eventId":"call-81723-logged","customerId":"C-1001","occurredAt":"2026-11-20T09:14:00+01:00","callId":"81723","reason":"billing"}',
+          },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(0);
+    const msgs = queues.get('BusinessEventsToIngest')!.receive(10);
+    expect(msgs.map((m) => JSON.parse(m.body).detail.eventId)).toEqual(['call-81723-logged']);
+  });
+
+  it('accepts entries without EventBusName for the default bus, as AWS does, and routes them nowhere', async () => {
+    const before = bus.stats.toDefaultBus;
+    const detail = JSON.stringify({ eventId: 'e-default', customerId: 'c1', occurredAt: '2026-01-01T00:00:00Z', callId: 'k', reason: 'billing' });
+    const out = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail },
+          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: detail, EventBusName: 'default' },
+        ],
+      }),
+    );
+    expect(out.FailedEntryCount).toBe(0);
+    for (const e of out.Entries ?? []) expect(e.EventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(bus.stats.toDefaultBus - before).toBe(2);
+    expect(queues.get('BusinessEventsToIngest')!.visibleCount).toBe(0);
   });
 
   it('turns request-level errors into SDK exceptions with the AWS error name and HTTP 400', async () => {

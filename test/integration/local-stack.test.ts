@@ -110,6 +110,7 @@ afterAll(async () => {
 });
 
 const entry = (detailType: string, detail: Record<string, unknown>) => ({
+  EventBusName: 'ServerlessClm-events',
   Source: 'com.example.test',
   DetailType: detailType,
   Detail: JSON.stringify({ occurredAt: '2026-01-01T00:00:00Z', ...detail }),
@@ -124,6 +125,9 @@ describe('local stack with test handlers', () => {
     expect(process.env.AWS_ENDPOINT_URL_SQS).toBe(stack.endpoints.bus);
     expect(process.env.CLM_TABLE_NAME).toBe(stack.tableName);
     expect(process.env.CLM_BUS_NAME).toBe(stack.busName);
+    // The deployed bus's default name (infra/settings.ts stackName + "-events"), so docs/events.md works locally.
+    expect(stack.busName).toBe('ServerlessClm-events');
+    expect(stack.controlGroupPercent).toBe(Number(process.env.CLM_CONTROL_GROUP_PERCENT));
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
   });
 
@@ -190,9 +194,23 @@ describe('local stack with test handlers', () => {
     expect(c.handlerErrors.find((e) => e.function === 'ingest')?.count).toBe(1);
   }, 60_000);
 
-  it('invokes the schedule once on demand with a Scheduler-style event', async () => {
+  it('an event without EventBusName goes to the default bus, as in AWS: accepted, reaches no handler, counted', async () => {
+    const before = seen.ingest.length;
+    const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const { EventBusName: _, ...noBus } = entry('SupportCallLogged', { eventId: 'd1', customerId: 'D1', reason: 'billing' });
+    const res = await client.send(new PutEventsCommand({ Entries: [noBus] }));
+    client.destroy();
+    expect(res.FailedEntryCount).toBe(0);
+    expect(res.Entries?.[0]?.EventId).toBeTruthy();
+    await stack.waitForIdle({ timeoutMs: 60_000 });
+    expect(seen.ingest.length).toBe(before);
+    expect((await stack.counters()).bus.toDefaultBus).toBe(1);
+  }, 60_000);
+
+  it('invokes the schedule once on demand with the schedule target input', async () => {
     const results = await stack.runSchedules();
     expect(results).toEqual([expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true })]);
-    expect(seen.scheduled[0]).toMatchObject({ source: 'aws.scheduler', 'detail-type': 'Scheduled Event' });
+    // The schedule target's input from shared/wiring.ts, verbatim (local/invoke.ts schedulerEvent).
+    expect(seen.scheduled[0]).toEqual({ subscription: 'NightlyRescore', scheduledTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   });
 });

@@ -1,12 +1,13 @@
 /**
  * `npm start` as a child process, with the real handlers from wiring.ts:
- * the synthetic run proves the retention path (exit 0, emails sent > 0), and
+ * the synthetic run proves the retention path (exit 0, emails sent > 0) for
+ * any seed, prints no personal data, keeps only this run in the state files, and
  * `--keep-running` serves the bus to any AWS SDK until SIGINT.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,10 +43,24 @@ const number = (text: string, label: string) => Number(new RegExp(`${label}\\s+(
 
 describe('npm start', () => {
   it('--customers 200: replays, proves the retention path, prints the summary and exits 0', async () => {
-    const run = start(['--customers', '200', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-start-'))]);
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-start-'));
+    writeFileSync(path.join(stateDir, 'rejected-events.jsonl'), '{"left":"by an earlier run"}\n'.repeat(7));
+    const run = start(['--customers', '200', '--state-dir', stateDir]);
     const code = await run.exited;
     const out = run.output();
     expect(code, out).toBe(0);
+    expect(out).toMatch(/bus ServerlessClm-events;/);
+    // The state file holds this run's rejections only (the earlier run's lines are gone).
+    const lines = readFileSync(path.join(stateDir, 'rejected-events.jsonl'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(number(out, 'rejected by ingest'));
+    expect(lines.join('\n')).not.toContain('earlier run');
+    // The example of the retention path names ids and the SES messageId, never an address.
+    const example = /e\.g\.\s+(\{.*\})/.exec(out)?.[1];
+    expect(example, out).toBeDefined();
+    expect(example).not.toContain('@');
+    expect(JSON.parse(example!)).toMatchObject({ customerId: expect.any(String), eventId: expect.any(String), triggerId: expect.any(String), messageId: expect.any(String) });
+    expect(JSON.parse(example!)).not.toHaveProperty('email');
+    expect(out).not.toMatch(/went to the default bus/);
     expect(out).toMatch(/SES inbox\s+http:\/\/127\.0\.0\.1:\d+\//);
     expect(out).toContain('Summary');
     expect(number(out, 'events ingested')).toBeGreaterThan(1000);
@@ -56,6 +71,15 @@ describe('npm start', () => {
     expect(out).toContain('--run-nightly');
   }, 240_000);
 
+  it('--customers 20 --seed 2: a small run still has a deliverable billing complaint and exits 0', async () => {
+    const run = start(['--customers', '20', '--seed', '2', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-seed-'))]);
+    const code = await run.exited;
+    const out = run.output();
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/recent billing complaints?, [1-9]\d* of them deliverable/);
+    expect(out).toMatch(/retention path\s+OK/);
+  }, 120_000);
+
   it('--keep-running --import: serves PutEvents to the AWS SDK and stops cleanly on SIGINT', async () => {
     const run = start(['--import', 'test/fixtures/import', '--keep-running', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-keep-'))]);
     await run.waitFor(/Ready: the local stack is running/, 90_000);
@@ -65,23 +89,34 @@ describe('npm start', () => {
     const ddbEndpoint = /DynamoDB Local\s+(http:\/\/\S+)/.exec(out)![1];
     const table = /\(table (\S+),/.exec(out)![1];
 
+    const busName = /\(bus ([^;]+);/.exec(out)![1];
+    expect(busName).toBe('ServerlessClm-events');
     const client = new EventBridgeClient({ endpoint: bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     const res = await client.send(
       new PutEventsCommand({
         Entries: [
           {
+            EventBusName: busName,
             Source: 'com.example.support',
             DetailType: 'SupportCallLogged',
             Detail: JSON.stringify({ eventId: 'live-1', customerId: 'K001', occurredAt: new Date().toISOString(), callId: 'LIVE-1', reason: 'billing' }),
           },
-          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: 'nope' },
-          { Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: JSON.stringify({ eventId: 'live-2', customerId: 'K001' }) },
+          { EventBusName: busName, Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: 'nope' },
+          { EventBusName: busName, Source: 'com.example.support', DetailType: 'SupportCallLogged', Detail: JSON.stringify({ eventId: 'live-2', customerId: 'K001' }) },
+          // No EventBusName: the default bus, as in AWS — accepted, never ingested, and the stack warns.
+          {
+            Source: 'com.example.support',
+            DetailType: 'SupportCallLogged',
+            Detail: JSON.stringify({ eventId: 'live-default', customerId: 'K001', occurredAt: new Date().toISOString(), callId: 'LIVE-D', reason: 'billing' }),
+          },
         ],
       }),
     );
     client.destroy();
     expect(res.FailedEntryCount).toBe(1);
     expect(res.Entries?.[1].ErrorCode).toBe('MalformedDetail');
+    expect(res.Entries?.[3].EventId).toBeTruthy();
+    await run.waitFor(/went to the "default" bus, which has no rules: set EventBusName to ServerlessClm-events/, 10_000);
 
     const ddb = localDynamoDbClient(ddbEndpoint);
     const end = Date.now() + 30_000;
@@ -99,6 +134,10 @@ describe('npm start', () => {
       if (!rejected.messages.length) await new Promise((r) => setTimeout(r, 200));
     }
     expect(rejected.messages.length).toBeGreaterThan(0);
+    const ddb2 = localDynamoDbClient(ddbEndpoint);
+    const notIngested = await ddb2.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'CUST#K001' }, sk: { S: 'EVT#live-default' } } }));
+    ddb2.destroy();
+    expect(notIngested.Item).toBeUndefined();
 
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);

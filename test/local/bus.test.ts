@@ -4,7 +4,7 @@ import { QueueRegistry } from '../../local/queues.ts';
 
 function makeBus() {
   const queues = new QueueRegistry({ region: 'eu-west-1' });
-  const bus = new LocalBus({ name: 'clm-local-bus', region: 'eu-west-1', queueFor: (s) => queues.ensure(s.id) });
+  const bus = new LocalBus({ name: 'ServerlessClm-events', region: 'eu-west-1', queueFor: (s) => queues.ensure(s.id) });
   return { bus, queues };
 }
 
@@ -12,6 +12,7 @@ const good = (over: Record<string, unknown> = {}) => ({
   Source: 'com.example.support',
   DetailType: 'SupportCallLogged',
   Detail: JSON.stringify({ eventId: 'e1', customerId: 'c1', occurredAt: '2026-01-01T00:00:00Z', callId: 'k1', reason: 'billing' }),
+  EventBusName: 'ServerlessClm-events',
   ...over,
 });
 
@@ -67,7 +68,7 @@ describe('local bus PutEvents', () => {
         good({ EventBusName: bus.arn }),
       ],
     });
-    expect(out.FailedEntryCount).toBe(7);
+    expect(out.FailedEntryCount).toBe(8);
     const codes = out.Entries.map((e) => ('ErrorCode' in e ? e.ErrorCode : 'ok'));
     expect(codes).toEqual([
       'ok',
@@ -78,15 +79,49 @@ describe('local bus PutEvents', () => {
       'MalformedDetail',
       'MalformedDetail',
       'ResourceNotFoundException',
-      'ok',
+      'ResourceNotFoundException',
       'ok',
     ]);
     expect(out.Entries[1]).toMatchObject({ ErrorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' });
     expect(out.Entries[3]).toMatchObject({ ErrorMessage: expect.stringContaining('Detail is a required argument') });
     expect(out.Entries[4]).toMatchObject({ ErrorMessage: 'Detail is malformed.' });
     expect(out.Entries[7]).toMatchObject({ ErrorMessage: 'Event bus other-bus does not exist.' });
-    expect(bus.stats.failedEntries).toBe(7);
-    expect(bus.stats.accepted).toBe(3);
+    expect(out.Entries[8]).toMatchObject({ ErrorMessage: 'Event bus clm-local-bus does not exist.' });
+    expect(bus.stats.failedEntries).toBe(8);
+    expect(bus.stats.accepted).toBe(2);
+  });
+
+  it('is named as the deployed bus with default settings (docs/events.md publishes to it)', () => {
+    const { bus } = makeBus();
+    expect(bus.name).toBe('ServerlessClm-events');
+    expect(bus.arn).toBe('arn:aws:events:eu-west-1:000000000000:event-bus/ServerlessClm-events');
+  });
+
+  it('sends entries without EventBusName (or "default") to the default bus, as AWS does: accepted, not routed, counted', () => {
+    const { bus, queues } = makeBus();
+    const seen: string[] = [];
+    bus.onDefaultBus((e) => seen.push(e.id));
+    const routed: string[] = [];
+    bus.onEvent((e) => routed.push(e.id));
+    const { EventBusName: _, ...noBus } = good();
+    const out = bus.putEvents({
+      Entries: [
+        noBus,
+        good({ EventBusName: 'default' }),
+        good({ EventBusName: 'arn:aws:events:eu-west-1:000000000000:event-bus/default' }),
+        good({ EventBusName: null }),
+        { ...noBus, Detail: 'not json' },
+        good(),
+      ],
+    });
+    expect(out.FailedEntryCount).toBe(1);
+    expect(out.Entries.map((e) => ('ErrorCode' in e ? e.ErrorCode : 'ok'))).toEqual(['ok', 'ok', 'ok', 'ok', 'MalformedDetail', 'ok']);
+    for (const e of out.Entries.slice(0, 4)) expect((e as { EventId: string }).EventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(bus.stats.toDefaultBus).toBe(4);
+    expect(seen).toEqual(out.Entries.slice(0, 4).map((e) => (e as { EventId: string }).EventId));
+    expect(bus.stats.accepted).toBe(1);
+    expect(routed).toEqual([(out.Entries[5] as { EventId: string }).EventId]);
+    expect(queues.get('BusinessEventsToIngest')!.visibleCount).toBe(1);
   });
 
   it('accepts Time as epoch seconds (SDK) or an ISO string (CLI) and rejects a bad one', () => {
