@@ -5,6 +5,7 @@
  * which makes redelivery a no-op) and the new profile (condition: the version
  * we read, which makes concurrent writers retry instead of losing an update).
  */
+import { createHash } from 'node:crypto';
 import type { TransactionCanceledException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -163,6 +164,13 @@ export class DynamoCustomerStore implements CustomerStore {
       try {
         await this.doc.send(
           new TransactWriteCommand({
+            // Same writes, same token: an SDK retry of a transaction that went through succeeds instead of
+            // conflicting. The receipt time makes each delivery's token its own (a token reused with other
+            // parameters within 10 minutes would be refused).
+            ClientRequestToken: createHash('sha256')
+              .update(`${pk}\n${version}\n${receivedAt.toISOString()}\n${live.map((i) => chunk[i]!.detail.eventId).join('\n')}`)
+              .digest('base64url')
+              .slice(0, 36),
             TransactItems: [
               ...live.map((i) => ({
                 Put: { TableName: this.table, Item: this.eventItem(chunk[i]!, receivedAt), ConditionExpression: 'attribute_not_exists(pk)' },
