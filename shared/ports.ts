@@ -10,7 +10,7 @@ import type { TriggerDecision } from './triggers/rules.ts';
 import type { SendRecord } from './campaigns/guardrails.ts';
 import type { EmailMessage } from './campaigns/messages.ts';
 
-export type ClaimResult = { state: 'claimed' } | { state: 'busy' } | { state: 'done'; record: SendRecord };
+export type ClaimResult = { state: 'claimed' } | { state: 'busy' } | { state: 'stale' } | { state: 'done'; record: SendRecord };
 
 /** How profiles are built from events; the store applies it inside its transaction. */
 export type ProfileFold = {
@@ -31,14 +31,15 @@ export interface CustomerStore {
   /** Records a fired trigger once. Returns whether it was already published to the bus. */
   recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }>;
   markTriggerPublished(customerId: string, triggerId: string, at: Date): Promise<void>;
-  /** Ledger entries of the customer whose status time is at or after `since`. */
-  recentSends(customerId: string, since: Date): Promise<SendRecord[]>;
+  /** Ledger entries of the customer whose status time is at or after `since`, and the ledger's version. */
+  recentSends(customerId: string, since: Date): Promise<{ records: SendRecord[]; ledgerVersion: number }>;
   /**
    * Claims a send before the email goes out. `claimed`: go ahead; `done`: it was
    * already sent, skipped or held back (the entry says whether that was published);
-   * `busy`: another worker holds a live claim.
+   * `busy`: another worker holds a live claim; `stale`: the customer's ledger changed since
+   * `ledgerVersion` was read (another send was claimed), so the decision must be taken again.
    */
-  claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<ClaimResult>;
+  claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult>;
   completeSend(entry: SendRecord): Promise<void>;
   /** Marks that the send's outcome (EmailSent / EmailSkipped) is on the bus. */
   markSendPublished(customerId: string, sendId: string, at: Date): Promise<void>;

@@ -245,7 +245,11 @@ export class DynamoCustomerStore implements CustomerStore {
     );
   }
 
-  async recentSends(customerId: string, since: Date): Promise<SendRecord[]> {
+  async recentSends(customerId: string, since: Date): Promise<{ records: SendRecord[]; ledgerVersion: number }> {
+    // The version first: a claim made after this read bumps it, so a decision taken on these records cannot be claimed.
+    const { Item: ledger } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.sendLedger }, ConsistentRead: true }),
+    );
     const out: SendRecord[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
@@ -274,32 +278,63 @@ export class DynamoCustomerStore implements CustomerStore {
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return out;
+    return { records: out, ledgerVersion: Number(ledger?.version ?? 0) };
   }
 
-  async claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number): Promise<ClaimResult> {
-    const key = { pk: customerPk(entry.customerId), sk: SK.send(entry.sendId) };
+  async claimSend(
+    entry: { sendId: string; customerId: string; campaign: string },
+    now: Date,
+    leaseSeconds: number,
+    ledgerVersion: number,
+  ): Promise<ClaimResult> {
+    const pk = customerPk(entry.customerId);
+    const key = { pk, sk: SK.send(entry.sendId) };
     try {
       await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: {
-            ...key,
-            entity: 'send',
-            ...entry,
-            status: 'sending',
-            at: now.toISOString(),
-            leaseUntil: now.getTime() + leaseSeconds * 1000,
-            expiresAt: Math.floor(now.getTime() / 1000) + this.ledgerTtlS,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR (#s = :sending AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':sending': 'sending', ':now': now.getTime() },
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.table,
+                Item: {
+                  ...key,
+                  entity: 'send',
+                  ...entry,
+                  status: 'sending',
+                  at: now.toISOString(),
+                  leaseUntil: now.getTime() + leaseSeconds * 1000,
+                  expiresAt: Math.floor(now.getTime() / 1000) + this.ledgerTtlS,
+                },
+                ConditionExpression: 'attribute_not_exists(pk) OR (#s = :sending AND leaseUntil < :now)',
+                ExpressionAttributeNames: { '#s': 'status' },
+                ExpressionAttributeValues: { ':sending': 'sending', ':now': now.getTime() },
+              },
+            },
+            {
+              // The customer's ledger version: claims of one customer are serialised, so caps hold across workers.
+              Update: {
+                TableName: this.table,
+                Key: { pk, sk: SK.sendLedger },
+                UpdateExpression: 'SET version = :next, entity = :entity',
+                ConditionExpression: ledgerVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+                ExpressionAttributeValues: {
+                  ':next': ledgerVersion + 1,
+                  ':entity': 'send-ledger',
+                  ...(ledgerVersion === 0 ? {} : { ':v': ledgerVersion }),
+                },
+              },
+            },
+          ],
         }),
       );
       return { state: 'claimed' };
     } catch (e) {
-      if (!isConditionalFailure(e)) throw e;
+      if ((e as Error).name !== 'TransactionCanceledException') throw e;
+      const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+      if (reasons[0]?.Code !== 'ConditionalCheckFailed') {
+        if (reasons[1]?.Code === 'ConditionalCheckFailed' || reasons.some((r) => r.Code === 'TransactionConflict')) return { state: 'stale' };
+        throw e;
+      }
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
       if (!Item || Item.status === 'sending') return { state: 'busy' };
       const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = Item;

@@ -91,11 +91,13 @@ export function planSend(input: {
   const nowMs = now.getTime();
   const cooldownFrom = new Date(nowMs - policy.cooldownDays[campaign] * DAY_MS).toISOString();
   const others = recentSends.filter((s) => s.sendId !== sendId);
-  if (others.some((s) => s.campaign === campaign && (s.status === 'sent' || s.status === 'control') && s.at >= cooldownFrom)) {
+  // A claim in flight ('sending') counts as sent: it is about to be.
+  const cooling = policy.cooldownDays[campaign] > 0;
+  if (cooling && others.some((s) => s.campaign === campaign && s.status !== 'skipped' && s.at >= cooldownFrom)) {
     return skip('cooldown');
   }
   const weekFrom = new Date(nowMs - 7 * DAY_MS).toISOString();
-  const lastWeek = others.filter((s) => s.status === 'sent' && s.at >= weekFrom).length;
+  const lastWeek = others.filter((s) => (s.status === 'sent' || s.status === 'sending') && s.at >= weekFrom).length;
   if (lastWeek >= policy.frequencyCapPerWeek) return skip('frequency-cap');
 
   if (inControlGroup(profile.customerId, campaign, policy.controlGroupPercent)) {

@@ -6,8 +6,8 @@
  * and marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import type { CustomerStore, EventPublisher, Mailer } from '../ports.ts';
-import { defaultSendPolicy, planSend, type SendPolicy, type SendRecord } from './guardrails.ts';
+import type { ClaimResult, CustomerStore, EventPublisher, Mailer } from '../ports.ts';
+import { defaultSendPolicy, planSend, type SendPlan, type SendPolicy, type SendRecord } from './guardrails.ts';
 import { renderEmail, type LinkSettings } from './messages.ts';
 
 export type CampaignOutcome =
@@ -33,6 +33,8 @@ type Deps = {
 };
 
 const DAY_MS = 86_400_000;
+/** Decisions taken again when other sends of the customer are claimed meanwhile. */
+const MAX_DECISIONS = 5;
 
 /** Puts the outcome of a completed ledger entry on the bus once. */
 async function publishOutcome(record: SendRecord, deps: Deps): Promise<void> {
@@ -52,20 +54,32 @@ export async function sendCampaign(trigger: ChurnTriggerFired, deps: Deps): Prom
   const policy = deps.policy ?? defaultSendPolicy;
   const now = deps.now();
   const lookback = Math.max(7, ...Object.values(policy.cooldownDays));
-  const [known, profile, recentSends] = await Promise.all([
+  const [known, profile] = await Promise.all([
     deps.store.getTrigger(trigger.customerId, trigger.triggerId),
     deps.store.getProfile(trigger.customerId),
-    deps.store.recentSends(trigger.customerId, new Date(now.getTime() - lookback * DAY_MS)),
   ]);
   if (!known) return { outcome: 'unknown-trigger' };
-  const plan = planSend({ trigger, profile, recentSends, now, policy });
-  if (!plan) return { outcome: 'not-a-campaign' };
 
-  const claim = await deps.store.claimSend(
-    { sendId: plan.sendId, customerId: trigger.customerId, campaign: plan.campaign },
-    now,
-    deps.leaseSeconds ?? 120,
-  );
+  // Decide on the customer's ledger as read, and claim only if no other send was claimed since;
+  // otherwise decide again on the new ledger (the caps may now say no).
+  const decide = async (): Promise<{ plan: SendPlan; claim: ClaimResult } | undefined> => {
+    for (let attempt = 0; attempt < MAX_DECISIONS; attempt++) {
+      const { records, ledgerVersion } = await deps.store.recentSends(trigger.customerId, new Date(now.getTime() - lookback * DAY_MS));
+      const plan = planSend({ trigger, profile, recentSends: records, now, policy });
+      if (!plan) return undefined;
+      const claim = await deps.store.claimSend(
+        { sendId: plan.sendId, customerId: trigger.customerId, campaign: plan.campaign },
+        now,
+        deps.leaseSeconds ?? 120,
+        ledgerVersion,
+      );
+      if (claim.state !== 'stale') return { plan, claim };
+    }
+    throw new SendInProgressError("the customer's sends kept changing; retry later");
+  };
+  const decided = await decide();
+  if (!decided) return { outcome: 'not-a-campaign' };
+  const { plan, claim } = decided;
   if (claim.state === 'done') {
     await publishOutcome(claim.record, deps);
     return { outcome: 'already-done', sendId: plan.sendId };

@@ -19,6 +19,8 @@ export const SK = {
   trigger: (triggerId: string) => `TRIGGER#${triggerId}`,
   /** Send ledger: one item per (campaign, reason-for-sending); claimed before the email goes out. */
   send: (sendId: string) => `SEND#${sendId}`,
+  /** The customer's send-ledger version, bumped by every claim: serialises send decisions per customer. */
+  sendLedger: 'SENDS',
   score: 'SCORE',
   winback: 'WINBACK',
 } as const;

@@ -83,8 +83,21 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     expect(emails[0]!.subject).toMatch(/^Grace, /);
     expect(emails[0]!.headers?.map((h) => h.name)).toEqual(expect.arrayContaining(['List-Unsubscribe', 'List-Unsubscribe-Post']));
     expect(published.map((p) => p.detailType)).toEqual(['EmailSent']);
-    const [ledger] = await store.recentSends('g-1', new Date(Date.now() - 60_000));
+    const { records: [ledger] } = await store.recentSends('g-1', new Date(Date.now() - 60_000));
     expect(ledger).toMatchObject({ status: 'sent', campaign: 'retention-save', messageId: emails[0]!.messageId });
+  });
+
+  it('holds the weekly cap when triggers of one customer are handled at the same time by different workers', async () => {
+    await consentingCustomer('r-1', 'r@example.com');
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    const capped = { store, mailer, publisher, now: () => new Date(), links, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } } };
+    const triggers = await Promise.all(['a', 'b', 'c', 'd'].map((id) => fired('r-1', id)));
+    const outcomes = await Promise.allSettled(triggers.map((t) => sendCampaign(t, capped)));
+    const sent = outcomes.filter((o) => o.status === 'fulfilled' && o.value.outcome === 'sent');
+    expect(sent).toHaveLength(1);
+    expect(await inbox()).toHaveLength(1);
+    // the others were capped, or found the ledger busy and will be retried (and then capped)
+    for (const o of outcomes) if (o.status === 'fulfilled' && o.value.outcome !== 'sent') expect(o.value).toMatchObject({ outcome: 'skipped', reason: 'frequency-cap' });
   });
 
   it('ignores a trigger this stack did not record (forged on the bus): nothing sent, nothing recorded', async () => {
@@ -93,7 +106,7 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     const out = await sendCampaign(await fired('x-1', 'forged', false), { store, mailer, publisher, now: () => new Date(), links, policy });
     expect(out).toEqual({ outcome: 'unknown-trigger' });
     expect(await inbox()).toHaveLength(0);
-    expect(await store.recentSends('x-1', new Date(0))).toEqual([]);
+    expect((await store.recentSends('x-1', new Date(0))).records).toEqual([]);
     expect(published).toEqual([]);
   });
 

@@ -92,20 +92,21 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     const { store, tableName } = await newStore();
     const entry = { sendId: 's#1', customerId: 'c', campaign: 'retention-save' };
     const now = new Date('2026-11-01T00:00:00Z');
-    const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimSend(entry, now, 60)));
+    const claims = await Promise.all([1, 2, 3, 4].map(() => store.claimSend(entry, now, 60, 0)));
     expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(1);
-    expect(claims.filter((c) => c.state === 'busy')).toHaveLength(3);
+    expect(claims.filter((c) => c.state === 'busy' || c.state === 'stale')).toHaveLength(3);
     // a claim whose lease ran out (the worker died) can be taken over
-    expect(await store.claimSend(entry, new Date(now.getTime() + 61_000), 60)).toEqual({ state: 'claimed' });
+    expect(await store.claimSend(entry, new Date(now.getTime() + 61_000), 60, 0)).toEqual({ state: 'stale' }); // decided on an old ledger
+    expect(await store.claimSend(entry, new Date(now.getTime() + 61_000), 60, 1)).toEqual({ state: 'claimed' });
     await store.releaseSend('c', 's#1');
-    expect(await store.claimSend(entry, now, 60)).toEqual({ state: 'claimed' });
+    expect(await store.claimSend(entry, now, 60, 2)).toEqual({ state: 'claimed' });
     await store.completeSend({ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1' });
-    expect(await store.claimSend(entry, new Date(now.getTime() + 10 * 60_000), 60)).toMatchObject({ state: 'done' });
+    expect(await store.claimSend(entry, new Date(now.getTime() + 10 * 60_000), 60, 3)).toMatchObject({ state: 'done', record: { status: 'sent', messageId: 'm1' } });
     const sends = await store.recentSends('c', new Date('2026-10-01T00:00:00Z'));
-    expect(sends).toEqual([{ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1', reason: undefined }]);
-    expect(await store.recentSends('c', new Date('2026-11-02T00:00:00Z'))).toEqual([]);
+    expect(sends).toEqual({ ledgerVersion: 3, records: [{ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1', reason: undefined, publishedAt: undefined }] });
+    expect((await store.recentSends('c', new Date('2026-11-02T00:00:00Z'))).records).toEqual([]);
     const doc = DynamoDBDocumentClient.from(client);
     const all = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'CUST#c' } }));
-    expect(all.Items?.map((i) => i.sk)).toEqual(['SEND#s#1']);
+    expect(all.Items?.map((i) => i.sk)).toEqual(['SEND#s#1', 'SENDS']);
   });
 });

@@ -66,6 +66,14 @@ describe('planSend', () => {
     expect(planSend({ trigger: trigger(), profile: p, recentSends: skippedOnly, now, policy: noControl })?.decision).toBe('send');
   });
 
+  it('counts a send in flight (claimed, not yet completed) against the cap and the cooldown', () => {
+    const p = profile({ consent: true });
+    const inFlight = [sent('cross-sell', '2026-11-01T11:59:00.000Z', 'sending'), sent('education', '2026-10-31T00:00:00.000Z')];
+    expect(planSend({ trigger: trigger(), profile: p, recentSends: inFlight, now, policy: noControl })).toMatchObject({ reason: 'frequency-cap' });
+    const sameCampaign = [sent('retention-save', '2026-11-01T11:59:00.000Z', 'sending')];
+    expect(planSend({ trigger: trigger(), profile: p, recentSends: sameCampaign, now, policy: noControl })).toMatchObject({ reason: 'cooldown' });
+  });
+
   it('does not count its own ledger entry against the caps (a retry of the same send)', () => {
     const own = { ...sent('retention-save', '2026-11-01T11:59:00.000Z', 'sending'), sendId: 'retention-save#billing-complaint#c-1#e1' };
     expect(planSend({ trigger: trigger(), profile: profile({ consent: true }), recentSends: [own], now, policy: noControl })?.decision).toBe('send');
