@@ -8,11 +8,14 @@
  * - `GET /queues` and `GET /queues/<name>` to inspect the queues, `GET /health`.
  *
  * Any AWS SDK or the AWS CLI works against it with `--endpoint-url`; requests
- * are not signature-checked (any credentials work).
+ * are not signature-checked (any credentials work). The access key id of the
+ * SigV4 `Authorization` header identifies the caller for the bus's
+ * reserved-source policy: PutEvents with a `clm.*` source on the bus is
+ * refused (`AccessDeniedException`) unless signed with the functions' key id.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AwsJsonError, type LocalBus } from './bus.ts';
+import { AwsJsonError, accessKeyIdFromAuthorization, type LocalBus } from './bus.ts';
 import { LOCAL_ACCOUNT_ID, type LocalQueue, type QueueRegistry } from './queues.ts';
 
 export const MAX_SQS_MESSAGE_BYTES = 256 * 1024;
@@ -235,7 +238,9 @@ export async function startAwsJsonServer(options: {
       try {
         if (service === 'AWSEvents') {
           if (operation !== 'PutEvents') throw new AwsJsonError('UnknownOperationException', `Operation ${operation} is not supported by the local bus (only PutEvents).`);
-          return sendJson(res, 200, bus.putEvents(body), contentType);
+          const authorization = req.headers.authorization;
+          const accessKeyId = accessKeyIdFromAuthorization(Array.isArray(authorization) ? authorization[0] : authorization);
+          return sendJson(res, 200, bus.putEvents(body, { accessKeyId }), contentType);
         }
         if (service === 'AmazonSQS') {
           const op = sqs[operation];

@@ -8,6 +8,14 @@
  * account's `default` bus, which has none of the stack's rules: it is accepted
  * (an EventId is returned) but reaches no handler. Such entries are counted
  * (`stats.toDefaultBus`) so the local stack can warn about them.
+ *
+ * Like the deployed bus's resource policy (`reserveSourcePrefix` in
+ * infra/constructs/event-bus.ts), the stack's own source prefix (`clm.`) is
+ * reserved to the stack's functions: a call from any other caller that puts an
+ * entry with a `clm.*` source on this bus fails as a whole with
+ * `AccessDeniedException` (explicit deny in a resource-based policy). Callers
+ * are told apart by the access key id of their SigV4 signature; the in-process
+ * functions use `FUNCTIONS_CREDENTIALS`.
  */
 import { randomUUID } from 'node:crypto';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
@@ -21,6 +29,27 @@ export const DEFAULT_BUS_NAME = 'default';
 /** AWS caps a PutEvents request at 10 entries and its total entry size at 256 KB. */
 export const MAX_ENTRIES_PER_CALL = 10;
 export const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
+
+/**
+ * Credentials the local stack gives the in-process functions (through
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY): only this access key id may put
+ * events with a reserved (`clm.*`) source on the bus. Not a secret. Letters
+ * and digits only: DynamoDB Local (2.x) rejects any other access key id.
+ */
+export const FUNCTIONS_CREDENTIALS = { accessKeyId: 'clmfunctions', secretAccessKey: 'local' };
+
+/**
+ * Who is calling PutEvents over the endpoint: the access key id of the
+ * request's SigV4 signature, or undefined for an unsigned request.
+ */
+export type PutEventsCaller = { accessKeyId?: string };
+
+/** Reads the access key id from a SigV4 `Authorization` header (`… Credential=<keyId>/<date>/<region>/<service>/aws4_request, …`). */
+export function accessKeyIdFromAuthorization(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const m = /(?:^|[\s,])Credential=([^/\s,]+)\//.exec(header);
+  return m ? m[1] : undefined;
+}
 
 /** An error reported for the whole request, as AWS JSON: HTTP status + `{"__type", "message"}`. */
 export class AwsJsonError extends Error {
@@ -90,6 +119,8 @@ export class LocalBus {
     unmatched: 0,
     /** Entries accepted for the account's default bus (no EventBusName, or `default`): no rules there, so they reach no handler. */
     toDefaultBus: 0,
+    /** Calls refused as a whole because a caller other than the functions put a reserved (`clm.*`) source on this bus. */
+    accessDenied: 0,
     byError: new Map<string, number>(),
   };
   /** ARN of the account's default bus in this region. */
@@ -102,8 +133,18 @@ export class LocalBus {
   private listeners = new Set<(e: EventBridgeEvent) => void>();
   activity = 0;
 
-  constructor(options: { name: string; region: string; queueFor: (sub: RuleSubscription) => LocalQueue }) {
+  /** The reserved source prefix and the access key ids allowed to use it (the bus policy's exception). */
+  readonly reservedSources: { prefix: string; accessKeyIds: readonly string[] };
+
+  constructor(options: {
+    name: string;
+    region: string;
+    queueFor: (sub: RuleSubscription) => LocalQueue;
+    /** Default: `clm.` reserved to `FUNCTIONS_CREDENTIALS.accessKeyId`. */
+    reservedSources?: { prefix: string; accessKeyIds: readonly string[] };
+  }) {
     this.name = options.name;
+    this.reservedSources = options.reservedSources ?? { prefix: CLM_SOURCE_PREFIX, accessKeyIds: [FUNCTIONS_CREDENTIALS.accessKeyId] };
     this.region = options.region;
     this.arn = `arn:aws:events:${options.region}:${LOCAL_ACCOUNT_ID}:event-bus/${options.name}`;
     this.defaultBusArn = `arn:aws:events:${options.region}:${LOCAL_ACCOUNT_ID}:event-bus/${DEFAULT_BUS_NAME}`;
@@ -123,18 +164,25 @@ export class LocalBus {
     return () => this.defaultBusListeners.delete(listener);
   }
 
-  /** The PutEvents API. Throws `AwsJsonError` for request-level errors, as AWS does. */
-  putEvents(request: unknown): PutEventsResult {
+  /**
+   * The PutEvents API. Throws `AwsJsonError` for request-level errors, as AWS does.
+   *
+   * `caller` is who signed the request (the endpoint passes it for every call,
+   * `{}` when unsigned); the reserved-source policy applies to it. Omitted only
+   * by in-process callers that bypass the endpoint (unit tests), which are
+   * trusted like the functions.
+   */
+  putEvents(request: unknown, caller?: PutEventsCaller): PutEventsResult {
     this.stats.calls++;
     try {
-      return this.doPutEvents(request);
+      return this.doPutEvents(request, caller);
     } catch (e) {
       this.stats.failedRequests++;
       throw e;
     }
   }
 
-  private doPutEvents(request: unknown): PutEventsResult {
+  private doPutEvents(request: unknown, caller: PutEventsCaller | undefined): PutEventsResult {
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       throw new AwsJsonError('SerializationException', 'Start of structure or map found where not expected.');
     }
@@ -172,11 +220,35 @@ export class LocalBus {
     if (total > MAX_REQUEST_ENTRY_BYTES) {
       throw new AwsJsonError('ValidationException', 'Total size of the entries in the request is over the limit.');
     }
+    if (caller) this.authorize(entries as PutEventsEntry[], caller);
     const results = (entries as PutEventsEntry[]).map((e) => this.putOne(e));
     const failed = results.filter((r) => 'ErrorCode' in r).length;
     this.stats.failedEntries += failed;
     for (const r of results) if ('ErrorCode' in r) this.stats.byError.set(r.ErrorCode, (this.stats.byError.get(r.ErrorCode) ?? 0) + 1);
     return { FailedEntryCount: failed, Entries: results };
+  }
+
+  /** True when the entry names this bus (by name or ARN), i.e. it is subject to this bus's policy. */
+  private addressesThisBus(e: PutEventsEntry): boolean {
+    return e.EventBusName === this.name || e.EventBusName === this.arn;
+  }
+
+  /**
+   * The bus policy's explicit deny: any entry for this bus with a reserved
+   * source, from a caller other than the functions, fails the whole call
+   * (nothing is put), as AWS does when a resource policy denies PutEvents.
+   */
+  private authorize(entries: PutEventsEntry[], caller: PutEventsCaller): void {
+    const { prefix, accessKeyIds } = this.reservedSources;
+    if (caller.accessKeyId !== undefined && accessKeyIds.includes(caller.accessKeyId)) return;
+    const reserved = entries.some((e) => this.addressesThisBus(e) && typeof e.Source === 'string' && e.Source.startsWith(prefix));
+    if (!reserved) return;
+    this.stats.accessDenied++;
+    const user = caller.accessKeyId ? `arn:aws:iam::${LOCAL_ACCOUNT_ID}:user/${caller.accessKeyId}` : 'anonymous';
+    throw new AwsJsonError(
+      'AccessDeniedException',
+      `User: ${user} is not authorized to perform: events:PutEvents on resource: ${this.arn} with an explicit deny in a resource-based policy`,
+    );
   }
 
   private putOne(e: PutEventsEntry): PutEventsResultEntry {

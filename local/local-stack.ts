@@ -26,7 +26,7 @@ import {
   type RunningService,
 } from './services.ts';
 import { startAwsJsonServer, type AwsJsonServer } from './aws-json-server.ts';
-import { LocalBus, type EventBridgeEvent } from './bus.ts';
+import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts';
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
 import { QueueConsumer, QueueRegistry } from './queues.ts';
 import { StreamPoller, type LambdaStreamRecord } from './stream-poller.ts';
@@ -139,12 +139,14 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       rejectedQueueUrl: queues.url(REJECTED_QUEUE),
     };
 
-    // 4. The environment the handlers read, set before their modules load.
+    // 4. The environment the handlers read, set before their modules load. The
+    // functions get their own access key id: as with the deployed bus policy,
+    // only they may put events with the stack's `clm.*` sources on the bus.
     const env: Record<string, string> = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ACCESS_KEY_ID: FUNCTIONS_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: FUNCTIONS_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb,
       AWS_ENDPOINT_URL_DYNAMODB_STREAMS: dynamodb,
       AWS_ENDPOINT_URL_SESV2: ses,
@@ -443,7 +445,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         /* reported as -1 */
       }
       return {
-        bus: { calls: bus.stats.calls, accepted: bus.stats.accepted, toDefaultBus: bus.stats.toDefaultBus, failedEntries: bus.stats.failedEntries, failedRequests: bus.stats.failedRequests, entryErrors: Object.fromEntries(bus.stats.byError) },
+        bus: { calls: bus.stats.calls, accepted: bus.stats.accepted, toDefaultBus: bus.stats.toDefaultBus, failedEntries: bus.stats.failedEntries, failedRequests: bus.stats.failedRequests, accessDenied: bus.stats.accessDenied, entryErrors: Object.fromEntries(bus.stats.byError) },
         rejected: { count: rejected.sentCount, byReason: Object.fromEntries(rejectedReasons) },
         emitted: Object.fromEntries(emittedByType),
         triggersFired: emittedByType.get('ChurnTriggerFired') ?? 0,

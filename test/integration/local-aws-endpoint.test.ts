@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsJsonServer, type AwsJsonServer } from '../../local/aws-json-server.ts';
-import { LocalBus } from '../../local/bus.ts';
+import { FUNCTIONS_CREDENTIALS, LocalBus } from '../../local/bus.ts';
 import { QueueRegistry } from '../../local/queues.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -113,6 +113,36 @@ describe('EventBridge PutEvents through the AWS SDK', () => {
       .catch((e) => e);
     expect(big.name).toBe('ValidationException');
     expect(big.message).toContain('over the limit');
+  });
+
+  it('refuses clm.* sources from any key id but the functions\' with AccessDeniedException (the bus policy\'s explicit deny)', async () => {
+    const trigger = { EventBusName: 'ServerlessClm-events', Source: 'clm.triggers', DetailType: 'ChurnTriggerFired', Detail: '{"triggerId":"t-x","customerId":"c1"}' };
+    const campaigns = queues.get('ChurnTriggersToCampaigns')!;
+    const before = { visible: campaigns.visibleCount, sent: campaigns.sentCount, denied: bus.stats.accessDenied };
+    const err = await events.send(new PutEventsCommand({ Entries: [trigger] })).catch((e) => e);
+    expect(err.name).toBe('AccessDeniedException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.message).toBe(
+      `User: arn:aws:iam::000000000000:user/local is not authorized to perform: events:PutEvents on resource: ${bus.arn} with an explicit deny in a resource-based policy`,
+    );
+    // Unsigned (raw JSON, no Authorization header): refused too.
+    const raw = await fetch(`${server.url}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+      body: JSON.stringify({ Entries: [trigger] }),
+    });
+    expect(raw.status).toBe(400);
+    expect(await raw.json()).toEqual({ __type: 'AccessDeniedException', message: expect.stringMatching(/^User: anonymous is not authorized .* explicit deny in a resource-based policy$/) });
+    expect(campaigns.sentCount).toBe(before.sent);
+    expect(bus.stats.accessDenied - before.denied).toBe(2);
+
+    // Signed with the functions' key id (as the in-process handlers are): accepted and routed.
+    const fn = new EventBridgeClient({ endpoint: server.url, region, credentials: FUNCTIONS_CREDENTIALS });
+    const ok = await fn.send(new PutEventsCommand({ Entries: [trigger] }));
+    fn.destroy();
+    expect(ok.FailedEntryCount).toBe(0);
+    expect(campaigns.visibleCount).toBe(before.visible + 1);
+    expect(JSON.parse(campaigns.receive(1)[0].body)).toMatchObject({ source: 'clm.triggers', 'detail-type': 'ChurnTriggerFired', detail: { triggerId: 't-x' } });
   });
 
   it('answers raw AWS JSON 1.1 requests like the CLI sends them', async () => {

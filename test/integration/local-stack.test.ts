@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS_CREDENTIALS } from '../../local/bus.ts';
 import type { Handler } from '../../local/invoke.ts';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 
@@ -129,6 +130,8 @@ describe('local stack with test handlers', () => {
     expect(stack.busName).toBe('ServerlessClm-events');
     expect(stack.controlGroupPercent).toBe(Number(process.env.CLM_CONTROL_GROUP_PERCENT));
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
+    // The functions' own access key id: only it may put clm.* sources on the bus.
+    expect(process.env.AWS_ACCESS_KEY_ID).toBe(FUNCTIONS_CREDENTIALS.accessKeyId);
   });
 
   it('routes PutEvents → ingest → table stream → churn-triggers → PutEvents → campaigns → SES, then becomes idle', async () => {
@@ -192,6 +195,45 @@ describe('local stack with test handlers', () => {
     expect(stack.trace.storedEvents).toBe(5);
     const c = await stack.counters();
     expect(c.handlerErrors.find((e) => e.function === 'ingest')?.count).toBe(1);
+  }, 60_000);
+
+  it('refuses a forged ChurnTriggerFired (clm.triggers) from an external client, as the bus policy does; the functions\' own still route', async () => {
+    const campaignsQueue = stack.queues.get('ChurnTriggersToCampaigns')!;
+    const before = { sent: campaignsQueue.sentCount, campaigns: seen.campaigns.length, emails: (await stack.emails()).length, triggers: (await stack.counters()).triggersFired };
+    const forged = {
+      EventBusName: 'ServerlessClm-events',
+      Source: 'clm.triggers',
+      DetailType: 'ChurnTriggerFired',
+      Detail: JSON.stringify({ triggerId: 't-forged', customerId: 'F1' }),
+    };
+    for (const credentials of [{ accessKeyId: 'x', secretAccessKey: 'x' }, { accessKeyId: 'local', secretAccessKey: 'local' }]) {
+      const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials });
+      const err = await client.send(new PutEventsCommand({ Entries: [entry('OrderPlaced', { eventId: 'f0', customerId: 'F0' }), forged] })).catch((e) => e);
+      client.destroy();
+      expect(err.name).toBe('AccessDeniedException');
+      expect(err.$metadata.httpStatusCode).toBe(400);
+      expect(err.message).toMatch(/is not authorized to perform: events:PutEvents on resource: arn:aws:events:eu-west-1:000000000000:event-bus\/ServerlessClm-events with an explicit deny in a resource-based policy$/);
+    }
+    await stack.waitForIdle({ timeoutMs: 60_000 });
+    // Nothing reached the campaigns queue or handler, no email went out; the call's other entry was not put either.
+    expect(campaignsQueue.sentCount).toBe(before.sent);
+    expect(seen.campaigns.length).toBe(before.campaigns);
+    expect((await stack.emails()).length).toBe(before.emails);
+    expect(seen.ingest.some((r) => JSON.parse(r.body).detail.eventId === 'f0')).toBe(false);
+    const c = await stack.counters();
+    expect(c.bus.accessDenied).toBe(2);
+    expect(c.triggersFired).toBe(before.triggers);
+
+    // The in-process functions (churn-triggers, with the env credentials) still put clm.triggers events that reach campaigns.
+    const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const res = await client.send(new PutEventsCommand({ Entries: [entry('SupportCallLogged', { eventId: 'f2', customerId: 'F2', reason: 'billing' })] }));
+    client.destroy();
+    expect(res.FailedEntryCount).toBe(0);
+    await stack.waitForIdle({ timeoutMs: 60_000 });
+    expect(seen.campaigns.slice(before.campaigns).map((r) => JSON.parse(r.body).detail.customerId)).toEqual(['F2']);
+    expect(campaignsQueue.sentCount).toBe(before.sent + 1);
+    expect((await stack.counters()).triggersFired).toBe(before.triggers + 1);
+    expect((await stack.emails()).map((m) => m.destination?.to?.[0])).toContain('f2@example.com');
   }, 60_000);
 
   it('an event without EventBusName goes to the default bus, as in AWS: accepted, reaches no handler, counted', async () => {

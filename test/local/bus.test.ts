@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AwsJsonError, LocalBus, entrySize } from '../../local/bus.ts';
+import { AwsJsonError, FUNCTIONS_CREDENTIALS, LocalBus, accessKeyIdFromAuthorization, entrySize } from '../../local/bus.ts';
 import { QueueRegistry } from '../../local/queues.ts';
 
 function makeBus() {
@@ -151,6 +151,52 @@ describe('local bus PutEvents', () => {
     expect(requestError(() => bus.putEvents({ Entries: [{ Source: 5 }] })).type).toBe('SerializationException');
     expect(bus.stats.failedRequests).toBe(6);
     expect(bus.stats.accepted).toBe(0);
+  });
+
+  it('reserves clm.* sources on the bus to the functions, as the deployed bus policy does', () => {
+    const { bus, queues } = makeBus();
+    const trigger = good({ Source: 'clm.triggers', DetailType: 'ChurnTriggerFired', Detail: '{"triggerId":"t","customerId":"c1"}' });
+    const campaigns = queues.get('ChurnTriggersToCampaigns')!;
+    // Any other caller, signed or not: the whole call fails, even its good entries are not put.
+    for (const caller of [{ accessKeyId: 'local' }, { accessKeyId: 'x' }, {}]) {
+      const err = requestError(() => bus.putEvents({ Entries: [good(), trigger] }, caller));
+      expect(err.type).toBe('AccessDeniedException');
+      expect(err.status).toBe(400);
+      expect(err.message).toBe(
+        `User: ${caller.accessKeyId ? `arn:aws:iam::000000000000:user/${caller.accessKeyId}` : 'anonymous'} is not authorized to perform: events:PutEvents on resource: ${bus.arn} with an explicit deny in a resource-based policy`,
+      );
+    }
+    // Addressed by ARN too.
+    expect(requestError(() => bus.putEvents({ Entries: [{ ...trigger, EventBusName: bus.arn }] }, { accessKeyId: 'x' })).type).toBe('AccessDeniedException');
+    expect(bus.stats).toMatchObject({ accessDenied: 4, failedRequests: 4, accepted: 0 });
+    expect(campaigns.visibleCount).toBe(0);
+    expect(queues.get('BusinessEventsToIngest')!.visibleCount).toBe(0);
+    expect(bus.emitted).toHaveLength(0);
+
+    // Other sources from anyone, and clm.* from the functions' key, go through.
+    expect(bus.putEvents({ Entries: [good()] }, { accessKeyId: 'x' }).FailedEntryCount).toBe(0);
+    expect(bus.putEvents({ Entries: [good({ Source: 'com.example.clm.triggers' })] }, {}).FailedEntryCount).toBe(0);
+    expect(bus.putEvents({ Entries: [trigger] }, { accessKeyId: FUNCTIONS_CREDENTIALS.accessKeyId }).FailedEntryCount).toBe(0);
+    expect(campaigns.visibleCount).toBe(1);
+    expect(bus.emitted).toHaveLength(1);
+    // The policy is this bus's: a clm.* entry for the default bus (no rules) or an unknown bus is not denied here.
+    const { EventBusName: _, ...noBus } = trigger;
+    const other = bus.putEvents({ Entries: [noBus, { ...trigger, EventBusName: 'nope' }] }, { accessKeyId: 'x' });
+    expect(other.Entries.map((e) => ('ErrorCode' in e ? e.ErrorCode : 'ok'))).toEqual(['ok', 'ResourceNotFoundException']);
+    expect(campaigns.visibleCount).toBe(1);
+    expect(bus.stats.accessDenied).toBe(4);
+  });
+
+  it('reads the access key id from a SigV4 Authorization header', () => {
+    expect(
+      accessKeyIdFromAuthorization(
+        'AWS4-HMAC-SHA256 Credential=clmfunctions/20261123/eu-west-1/events/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=abc',
+      ),
+    ).toBe('clmfunctions');
+    expect(accessKeyIdFromAuthorization('AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261123/eu-west-1/events/aws4_request,SignedHeaders=host,Signature=abc')).toBe('AKIAEXAMPLE');
+    expect(accessKeyIdFromAuthorization(undefined)).toBeUndefined();
+    expect(accessKeyIdFromAuthorization('')).toBeUndefined();
+    expect(accessKeyIdFromAuthorization('Bearer clm-functions')).toBeUndefined();
   });
 
   it('counts entry size as EventBridge does', () => {
