@@ -80,3 +80,27 @@ describe('validateInbound', () => {
     expect(!r.ok && r.reason).toMatch(/occurredAt.*amount|amount.*occurredAt/);
   });
 });
+
+describe('validateInbound on arbitrary input', () => {
+  it('never throws: any string or JSON value is accepted or rejected with a code and a reason', async () => {
+    const fc = (await import('fast-check')).default;
+    const codes = new Set(['not-json', 'too-large', 'bad-envelope', 'unknown-detail-type', 'invalid-detail', 'own-source']);
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.record({ source: fc.string(), 'detail-type': fc.constantFrom('OrderPlaced', 'SupportCallLogged', 'ConsentChanged', 'X'), detail: fc.dictionary(fc.string(), fc.jsonValue()) }),
+        ),
+        (raw) => {
+          const r = validateInbound(raw);
+          if (!r.ok) {
+            expect(codes).toContain(r.code);
+            expect(r.reason.length).toBeGreaterThan(0);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
