@@ -10,7 +10,7 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import digamma from '@stdlib/math-base-special-digamma';
 import betaln from '@stdlib/math-base-special-betaln';
-import { ConvergenceError, DataError } from './errors.ts';
+import { ConvergenceError, DataError, unusableFit } from './errors.ts';
 import { hyp2f1 } from './hyp2f1.ts';
 import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, trigamma } from './optimize.ts';
 import { type NumArray, type RfmTable, prepareRfm, validateRfmRecord } from './rfm.ts';
@@ -361,16 +361,7 @@ export function fitBgNbd(data: RfmTable | { frequency: NumArray; recency: NumArr
     if (res.converged && sane && (!best || res.value < best.value)) best = res;
     if (best) break;
   }
-  if (!best) {
-    const res = last!;
-    throw new ConvergenceError('BG/NBD', {
-      iterations: res.iterations,
-      gradientNorm: res.gradientNorm,
-      logLikelihood: -res.value * N,
-      params: Array.from(res.theta, Math.exp),
-      reason: res.converged ? 'parameters diverged to a boundary' : res.reason,
-    });
-  }
+  if (!best) throw unusableFit('BG/NBD', last!, N);
   const params = toParams(best.theta);
   let se: number[] = [NaN, NaN, NaN, NaN];
   let pd = true;

@@ -25,3 +25,23 @@ export class ConvergenceError extends Error {
     this.details = details;
   }
 }
+
+/**
+ * The error for a fit whose last attempt did not end in a usable optimum: not converged,
+ * or converged with log-parameters running off to a boundary. `scale` turns the mean
+ * objective back into the total log-likelihood.
+ */
+export function unusableFit(
+  model: string,
+  last: { iterations: number; gradientNorm: number; value: number; theta: ArrayLike<number>; converged: boolean; reason?: string },
+  scale: number,
+  boundaryReason = 'parameters diverged to a boundary',
+): ConvergenceError {
+  return new ConvergenceError(model, {
+    iterations: last.iterations,
+    gradientNorm: last.gradientNorm,
+    logLikelihood: -last.value * scale,
+    params: Array.from(last.theta, Math.exp),
+    reason: last.converged ? boundaryReason : (last.reason ?? 'not converged'),
+  });
+}

@@ -8,7 +8,7 @@
  */
 import gammaln from '@stdlib/math-base-special-gammaln';
 import digamma from '@stdlib/math-base-special-digamma';
-import { ConvergenceError, DataError } from './errors.ts';
+import { ConvergenceError, DataError, unusableFit } from './errors.ts';
 import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, trigamma } from './optimize.ts';
 import type { NumArray } from './rfm.ts';
 
@@ -285,16 +285,7 @@ export function fitGammaGamma(
       break;
     }
   }
-  if (!best) {
-    const res = last!;
-    throw new ConvergenceError('Gamma-Gamma', {
-      iterations: res.iterations,
-      gradientNorm: res.gradientNorm,
-      logLikelihood: -res.value * n,
-      params: Array.from(res.theta, Math.exp),
-      reason: res.converged ? 'parameters diverged to a boundary' : res.reason,
-    });
-  }
+  if (!best) throw unusableFit('Gamma-Gamma', last!, n);
   const params = toParams(best.theta);
   let se = [NaN, NaN, NaN];
   if (options.standardErrors !== false) {

@@ -12,7 +12,7 @@
  */
 import betaln from '@stdlib/math-base-special-betaln';
 import digamma from '@stdlib/math-base-special-digamma';
-import { ConvergenceError, DataError } from './errors.ts';
+import { ConvergenceError, DataError, unusableFit } from './errors.ts';
 import { hyp2f1 } from './hyp2f1.ts';
 import { assertIdentified, minimizeBFGS, numericHessian, standardErrorsFromLogHessian } from './optimize.ts';
 
@@ -99,15 +99,7 @@ function fit(obs: SbgObs): SbgFit {
       break;
     }
   }
-  if (!best) {
-    throw new ConvergenceError('sBG', {
-      iterations: last!.iterations,
-      gradientNorm: last!.gradientNorm,
-      logLikelihood: -last!.value * N,
-      params: Array.from(last!.theta, Math.exp),
-      reason: last!.converged ? 'parameters diverged to a boundary (e.g. no heterogeneity in churn)' : last!.reason,
-    });
-  }
+  if (!best) throw unusableFit('sBG', last!, N, 'parameters diverged to a boundary (e.g. no heterogeneity in churn)');
   const alpha = Math.exp(best.theta[0]);
   const beta = Math.exp(best.theta[1]);
   const H = numericHessian((th, out) => {
