@@ -12,7 +12,7 @@ import digamma from '@stdlib/math-base-special-digamma';
 import betaln from '@stdlib/math-base-special-betaln';
 import { ConvergenceError, DataError, unusableFit } from './errors.ts';
 import { hyp2f1 } from './hyp2f1.ts';
-import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, trigamma } from './optimize.ts';
+import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, totalNegLogHessian, trigamma } from './optimize.ts';
 import { type NumArray, type RfmTable, prepareRfm, validateRfmRecord } from './rfm.ts';
 
 export interface BgNbdParams {
@@ -367,12 +367,7 @@ export function fitBgNbd(data: RfmTable | { frequency: NumArray; recency: NumArr
   let pd = true;
   if (options.standardErrors !== false) {
     // exact Hessian of the total negative LL in log-parameters (one pass over the data)
-    const H = new Float64Array(16);
-    if (bestHessian) for (let i = 0; i < 16; i++) H[i] = bestHessian[i] * N;
-    else {
-      bgnbdLogLikelihood(table, params, new Float64Array(4), H);
-      for (let i = 0; i < 16; i++) H[i] = -H[i];
-    }
+    const H = totalNegLogHessian(4, bestHessian, N, (g, h) => bgnbdLogLikelihood(table, params, g, h));
     se = standardErrorsFromLogHessian(H, [params.r, params.alpha, params.a, params.b]);
     pd = se.every((v) => Number.isFinite(v));
     assertIdentified((reason) => {

@@ -9,7 +9,7 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import digamma from '@stdlib/math-base-special-digamma';
 import { ConvergenceError, DataError, unusableFit } from './errors.ts';
-import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, trigamma } from './optimize.ts';
+import { type MinimizeResult, assertIdentified, minimizeBFGS, minimizeNewton, standardErrorsFromLogHessian, totalNegLogHessian, trigamma } from './optimize.ts';
 import type { NumArray } from './rfm.ts';
 
 export interface GammaGammaParams {
@@ -290,12 +290,7 @@ export function fitGammaGamma(
   let se = [NaN, NaN, NaN];
   if (options.standardErrors !== false) {
     // exact Hessian of the total negative LL in log-parameters (one pass over the data)
-    const H = new Float64Array(9);
-    if (bestHessian) for (let i = 0; i < 9; i++) H[i] = bestHessian[i] * n;
-    else {
-      logLik(t, params, new Float64Array(3), H);
-      for (let i = 0; i < 9; i++) H[i] = -H[i];
-    }
+    const H = totalNegLogHessian(3, bestHessian, n, (g, h) => logLik(t, params, g, h));
     se = standardErrorsFromLogHessian(H, [params.p, params.q, params.gamma]);
     const b = best;
     assertIdentified((reason) => {

@@ -276,6 +276,26 @@ export function invertMatrix(A: Float64Array, n: number): Float64Array | null {
  * the optimum: Cov(p) = J H⁻¹ J with J = diag(p). NaN when the Hessian is singular
  * or not positive definite.
  */
+/**
+ * The exact Hessian (n×n, row-major) of the total negative log-likelihood in log-parameters:
+ * the optimizer's last mean Hessian scaled by the number of customers when it has one,
+ * otherwise one pass of `logLikelihoodWithHessian` (which writes the LL's Hessian) negated.
+ */
+export function totalNegLogHessian(
+  n: number,
+  meanHessian: Float64Array | undefined,
+  scale: number,
+  logLikelihoodWithHessian: (grad: Float64Array, hess: Float64Array) => unknown,
+): Float64Array {
+  const H = new Float64Array(n * n);
+  if (meanHessian) for (let i = 0; i < n * n; i++) H[i] = meanHessian[i] * scale;
+  else {
+    logLikelihoodWithHessian(new Float64Array(n), H);
+    for (let i = 0; i < n * n; i++) H[i] = -H[i];
+  }
+  return H;
+}
+
 export function standardErrorsFromLogHessian(H: Float64Array, params: ArrayLike<number>): number[] {
   const n = params.length;
   const inv = invertMatrix(H, n);

@@ -56,10 +56,3 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
   await Promise.all([...rejections, ...writes]);
   return results;
 }
-
-/** Ingests a single raw event (a batch of one). */
-export async function ingestEvent(raw: string, deps: Deps): Promise<IngestOutcome> {
-  const [result] = await ingestBatch([raw], deps);
-  if (result!.outcome === 'failed') throw result.error;
-  return result!;
-}
