@@ -5,6 +5,7 @@
  * docs/deploy.md documents every setting.
  */
 import type { Node } from 'constructs';
+import { defaultSendPolicy } from '../shared/campaigns/guardrails.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -35,6 +36,8 @@ export type Settings = {
   eventRetentionDays: number;
   /** Percentage of customers held out of campaigns as a control group. */
   controlGroupPercent: number;
+  /** Names the control-group experiment; with the campaign it salts the assignment, so a new name draws a new group. */
+  controlGroupExperiment: string;
   /** Maximum marketing emails per customer per week. */
   frequencyCapPerWeek: number;
   /**
@@ -69,6 +72,7 @@ export const settingDefaults = {
   eventArchiveDays: 30,
   eventRetentionDays: 400,
   controlGroupPercent: 10,
+  controlGroupExperiment: defaultSendPolicy.controlGroupExperiment,
   frequencyCapPerWeek: 2,
   unsubscribeBaseUrl: 'https://example.com/unsubscribe',
   helpBaseUrl: 'https://example.com/help',
@@ -96,6 +100,7 @@ const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const TABLE_PREFIX = /^[A-Za-z0-9_.-]{0,200}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const EXPERIMENT = /^[A-Za-z0-9._-]{1,64}$/;
 
 type Raw = unknown;
 
@@ -270,6 +275,11 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     eventArchiveDays: val('eventArchiveDays', (v) => int('eventArchiveDays', v, 0, 36500), settingDefaults.eventArchiveDays),
     eventRetentionDays: val('eventRetentionDays', (v) => int('eventRetentionDays', v, 1, 36500), settingDefaults.eventRetentionDays),
     controlGroupPercent: val('controlGroupPercent', (v) => int('controlGroupPercent', v, 0, 100), settingDefaults.controlGroupPercent),
+    controlGroupExperiment: val('controlGroupExperiment', (v) => {
+      const s = str('controlGroupExperiment', v);
+      if (!EXPERIMENT.test(s)) throw new SettingsError('controlGroupExperiment', `expected 1 to 64 letters, digits, dots, hyphens or underscores such as v2, got ${JSON.stringify(v)}`);
+      return s;
+    }, settingDefaults.controlGroupExperiment),
     frequencyCapPerWeek: val('frequencyCapPerWeek', (v) => int('frequencyCapPerWeek', v, 0, 100), settingDefaults.frequencyCapPerWeek),
     unsubscribeBaseUrl: val('unsubscribeBaseUrl', (v) => url('unsubscribeBaseUrl', v), settingDefaults.unsubscribeBaseUrl),
     helpBaseUrl: val('helpBaseUrl', (v) => url('helpBaseUrl', v), settingDefaults.helpBaseUrl),

@@ -156,6 +156,7 @@ export class ServerlessClmStack extends Stack {
     const env: Record<string, string> = {
       [ENV.eventRetentionDays]: String(s.eventRetentionDays),
       [ENV.controlGroupPercent]: String(s.controlGroupPercent),
+      [ENV.controlGroupExperiment]: s.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(s.frequencyCapPerWeek),
     };
     const { access } = spec;

@@ -163,6 +163,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.helpBaseUrl]: 'http://localhost/help',
       [ENV.eventRetentionDays]: '1095',
       [ENV.controlGroupPercent]: String(settingDefaults.controlGroupPercent),
+      [ENV.controlGroupExperiment]: settingDefaults.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(settingDefaults.frequencyCapPerWeek),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_NAMESPACE: 'clm-local',
@@ -179,6 +180,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       const n = Number(process.env[ENV.controlGroupPercent]);
       return process.env[ENV.controlGroupPercent]?.trim() && Number.isFinite(n) ? n : settingDefaults.controlGroupPercent;
     })();
+    /** The control-group experiment the campaigns handler will use (it salts the assignment). */
+    const controlGroupExperiment = process.env[ENV.controlGroupExperiment]?.trim() || settingDefaults.controlGroupExperiment;
 
     // Entries without EventBusName go to the default bus, as in AWS, and reach no handler: say so once.
     bus.onDefaultBus((e) => {
@@ -467,6 +470,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       busName,
       busArn: bus.arn,
       controlGroupPercent,
+      controlGroupExperiment,
       stateDir,
       bus,
       queues,

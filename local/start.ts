@@ -178,7 +178,7 @@ async function main(): Promise<number> {
     entries = result.entries;
   } else {
     const t = Date.now();
-    const data = generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent });
+    const data = generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent, controlGroupExperiment: stack.controlGroupExperiment });
     const s = data.stats;
     const malformed = Object.values(s.malformed).reduce((a, b) => a + b, 0);
     expectedUnique = s.events - s.duplicates - malformed;

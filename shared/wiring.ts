@@ -206,5 +206,6 @@ export const ENV = {
   helpBaseUrl: 'CLM_HELP_BASE_URL',
   eventRetentionDays: 'CLM_EVENT_RETENTION_DAYS',
   controlGroupPercent: 'CLM_CONTROL_GROUP_PERCENT',
+  controlGroupExperiment: 'CLM_CONTROL_GROUP_EXPERIMENT',
   frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
 } as const;

@@ -33,6 +33,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     policy: {
       ...defaultSendPolicy,
       controlGroupPercent: settings.controlGroupPercent(),
+      controlGroupExperiment: settings.controlGroupExperiment(),
       frequencyCapPerWeek: settings.frequencyCapPerWeek(),
     },
   }));

@@ -13,6 +13,7 @@ import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publishe
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { ENV } from '../../shared/wiring.ts';
+import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { tracer } from './powertools.ts';
 
 export function requireEnv(name: string): string {
@@ -32,6 +33,7 @@ const numberEnv = (name: string, fallback: number): number => {
 export const settings = {
   eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, 400),
   controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, 10),
+  controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaultSendPolicy.controlGroupExperiment,
   frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, 2),
 };
 

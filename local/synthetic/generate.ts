@@ -50,6 +50,8 @@ export type GenerateOptions = {
    * (default 10, the stack's default): decides which billing complaints can be emailed.
    */
   controlGroupPercent?: number;
+  /** The control-group experiment the campaigns handler will use (default: the send policy's). */
+  controlGroupExperiment?: string;
 };
 
 export type MalformedKind = 'missing-field' | 'wrong-type' | 'unknown-detail-type' | 'not-json' | 'oversized' | 'bad-enum' | 'bad-timestamp';
@@ -167,18 +169,21 @@ export function generate(options: GenerateOptions = {}): GeneratedData {
 
   // The retention path must have work to do for every seed and size.
   const controlGroupPercent = options.controlGroupPercent ?? 10;
+  const experiment = options.controlGroupExperiment ?? defaultSendPolicy.controlGroupExperiment;
+  /** Whether the customer is in the retention-save control group, as the campaigns handler decides it. */
+  const inControl = (customerId: string) => inControlGroup(customerId, 'retention-save', controlGroupPercent, experiment);
   const count = () => {
     let all = 0;
     let deliverable = 0;
     for (const [customerId, mine] of byCustomer) {
       all += mine.filter((r) => isBillingComplaint(r) && r.at >= now - defaultTriggerPolicy.maxEventAgeDays * DAY).length;
-      deliverable += deliverableComplaints(customerId, mine, now, controlGroupPercent).length;
+      deliverable += deliverableComplaints(customerId, mine, now, inControl).length;
     }
     return { all, deliverable };
   };
   let counted = count();
   if (counted.deliverable === 0) {
-    const { dropped, added } = ensureDeliverableComplaint(byCustomer, now, controlGroupPercent, nextId, stats);
+    const { dropped, added } = ensureDeliverableComplaint(byCustomer, now, inControl, nextId, stats);
     if (dropped.size) {
       for (let k = raws.length - 1; k >= 0; k--) if (dropped.has(raws[k])) raws.splice(k, 1);
     }
@@ -351,8 +356,8 @@ function latest(mine: Raw[], until: number, pick: (r: Raw) => unknown): { at: nu
  * The customer's recent billing complaints whose retention email can go out (see
  * `stats.deliverableBillingComplaints`), judged from the events themselves.
  */
-function deliverableComplaints(customerId: string, mine: Raw[], now: number, controlGroupPercent: number): Raw[] {
-  if (inControlGroup(customerId, 'retention-save', controlGroupPercent)) return [];
+function deliverableComplaints(customerId: string, mine: Raw[], now: number, inControl: (customerId: string) => boolean): Raw[] {
+  if (inControl(customerId)) return [];
   const freshFrom = now - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY; // a margin for the run's clock being later in the day
   const cooldown = defaultSendPolicy.cooldownDays['retention-save'] * DAY;
   const consents = mine.filter(isEmailMarketingConsent);
@@ -383,14 +388,14 @@ function deliverableComplaints(customerId: string, mine: Raw[], now: number, con
 function ensureDeliverableComplaint(
   byCustomer: Map<string, Raw[]>,
   now: number,
-  controlGroupPercent: number,
+  inControl: (customerId: string) => boolean,
   nextId: (prefix: string) => string,
   stats: GeneratedData['stats'],
 ): { dropped: Set<Raw>; added: Raw[] } {
   const dropped = new Set<Raw>();
   const added: Raw[] = [];
   const freshFrom = now - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY;
-  const eligible = [...byCustomer].filter(([id]) => !inControlGroup(id, 'retention-save', controlGroupPercent));
+  const eligible = [...byCustomer].filter(([id]) => !inControl(id));
   const chosen = eligible.findLast(([, mine]) => mine.some((r) => isBillingComplaint(r) && r.at >= freshFrom)) ?? eligible.at(-1);
   if (!chosen) return { dropped, added }; // everyone is in the control group: no retention email can go out
   const [customerId, mine] = chosen;

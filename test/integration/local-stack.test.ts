@@ -129,6 +129,7 @@ describe('local stack with test handlers', () => {
     // The deployed bus's default name (infra/settings.ts stackName + "-events"), so docs/events.md works locally.
     expect(stack.busName).toBe('ServerlessClm-events');
     expect(stack.controlGroupPercent).toBe(Number(process.env.CLM_CONTROL_GROUP_PERCENT));
+    expect(stack.controlGroupExperiment).toBe(process.env.CLM_CONTROL_GROUP_EXPERIMENT);
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
     // The functions' own access key id: only it may put clm.* sources on the bus.
     expect(process.env.AWS_ACCESS_KEY_ID).toBe(FUNCTIONS_CREDENTIALS.accessKeyId);

@@ -118,6 +118,15 @@ describe('synthetic generator', () => {
     expect(all.stats.deliverableBillingComplaints).toBe(0);
   });
 
+  it('predicts the control group of the experiment the stack uses: another experiment holds out other customers', () => {
+    const v1 = generate({ customers: 400, seed: 3, now, controlGroupPercent: 50 });
+    const same = generate({ customers: 400, seed: 3, now, controlGroupPercent: 50, controlGroupExperiment: 'v1' });
+    const other = generate({ customers: 400, seed: 3, now, controlGroupPercent: 50, controlGroupExperiment: 'v2' });
+    expect(same.stats).toEqual(v1.stats);
+    expect(other.stats.recentBillingComplaints).toBe(v1.stats.recentBillingComplaints);
+    expect(other.stats.deliverableBillingComplaints).not.toBe(v1.stats.deliverableBillingComplaints);
+  });
+
   it('writes emails as first.last.<n>@example.com and stays within the history window', () => {
     const profiles = data.entries.filter((e) => e.DetailType === 'CustomerProfileUpdated').map((e) => JSON.parse(e.Detail));
     expect(profiles.find((p) => p.email)?.email).toMatch(/^[a-z]+\.[a-z]+\.\d+@example\.com$/);
