@@ -5,6 +5,7 @@
  * docs/deploy.md documents every setting.
  */
 import type { Node } from 'constructs';
+import { defaults } from '../shared/defaults.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -67,9 +68,9 @@ export const settingDefaults = {
   nightlySchedule: 'cron(0 2 * * ? *)',
   nightlyTimeZone: 'UTC',
   eventArchiveDays: 30,
-  eventRetentionDays: 400,
-  controlGroupPercent: 10,
-  frequencyCapPerWeek: 2,
+  eventRetentionDays: defaults.eventRetentionDays,
+  controlGroupPercent: defaults.controlGroupPercent,
+  frequencyCapPerWeek: defaults.frequencyCapPerWeek,
   unsubscribeBaseUrl: 'https://example.com/unsubscribe',
   helpBaseUrl: 'https://example.com/help',
   producerAccountIds: [] as string[],

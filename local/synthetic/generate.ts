@@ -23,6 +23,7 @@
 import { defaultSendPolicy, inControlGroup } from '../../shared/campaigns/guardrails.ts';
 import type { supportReasons } from '../../shared/events/catalog.ts';
 import { defaultTriggerPolicy } from '../../shared/triggers/rules.ts';
+import { defaults } from '../../shared/defaults.ts';
 import { createRandom, type Random } from './random.ts';
 
 export type GeneratedEntry = {
@@ -166,7 +167,7 @@ export function generate(options: GenerateOptions = {}): GeneratedData {
   }
 
   // The retention path must have work to do for every seed and size.
-  const controlGroupPercent = options.controlGroupPercent ?? 10;
+  const controlGroupPercent = options.controlGroupPercent ?? defaults.controlGroupPercent;
   const count = () => {
     let all = 0;
     let deliverable = 0;
