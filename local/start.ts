@@ -178,7 +178,7 @@ async function main(): Promise<number> {
     entries = result.entries;
   } else {
     const t = Date.now();
-    const data = generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent });
+    const data = await generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent });
     const s = data.stats;
     const malformed = Object.values(s.malformed).reduce((a, b) => a + b, 0);
     expectedUnique = s.events - s.duplicates - malformed;
@@ -186,7 +186,7 @@ async function main(): Promise<number> {
     out(`  ${fmt(s.subscriptionCustomers)} subscription customers, ${fmt(s.adhocCustomers)} ad-hoc buyers, ${fmt(s.emailConsent)} allow email marketing`);
     out(`  ${fmt(s.events)} events: ${Object.entries(s.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
     out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed`);
-    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (the customer allows email, prefers it, is not in the ${stack.controlGroupPercent}% control group and got no other retention email in the 30 days before)`);
+    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (emailed when the pure pipeline replays the events now, with the real rules and guardrails and a ${stack.controlGroupPercent}% control group)`);
     entries = data.entries;
   }
 

@@ -15,7 +15,9 @@
  *   was taken on (then it is bumped); otherwise `done` (a completed entry), `busy`
  *   (a live claim) or `stale` (the ledger moved on). completeSend replaces the entry;
  *   releaseSend removes only a `sending` one.
- * Values are copied in and out, as a round trip through a table would.
+ * Triggers and ledger entries are copied in and out, as a round trip through a table would.
+ * Profiles are not copied (the pipeline reads hundreds of thousands): they are values the
+ * fold replaces, never changes (`applyEvent` returns a new profile), so treat them as read-only.
  */
 import type { BusinessEvent, EmittedDetail, EmittedDetailType } from '../events/catalog.ts';
 import type { Rejection } from '../events/validate.ts';
@@ -36,14 +38,14 @@ import type {
   TriggerDecision,
 } from '../ports.ts';
 
-type StoredEvent = { event: BusinessEvent; receivedAt: string };
 type StoredTrigger = TriggerDecision & { firedAt: string; publishedAt?: string };
 
 type LedgerEntry = SendRecord & { leaseUntil?: number };
 
 type Customer = {
   profile?: CustomerProfile;
-  events: Map<string, StoredEvent>;
+  /** Ids of the stored events (the EVT# items). */
+  eventIds: Set<string>;
   triggers: Map<string, StoredTrigger>;
   sends: Map<string, LedgerEntry>;
   ledgerVersion: number;
@@ -65,7 +67,7 @@ export class InMemoryCustomerStore implements CustomerStore {
   private customer(customerId: string): Customer {
     let c = this.customers.get(customerId);
     if (!c) {
-      c = { events: new Map(), triggers: new Map(), sends: new Map(), ledgerVersion: 0 };
+      c = { eventIds: new Set(), triggers: new Map(), sends: new Map(), ledgerVersion: 0 };
       this.customers.set(customerId, c);
     }
     return c;
@@ -76,21 +78,19 @@ export class InMemoryCustomerStore implements CustomerStore {
     return result!;
   }
 
-  async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]> {
+  async recordEvents(customerId: string, events: BusinessEvent[], _receivedAt: Date): Promise<RecordEventResult[]> {
     if (events.some((e) => e.detail.customerId !== customerId)) throw new Error('recordEvents takes the events of one customer');
     const c = this.customer(customerId);
     return events.map((event): RecordEventResult => {
-      if (c.events.has(event.detail.eventId)) return { status: 'duplicate' };
-      const stored = { event: copy(event), receivedAt: receivedAt.toISOString() };
-      c.events.set(event.detail.eventId, stored);
-      c.profile = this.profiles.apply(c.profile ?? this.profiles.empty(customerId), stored.event);
-      return { status: 'stored', profile: copy(c.profile) };
+      if (c.eventIds.has(event.detail.eventId)) return { status: 'duplicate' };
+      c.eventIds.add(event.detail.eventId);
+      c.profile = this.profiles.apply(c.profile ?? this.profiles.empty(customerId), event);
+      return { status: 'stored', profile: c.profile };
     });
   }
 
   async getProfile(customerId: string): Promise<CustomerProfile | undefined> {
-    const p = this.customers.get(customerId)?.profile;
-    return p && copy(p);
+    return this.customers.get(customerId)?.profile;
   }
 
   async getTrigger(customerId: string, triggerId: string): Promise<RecordedTrigger | undefined> {
