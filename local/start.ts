@@ -248,8 +248,13 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingCalls)} billing complaints → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired (the ones from the last ${defaultTriggerPolicy.maxEventAgeDays} days; older history fires nothing) → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
+  const ex = pathCheck.expected;
+  out(
+    `    expected              ${fmt(ex.triggered)} ChurnTriggerFired → ${fmt(ex.emailed)} emailed by the pure pipeline on the same events; ${pathCheck.mismatchCount ? `${fmt(pathCheck.mismatchCount)} differ` : 'no difference'}${pathCheck.orderDependent ? ` (${fmt(pathCheck.orderDependent)} decided in another order: cooldown, weekly cap or collective trigger)` : ''}`,
+  );
+  for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
   out(`  took                    ${secs(Date.now() - started)}`);
 

@@ -10,10 +10,11 @@
  * are run through the pipeline, with all their events, in the order given.
  */
 import type { CampaignOutcome } from '../campaigns/send-campaign.ts';
+import type { ChurnTriggerFired } from '../events/catalog.ts';
 import { defaultTriggerPolicy } from '../triggers/rules.ts';
 import { createPipeline, type PipelineOptions } from './run-pipeline.ts';
 
-export type BillingPathTrigger = { triggerId: string; rule: string; outcome?: CampaignOutcome['outcome']; reason?: string };
+export type BillingPathTrigger = { triggerId: string; rule: string; kind: ChurnTriggerFired['kind']; outcome?: CampaignOutcome['outcome']; reason?: string };
 export type BillingComplaintPath = {
   customerId: string;
   eventId: string;
@@ -69,7 +70,7 @@ export async function billingPath(bodies: readonly string[], options: PipelineOp
     const o = outcomes.get(t.triggerId);
     for (const id of t.sourceEventIds) {
       const list = citing.get(id) ?? [];
-      list.push({ triggerId: t.triggerId, rule: t.rule, outcome: o?.outcome, reason: o && 'reason' in o ? o.reason : undefined });
+      list.push({ triggerId: t.triggerId, rule: t.rule, kind: t.kind, outcome: o?.outcome, reason: o && 'reason' in o ? o.reason : undefined });
       citing.set(id, list);
     }
   }
