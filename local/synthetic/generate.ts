@@ -1,6 +1,7 @@
 /**
  * Synthetic customer base → business events, as producers would put them on
- * the bus. Pure and deterministic for a seed (and `now`).
+ * the bus. Deterministic for a seed (and `now`, and `runAt`, the clock the
+ * expectations are computed at).
  *
  * About 18 months of history for a mix of subscription customers (plans,
  * changes, cancellations, monthly statements, usage — some declining, some
