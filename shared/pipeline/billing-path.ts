@@ -59,10 +59,7 @@ export async function billingPath(bodies: readonly string[], options: PipelineOp
 
   const p = createPipeline(options);
   const stored = new Set<string>();
-  const batch = 100;
-  for (let i = 0; i < mine.length; i += batch) {
-    for (const r of await p.ingest(mine.slice(i, i + batch))) if (r.outcome === 'stored') stored.add(r.eventId);
-  }
+  for (const r of await p.run(mine)) if (r.outcome === 'stored') stored.add(r.eventId);
 
   const outcomes = new Map(p.campaignResults.map((r) => [r.trigger.triggerId, r.outcome]));
   const citing = new Map<string, BillingPathTrigger[]>();

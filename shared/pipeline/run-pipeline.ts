@@ -120,8 +120,10 @@ export function createPipeline(options: PipelineOptions) {
   };
 
   /** Ingests bodies in batches (as the ingest rule's event source does), each followed by the triggers and emails it caused. */
-  const run = async (raws: string[], batchSize = INGEST_BATCH): Promise<void> => {
-    for (let i = 0; i < raws.length; i += batchSize) await ingest(raws.slice(i, i + batchSize));
+  const run = async (raws: readonly string[], batchSize = INGEST_BATCH): Promise<IngestResult[]> => {
+    const results: IngestResult[] = [];
+    for (let i = 0; i < raws.length; i += batchSize) results.push(...(await ingest(raws.slice(i, i + batchSize))));
+    return results;
   };
 
   return { store, publisher, mailer, rejected, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
