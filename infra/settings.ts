@@ -5,7 +5,7 @@
  * docs/deploy.md documents every setting.
  */
 import type { Node } from 'constructs';
-import { defaultSendPolicy } from '../shared/campaigns/guardrails.ts';
+import { defaults } from '../shared/defaults.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -70,10 +70,10 @@ export const settingDefaults = {
   nightlySchedule: 'cron(0 2 * * ? *)',
   nightlyTimeZone: 'UTC',
   eventArchiveDays: 30,
-  eventRetentionDays: 400,
-  controlGroupPercent: 10,
-  controlGroupExperiment: defaultSendPolicy.controlGroupExperiment,
-  frequencyCapPerWeek: 2,
+  eventRetentionDays: defaults.eventRetentionDays,
+  controlGroupPercent: defaults.controlGroupPercent,
+  controlGroupExperiment: defaults.controlGroupExperiment,
+  frequencyCapPerWeek: defaults.frequencyCapPerWeek,
   unsubscribeBaseUrl: 'https://example.com/unsubscribe',
   helpBaseUrl: 'https://example.com/help',
   producerAccountIds: [] as string[],

@@ -30,6 +30,10 @@ import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
 import { QueueConsumer, QueueRegistry } from './queues.ts';
 import { StreamPoller, type LambdaStreamRecord } from './stream-poller.ts';
+import { matchesPattern } from './event-pattern.ts';
+import { compareRetentionPath, type ActualOutcome, type ActualTrigger } from './retention-path.ts';
+import { billingPath } from '../shared/pipeline/billing-path.ts';
+import { defaultSendPolicy } from '../shared/campaigns/guardrails.ts';
 
 export const REJECTED_QUEUE = 'rejected-events';
 /**
@@ -212,21 +216,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       errors.set(fn, entry);
     };
 
-    // Tracing of the retention path (small: only billing calls, profiles' emails and triggers).
+    // Tracing of the retention path: what the ingest rule delivered (for the pure pipeline's
+    // expectation), billing calls read from the stream, and triggers delivered to campaigns.
+    const ingestRule = ruleSubs.find((s) => s.function === 'ingest')!;
     const trace = {
+      /** The bodies the ingest rule's queue received, in order. */
+      ingestBodies: [] as string[],
       billingCalls: new Map<string, string>(), // eventId → customerId
-      customerEmail: new Map<string, string>(),
       streamDeliveredEventIds: new Set<string>(),
       campaignTriggerIds: new Set<string>(),
       /** EVT# items inserted, as seen on the table stream (every INSERT, before filtering). */
       storedEvents: 0,
     };
     bus.onEvent((e: EventBridgeEvent) => {
+      if (matchesPattern(ingestRule.pattern, e)) trace.ingestBodies.push(JSON.stringify(e));
       const d = e.detail as Record<string, unknown>;
       if (e['detail-type'] === 'SupportCallLogged' && d.reason === 'billing' && typeof d.eventId === 'string' && typeof d.callId === 'string') {
         trace.billingCalls.set(d.eventId, String(d.customerId));
-      } else if (e['detail-type'] === 'CustomerProfileUpdated' && typeof d.email === 'string') {
-        trace.customerEmail.set(String(d.customerId), d.email);
       }
     });
 
@@ -377,52 +383,45 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     };
 
     /**
-     * Follows billing complaints through the whole path: accepted on the bus →
-     * stored by ingest (EVT# item + PROFILE) → read from the table stream and
-     * delivered to churn-triggers → a ChurnTriggerFired citing it put on the bus
-     * → delivered to campaigns → an email to that customer in the SES inbox.
+     * Follows the recent billing complaints through the whole path — accepted on the bus →
+     * stored by ingest (EVT# item) → read from the table stream and delivered to churn-triggers
+     * → a ChurnTriggerFired citing it on the bus → delivered to campaigns → EmailSent with a
+     * message in the SES inbox — and compares each with what the pure pipeline
+     * (shared/pipeline/) expects for the same events, with the campaigns handler's settings.
      */
     const verifyRetentionPath = async () => {
-      const inbox = await emails();
-      // Recipient address → SES messageId (the address is only used to match; it is never reported).
-      const emailed = new Map<string, string>();
-      for (const m of inbox) for (const to of m.destination?.to ?? []) emailed.set(to.toLowerCase(), m.messageId ?? '');
-      const triggers = bus.emitted.filter((e) => e['detail-type'] === 'ChurnTriggerFired');
-      const steps = { billingCalls: trace.billingCalls.size, stored: 0, streamed: 0, triggered: 0, toCampaigns: 0, emailed: 0 };
-      let example: Record<string, unknown> | undefined;
-      let checkedStored = 0;
-      for (const [eventId, customerId] of trace.billingCalls) {
-        // Check storage for a bounded sample (it is a GetItem per call); the stream step implies it for the rest.
-        let stored = trace.streamDeliveredEventIds.has(eventId);
-        if (checkedStored < 200) {
-          checkedStored++;
-          const [item, profile] = await Promise.all([
-            ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(customerId) }, sk: { S: SK.event(eventId) } } })),
-            ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(customerId) }, sk: { S: SK.profile } } })),
-          ]);
-          stored = Boolean(item.Item && profile.Item);
-        }
-        if (!stored) continue;
-        steps.stored++;
-        if (!trace.streamDeliveredEventIds.has(eventId)) continue;
-        steps.streamed++;
-        const trigger = triggers.find((t) => {
-          const d = t.detail as { customerId?: string; sourceEventIds?: string[] };
-          return d.customerId === customerId && d.sourceEventIds?.includes(eventId);
-        });
-        if (!trigger) continue;
-        steps.triggered++;
-        const triggerId = (trigger.detail as { triggerId?: string }).triggerId ?? '';
-        if (!trace.campaignTriggerIds.has(triggerId)) continue;
-        steps.toCampaigns++;
-        const email = trace.customerEmail.get(customerId)?.toLowerCase();
-        const sent = email ? [...emailed].find(([to]) => to.includes(email)) : undefined;
-        if (!sent) continue;
-        steps.emailed++;
-        // No personal data: ids only (with --import these are real customers).
-        example ??= { customerId, eventId, triggerId, messageId: sent[1], rule: (trigger.detail as { rule?: string }).rule, action: (trigger.detail as { action?: string }).action };
+      const checkedAt = new Date();
+      const { settings } = await import('../functions/commons/clients.ts');
+      const sendPolicy = { ...defaultSendPolicy, controlGroupPercent: settings.controlGroupPercent(), frequencyCapPerWeek: settings.frequencyCapPerWeek() };
+      const expected = await billingPath(trace.ingestBodies, { now: () => checkedAt, sendPolicy });
+      const inbox = new Set((await emails()).map((m) => m.messageId ?? ''));
+      const triggers = bus.emitted.filter((e) => e['detail-type'] === 'ChurnTriggerFired').map((e) => e.detail as ActualTrigger);
+      const outcomes = new Map<string, ActualOutcome>();
+      for (const e of bus.emitted) {
+        const d = e.detail as { sendId?: string; reason?: string; messageId?: string };
+        if (!d.sendId) continue;
+        const triggerId = d.sendId.slice(d.sendId.indexOf('#') + 1); // sendId = `${campaign}#${triggerId}`
+        if (e['detail-type'] === 'EmailSent') outcomes.set(triggerId, { outcome: 'sent', messageId: d.messageId });
+        else if (e['detail-type'] === 'EmailSkipped') outcomes.set(triggerId, { outcome: d.reason?.startsWith('control group') ? 'control' : 'skipped', reason: d.reason });
       }
-      return { ok: steps.emailed > 0, steps, example };
+      // Storage: read back the EVT# item of each recent complaint the stream did not show (bounded).
+      const stored = new Set<string>();
+      let reads = 0;
+      for (const e of expected) {
+        if (trace.streamDeliveredEventIds.has(e.eventId)) stored.add(e.eventId);
+        else if (reads++ < 500) {
+          const item = await ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(e.customerId) }, sk: { S: SK.event(e.eventId) } } }));
+          if (item.Item) stored.add(e.eventId);
+        }
+      }
+      return compareRetentionPath(expected, {
+        stored: (id) => stored.has(id),
+        streamed: (id) => trace.streamDeliveredEventIds.has(id),
+        triggers,
+        toCampaigns: (id) => trace.campaignTriggerIds.has(id),
+        outcomes,
+        inbox,
+      });
     };
 
     const counters = async () => {

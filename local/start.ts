@@ -178,7 +178,7 @@ async function main(): Promise<number> {
     entries = result.entries;
   } else {
     const t = Date.now();
-    const data = generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent, controlGroupExperiment: stack.controlGroupExperiment });
+    const data = await generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent, controlGroupExperiment: stack.controlGroupExperiment });
     const s = data.stats;
     const malformed = Object.values(s.malformed).reduce((a, b) => a + b, 0);
     expectedUnique = s.events - s.duplicates - malformed;
@@ -186,7 +186,7 @@ async function main(): Promise<number> {
     out(`  ${fmt(s.subscriptionCustomers)} subscription customers, ${fmt(s.adhocCustomers)} ad-hoc buyers, ${fmt(s.emailConsent)} allow email marketing`);
     out(`  ${fmt(s.events)} events: ${Object.entries(s.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
     out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed`);
-    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (the customer allows email, prefers it, is not in the ${stack.controlGroupPercent}% control group and got no other retention email in the 30 days before)`);
+    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (emailed when the pure pipeline replays the events now, with the real rules and guardrails and a ${stack.controlGroupPercent}% control group)`);
     entries = data.entries;
   }
 
@@ -248,8 +248,13 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingCalls)} billing complaints → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired (the ones from the last ${defaultTriggerPolicy.maxEventAgeDays} days; older history fires nothing) → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
+  const ex = pathCheck.expected;
+  out(
+    `    expected              ${fmt(ex.triggered)} ChurnTriggerFired → ${fmt(ex.emailed)} emailed by the pure pipeline on the same events; ${pathCheck.mismatchCount ? `${fmt(pathCheck.mismatchCount)} differ` : 'no difference'}${pathCheck.orderDependent ? ` (${fmt(pathCheck.orderDependent)} decided in another order: cooldown, weekly cap or collective trigger)` : ''}`,
+  );
+  for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
   out(`  took                    ${secs(Date.now() - started)}`);
 

@@ -63,7 +63,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt.
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
   },
   campaigns: {
@@ -72,7 +72,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
-    // UpdateItem of the ledger entry's publishedAt (CustomerStore.markSendPublished).
+    // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
   },
   'nightly-rescore': {

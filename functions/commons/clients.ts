@@ -13,7 +13,7 @@ import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publishe
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
+import { defaults } from '../../shared/defaults.ts';
 import { tracer } from './powertools.ts';
 
 export function requireEnv(name: string): string {
@@ -31,10 +31,10 @@ const numberEnv = (name: string, fallback: number): number => {
 };
 
 export const settings = {
-  eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, 400),
-  controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, 10),
-  controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaultSendPolicy.controlGroupExperiment,
-  frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, 2),
+  eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, defaults.eventRetentionDays),
+  controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, defaults.controlGroupPercent),
+  controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaults.controlGroupExperiment,
+  frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, defaults.frequencyCapPerWeek),
 };
 
 /** Memoises a factory: the adapter is built on first use, after the environment is read, then reused. */

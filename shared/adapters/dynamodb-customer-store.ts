@@ -17,11 +17,20 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { toUtcIso, type CustomerProfile } from '../customers/profile.ts';
+import { defaults } from '../defaults.ts';
 import { SK, SK_PREFIX, customerPk, scoringShard } from '../data-model/keys.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
-import type { SendRecord } from '../campaigns/guardrails.ts';
-import type { TriggerDecision } from '../triggers/rules.ts';
-import type { ClaimResult, CustomerStore, ProfileFold, RecordEventResult } from '../ports.ts';
+import type {
+  ClaimResult,
+  CustomerStore,
+  ProfileFold,
+  PublishedItem,
+  RecordedTrigger,
+  RecordEventResult,
+  SendClaim,
+  SendRecord,
+  TriggerDecision,
+} from '../ports.ts';
 
 export type DynamoCustomerStoreOptions = {
   tableName: string;
@@ -63,8 +72,8 @@ export class DynamoCustomerStore implements CustomerStore {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     });
     this.table = options.tableName;
-    this.eventTtlS = (options.eventRetentionDays ?? 400) * DAY_S;
-    this.ledgerTtlS = (options.ledgerRetentionDays ?? 400) * DAY_S;
+    this.eventTtlS = (options.eventRetentionDays ?? defaults.eventRetentionDays) * DAY_S;
+    this.ledgerTtlS = (options.ledgerRetentionDays ?? defaults.ledgerRetentionDays) * DAY_S;
     this.maxRetries = options.maxConflictRetries ?? 25;
     this.profiles = options.profiles;
   }
@@ -208,14 +217,14 @@ export class DynamoCustomerStore implements CustomerStore {
     throw new ConcurrentUpdateError(`profile of customer kept changing during ${this.maxRetries} attempts`);
   }
 
-  async getTrigger(customerId: string, triggerId: string): Promise<{ firedAt: string; published: boolean } | undefined> {
+  async getTrigger(customerId: string, triggerId: string): Promise<RecordedTrigger | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.trigger(triggerId) }, ConsistentRead: true }),
     );
     return Item ? { firedAt: String(Item.firedAt), published: Item.publishedAt !== undefined } : undefined;
   }
 
-  async recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }> {
+  async recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<RecordedTrigger> {
     const item = {
       pk: customerPk(trigger.customerId),
       sk: SK.trigger(trigger.triggerId),
@@ -233,11 +242,11 @@ export class DynamoCustomerStore implements CustomerStore {
     }
   }
 
-  async markTriggerPublished(customerId: string, triggerId: string, at: Date): Promise<void> {
+  async markPublished(customerId: string, item: PublishedItem, at: Date): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { pk: customerPk(customerId), sk: SK.trigger(triggerId) },
+        Key: { pk: customerPk(customerId), sk: item.kind === 'trigger' ? SK.trigger(item.triggerId) : SK.send(item.sendId) },
         UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':at': at.toISOString() },
@@ -281,12 +290,7 @@ export class DynamoCustomerStore implements CustomerStore {
     return { records: out, ledgerVersion: Number(ledger?.version ?? 0) };
   }
 
-  async claimSend(
-    entry: { sendId: string; customerId: string; campaign: string },
-    now: Date,
-    leaseSeconds: number,
-    ledgerVersion: number,
-  ): Promise<ClaimResult> {
+  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
     const pk = customerPk(entry.customerId);
     const key = { pk, sk: SK.send(entry.sendId) };
     try {
@@ -353,18 +357,6 @@ export class DynamoCustomerStore implements CustomerStore {
           ...entry,
           expiresAt: Math.floor(Date.parse(entry.at) / 1000) + this.ledgerTtlS,
         },
-      }),
-    );
-  }
-
-  async markSendPublished(customerId: string, sendId: string, at: Date): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
-        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':at': at.toISOString() },
       }),
     );
   }

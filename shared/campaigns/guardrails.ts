@@ -6,22 +6,10 @@
 import type { ChurnTriggerFired } from '../events/catalog.ts';
 import { hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
 import { isAssigned } from '../experiments/assignment.ts';
+import { defaults } from '../defaults.ts';
+import type { SendRecord } from '../ports.ts';
 
 export type CampaignName = 'retention-save' | 'winback-counter-offer';
-
-/** One entry of the send ledger (see docs/data-model.md). */
-export type SendRecord = {
-  sendId: string;
-  customerId: string;
-  campaign: string;
-  status: 'sending' | 'sent' | 'skipped' | 'control';
-  /** When the status was reached (ISO, UTC). */
-  at: string;
-  reason?: string;
-  messageId?: string;
-  /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
-  publishedAt?: string;
-};
 
 export type SendPolicy = {
   /** Share of eligible customers held out as a control group, per campaign, in percent. */
@@ -38,10 +26,10 @@ export type SendPolicy = {
 };
 
 export const defaultSendPolicy: SendPolicy = {
-  controlGroupPercent: 10,
-  controlGroupExperiment: 'v1',
-  frequencyCapPerWeek: 2,
-  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+  controlGroupPercent: defaults.controlGroupPercent,
+  controlGroupExperiment: defaults.controlGroupExperiment,
+  frequencyCapPerWeek: defaults.frequencyCapPerWeek,
+  cooldownDays: { ...defaults.cooldownDays },
 };
 
 export type SendPlan =

@@ -68,6 +68,8 @@ describe('npm start', () => {
     expect(number(out, 'triggers fired')).toBeGreaterThan(0);
     expect(number(out, 'emails sent')).toBeGreaterThan(0);
     expect(out).toMatch(/retention path\s+OK/);
+    // The path is compared with the pure pipeline's expectation for the same events.
+    expect(out).toMatch(/expected\s+[\d,]+ ChurnTriggerFired → [1-9][\d,]* emailed by the pure pipeline on the same events; no difference/);
     expect(out).toContain('--run-nightly');
   }, 240_000);
 
