@@ -15,7 +15,7 @@ import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
 import { customerStore, rejectedEventSink } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', failed: 'EventsFailed' } as const;
+const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', failed: 'FailedRecords' } as const;
 
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(
