@@ -17,6 +17,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FAILED_RECORDS_METRIC } from '../../functions/commons/metric-names.ts';
 import { POWERTOOLS_METRICS_NAMESPACE } from './clm-function.ts';
 import { physicalName } from './names.ts';
 
@@ -24,7 +25,7 @@ import { physicalName } from './names.ts';
 export type QueueFill = 'send' | 'redrive';
 
 /** The metric the handlers emit (Powertools) for each record they report as a batch item failure. */
-export const FAILED_RECORDS_METRIC = 'FailedRecords';
+export { FAILED_RECORDS_METRIC };
 
 /**
  * SES puts an account under review at a bounce rate of 5% and a complaint
