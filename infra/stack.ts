@@ -9,7 +9,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
-import { ENV, type FunctionName, type FunctionSpec, functionSpecs, subscriptions } from '../shared/wiring.ts';
+import { ENV, type FunctionName, type FunctionSpec, functionSpecs, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
@@ -19,6 +19,7 @@ import { ClmEventBus } from './constructs/event-bus.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
+import { planSendRate, type SendRatePlan } from './send-rate.ts';
 import { StreamSubscription } from './constructs/stream-subscription.ts';
 import type { Settings } from './settings.ts';
 
@@ -58,6 +59,8 @@ export class ServerlessClmStack extends Stack {
   readonly alarms: Alarms;
   readonly dashboard: PipelineDashboard;
   readonly functions: Record<FunctionName, ClmFunction>;
+  /** Concurrency, batch size and pacing of the function that sends email, from `sesMaxSendRate`. */
+  readonly sendRate: SendRatePlan;
   /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
   readonly deadLetterQueues: Record<string, { queue: sqs.IQueue; filledBy: QueueFill }> = {};
   /** Every queue a function consumes, by subscription id. */
@@ -83,8 +86,14 @@ export class ServerlessClmStack extends Stack {
       senderAddress: settings.senderAddress,
       senderDomain: settings.senderDomain,
       createSenderIdentity: settings.createSenderIdentity,
+      sandboxRecipients: settings.sesSandbox ? settings.sesSandboxRecipients : undefined,
     });
     this.alarms = new Alarms(this, 'Alarms', { alarmEmail: settings.alarmEmail });
+
+    // The rule subscription of a function that sends email is sized to the SES send rate.
+    const senders = subscriptions.filter((s): s is RuleSubscriptionSpec => s.kind === 'rule' && functionSpecs[s.function].access.sendEmail === true);
+    if (senders.length !== 1) throw new Error(`Expected one rule subscription of a function that sends email, found ${senders.length}`);
+    this.sendRate = planSendRate(settings.sesMaxSendRate, { batchSize: senders[0]!.batchSize, timeoutSeconds: functionSpecs[senders[0]!.function].timeoutSeconds });
 
     // Functions, each with exactly the access wiring.ts gives it.
     const entries = Object.entries(functionSpecs) as [FunctionName, FunctionSpec][];
@@ -112,8 +121,9 @@ export class ServerlessClmStack extends Stack {
       if (!fn) throw new Error(`Subscription ${sub.id} names unknown function ${sub.function}`);
       switch (sub.kind) {
         case 'rule': {
+          const sends = functionSpecs[sub.function].access.sendEmail === true;
           const s = new RuleSubscription(this, sub.id, {
-            spec: sub,
+            spec: sends ? { ...sub, maxConcurrency: this.sendRate.maxConcurrency, batchSize: this.sendRate.batchSize } : sub,
             bus: this.eventBus.bus,
             fn: fn.function,
             functionTimeoutSeconds: functionSpecs[sub.function].timeoutSeconds,
@@ -216,6 +226,7 @@ export class ServerlessClmStack extends Stack {
       env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
       env[ENV.unsubscribeBaseUrl] = s.unsubscribeBaseUrl;
       env[ENV.helpBaseUrl] = s.helpBaseUrl;
+      env[ENV.sesSendsPerSecond] = String(this.sendRate.sendsPerSecondPerInvocation);
     }
     return env;
   }
@@ -225,7 +236,7 @@ export class ServerlessClmStack extends Stack {
     const { access } = spec;
     if (access.table) this.table.grantItemActions(fn.function, access.table);
     if (access.putEvents) this.eventBus.bus.grantPutEventsTo(fn.function);
-    if (access.sendEmail) this.email.grantSendEmail(fn.function);
+    if (access.sendEmail) this.email.grantSendEmail(fn.function, fn.role);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
   }
 }

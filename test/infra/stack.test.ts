@@ -173,10 +173,13 @@ describe('rule subscriptions (bus rule → queue with DLQ → function)', () => 
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(queueId),
       FunctionName: { Ref: fnId(sub.function) },
-      BatchSize: sub.batchSize,
+      // A function that sends email is sized to the SES send rate (test/infra/ses.test.ts).
+      BatchSize: functionSpecs[sub.function].access.sendEmail ? stack.sendRate.batchSize : sub.batchSize,
       MaximumBatchingWindowInSeconds: sub.maxBatchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: sub.maxConcurrency === undefined ? Match.absent() : { MaximumConcurrency: sub.maxConcurrency },
+      ScalingConfig: functionSpecs[sub.function].access.sendEmail
+        ? { MaximumConcurrency: stack.sendRate.maxConcurrency }
+        : sub.maxConcurrency === undefined ? Match.absent() : { MaximumConcurrency: sub.maxConcurrency },
     });
     // EventBridge may send to the queue and to the delivery DLQ, for this rule only.
     const ruleId = id(c.rule);
