@@ -105,6 +105,16 @@ describe('parseSettings', () => {
     for (const tz of ['UTC', 'Europe/Amsterdam', 'America/Sao_Paulo', 'Asia/Kolkata']) expect(parse({ nightlyTimeZone: tz }).nightlyTimeZone).toBe(tz);
   });
 
+  it('every setting is documented in the settings tables of docs/deploy.md and the README', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const keys = Object.keys(parse({}));
+    expect(keys.length).toBeGreaterThan(20);
+    for (const doc of ['../../docs/deploy.md', '../../README.md']) {
+      const rows = (await readFile(new URL(doc, import.meta.url), 'utf8')).split('\n').filter((l) => l.startsWith('| `'));
+      for (const key of keys) expect(rows.some((r) => r.split('|')[1]!.includes(`\`${key}\``)), `${key} in ${doc}`).toBe(true);
+    }
+  });
+
   it('cdk.json repeats the documented defaults', async () => {
     const { readFile } = await import('node:fs/promises');
     const cdkJson = JSON.parse(await readFile(new URL('../../cdk.json', import.meta.url), 'utf8'));
