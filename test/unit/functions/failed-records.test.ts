@@ -4,10 +4,14 @@
  * FailedRecords metric the stack alarms on. Records here fail before any AWS
  * call (unparsable body, schema violation, missing stream image).
  */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loggableError } from '../../../functions/commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../../../functions/commons/metric-names.ts';
+import { ENV } from '../../../shared/wiring.ts';
+import { detail, envelope } from '../../support/events.ts';
 
 // The metrics are what is tested here: enable them (vitest.config.ts disables them) before powertools.ts is loaded.
 vi.hoisted(() => {
@@ -16,6 +20,7 @@ vi.hoisted(() => {
 
 const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 type Handler<R> = (event: unknown, context: Context) => Promise<R>;
+let ingest: Handler<SQSBatchResponse>;
 let campaigns: Handler<SQSBatchResponse>;
 let triggers: Handler<DynamoDBBatchResponse>;
 
@@ -35,6 +40,7 @@ beforeEach(() => {
 afterEach(() => vi.restoreAllMocks());
 
 beforeAll(async () => {
+  ingest = (await import('../../../functions/ingest/handler.ts')).handler as never;
   campaigns = (await import('../../../functions/campaigns/handler.ts')).handler as never;
   triggers = (await import('../../../functions/churn-triggers/handler.ts')).handler as never;
 });
@@ -94,6 +100,27 @@ describe('churn-triggers', () => {
     expect(failureLogs()).toEqual([
       expect.objectContaining({ level: 'ERROR', eventId: 'ev-9', sequenceNumber: '4200', error: { name: 'Error', message: 'stream record ev-9 has no new image' } }),
     ]);
+    expect(failedRecordsMetric()).toBe(1);
+  });
+});
+
+describe('ingest', () => {
+  // An error path DynamoDB Local cannot produce on demand: every table call fails.
+  const dynamodb = mockClient(DynamoDBDocumentClient);
+  beforeAll(() => {
+    Object.assign(process.env, { AWS_REGION: 'eu-west-1', [ENV.tableName]: 't', [ENV.rejectedQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/000000000000/rejected' });
+  });
+  afterEach(() => dynamodb.reset());
+
+  it('logs an event it could not store with its message id and error, without the personal data in it, and counts it', async () => {
+    dynamodb.onAnyCommand().rejects(Object.assign(new Error('Item for "ada@example.com" is invalid'), { name: 'ValidationException', $metadata: {} }));
+    const body = JSON.stringify(envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { customerId: 'c-7' }), 'com.example.crm'));
+    const out = await ingest({ Records: [sqsRecord('m-7', body)] }, context);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-7' }]);
+    expect(lines.filter((l) => l.message === 'event not stored; it will be retried')).toEqual([
+      expect.objectContaining({ level: 'ERROR', messageId: 'm-7', error: { name: 'ValidationException', message: 'Item for "…" is invalid' } }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('ada@example.com');
     expect(failedRecordsMetric()).toBe(1);
   });
 });
