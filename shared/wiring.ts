@@ -179,11 +179,11 @@ export const subscriptions: Subscription[] = [
     function: 'campaigns',
     description: 'Churn triggers become retention, winback and education emails',
     pattern: { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+    // At most 10; the deployed concurrency and batch size come from the SES send rate
+    // (the sesMaxSendRate setting, infra/send-rate.ts), as for any function that sends email.
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
-    // Caps SES sends in flight at maxConcurrency × batchSize (5 × 10); docs/deploy.md sizes it to the SES sending rate.
-    maxConcurrency: 5,
   },
   {
     kind: 'schedule',
@@ -208,4 +208,6 @@ export const ENV = {
   controlGroupPercent: 'CLM_CONTROL_GROUP_PERCENT',
   controlGroupExperiment: 'CLM_CONTROL_GROUP_EXPERIMENT',
   frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
+  /** Sends per second one invocation paces itself to (unset: no pacing, as locally). */
+  sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
 } as const;
