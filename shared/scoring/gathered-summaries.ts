@@ -1,14 +1,16 @@
 /**
  * The fit's input, gathered from the workers: model summaries compressed to unique rows
  * with counts. Customers with the same (x, tₓ, T, mean spend) — many, since times are
- * whole days — share one row, and subscribers with the same tenure and outcome share one.
+ * whole days — share one row, and subscribers with the same tenure, outcome and monthly
+ * value share one.
  * Each worker builds its part; parts merge by adding counts (associative, commutative,
  * order-independent: rows are kept sorted), so a final step can combine any number of them.
  */
 import type { AdHocSummary, ModelSummary, SubscriptionSummary } from './profile-summary.ts';
 
 export type AdHocRow = { frequency: number; recency: number; T: number; monetary: number; count: number };
-export type TenureRow = { periods: number; churned: boolean; count: number };
+/** `monthlyValue` (0 when unknown or ended) is kept for the CLVs behind the tier cut points. */
+export type TenureRow = { periods: number; churned: boolean; monthlyValue: number; count: number };
 
 export type GatheredSummaries = {
   adHoc: AdHocRow[];
@@ -20,7 +22,7 @@ export type GatheredSummaries = {
 export const emptyGathered = (): GatheredSummaries => ({ adHoc: [], tenures: [], withoutHistory: 0 });
 
 const adHocKey = (r: Omit<AdHocRow, 'count'>): string => `${r.frequency}|${r.recency}|${r.T}|${r.monetary}`;
-const tenureKey = (r: Omit<TenureRow, 'count'>): string => `${r.periods}|${r.churned ? 1 : 0}`;
+const tenureKey = (r: Omit<TenureRow, 'count'>): string => `${r.periods}|${r.churned ? 1 : 0}|${r.monthlyValue}`;
 const byKey = <R>(key: (r: R) => string) => (a: R, b: R): number => {
   const ka = key(a);
   const kb = key(b);
@@ -64,8 +66,10 @@ export function gatherSummaries(summaries: Iterable<ModelSummary>): GatheredSumm
       const { frequency, recency, T, monetary } = s as AdHocSummary;
       bump(adHoc, adHocKey(s), () => ({ frequency, recency, T, monetary, count: 1 }));
     } else if (s.kind === 'subscription') {
-      const { periods, churned } = (s as SubscriptionSummary).tenure;
-      bump(tenures, tenureKey({ periods, churned }), () => ({ periods, churned, count: 1 }));
+      const sub = s as SubscriptionSummary;
+      const { periods, churned } = sub.tenure;
+      const monthlyValue = sub.active ? (sub.monthlyValue ?? 0) : 0;
+      bump(tenures, tenureKey({ periods, churned, monthlyValue }), () => ({ periods, churned, monthlyValue, count: 1 }));
     } else withoutHistory += 1;
   }
   return {

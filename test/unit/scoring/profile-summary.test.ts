@@ -120,7 +120,7 @@ describe('fit sample', () => {
 describe('gathered summaries', () => {
   const summary = fc.oneof(
     fc.record({ kind: fc.constant('adhoc' as const), frequency: fc.integer({ min: 0, max: 3 }), recency: fc.integer({ min: 0, max: 3 }), T: fc.constant(5), monetary: fc.constantFrom(0, 10, 12.5) }),
-    fc.record({ kind: fc.constant('subscription' as const), active: fc.boolean(), renewals: fc.constant(0), monthlyValue: fc.constant(undefined), tenure: fc.record({ periods: fc.integer({ min: 1, max: 4 }), churned: fc.boolean() }) }),
+    fc.record({ kind: fc.constant('subscription' as const), active: fc.boolean(), renewals: fc.constant(0), monthlyValue: fc.constantFrom(undefined, 9), tenure: fc.record({ periods: fc.integer({ min: 1, max: 4 }), churned: fc.boolean() }) }),
     fc.constant({ kind: 'none' as const }),
   ) as fc.Arbitrary<ModelSummary>;
 
@@ -136,7 +136,7 @@ describe('gathered summaries', () => {
       { frequency: 0, recency: 0, T: 5, monetary: 0, count: 1 },
       { frequency: 1, recency: 2, T: 5, monetary: 10, count: 2 },
     ]);
-    expect(g.tenures).toEqual([{ periods: 3, churned: false, count: 1 }]);
+    expect(g.tenures).toEqual([{ periods: 3, churned: false, monthlyValue: 9, count: 1 }]);
     expect(g.withoutHistory).toBe(1);
     expect(gatheredCustomers(g)).toEqual({ adHoc: 3, subscription: 1 });
   });
