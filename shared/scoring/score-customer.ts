@@ -6,7 +6,8 @@
  * configured policy. Deterministic: everything is evaluated as of the end of the run date
  * (UTC), so a rerun of a night gives the same scores.
  *
- * Expected outcomes are values: a customer without history is `skipped`; a customer whose
+ * Expected outcomes are values: a customer without history for her kind (no purchase for an
+ * ad-hoc buyer, no subscription for a subscription customer) is `skipped`; a customer whose
  * models are missing (no fit has ever succeeded for her kind) is `unscorable`.
  */
 import { adHocChurnRisk, subscriptionChurnRisk } from '../clv/churn.ts';
@@ -17,7 +18,7 @@ import type { ScoringConfig } from './config.ts';
 import { WEEKS_PER_MONTH, adHocRetainedSpend, adHocValues, subscriberClv } from './customer-value.ts';
 import type { ModelRecord } from './fit.ts';
 import { type NbaFacts, type NextBestAction, chooseNextBestAction } from './next-best-action.ts';
-import { type AdHocSummary, type SubscriptionSummary, summarizeProfile } from './profile-summary.ts';
+import { type AdHocSummary, type SubscriptionSummary, customerKind, summarizeProfile } from './profile-summary.ts';
 import { type ActiveTrigger, type RiskBand, activeTriggers, churnRiskWithTriggers, riskBand } from './risk.ts';
 import { valueTierOf } from './value-tiers.ts';
 
@@ -103,7 +104,7 @@ function productCount(profile: CustomerProfile): number {
 export function scoreCustomer(input: ScoreInput): ScoreOutcome {
   const { profile, model, runDate, config } = input;
   const summary = summarizeProfile(profile, runDate);
-  if (summary.kind === 'none') return { status: 'skipped', reason: 'no purchase or subscription yet' };
+  if (summary.kind === 'none') return { status: 'skipped', reason: customerKind(profile) === 'subscription' ? 'no subscription yet' : 'no purchase yet' };
   const values = summary.kind === 'adhoc' ? adHoc(summary, model, config) : subscriber(summary, model, config);
   if (typeof values === 'string') return { status: 'unscorable', reason: values };
   if (!model.tierCuts) return { status: 'unscorable', reason: 'no value tier cut points yet' };

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextActions } from '../../../shared/events/catalog.ts';
 import { defaultScoringConfig, parseScoringConfig } from '../../../shared/scoring/config.ts';
 import { type NbaFacts, chooseNextBestAction, defaultNbaPolicy, valueTiers } from '../../../shared/scoring/next-best-action.ts';
 import { riskBands } from '../../../shared/scoring/risk.ts';
+import { repoRoot } from '../../clv/helpers.ts';
 
 const facts = (over: Partial<NbaFacts>): NbaFacts => ({
   kind: 'adhoc',
@@ -74,6 +77,25 @@ describe('default next-best-action policy (the table in docs/scoring.md)', () =>
         expect(nextActions).toContain(chooseNextBestAction(defaultNbaPolicy, f).action);
       }),
     );
+  });
+});
+
+describe('docs/scoring.md', () => {
+  it('prints the default policy: the same rules, in the same order, with the same actions', () => {
+    const doc = readFileSync(path.join(repoRoot, 'docs/scoring.md'), 'utf8');
+    const table = (heading: string) => {
+      const from = doc.indexOf(heading);
+      expect(from).toBeGreaterThan(-1);
+      const rows: [string, string][] = [];
+      for (const line of doc.slice(from).split('\n').slice(1)) {
+        const m = /^\| (\d+) \| ([a-z-]+) \| .* \| ([a-z-]+)(?: \(.*\))? \|$/.exec(line);
+        if (m) rows.push([m[2]!, m[3]!]);
+        else if (rows.length > 0 && !line.startsWith('|')) break;
+      }
+      return rows;
+    };
+    expect(table('Default policy, subscription customers:')).toEqual(defaultNbaPolicy.subscription.map((r) => [r.id, r.action]));
+    expect(table('Ad-hoc buyers:')).toEqual(defaultNbaPolicy.adhoc.map((r) => [r.id, r.action]));
   });
 });
 

@@ -179,7 +179,10 @@ describe('scoring a subscriber', () => {
 
 describe('customers that cannot be scored', () => {
   it('no history is skipped; missing models make a customer unscorable, with the reason', () => {
-    expect(scoreCustomer({ profile: emptyProfile('x'), triggers: [], model, runDate: '2025-03-20', config: config() })).toEqual({ status: 'skipped', reason: 'no purchase or subscription yet' });
+    expect(scoreCustomer({ profile: emptyProfile('x'), triggers: [], model, runDate: '2025-03-20', config: config() })).toEqual({ status: 'skipped', reason: 'no purchase yet' });
+    const declared = customerOne();
+    declared.customerType = { value: 'subscription', at: '1997-01-01T00:00:00.000Z', by: 'e' };
+    expect(scoreCustomer({ profile: declared, triggers: [], model, runDate: '1997-09-30', config: config() })).toEqual({ status: 'skipped', reason: 'no subscription yet' });
     const { bgnbd: _b, ...withoutBg } = model;
     expect(scoreCustomer({ profile: customerOne(), triggers: [], model: withoutBg, runDate: '1997-09-30', config: config() })).toEqual({ status: 'unscorable', reason: 'no BG/NBD and Gamma-Gamma model has been fitted yet' });
     const { tierCuts: _t, ...withoutCuts } = model;
