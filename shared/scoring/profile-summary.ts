@@ -66,7 +66,11 @@ export function customerKind(profile: CustomerProfile): CustomerKind {
 
 /** `YYYY-MM-DD` or an ISO timestamp → day number (UTC). */
 export function dayNumber(dateOrIso: string): number {
-  return parseDay(dateOrIso.slice(0, 10));
+  const day = dateOrIso.slice(0, 10);
+  const ms = Date.parse(`${day}T00:00:00.000Z`);
+  // the fast path for the profile's well-formed days; parseDay gives the reason otherwise
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== day) return parseDay(day); // throws, or accepts what it allows
+  return Math.round(ms / 86_400_000);
 }
 
 /** Whole calendar months from `from` to `to` (ISO), counting a month once its day-of-month anniversary is reached. */

@@ -10,6 +10,7 @@
  * ad-hoc buyer, no subscription for a subscription customer) is `skipped`; a customer whose
  * models are missing (no fit has ever succeeded for her kind) is `unscorable`.
  */
+import type { BgNbdParams } from '../clv/bgnbd.ts';
 import { adHocChurnRisk, subscriptionChurnRisk } from '../clv/churn.ts';
 import type { ValueTier } from '../clv/tiers.ts';
 import { type CustomerProfile, activeSubscriptions, unusedPaidProducts, winbackPermitted } from '../customers/profile.ts';
@@ -49,31 +50,33 @@ export type ScoreOutcome =
   | { status: 'skipped'; reason: string }
   | { status: 'unscorable'; reason: string };
 
-export type ScoreInput = {
+export type CustomerInput = {
   profile: CustomerProfile;
   /** the customer's recorded churn triggers (any age; old ones no longer count) */
   triggers: readonly ActiveTrigger[];
+};
+
+export type ScoringContext = {
   model: ModelRecord;
   /** YYYY-MM-DD: the as-of day */
   runDate: string;
   config: ScoringConfig;
 };
 
+export type ScoreInput = CustomerInput & ScoringContext;
+
 type ModelValues = { clv: number; pAlive: number; modelRisk: number; potentialSpend?: number; active: boolean; tenureMonths: number; repeatPurchases: number };
 
-function adHoc(s: AdHocSummary, model: ModelRecord, config: ScoringConfig): ModelValues | string {
-  if (!model.bgnbd || !model.gammaGamma) return 'no BG/NBD and Gamma-Gamma model has been fitted yet';
-  const bg = model.bgnbd.params;
-  const v = adHocValues(bg, model.gammaGamma.params, { frequency: [s.frequency], recency: [s.recency], T: [s.T], monetary: [s.monetary] }, config.clv);
-  const pAlive = v.pAlive[0]!;
+/** The ad-hoc values once CLV, P(alive) and expected spend are known (from the batch). */
+function adHoc(s: AdHocSummary, bg: BgNbdParams, v: { clv: number; pAlive: number; expectedSpend: number }, config: ScoringConfig): ModelValues {
   const horizon = config.churn.horizonMonths * WEEKS_PER_MONTH;
-  const modelRisk = config.churn.adHocRisk === 'one-minus-p-alive' ? 1 - pAlive : adHocChurnRisk(bg, horizon, s.frequency, s.recency, s.T);
+  const modelRisk = config.churn.adHocRisk === 'one-minus-p-alive' ? 1 - v.pAlive : adHocChurnRisk(bg, horizon, s.frequency, s.recency, s.T);
   return {
-    clv: v.clv[0]!,
-    pAlive,
+    clv: v.clv,
+    pAlive: v.pAlive,
     modelRisk,
-    potentialSpend: adHocRetainedSpend(bg, s.frequency, s.T, v.expectedSpend[0]!, config.clv.months),
-    active: pAlive >= config.tiers.lapsedBelow,
+    potentialSpend: adHocRetainedSpend(bg, s.frequency, s.T, v.expectedSpend, config.clv.months),
+    active: v.pAlive >= config.tiers.lapsedBelow,
     tenureMonths: s.T / WEEKS_PER_MONTH,
     repeatPurchases: s.frequency,
   };
@@ -101,14 +104,47 @@ function productCount(profile: CustomerProfile): number {
   return ids.size;
 }
 
+/** Scores one customer (see `scoreCustomerBatch` for a batch, which is much faster per customer). */
 export function scoreCustomer(input: ScoreInput): ScoreOutcome {
-  const { profile, model, runDate, config } = input;
-  const summary = summarizeProfile(profile, runDate);
-  if (summary.kind === 'none') return { status: 'skipped', reason: customerKind(profile) === 'subscription' ? 'no subscription yet' : 'no purchase yet' };
-  const values = summary.kind === 'adhoc' ? adHoc(summary, model, config) : subscriber(summary, model, config);
-  if (typeof values === 'string') return { status: 'unscorable', reason: values };
-  if (!model.tierCuts) return { status: 'unscorable', reason: 'no value tier cut points yet' };
+  return scoreCustomerBatch([input], input)[0]!;
+}
 
+/**
+ * Scores a batch of customers with one model. The ad-hoc buyers' CLV and P(alive) are
+ * computed in one vectorised call (shared/clv compresses equal histories and interpolates
+ * the expectations across ages), so a batch of a hundred costs a fraction of a hundred
+ * single calls; the results equal single scoring to about 1e-11 relative.
+ */
+export function scoreCustomerBatch(customers: readonly CustomerInput[], context: ScoringContext): ScoreOutcome[] {
+  const { model, runDate, config } = context;
+  const summaries = customers.map((c) => summarizeProfile(c.profile, runDate));
+  const adHocAt: number[] = [];
+  summaries.forEach((s, i) => {
+    if (s.kind === 'adhoc') adHocAt.push(i);
+  });
+  const bg = model.bgnbd?.params;
+  const gg = model.gammaGamma?.params;
+  const batch = new Map<number, { clv: number; pAlive: number; expectedSpend: number }>();
+  if (bg && gg && adHocAt.length > 0) {
+    const pick = (f: (s: AdHocSummary) => number) => adHocAt.map((i) => f(summaries[i] as AdHocSummary));
+    const v = adHocValues(bg, gg, { frequency: pick((s) => s.frequency), recency: pick((s) => s.recency), T: pick((s) => s.T), monetary: pick((s) => s.monetary) }, config.clv);
+    adHocAt.forEach((i, j) => batch.set(i, { clv: v.clv[j]!, pAlive: v.pAlive[j]!, expectedSpend: v.expectedSpend[j]! }));
+  }
+  return customers.map((c, i) => {
+    const summary = summaries[i]!;
+    if (summary.kind === 'none') return { status: 'skipped', reason: customerKind(c.profile) === 'subscription' ? 'no subscription yet' : 'no purchase yet' };
+    let values: ModelValues | string;
+    if (summary.kind === 'adhoc') values = bg && gg ? adHoc(summary, bg, batch.get(i)!, config) : 'no BG/NBD and Gamma-Gamma model has been fitted yet';
+    else values = subscriber(summary, model, config);
+    if (typeof values === 'string') return { status: 'unscorable', reason: values };
+    return finish(c, summary.kind, values, context);
+  });
+}
+
+function finish(input: CustomerInput, kind: 'adhoc' | 'subscription', values: ModelValues, context: ScoringContext): ScoreOutcome {
+  const { profile } = input;
+  const { model, runDate, config } = context;
+  if (!model.tierCuts) return { status: 'unscorable', reason: 'no value tier cut points yet' };
   const asOf = new Date(`${runDate}T23:59:59.999Z`);
   const decay = { halfLifeDays: config.churn.triggerHalfLifeDays, maxAgeDays: config.churn.triggerMaxAgeDays };
   const live = activeTriggers(input.triggers, asOf, decay);
@@ -116,14 +152,14 @@ export function scoreCustomer(input: ScoreInput): ScoreOutcome {
   const band = riskBand(churnRisk, config.churn.bands);
   const valueTier = valueTierOf(values.clv, values.pAlive, model.tierCuts);
   const facts: NbaFacts = {
-    kind: summary.kind,
+    kind,
     active: values.active,
     riskBand: band,
     valueTier,
     triggerActions: live.map((t) => t.action),
     winbackPermitted: !values.active && winbackPermitted(profile).length > 0,
     unusedPaidProduct: unusedPaidProducts(profile).length > 0,
-    usageDeclining: decliningProducts(profile, asOf.toISOString()).length > 0,
+    usageDeclining: Object.keys(profile.usage).length > 0 && decliningProducts(profile, asOf.toISOString()).length > 0,
     repeatPurchases: values.repeatPurchases,
     tenureMonths: values.tenureMonths,
     products: productCount(profile),
@@ -133,7 +169,7 @@ export function scoreCustomer(input: ScoreInput): ScoreOutcome {
     status: 'scored',
     score: {
       customerId: profile.customerId,
-      kind: summary.kind,
+      kind,
       modelId: model.modelId,
       scoredOn: runDate,
       clv: values.clv,

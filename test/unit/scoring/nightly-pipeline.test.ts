@@ -6,7 +6,7 @@
  * with no new events between them.
  */
 import { describe, expect, it } from 'vitest';
-import { type CustomerProfile, emptyProfile } from '../../../shared/customers/profile.ts';
+import type { CustomerProfile } from '../../../shared/customers/profile.ts';
 import {
   type CustomerScore,
   type ModelRecord,
@@ -27,22 +27,10 @@ import {
   outreachCandidate,
   planOutreach,
   scoreCustomer,
+  scoreCustomerBatch,
   summarizeProfile,
 } from '../../../shared/scoring/index.ts';
-import { readLines } from '../../clv/helpers.ts';
-
-function cdnowProfiles(until: string): CustomerProfile[] {
-  const profiles = new Map<string, CustomerProfile>();
-  for (const line of readLines('CDNOW_sample.txt')) {
-    const [, sampleId, ymd, , dollars] = line.trim().split(/\s+/);
-    const id = String(Number(sampleId));
-    const day = `${ymd!.slice(0, 4)}-${ymd!.slice(4, 6)}-${ymd!.slice(6, 8)}`;
-    const p = profiles.get(id) ?? emptyProfile(id);
-    if (day <= until) p.purchaseDays[day] = (p.purchaseDays[day] ?? 0) + Number(dollars);
-    profiles.set(id, p);
-  }
-  return [...profiles.values()];
-}
+import { cdnowProfiles } from './helpers.ts';
 
 type Night = { model: ModelRecord; summary: RunSummaryPart; plan: ReturnType<typeof planOutreach> };
 
@@ -54,8 +42,11 @@ function runNight(workers: CustomerProfile[][], runDate: string, stored: Map<str
   const parts = workers.map((w) => {
     let summary = emptyRunSummary();
     const top = new TopN(keep);
-    for (const profile of w) {
-      const o = scoreCustomer({ profile, triggers: [], model: fit.model, runDate, config });
+    // in batches of 100, as BatchGetItem returns the profiles
+    const outcomes = [];
+    for (let s = 0; s < w.length; s += 100) outcomes.push(...scoreCustomerBatch(w.slice(s, s + 100).map((profile) => ({ profile, triggers: [] })), { model: fit.model, runDate, config }));
+    for (const [k, profile] of w.entries()) {
+      const o = outcomes[k]!;
       if (o.status !== 'scored') {
         summary = countCustomer(summary, { status: 'skipped', reason: o.status });
         continue;
@@ -75,7 +66,7 @@ function runNight(workers: CustomerProfile[][], runDate: string, stored: Map<str
 }
 
 describe('two nights on the CDNOW sample', () => {
-  const profiles = cdnowProfiles('1997-09-30');
+  const profiles = [...cdnowProfiles('1997-09-30').values()];
   const workers = [0, 1, 2, 3].map((k) => profiles.filter((_, i) => i % 4 === k));
   const stored = new Map<string, CustomerScore>();
   const first = runNight(workers, '1997-09-30', stored, undefined, []);

@@ -1,25 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type CustomerProfile, emptyProfile } from '../../../shared/customers/profile.ts';
+import { emptyProfile } from '../../../shared/customers/profile.ts';
 import { gatherSummaries, gatheredCustomers, mergeGathered } from '../../../shared/scoring/gathered-summaries.ts';
 import { type ModelSummary, fitSampleShare, inFitSample, summarizeProfile, wholeMonthsBetween } from '../../../shared/scoring/profile-summary.ts';
-import { loadCdnowSummary, readLines } from '../../clv/helpers.ts';
+import { loadCdnowSummary } from '../../clv/helpers.ts';
+import { cdnowProfiles } from './helpers.ts';
 
 const stamp = <T>(value: T, at = '2026-01-01T00:00:00.000Z') => ({ value, at, by: 'e' });
-
-/** CDNOW_sample.txt as stored profiles: purchase day → dollars spent that day. */
-function cdnowProfiles(): Map<string, CustomerProfile> {
-  const profiles = new Map<string, CustomerProfile>();
-  for (const line of readLines('CDNOW_sample.txt')) {
-    const [, sampleId, ymd, , dollars] = line.trim().split(/\s+/);
-    const id = String(Number(sampleId));
-    const p = profiles.get(id!) ?? emptyProfile(id);
-    const day = `${ymd!.slice(0, 4)}-${ymd!.slice(4, 6)}-${ymd!.slice(6, 8)}`;
-    p.purchaseDays[day] = (p.purchaseDays[day] ?? 0) + Number(dollars);
-    profiles.set(id, p);
-  }
-  return profiles;
-}
 
 describe('summary from a stored profile', () => {
   it('reproduces the published CDNOW calibration summary (weeks, as of 1997-09-30) for all 2,357 customers', () => {

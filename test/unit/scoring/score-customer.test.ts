@@ -7,8 +7,9 @@ import { type ScoringConfig, parseScoringConfig } from '../../../shared/scoring/
 import { WEEKS_PER_MONTH, adHocRetainedSpend, subscriberPaymentFactor } from '../../../shared/scoring/customer-value.ts';
 import type { ModelRecord } from '../../../shared/scoring/fit.ts';
 import { type ActiveTrigger, decayedBoost, riskBand } from '../../../shared/scoring/risk.ts';
-import { type CustomerScore, scoreCustomer } from '../../../shared/scoring/score-customer.ts';
+import { type CustomerScore, scoreCustomer, scoreCustomerBatch } from '../../../shared/scoring/score-customer.ts';
 import { loadCdnowSummary } from '../../clv/helpers.ts';
+import { cdnowProfiles } from './helpers.ts';
 
 const config = (over: object = {}): ScoringConfig => {
   const r = parseScoringConfig(over);
@@ -187,5 +188,31 @@ describe('customers that cannot be scored', () => {
     expect(scoreCustomer({ profile: customerOne(), triggers: [], model: withoutBg, runDate: '1997-09-30', config: config() })).toEqual({ status: 'unscorable', reason: 'no BG/NBD and Gamma-Gamma model has been fitted yet' });
     const { tierCuts: _t, ...withoutCuts } = model;
     expect(scoreCustomer({ profile: customerOne(), triggers: [], model: withoutCuts, runDate: '1997-09-30', config: config() })).toEqual({ status: 'unscorable', reason: 'no value tier cut points yet' });
+  });
+});
+
+describe('batch scoring', () => {
+  it('equals scoring each customer alone (to 1e-9), for a mixed batch of ad-hoc buyers, subscribers and customers without history', () => {
+    const profiles = cdnowProfiles('1997-09-30');
+    const sub = emptyProfile('s');
+    sub.subscriptions.a = { subscriptionId: 'a', startedAt: '1997-01-05T00:00:00.000Z', lastStartedAt: '1997-01-05T00:00:00.000Z', monthlyPrice: { value: 12, at: '1997-01-05T00:00:00.000Z', by: 'e' } };
+    const batch = [...profiles.values(), sub, emptyProfile('none')].map((profile) => ({ profile, triggers: [] }));
+    const context = { model, runDate: '1997-09-30', config: config() };
+    const together = scoreCustomerBatch(batch, context);
+    expect(together).toHaveLength(batch.length);
+    let compared = 0;
+    batch.forEach((c, i) => {
+      const alone = scoreCustomer({ ...c, ...context });
+      const t = together[i]!;
+      expect(t.status).toBe(alone.status);
+      if (t.status !== 'scored' || alone.status !== 'scored') return expect(t).toEqual(alone);
+      compared++;
+      for (const f of ['clv', 'pAlive', 'modelChurnRisk', 'churnRisk', 'potentialSpend'] as const) {
+        expect(Math.abs(t.score[f]! - alone.score[f]!)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(alone.score[f]!)));
+      }
+      expect({ ...t.score, clv: 0, pAlive: 0, churnRisk: 0, modelChurnRisk: 0, potentialSpend: 0 }).toEqual({ ...alone.score, clv: 0, pAlive: 0, churnRisk: 0, modelChurnRisk: 0, potentialSpend: 0 });
+    });
+    expect(compared).toBe(2358);
+    expect(together[together.length - 1]).toEqual({ status: 'skipped', reason: 'no purchase yet' });
   });
 });
