@@ -159,6 +159,34 @@ describe('planning and assignment', () => {
     expect(dec.created.every((a) => a.period === '2026-12')).toBe(true);
   });
 
+  it('a rerun with the stored assignments returns the same night and assigns nothing, whatever was stored before (property)', () => {
+    const night = fc.record({
+      ranked: candidates,
+      day: fc.integer({ min: 1, max: 30 }),
+      capacity: fc.integer({ min: 0, max: 400 }),
+      earlier: fc.array(fc.record({ k: fc.nat(40), day: fc.integer({ min: 1, max: 30 }) }), { maxLength: 30 }),
+    });
+    fc.assert(
+      fc.property(night, ({ ranked: r, day, capacity, earlier }) => {
+        const c = { ...cfg, customersPerMonth: capacity };
+        const runDate = `2026-11-${String(day).padStart(2, '0')}`;
+        // assignments stored by earlier nights of the month (each customer once)
+        const seen = new Set<string>();
+        const existing = earlier
+          .filter((e) => e.day < day && !seen.has(`C-${e.k}`) && seen.add(`C-${e.k}`))
+          .map((e) => planOutreach({ ranked: [cand(`C-${e.k}`, 1)], existing: [], runDate: `2026-11-${String(e.day).padStart(2, '0')}`, runId: 'old', config: { ...c, customersPerMonth: 1_000_000 } }).created[0]!);
+        const sorted = [...r].sort(compareCandidates);
+        const first = planOutreach({ ranked: sorted, existing, runDate, runId: 'run-1', config: c });
+        const stored = [...existing, ...first.created];
+        const again = planOutreach({ ranked: sorted, existing: stored, runDate, runId: 'run-2', config: c });
+        expect(again.created).toEqual([]);
+        expect(again.tonight).toEqual(first.tonight);
+        for (const a of first.created) expect(existing.some((e) => e.customerId === a.customerId)).toBe(false);
+        expect(existing.length + first.created.length).toBeLessThanOrEqual(Math.max(existing.length, nightlyQuota(runDate, capacity, 0).target));
+      }),
+    );
+  });
+
   it('groups: a salted hash of experiment and month, about half treated, stable across runs', () => {
     const ids = Array.from({ length: 4_000 }, (_, i) => `C-${i}`);
     const groups = ids.map((id) => outreachGroup(id, 'outreach-v1', '2026-11', 50));
