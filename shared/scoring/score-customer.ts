@@ -12,6 +12,7 @@
  */
 import type { BgNbdParams } from '../clv/bgnbd.ts';
 import { adHocChurnRisk, subscriptionChurnRisk } from '../clv/churn.ts';
+import { DataError } from '../clv/errors.ts';
 import type { ValueTier } from '../clv/tiers.ts';
 import { type CustomerProfile, activeSubscriptions, unusedPaidProducts, winbackPermitted } from '../customers/profile.ts';
 import { decliningProducts } from '../triggers/rules.ts';
@@ -19,7 +20,7 @@ import type { ScoringConfig } from './config.ts';
 import { WEEKS_PER_MONTH, adHocRetainedSpend, adHocValues, subscriberClv } from './customer-value.ts';
 import type { ModelRecord } from './fit.ts';
 import { type NbaFacts, type NextBestAction, chooseNextBestAction } from './next-best-action.ts';
-import { type AdHocSummary, type SubscriptionSummary, customerKind, summarizeProfile } from './profile-summary.ts';
+import { type AdHocSummary, type ModelSummary, type SubscriptionSummary, customerKind, summarizeProfile } from './profile-summary.ts';
 import { type ActiveTrigger, type RiskBand, activeTriggers, churnRiskWithTriggers, riskBand } from './risk.ts';
 import { valueTierOf } from './value-tiers.ts';
 
@@ -113,14 +114,23 @@ export function scoreCustomer(input: ScoreInput): ScoreOutcome {
  * Scores a batch of customers with one model. The ad-hoc buyers' CLV and P(alive) are
  * computed in one vectorised call (shared/clv compresses equal histories and interpolates
  * the expectations across ages), so a batch of a hundred costs a fraction of a hundred
- * single calls; the results equal single scoring to about 1e-11 relative.
+ * single calls; the results equal single scoring within 1e-9 relative (tested). A profile
+ * whose data cannot be summarised (an invalid purchase day) is `unscorable` on its own; the
+ * rest of the batch is scored.
  */
 export function scoreCustomerBatch(customers: readonly CustomerInput[], context: ScoringContext): ScoreOutcome[] {
   const { model, runDate, config } = context;
-  const summaries = customers.map((c) => summarizeProfile(c.profile, runDate));
+  const summaries = customers.map((c): ModelSummary | DataError => {
+    try {
+      return summarizeProfile(c.profile, runDate);
+    } catch (err) {
+      if (err instanceof DataError) return err;
+      throw err;
+    }
+  });
   const adHocAt: number[] = [];
   summaries.forEach((s, i) => {
-    if (s.kind === 'adhoc') adHocAt.push(i);
+    if (!(s instanceof DataError) && s.kind === 'adhoc') adHocAt.push(i);
   });
   const bg = model.bgnbd?.params;
   const gg = model.gammaGamma?.params;
@@ -132,6 +142,7 @@ export function scoreCustomerBatch(customers: readonly CustomerInput[], context:
   }
   return customers.map((c, i) => {
     const summary = summaries[i]!;
+    if (summary instanceof DataError) return { status: 'unscorable', reason: `profile data: ${summary.message}` };
     if (summary.kind === 'none') return { status: 'skipped', reason: customerKind(c.profile) === 'subscription' ? 'no subscription yet' : 'no purchase yet' };
     let values: ModelValues | string;
     if (summary.kind === 'adhoc') values = bg && gg ? adHoc(summary, bg, batch.get(i)!, config) : 'no BG/NBD and Gamma-Gamma model has been fitted yet';

@@ -215,4 +215,12 @@ describe('batch scoring', () => {
     expect(compared).toBe(2358);
     expect(together[together.length - 1]).toEqual({ status: 'skipped', reason: 'no purchase yet' });
   });
+
+  it('a profile with an invalid purchase day is unscorable on its own; the rest of the batch is scored', () => {
+    const bad = emptyProfile('bad');
+    bad.purchaseDays = { '1997-02-30': 10 };
+    const out = scoreCustomerBatch([{ profile: customerOne(), triggers: [] }, { profile: bad, triggers: [] }], { model, runDate: '1997-09-30', config: config() });
+    expect(out[0]!.status).toBe('scored');
+    expect(out[1]).toEqual({ status: 'unscorable', reason: 'profile data: invalid calendar date "1997-02-30"' });
+  });
 });
