@@ -96,18 +96,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     // 1. Services.
     let dynamodb: string;
     let ses: string;
+    const services: RunningService[] = [];
     if (options.dynamodbEndpoint) dynamodb = options.dynamodbEndpoint;
     else {
-      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort });
+      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort, log });
       cleanups.push(s.stop);
+      services.push(s);
       dynamodb = s.endpoint;
     }
     if (options.sesEndpoint) ses = options.sesEndpoint;
     else {
       const s = await startSesLocal({ port: options.sesPort });
       cleanups.push(s.stop);
+      services.push(s);
       ses = s.endpoint;
     }
+    /** Resolves with a description if a service this stack started ends without being asked to (never, if it started none). */
+    const serviceExited: Promise<string> = Promise.race(services.flatMap((s) => (s.exited ? [s.exited] : [])));
 
     // 2. Table.
     const ddb: DynamoDBClient = localDynamoDbClient(dynamodb);
@@ -462,6 +467,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     let stopped = false;
     return {
       endpoints,
+      serviceExited,
+      /** Process ids of the service child processes (DynamoDB Local, the SES emulator) this stack started. */
+      servicePids: services.flatMap((s) => (s.pid ? [s.pid] : [])),
       tableName,
       streamArn,
       busName,

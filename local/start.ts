@@ -5,6 +5,7 @@
  * prints a summary. See docs/local.md.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './services.ts';
@@ -133,25 +134,42 @@ async function main(): Promise<number> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   out('serverless-clm local stack');
   out('  starting DynamoDB Local, the SES emulator and the local bus…');
-  const stack = await startLocalStack({
+  // Stop everything on SIGINT/SIGTERM, when a service dies, or when the parent process is gone
+  // (npm or a terminal killed with SIGKILL): the services exit with this process anyway (see
+  // local/services.ts), but this way the event sources are stopped first, quietly.
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  let keepRunningPhase = false;
+  const starting = startLocalStack({
     dynamodbPort: args.dynamodbPort,
     sesPort: args.sesPort,
     busPort: args.busPort,
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
-  let stopping = false;
-  let keepRunningPhase = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  const shutdown = async (why: string, code: number, again: 'exit' | 'ignore' = 'ignore') => {
+    if (stopping) {
+      if (again === 'ignore') return;
+      // A second Ctrl-C: do not wait (the services still exit with this process).
+      out(`\n${why} again: exiting now`);
+      process.exit(code);
+    }
     stopping = true;
-    out(`\n${signal}: stopping pollers, the bus server and the local services…`);
-    await stack.stop();
+    out(`\n${why}: stopping pollers, the bus server and the local services…`);
+    await starting.catch(() => {});
+    await stack?.stop();
     out('stopped.');
-    process.exit(keepRunningPhase ? 0 : 130);
+    process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => void shutdown(signal, keepRunningPhase ? 0 : 128 + os.constants.signals[signal], 'exit'));
+  }
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) void shutdown(`the parent process (${parentPid}) is gone`, 1);
+  }, 500).unref();
+  stack = await starting;
+  void stack.serviceExited.then((why) => shutdown(`${why} unexpectedly`, 1));
 
   const printEndpoints = () => {
     out(`  DynamoDB Local     ${stack.endpoints.dynamodb}   (table ${stack.tableName}, stream ${stack.streamArn})`);
@@ -265,6 +283,7 @@ async function main(): Promise<number> {
     out(`\nReady: the local stack is running. Press Ctrl-C to stop.`);
     await new Promise(() => {});
   }
+  stopping = true;
   await stack.stop();
   return ok ? 0 : 1;
 }
