@@ -8,7 +8,7 @@ import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
 import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import type { EventPublisher, Mailer } from '../../shared/ports.ts';
-import { businessEvent } from '../support/events.ts';
+import { businessEvent, churnTrigger } from '../support/events.ts';
 import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
 import { applyEvent as apply, emptyProfile as empty } from '../../shared/customers/profile.ts';
 const profiles = { empty, apply };
@@ -54,18 +54,7 @@ async function fired(customerId: string, eventId = 'e-1', recorded = true): Prom
   return t;
 }
 
-const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => ({
-  triggerId: `billing-complaint#${customerId}#${eventId}`,
-  customerId,
-  rule: 'billing-complaint',
-  kind: 'single',
-  action: 'retention-save',
-  reasons: ['support call about billing'],
-  churnRiskBoost: 0.2,
-  sourceEventIds: [eventId],
-  firedAt: new Date().toISOString(),
-  schemaVersion: 1,
-});
+const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => churnTrigger(customerId, eventId);
 
 describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
   it('sends one retention email with one-click unsubscribe headers, and never twice on redelivery', async () => {
