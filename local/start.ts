@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './services.ts';
 import { toBatches } from './bus.ts';
-import { REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
+import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
 import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
@@ -23,7 +23,7 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
-  --state-dir DIR      where rejected events and dead letters are written, this run only (default .local)
+  --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        invoke the nightly rescore once after the replay
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -157,6 +157,13 @@ async function main(): Promise<number> {
     stopping = true;
     out(`\n${why}: stopping pollers, the bus server and the local services…`);
     await starting.catch(() => {});
+    if (keepRunningPhase && stack) {
+      // Emails sent while it kept running are kept too (skipped if the emulator is already gone).
+      await stack.saveEmails().then(
+        (r) => r.written && out(`  ${fmt(r.written)} more email(s) → ${r.dir}/`),
+        () => {},
+      );
+    }
     await stack?.stop();
     out('stopped.');
     process.exit(code);
@@ -173,7 +180,9 @@ async function main(): Promise<number> {
 
   const printEndpoints = () => {
     out(`  DynamoDB Local     ${stack.endpoints.dynamodb}   (table ${stack.tableName}, stream ${stack.streamArn})`);
-    out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
+    // The inbox is served only while the stack runs: its URL only when it stays up.
+    if (args.keepRunning) out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
+    else out(`  SES emulator       ${stack.endpoints.ses}   (emails are saved to ${path.join(stack.stateDir, EMAILS_DIR)}/)`);
     out(`  bus (PutEvents)    ${stack.endpoints.bus}   (bus ${stack.busName}; SQS on the same endpoint; queues at ${stack.endpoints.bus}/queues)`);
   };
   printEndpoints();
@@ -256,7 +265,12 @@ async function main(): Promise<number> {
   out(`  events ingested         ${fmt(stored)} stored (EVT# items inserted, counted on the table stream)${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were sent` : ''}`);
   out(`  rejected by ingest      ${fmt(c.rejected.count)}${c.rejected.count ? ` (${list(c.rejected.byReason)}) → ${path.join(stack.stateDir, `${REJECTED_QUEUE}.jsonl`)}` : ''}`);
   out(`  triggers fired          ${fmt(c.triggersFired)} ChurnTriggerFired on the bus`);
-  out(`  emails sent             ${fmt(c.emailsSent)} in the SES inbox (${stack.endpoints.sesInbox})`);
+  const saved = await stack.saveEmails();
+  out(`  emails sent             ${fmt(c.emailsSent)} → ${saved.dir}/ (each as <messageId>.eml and .html; index.jsonl names customer and campaign)${args.keepRunning ? `; inbox ${stack.endpoints.sesInbox}` : ''}`);
+  out(`  emails not sent         ${fmt(c.emailsSkipped.count)} skipped${c.emailsSkipped.count ? ` (${list(c.emailsSkipped.byReason)})` : ''}`);
+  const undecided = Object.values(c.triggersWithoutEmailDecision).reduce((a, b) => a + b, 0);
+  if (undecided) out(`                          ${fmt(undecided)} triggers without an email decision, by action: ${list(c.triggersWithoutEmailDecision)} (only retention-save and winback have email campaigns)`);
+  out(`    one customer          npx clm customer <id> --endpoint ${args.keepRunning ? stack.endpoints.dynamodb : '<DynamoDB Local>'}   (profile, triggers, send ledger with reasons${args.keepRunning ? '' : '; needs --keep-running: the table is in memory'})`);
   const otherEmitted = Object.entries(c.emitted).filter(([k]) => k !== 'ChurnTriggerFired');
   if (otherEmitted.length) out(`  other emitted events    ${otherEmitted.map(([k, v]) => `${k} ${fmt(v)}`).join('; ')}`);
   const dl = Object.entries(c.deadLetters).filter(([, v]) => v > 0);

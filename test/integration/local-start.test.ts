@@ -7,7 +7,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,7 +61,29 @@ describe('npm start', () => {
     expect(JSON.parse(example!)).toMatchObject({ customerId: expect.any(String), eventId: expect.any(String), triggerId: expect.any(String), messageId: expect.any(String) });
     expect(JSON.parse(example!)).not.toHaveProperty('email');
     expect(out).not.toMatch(/went to the default bus/);
-    expect(out).toMatch(/SES inbox\s+http:\/\/127\.0\.0\.1:\d+\//);
+    // The inbox dies with the run: no URL to it, but every email is kept as files, listed in an index.
+    expect(out).not.toContain('SES inbox');
+    const sent = number(out, 'emails sent');
+    const emailsDir = path.join(stateDir, 'emails');
+    expect(out).toContain(`emails sent             ${sent} → ${emailsDir}/`);
+    const files = readdirSync(emailsDir);
+    expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(sent);
+    expect(files.filter((f) => f.endsWith('.html'))).toHaveLength(sent);
+    const index = readFileSync(path.join(emailsDir, 'index.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    expect(index).toHaveLength(sent);
+    for (const e of index) {
+      expect(e).toMatchObject({ messageId: expect.any(String), customerId: expect.stringMatching(/^C\d+$/), campaign: expect.any(String), sendId: expect.any(String) });
+      const eml = readFileSync(path.join(emailsDir, e.eml!), 'utf8');
+      expect(eml).toMatch(/^Subject: /m);
+      expect(eml).toMatch(/^List-Unsubscribe:\s+</m); // (folded onto the next line when long)
+      expect(readFileSync(path.join(emailsDir, e.html!), 'utf8')).toMatch(/^<!doctype html>/);
+    }
+    // Why the others were not sent: EmailSkipped by reason, adding up to the events emitted.
+    const skipped = number(out, 'emails not sent');
+    expect(out).toContain(`EmailSkipped ${skipped}`);
+    const reasons = /emails not sent\s+\d+ skipped \((.*)\)/.exec(out)?.[1] ?? '';
+    expect(reasons.split('; ').reduce((n, r) => n + Number(/ (\d+)$/.exec(r)?.[1]), 0)).toBe(skipped);
+    expect(reasons).toMatch(/no-marketing-consent|prefers-|control group|cooldown|frequency-cap/);
     expect(out).toContain('Summary');
     expect(number(out, 'events ingested')).toBeGreaterThan(1000);
     expect(number(out, 'rejected by ingest')).toBeGreaterThan(0);
@@ -87,6 +109,7 @@ describe('npm start', () => {
     expect(out).toMatch(/customers\.csv:4: email/); // bad rows reported with file:line
     const bus = /bus \(PutEvents\)\s+(http:\/\/\S+)/.exec(out)![1];
     const ddbEndpoint = /DynamoDB Local\s+(http:\/\/\S+)/.exec(out)![1];
+    expect(out).toMatch(/SES inbox\s+http:\/\/127\.0\.0\.1:\d+\//); // served while it keeps running
     const table = /\(table (\S+),/.exec(out)![1];
 
     const busName = /\(bus ([^;]+);/.exec(out)![1];
