@@ -91,6 +91,8 @@ describe('npm start', () => {
     expect(number(out, 'emails sent')).toBeGreaterThan(0);
     expect(out).toMatch(/retention path\s+OK/);
     expect(out).toContain('--run-nightly');
+    // Stopped in order (event sources before services): no connection errors at the end.
+    expect(out).not.toMatch(/ECONNREFUSED|socket usage at capacity/);
   }, 240_000);
 
   it('--customers 20 --seed 2: a small run still has a deliverable billing complaint and exits 0', async () => {
@@ -165,5 +167,6 @@ describe('npm start', () => {
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('stopped.');
+    expect(run.output()).not.toMatch(/ECONNREFUSED/);
   }, 150_000);
 });
