@@ -7,11 +7,12 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/services.ts';
+import { customerCommand } from '../../cli/customer.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(repo, 'node_modules/tsx/dist/cli.mjs');
@@ -105,7 +106,8 @@ describe('npm start', () => {
   }, 120_000);
 
   it('--keep-running --import: serves PutEvents to the AWS SDK and stops cleanly on SIGINT', async () => {
-    const run = start(['--import', 'test/fixtures/import', '--keep-running', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-keep-'))]);
+    const keepDir = mkdtempSync(path.join(os.tmpdir(), 'clm-keep-'));
+    const run = start(['--import', 'test/fixtures/import', '--keep-running', '--state-dir', keepDir]);
     await run.waitFor(/Ready: the local stack is running/, 90_000);
     const out = run.output();
     expect(out).toMatch(/customers\.csv:4: email/); // bad rows reported with file:line
@@ -164,9 +166,32 @@ describe('npm start', () => {
     ddb2.destroy();
     expect(notIngested.Item).toBeUndefined();
 
+    // `clm customer` against the running stack explains what became of the live complaint (K001 allows email)…
+    const sendId = 'retention-save#billing-complaint#K001#live-1';
+    const decided = new RegExp(`\\n  \\S+  (sent|skipped|control) +retention-save +(.*)\\n +${sendId}`);
+    let report = '';
+    let decision: RegExpExecArray | null = null;
+    const decideBy = Date.now() + 30_000;
+    while (!decision && Date.now() < decideBy) {
+      report = '';
+      await customerCommand(['K001', '--endpoint', ddbEndpoint, '--table', table], { stdout: (t) => (report += t), stderr: (t) => (report += t) }, { env: {} });
+      decision = decided.exec(report);
+      if (!decision) await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(decision, report).not.toBeNull();
+    expect(report).toMatch(/billing-complaint \(single\) → retention-save/);
+
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('stopped.');
     expect(run.output()).not.toMatch(/ECONNREFUSED/);
+    // …and an email sent while it kept running is saved when it stops.
+    const messageId = decision![1] === 'sent' ? /message (\S+)/.exec(decision![2]!)![1]! : undefined;
+    if (messageId) {
+      expect(run.output()).toMatch(/1 more email\(s\) → /);
+      expect(readFileSync(path.join(keepDir, 'emails', `${messageId}.eml`), 'utf8')).toMatch(/^Subject: /m);
+    } else {
+      expect(existsSync(path.join(keepDir, 'emails', 'index.jsonl'))).toBe(false);
+    }
   }, 150_000);
 });
