@@ -10,6 +10,7 @@
  */
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { mkdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { tableName as tableNameFor } from '../shared/data-model/table.ts';
@@ -36,6 +37,8 @@ import { billingPath } from '../shared/pipeline/billing-path.ts';
 import { defaultSendPolicy } from '../shared/campaigns/guardrails.ts';
 
 export const REJECTED_QUEUE = 'rejected-events';
+/** Subdirectory of the state directory where each sent email is kept (`<messageId>.eml`, `.html`, `index.jsonl`). */
+export const EMAILS_DIR = 'emails';
 /**
  * The bus's name as deployed with the default settings: `${stackName}-events`
  * (infra/constructs/event-bus.ts) with stackName `ServerlessClm` (infra/settings.ts),
@@ -91,6 +94,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const stateDir = path.resolve(options.stateDir ?? '.local');
   const tableName = options.tableName ?? tableNameFor('local-');
   const busName = options.busName ?? LOCAL_BUS_NAME;
+  const emailsDir = path.join(stateDir, EMAILS_DIR);
+  // This run's emails only, like the other state files.
+  rmSync(emailsDir, { recursive: true, force: true });
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
@@ -100,18 +106,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     // 1. Services.
     let dynamodb: string;
     let ses: string;
+    const services: RunningService[] = [];
     if (options.dynamodbEndpoint) dynamodb = options.dynamodbEndpoint;
     else {
-      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort });
+      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort, log });
       cleanups.push(s.stop);
+      services.push(s);
       dynamodb = s.endpoint;
     }
     if (options.sesEndpoint) ses = options.sesEndpoint;
     else {
       const s = await startSesLocal({ port: options.sesPort });
       cleanups.push(s.stop);
+      services.push(s);
       ses = s.endpoint;
     }
+    /** Resolves with a description if a service this stack started ends without being asked to (never, if it started none). */
+    const serviceExited: Promise<string> = Promise.race(services.flatMap((s) => (s.exited ? [s.exited] : [])));
 
     // 2. Table.
     const ddb: DynamoDBClient = localDynamoDbClient(dynamodb);
@@ -159,6 +170,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.tableName]: tableName,
       [ENV.busName]: busName,
       [ENV.rejectedQueueUrl]: endpoints.rejectedQueueUrl,
+      // All concurrent invocations share the handlers' clients here (in Lambda each has its own): one socket
+      // per message that can be in flight at once, so the SDK neither queues them nor warns about capacity.
+      CLM_LOCAL_MAX_SOCKETS: String(
+        ruleSubs.reduce((n, s) => n + s.batchSize * (options.consumerConcurrency ?? 4), 0) + streamSubs.reduce((n, s) => n + s.batchSize, 0),
+      ),
     };
     // Settings a user may override from the shell.
     const defaults: Record<string, string> = {
@@ -363,6 +379,49 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       return ((await res.json()) as { emails: never[] }).emails;
     };
 
+    /**
+     * Writes each email in the SES emulator not written yet to `<stateDir>/emails/`: the
+     * message as sent (`<messageId>.eml`, RFC 822, from the emulator) and its HTML part
+     * (`<messageId>.html`), and a line in `index.jsonl` with the ids from its EmailSent event
+     * (customer, campaign, send). The files outlive the run; the inbox does not.
+     */
+    const savedEmails = new Set<string>();
+    const saveEmails = async (): Promise<{ dir: string; total: number; written: number }> => {
+      type Stored = { messageId?: string; at?: number; body?: { html?: string } };
+      const stored = (await emails()) as Stored[];
+      const sentEvents = new Map<string, Record<string, unknown>>();
+      for (const e of bus.emitted) {
+        const d = e.detail as Record<string, unknown>;
+        if (e['detail-type'] === 'EmailSent' && typeof d.messageId === 'string') sentEvents.set(d.messageId, d);
+      }
+      mkdirSync(emailsDir, { recursive: true });
+      let written = 0;
+      for (const m of stored) {
+        const id = m.messageId;
+        if (!id || savedEmails.has(id)) continue;
+        const file = id.replace(/[^A-Za-z0-9._-]/g, '_');
+        const res = await fetch(`${endpoints.ses}/get-emlContent?messageId=${encodeURIComponent(id)}`);
+        if (!res.ok) throw new Error(`SES emulator answered ${res.status} for the .eml of ${id}`);
+        const eml = Buffer.from(((await res.json()) as { body: { data: number[] } }).body.data);
+        writeFileSync(path.join(emailsDir, `${file}.eml`), eml);
+        writeFileSync(path.join(emailsDir, `${file}.html`), m.body?.html ?? '');
+        const sent = sentEvents.get(id);
+        const line = {
+          messageId: id,
+          sentAt: m.at ? new Date(m.at * 1000).toISOString() : undefined,
+          customerId: sent?.customerId,
+          campaign: sent?.campaign,
+          sendId: sent?.sendId,
+          eml: `${file}.eml`,
+          html: `${file}.html`,
+        };
+        appendFileSync(path.join(emailsDir, 'index.jsonl'), `${JSON.stringify(line)}\n`);
+        savedEmails.add(id);
+        written++;
+      }
+      return { dir: emailsDir, total: savedEmails.size, written };
+    };
+
     const countStoredEvents = async (): Promise<number> => {
       let count = 0;
       let start: Record<string, never> | undefined;
@@ -440,6 +499,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
       const emittedByType = new Map<string, number>();
       for (const e of bus.emitted) emittedByType.set(e['detail-type'], (emittedByType.get(e['detail-type']) ?? 0) + 1);
+      // Why triggers did not become emails: EmailSkipped by reason (as campaigns recorded it in the
+      // send ledger), and triggers campaigns took no decision on (by action: most have no campaign).
+      const skippedByReason = new Map<string, number>();
+      const decided = new Set<string>();
+      for (const e of bus.emitted) {
+        const d = e.detail as { reason?: string; sendId?: string; campaign?: string };
+        if (e['detail-type'] === 'EmailSkipped') skippedByReason.set(String(d.reason), (skippedByReason.get(String(d.reason)) ?? 0) + 1);
+        if ((e['detail-type'] === 'EmailSkipped' || e['detail-type'] === 'EmailSent') && d.sendId && d.campaign) decided.add(d.sendId.slice(d.campaign.length + 1));
+      }
+      const undecidedByAction = new Map<string, number>();
+      const seenTriggers = new Set<string>();
+      for (const e of bus.emitted) {
+        const d = e.detail as { triggerId?: string; action?: string };
+        if (e['detail-type'] !== 'ChurnTriggerFired' || !d.triggerId || seenTriggers.has(d.triggerId)) continue;
+        seenTriggers.add(d.triggerId);
+        if (!decided.has(d.triggerId)) undecidedByAction.set(String(d.action), (undecidedByAction.get(String(d.action)) ?? 0) + 1);
+      }
       let emailCount = -1;
       try {
         emailCount = (await emails()).length;
@@ -452,6 +528,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         emitted: Object.fromEntries(emittedByType),
         triggersFired: emittedByType.get('ChurnTriggerFired') ?? 0,
         emailsSent: emailCount,
+        emailsSkipped: { count: [...skippedByReason.values()].reduce((a, b) => a + b, 0), byReason: Object.fromEntries([...skippedByReason].sort((a, b) => b[1] - a[1])) },
+        /** Distinct triggers with no EmailSent/EmailSkipped, by action (an action without a campaign sends nothing). */
+        triggersWithoutEmailDecision: Object.fromEntries([...undecidedByAction].sort((a, b) => b[1] - a[1])),
         consumers: Object.fromEntries(
           [...consumers].map(([id, c]) => [id, { invocations: c.invocations, succeeded: c.succeeded, failedReceives: c.failedReceives, deadLettered: c.deadLettered }]),
         ),
@@ -464,6 +543,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     let stopped = false;
     return {
       endpoints,
+      serviceExited,
+      /** Process ids of the service child processes (DynamoDB Local, the SES emulator) this stack started. */
+      servicePids: services.flatMap((s) => (s.pid ? [s.pid] : [])),
       tableName,
       streamArn,
       busName,
@@ -480,6 +562,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       waitForIdle,
       runSchedules,
       emails,
+      saveEmails,
       countStoredEvents,
       verifyRetentionPath,
       counters,

@@ -82,3 +82,20 @@ export interface RejectedEventSink {
   /** Keeps a rejected event with its reason where an operator can inspect and replay it. */
   reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void>;
 }
+
+/** A trigger as the stack recorded it: the decision, when it fired and when it was put on the bus. */
+export type TriggerRecord = TriggerDecision & { firedAt: string; publishedAt?: string };
+
+/** What the stack keeps about one customer that explains its emails (see `clm customer`). */
+export type CustomerRecord = {
+  customerId: string;
+  profile?: CustomerProfile;
+  triggers: TriggerRecord[];
+  /** The whole send ledger of the customer: one entry per decision, with its status and reason. */
+  sends: SendRecord[];
+};
+
+/** Read-only view of a customer for operators. */
+export interface CustomerReader {
+  readCustomer(customerId: string): Promise<CustomerRecord>;
+}

@@ -39,6 +39,16 @@ export const settings = {
   frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, defaults.frequencyCapPerWeek),
 };
 
+/**
+ * Client options. `CLM_LOCAL_MAX_SOCKETS` is set by the local stack only (local/local-stack.ts): there
+ * every concurrent invocation shares one client, so it needs more than the SDK's 50 sockets per
+ * client; in Lambda (unset) one invocation at a time uses a client and the SDK default holds.
+ */
+export const clientOptions = () => {
+  const maxSockets = numberEnv('CLM_LOCAL_MAX_SOCKETS', 0);
+  return maxSockets > 0 ? { requestHandler: { httpAgent: { maxSockets }, httpsAgent: { maxSockets } } } : {};
+};
+
 /** Memoises a factory: the adapter is built on first use, after the environment is read, then reused. */
 function once<T>(make: () => T): () => T {
   let value: T | undefined;
@@ -47,7 +57,7 @@ function once<T>(make: () => T): () => T {
 
 export const customerStore = once(
   () =>
-    new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
       tableName: requireEnv(ENV.tableName),
       eventRetentionDays: settings.eventRetentionDays(),
       profiles: { empty: emptyProfile, apply: applyEvent },
@@ -55,7 +65,7 @@ export const customerStore = once(
 );
 
 export const eventPublisher = once(
-  () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName)),
+  () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient(clientOptions())), requireEnv(ENV.busName)),
 );
 
 /**
@@ -75,7 +85,7 @@ export function pacedMailer(mailer: Mailer, sendsPerSecond: number): Mailer {
  * request rate (client-side rate limiting) besides backing off, so a burst
  * beyond the send rate waits instead of failing into the dead-letter queue.
  */
-export const sesClient = once(() => tracer.captureAWSv3Client(new SESv2Client({ retryMode: 'adaptive' })));
+export const sesClient = once(() => tracer.captureAWSv3Client(new SESv2Client({ ...clientOptions(), retryMode: 'adaptive' })));
 
 export const mailer = once((): Mailer => {
   const ses = new SesMailer(sesClient(), {
@@ -88,5 +98,5 @@ export const mailer = once((): Mailer => {
 });
 
 export const rejectedEventSink = once(
-  () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient({})), requireEnv(ENV.rejectedQueueUrl)),
+  () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient(clientOptions())), requireEnv(ENV.rejectedQueueUrl)),
 );

@@ -22,6 +22,8 @@ import { SK, SK_PREFIX, customerPk, scoringShard } from '../data-model/keys.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import type {
   ClaimResult,
+  CustomerReader,
+  CustomerRecord,
   CustomerStore,
   ProfileFold,
   PublishedItem,
@@ -30,6 +32,7 @@ import type {
   SendClaim,
   SendRecord,
   TriggerDecision,
+  TriggerRecord,
 } from '../ports.ts';
 
 export type DynamoCustomerStoreOptions = {
@@ -59,7 +62,13 @@ function isConditionalFailure(e: unknown): boolean {
   return (e as Error)?.name === 'ConditionalCheckFailedException';
 }
 
-export class DynamoCustomerStore implements CustomerStore {
+/** A send-ledger item as the domain's SendRecord (the table's own attributes left out). */
+function sendRecordOf(i: Record<string, unknown>): SendRecord {
+  const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = i as SendRecord;
+  return { sendId, customerId, campaign, status, at, reason, messageId, publishedAt };
+}
+
+export class DynamoCustomerStore implements CustomerStore, CustomerReader {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly eventTtlS: number;
@@ -259,35 +268,8 @@ export class DynamoCustomerStore implements CustomerStore {
     const { Item: ledger } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.sendLedger }, ConsistentRead: true }),
     );
-    const out: SendRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: '#at >= :since',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': SK_PREFIX.send, ':since': since.toISOString() },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const i of page.Items ?? []) {
-        out.push({
-          sendId: i.sendId,
-          customerId: i.customerId,
-          campaign: i.campaign,
-          status: i.status,
-          at: i.at,
-          reason: i.reason,
-          messageId: i.messageId,
-          publishedAt: i.publishedAt,
-        });
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return { records: out, ledgerVersion: Number(ledger?.version ?? 0) };
+    const items = await this.itemsWithPrefix(customerId, SK_PREFIX.send, since.toISOString());
+    return { records: items.map(sendRecordOf), ledgerVersion: Number(ledger?.version ?? 0) };
   }
 
   async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
@@ -341,8 +323,7 @@ export class DynamoCustomerStore implements CustomerStore {
       }
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
       if (!Item || Item.status === 'sending') return { state: 'busy' };
-      const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = Item;
-      return { state: 'done', record: { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } };
+      return { state: 'done', record: sendRecordOf(Item) };
     }
   }
 
@@ -373,5 +354,40 @@ export class DynamoCustomerStore implements CustomerStore {
     ).catch((e) => {
       if (!isConditionalFailure(e)) throw e;
     });
+  }
+
+  /** Every item of the customer's partition whose sort key starts with `prefix` (and, if given, whose `at` is at or after `since`). */
+  private async itemsWithPrefix(customerId: string, prefix: string, since?: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ...(since === undefined ? {} : { FilterExpression: '#at >= :since', ExpressionAttributeNames: { '#at': 'at' } }),
+          ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': prefix, ...(since === undefined ? {} : { ':since': since }) },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  /** The profile, every recorded trigger and the whole send ledger of a customer (for operators: `clm customer`). */
+  async readCustomer(customerId: string): Promise<CustomerRecord> {
+    const [{ profile }, triggerItems, sendItems] = await Promise.all([
+      this.readProfileItem(customerId),
+      this.itemsWithPrefix(customerId, SK_PREFIX.trigger),
+      this.itemsWithPrefix(customerId, SK_PREFIX.send),
+    ]);
+    const triggers = triggerItems.map((i) => {
+      const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, ...trigger } = i;
+      return trigger as TriggerRecord;
+    });
+    return { customerId, profile, triggers, sends: sendItems.map(sendRecordOf) };
   }
 }

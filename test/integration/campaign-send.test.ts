@@ -10,7 +10,7 @@ import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import type { EventPublisher, Mailer } from '../../shared/ports.ts';
 import { renderEmail } from '../../shared/campaigns/messages.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
-import { businessEvent, detail, envelope } from '../support/events.ts';
+import { businessEvent, churnTrigger, detail, envelope } from '../support/events.ts';
 import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
 import { applyEvent as apply, emptyProfile as empty } from '../../shared/customers/profile.ts';
 const profiles = { empty, apply };
@@ -64,18 +64,7 @@ async function fired(customerId: string, eventId = 'e-1', recorded = true): Prom
   return t;
 }
 
-const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => ({
-  triggerId: `billing-complaint#${customerId}#${eventId}`,
-  customerId,
-  rule: 'billing-complaint',
-  kind: 'single',
-  action: 'retention-save',
-  reasons: ['support call about billing'],
-  churnRiskBoost: 0.2,
-  sourceEventIds: [eventId],
-  firedAt: new Date().toISOString(),
-  schemaVersion: 1,
-});
+const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => churnTrigger(customerId, eventId);
 
 describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
   it('sends one retention email with one-click unsubscribe headers, and never twice on redelivery', async () => {
