@@ -26,7 +26,7 @@ function eachRecord(path: string, onHeader: (header: string[], readFraction: () 
     let row: ((r: CsvRecord) => void) | undefined;
     const parser = new CsvParser((r) => {
       if (row) row(r);
-      else row = onHeader(r.texts().map((h) => h.trim().toLowerCase()), readFraction);
+      else row = onHeader(r.texts().map(headerName), readFraction);
     });
     const chunk = Buffer.allocUnsafe(1 << 20);
     for (;;) {
@@ -47,6 +47,12 @@ function eachRecord(path: string, onHeader: (header: string[], readFraction: () 
   } finally {
     closeSync(fd);
   }
+}
+
+/** A header field trimmed and lower-cased; quotes after leading spaces (` "T"`) are removed too. */
+function headerName(h: string): string {
+  const t = h.trim();
+  return (t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"').trim() : t).toLowerCase();
 }
 
 /** Capacity for a growing column: at least 1.25×, else the row count the file size suggests. */
