@@ -1,6 +1,7 @@
 /** CSV input for the clm CLI: transaction logs and customer summaries. */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { CsvParser, type CsvRecord, CsvSyntaxError, TextColumn } from '../shared/csv.ts';
+import type { Tenure } from '../shared/clv/index.ts';
 import { parseDay } from '../shared/clv/summary.ts';
 import type { Progress } from './progress.ts';
 
@@ -80,6 +81,13 @@ export interface BadRows {
   first: string[];
 }
 
+/** A bad row: fail with its message, or (skipBad) count it and keep the first five messages. */
+function badRow(bad: BadRows, skipBad: boolean, msg: string): void {
+  if (!skipBad) throw new CliError(`${msg} (use --skip-bad-rows to skip and count bad rows)`);
+  bad.skipped++;
+  if (bad.first.length < 5) bad.first.push(msg);
+}
+
 /**
  * Read a transaction CSV with header customer_id,date,amount (extra columns ignored).
  * A bad row throws CliError with its line number, or is counted when skipBad is set.
@@ -120,10 +128,7 @@ export function readTransactions(path: string, skipBad: boolean, progress?: Prog
         else if (a < 0) problem = `amount ${a} is negative`;
       }
       if (problem) {
-        const msg = `${path}:${rec.line}: ${problem}`;
-        if (!skipBad) throw new CliError(`${msg} (use --skip-bad-rows to skip and count bad rows)`);
-        bad.skipped++;
-        if (bad.first.length < 5) bad.first.push(msg);
+        badRow(bad, skipBad, `${path}:${rec.line}: ${problem}`);
         return;
       }
       if (n === day.length) {
@@ -196,10 +201,7 @@ export function readSummary(path: string, skipBad: boolean): SummaryRows {
       else if (mi >= 0 && x > 0 && m === 0) problem = 'monetary_value is 0 for a repeat buyer';
       if (problem) {
         ids.length--; // drop the id just appended
-        const msg = `${path}:${rec.line}: ${problem}`;
-        if (!skipBad) throw new CliError(`${msg} (use --skip-bad-rows to skip and count bad rows)`);
-        bad.skipped++;
-        if (bad.first.length < 5) bad.first.push(msg);
+        badRow(bad, skipBad, `${path}:${rec.line}: ${problem}`);
         return;
       }
       if (n === cap) {
@@ -224,6 +226,31 @@ export function readSummary(path: string, skipBad: boolean): SummaryRows {
     monetary: hasMonetary ? mv.subarray(0, n) : undefined,
     bad,
   };
+}
+
+/** Read a tenures CSV with header customer_id,periods,churned (churned: 1/0 or true/false). */
+export function readTenures(path: string, skipBad: boolean): { tenures: Tenure[]; bad: BadRows } {
+  const tenures: Tenure[] = [];
+  const bad: BadRows = { skipped: 0, first: [] };
+  eachRecord(path, (header) => {
+    const pi = header.indexOf('periods');
+    const ci = header.indexOf('churned');
+    if (pi < 0 || ci < 0) throw new CliError(`${path}: header must contain periods and churned (got ${header.join(',')})`);
+    return (rec) => {
+      const p = rec.number(pi);
+      const c = rec.text(ci).trim().toLowerCase();
+      let problem = '';
+      if (!Number.isInteger(p) || p < 0) problem = `periods "${rec.text(pi)}" must be a whole number ≥ 0`;
+      else if (!['1', '0', 'true', 'false'].includes(c)) problem = `churned "${rec.text(ci)}" must be 1/0 or true/false`;
+      else if ((c === '1' || c === 'true') && p < 1) problem = 'a churned customer needs periods ≥ 1';
+      if (problem) {
+        badRow(bad, skipBad, `${path}:${rec.line}: ${problem}`);
+        return;
+      }
+      tenures.push({ periods: p, churned: c === '1' || c === 'true' });
+    };
+  });
+  return { tenures, bad };
 }
 
 /** Comma-separated numbers, e.g. "1000,631,468". */

@@ -5,7 +5,7 @@
  *   clm fit-sbg   fit the sBG retention model to cohort survival counts or tenures
  *   clm validate  calibration/holdout check of the BG/NBD predictions
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
 import {
@@ -29,11 +29,10 @@ import {
   sbgSurvivalCurve,
   scoreCustomers,
   summarizeTransactions,
-  type Tenure,
 } from '../shared/clv/index.ts';
 import { TextColumn } from '../shared/csv.ts';
 import { CsvWriter } from './csv-writer.ts';
-import { CliError, parseNumberList, readSummary, readTransactions, type BadRows } from './io.ts';
+import { CliError, parseNumberList, readSummary, readTenures, readTransactions, type BadRows } from './io.ts';
 import { Progress } from './progress.ts';
 
 export interface Io {
@@ -346,49 +345,17 @@ function writeAll(fd: number, b: Uint8Array, path: string): void {
   }
 }
 
-function readTenures(path: string, skip: boolean, io: Io): Tenure[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const rows = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = rows[0].split(',').map((h) => h.trim().toLowerCase());
-  const pi = header.indexOf('periods');
-  const ci = header.indexOf('churned');
-  if (pi < 0 || ci < 0) throw new CliError(`${path}: header must contain periods and churned (got ${rows[0]})`);
-  const out: Tenure[] = [];
-  const bad: BadRows = { skipped: 0, first: [] };
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i].trim() === '') continue;
-    const f = rows[i].split(',');
-    const p = Number(f[pi]);
-    const c = (f[ci] ?? '').trim().toLowerCase();
-    let problem = '';
-    if (!Number.isInteger(p) || p < 0 || (f[pi] ?? '').trim() === '') problem = `periods "${f[pi] ?? ''}" must be a whole number ≥ 0`;
-    else if (!['1', '0', 'true', 'false'].includes(c)) problem = `churned "${f[ci] ?? ''}" must be 1/0 or true/false`;
-    else if ((c === '1' || c === 'true') && p < 1) problem = 'a churned customer needs periods ≥ 1';
-    if (problem) {
-      const msg = `${path}:${i + 1}: ${problem}`;
-      if (!skip) throw new CliError(`${msg} (use --skip-bad-rows to skip and count bad rows)`);
-      bad.skipped++;
-      if (bad.first.length < 5) bad.first.push(msg);
-      continue;
-    }
-    out.push({ periods: p, churned: c === '1' || c === 'true' });
-  }
-  reportBad(io, bad);
-  return out;
-}
-
 function cmdFitSbg(v: Values, io: Io): number {
   const periods = num(v.periods, 'periods', 12, (x) => Number.isInteger(x) && x >= 1 && x <= 10_000, 'a whole number in 1..10000');
   const d = num(v['discount-rate'], 'discount-rate', 0.1, (x) => x > 0 && x < 1, 'a per-period rate in (0, 1)');
   let fit;
   if (v.survivors && v.tenures) throw new CliError('give either --survivors or --tenures, not both');
   if (v.survivors) fit = fitSbgCohort(parseNumberList(v.survivors, '--survivors'));
-  else if (v.tenures) fit = fitSbgTenures(readTenures(v.tenures, v['skip-bad-rows'] === true, io));
+  else if (v.tenures) {
+    const t = readTenures(v.tenures, v['skip-bad-rows'] === true);
+    reportBad(io, t.bad);
+    fit = fitSbgTenures(t.tenures);
+  }
   else throw new CliError('--survivors or --tenures is required');
   const survival = sbgSurvivalCurve(fit, periods);
   const res: Record<string, unknown> = {

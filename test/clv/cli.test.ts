@@ -181,6 +181,11 @@ describe('clm fit-sbg and validate', () => {
     const r = run(['fit-sbg', '--tenures', tempFile('tenures.csv', rows.join('\n'))]);
     expect(r.code).toBe(0);
     expect(agreesToSigFigs(JSON.parse(r.stdout).alpha, 0.704)).toBe(true);
+    const bad = tempFile('tenures-bad.csv', `${rows.join('\r\n')}\r\nx,2.5,1\r\ny,3,maybe`);
+    expect(run(['fit-sbg', '--tenures', bad]).stderr).toMatch(/tenures-bad\.csv:1002: periods "2\.5" must be a whole number ≥ 0/);
+    const skipped = run(['fit-sbg', '--tenures', bad, '--skip-bad-rows']);
+    expect(skipped.stderr).toMatch(/skipped 2 bad rows:\n.*:1002: .*\n.*:1003: churned "maybe" must be 1\/0 or true\/false/);
+    expect(agreesToSigFigs(JSON.parse(skipped.stdout).alpha, 0.704)).toBe(true);
   });
   it('validate prints the holdout comparison table', () => {
     const r = run(['validate', '--input', txFile, '--calibration-end', '1997-09-30', '--holdout-end', '1998-06-30']);
