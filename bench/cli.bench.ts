@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, sta
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshBundle } from '../bin/launch.mjs';
 import { buildCli } from '../scripts/build-cli.mjs';
 import { writeSummaryCsv } from './make-summary-csv.ts';
 
@@ -71,6 +72,11 @@ const load = () => os.loadavg().map((l) => l.toFixed(1)).join(', ');
 
 process.stderr.write('building dist/clm.mjs…\n');
 await buildCli();
+// bin/clm.js runs the sources through tsx once any of them is newer than the bundle
+const bundleFresh = () => {
+  if (!freshBundle()) throw new Error('dist/clm.mjs is older than a source file (edited during the run?): the bundle rows would measure tsx');
+};
+bundleFresh();
 
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, Node ${process.version}\n`);
 console.log(`date: ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}; load average (1, 5, 15 min) at start: ${load()}\n`);
@@ -97,6 +103,7 @@ try {
     ];
     const samples = new Map<string, Sample[]>(commands.map((c) => [c.name, []]));
     for (let r = 0; r < reps; r++) {
+      bundleFresh();
       for (const c of commands) {
         process.stderr.write(`  rep ${r + 1}/${reps}: ${c.name}\n`);
         samples.get(c.name)!.push(runOnce(c));
