@@ -66,23 +66,16 @@ export class CsvWriter {
       return;
     }
     this.room(e - s);
-    src.copy(this.buf, this.pos, s, e);
-    this.pos += e - s;
+    const b = this.buf;
+    let p = this.pos;
+    for (let k = s; k < e; k++) b[p++] = src[k];
+    this.pos = p;
   }
 
   /** A whole number 0 ≤ n < 2^31 as digits. */
   private digits(n: number): void {
-    let len = 1;
-    for (let t = n; t >= 10; t = (t / 10) | 0) len++;
-    this.room(len);
-    const b = this.buf;
-    let at = this.pos + len;
-    this.pos = at;
-    do {
-      const q = (n / 10) | 0;
-      b[--at] = 48 + n - q * 10;
-      n = q;
-    } while (n > 0);
+    this.room(10);
+    this.pos = putDigits(this.buf, this.pos, n);
   }
 
   /** A number exactly as String(x) prints it. */
@@ -106,29 +99,47 @@ export class CsvWriter {
       this.raw(String(y));
       return;
     }
+    this.room(18);
+    const b = this.buf;
+    let p = this.pos;
     let a = m;
     if (m < 0) {
-      this.byte(45); // '-'
+      b[p++] = 45; // '-'
       a = -m;
     }
-    const ip = Math.floor(a / 1e6);
-    let fp = a - ip * 1e6;
-    this.digits(ip);
-    if (fp === 0) return;
-    let len = 6;
-    while (fp % 10 === 0) {
-      fp /= 10;
-      len--;
+    const ip = Math.floor(a / 1e6); // exact: a < 1e15 and its last 6 digits keep a/1e6 off integers
+    const fp = a - ip * 1e6;
+    p = putDigits(b, p, ip);
+    if (fp !== 0) {
+      b[p] = 46; // '.'
+      const hi = (fp / 10000) | 0;
+      const rest = fp - hi * 10000;
+      const mid = (rest / 100) | 0;
+      const lo = rest - mid * 100;
+      const h10 = (hi / 10) | 0;
+      const m10 = (mid / 10) | 0;
+      const l10 = (lo / 10) | 0;
+      b[p + 1] = 48 + h10;
+      b[p + 2] = 48 + hi - h10 * 10;
+      b[p + 3] = 48 + m10;
+      b[p + 4] = 48 + mid - m10 * 10;
+      b[p + 5] = 48 + l10;
+      b[p + 6] = 48 + lo - l10 * 10;
+      p += 7;
+      while (b[p - 1] === 48) p--; // trailing zeros (fp ≠ 0, so a non-zero digit stops this)
     }
-    this.room(len + 1);
-    const b = this.buf;
-    b[this.pos] = 46; // '.'
-    let at = this.pos + 1 + len;
-    this.pos = at;
-    for (let k = 0; k < len; k++) {
-      const q = (fp / 10) | 0;
-      b[--at] = 48 + fp - q * 10;
-      fp = q;
-    }
+    this.pos = p;
   }
+}
+
+/** Write 0 ≤ n < 2^31 as digits at b[p…]; returns the position after them. */
+function putDigits(b: Buffer, p: number, n: number): number {
+  const len = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+  let at = p + len;
+  do {
+    const q = (n / 10) | 0;
+    b[--at] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  return p + len;
 }
