@@ -262,8 +262,3 @@ export function parseNumberList(s: string, what: string): number[] {
   });
   return out;
 }
-
-/** Quote a CSV field if needed. */
-export function csvField(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}

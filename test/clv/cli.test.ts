@@ -217,12 +217,13 @@ describe('bin/clm.js', () => {
   });
 
 
-  it('runs as a real process (tsx registered by the bin script)', () => {
-    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), 'fit-sbg', '--survivors', '1000,869,743,653,593,551,517,491'], { encoding: 'utf8' });
+  it('runs as a real process from the sources (tsx registered by the bin script when there is no current bundle)', () => {
+    const env = { ...process.env, CLM_NO_BUNDLE: '1' };
+    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), 'fit-sbg', '--survivors', '1000,869,743,653,593,551,517,491'], { encoding: 'utf8', env });
     const j = JSON.parse(out);
     expect(agreesToSigFigs(j.alpha, 0.668)).toBe(true);
     expect(agreesToSigFigs(j.beta, 3.806)).toBe(true);
-    const help = spawnSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), '--help'], { encoding: 'utf8' });
+    const help = spawnSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), '--help'], { encoding: 'utf8', env });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/clm fit/);
   });
