@@ -38,9 +38,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const out = await buildCli();
     console.log(`built ${path.relative(root, out)}`);
   } catch (e) {
-    if (e?.code === 'ERR_MODULE_NOT_FOUND') {
-      // production install without devDependencies: clm runs through tsx instead
-      console.log('esbuild not installed: dist/clm.mjs not built (clm will run the sources through tsx)');
-    } else throw e;
+    // never fail an install over it (e.g. no devDependencies): clm then runs the sources through tsx
+    const why = e?.code === 'ERR_MODULE_NOT_FOUND' ? 'esbuild is not installed' : String(e?.message ?? e);
+    console.log(`dist/clm.mjs not built (${why}); clm will run the TypeScript sources through tsx`);
+    if (!process.env.npm_lifecycle_event?.startsWith('prepare')) process.exitCode = 1;
   }
 }
