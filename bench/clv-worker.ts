@@ -11,9 +11,9 @@ import {
   fitGammaGamma,
   prepareRfm,
   probabilityAliveRows,
-  simulateCustomers,
   type RfmTable,
 } from '../shared/clv/index.ts';
+import { simulateBenchCustomers } from './simulation.ts';
 
 const n = Number(process.argv[2] ?? 100_000);
 const mode = (process.argv[3] ?? 'day') as 'day' | 'continuous';
@@ -31,15 +31,7 @@ function step<T>(name: string, fn: () => T): T {
 
 const startRss = rssMB();
 const t0 = performance.now();
-const data = simulateCustomers({
-  customers: n,
-  bgnbd: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 },
-  gammaGamma: { p: 6.25, q: 3.74, gamma: 15.44 },
-  seed: 1,
-  calibrationPeriods: 39,
-  cohortPeriods: 12,
-  daysPerPeriod: mode === 'day' ? 7 : undefined,
-});
+const data = simulateBenchCustomers(n, mode);
 const simMs = performance.now() - t0;
 const afterSim = { peakMB: peakMB(), rssMB: rssMB() };
 

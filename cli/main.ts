@@ -6,7 +6,8 @@
  *   clm validate  calibration/holdout check of the BG/NBD predictions
  *   clm customer  a customer's profile, triggers and send ledger (cli/customer.ts, dispatched in cli/clm.ts)
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { parseArgs } from 'node:util';
 import {
   ConvergenceError,
@@ -23,31 +24,36 @@ import {
   holdoutComparison,
   parseDay,
   prepareRfm,
+  type RfmTable,
   sbgDerl,
   sbgRetentionRates,
   sbgSurvivalCurve,
   scoreCustomers,
   summarizeTransactions,
-  type Tenure,
 } from '../shared/clv/index.ts';
-import { CliError, csvField, parseNumberList, readSummary, readTransactions, type BadRows } from './io.ts';
+import { TextColumn } from '../shared/csv.ts';
+import { CsvWriter } from './csv-writer.ts';
+import { CliError, parseNumberList, readSummary, readTenures, readTransactions, type BadRows } from './io.ts';
 import { Progress } from './progress.ts';
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** bytes to stdout, written before it returns (large outputs); without it they go to `stdout` as text */
+  stdoutBytes?: (b: Uint8Array) => void;
 }
 
 const defaultIo: Io = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stdoutBytes: (b) => writeAll(1, b, 'stdout'),
 };
 
 const HELP = `clm — customer lifetime value and churn models (BG/NBD, Gamma-Gamma, sBG)
 
 Usage:
   clm fit      (--input transactions.csv --calibration-end YYYY-MM-DD | --summary summary.csv) [--period week|day]
-  clm score    (same inputs) [--horizon MONTHS] [--discount-rate R] [--margin M] [--churn-horizon PERIODS] [--output scores.csv]
+  clm score    (same inputs) [--horizon MONTHS] [--purchase-horizon PERIODS] [--discount-rate R] [--margin M] [--churn-horizon PERIODS] [--output scores.csv]
   clm fit-sbg  (--survivors N0,N1,N2,... | --tenures tenures.csv) [--periods N] [--discount-rate R]
   clm validate --input transactions.csv --calibration-end YYYY-MM-DD --holdout-end YYYY-MM-DD [--period week|day] [--json]
   clm customer <id> [--endpoint URL] [--table NAME] [--region R]   a customer's profile, triggers and send ledger
@@ -76,7 +82,9 @@ const COMMAND_HELP: Record<string, string> = {
   customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv,churn_risk,value_tier
 
   (inputs as for clm fit)
-  --horizon MONTHS        CLV horizon and expected-purchases horizon in months (default 12)
+  --horizon MONTHS        CLV horizon in months (default 12)
+  --purchase-horizon P    horizon of expected_purchases in periods (lifetimes' t), e.g. 52
+                          weeks (default: the CLV horizon in periods, 12 months = 52.18 weeks)
   --discount-rate R       monthly discount rate (default 0.01)
   --margin M              profit margin applied to spend (default 1)
   --churn-horizon P       churn risk = P(no purchase in the next P periods) (default 3 months)
@@ -109,6 +117,7 @@ const OPTIONS = {
   'holdout-end': { type: 'string' },
   period: { type: 'string' },
   horizon: { type: 'string' },
+  'purchase-horizon': { type: 'string' },
   'discount-rate': { type: 'string' },
   margin: { type: 'string' },
   'churn-horizon': { type: 'string' },
@@ -155,7 +164,7 @@ function reportBad(io: Io, bad: BadRows): void {
 }
 
 interface LoadedData {
-  customerId: string[];
+  customerId: TextColumn;
   frequency: Float64Array;
   recency: Float64Array;
   T: Float64Array;
@@ -185,7 +194,7 @@ function loadData(v: Values, io: Io, progress: Progress): LoadedData {
   const s = summarizeTransactions(tx, { calibrationEnd: calEnd, period });
   if (s.customerId.length === 0) throw new CliError(`${v.input}: no customer made a first purchase on or before ${v['calibration-end']}`);
   return {
-    customerId: s.customerId,
+    customerId: TextColumn.from(s.customerId),
     frequency: s.frequency,
     recency: s.recency,
     T: s.T,
@@ -235,7 +244,7 @@ function ggJson(g: GammaGammaFit) {
   };
 }
 
-function fitBoth(d: LoadedData, io: Io, progress: Progress): { bg: BgNbdFit; gg: GammaGammaFit | null } {
+function fitBoth(d: LoadedData, io: Io, progress: Progress): { bg: BgNbdFit; gg: GammaGammaFit | null; table: RfmTable } {
   if (d.customerId.length >= 200_000) progress.forceShow();
   progress.note(`fitting BG/NBD on ${d.customerId.length.toLocaleString('en-US')} customers`);
   const table = prepareRfm(d.frequency, d.recency, d.T);
@@ -246,7 +255,7 @@ function fitBoth(d: LoadedData, io: Io, progress: Progress): { bg: BgNbdFit; gg:
     gg = fitGammaGamma(d.frequency, d.monetary);
     for (const w of gg.warnings) io.stderr(`clm: warning: ${w}\n`);
   } else io.stderr('clm: no monetary_value column: Gamma-Gamma not fitted\n');
-  return { bg, gg };
+  return { bg, gg, table };
 }
 
 function cmdFit(v: Values, io: Io, progress: Progress): number {
@@ -265,46 +274,57 @@ function openOutput(path: string): number {
   }
 }
 
+const SCORE_HEADER = 'customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv,churn_risk,value_tier\n';
+
 function cmdScore(v: Values, io: Io, progress: Progress): number {
   const months = num(v.horizon, 'horizon', 12, (x) => Number.isInteger(x) && x >= 1, 'a whole number of months ≥ 1');
   const discountRate = num(v['discount-rate'], 'discount-rate', 0.01, (x) => x >= 0 && x < 1, 'a monthly rate in [0, 1)');
   const margin = num(v.margin, 'margin', 1, (x) => x >= 0, 'a number ≥ 0');
+  const purchaseHorizon = v['purchase-horizon'] === undefined ? undefined : num(v['purchase-horizon'], 'purchase-horizon', 0, (x) => x > 0, 'a number of periods > 0');
   const d = loadData(v, io, progress);
   const ppm = PERIODS_PER_MONTH[d.period];
   const churnHorizon = num(v['churn-horizon'], 'churn-horizon', 3 * ppm, (x) => x > 0, 'a number of periods > 0');
   if (!d.monetary) throw new CliError('score needs monetary values: use --input, or a summary with a monetary_value column');
-  const { bg, gg } = fitBoth(d, io, progress);
+  const { bg, gg, table } = fitBoth(d, io, progress);
   progress.note('scoring');
-  const s = scoreCustomers(bg, gg!, { frequency: d.frequency, recency: d.recency, T: d.T, monetary: d.monetary }, {
+  const s = scoreCustomers(bg, gg!, { frequency: d.frequency, recency: d.recency, T: d.T, monetary: d.monetary, table }, {
     months,
     discountRate,
     margin,
     periodsPerMonth: ppm,
+    purchaseHorizon,
     churnHorizon,
   });
   progress.note('writing scores');
-  const header = 'customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv,churn_risk,value_tier\n';
-  const f6 = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 1e6) / 1e6) : '');
   const fd = v.output ? openOutput(v.output) : undefined;
-  const emit = (chunk: string) => (fd === undefined ? io.stdout(chunk) : writeSync(fd, chunk));
-  emit(header);
-  let buf: string[] = [];
-  for (let i = 0; i < d.customerId.length; i++) {
-    buf.push(
-      `${csvField(d.customerId[i])},${d.frequency[i]},${f6(d.recency[i])},${f6(d.T[i])},${f6(s.pAlive[i])},${f6(s.expectedPurchases[i])},${f6(s.expectedSpend[i])},${f6(s.clv[i])},${f6(s.churnRisk[i])},${s.valueTier[i]}\n`,
-    );
-    if (buf.length === 10_000) {
-      emit(buf.join(''));
-      buf = [];
+  const text = new StringDecoder('utf8'); // a chunk may end inside a character
+  const stdoutBytes = io.stdoutBytes ?? ((b: Uint8Array) => io.stdout(text.write(Buffer.from(b))));
+  const out = new CsvWriter(fd === undefined ? stdoutBytes : (b) => writeAll(fd, b, v.output!));
+  const tiers = new Map<string, Buffer>();
+  out.raw(SCORE_HEADER);
+  const ids = d.customerId;
+  const decimals = [d.recency, d.T, s.pAlive, s.expectedPurchases, s.expectedSpend, s.clv, s.churnRisk];
+  for (let i = 0; i < ids.length; i++) {
+    out.field(ids, i);
+    out.byte(44);
+    out.number(d.frequency[i]);
+    for (const col of decimals) {
+      out.byte(44);
+      out.decimal6(col[i]);
     }
+    out.byte(44);
+    const t = s.valueTier[i];
+    let tb = tiers.get(t);
+    if (!tb) tiers.set(t, (tb = Buffer.from(`${t}\n`)));
+    out.bytes(tb);
   }
-  if (buf.length) emit(buf.join(''));
+  out.flush();
   if (fd !== undefined) {
     closeSync(fd);
     let total = 0;
     for (const c of s.clv) total += c;
     io.stderr(
-      `clm: wrote ${d.customerId.length} customers to ${v.output} (BG/NBD r=${bg.r.toPrecision(4)} α=${bg.alpha.toPrecision(4)} a=${bg.a.toPrecision(4)} b=${bg.b.toPrecision(4)}; ` +
+      `clm: wrote ${ids.length} customers to ${v.output} (BG/NBD r=${bg.r.toPrecision(4)} α=${bg.alpha.toPrecision(4)} a=${bg.a.toPrecision(4)} b=${bg.b.toPrecision(4)}; ` +
         `Gamma-Gamma p=${gg!.p.toPrecision(4)} q=${gg!.q.toPrecision(4)} γ=${gg!.gamma.toPrecision(4)}; total ${months}-month CLV ${total.toFixed(2)})\n`,
     );
   }
@@ -312,40 +332,19 @@ function cmdScore(v: Values, io: Io, progress: Progress): number {
   return 0;
 }
 
-function readTenures(path: string, skip: boolean, io: Io): Tenure[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const rows = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  const header = rows[0].split(',').map((h) => h.trim().toLowerCase());
-  const pi = header.indexOf('periods');
-  const ci = header.indexOf('churned');
-  if (pi < 0 || ci < 0) throw new CliError(`${path}: header must contain periods and churned (got ${rows[0]})`);
-  const out: Tenure[] = [];
-  const bad: BadRows = { skipped: 0, first: [] };
-  for (let i = 1; i < rows.length; i++) {
-    if (rows[i].trim() === '') continue;
-    const f = rows[i].split(',');
-    const p = Number(f[pi]);
-    const c = (f[ci] ?? '').trim().toLowerCase();
-    let problem = '';
-    if (!Number.isInteger(p) || p < 0 || (f[pi] ?? '').trim() === '') problem = `periods "${f[pi] ?? ''}" must be a whole number ≥ 0`;
-    else if (!['1', '0', 'true', 'false'].includes(c)) problem = `churned "${f[ci] ?? ''}" must be 1/0 or true/false`;
-    else if ((c === '1' || c === 'true') && p < 1) problem = 'a churned customer needs periods ≥ 1';
-    if (problem) {
-      const msg = `${path}:${i + 1}: ${problem}`;
-      if (!skip) throw new CliError(`${msg} (use --skip-bad-rows to skip and count bad rows)`);
-      bad.skipped++;
-      if (bad.first.length < 5) bad.first.push(msg);
-      continue;
+/** Write all of b to fd before returning (waiting out EAGAIN on a non-blocking pipe). */
+function writeAll(fd: number, b: Uint8Array, path: string): void {
+  for (let off = 0; off < b.length; ) {
+    try {
+      off += writeSync(fd, b, off, b.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      throw new CliError(`cannot write ${path}: ${(e as Error).message}`);
     }
-    out.push({ periods: p, churned: c === '1' || c === 'true' });
   }
-  reportBad(io, bad);
-  return out;
 }
 
 function cmdFitSbg(v: Values, io: Io): number {
@@ -354,7 +353,11 @@ function cmdFitSbg(v: Values, io: Io): number {
   let fit;
   if (v.survivors && v.tenures) throw new CliError('give either --survivors or --tenures, not both');
   if (v.survivors) fit = fitSbgCohort(parseNumberList(v.survivors, '--survivors'));
-  else if (v.tenures) fit = fitSbgTenures(readTenures(v.tenures, v['skip-bad-rows'] === true, io));
+  else if (v.tenures) {
+    const t = readTenures(v.tenures, v['skip-bad-rows'] === true);
+    reportBad(io, t.bad);
+    fit = fitSbgTenures(t.tenures);
+  }
   else throw new CliError('--survivors or --tenures is required');
   const survival = sbgSurvivalCurve(fit, periods);
   const res: Record<string, unknown> = {

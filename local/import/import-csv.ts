@@ -6,6 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseCsv } from '../../shared/csv.ts';
 import { describeIssues } from '../../shared/events/validate.ts';
 import { inboundSchemas, type InboundDetailType } from '../../shared/events/catalog.ts';
 import type { GeneratedEntry } from '../synthetic/generate.ts';
@@ -22,52 +23,6 @@ type FileSpec = {
   /** One row → one or more events. Throws `Error` with a reason for a bad value. */
   map: (row: Row) => Mapped[];
 };
-
-/** Parses CSV (RFC 4180: quoted fields, doubled quotes, newlines in quotes). Returns rows with their starting line number. */
-export function parseCsv(text: string): { line: number; cells: string[] }[] {
-  const rows: { line: number; cells: string[] }[] = [];
-  let cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  let line = 1;
-  let rowLine = 1;
-  let i = 0;
-  if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM
-  const endRow = () => {
-    cells.push(cell);
-    if (!(cells.length === 1 && cells[0].trim() === '')) rows.push({ line: rowLine, cells });
-    cells = [];
-    cell = '';
-  };
-  for (; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (ch === '\n') line++;
-        cell += ch;
-      }
-      continue;
-    }
-    if (ch === '"' && cell === '') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      endRow();
-      line++;
-      rowLine = line;
-    } else cell += ch;
-  }
-  if (quoted) throw new Error(`unterminated quoted field starting on line ${rowLine}`);
-  if (cell !== '' || cells.length) endRow();
-  return rows;
-}
 
 // Value parsers: throw with a reason a person can act on.
 const str = (row: Row, k: string) => {
@@ -262,7 +217,7 @@ export function importCsvDirectory(dir: string): ImportResult {
     }
     let rows: { line: number; cells: string[] }[];
     try {
-      rows = parseCsv(readFileSync(path.join(dir, name), 'utf8'));
+      rows = parseCsv(readFileSync(path.join(dir, name)));
     } catch (e) {
       errors.push({ file: name, line: 1, reason: (e as Error).message });
       continue;

@@ -6,7 +6,7 @@ import { type BgNbdFit, type BgNbdParams, conditionalAliveExpectationPairs, fitB
 import { adHocChurnRiskRows } from './churn.ts';
 import { type ClvOptions, PERIODS_PER_MONTH, discountedPurchaseFactorPairs } from './clv.ts';
 import { type GammaGammaFit, type GammaGammaParams, expectedAverageSpendBatch, fitGammaGamma } from './gamma-gamma.ts';
-import { type NumArray, prepareRfm } from './rfm.ts';
+import { type NumArray, type RfmTable, prepareRfm } from './rfm.ts';
 import { type TierOptions, type ValueTier, assignValueTiers } from './tiers.ts';
 
 export interface ScoreOptions extends ClvOptions {
@@ -33,11 +33,13 @@ export interface SummaryInput {
   recency: NumArray;
   T: NumArray;
   monetary: NumArray;
+  /** prepareRfm(frequency, recency, T) if the caller has it already (it is then not rebuilt) */
+  table?: RfmTable;
 }
 
 /** Score every customer with given parameters. */
 export function scoreCustomers(bgnbd: BgNbdParams, gammaGamma: GammaGammaParams, data: SummaryInput, options: ScoreOptions): CustomerScores {
-  const table = prepareRfm(data.frequency, data.recency, data.T);
+  const table = data.table ?? prepareRfm(data.frequency, data.recency, data.T);
   const ppm = options.periodsPerMonth ?? PERIODS_PER_MONTH.week;
   const purchaseHorizon = options.purchaseHorizon ?? options.months * ppm;
   const churnHorizon = options.churnHorizon ?? 3 * ppm;

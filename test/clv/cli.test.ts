@@ -1,10 +1,14 @@
 /** The clm command line (in-process, plus one real process through bin/clm.js). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { freshBundle } from '../../bin/launch.mjs';
 import { main } from '../../cli/main.ts';
-import { agreesToSigFigs, cdnowDir, cdnowSampleAsCsv, repoRoot, tempFile } from './helpers.ts';
+import { buildCli } from '../../scripts/build-cli.mjs';
+import { PERIODS_PER_MONTH, fitBgNbd, fitGammaGamma, prepareRfm, scoreCustomers } from '../../shared/clv/index.ts';
+import { agreesToSigFigs, cdnowDir, cdnowSampleAsCsv, repoRoot, simulate, tempFile } from './helpers.ts';
 
 function run(args: string[]) {
   let stdout = '';
@@ -86,6 +90,77 @@ describe('clm score', () => {
   });
 });
 
+/**
+ * A summary of 3,000 simulated customers written the awkward ways real files are: CRLF,
+ * quoted header fields, quoted ids with commas, quotes, line breaks and non-ASCII letters,
+ * white space around numbers, exponents and 17-digit decimals, a blank line, and no line
+ * break at the end. Returns the file and the values it holds.
+ */
+function awkwardSummary() {
+  const n = 3000;
+  const d = simulate({ customers: n, bgnbd: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, gammaGamma: { p: 6.25, q: 3.74, gamma: 15.44 }, seed: 7, calibrationPeriods: 39, cohortPeriods: 12, daysPerPeriod: 7 });
+  const ids: string[] = [];
+  const lines = ['"customer_id", "Frequency" ,recency,"T","monetary_value"'];
+  const fmt = (x: number, i: number) => [String(x), ` ${x} `, x.toExponential(), `\t${x}`][i % 4];
+  for (let i = 0; i < n; i++) {
+    const id = [`C${i}`, `Zoë-${i}`, `"q, ${i}"`, `multi\nline ${i}`][i % 4];
+    ids.push(id);
+    const quoted = /[",\n]/.test(id) ? `"${id.replace(/"/g, '""')}"` : id;
+    lines.push(`${quoted},${d.frequency[i]},${fmt(d.recency[i], i)},${fmt(d.T[i], i + 1)},${fmt(d.monetary[i], i + 2)}`);
+    if (i === 10) lines.push('');
+  }
+  const file = tempFile('awkward.csv', lines.join('\r\n'));
+  return { file, ids, frequency: d.frequency, recency: d.recency, T: d.T, monetary: d.monetary };
+}
+
+/** The scores CSV as the row-by-row string code wrote it before the streamed writer (the reference). */
+function referenceScores(x: ReturnType<typeof awkwardSummary>, purchaseHorizon?: number): string {
+  const data = { frequency: x.frequency, recency: x.recency, T: x.T, monetary: x.monetary };
+  const bg = fitBgNbd(prepareRfm(x.frequency, x.recency, x.T));
+  const gg = fitGammaGamma(x.frequency, x.monetary);
+  const s = scoreCustomers(bg, gg, data, { months: 12, discountRate: 0.01, margin: 1, periodsPerMonth: PERIODS_PER_MONTH.week, purchaseHorizon, churnHorizon: 3 * PERIODS_PER_MONTH.week });
+  const f6 = (v: number) => (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : '');
+  const field = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  let out = 'customer_id,frequency,recency,T,p_alive,expected_purchases,expected_spend,clv,churn_risk,value_tier\n';
+  for (let i = 0; i < x.ids.length; i++) {
+    out += `${field(x.ids[i])},${x.frequency[i]},${f6(x.recency[i])},${f6(x.T[i])},${f6(s.pAlive[i])},${f6(s.expectedPurchases[i])},${f6(s.expectedSpend[i])},${f6(s.clv[i])},${f6(s.churnRisk[i])},${s.valueTier[i]}\n`;
+  }
+  return out;
+}
+
+describe('clm score on an awkward summary file (streamed reader and writer)', () => {
+  const x = awkwardSummary();
+
+  it('writes exactly what the row-by-row reference writes, to stdout and to a file', () => {
+    const expected = referenceScores(x);
+    const r = run(['score', '--summary', x.file, '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(expected);
+    const out = path.join(path.dirname(x.file), 'scores.csv');
+    expect(run(['score', '--summary', x.file, '--output', out]).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(expected);
+  });
+
+  it('--purchase-horizon sets the horizon of expected_purchases in periods', () => {
+    const r = run(['score', '--summary', x.file, '--purchase-horizon', '52', '--quiet']);
+    expect(r.stdout).toBe(referenceScores(x, 52));
+    expect(r.stdout).not.toBe(referenceScores(x));
+    expect(run(['score', '--summary', x.file, '--purchase-horizon', '0']).stderr).toMatch(/--purchase-horizon must be a number of periods > 0/);
+  });
+
+  it('reports bad rows with their line numbers, counting line breaks inside quoted fields', () => {
+    const csv = 'customer_id,frequency,recency,T,monetary_value\r\n"A\r\nB",1,2,10,5\r\nC,x,2,10,5\r\n"D",1,20,10,5\r\n\r\nE,0,0,10,0';
+    const f = tempFile('bad-summary.csv', csv);
+    const r = run(['fit', '--summary', f]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad-summary\.csv:4: frequency "x" is not a number/);
+    const s = run(['fit', '--summary', f, '--skip-bad-rows', '--quiet']);
+    expect(s.stderr).toMatch(/skipped 2 bad rows:\n.*:4: frequency "x" is not a number\n.*:5: recency 20 is greater than T 10\n/);
+    expect(run(['fit', '--summary', tempFile('open.csv', 'customer_id,frequency,recency,T\n"A,1,2,3\n')]).stderr).toMatch(/open\.csv: unterminated quoted field starting on line 2/);
+    expect(run(['fit', '--summary', tempFile('empty.csv', '\n \n')]).stderr).toMatch(/empty\.csv: empty file/);
+  });
+});
+
 describe('clm fit-sbg and validate', () => {
   it('fit-sbg prints alpha, beta and the projected retention', () => {
     const r = run(['fit-sbg', '--survivors', '1000,631,468,382,326,289,262,241']);
@@ -106,6 +181,11 @@ describe('clm fit-sbg and validate', () => {
     const r = run(['fit-sbg', '--tenures', tempFile('tenures.csv', rows.join('\n'))]);
     expect(r.code).toBe(0);
     expect(agreesToSigFigs(JSON.parse(r.stdout).alpha, 0.704)).toBe(true);
+    const bad = tempFile('tenures-bad.csv', `${rows.join('\r\n')}\r\nx,2.5,1\r\ny,3,maybe`);
+    expect(run(['fit-sbg', '--tenures', bad]).stderr).toMatch(/tenures-bad\.csv:1002: periods "2\.5" must be a whole number ≥ 0/);
+    const skipped = run(['fit-sbg', '--tenures', bad, '--skip-bad-rows']);
+    expect(skipped.stderr).toMatch(/skipped 2 bad rows:\n.*:1002: .*\n.*:1003: churned "maybe" must be 1\/0 or true\/false/);
+    expect(agreesToSigFigs(JSON.parse(skipped.stdout).alpha, 0.704)).toBe(true);
   });
   it('validate prints the holdout comparison table', () => {
     const r = run(['validate', '--input', txFile, '--calibration-end', '1997-09-30', '--holdout-end', '1998-06-30']);
@@ -120,12 +200,30 @@ describe('clm fit-sbg and validate', () => {
 });
 
 describe('bin/clm.js', () => {
-  it('runs as a real process (tsx registered by the bin script)', () => {
-    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), 'fit-sbg', '--survivors', '1000,869,743,653,593,551,517,491'], { encoding: 'utf8' });
+  it('runs the prebuilt bundle, which writes the same scores as the sources', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'clm-bundle-'));
+    const bundle = await buildCli(dir);
+    const x = awkwardSummary();
+    const out = execFileSync(process.execPath, [bundle, 'score', '--summary', x.file, '--quiet'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(out).toBe(run(['score', '--summary', x.file, '--quiet']).stdout);
+    // fresh while no input is newer than the bundle; stale (sources run instead) once one is
+    expect(freshBundle(dir, repoRoot)).toMatch(/clm\.mjs$/);
+    const input = path.join(dir, 'input.ts');
+    writeFileSync(input, '');
+    writeFileSync(path.join(dir, 'clm.inputs.json'), JSON.stringify([input]));
+    utimesSync(input, new Date(), new Date(Date.now() + 60_000));
+    expect(freshBundle(dir, repoRoot)).toBeNull();
+    expect(freshBundle(path.join(dir, 'missing'), repoRoot)).toBeNull();
+  });
+
+
+  it('runs as a real process from the sources (tsx registered by the bin script when there is no current bundle)', () => {
+    const env = { ...process.env, CLM_NO_BUNDLE: '1' };
+    const out = execFileSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), 'fit-sbg', '--survivors', '1000,869,743,653,593,551,517,491'], { encoding: 'utf8', env });
     const j = JSON.parse(out);
     expect(agreesToSigFigs(j.alpha, 0.668)).toBe(true);
     expect(agreesToSigFigs(j.beta, 3.806)).toBe(true);
-    const help = spawnSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), '--help'], { encoding: 'utf8' });
+    const help = spawnSync(process.execPath, [path.join(repoRoot, 'bin/clm.js'), '--help'], { encoding: 'utf8', env });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/clm fit/);
   });

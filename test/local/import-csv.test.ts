@@ -2,24 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importCsvDirectory, parseCsv } from '../../local/import/import-csv.ts';
+import { importCsvDirectory } from '../../local/import/import-csv.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/import');
-
-describe('CSV parser', () => {
-  it('handles quotes, doubled quotes, newlines in quotes, CRLF and blank lines', () => {
-    const rows = parseCsv('a,b\r\n"x, y","say ""hi"""\n\n"multi\nline",2\n');
-    expect(rows).toEqual([
-      { line: 1, cells: ['a', 'b'] },
-      { line: 2, cells: ['x, y', 'say "hi"'] },
-      { line: 4, cells: ['multi\nline', '2'] },
-    ]);
-  });
-  it('rejects an unterminated quote', () => {
-    expect(() => parseCsv('a\n"oops\n')).toThrow(/unterminated/);
-  });
-});
 
 describe('CSV import', () => {
   const result = importCsvDirectory(fixtures);
