@@ -20,7 +20,7 @@ export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-
  * `Delete` → DeleteItem, `ConditionCheck` → ConditionCheckItem), so it is
  * listed as those actions, never as a table-wide right.
  */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'BatchWriteItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
 
 /** Names of the table's global secondary indexes (from shared/data-model/table.ts). */
 export type IndexName = (typeof tableDefinition.globalSecondaryIndexes)[number]['indexName'];
@@ -80,9 +80,14 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Nightly run that rescores every customer (CLV, churn risk, value tier, next best action)',
     memoryMb: 1769,
     timeoutSeconds: 900,
-    // What the rescoring needs: the keys of one shard from the KEYS_ONLY byScoringShard index,
-    // BatchGetItem of those profiles, PutItem/UpdateItem of the scores.
-    access: { table: { actions: ['BatchGetItem', 'PutItem', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+    // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
+    // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
+    // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
+    // GetItem/PutItem (conditional) of the model item and of outreach assignments.
+    access: {
+      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query'], queryIndexes: ['byScoringShard'] },
+      putEvents: true,
+    },
   },
 };
 

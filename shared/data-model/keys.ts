@@ -38,3 +38,12 @@ export const SK_PREFIX = {
 export function scoringShard(customerId: string, shards = SCORING_SHARDS): string {
   return `SHARD#${String(fnv1a(customerId) % shards).padStart(2, '0')}`;
 }
+
+/** The nightly run's model items: one partition, one item per run, sorted by run date (docs/data-model.md). */
+export const MODEL_PK = 'MODEL';
+export const modelSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
+export const MODEL_SK_PREFIX = 'RUN#';
+
+/** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
+export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
+export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
