@@ -111,9 +111,9 @@ export interface ScoringStore {
   segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage>;
   /**
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
-   * at or after `triggersSince` (older ones no longer count); in input order.
+   * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
    */
-  readCustomers(customerIds: readonly string[], triggersSince: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
   /** Writes these scores (replacing the stored ones). */
   writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }>;
   /** The model item of a run, if it was stored. */
@@ -121,7 +121,7 @@ export interface ScoringStore {
   /** The latest model item of a run dated before `runDate`. */
   previousModel(runDate: string): Promise<ModelRecord | undefined>;
   /** Stores a run's model once; a run that has one keeps it (returned), so every score of a night names one model. */
-  putModel(model: ModelRecord): Promise<ModelRecord>;
+  putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }>;
   /** Every assignment of the experiment in the period (strongly consistent). */
   outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
   /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */

@@ -112,7 +112,7 @@ export class DynamoScoringStore implements ScoringStore {
     return { customerIds, ...(next && { next }), consumedReadUnits: units(page.ConsumedCapacity) };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
     const profiles = new Map<string, Record<string, unknown>>();
     const scores = new Map<string, Record<string, unknown>>();
     let consumed = 0;
@@ -136,13 +136,13 @@ export class DynamoScoringStore implements ScoringStore {
         keys = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
     }
-    const since = triggersSince.getTime();
+    const since = triggersSince?.getTime() ?? Infinity;
     const needTriggers = [...profiles.entries()]
       .filter(([, item]) => typeof item.updatedAt === 'string' && Date.parse(item.updatedAt) >= since - this.maxTriggerDelayMs)
       .map(([id]) => id);
     const triggers = new Map<string, ActiveTrigger[]>();
     for (let start = 0; start < needTriggers.length; start += TRIGGER_QUERY_CONCURRENCY) {
-      const got = await Promise.all(needTriggers.slice(start, start + TRIGGER_QUERY_CONCURRENCY).map((id) => this.triggersOf(id, triggersSince)));
+      const got = await Promise.all(needTriggers.slice(start, start + TRIGGER_QUERY_CONCURRENCY).map((id) => this.triggersOf(id, triggersSince!)));
       got.forEach((g, k) => {
         triggers.set(needTriggers[start + k]!, g.triggers);
         consumed += g.consumed;
@@ -228,7 +228,7 @@ export class DynamoScoringStore implements ScoringStore {
     return item ? decodeRecord(String(item.record)) : undefined;
   }
 
-  async putModel(model: ModelRecord): Promise<ModelRecord> {
+  async putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }> {
     try {
       await this.doc.send(
         new PutCommand({
@@ -237,10 +237,10 @@ export class DynamoScoringStore implements ScoringStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return model;
+      return { model, created: true };
     } catch (e) {
       if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
-      return (await this.getModel(model.runId, model.runDate)) ?? model;
+      return { model: (await this.getModel(model.runId, model.runDate)) ?? model, created: false };
     }
   }
 

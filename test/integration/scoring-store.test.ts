@@ -150,11 +150,11 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
       clv: defaultScoringConfig.clv,
     });
     expect(await store.previousModel('2026-11-30')).toBeUndefined();
-    expect(await store.putModel(model('2026-11-28', Infinity))).toEqual(model('2026-11-28', Infinity));
+    expect(await store.putModel(model('2026-11-28', Infinity))).toEqual({ model: model('2026-11-28', Infinity), created: true });
     await store.putModel(model('2026-11-29', 9));
     await store.putModel(model('2026-11-30', 10));
     // a rerun of the 29th keeps what the first attempt stored
-    expect(await store.putModel(model('2026-11-29', 99))).toEqual(model('2026-11-29', 9));
+    expect(await store.putModel(model('2026-11-29', 99))).toEqual({ model: model('2026-11-29', 9), created: false });
     expect(await store.getModel('run-2026-11-29', '2026-11-29')).toEqual(model('2026-11-29', 9));
     expect(await store.getModel('run-2026-11-28', '2026-11-28')).toEqual(model('2026-11-28', Infinity));
     expect(await store.previousModel('2026-11-30')).toEqual(model('2026-11-29', 9));
