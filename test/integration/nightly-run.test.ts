@@ -3,35 +3,24 @@
  * items (with their scoring shard, as ingest writes them), night 1, a rerun of night 1, a
  * quiet night 2 — with the same results as the in-memory ports give.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
-import { localDynamoDbClient } from '../../local/services.ts';
 import { emptyProfile, applyEvent } from '../../shared/customers/profile.ts';
 import { SK, customerPk, scoringShard } from '../../shared/data-model/keys.ts';
 import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryScoringStore } from '../../shared/pipeline/in-memory-ports.ts';
 import { defaultScoringConfig as config, type NightlyDeps } from '../../shared/scoring/index.ts';
 import { cdnowProfiles } from '../unit/scoring/helpers.ts';
 import { runNight } from '../support/nightly.ts';
-import { freshTable, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
 
-let aws: LocalAws;
-let client: ReturnType<typeof localDynamoDbClient>;
+const local = useLocalDynamoDb();
 const profiles = [...cdnowProfiles('1997-10-01').values()];
 const night1 = { runId: 'run-1997-09-30', runDate: '1997-09-30' };
 const night2 = { runId: 'run-1997-10-01', runDate: '1997-10-01' };
 
-beforeAll(async () => {
-  aws = await startLocalAws({ ses: false });
-  client = localDynamoDbClient(aws.dynamodb.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await aws?.stop();
-});
-
 async function loadProfiles(tableName: string): Promise<void> {
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const doc = DynamoDBDocumentClient.from(local.client(), { marshallOptions: { removeUndefinedValues: true } });
   for (let i = 0; i < profiles.length; i += 25) {
     const items = profiles.slice(i, i + 25).map((p) => ({
       PutRequest: { Item: { ...p, pk: customerPk(p.customerId), sk: SK.profile, entity: 'profile', scoringShard: scoringShard(p.customerId), version: 1, updatedAt: '1997-10-01T12:00:00.000Z' } },
@@ -43,11 +32,11 @@ async function loadProfiles(tableName: string): Promise<void> {
 
 describe('the nightly run on DynamoDB Local (CDNOW sample)', () => {
   it('night 1 writes everybody, its rerun writes, emits and assigns nothing, a quiet night 2 writes under 1 % — as in memory', async () => {
-    const { tableName } = await freshTable(aws.dynamodb.endpoint);
+    const { tableName } = await freshTable(local.aws().dynamodb.endpoint);
     await loadProfiles(tableName);
     const publisher = new InMemoryEventPublisher();
     let t = Date.parse('1997-10-01T02:00:00Z');
-    const deps: NightlyDeps = { store: new DynamoScoringStore(client, { tableName, profiles: { empty: emptyProfile } }), publisher, config, now: () => new Date((t += 7)) };
+    const deps: NightlyDeps = { store: new DynamoScoringStore(local.client(), { tableName, profiles: { empty: emptyProfile } }), publisher, config, now: () => new Date((t += 7)) };
 
     const first = await runNight(deps, night1, { pageSize: 100, pagesPerInvocation: 1 });
     expect(first.summary).toMatchObject({ customersRead: 2357, written: 2357, emitted: 2357, skipped: 0, failed: 0 });

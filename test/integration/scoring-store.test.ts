@@ -1,9 +1,9 @@
 /** DynamoScoringStore against the real DynamoDB Local: segments and checkpoints, profiles and scores, models, outreach, the stream. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoDbClient } from '../../local/services.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services.ts';
 import { matchesAny } from '../../local/event-pattern.ts';
 import { toLambdaRecord } from '../../local/stream-poller.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
@@ -13,29 +13,19 @@ import type { SegmentCursor } from '../../shared/ports.ts';
 import { defaultScoringConfig, type CustomerScore, type ModelRecord, type OutreachAssignment } from '../../shared/scoring/index.ts';
 import { subscriptions, type StreamSubscription } from '../../shared/wiring.ts';
 import { businessEvent } from '../support/events.ts';
-import { freshTable, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
 
 const profiles = { empty: emptyProfile, apply: applyEvent };
 const shards = Array.from({ length: SCORING_SHARDS }, (_, i) => `SHARD#${String(i).padStart(2, '0')}`);
 
-let aws: LocalAws;
-let client: ReturnType<typeof localDynamoDbClient>;
-
-beforeAll(async () => {
-  aws = await startLocalAws({ ses: false });
-  client = localDynamoDbClient(aws.dynamodb.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await aws?.stop();
-});
+const local = useLocalDynamoDb();
 
 async function setup(customers: number) {
-  const { tableName, streamArn } = await freshTable(aws.dynamodb.endpoint);
-  const customerStore = new DynamoCustomerStore(client, { tableName, profiles });
+  const { tableName, streamArn } = await freshTable(local.aws().dynamodb.endpoint);
+  const customerStore = new DynamoCustomerStore(local.client(), { tableName, profiles });
   const ids = Array.from({ length: customers }, (_, i) => `c-${String(i).padStart(3, '0')}`);
   await Promise.all(ids.map((id, i) => customerStore.recordEvent(businessEvent('OrderPlaced', { customerId: id, amount: 10 + i, occurredAt: '2026-11-01T10:00:00Z' }), new Date('2026-11-01T10:00:05Z'))));
-  return { tableName, streamArn, ids, customerStore, store: new DynamoScoringStore(client, { tableName, profiles, backoffBaseMs: 5 }) };
+  return { tableName, streamArn, ids, customerStore, store: new DynamoScoringStore(local.client(), { tableName, profiles, backoffBaseMs: 5 }) };
 }
 
 const score = (customerId: string, clv: number): CustomerScore => ({
@@ -83,7 +73,7 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     const first = await store.segmentPage(big, undefined, 1);
     const second = await store.segmentPage(big, first.next, 1);
     const checkpoint = JSON.parse(JSON.stringify(second.next)) as SegmentCursor;
-    const resumed = new DynamoScoringStore(client, { tableName: (store as unknown as { table: string }).table, profiles });
+    const resumed = new DynamoScoringStore(local.client(), { tableName: (store as unknown as { table: string }).table, profiles });
     const rest: string[] = [];
     let cursor: SegmentCursor | undefined = checkpoint;
     while (cursor) {
@@ -121,7 +111,7 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     await customerStore.recordTrigger({ triggerId: 't', customerId: ids[0]!, rule: 'r', kind: 'single', action: 'retention-save', reasons: ['x'], churnRiskBoost: 0.3, sourceEventIds: ['e'] }, new Date('2026-11-05T10:00:00Z'));
     const cut = new Date('2026-11-03T00:00:00Z');
     const read = (maxTriggerDelaySeconds: number) =>
-      new DynamoScoringStore(client, { tableName, profiles, maxTriggerDelaySeconds }).readCustomers([ids[0]!], cut).then((r) => r.customers[0]!.triggers);
+      new DynamoScoringStore(local.client(), { tableName, profiles, maxTriggerDelaySeconds }).readCustomers([ids[0]!], cut).then((r) => r.customers[0]!.triggers);
     // the profile was written on 2026-11-01 at 10:00: with triggers up to 5 days after a write, it asks and finds it
     expect(await read(5 * 86_400)).toHaveLength(1);
     // with at most a day (the default), nothing can have fired since the cut: no Query
@@ -189,7 +179,7 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
 
   it("puts nothing on the stream that the trigger function's filter lets through: scores, models and outreach items", async () => {
     const { store, ids, streamArn, customerStore } = await setup(3);
-    const streams = new DynamoDBStreamsClient({ endpoint: aws.dynamodb.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const streams = new DynamoDBStreamsClient({ endpoint: local.aws().dynamodb.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     try {
       const filters = subscriptions.filter((s): s is StreamSubscription => s.kind === 'stream' && s.function === 'churn-triggers').flatMap((s) => s.filters);
       expect(filters.length).toBeGreaterThan(0);
