@@ -215,4 +215,6 @@ export const ENV = {
   frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
   /** Sends per second one invocation paces itself to (unset: no pacing, as locally). */
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
+  /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
+  scoringConfig: 'CLM_SCORING_CONFIG',
 } as const;

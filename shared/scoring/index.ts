@@ -26,3 +26,4 @@ export * from './score-diff.ts';
 export * from './outreach.ts';
 export * from './run-summary.ts';
 export * from './nightly-run.ts';
+export * from './nightly-steps.ts';

@@ -4,14 +4,12 @@
  * quiet night 2 — with the same results as the in-memory ports give.
  */
 import { describe, expect, it } from 'vitest';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { emptyProfile, applyEvent } from '../../shared/customers/profile.ts';
-import { SK, customerPk, scoringShard } from '../../shared/data-model/keys.ts';
 import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryScoringStore } from '../../shared/pipeline/in-memory-ports.ts';
 import { defaultScoringConfig as config, type NightlyDeps } from '../../shared/scoring/index.ts';
 import { cdnowProfiles } from '../unit/scoring/helpers.ts';
-import { runNight } from '../support/nightly.ts';
+import { loadProfileItems, runNight } from '../support/nightly.ts';
 import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
 
 const local = useLocalDynamoDb();
@@ -19,21 +17,10 @@ const profiles = [...cdnowProfiles('1997-10-01').values()];
 const night1 = { runId: 'run-1997-09-30', runDate: '1997-09-30' };
 const night2 = { runId: 'run-1997-10-01', runDate: '1997-10-01' };
 
-async function loadProfiles(tableName: string): Promise<void> {
-  const doc = DynamoDBDocumentClient.from(local.client(), { marshallOptions: { removeUndefinedValues: true } });
-  for (let i = 0; i < profiles.length; i += 25) {
-    const items = profiles.slice(i, i + 25).map((p) => ({
-      PutRequest: { Item: { ...p, pk: customerPk(p.customerId), sk: SK.profile, entity: 'profile', scoringShard: scoringShard(p.customerId), version: 1, updatedAt: '1997-10-01T12:00:00.000Z' } },
-    }));
-    const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: items } }));
-    expect(out.UnprocessedItems?.[tableName] ?? []).toEqual([]);
-  }
-}
-
 describe('the nightly run on DynamoDB Local (CDNOW sample)', () => {
   it('night 1 writes everybody, its rerun writes, emits and assigns nothing, a quiet night 2 writes under 1 % — as in memory', async () => {
     const { tableName } = await freshTable(local.aws().dynamodb.endpoint);
-    await loadProfiles(tableName);
+    await loadProfileItems(local.client(), tableName, profiles);
     const publisher = new InMemoryEventPublisher();
     let t = Date.parse('1997-10-01T02:00:00Z');
     const deps: NightlyDeps = { store: new DynamoScoringStore(local.client(), { tableName, profiles: { empty: emptyProfile } }), publisher, config, now: () => new Date((t += 7)) };

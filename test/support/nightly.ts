@@ -4,7 +4,10 @@
  * finish). Segments run one after another here; the budgets force several invocations per
  * segment, each resuming from the previous one's checkpoint passed through JSON.
  */
-import { allScoringShards } from '../../shared/data-model/keys.ts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CustomerProfile } from '../../shared/customers/profile.ts';
+import { SK, allScoringShards, customerPk, scoringShard } from '../../shared/data-model/keys.ts';
 import type { SegmentCursor } from '../../shared/ports.ts';
 import {
   type GatherPart,
@@ -68,4 +71,16 @@ export async function runNight(deps: NightlyDeps, night: Night, options: RunNigh
   const gather = gathers.map((g) => g.summary).reduce(mergeRunSummaries, emptyRunSummary());
   const result = await finishNight(deps, { night, model, parts, gather });
   return { ...result, model, invocations };
+}
+
+/** Puts profiles straight into the table as ingest would have stored them (with their scoring shard), 25 a call. */
+export async function loadProfileItems(client: DynamoDBClient, tableName: string, profiles: readonly CustomerProfile[], updatedAt = '1997-10-01T12:00:00.000Z'): Promise<void> {
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  for (let i = 0; i < profiles.length; i += 25) {
+    const items = profiles.slice(i, i + 25).map((p) => ({
+      PutRequest: { Item: { ...p, pk: customerPk(p.customerId), sk: SK.profile, entity: 'profile', scoringShard: scoringShard(p.customerId), version: 1, updatedAt } },
+    }));
+    const out = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: items } }));
+    if ((out.UnprocessedItems?.[tableName] ?? []).length > 0) throw new Error('DynamoDB Local left items unprocessed');
+  }
 }
