@@ -5,9 +5,9 @@
  * (each step reads it from the store by run id: JSON cannot hold an infinite tier cut).
  *
  *  start   (the schedule's input: { subscription, scheduledTime }) → the night and its segments
- *  gather  { night, sampleShare, segment, cursor?, part? } → { segment, part, cursor?, done }
+ *  gather  { night, sampleShare, segment, cursor?, part? } → the same with the new cursor and part, and `done`
  *  fit     { night, sampleShare, parts: GatherPart[] } → { modelId, keep, fit, gather }
- *  score   { night, keep, segment, cursor?, part? } → { segment, part, cursor?, done }
+ *  score   { night, keep, segment, cursor?, part? } → the same with the new cursor and part, and `done`
  *  finish  { night, keep, fit, parts: ScorePart[], gather?, failedSegments? } → the night's result
  */
 import { z } from 'zod';
@@ -73,9 +73,9 @@ const fitOutcome = z
 
 export const nightlyStepSchema = z.union([
   z.object({ subscription: z.string(), scheduledTime: z.iso.datetime({ offset: true }) }).strict(),
-  z.object({ step: z.literal('gather'), night, sampleShare: share, segment, cursor: cursor.optional(), part: gatherPart.optional() }).strict(),
+  z.object({ step: z.literal('gather'), night, sampleShare: share, segment, cursor: cursor.optional(), part: gatherPart.optional(), done: z.literal(false).optional() }).strict(),
   z.object({ step: z.literal('fit'), night, sampleShare: share, parts: z.array(gatherPart) }).strict(),
-  z.object({ step: z.literal('score'), night, keep: count, segment, cursor: cursor.optional(), part: scorePart.optional() }).strict(),
+  z.object({ step: z.literal('score'), night, keep: count, segment, cursor: cursor.optional(), part: scorePart.optional(), done: z.literal(false).optional() }).strict(),
   z
     .object({ step: z.literal('finish'), night, keep: count, fit: fitOutcome, parts: z.array(scorePart), gather: summary.optional(), failedSegments: z.array(segment).optional() })
     .strict(),
@@ -83,7 +83,18 @@ export const nightlyStepSchema = z.union([
 export type NightlyStep = z.infer<typeof nightlyStepSchema>;
 
 export type StartOutput = { night: { runId: string; runDate: string }; sampleShare: number; segments: string[] };
-export type SegmentOutput<P> = { segment: string; part: P; cursor?: SegmentCursor; done: boolean };
+/**
+ * A segment step's output is its own next input (the step, the night and its settings, the
+ * checkpoint and the part so far) plus `done`: a state machine loops by passing the output
+ * back until `done` is true.
+ */
+export type SegmentOutput<S extends 'gather' | 'score', P> = (S extends 'gather' ? { step: S; sampleShare: number } : { step: S; keep: number }) & {
+  night: { runId: string; runDate: string };
+  segment: string;
+  part: P;
+  cursor?: SegmentCursor;
+  done: boolean;
+};
 export type FitOutput = { modelId: string; keep: number; fit: NightModel['fit']; reused: boolean; gather: RunSummaryPart };
 
 /** The run id of a night: one per run date, so a rerun of a night is the same run (it resumes, reuses its model). */
@@ -94,7 +105,7 @@ export async function runNightlyStep(
   deps: NightlyDeps,
   step: NightlyStep,
   budget: Budget,
-): Promise<StartOutput | SegmentOutput<GatherPart> | SegmentOutput<ScorePart> | FitOutput | NightResult> {
+): Promise<StartOutput | SegmentOutput<'gather', GatherPart> | SegmentOutput<'score', ScorePart> | FitOutput | NightResult> {
   if (!('step' in step)) {
     const runDate = runDateOf(step.scheduledTime);
     const previous = await deps.store.previousModel(runDate);
@@ -103,7 +114,7 @@ export async function runNightlyStep(
   switch (step.step) {
     case 'gather': {
       const { next, ...part } = await gatherSegment(deps, { night: step.night, segment: step.segment, sampleShare: step.sampleShare, budget, ...(step.cursor && { cursor: step.cursor }), ...(step.part && { part: step.part }) });
-      return { segment: step.segment, part, ...(next && { cursor: next }), done: !next };
+      return { step: 'gather', night: step.night, sampleShare: step.sampleShare, segment: step.segment, part, ...(next && { cursor: next }), done: !next };
     }
     case 'fit': {
       const merged = step.parts.map((p) => p.gathered).reduce(mergeGathered, emptyGathered());
@@ -114,7 +125,7 @@ export async function runNightlyStep(
       const model = await deps.store.getModel(step.night.runId, step.night.runDate);
       if (!model) throw new Error(`no model stored for run ${step.night.runId}: the fit step must run first`);
       const { next, ...part } = await scoreSegment(deps, { night: step.night, model, keep: step.keep, segment: step.segment, budget, ...(step.cursor && { cursor: step.cursor }), ...(step.part && { part: step.part }) });
-      return { segment: step.segment, part, ...(next && { cursor: next }), done: !next };
+      return { step: 'score', night: step.night, keep: step.keep, segment: step.segment, part, ...(next && { cursor: next }), done: !next };
     }
     case 'finish': {
       const model = await deps.store.getModel(step.night.runId, step.night.runDate);

@@ -41,10 +41,11 @@ async function night(scheduledTime: string): Promise<{ result: Json; invocations
   const loop = async (step: 'gather' | 'score', extra: Json) => {
     const parts = [];
     for (const segment of start.segments as string[]) {
-      let out: Json = { segment };
+      // the first input names the segment; then each output is the next input, as a state machine's loop passes it back
+      let out: Json = { step, night: start.night, segment, ...extra };
       do {
         invocations++;
-        out = await invoke({ step, night: start.night, segment, ...extra, ...(out.cursor && { cursor: out.cursor }), ...(out.part && { part: out.part }) });
+        out = await invoke(out);
       } while (!out.done);
       parts.push(out.part);
     }
