@@ -71,13 +71,18 @@ const fitOutcome = z
   .object({ status: z.enum(['fitted', 'degraded']), alarm: z.boolean(), components: z.object({ bgnbd: outcome, gammaGamma: outcome, sbg: outcome, tierCuts: outcome }).strict() })
   .strict();
 
+const gatherDone = z.object({ step: z.literal('gather'), night, sampleShare: share, segment, part: gatherPart, done: z.literal(true) }).strict();
+const scoreDone = z.object({ step: z.literal('score'), night, keep: count, segment, part: scorePart, done: z.literal(true) }).strict();
+/** A segment that gave up after its retries (the state machine's Catch): named in the run summary, resumed by a rerun. */
+const segmentFailed = z.object({ segment, failed: z.literal(true) }).strict();
+
 export const nightlyStepSchema = z.union([
   z.object({ subscription: z.string(), scheduledTime: z.iso.datetime({ offset: true }) }).strict(),
   z.object({ step: z.literal('gather'), night, sampleShare: share, segment, cursor: cursor.optional(), part: gatherPart.optional(), done: z.literal(false).optional() }).strict(),
-  z.object({ step: z.literal('fit'), night, sampleShare: share, parts: z.array(gatherPart) }).strict(),
+  z.object({ step: z.literal('fit'), night, sampleShare: share, results: z.array(z.union([gatherDone, segmentFailed])) }).strict(),
   z.object({ step: z.literal('score'), night, keep: count, segment, cursor: cursor.optional(), part: scorePart.optional(), done: z.literal(false).optional() }).strict(),
   z
-    .object({ step: z.literal('finish'), night, keep: count, fit: fitOutcome, parts: z.array(scorePart), gather: summary.optional(), failedSegments: z.array(segment).optional() })
+    .object({ step: z.literal('finish'), night, keep: count, fit: fitOutcome, results: z.array(z.union([scoreDone, segmentFailed])), gather: summary, failedSegments: z.array(segment) })
     .strict(),
 ]);
 export type NightlyStep = z.infer<typeof nightlyStepSchema>;
@@ -95,7 +100,8 @@ export type SegmentOutput<S extends 'gather' | 'score', P> = (S extends 'gather'
   cursor?: SegmentCursor;
   done: boolean;
 };
-export type FitOutput = { modelId: string; keep: number; fit: NightModel['fit']; reused: boolean; gather: RunSummaryPart };
+/** `failedSegments`: the segments whose gathering failed (the fit went on without them). */
+export type FitOutput = { modelId: string; keep: number; fit: NightModel['fit']; reused: boolean; gather: RunSummaryPart; failedSegments: string[] };
 
 /** The run id of a night: one per run date, so a rerun of a night is the same run (it resumes, reuses its model). */
 export const runIdOf = (runDate: string): string => `run-${runDate}`;
@@ -117,9 +123,11 @@ export async function runNightlyStep(
       return { step: 'gather', night: step.night, sampleShare: step.sampleShare, segment: step.segment, part, ...(next && { cursor: next }), done: !next };
     }
     case 'fit': {
-      const merged = step.parts.map((p) => p.gathered).reduce(mergeGathered, emptyGathered());
+      const parts = step.results.flatMap((r) => ('part' in r ? [r.part] : []));
+      const merged = parts.map((p) => p.gathered).reduce(mergeGathered, emptyGathered());
       const m = await fitNight(deps, { night: step.night, gathered: merged, sampleShare: step.sampleShare });
-      return { modelId: m.model.modelId, keep: m.keep, fit: m.fit, reused: m.reused, gather: step.parts.map((p) => p.summary).reduce(mergeRunSummaries, emptyRunSummary()) };
+      const gather = parts.map((p) => p.summary).reduce(mergeRunSummaries, emptyRunSummary());
+      return { modelId: m.model.modelId, keep: m.keep, fit: m.fit, reused: m.reused, gather, failedSegments: step.results.flatMap((r) => ('failed' in r ? [r.segment] : [])) };
     }
     case 'score': {
       const model = await deps.store.getModel(step.night.runId, step.night.runDate);
@@ -133,9 +141,9 @@ export async function runNightlyStep(
       return finishNight(deps, {
         night: step.night,
         model: { model, fit: step.fit, keep: step.keep, reused: false },
-        parts: step.parts,
-        ...(step.gather && { gather: step.gather }),
-        ...(step.failedSegments && { failedSegments: step.failedSegments }),
+        parts: step.results.flatMap((r) => ('part' in r ? [r.part] : [])),
+        gather: step.gather,
+        failedSegments: [...step.failedSegments, ...step.results.flatMap((r) => ('failed' in r ? [r.segment] : []))],
       });
     }
   }

@@ -47,14 +47,14 @@ async function night(scheduledTime: string): Promise<{ result: Json; invocations
         invocations++;
         out = await invoke(out);
       } while (!out.done);
-      parts.push(out.part);
+      parts.push(out);
     }
     return parts;
   };
   const gathered = await loop('gather', { sampleShare: start.sampleShare });
-  const fit = await invoke({ step: 'fit', night: start.night, sampleShare: start.sampleShare, parts: gathered });
-  const parts = await loop('score', { keep: fit.keep });
-  const result = await invoke({ step: 'finish', night: start.night, keep: fit.keep, fit: fit.fit, parts, gather: fit.gather });
+  const fit = await invoke({ step: 'fit', night: start.night, sampleShare: start.sampleShare, results: gathered });
+  const scored = await loop('score', { keep: fit.keep });
+  const result = await invoke({ step: 'finish', night: start.night, keep: fit.keep, fit: fit.fit, results: scored, gather: fit.gather, failedSegments: fit.failedSegments });
   return { result, invocations: invocations + 2 };
 }
 
@@ -80,6 +80,16 @@ describe('nightly-rescore handler (DynamoDB Local, captured bus)', () => {
     expect(sent('OutreachPlanned')).toHaveLength(first.result.outreach.treated);
     expect(sent('NightlyRunCompleted')).toHaveLength(2);
   }, 120_000);
+
+  it('names the segments the state machine marked failed (gathering or scoring) in the summary', async () => {
+    const tonight = { source: 'tonight' };
+    const fit = { status: 'fitted', alarm: false, components: { bgnbd: tonight, gammaGamma: tonight, sbg: { source: 'none', reason: 'no subscribers' }, tierCuts: tonight } };
+    const gather = (await invoke({ step: 'fit', night: { runId: 'run-1997-09-30', runDate: '1997-09-30' }, sampleShare: 1, results: [{ segment: 'SHARD#07', failed: true }] })) as Json;
+    expect(gather).toMatchObject({ modelId: 'run-1997-09-30', reused: true, failedSegments: ['SHARD#07'] });
+    const out = await invoke({ step: 'finish', night: { runId: 'run-1997-09-30', runDate: '1997-09-30' }, keep: 0, fit, gather: gather.gather, failedSegments: gather.failedSegments, results: [{ segment: 'SHARD#03', failed: true }] });
+    expect(out.summary.failedSegments).toEqual(['SHARD#03', 'SHARD#07']);
+    expect(JSON.parse(sent('NightlyRunCompleted').at(-1)!.Detail).failedSegments).toEqual(['SHARD#03', 'SHARD#07']);
+  });
 
   it('refuses an input that is no step, with the reason', async () => {
     await expect(invoke({ step: 'score', night: { runId: 'run-x', runDate: '1997-09-30' }, segment: 'SHARD#99x', keep: 1 })).rejects.toThrow(/invalid nightly step input/);
