@@ -200,6 +200,23 @@ export const subscriptions: Subscription[] = [
   },
 ];
 
+/**
+ * The nightly run's state machine (infra/constructs/nightly-run.ts builds it from this; the
+ * steps are shared/scoring/nightly-steps.ts): start → gather every segment (a Map, each
+ * segment a loop of step invocations until its checkpoint is done) → fit → score every
+ * segment (the same) → finish. A step invocation that fails is retried with backoff; a
+ * segment still failing is marked failed and the others go on.
+ */
+export const nightlyRun = {
+  function: 'nightly-rescore' as FunctionName,
+  /** Segments worked on at once (each runs one invocation at a time): bounds the function's concurrency. */
+  maxConcurrency: 8,
+  /** Retries of a failed step invocation: attempts after the first, first wait, backoff factor, longest wait. */
+  retry: { maxAttempts: 3, intervalSeconds: 10, backoffRate: 2, maxDelaySeconds: 120 },
+  /** The whole run's timeout. */
+  timeoutHours: 8,
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
