@@ -43,10 +43,11 @@ export class NightlyRun extends Construct {
     const { spec, fn } = props;
     const at = sfn.JsonPath.stringAt;
 
-    const step = (name: string, payload: sfn.TaskInput, extra: Partial<tasks.LambdaInvokeProps> = {}) => {
+    /** A task invoking the function with `payload`, or with the state's input when there is none. */
+    const step = (name: string, payload?: sfn.TaskInput, extra: Partial<tasks.LambdaInvokeProps> = {}) => {
       const task = new tasks.LambdaInvoke(this, name, {
         lambdaFunction: fn,
-        payload,
+        ...(payload && { payload }),
         // The function's result is the state's output, and the task's resource is the function's ARN
         // (the local ASL run overrides exactly that resource with the local handler).
         payloadResponseOnly: true,
@@ -68,7 +69,7 @@ export class NightlyRun extends Construct {
 
     /** A Map over the segments, each one a loop of `stepName` invocations until its output says done. */
     const segmentMap = (name: 'Gather' | 'Score', itemSelector: Record<string, unknown>, resultPath: string) => {
-      const task = step(name, sfn.TaskInput.fromJsonPathAt('$'));
+      const task = step(name);
       const failed = new sfn.Pass(this, `${name}SegmentFailed`, { parameters: { 'segment.$': '$.segment', failed: true } });
       task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
       const loop = task.next(
@@ -84,7 +85,7 @@ export class NightlyRun extends Construct {
       return map;
     };
 
-    const start = step('Start', sfn.TaskInput.fromJsonPathAt('$'));
+    const start = step('Start');
     const gather = segmentMap('Gather', { step: 'gather', 'night.$': '$.night', 'sampleShare.$': '$.sampleShare' }, '$.gathered');
     const fit = step('Fit', sfn.TaskInput.fromObject({ step: 'fit', night: at('$.night'), sampleShare: at('$.sampleShare'), results: at('$.gathered') }), { resultPath: '$.fit' });
     // Drop the gather parts from the state: the fit has merged them.

@@ -288,6 +288,8 @@ describe('nightly run state machine', () => {
     for (const name of ['Start', 'Fit', 'Finish']) {
       expect(states[name]).toMatchObject({ Type: 'Task', Resource: 'NIGHTLY_FN', Retry: retry });
     }
+    // the start takes the schedule's input as it is (no Parameters: a string "$" there is not ASL)
+    expect(states.Start.Parameters).toBeUndefined();
     expect(states.Fit.Parameters).toMatchObject({ step: 'fit', 'results.$': '$.gathered' });
     expect(states.Finish.Parameters).toMatchObject({ step: 'finish', 'results.$': '$.scored', 'failedSegments.$': '$.fit.failedSegments' });
   });
@@ -299,6 +301,7 @@ describe('nightly run state machine', () => {
     const inner = map.ItemProcessor.States;
     expect(map.ItemProcessor.StartAt).toBe(name);
     expect(inner[name]).toMatchObject({ Type: 'Task', Resource: 'NIGHTLY_FN', Retry: retry, Next: `${name}SegmentDone` });
+    expect(inner[name].Parameters).toBeUndefined(); // its input is the previous output as it is
     expect(inner[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}SegmentFailed` }]);
     expect(inner[`${name}SegmentFailed`]).toMatchObject({ Type: 'Pass', Parameters: { 'segment.$': '$.segment', failed: true }, End: true });
     expect(inner[`${name}SegmentDone`]).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.done', BooleanEquals: true, Next: `${name}SegmentSucceeded` }], Default: name });
