@@ -38,7 +38,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     metrics.addMetric('CustomersRescored', MetricUnit.Count, s.customersRead);
     metrics.addMetric('ScoresWritten', MetricUnit.Count, s.written);
     metrics.addMetric('FailedSegments', MetricUnit.Count, s.failedSegments.length);
-  } else if (name === 'fit' && 'fit' in out) {
+  } else if (name === 'fit' && 'reused' in out) {
     logger.info('nightly fit', { modelId: out.modelId, status: out.fit.status, alarm: out.fit.alarm, reused: out.reused, components: out.fit.components });
     if (out.fit.alarm) metrics.addMetric('NightlyFitDegraded', MetricUnit.Count, 1);
   } else {

@@ -204,6 +204,9 @@ export async function scoreSegment(
 // ---------------------------------------------------------------- 4. finish
 
 export type NightResult = {
+  /** the model the night scored with, and whether each part was tonight's fit (with why not) */
+  modelId: string;
+  fit: NightModel['fit'];
   summary: RunSummaryPart;
   outreach: { period: string; quota: number; planned: number; created: number; treated: number };
 };
@@ -237,7 +240,7 @@ export async function finishNight(
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
   await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);
-  return { summary, outreach };
+  return { modelId: input.model.model.modelId, fit: input.model.fit, summary, outreach };
 }
 
 function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {

@@ -1,38 +1,30 @@
 /**
  * The nightly run's state machine as CDK synthesizes it, executed by an ASL interpreter
- * (aws-local-stepfunctions) with its Lambda task resources overridden by the real
- * nightly-rescore handler, on DynamoDB Local with the CDNOW sample and a captured bus: a night,
- * a night with a segment that keeps failing (retried, named, the others finish), and the
- * rerun that resumes it.
+ * (aws-local-stepfunctions, through local/nightly-run.ts as `npm start -- --run-nightly` runs
+ * it) with its Lambda tasks overridden by the real nightly-rescore handler, on DynamoDB Local
+ * with the CDNOW sample and a captured bus: a night, a night with a segment that keeps failing
+ * (retried, named, the others finish), and the rerun that resumes it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Duration } from 'aws-cdk-lib';
 import type { Context } from 'aws-lambda';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { aslOf } from '../../infra/asl.ts';
+import { synthesizedNightlyRunDefinition } from '../../infra/constructs/nightly-run.ts';
+import { runNightlyStateMachine } from '../../local/nightly-run.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { scoringShard } from '../../shared/data-model/keys.ts';
-import { ENV, nightlyRun } from '../../shared/wiring.ts';
+import { ENV, functionSpecs, nightlyRun } from '../../shared/wiring.ts';
 import { cdnowProfiles } from '../unit/scoring/helpers.ts';
 import { arnOf, logicalId, resourcesOf, synth } from '../infra/helpers.ts';
 import { freshTable, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
 import { loadProfileItems } from '../support/nightly.ts';
 
-const FN_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:nightly-rescore';
 const profiles = [...cdnowProfiles('1997-10-01').values()];
 let aws: LocalAws;
 let capture: Awaited<ReturnType<typeof startCaptureServer>>;
 let handler: (e: unknown, c: Context) => Promise<unknown>;
-let definition: Record<string, unknown>;
-const context = { functionName: 'nightly', awsRequestId: 'req', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 
 beforeAll(async () => {
-  const { stack, template } = synth({ senderAddress: 'news@mail.acme.test', stackName: 'Acme' }, { bundle: false });
-  const [[, sm]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
-  const fnArn = JSON.stringify(arnOf(logicalId(stack, stack.functions[nightlyRun.function].function)));
-  definition = aslOf(sm!.Properties.DefinitionString, (token) => {
-    if (JSON.stringify(token) !== fnArn) throw new Error(`unexpected token in the definition: ${JSON.stringify(token)}`);
-    return FN_ARN;
-  });
   [aws, capture] = await Promise.all([startLocalAws({ ses: false }), startCaptureServer()]);
   const { tableName } = await freshTable(aws.dynamodb.endpoint);
   const client = localDynamoDbClient(aws.dynamodb.endpoint);
@@ -47,65 +39,57 @@ afterAll(async () => {
 });
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const TASKS = ['Start', 'Gather', 'Fit', 'Score', 'Finish'];
-
-/** Runs the synthesized definition; every Task state's resource (the function) is the real handler, unless `handle` says otherwise. */
-async function execute(input: Json, handle: (state: string, event: Json) => Promise<unknown> = (_, e) => handler(e, context)) {
-  const invocations: string[] = [];
-  const machine = new StateMachine(definition as never);
-  const execution = machine.run(input, {
-    overrides: {
-      taskResourceLocalHandlers: Object.fromEntries(
-        TASKS.map((name) => [name, async (event: unknown) => {
-          invocations.push(name);
-          return JSON.parse(JSON.stringify(await handle(name, event as Json)));
-        }]),
-      ),
-      retryIntervalOverrides: Object.fromEntries(TASKS.map((name) => [name, 0])),
-    },
-  });
-  return { result: (await execution.result) as Json, invocations };
-}
-
-const scheduled = { subscription: 'NightlyRescore', scheduledTime: '1997-10-01T02:00:00Z' };
+const night1 = new Date('1997-10-01T02:00:00Z');
+const night2 = new Date('1997-10-02T02:00:00Z');
 
 describe('the synthesized nightly state machine (aws-local-stepfunctions, DynamoDB Local)', () => {
-  it('uses only the nightly function as a task resource', () => {
-    const resources = JSON.stringify(definition).match(/"Resource":"[^"]+"/g) ?? [];
-    expect(new Set(resources)).toEqual(new Set([`"Resource":"${FN_ARN}"`]));
-  });
+  it("runs the deployed stack's definition: the same as the construct's alone, but for the function's ARN", () => {
+    const { stack, template } = synth({ senderAddress: 'news@mail.acme.test', stackName: 'Acme' }, { bundle: false });
+    const [[, sm]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
+    const fnArn = JSON.stringify(arnOf(logicalId(stack, stack.functions[nightlyRun.function].function)));
+    const FN = 'arn:aws:lambda:eu-west-1:000000000000:function:nightly';
+    const deployed = aslOf(sm!.Properties.DefinitionString, (token) => (JSON.stringify(token) === fnArn ? FN : 'OTHER'));
+    const local = synthesizedNightlyRunDefinition(FN, nightlyRun, Duration.seconds(functionSpecs[nightlyRun.function].timeoutSeconds));
+    expect(local).toEqual(deployed);
+    expect(new Set(JSON.stringify(local).match(/"Resource":"[^"]+"/g))).toEqual(new Set([`"Resource":"${FN}"`]));
+  }, 120_000);
 
   it('runs a night: every segment gathered and scored, then finished', async () => {
-    const { result, invocations } = await execute(scheduled);
+    const steps: string[] = [];
+    const result = (await runNightlyStateMachine({ region: 'eu-west-1', scheduledTime: night1, retryWaitMs: 0, handler: (e, c) => (steps.push((e as Json).step ?? 'start'), handler(e, c as never)) })) as Json;
     expect(result.summary).toMatchObject({ customersRead: 2357, written: 2357, emitted: 2357, failed: 0, failedSegments: [] });
     expect(result.outreach).toMatchObject({ period: '1997-09', planned: 200, created: 200 });
-    expect(invocations.filter((n) => n === 'Gather')).toHaveLength(32);
-    expect(invocations.filter((n) => n === 'Score')).toHaveLength(32);
+    expect(steps.filter((s) => s === 'gather')).toHaveLength(32);
+    expect(steps.filter((s) => s === 'score')).toHaveLength(32);
+    expect(steps.filter((s) => s === 'start' || s === 'fit' || s === 'finish')).toEqual(['start', 'fit', 'finish']);
     expect(capture.putEvents().filter((e) => e.DetailType === 'CustomerRescored')).toHaveLength(2357);
   }, 180_000);
 
   it('retries a segment that keeps failing, names it, finishes the others; the rerun resumes it', async () => {
     const bad = scoringShard('1');
     const inBad = profiles.filter((p) => scoringShard(p.customerId) === bad).length;
-    const night2 = { ...scheduled, scheduledTime: '1997-10-02T02:00:00Z' };
     let badAttempts = 0;
-    const failing = await execute(night2, (state, event) => {
-      if (state === 'Score' && event.segment === bad) {
-        badAttempts++;
-        throw new Error('injected failure');
-      }
-      return handler(event, context);
-    });
+    const failing = (await runNightlyStateMachine({
+      region: 'eu-west-1',
+      scheduledTime: night2,
+      retryWaitMs: 0,
+      handler: async (e, c) => {
+        if ((e as Json).step === 'score' && (e as Json).segment === bad) {
+          badAttempts++;
+          throw new Error('injected failure');
+        }
+        return handler(e, c as never);
+      },
+    })) as Json;
     expect(badAttempts).toBe(1 + nightlyRun.retry.maxAttempts);
-    expect(failing.result.summary.failedSegments).toEqual([bad]);
-    expect(failing.result.summary.customersRead).toBe(2357 - inBad);
+    expect(failing.summary.failedSegments).toEqual([bad]);
+    expect(failing.summary.customersRead).toBe(2357 - inBad);
 
     // the rerun (same night, same run id) scores every segment again: only the failed one has anything to write
-    const rerun = await execute(night2);
-    expect(rerun.result.summary.failedSegments).toEqual([]);
-    expect(rerun.result.summary.customersRead).toBe(2357);
-    const written = rerun.result.summary.written;
-    expect(written).toBeGreaterThan(0);
-    expect(written).toBeLessThanOrEqual(inBad);
+    const rerun = (await runNightlyStateMachine({ region: 'eu-west-1', scheduledTime: night2, retryWaitMs: 0, handler: (e, c) => handler(e, c as never) })) as Json;
+    expect(rerun.summary.failedSegments).toEqual([]);
+    expect(rerun.summary.customersRead).toBe(2357);
+    expect(rerun.summary.written).toBeGreaterThan(0);
+    expect(rerun.summary.written).toBeLessThanOrEqual(inBad);
   }, 300_000);
 });
