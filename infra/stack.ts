@@ -9,13 +9,14 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
-import { ENV, type FunctionName, type FunctionSpec, functionSpecs, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
+import { ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { PipelineDashboard } from './constructs/dashboard.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { ClmEventBus } from './constructs/event-bus.ts';
+import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
@@ -59,6 +60,8 @@ export class ServerlessClmStack extends Stack {
   readonly alarms: Alarms;
   readonly dashboard: PipelineDashboard;
   readonly functions: Record<FunctionName, ClmFunction>;
+  /** The nightly run's state machine (the schedule starts it). */
+  readonly nightlyRun: NightlyRun;
   /** Concurrency, batch size and pacing of the function that sends email, from `sesMaxSendRate`. */
   readonly sendRate: SendRatePlan;
   /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
@@ -113,6 +116,16 @@ export class ServerlessClmStack extends Stack {
       }),
     ) as Record<FunctionName, ClmFunction>;
 
+    // The nightly run: a state machine over the steps of its function.
+    const nightlyFn = this.functions[nightlyRun.function];
+    this.nightlyRun = new NightlyRun(this, 'NightlyRun', {
+      spec: nightlyRun,
+      fn: nightlyFn.function,
+      stepTimeout: Duration.seconds(functionSpecs[nightlyRun.function].timeoutSeconds),
+      removalPolicy,
+    });
+    this.alarms.watchNightlyRun('NightlyRun', this.nightlyRun, STALE_RUN_HOURS);
+
     // Subscriptions, one construct each.
     const batchFunctions = new Set<FunctionName>();
     const streamFunctions: Partial<Record<FunctionName, ClmFunction>> = {};
@@ -147,16 +160,15 @@ export class ServerlessClmStack extends Stack {
           break;
         }
         case 'schedule': {
+          if (sub.function !== nightlyRun.function) throw new Error(`The schedule ${sub.id} must start the nightly run of ${nightlyRun.function}`);
           const s = new NightlySchedule(this, sub.id, {
             spec: sub,
-            fn: fn.function,
+            stateMachine: this.nightlyRun.stateMachine,
             expression: settings[sub.expressionSetting],
             timeZone: settings.nightlyTimeZone,
           });
           // Filled by EventBridge Scheduler with SendMessage.
           this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
-          // Filled by Lambda's on-failure destination of the asynchronous invocation with SendMessage.
-          this.deadLetterQueues[`${sub.id}FailedRunQueue`] = { queue: s.failedRunQueue, filledBy: 'send' };
           break;
         }
         default: {

@@ -24,7 +24,7 @@ const HELP = `Usage: npm start -- [options]
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
-  --run-nightly        invoke the nightly rescore once after the replay
+  --run-nightly        run the nightly state machine once after the replay
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
 `;
@@ -243,8 +243,17 @@ async function main(): Promise<number> {
 
   const schedules = (await import('../shared/wiring.ts')).subscriptions.filter((s) => s.kind === 'schedule');
   if (args.runNightly) {
-    out('\nRunning the nightly schedule once (--run-nightly)…');
-    for (const r of await stack.runSchedules()) out(`  ${r.id} → ${r.function}: ${r.ok ? `ok${r.result !== undefined ? ` → ${JSON.stringify(r.result).slice(0, 200)}` : ''}` : `FAILED: ${r.error}`} (${secs(r.ms)})`);
+    out('\nRunning the nightly state machine once (--run-nightly; the definition CDK synthesizes, in an ASL interpreter)…');
+    const nightStarted = Date.now();
+    try {
+      const night = (await (await import('./nightly-run.ts')).runNightlyStateMachine({ region: LOCAL_REGION })) as { fit: Record<string, unknown>; summary: Record<string, unknown>; outreach: Record<string, unknown> };
+      const { durations: _, ...summary } = night.summary;
+      out(`  done in ${secs(Date.now() - nightStarted)}: ${JSON.stringify(summary)}`);
+      out(`  models: ${JSON.stringify(night.fit)}`);
+      out(`  outreach: ${JSON.stringify(night.outreach)}`);
+    } catch (e) {
+      out(`  FAILED: ${(e as Error)?.message ?? e} (${secs(Date.now() - nightStarted)})`);
+    }
     await stack.waitForIdle();
   } else if (schedules.length) {
     out(`\nSchedules (${schedules.map((s) => s.id).join(', ')}) are not fired automatically; --run-nightly invokes them once after the replay.`);

@@ -7,6 +7,10 @@ import type { BusinessEvent, ChurnTriggerFired, EmittedDetail, EmittedDetailType
 import type { Rejection } from './events/validate.ts';
 import type { CustomerProfile } from './customers/profile.ts';
 import type { EmailMessage } from './campaigns/messages.ts';
+import type { ActiveTrigger } from './scoring/risk.ts';
+import type { CustomerScore } from './scoring/score-customer.ts';
+import type { ModelRecord } from './scoring/fit.ts';
+import type { OutreachAssignment } from './scoring/outreach.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -98,4 +102,45 @@ export type CustomerRecord = {
 /** Read-only view of a customer for operators. */
 export interface CustomerReader {
   readCustomer(customerId: string): Promise<CustomerRecord>;
+}
+
+/** Where a scoring worker is in its segment: the index's LastEvaluatedKey, opaque to the domain (JSON-safe). */
+export type SegmentCursor = Record<string, string>;
+
+/** One page of a scoring segment's customer ids, and where the next page starts (absent: the segment is done). */
+export type SegmentPage = { customerIds: string[]; next?: SegmentCursor; consumedReadUnits: number };
+
+/** What scoring needs of one customer: her profile, the last score written, and her recent triggers. */
+export type ScoringCustomer = {
+  customerId: string;
+  /** absent when the profile is gone (the index is eventually consistent) */
+  profile?: CustomerProfile;
+  stored?: CustomerScore;
+  triggers: ActiveTrigger[];
+};
+
+/** How putting an outreach assignment went: `created`, or `existing` (planned before; the stored one is returned). */
+export type PutAssignmentResult = { status: 'created'; assignment: OutreachAssignment } | { status: 'existing'; assignment: OutreachAssignment };
+
+/** The nightly run's storage: segments of customers, their scores, the model items and the outreach assignments. */
+export interface ScoringStore {
+  /** Up to `limit` customer ids of the segment, from `cursor` on (the keys-only scoring index, in key order). */
+  segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage>;
+  /**
+   * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
+   * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
+   */
+  readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  /** Writes these scores (replacing the stored ones). */
+  writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }>;
+  /** The model item of a run, if it was stored. */
+  getModel(runId: string, runDate: string): Promise<ModelRecord | undefined>;
+  /** The latest model item of a run dated before `runDate`. */
+  previousModel(runDate: string): Promise<ModelRecord | undefined>;
+  /** Stores a run's model once; a run that has one keeps it (returned), so every score of a night names one model. */
+  putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }>;
+  /** Every assignment of the experiment in the period (strongly consistent). */
+  outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
+  /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */
+  putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
 }

@@ -20,7 +20,7 @@ export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-
  * `Delete` → DeleteItem, `ConditionCheck` → ConditionCheckItem), so it is
  * listed as those actions, never as a table-wide right.
  */
-export type TableAction = 'GetItem' | 'BatchGetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
+export type TableAction = 'GetItem' | 'BatchGetItem' | 'BatchWriteItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
 
 /** Names of the table's global secondary indexes (from shared/data-model/table.ts). */
 export type IndexName = (typeof tableDefinition.globalSecondaryIndexes)[number]['indexName'];
@@ -80,9 +80,14 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Nightly run that rescores every customer (CLV, churn risk, value tier, next best action)',
     memoryMb: 1769,
     timeoutSeconds: 900,
-    // What the rescoring needs: the keys of one shard from the KEYS_ONLY byScoringShard index,
-    // BatchGetItem of those profiles, PutItem/UpdateItem of the scores.
-    access: { table: { actions: ['BatchGetItem', 'PutItem', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+    // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
+    // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
+    // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
+    // GetItem/PutItem (conditional) of the model item and of outreach assignments.
+    access: {
+      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query'], queryIndexes: ['byScoringShard'] },
+      putEvents: true,
+    },
   },
 };
 
@@ -195,6 +200,23 @@ export const subscriptions: Subscription[] = [
   },
 ];
 
+/**
+ * The nightly run's state machine (infra/constructs/nightly-run.ts builds it from this; the
+ * steps are shared/scoring/nightly-steps.ts): start → gather every segment (a Map, each
+ * segment a loop of step invocations until its checkpoint is done) → fit → score every
+ * segment (the same) → finish. A step invocation that fails is retried with backoff; a
+ * segment still failing is marked failed and the others go on.
+ */
+export const nightlyRun = {
+  function: 'nightly-rescore' as FunctionName,
+  /** Segments worked on at once (each runs one invocation at a time): bounds the function's concurrency. */
+  maxConcurrency: 8,
+  /** Retries of a failed step invocation: attempts after the first, first wait, backoff factor, longest wait. */
+  retry: { maxAttempts: 3, intervalSeconds: 10, backoffRate: 2, maxDelaySeconds: 120 },
+  /** The whole run's timeout. */
+  timeoutHours: 8,
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
@@ -210,4 +232,6 @@ export const ENV = {
   frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
   /** Sends per second one invocation paces itself to (unset: no pacing, as locally). */
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
+  /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
+  scoringConfig: 'CLM_SCORING_CONFIG',
 } as const;

@@ -9,6 +9,8 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
@@ -63,6 +65,26 @@ export const customerStore = once(
       profiles: { empty: emptyProfile, apply: applyEvent },
     }),
 );
+
+export const scoringStore = once(
+  () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
+);
+
+/** The nightly scoring settings from CLM_SCORING_CONFIG (JSON), validated; unset means the defaults. */
+export const scoringConfig = once((): ScoringConfig => {
+  const raw = process.env[ENV.scoringConfig]?.trim();
+  let input: unknown = {};
+  if (raw) {
+    try {
+      input = JSON.parse(raw);
+    } catch {
+      throw new Error(`environment variable ${ENV.scoringConfig} is not valid JSON`);
+    }
+  }
+  const parsed = parseScoringConfig(input);
+  if (!parsed.ok) throw new Error(`environment variable ${ENV.scoringConfig} is invalid: ${parsed.issues.join('; ')}`);
+  return parsed.config;
+});
 
 export const eventPublisher = once(
   () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient(clientOptions())), requireEnv(ENV.busName)),

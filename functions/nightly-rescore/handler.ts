@@ -1,19 +1,51 @@
 /**
- * nightly-rescore: EventBridge Scheduler → here, once a night.
- * The schedule, its time zone, its role and its dead-letter queue are deployed
- * now; the rescoring itself (BG/NBD, Gamma-Gamma and sBG over every customer
- * in parallel shards of the byScoringShard index) lands with the nightly
- * rescoring issue. Until then the run only reports that it did nothing.
+ * nightly-rescore: the nightly run's steps (shared/scoring/nightly-steps.ts). The input says
+ * which step: the schedule's own input ({ subscription, scheduledTime }) starts a night and
+ * returns its run id, date and segments; `gather`, `fit`, `score` and `finish` are the states
+ * of the run. A segment step stops taking pages when less than a safety margin of the
+ * invocation's time is left and returns its checkpoint; the next invocation resumes there.
+ * An invalid input is refused with the reason (it can only come from a wrong definition).
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import { logger, tracer } from '../commons/powertools.ts';
+import { nightlyStepSchema, runNightlyStep } from '../../shared/scoring/nightly-steps.ts';
+import { eventPublisher, scoringConfig, scoringStore } from '../commons/clients.ts';
+import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-export const handler = middy(async (_event: unknown, _context: Context): Promise<{ rescored: number }> => {
-  logger.warn('nightly rescoring is not implemented yet; the run did nothing');
-  return { rescored: 0 };
+/** Customers a page (BatchGetItem takes 50 customers a call: two calls a page). */
+const PAGE_SIZE = 100;
+/** Time left at which a segment step stops taking pages and returns its checkpoint. */
+const SAFETY_MARGIN_MS = 120_000;
+
+export const handler = middy(async (event: unknown, context: Context) => {
+  const parsed = nightlyStepSchema.safeParse(event);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+    logger.error('invalid nightly step input', { reasons });
+    throw new Error(`invalid nightly step input: ${reasons.join('; ')}`);
+  }
+  const step = parsed.data;
+  const name = 'step' in step ? step.step : 'start';
+  const budget = { pageSize: PAGE_SIZE, shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS };
+  const out = await runNightlyStep({ store: scoringStore(), publisher: eventPublisher(), config: scoringConfig(), now: () => new Date() }, step, budget);
+  if (name === 'finish' && 'summary' in out) {
+    const s = out.summary;
+    logger.info('nightly run finished', { customersRead: s.customersRead, written: s.written, emitted: s.emitted, skipped: s.skipped, failed: s.failed, failedSegments: s.failedSegments, outreach: out.outreach });
+    metrics.addMetric('CustomersRescored', MetricUnit.Count, s.customersRead);
+    metrics.addMetric('ScoresWritten', MetricUnit.Count, s.written);
+    metrics.addMetric('FailedSegments', MetricUnit.Count, s.failedSegments.length);
+  } else if (name === 'fit' && 'reused' in out) {
+    logger.info('nightly fit', { modelId: out.modelId, status: out.fit.status, alarm: out.fit.alarm, reused: out.reused, components: out.fit.components });
+    if (out.fit.alarm) metrics.addMetric('NightlyFitDegraded', MetricUnit.Count, 1);
+  } else {
+    logger.info('nightly step done', { step: name, ...('segment' in out && { segment: out.segment, done: out.done }) });
+  }
+  return out;
 })
   .use(captureLambdaHandler(tracer))
-  .use(injectLambdaContext(logger));
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

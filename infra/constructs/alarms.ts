@@ -14,6 +14,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -59,6 +60,10 @@ type AlarmOptions = {
   description: string;
   metric: cloudwatch.IMetric;
   threshold?: number;
+  /** Default: above the threshold, in one period, missing data not breaching. */
+  comparisonOperator?: cloudwatch.ComparisonOperator;
+  evaluationPeriods?: number;
+  treatMissingData?: cloudwatch.TreatMissingData;
 };
 
 export class Alarms extends Construct {
@@ -191,15 +196,37 @@ export class Alarms extends Construct {
     ];
   }
 
+  /**
+   * Alarms on the nightly run: a run that failed, timed out or was aborted; and a stale run —
+   * no successful run in `staleHours` (every hourly period without a success, missing data
+   * counting as none, so the alarm also fires when nothing runs at all).
+   */
+  watchNightlyRun(id: string, run: { stateMachine: sfn.IStateMachine; metricFailedRuns: () => cloudwatch.IMetric }, staleHours: number): cloudwatch.Alarm[] {
+    return [
+      this.add(`${id}Failed`, {
+        description: `A ${id} execution failed, timed out or was aborted. See its execution history and the nightly-rescore log group; a rerun of the night (same run id) resumes it.`,
+        metric: run.metricFailedRuns(),
+      }),
+      this.add(`${id}Stale`, {
+        description: `No ${id} execution succeeded in ${staleHours} hours: scores, tiers and the outreach plan are getting old. Check the schedule and the failed executions.`,
+        metric: run.stateMachine.metricSucceeded({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: staleHours,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+    ];
+  }
+
   private add(id: string, options: AlarmOptions): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmName: physicalName(this, id, 255),
       alarmDescription: options.description,
       metric: options.metric,
       threshold: options.threshold ?? 0,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      comparisonOperator: options.comparisonOperator ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      treatMissingData: options.treatMissingData ?? cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);

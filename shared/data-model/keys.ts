@@ -34,7 +34,21 @@ export const SK_PREFIX = {
   send: 'SEND#',
 } as const;
 
+const shardKey = (n: number): string => `SHARD#${String(n).padStart(2, '0')}`;
+
 /** Stable shard of a customer for the nightly scan (FNV-1a of the id). */
 export function scoringShard(customerId: string, shards = SCORING_SHARDS): string {
-  return `SHARD#${String(fnv1a(customerId) % shards).padStart(2, '0')}`;
+  return shardKey(fnv1a(customerId) % shards);
 }
+
+/** Every scoring shard, in order: the nightly run's segments. */
+export const allScoringShards = (shards = SCORING_SHARDS): string[] => Array.from({ length: shards }, (_, i) => shardKey(i));
+
+/** The nightly run's model items: one partition, one item per run, sorted by run date (docs/data-model.md). */
+export const MODEL_PK = 'MODEL';
+export const modelSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
+export const MODEL_SK_PREFIX = 'RUN#';
+
+/** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
+export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
+export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;

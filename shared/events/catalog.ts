@@ -180,6 +180,30 @@ export const emittedSchemas = {
     plannedAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
+  NightlyRunCompleted: z.object({
+    runId: id,
+    runDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    modelId: id,
+    /** 'degraded': a model was kept from an earlier run or is missing; `alarm` when that needs attention */
+    fitStatus: z.enum(['fitted', 'degraded']),
+    alarm: z.boolean(),
+    /** per model: tonight's fit, the previous one kept (with why), or none */
+    models: z.record(z.string(), z.object({ source: z.enum(['tonight', 'previous', 'none']), reason: z.string().optional(), params: z.record(z.string(), z.number()).optional(), logLikelihood: z.number().optional() })),
+    customersRead: z.number().int().nonnegative(),
+    written: z.number().int().nonnegative(),
+    unchanged: z.number().int().nonnegative(),
+    skipped: z.number().int().nonnegative(),
+    skippedReasons: z.record(z.string(), z.number().int().nonnegative()),
+    failed: z.number().int().nonnegative(),
+    emitted: z.number().int().nonnegative(),
+    consumedReadUnits: z.number().nonnegative(),
+    consumedWriteUnits: z.number().nonnegative(),
+    durations: z.record(z.string(), z.object({ count: z.number().int(), totalMs: z.number(), maxMs: z.number() })),
+    failedSegments: z.array(z.string()),
+    outreach: z.object({ period: z.string(), quota: z.number().int().nonnegative(), planned: z.number().int().nonnegative(), treated: z.number().int().nonnegative() }),
+    completedAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
   EmailSent: z.object({
     sendId: id,
     customerId: id,
@@ -208,6 +232,7 @@ export const emittedSource: Record<EmittedDetailType, string> = {
   ChurnTriggerFired: EMITTED_SOURCES.triggers,
   CustomerRescored: EMITTED_SOURCES.scoring,
   OutreachPlanned: EMITTED_SOURCES.outreach,
+  NightlyRunCompleted: EMITTED_SOURCES.scoring,
   EmailSent: EMITTED_SOURCES.campaigns,
   EmailSkipped: EMITTED_SOURCES.campaigns,
 };

@@ -33,10 +33,20 @@ import type {
   RecordedTrigger,
   RecordEventResult,
   RejectedEventSink,
+  PutAssignmentResult,
+  ScoringCustomer,
+  ScoringStore,
+  SegmentCursor,
+  SegmentPage,
   SendClaim,
   SendRecord,
   TriggerDecision,
 } from '../ports.ts';
+import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
+import type { ModelRecord } from '../scoring/fit.ts';
+import type { OutreachAssignment } from '../scoring/outreach.ts';
+import type { ActiveTrigger } from '../scoring/risk.ts';
+import type { CustomerScore } from '../scoring/score-customer.ts';
 
 type StoredTrigger = TriggerDecision & { firedAt: string; publishedAt?: string };
 
@@ -87,6 +97,21 @@ export class InMemoryCustomerStore implements CustomerStore {
       c.profile = this.profiles.apply(c.profile ?? this.profiles.empty(customerId), event);
       return { status: 'stored', profile: c.profile };
     });
+  }
+
+  /** Ids of the customers with a profile (what the scoring index holds). */
+  customerIds(): string[] {
+    return [...this.customers.entries()].filter(([, c]) => c.profile).map(([id]) => id);
+  }
+
+  /** Puts a profile as a bulk load would, without events (the nightly run's tests). */
+  loadProfile(profile: CustomerProfile): void {
+    this.customer(profile.customerId).profile = profile;
+  }
+
+  /** The customer's recorded triggers, as scoring reads them. */
+  triggersOf(customerId: string): ActiveTrigger[] {
+    return [...(this.customers.get(customerId)?.triggers.values() ?? [])].map(({ rule, action, churnRiskBoost, firedAt }) => ({ rule, action, churnRiskBoost, firedAt }));
   }
 
   async getProfile(customerId: string): Promise<CustomerProfile | undefined> {
@@ -185,5 +210,95 @@ export class InMemoryRejectedEventSink implements RejectedEventSink {
 
   async reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void> {
     this.rejected.push({ raw, rejection: copy(rejection), receivedAt: receivedAt.toISOString() });
+  }
+}
+
+/**
+ * The nightly run's store in memory, with the DynamoDB adapter's semantics
+ * (shared/adapters/dynamodb-scoring-store.ts): a segment lists its customers' ids in key
+ * order (`CUST#<id>`), a page's cursor is the last key read; the model of a run and an
+ * outreach assignment are put once (the first stays); triggers are those fired at or after
+ * the cut (all the customer store recorded: this store reads the in-memory customer store).
+ * Scores, models and assignments are copied in and out.
+ */
+export class InMemoryScoringStore implements ScoringStore {
+  private readonly scores = new Map<string, CustomerScore>();
+  private readonly models = new Map<string, ModelRecord>();
+  private readonly assignments = new Map<string, OutreachAssignment>();
+  /** Calls made, by method, so tests can see that a quiet rerun writes nothing. */
+  readonly calls = { writeScores: 0, scoresWritten: 0 };
+
+  constructor(private readonly customers: InMemoryCustomerStore) {}
+
+  async segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage> {
+    const keys = this.customers
+      .customerIds()
+      .filter((id) => scoringShard(id) === segment)
+      .map(customerPk)
+      .sort();
+    const from = cursor ? keys.filter((k) => k > cursor.pk!) : keys;
+    const page = from.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      customerIds: page.map(customerIdFromPk),
+      ...(page.length === limit && last !== undefined && { next: { scoringShard: segment, pk: last, sk: SK.profile } }),
+      consumedReadUnits: 0,
+    };
+  }
+
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+    const customers = await Promise.all(
+      customerIds.map(async (customerId): Promise<ScoringCustomer> => {
+        const profile = await this.customers.getProfile(customerId);
+        const stored = this.scores.get(customerId);
+        const triggers = triggersSince ? this.customers.triggersOf(customerId).filter((t) => Date.parse(t.firedAt) >= triggersSince.getTime()) : [];
+        return { customerId, ...(profile && { profile }), ...(stored && { stored: copy(stored) }), triggers };
+      }),
+    );
+    return { customers, consumedReadUnits: 0 };
+  }
+
+  async writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }> {
+    this.calls.writeScores++;
+    this.calls.scoresWritten += scores.length;
+    for (const s of scores) this.scores.set(s.customerId, copy(s));
+    return { consumedWriteUnits: 0 };
+  }
+
+  /** The stored score of a customer (for tests). */
+  storedScore(customerId: string): CustomerScore | undefined {
+    const s = this.scores.get(customerId);
+    return s && copy(s);
+  }
+
+  async getModel(runId: string, runDate: string): Promise<ModelRecord | undefined> {
+    const m = this.models.get(modelSk(runDate, runId));
+    return m && copy(m);
+  }
+
+  async previousModel(runDate: string): Promise<ModelRecord | undefined> {
+    const before = [...this.models.keys()].filter((k) => k < modelSk(runDate, '').slice(0, -1)).sort();
+    const key = before.at(-1);
+    return key === undefined ? undefined : copy(this.models.get(key)!);
+  }
+
+  async putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }> {
+    const key = modelSk(model.runDate, model.runId);
+    const created = !this.models.has(key);
+    if (created) this.models.set(key, copy(model));
+    return { model: copy(this.models.get(key)!), created };
+  }
+
+  async outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]> {
+    const pk = outreachPk(experimentId, period);
+    return [...this.assignments.entries()].filter(([k]) => k.startsWith(`${pk}\n`)).map(([, a]) => copy(a));
+  }
+
+  async putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult> {
+    const key = `${outreachPk(assignment.experimentId, assignment.period)}\n${outreachSk(assignment.customerId)}`;
+    const held = this.assignments.get(key);
+    if (held) return { status: 'existing', assignment: copy(held) };
+    this.assignments.set(key, copy(assignment));
+    return { status: 'created', assignment: copy(assignment) };
   }
 }

@@ -11,6 +11,7 @@
  *  - outreach: candidates, the mergeable top-N, the nightly quota, treated/control assignment
  *  - run-summary: the mergeable run summary
  *  - config: every setting, validated, with its default
+ *  - nightly-run: the run's steps over the ports (gather, fit, score a segment, finish)
  */
 export * from './config.ts';
 export * from './profile-summary.ts';
@@ -24,3 +25,5 @@ export * from './score-customer.ts';
 export * from './score-diff.ts';
 export * from './outreach.ts';
 export * from './run-summary.ts';
+export * from './nightly-run.ts';
+export * from './nightly-steps.ts';

@@ -23,6 +23,7 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::IAM::Role': ['RoleName'],
   'AWS::Logs::LogGroup': ['LogGroupName'],
   'AWS::Lambda::Function': ['FunctionName'],
+  'AWS::StepFunctions::StateMachine': ['StateMachineName'],
   'AWS::SES::ConfigurationSet': ['Name'],
   'AWS::SES::EmailIdentity': ['EmailIdentity'],
   // Named by (or within) their parent, or not named at all.

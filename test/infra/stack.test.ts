@@ -10,10 +10,11 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tableDefinition } from '../../shared/data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from '../../shared/events/catalog.ts';
-import { ENV, type FunctionName, functionSpecs, type RuleSubscription as RuleSpec, type ScheduleSubscription as ScheduleSpec, type StreamSubscription as StreamSpec, subscriptions } from '../../shared/wiring.ts';
+import { ENV, type FunctionName, functionSpecs, nightlyRun, type RuleSubscription as RuleSpec, type ScheduleSubscription as ScheduleSpec, type StreamSubscription as StreamSpec, subscriptions } from '../../shared/wiring.ts';
 import { RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS, type RuleSubscription } from '../../infra/constructs/rule-subscription.ts';
 import type { StreamSubscription } from '../../infra/constructs/stream-subscription.ts';
-import { type NightlySchedule, RUN_MAX_EVENT_AGE, RUN_RETRY_ATTEMPTS, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/nightly-schedule.ts';
+import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/nightly-schedule.ts';
+import { STALE_RUN_HOURS } from '../../infra/constructs/nightly-run.ts';
 import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
 import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
 import { actionsOf, arnOf, logicalId, resourcesOf, statementsOfRole, synth, type TestApp } from './helpers.ts';
@@ -221,47 +222,117 @@ describe('stream subscriptions (table stream → function)', () => {
 });
 
 describe('nightly schedule', () => {
-  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s runs the configured cron in the configured time zone, with retries and a DLQ', (_, sub) => {
+  const stateMachineRef = () => ({ Ref: id(stack.nightlyRun.stateMachine) });
+
+  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s starts the nightly run at the configured cron in the configured time zone, with retries and a DLQ', (_, sub) => {
     const c = stack.node.findChild(sub.id) as NightlySchedule;
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(30 3 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Amsterdam',
       State: 'ENABLED',
       Target: Match.objectLike({
-        Arn: arnOf(fnId(sub.function)),
+        Arn: stateMachineRef(),
         RoleArn: arnOf(id(c.role)),
         DeadLetterConfig: { Arn: arnOf(id(c.deadLetterQueue)) },
         RetryPolicy: { MaximumRetryAttempts: SCHEDULE_RETRY_ATTEMPTS, MaximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds() },
       }),
     });
     const statements = statementsOfRole(template, id(c.role));
-    expect(statements.flatMap(actionsOf).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
-  });
-
-  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s: a run that fails in the function is retried explicitly, then sent to an alarmed failed-runs queue', (_, sub) => {
-    const c = stack.node.findChild(sub.id) as NightlySchedule;
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: { Ref: fnId(sub.function) },
-      Qualifier: '$LATEST',
-      MaximumRetryAttempts: RUN_RETRY_ATTEMPTS,
-      MaximumEventAgeInSeconds: RUN_MAX_EVENT_AGE.toSeconds(),
-      DestinationConfig: { OnFailure: { Destination: arnOf(id(c.failedRunQueue)) } },
-    });
-    // The function (Lambda sends on its behalf) may send to the queue, and only it.
-    const send = statementsOfRole(template, roleId(sub.function)).filter((st) => JSON.stringify(st.Resource) === JSON.stringify(arnOf(id(c.failedRunQueue))));
-    expect(send.flatMap(actionsOf)).toContain('sqs:SendMessage');
-    expect(stack.deadLetterQueues[`${sub.id}FailedRunQueue`]).toEqual({ queue: c.failedRunQueue, filledBy: 'send' });
-    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    expect(alarms).toContainEqual(
-      expect.objectContaining({ MetricName: 'NumberOfMessagesSent', Dimensions: [{ Name: 'QueueName', Value: arnOf(id(c.failedRunQueue), 'QueueName') }] }),
-    );
+    expect(statements.flatMap(actionsOf).sort()).toEqual(['sqs:SendMessage', 'states:StartExecution']);
+    // the function is invoked by the state machine (synchronously), never asynchronously by the schedule
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
   });
 
   it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s sends the input shape defined in wiring.ts, with the scheduled time', (_, sub) => {
-    const [, schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(arnOf(fnId(sub.function))))!;
+    const [, schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(stateMachineRef()))!;
     const input = JSON.parse(schedule.Properties.Target.Input);
     expect(input).toEqual(sub.input('<aws.scheduler.scheduled-time>'));
     expect(input).toEqual({ subscription: sub.id, scheduledTime: '<aws.scheduler.scheduled-time>' });
+  });
+});
+
+describe('nightly run state machine', () => {
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  let smId: string;
+  let sm: { Properties: Record<string, any> };
+  let definition: any;
+  let states: any;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  beforeAll(() => {
+    const machines = resourcesOf(template, 'AWS::StepFunctions::StateMachine') as unknown as [string, { Properties: Record<string, any> }][]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(machines).toHaveLength(1);
+    [smId, sm] = machines[0]!;
+    // The definition with every token (the function's ARN) as a placeholder naming it.
+    definition = JSON.parse(
+      (sm.Properties.DefinitionString['Fn::Join'][1] as unknown[])
+        .map((part) => (typeof part === 'string' ? part : JSON.stringify(part) === JSON.stringify(arnOf(fnId(nightlyRun.function))) ? 'NIGHTLY_FN' : 'OTHER_TOKEN'))
+        .join(''),
+    );
+    states = definition.States;
+  });
+  const retry = [{ ErrorEquals: ['States.ALL'], MaxAttempts: nightlyRun.retry.maxAttempts, IntervalSeconds: nightlyRun.retry.intervalSeconds, BackoffRate: nightlyRun.retry.backoffRate, MaxDelaySeconds: nightlyRun.retry.maxDelaySeconds, JitterStrategy: 'FULL' }];
+
+  it('is the one state machine, logged (every state, without execution data), traced, with a run timeout', () => {
+    expect(smId).toBe(id(stack.nightlyRun.stateMachine));
+    expect(sm.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(sm.Properties.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
+    expect(definition.TimeoutSeconds).toBe(nightlyRun.timeoutHours * 3600);
+  });
+
+  it('runs start → gather every segment → fit → score every segment → finish, each step a retried invocation of the nightly function', () => {
+    expect(definition.StartAt).toBe('Start');
+    const order = [];
+    for (let s: string | undefined = 'Start'; s; s = states[s].Next) order.push(s);
+    expect(order).toEqual(['Start', 'GatherSegments', 'Fit', 'KeepFit', 'ScoreSegments', 'Finish']);
+    expect(states.Finish.End).toBe(true);
+    for (const name of ['Start', 'Fit', 'Finish']) {
+      expect(states[name]).toMatchObject({ Type: 'Task', Resource: 'NIGHTLY_FN', Retry: retry });
+    }
+    // the start takes the schedule's input as it is (no Parameters: a string "$" there is not ASL)
+    expect(states.Start.Parameters).toBeUndefined();
+    expect(states.Fit.Parameters).toMatchObject({ step: 'fit', 'results.$': '$.gathered' });
+    expect(states.Finish.Parameters).toMatchObject({ step: 'finish', 'results.$': '$.scored', 'failedSegments.$': '$.fit.failedSegments' });
+  });
+
+  it.each(['Gather', 'Score'])('%s: a Map over the segments with bounded concurrency, each a loop of invocations until done; a failing segment is marked, the others go on', (name) => {
+    const map = states[`${name}Segments`];
+    expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.segments', MaxConcurrency: nightlyRun.maxConcurrency });
+    expect(map.ItemSelector).toMatchObject({ step: name.toLowerCase(), 'segment.$': '$$.Map.Item.Value', 'night.$': '$.night' });
+    const inner = map.ItemProcessor.States;
+    expect(map.ItemProcessor.StartAt).toBe(name);
+    expect(inner[name]).toMatchObject({ Type: 'Task', Resource: 'NIGHTLY_FN', Retry: retry, Next: `${name}SegmentDone` });
+    expect(inner[name].Parameters).toBeUndefined(); // its input is the previous output as it is
+    expect(inner[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${name}SegmentFailed` }]);
+    expect(inner[`${name}SegmentFailed`]).toMatchObject({ Type: 'Pass', Parameters: { 'segment.$': '$.segment', failed: true }, End: true });
+    expect(inner[`${name}SegmentDone`]).toMatchObject({ Type: 'Choice', Choices: [{ Variable: '$.done', BooleanEquals: true, Next: `${name}SegmentSucceeded` }], Default: name });
+  });
+
+  it('may invoke the nightly function and nothing else', () => {
+    const roleRef = sm.Properties.RoleArn['Fn::GetAtt'][0];
+    const invoke = statementsOfRole(template, roleRef).filter((st) => actionsOf(st).includes('lambda:InvokeFunction'));
+    expect(JSON.stringify(invoke.flatMap((st) => [st.Resource].flat()))).not.toContain(fnId('ingest'));
+    expect(JSON.stringify(invoke)).toContain(fnId(nightlyRun.function));
+    for (const other of functionNames.filter((n) => n !== nightlyRun.function)) expect(JSON.stringify(invoke)).not.toContain(fnId(other));
+  });
+
+  it('alarms on a failed, timed-out or aborted run and on no successful run in 26 hours', () => {
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const failed = alarms.find((a) => JSON.stringify(a.Metrics ?? []).includes('ExecutionsFailed'))!;
+    expect(failed).toMatchObject({ ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, EvaluationPeriods: 1 });
+    for (const m of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) expect(JSON.stringify(failed.Metrics)).toContain(m);
+    const stale = alarms.find((a) => a.MetricName === 'ExecutionsSucceeded')!;
+    expect(STALE_RUN_HOURS).toBe(26);
+    expect(stale).toMatchObject({
+      Namespace: 'AWS/States',
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: 26,
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: smId } }],
+    });
+    for (const a of [failed, stale]) expect(a.AlarmActions).toEqual([{ Ref: id(stack.alarms.topic) }]);
   });
 });
 
@@ -284,8 +355,8 @@ describe('queues', () => {
 
   it('dead-letter queues and the rejected-events queue keep messages 14 days', () => {
     const dlqs = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
-    // Per schedule: Scheduler's dead-letter queue and the failed-runs queue (the function's on-failure destination).
-    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + 2 * scheduleSubs.length + 1);
+    // Per schedule: Scheduler's dead-letter queue.
+    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + scheduleSubs.length + 1);
     const props = Object.fromEntries(resourcesOf(template, 'AWS::SQS::Queue'));
     for (const q of dlqs) expect(props[id(q)]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
@@ -378,7 +449,10 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       for (const s of policy.Properties.PolicyDocument.Statement as any[]) {
         for (const a of actionsOf(s)) expect(a).not.toMatch(/\*/);
         if (s.Resource === '*') {
-          for (const a of actionsOf(s)) expect(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']).toContain(a);
+          // X-Ray; a stream's ListStreams; the state machine's log delivery to CloudWatch Logs (vended logs: no resource-level permissions).
+          const allowed = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'dynamodb:ListStreams'];
+          const logDelivery = ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'];
+          for (const a of actionsOf(s)) expect([...allowed, ...logDelivery]).toContain(a);
         }
       }
     }
@@ -426,7 +500,7 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(senders).toEqual(['campaigns']);
   });
 
-  it('no function may Scan, batch-write or use a wildcard on the table; each has exactly the actions its code calls', () => {
+  it('no function may Scan or use a wildcard on the table, only the nightly run may batch-write; each has exactly the actions its code calls', () => {
     const dynamoActions = (name: FunctionName) =>
       statementsOfRole(template, roleId(name))
         .flatMap(actionsOf)
@@ -436,11 +510,18 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(dynamoActions('ingest')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...stream].sort());
     expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-    expect(dynamoActions('nightly-rescore')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamoActions('nightly-rescore')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:Query', // on the table (triggers, models, outreach) and on the byScoringShard index
+    ]);
+    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
       const text = JSON.stringify(policy.Properties.PolicyDocument);
       expect(text).not.toContain('dynamodb:Scan');
-      expect(text).not.toContain('dynamodb:BatchWriteItem');
       expect(text).not.toContain('/index/*');
     }
   });
@@ -471,14 +552,23 @@ describe('alarms', () => {
   const onQueue = (a: any, q: { node: { defaultChild?: unknown } }) => a.Namespace === 'AWS/SQS' && JSON.stringify(a.Dimensions) === dims('QueueName', arnOf(id(q), 'QueueName'));
   const batchFunctionNames = [...new Set(subscriptions.filter((s) => s.kind !== 'schedule').map((s) => s.function))];
 
-  it('every alarm notifies the topic on ALARM and OK, fires on one 5-minute period, and is named after the stack', () => {
+  it('every alarm notifies the topic on ALARM and OK, fires on one 5-minute period (but the stale nightly run), and is named after the stack', () => {
     const topicRef = { Ref: id(stack.alarms.topic) };
-    const alarms = alarmProps();
+    const all = alarmProps();
     const watchedQueues = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
     // Queues, errors + throttles per function, failed records per batch function, work queue age,
-    // iterator age per stream, table throttles + system errors, SES bounce + complaint rates.
-    expect(alarms).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2);
-    expect(stack.alarms.alarms).toHaveLength(alarms.length);
+    // iterator age per stream, table throttles + system errors, SES bounce + complaint rates,
+    // a failed and a stale nightly run.
+    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2);
+    expect(stack.alarms.alarms).toHaveLength(all.length);
+    // The stale-run alarm looks at 26 hourly periods (tested with the state machine).
+    const alarms = all.filter((a) => a.MetricName !== 'ExecutionsSucceeded');
+    expect(alarms).toHaveLength(all.length - 1);
+    for (const a of all) {
+      expect(a.AlarmActions).toEqual([topicRef]);
+      expect(a.OKActions).toEqual([topicRef]);
+      expect(a.AlarmName).toMatch(/^Acme-[A-Za-z]+$/);
+    }
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([topicRef]);
       expect(a.OKActions).toEqual([topicRef]);

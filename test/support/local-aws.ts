@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   LOCAL_CREDENTIALS,
@@ -104,4 +105,22 @@ export function useLocalEndpoints(e: { dynamodb: string; ses?: string; eventbrid
   if (e.ses) process.env.AWS_ENDPOINT_URL_SESV2 = e.ses;
   if (e.eventbridge) process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = e.eventbridge;
   if (e.sqs) process.env.AWS_ENDPOINT_URL_SQS = e.sqs;
+}
+
+/**
+ * DynamoDB Local for the test file: started before its tests, stopped after. The returned
+ * getters give the running service and a client on it once `beforeAll` has run.
+ */
+export function useLocalDynamoDb(): { aws: () => LocalAws; client: () => ReturnType<typeof localDynamoDbClient> } {
+  let aws: LocalAws | undefined;
+  let client: ReturnType<typeof localDynamoDbClient> | undefined;
+  beforeAll(async () => {
+    aws = await startLocalAws({ ses: false });
+    client = localDynamoDbClient(aws.dynamodb.endpoint);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await aws?.stop();
+  });
+  return { aws: () => aws!, client: () => client! };
 }

@@ -45,3 +45,27 @@ describe('pacedMailer', () => {
     expect(() => pacedMailer({ send: async () => ({ messageId: 'x' }) }, 0)).toThrow(/positive/);
   });
 });
+
+describe('scoringConfig (CLM_SCORING_CONFIG)', () => {
+  const load = async (value: string | undefined) => {
+    vi.resetModules();
+    if (value === undefined) delete process.env.CLM_SCORING_CONFIG;
+    else process.env.CLM_SCORING_CONFIG = value;
+    try {
+      return (await import('../../../functions/commons/clients.ts')).scoringConfig();
+    } finally {
+      delete process.env.CLM_SCORING_CONFIG;
+    }
+  };
+
+  it('is the defaults when unset, and overrides what the JSON names', async () => {
+    const { defaultScoringConfig } = await import('../../../shared/scoring/config.ts');
+    expect(await load(undefined)).toEqual(defaultScoringConfig);
+    expect((await load('{"outreach":{"customersPerMonth":40}}')).outreach).toEqual({ ...defaultScoringConfig.outreach, customersPerMonth: 40 });
+  });
+
+  it('refuses JSON that does not parse and settings that are invalid, with the reason', async () => {
+    await expect(load('{nope')).rejects.toThrow('CLM_SCORING_CONFIG is not valid JSON');
+    await expect(load('{"outreach":{"customersPerMonth":-1}}')).rejects.toThrow(/CLM_SCORING_CONFIG is invalid: outreach\.customersPerMonth/);
+  });
+});

@@ -1,0 +1,268 @@
+/**
+ * ScoringStore on the single DynamoDB table (docs/data-model.md, "Nightly scoring items").
+ *
+ * - segmentPage: Query of the sparse KEYS_ONLY index `byScoringShard` for one shard, `Limit`
+ *   keys a page; the page's LastEvaluatedKey is the worker's checkpoint.
+ * - readCustomers: BatchGetItem of the PROFILE and SCORE items (eventually consistent, 50
+ *   customers = 100 keys a call), UnprocessedKeys retried with backoff; then a Query of the
+ *   TRIGGER# items only for the customers whose profile was written recently enough for a
+ *   trigger to have fired since `triggersSince` (a trigger fires from the stream of an event
+ *   write, at most `maxTriggerDelaySeconds` after it), so a quiet customer costs no Query.
+ * - writeScores: BatchWriteItem of SCORE items, 25 a call, UnprocessedItems retried with
+ *   full-jitter backoff.
+ * - models: one item per run under `MODEL`, put once (a rerun keeps the first); the record is
+ *   kept as JSON (it may hold an infinite tier cut, which DynamoDB numbers cannot).
+ * - outreach: one item per customer under `OUTREACH#<experiment>#<period>`, put on the
+ *   condition that there is none (never reassigned).
+ * Every call asks for ReturnConsumedCapacity TOTAL; the units are returned for the run summary.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { CustomerProfile } from '../customers/profile.ts';
+import { MODEL_PK, MODEL_SK_PREFIX, SK, SK_PREFIX, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk } from '../data-model/keys.ts';
+import type { ProfileFold, PutAssignmentResult, ScoringCustomer, ScoringStore, SegmentCursor, SegmentPage } from '../ports.ts';
+import type { ModelRecord } from '../scoring/fit.ts';
+import type { OutreachAssignment } from '../scoring/outreach.ts';
+import type { ActiveTrigger } from '../scoring/risk.ts';
+import type { CustomerScore } from '../scoring/score-customer.ts';
+
+export type DynamoScoringStoreOptions = {
+  tableName: string;
+  /** The empty profile, so a profile written before a field existed reads complete (as the customer store does). */
+  profiles: Pick<ProfileFold, 'empty'>;
+  /** Attempts of a batch call whose unprocessed items keep coming back. */
+  maxBatchAttempts?: number;
+  /** Longest time between an event's write and a trigger it fires (the stream's maximum record age, plus margin). */
+  maxTriggerDelaySeconds?: number;
+  /** Backoff base in ms (full jitter, doubling, capped at 2 s). */
+  backoffBaseMs?: number;
+};
+
+const INDEX = 'byScoringShard';
+const PROFILE_ATTRIBUTES = ['pk', 'sk', 'scoringShard', 'version', 'updatedAt', 'entity'] as const;
+const SCORE_ATTRIBUTES = ['pk', 'sk', 'entity'] as const;
+/** BatchGetItem takes 100 keys: two per customer. */
+const CUSTOMERS_PER_GET = 50;
+const ITEMS_PER_WRITE = 25;
+/** Concurrent trigger Queries of one readCustomers call. */
+const TRIGGER_QUERY_CONCURRENCY = 16;
+
+export class UnprocessedItemsError extends Error {
+  override name = 'UnprocessedItemsError';
+}
+
+type Capacity = { CapacityUnits?: number }[] | { CapacityUnits?: number } | undefined;
+const units = (c: Capacity): number => (Array.isArray(c) ? c : c ? [c] : []).reduce((s, x) => s + (x.CapacityUnits ?? 0), 0);
+
+/** JSON that keeps non-finite numbers (an infinite tier cut), which DynamoDB numbers and plain JSON cannot. */
+const encodeRecord = (m: ModelRecord): string =>
+  JSON.stringify(m, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v));
+const decodeRecord = (s: string): ModelRecord =>
+  JSON.parse(s, (_k, v) => (v && typeof v === 'object' && typeof v.$number === 'string' && Object.keys(v).length === 1 ? Number(v.$number) : v));
+
+function strip<T extends Record<string, unknown>>(item: T, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...item };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+export class DynamoScoringStore implements ScoringStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly profiles: Pick<ProfileFold, 'empty'>;
+  private readonly maxAttempts: number;
+  private readonly maxTriggerDelayMs: number;
+  private readonly backoffBaseMs: number;
+
+  constructor(client: DynamoDBClient, options: DynamoScoringStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+    this.table = options.tableName;
+    this.profiles = options.profiles;
+    this.maxAttempts = options.maxBatchAttempts ?? 10;
+    this.maxTriggerDelayMs = (options.maxTriggerDelaySeconds ?? 86_400) * 1000;
+    this.backoffBaseMs = options.backoffBaseMs ?? 50;
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, Math.random() * Math.min(2000, this.backoffBaseMs * 2 ** attempt)));
+  }
+
+  async segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage> {
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: INDEX,
+        KeyConditionExpression: 'scoringShard = :s',
+        ExpressionAttributeValues: { ':s': segment },
+        ExclusiveStartKey: cursor,
+        Limit: limit,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    const customerIds = (page.Items ?? []).map((i) => customerIdFromPk(String(i.pk)));
+    const next = page.LastEvaluatedKey as SegmentCursor | undefined;
+    return { customerIds, ...(next && { next }), consumedReadUnits: units(page.ConsumedCapacity) };
+  }
+
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+    const profiles = new Map<string, Record<string, unknown>>();
+    const scores = new Map<string, Record<string, unknown>>();
+    let consumed = 0;
+    for (let start = 0; start < customerIds.length; start += CUSTOMERS_PER_GET) {
+      const ids = [...new Set(customerIds.slice(start, start + CUSTOMERS_PER_GET))];
+      let keys: Record<string, unknown>[] = ids.flatMap((id) => [
+        { pk: customerPk(id), sk: SK.profile },
+        { pk: customerPk(id), sk: SK.score },
+      ]);
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
+        if (attempt > 0) await this.backoff(attempt);
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: false } }, ReturnConsumedCapacity: 'TOTAL' }),
+        );
+        consumed += units(out.ConsumedCapacity);
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const id = customerIdFromPk(String(item.pk));
+          (item.sk === SK.profile ? profiles : scores).set(id, item);
+        }
+        keys = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    const since = triggersSince?.getTime() ?? Infinity;
+    const needTriggers = [...profiles.entries()]
+      .filter(([, item]) => typeof item.updatedAt === 'string' && Date.parse(item.updatedAt) >= since - this.maxTriggerDelayMs)
+      .map(([id]) => id);
+    const triggers = new Map<string, ActiveTrigger[]>();
+    for (let start = 0; start < needTriggers.length; start += TRIGGER_QUERY_CONCURRENCY) {
+      const got = await Promise.all(needTriggers.slice(start, start + TRIGGER_QUERY_CONCURRENCY).map((id) => this.triggersOf(id, triggersSince!)));
+      got.forEach((g, k) => {
+        triggers.set(needTriggers[start + k]!, g.triggers);
+        consumed += g.consumed;
+      });
+    }
+    const customers = customerIds.map((customerId): ScoringCustomer => {
+      const p = profiles.get(customerId);
+      const s = scores.get(customerId);
+      return {
+        customerId,
+        ...(p && { profile: { ...this.profiles.empty(customerId), ...(strip(p, PROFILE_ATTRIBUTES) as Partial<CustomerProfile>) } }),
+        ...(s && { stored: strip(s, SCORE_ATTRIBUTES) as CustomerScore }),
+        triggers: triggers.get(customerId) ?? [],
+      };
+    });
+    return { customers, consumedReadUnits: consumed };
+  }
+
+  /** Every item of a Query, page after page, and the read units consumed. */
+  private async queryAll(input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'ReturnConsumedCapacity'>): Promise<{ items: Record<string, unknown>[]; consumed: number }> {
+    const items: Record<string, unknown>[] = [];
+    let consumed = 0;
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey, ReturnConsumedCapacity: 'TOTAL' }));
+      consumed += units(page.ConsumedCapacity);
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return { items, consumed };
+  }
+
+  private async triggersOf(customerId: string, since: Date): Promise<{ triggers: ActiveTrigger[]; consumed: number }> {
+    const { items, consumed } = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'firedAt >= :since',
+      ProjectionExpression: '#rule, #action, churnRiskBoost, firedAt',
+      ExpressionAttributeNames: { '#rule': 'rule', '#action': 'action' },
+      ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': SK_PREFIX.trigger, ':since': since.toISOString() },
+    });
+    const triggers = items.map((i) => ({ rule: i.rule, action: i.action, churnRiskBoost: i.churnRiskBoost, firedAt: i.firedAt }) as ActiveTrigger);
+    return { triggers, consumed };
+  }
+
+  async writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }> {
+    let consumed = 0;
+    for (let start = 0; start < scores.length; start += ITEMS_PER_WRITE) {
+      // One write per customer within a call (BatchWriteItem refuses two requests for one key): the last score wins.
+      const byId = new Map(scores.slice(start, start + ITEMS_PER_WRITE).map((s) => [s.customerId, s]));
+      let requests: Record<string, unknown>[] = [...byId.values()].map((s) => ({
+        PutRequest: { Item: { ...s, pk: customerPk(s.customerId), sk: SK.score, entity: 'score' } },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchWriteItem left ${requests.length} items unprocessed after ${this.maxAttempts} attempts`);
+        if (attempt > 0) await this.backoff(attempt);
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never }, ReturnConsumedCapacity: 'TOTAL' }));
+        consumed += units(out.ConsumedCapacity);
+        requests = (out.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return { consumedWriteUnits: consumed };
+  }
+
+  async getModel(runId: string, runDate: string): Promise<ModelRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: MODEL_PK, sk: modelSk(runDate, runId) }, ConsistentRead: true }));
+    return Item ? decodeRecord(String(Item.record)) : undefined;
+  }
+
+  async previousModel(runDate: string): Promise<ModelRecord | undefined> {
+    const { Items } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        // Runs dated before runDate: `RUN#<date>#<runId>` sorts by date, and every key of runDate itself sorts after `RUN#<runDate>`.
+        ExpressionAttributeValues: { ':pk': MODEL_PK, ':from': MODEL_SK_PREFIX, ':to': `${MODEL_SK_PREFIX}${runDate}` },
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const item = Items?.[0];
+    return item ? decodeRecord(String(item.record)) : undefined;
+  }
+
+  async putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: MODEL_PK, sk: modelSk(model.runDate, model.runId), entity: 'model', runId: model.runId, runDate: model.runDate, record: encodeRecord(model) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { model, created: true };
+    } catch (e) {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      return { model: (await this.getModel(model.runId, model.runDate)) ?? model, created: false };
+    }
+  }
+
+  async outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]> {
+    const { items } = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period) },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip(i, ['pk', 'sk', 'entity']) as OutreachAssignment);
+  }
+
+  async putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult> {
+    const key = { pk: outreachPk(assignment.experimentId, assignment.period), sk: outreachSk(assignment.customerId) };
+    try {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...assignment, ...key, entity: 'outreach' }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return { status: 'created', assignment };
+    } catch (e) {
+      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+      return { status: 'existing', assignment: Item ? (strip(Item, ['pk', 'sk', 'entity']) as OutreachAssignment) : assignment };
+    }
+  }
+}

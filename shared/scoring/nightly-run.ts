@@ -1,0 +1,278 @@
+/**
+ * The nightly run's steps as domain services over the ports (no AWS): what the state
+ * machine's tasks call, one invocation at a time.
+ *
+ *  1. `gatherSegment` (per segment, resumable): the fit sample's model summaries, compressed.
+ *  2. `fitNight` (once): merges nothing itself — it takes the merged summaries — fits, stores
+ *     the model item once per run (a rerun keeps the first attempt's model, so every score of
+ *     a night names one model) and says how many outreach candidates each worker keeps.
+ *  3. `scoreSegment` (per segment, resumable): page by page, scores the customers, publishes
+ *     `CustomerRescored` for those whose tier or risk band changed, writes the scores that
+ *     moved, and keeps the segment's outreach top N and summary part. Returns the checkpoint.
+ *  4. `finishNight` (once): merges the parts, plans the outreach (assignments put once; an
+ *     `OutreachPlanned` for each new treated one), publishes the run summary event.
+ *
+ * Reruns: a page scored again finds the scores it wrote and writes and emits nothing more;
+ * an assignment is never made twice. A page's `CustomerRescored` events are published before
+ * its scores are written, so a page that fails between the two is published again on its
+ * retry (at least once, never lost).
+ */
+import { DataError } from '../clv/errors.ts';
+import type { EventPublisher, ScoringStore, SegmentCursor } from '../ports.ts';
+import type { ScoringConfig } from './config.ts';
+import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
+import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
+import { type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach } from './outreach.ts';
+import { type ModelSummary, fitSampleShare, inFitSample, summarizeProfile } from './profile-summary.ts';
+import { type RunSummaryPart, addConsumedUnits, addDuration, addFailedSegment, countCustomer, emptyRunSummary, mergeRunSummaries } from './run-summary.ts';
+import { type CustomerScore, scoreCustomerBatch } from './score-customer.ts';
+import { diffScore } from './score-diff.ts';
+
+export type NightlyDeps = { store: ScoringStore; publisher: EventPublisher; config: ScoringConfig; now: () => Date };
+
+/** One night: its run id and its as-of day (YYYY-MM-DD). */
+export type Night = { runId: string; runDate: string };
+
+/** How much one invocation may do: at least one page, then pages until `maxPages` or `shouldStop()`. */
+export type Budget = { pageSize: number; maxPages?: number; shouldStop?: () => boolean };
+
+const DAY_MS = 86_400_000;
+
+async function eachPage(
+  deps: NightlyDeps,
+  segment: string,
+  cursor: SegmentCursor | undefined,
+  budget: Budget,
+  onPage: (customerIds: string[], readUnits: number) => Promise<void>,
+): Promise<SegmentCursor | undefined> {
+  let next = cursor;
+  for (let pages = 0; ; ) {
+    const page = await deps.store.segmentPage(segment, next, budget.pageSize);
+    await onPage(page.customerIds, page.consumedReadUnits);
+    next = page.next;
+    pages++;
+    if (!next || (budget.maxPages !== undefined && pages >= budget.maxPages) || budget.shouldStop?.()) return next;
+  }
+}
+
+// ---------------------------------------------------------------- 1. gather
+
+export type GatherPart = { gathered: GatheredSummaries; summary: RunSummaryPart };
+export const emptyGatherPart = (): GatherPart => ({ gathered: emptyGathered(), summary: emptyRunSummary() });
+
+/** The fit sample's share: everybody up to `fit.maxSample`, then a hash sample sized from the previous run's base. */
+export function nightSampleShare(previous: ModelRecord | undefined, config: ScoringConfig): number {
+  if (!previous) return 1;
+  const s = previous.sample;
+  const base = (s.adHocCustomers + s.subscribers + s.withoutHistory) / (s.share > 0 ? s.share : 1);
+  return fitSampleShare(base, config.fit.maxSample);
+}
+
+/**
+ * Summaries of the segment's sampled customers, from `cursor` on, added to `part`. Only sampled
+ * profiles are read. The part's summary counts read units and time, not customers (the scoring
+ * step counts those).
+ */
+export async function gatherSegment(
+  deps: NightlyDeps,
+  input: { night: Night; segment: string; cursor?: SegmentCursor; sampleShare: number; part?: GatherPart; budget: Budget },
+): Promise<GatherPart & { next?: SegmentCursor }> {
+  const started = deps.now().getTime();
+  let { gathered, summary } = input.part ?? emptyGatherPart();
+  const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
+    const sampled = ids.filter((id) => inFitSample(id, deps.config.fit.sampleSalt, input.sampleShare));
+    const { customers, consumedReadUnits } = await deps.store.readCustomers(sampled);
+    summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
+    const summaries: ModelSummary[] = [];
+    for (const c of customers) {
+      if (!c.profile) continue;
+      try {
+        summaries.push(summarizeProfile(c.profile, input.night.runDate));
+      } catch (err) {
+        // left out of the fit; the scoring step counts the customer as unscorable, with the reason
+        if (!(err instanceof DataError)) throw err;
+      }
+    }
+    gathered = mergeGathered(gathered, gatherSummaries(summaries));
+  });
+  summary = addDuration(summary, 'gather', deps.now().getTime() - started);
+  return { gathered, summary, ...(next && { next }) };
+}
+
+// ---------------------------------------------------------------- 2. fit
+
+export type NightModel = {
+  model: ModelRecord;
+  fit: Pick<FitResult, 'status' | 'components' | 'alarm'>;
+  /** outreach candidates each worker keeps: tonight's quota + those already planned this month (skipped by the plan) */
+  keep: number;
+  /** whether this attempt fitted, or found the model an earlier attempt of the night stored */
+  reused: boolean;
+};
+
+/** Fits tonight's models from the merged summaries, or finds the model an earlier attempt of this night stored. */
+export async function fitNight(deps: NightlyDeps, input: { night: Night; gathered: GatheredSummaries; sampleShare: number }): Promise<NightModel> {
+  const { night, config } = { night: input.night, config: deps.config };
+  const keep = await candidatesToKeep(deps, night);
+  const stored = await deps.store.getModel(night.runId, night.runDate);
+  if (stored) return { model: stored, fit: fitOutcomeOf(stored, night.runId), keep, reused: true };
+  const previous = await deps.store.previousModel(night.runDate);
+  const fit = fitNightlyModels({ runId: night.runId, runDate: night.runDate, gathered: input.gathered, sampleShare: input.sampleShare, previous, config });
+  const put = await deps.store.putModel(fit.model);
+  if (!put.created) return { model: put.model, fit: fitOutcomeOf(put.model, night.runId), keep, reused: true };
+  return { model: put.model, fit: { status: fit.status, components: fit.components, alarm: fit.alarm }, keep, reused: false };
+}
+
+/** What a stored model says of its fit (a rerun reports the model it scores with). */
+function fitOutcomeOf(model: ModelRecord, runId: string): NightModel['fit'] {
+  const of = (c: { fittedInRun: string } | undefined) =>
+    !c ? ({ source: 'none', reason: 'never fitted' } as const) : c.fittedInRun === runId ? ({ source: 'tonight' } as const) : ({ source: 'previous', reason: `kept from ${c.fittedInRun}` } as const);
+  const components = { bgnbd: of(model.bgnbd), gammaGamma: of(model.gammaGamma), sbg: of(model.sbg), tierCuts: model.tierCuts ? ({ source: 'tonight' } as const) : ({ source: 'none', reason: 'no cut points' } as const) };
+  const degraded = [components.bgnbd, components.gammaGamma, components.sbg].some((c) => c.source !== 'tonight');
+  return { status: degraded ? 'degraded' : 'fitted', components, alarm: false };
+}
+
+async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number> {
+  const o = deps.config.outreach;
+  const existing = await deps.store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
+  const before = existing.filter((a) => a.plannedOn < night.runDate).length;
+  return nightlyQuota(night.runDate, o.customersPerMonth, before).quota + existing.length;
+}
+
+// ---------------------------------------------------------------- 3. score
+
+export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[] };
+export const emptyScorePart = (): ScorePart => ({ summary: emptyRunSummary(), top: [] });
+
+/** The end of the run date (UTC), as scoring sees it. */
+const endOfRunDate = (runDate: string): Date => new Date(Date.parse(`${runDate}T00:00:00Z`) + DAY_MS - 1);
+
+/**
+ * Scores the segment from `cursor` on within the budget, adding to `part`. Returns the
+ * merged part and the checkpoint (absent: the segment is done).
+ */
+export async function scoreSegment(
+  deps: NightlyDeps,
+  input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget },
+): Promise<ScorePart & { next?: SegmentCursor }> {
+  const { config, store, publisher } = deps;
+  const { night, model } = input;
+  const started = deps.now().getTime();
+  const triggersSince = new Date(endOfRunDate(night.runDate).getTime() - config.churn.triggerMaxAgeDays * DAY_MS);
+  let summary = input.part?.summary ?? emptyRunSummary();
+  const top = new TopN(input.keep);
+  for (const c of input.part?.top ?? []) top.offer(c);
+  const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
+    const { customers, consumedReadUnits } = await store.readCustomers(ids, triggersSince);
+    summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
+    const present = customers.filter((c) => c.profile);
+    for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
+    const outcomes = scoreCustomerBatch(
+      present.map((c) => ({ profile: c.profile!, triggers: c.triggers })),
+      { model, runDate: night.runDate, config },
+    );
+    const toWrite: CustomerScore[] = [];
+    const toEmit: CustomerScore[] = [];
+    outcomes.forEach((o, k) => {
+      if (o.status !== 'scored') {
+        summary = countCustomer(summary, { status: 'skipped', reason: o.reason });
+        return;
+      }
+      const change = diffScore(present[k]!.stored, o.score, config.writeThresholds);
+      if (change.write) toWrite.push(o.score);
+      if (change.emit) toEmit.push(o.score);
+      summary = countCustomer(summary, change.write ? { status: 'written', emitted: change.emit } : { status: 'unchanged' });
+      const candidate = outreachCandidate(o.score, config.outreach);
+      if (candidate) top.offer(candidate);
+    });
+    const scoredAt = deps.now().toISOString();
+    if (toEmit.length > 0) {
+      await publisher.publish(
+        toEmit.map((s) => ({
+          detailType: 'CustomerRescored' as const,
+          detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
+        })),
+      );
+    }
+    const { consumedWriteUnits } = await store.writeScores(toWrite);
+    summary = addConsumedUnits(summary, { write: consumedWriteUnits });
+  });
+  summary = addDuration(summary, 'score', deps.now().getTime() - started);
+  return { summary, top: top.toArray(), ...(next && { next }) };
+}
+
+// ---------------------------------------------------------------- 4. finish
+
+export type NightResult = {
+  /** the model the night scored with, and whether each part was tonight's fit (with why not) */
+  modelId: string;
+  fit: NightModel['fit'];
+  summary: RunSummaryPart;
+  outreach: { period: string; quota: number; planned: number; created: number; treated: number };
+};
+
+/**
+ * Merges the segments' parts (and the gather step's), plans tonight's outreach, stores the
+ * new assignments once and publishes `OutreachPlanned` for each new treated one, then the
+ * run summary (`NightlyRunCompleted`). `failedSegments` are the segments that gave up: they
+ * are named in the summary, and a rerun of the night resumes them.
+ */
+export async function finishNight(
+  deps: NightlyDeps,
+  input: { night: Night; model: NightModel; parts: readonly ScorePart[]; gather?: RunSummaryPart; failedSegments?: readonly string[] },
+): Promise<NightResult> {
+  const { store, publisher, config } = deps;
+  const { night } = input;
+  const started = deps.now().getTime();
+  let summary = input.parts.map((p) => p.summary).reduce(mergeRunSummaries, input.gather ?? emptyRunSummary());
+  for (const s of input.failedSegments ?? []) summary = addFailedSegment(summary, s);
+  const ranked = mergeTopN(input.model.keep, input.parts.map((p) => p.top));
+  const o = config.outreach;
+  const existing = await store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
+  const plan = planOutreach({ ranked, existing, runDate: night.runDate, runId: night.runId, config: o });
+  let created = 0;
+  for (const a of plan.created) {
+    const put = await store.putOutreachAssignment(a);
+    if (put.status !== 'created') continue;
+    created++;
+    if (a.group === 'treatment') await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
+  }
+  summary = addDuration(summary, 'finish', deps.now().getTime() - started);
+  const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
+  await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);
+  return { modelId: input.model.model.modelId, fit: input.model.fit, summary, outreach };
+}
+
+function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {
+  const params = (p: object | undefined) => (p ? (Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v === 'number')) as Record<string, number>) : undefined);
+  const component = (name: 'bgnbd' | 'gammaGamma' | 'sbg') => {
+    const c = m.fit.components[name];
+    const fit = m.model[name];
+    return { source: c.source, ...(c.source !== 'tonight' && { reason: c.reason }), ...(fit && { params: params(fit.params), logLikelihood: fit.logLikelihood }) };
+  };
+  return {
+    runId: night.runId,
+    runDate: night.runDate,
+    modelId: m.model.modelId,
+    fitStatus: m.fit.status,
+    alarm: m.fit.alarm,
+    models: { bgnbd: component('bgnbd'), gammaGamma: component('gammaGamma'), sbg: component('sbg') },
+    customersRead: s.customersRead,
+    written: s.written,
+    unchanged: s.unchanged,
+    skipped: s.skipped,
+    skippedReasons: s.skippedReasons,
+    failed: s.failed,
+    emitted: s.emitted,
+    consumedReadUnits: s.consumedReadUnits,
+    consumedWriteUnits: s.consumedWriteUnits,
+    durations: s.durations,
+    failedSegments: s.failedSegments,
+    outreach: { period: outreach.period, quota: outreach.quota, planned: outreach.planned, treated: outreach.treated },
+    completedAt: at.toISOString(),
+    schemaVersion: 1 as const,
+  };
+}
+
+/** The run date of a scheduled time: the day before, in UTC (the night scores the day that just ended). */
+export const runDateOf = (scheduledTime: string): string => new Date(Date.parse(scheduledTime) - DAY_MS).toISOString().slice(0, 10);

@@ -1,0 +1,146 @@
+/**
+ * The nightly run's steps over the in-memory ports, on the CDNOW sample as stored profiles:
+ * several invocations per segment resuming from checkpoints, a rerun of a night that writes,
+ * emits and assigns nothing, a quiet second night, triggers, failed segments.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryScoringStore } from '../../../shared/pipeline/in-memory-ports.ts';
+import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
+import { allScoringShards, scoringShard } from '../../../shared/data-model/keys.ts';
+import { defaultScoringConfig as config, emptyScorePart, scoreSegment, runDateOf, type NightlyDeps, type ScorePart } from '../../../shared/scoring/index.ts';
+import { runNight } from '../../support/nightly.ts';
+import { cdnowProfiles } from './helpers.ts';
+
+function world() {
+  const customers = new InMemoryCustomerStore({ empty: emptyProfile, apply: applyEvent });
+  for (const p of cdnowProfiles('1997-10-01').values()) customers.loadProfile(p);
+  const store = new InMemoryScoringStore(customers);
+  const publisher = new InMemoryEventPublisher();
+  let t = Date.parse('1997-10-01T02:00:00Z');
+  const deps: NightlyDeps = { store, publisher, config, now: () => new Date((t += 7)) };
+  return { customers, store, publisher, deps };
+}
+
+const night1 = { runId: 'run-1997-09-30', runDate: '1997-09-30' };
+const night2 = { runId: 'run-1997-10-01', runDate: '1997-10-01' };
+
+describe('the nightly run over the in-memory ports (CDNOW sample)', () => {
+  const w = world();
+  let first: Awaited<ReturnType<typeof runNight>>;
+  let rerun: Awaited<ReturnType<typeof runNight>>;
+  let second: Awaited<ReturnType<typeof runNight>>;
+  const counts = { rescored: 0, planned: 0, completed: 0, written: 0 };
+  const afterRerun = { rescored: 0, planned: 0, written: 0 };
+  beforeAll(async () => {
+    first = await runNight(w.deps, night1, { pageSize: 25, pagesPerInvocation: 2 });
+    counts.rescored = w.publisher.ofType('CustomerRescored').length;
+    counts.planned = w.publisher.ofType('OutreachPlanned').length;
+    counts.completed = w.publisher.ofType('NightlyRunCompleted').length;
+    counts.written = w.store.calls.scoresWritten;
+    rerun = await runNight(w.deps, night1, { pageSize: 40, pagesPerInvocation: 1 });
+    afterRerun.planned = w.publisher.ofType('OutreachPlanned').length;
+    afterRerun.rescored = w.publisher.ofType('CustomerRescored').length;
+    afterRerun.written = w.store.calls.scoresWritten;
+    second = await runNight(w.deps, night2);
+  });
+
+  it('night 1 scores, writes and emits every customer, over many resumed invocations', () => {
+    expect(first.summary).toMatchObject({ customersRead: 2357, written: 2357, emitted: 2357, unchanged: 0, skipped: 0, failed: 0, failedSegments: [] });
+    expect(first.invocations).toBeGreaterThan(2 * 32 + 10);
+    expect(counts).toEqual({ rescored: 2357, planned: first.outreach.treated, completed: 1, written: 2357 });
+    expect(first.model.fit.status).toBe('fitted');
+    expect(first.model.reused).toBe(false);
+    const s = w.store.storedScore('1')!;
+    expect(s).toMatchObject({ customerId: '1', modelId: 'run-1997-09-30', scoredOn: '1997-09-30' });
+  });
+
+  it('plans the top 200 at-risk customers by CLV, split into two groups, and says so in the run summary event', () => {
+    expect(first.outreach).toMatchObject({ period: '1997-09', quota: 200, planned: 200, created: 200 });
+    expect(first.outreach.treated).toBeGreaterThan(60);
+    expect(first.outreach.treated).toBeLessThan(140);
+    const done = w.publisher.ofType('NightlyRunCompleted')[0]!;
+    expect(done).toMatchObject({ runId: 'run-1997-09-30', modelId: 'run-1997-09-30', fitStatus: 'fitted', alarm: false, customersRead: 2357, written: 2357, outreach: { planned: 200 } });
+    expect(done.models.bgnbd).toMatchObject({ source: 'tonight', params: { r: expect.any(Number), alpha: expect.any(Number) } });
+    expect(Object.keys(done.durations).sort()).toEqual(['finish', 'gather', 'score']);
+  });
+
+  it('a rerun of the night reuses its model and writes, emits and assigns nothing', () => {
+    expect(rerun.model.reused).toBe(true);
+    expect(rerun.summary).toMatchObject({ customersRead: 2357, written: 0, emitted: 0, unchanged: 2357 });
+    expect(rerun.outreach).toMatchObject({ planned: 200, created: 0 });
+    expect(afterRerun).toEqual({ planned: counts.planned, rescored: counts.rescored, written: counts.written });
+  });
+
+  it('a second night without new events writes under 1 %, keeps the previous model as its prior, plans October', () => {
+    expect(second.summary.customersRead).toBe(2357);
+    expect(second.summary.written).toBeLessThan(2357 * 0.01);
+    expect(w.store.calls.scoresWritten).toBe(counts.written + second.summary.written);
+    expect(w.publisher.ofType('CustomerRescored')).toHaveLength(counts.rescored + second.summary.emitted);
+    expect(second.outreach).toMatchObject({ period: '1997-10', quota: 6, created: 6 });
+  });
+});
+
+describe('scoreSegment', () => {
+  it('resumed from its checkpoints gives what one invocation gives', async () => {
+    const [a, b] = [world(), world()];
+    await runNight(a.deps, night1, { scoreSegments: [] });
+    await runNight(b.deps, night1, { scoreSegments: [] });
+    // fitted on everybody, nobody scored yet
+    const model = (await a.store.getModel(night1.runId, night1.runDate))!;
+    expect(model.bgnbd).toBeDefined();
+    const input = { night: night1, model, keep: 50, segment: scoringShard('1') };
+    const whole = await scoreSegment(b.deps, { ...input, budget: { pageSize: 1000 } });
+    expect(whole.next).toBeUndefined();
+    expect(whole.summary.customersRead).toBeGreaterThan(30);
+    let part: ScorePart = emptyScorePart();
+    let cursor;
+    let calls = 0;
+    do {
+      const out = JSON.parse(JSON.stringify(await scoreSegment(a.deps, { ...input, part, cursor, budget: { pageSize: 7, shouldStop: () => true } })));
+      part = { summary: out.summary, top: out.top };
+      cursor = out.next;
+      calls++;
+    } while (cursor);
+    expect(calls).toBeGreaterThan(3);
+    const { durations: _a, ...counted } = part.summary;
+    const { durations: _b, ...once } = whole.summary;
+    expect(counted).toEqual(once);
+    expect(part.top).toEqual(whole.top);
+  });
+
+  it("raises a customer's churn risk with a recent trigger (and only with a recent one)", async () => {
+    const w = world();
+    await runNight(w.deps, night1);
+    const model = (await w.store.getModel(night1.runId, night1.runDate))!;
+    const ids = [...cdnowProfiles().keys()];
+    const id = ids.reduce((best, x) => (w.store.storedScore(x)!.churnRisk < w.store.storedScore(best)!.churnRisk ? x : best));
+    const risk0 = w.store.storedScore(id)!.churnRisk;
+    expect(risk0).toBeLessThan(0.5);
+    const trigger = { customerId: id, rule: 'payment-failed', kind: 'single' as const, action: 'retention-save' as const, reasons: ['x'], churnRiskBoost: 0.5, sourceEventIds: ['e'] };
+    await w.customers.recordTrigger({ ...trigger, triggerId: 'old', rule: 'old-rule' }, new Date('1997-05-01T00:00:00Z'));
+    const rescore = () => scoreSegment(w.deps, { night: night1, model, keep: 0, segment: scoringShard(id), budget: { pageSize: 1000 } });
+    expect((await rescore()).summary.written).toBe(0); // a trigger older than 90 days does not count
+    await w.customers.recordTrigger({ ...trigger, triggerId: 'new' }, new Date('1997-09-29T00:00:00Z'));
+    const after = await rescore();
+    expect(after.summary.written).toBe(1);
+    expect(w.store.storedScore(id)!.activeTriggerRules).toEqual(['payment-failed']);
+    expect(w.store.storedScore(id)!.churnRisk).toBeGreaterThan(risk0 + 0.1);
+  });
+});
+
+describe('finishing a night', () => {
+  it('names the failed segments in the summary', async () => {
+    const w = world();
+    const shards = allScoringShards();
+    const result = await runNight(w.deps, night1, { segments: shards.slice(0, 30) });
+    expect(result.summary.customersRead).toBeLessThan(2357);
+    const { finishNight } = await import('../../../shared/scoring/index.ts');
+    const again = await finishNight(w.deps, { night: night1, model: result.model, parts: [], failedSegments: shards.slice(30) });
+    expect(again.summary.failedSegments).toEqual(shards.slice(30));
+    expect(w.publisher.ofType('NightlyRunCompleted').at(-1)!.failedSegments).toEqual(shards.slice(30));
+  });
+
+  it('scores the day before the scheduled time', () => {
+    expect(runDateOf('2026-12-01T02:00:00Z')).toBe('2026-11-30');
+  });
+});
