@@ -77,6 +77,8 @@ describe('rejected events, written as JSON', () => {
     ['a prototype key as detail-type', wrap('toString', `{${base}}`), 'unknown-detail-type', expect.stringMatching(/^unknown detail-type "toString"/)],
     ['a reason out of the list', wrap('SupportCallLogged', `{${base},"callId":"k","reason":"weather"}`), 'invalid-detail', expect.stringMatching(/^SupportCallLogged: reason: Invalid option: expected one of "billing"\|"network"/)],
     ['a negative amount and a lower-case currency', wrap('OrderReturned', `{${base},"orderId":"o","amount":-1,"currency":"eur"}`), 'invalid-detail', 'OrderReturned: amount: Too small: expected number to be >=0; currency: an ISO 4217 code such as EUR'],
+    ['a four-letter currency', wrap('OrderReturned', `{${base},"orderId":"o","amount":1,"currency":"EURO"}`), 'invalid-detail', 'OrderReturned: currency: an ISO 4217 code such as EUR'],
+    ['a currency with a prefix', wrap('OrderReturned', `{${base},"orderId":"o","amount":1,"currency":"xEUR"}`), 'invalid-detail', 'OrderReturned: currency: an ISO 4217 code such as EUR'],
     ['an amount above 10^9', wrap('PaymentFailed', `{${base},"paymentId":"p","amount":1000000001,"currency":"EUR"}`), 'invalid-detail', 'PaymentFailed: amount: Too big: expected number to be <=1000000000'],
     ['a blank eventId', wrap('ProductAdopted', '{"eventId":"   ","customerId":"c-1","occurredAt":"2026-10-31T09:00:00Z","productId":"tv"}'), 'invalid-detail', 'ProductAdopted: eventId: Too small: expected string to have >=1 characters'],
     ['an occurredAt without offset', wrap('ProductAdopted', '{"eventId":"x","customerId":"c-1","occurredAt":"2026-10-31 09:00","productId":"tv"}'), 'invalid-detail', 'ProductAdopted: occurredAt: Invalid ISO datetime'],

@@ -224,3 +224,46 @@ describe('declining usage', () => {
     expect(evaluateTriggers(u, fold([...declining, call('n', '2026-09-20T00:00:00Z', 'billing'), u]), minuteAfter('2026-10-02T00:00:00Z'))).toEqual([]);
   });
 });
+
+describe('each rule looks at its own event type only', () => {
+  const fired = (history: BusinessEvent[], e: BusinessEvent) => evaluateTriggers(e, fold([...history, e]), minuteAfter(e.detail.occurredAt)).map((t) => t.rule);
+  const complaints = [call('c1', '2026-10-01T09:00:00Z', 'technical'), call('c2', '2026-10-02T09:00:00Z', 'product'), call('c3', '2026-10-03T09:00:00Z', 'delivery')];
+  const declining = [usage('2026-06', 100), usage('2026-07', 90), usage('2026-08', 110), usage('2026-09', 5), call('n', '2026-10-01T09:00:00Z', 'network')];
+  const failures = [failure('f1', '2026-10-01T00:00:00Z'), failure('f2', '2026-10-02T00:00:00Z')];
+  const order = businessEvent('OrderPlaced', { occurredAt: '2026-10-04T00:00:00Z' });
+
+  it('an order after three complaints, a usage decline and two failed payments fires nothing', () => {
+    expect(fired([...complaints, ...declining, ...failures], order)).toEqual([]);
+  });
+
+  it('a cancellation whose reason is "billing" is not a billing complaint', () => {
+    const e = businessEvent('SubscriptionCancelled', { occurredAt: '2026-10-04T00:00:00Z', reason: 'billing', allowWinbackContact: false });
+    expect(fired(complaints, e)).toEqual([]);
+  });
+
+  it('a payment failure with a declining usage and a network complaint fires the payment rule only', () => {
+    expect(fired([...declining, failures[0]!], failures[1]!)).toEqual(['repeated-payment-failures']);
+  });
+
+  it('a billing complaint with a declining usage but no network complaint fires the billing rule only', () => {
+    const noNetwork = declining.slice(0, 4);
+    expect(fired(noNetwork, call('b', '2026-10-04T09:00:00Z', 'billing'))).toEqual(['billing-complaint']);
+  });
+
+  it('a non-network complaint with a declining usage and an earlier network complaint fires no usage rule', () => {
+    expect(fired(declining, call('t', '2026-10-04T09:00:00Z', 'technical'))).toEqual([]);
+  });
+
+  it('every complaint reason counts towards repeated complaints', () => {
+    for (const reason of ['billing', 'network', 'technical', 'product', 'delivery']) {
+      const three = [call('a', '2026-10-01T09:00:00Z', reason), call('b', '2026-10-02T09:00:00Z', reason), call('c', '2026-10-03T09:00:00Z', reason)];
+      expect(fired(three.slice(0, 2), three[2]!), reason).toContain('repeated-complaints');
+    }
+  });
+
+  it('names every declining product in the reason', () => {
+    const two = ['net', 'tv'].flatMap((p) => [usage('2026-06', 10, p), usage('2026-07', 10, p), usage('2026-08', 10, p)]);
+    const t = evaluateTriggers(call('n', '2026-10-03T09:00:00Z', 'network'), fold([...two, call('n', '2026-10-03T09:00:00Z', 'network')]), minuteAfter('2026-10-03T09:00:00Z'));
+    expect(t.find((x) => x.rule === 'usage-decline-with-network-complaint')?.reasons).toEqual(['usage declining for net, tv', '1 network complaint(s) in 30 days']);
+  });
+});
