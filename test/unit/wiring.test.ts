@@ -83,6 +83,8 @@ describe('wiring (hand-written expectations)', () => {
       },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
+    // every subscription says what it carries (the wiring is read as documentation of the stack)
+    for (const s of subscriptions) expect(s.description.length, s.id).toBeGreaterThan(20);
   });
 
   it('the environment variable names', () => {

@@ -62,6 +62,7 @@ describe('accepted events, written as JSON', () => {
 describe('rejected events, written as JSON', () => {
   const base = '"eventId":"e-1","customerId":"c-1","occurredAt":"2026-10-31T09:00:00Z"';
   it.each([
+    ['an empty body', '', 'not-json', 'body is not JSON'],
     ['truncated JSON', '{"detail-type":"OrderPlaced","source":"x"', 'not-json', 'body is not JSON (syntax error at position 41)'],
     ['no detail-type', '{"source":"com.example.crm","detail":{}}', 'bad-envelope', 'not an EventBridge event: detail-type: Invalid input: expected string, received undefined'],
     ['an empty source', '{"source":"","detail-type":"OrderPlaced","detail":{}}', 'bad-envelope', 'not an EventBridge event: source: Too small: expected string to have >=1 characters'],

@@ -250,6 +250,11 @@ describe('each rule looks at its own event type only', () => {
     expect(fired(noNetwork, call('b', '2026-10-04T09:00:00Z', 'billing'))).toEqual(['billing-complaint']);
   });
 
+  it('another event type whose free-text reason is "network" is not a network complaint', () => {
+    const e = businessEvent('PaymentFailed', { occurredAt: '2026-10-04T00:00:00Z', paymentId: 'p', reason: 'network' });
+    expect(fired(declining, e)).toEqual([]);
+  });
+
   it('a non-network complaint with a declining usage and an earlier network complaint fires no usage rule', () => {
     expect(fired(declining, call('t', '2026-10-04T09:00:00Z', 'technical'))).toEqual([]);
   });
