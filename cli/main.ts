@@ -4,6 +4,7 @@
  *   clm score     fit and write per-customer scores as CSV
  *   clm fit-sbg   fit the sBG retention model to cohort survival counts or tenures
  *   clm validate  calibration/holdout check of the BG/NBD predictions
+ *   clm customer  a customer's profile, triggers and send ledger (cli/customer.ts, dispatched in cli/clm.ts)
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -49,6 +50,7 @@ Usage:
   clm score    (same inputs) [--horizon MONTHS] [--discount-rate R] [--margin M] [--churn-horizon PERIODS] [--output scores.csv]
   clm fit-sbg  (--survivors N0,N1,N2,... | --tenures tenures.csv) [--periods N] [--discount-rate R]
   clm validate --input transactions.csv --calibration-end YYYY-MM-DD --holdout-end YYYY-MM-DD [--period week|day] [--json]
+  clm customer <id> [--endpoint URL] [--table NAME] [--region R]   a customer's profile, triggers and send ledger
   clm <command> --help
 
 Inputs:

@@ -5,6 +5,7 @@
  * docs/deploy.md documents every setting.
  */
 import type { Node } from 'constructs';
+import { defaults } from '../shared/defaults.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -21,8 +22,23 @@ export type Settings = {
   senderDomain: string;
   /** Create the SES domain identity (false when it already exists in the account/region). */
   createSenderIdentity: boolean;
-  /** Prefix of the DynamoDB table name; the table is `${tablePrefix}clm`. */
-  tablePrefix: string;
+  /**
+   * DynamoDB deletion protection on the table. Off by default: a first deploy
+   * that fails must be able to delete the table it created (the table is
+   * retained on update and delete, not on a failed create). Turn it on with a
+   * second deploy once the stack exists.
+   */
+  tableDeletionProtection: boolean;
+  /**
+   * The SES account is in the sandbox: SES then also authorises SendEmail
+   * against each recipient's (verified) identity, so the send grant covers
+   * those identities too (`sesSandboxRecipients`, or every identity).
+   */
+  sesSandbox: boolean;
+  /** With `sesSandbox`: the verified recipient addresses or domains the grant covers (empty = `identity/*`). */
+  sesSandboxRecipients: string[];
+  /** SES maximum send rate of the account (emails per second); sizes the campaigns function's concurrency. */
+  sesMaxSendRate: number;
   /** EventBridge Scheduler cron expression of the nightly rescoring run. */
   nightlySchedule: string;
   /** IANA time zone the nightly schedule is evaluated in. */
@@ -35,6 +51,8 @@ export type Settings = {
   eventRetentionDays: number;
   /** Percentage of customers held out of campaigns as a control group. */
   controlGroupPercent: number;
+  /** Names the control-group experiment; with the campaign it salts the assignment, so a new name draws a new group. */
+  controlGroupExperiment: string;
   /** Maximum marketing emails per customer per week. */
   frequencyCapPerWeek: number;
   /**
@@ -63,13 +81,16 @@ export const settingDefaults = {
   stackName: 'ServerlessClm',
   senderAddress: 'no-reply@example.com',
   createSenderIdentity: true,
-  tablePrefix: 'clm-',
+  tableDeletionProtection: false,
+  sesSandbox: false,
+  sesSandboxRecipients: [] as string[],
   nightlySchedule: 'cron(0 2 * * ? *)',
   nightlyTimeZone: 'UTC',
   eventArchiveDays: 30,
-  eventRetentionDays: 400,
-  controlGroupPercent: 10,
-  frequencyCapPerWeek: 2,
+  eventRetentionDays: defaults.eventRetentionDays,
+  controlGroupPercent: defaults.controlGroupPercent,
+  controlGroupExperiment: defaults.controlGroupExperiment,
+  frequencyCapPerWeek: defaults.frequencyCapPerWeek,
   unsubscribeBaseUrl: 'https://example.com/unsubscribe',
   helpBaseUrl: 'https://example.com/help',
   producerAccountIds: [] as string[],
@@ -77,6 +98,15 @@ export const settingDefaults = {
   removalPolicy: 'retain' as RemovalPolicySetting,
   logLevel: 'INFO' as LogLevelSetting,
 } as const;
+
+/** SES's maximum send rate in the sandbox, and the rate new production accounts usually get. */
+export const SES_SANDBOX_SEND_RATE = 1;
+export const SES_PRODUCTION_SEND_RATE = 14;
+
+/** Settings that no longer exist, with what replaced them. */
+const REMOVED_SETTINGS: Record<string, string> = {
+  tablePrefix: 'the table is now named after the stack (`${stackName}-clm`); set a different stackName for a second copy',
+};
 
 /** Retention periods CloudWatch Logs accepts. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
@@ -94,8 +124,8 @@ const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.
 const CRON = /^cron\(\s*\S+(\s+\S+){5}\s*\)$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const TABLE_PREFIX = /^[A-Za-z0-9_.-]{0,200}$/;
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const EXPERIMENT = /^[A-Za-z0-9._-]{1,64}$/;
 
 type Raw = unknown;
 
@@ -168,6 +198,10 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     return isUnset(v) ? fallback : parse(v);
   };
 
+  for (const [key, replacement] of Object.entries(REMOVED_SETTINGS)) {
+    if (!isUnset(get(key))) throw new SettingsError(key, `this setting was removed: ${replacement}`);
+  }
+
   const stackName = val('stackName', (v) => {
     const s = str('stackName', v);
     if (!STACK_NAME.test(s)) throw new SettingsError('stackName', `expected letters, digits and hyphens starting with a letter, got ${JSON.stringify(v)}`);
@@ -222,11 +256,20 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     return s;
   }, env.CDK_DEFAULT_REGION || undefined);
 
-  const tablePrefix = val('tablePrefix', (v) => {
-    const s = str('tablePrefix', v);
-    if (!TABLE_PREFIX.test(s)) throw new SettingsError('tablePrefix', `expected letters, digits, "_", "-" or "." only, got ${JSON.stringify(v)}`);
-    return s;
-  }, settingDefaults.tablePrefix);
+  const tableDeletionProtection = val('tableDeletionProtection', (v) => bool('tableDeletionProtection', v), settingDefaults.tableDeletionProtection);
+
+  const sesSandbox = val('sesSandbox', (v) => bool('sesSandbox', v), settingDefaults.sesSandbox);
+  const sesSandboxRecipients = val('sesSandboxRecipients', (v) => {
+    const ids = list('sesSandboxRecipients', v).map((x) => x.toLowerCase());
+    for (const id of ids) {
+      if (!EMAIL.test(id) && !DOMAIN.test(id)) throw new SettingsError('sesSandboxRecipients', `expected verified e-mail addresses or domains, got ${JSON.stringify(id)}`);
+    }
+    return [...new Set(ids)];
+  }, [...settingDefaults.sesSandboxRecipients]);
+  if (sesSandboxRecipients.length > 0 && !sesSandbox) {
+    throw new SettingsError('sesSandboxRecipients', 'only applies with sesSandbox=true (outside the sandbox SES does not check recipients)');
+  }
+  const sesMaxSendRate = val('sesMaxSendRate', (v) => int('sesMaxSendRate', v, 1, 10000), sesSandbox ? SES_SANDBOX_SEND_RATE : SES_PRODUCTION_SEND_RATE);
 
   const producerAccountIds = val('producerAccountIds', (v) => {
     const ids = list('producerAccountIds', v);
@@ -249,6 +292,9 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     if (s !== 'retain' && s !== 'destroy') throw new SettingsError('removalPolicy', `expected "retain" or "destroy", got ${JSON.stringify(v)}`);
     return s as RemovalPolicySetting;
   }, settingDefaults.removalPolicy);
+  if (tableDeletionProtection && removalPolicy === 'destroy') {
+    throw new SettingsError('tableDeletionProtection', 'deletion protection would make the stack fail to delete the table that removalPolicy=destroy deletes; use one or the other');
+  }
 
   const logLevel = val('logLevel', (v) => {
     const s = str('logLevel', v).toUpperCase();
@@ -263,13 +309,21 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     senderAddress,
     senderDomain,
     createSenderIdentity: val('createSenderIdentity', (v) => bool('createSenderIdentity', v), settingDefaults.createSenderIdentity),
-    tablePrefix,
+    tableDeletionProtection,
+    sesSandbox,
+    sesSandboxRecipients,
+    sesMaxSendRate,
     nightlySchedule,
     nightlyTimeZone,
     alarmEmail,
     eventArchiveDays: val('eventArchiveDays', (v) => int('eventArchiveDays', v, 0, 36500), settingDefaults.eventArchiveDays),
     eventRetentionDays: val('eventRetentionDays', (v) => int('eventRetentionDays', v, 1, 36500), settingDefaults.eventRetentionDays),
     controlGroupPercent: val('controlGroupPercent', (v) => int('controlGroupPercent', v, 0, 100), settingDefaults.controlGroupPercent),
+    controlGroupExperiment: val('controlGroupExperiment', (v) => {
+      const s = str('controlGroupExperiment', v);
+      if (!EXPERIMENT.test(s)) throw new SettingsError('controlGroupExperiment', `expected 1 to 64 letters, digits, dots, hyphens or underscores such as v2, got ${JSON.stringify(v)}`);
+      return s;
+    }, settingDefaults.controlGroupExperiment),
     frequencyCapPerWeek: val('frequencyCapPerWeek', (v) => int('frequencyCapPerWeek', v, 0, 100), settingDefaults.frequencyCapPerWeek),
     unsubscribeBaseUrl: val('unsubscribeBaseUrl', (v) => url('unsubscribeBaseUrl', v), settingDefaults.unsubscribeBaseUrl),
     helpBaseUrl: val('helpBaseUrl', (v) => url('helpBaseUrl', v), settingDefaults.helpBaseUrl),

@@ -4,21 +4,41 @@
  * schedule subscription per `subscriptions` entry. Adding a subscription or
  * function in wiring.ts adds it here with no change in infra/.
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
-import { ENV, type FunctionName, type FunctionSpec, functionSpecs, subscriptions } from '../shared/wiring.ts';
+import { ENV, type FunctionName, type FunctionSpec, functionSpecs, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
+import { PipelineDashboard } from './constructs/dashboard.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { ClmEventBus } from './constructs/event-bus.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
+import { planSendRate, type SendRatePlan } from './send-rate.ts';
 import { StreamSubscription } from './constructs/stream-subscription.ts';
 import type { Settings } from './settings.ts';
+
+/** A work queue (one a function consumes) whose oldest message is older than this raises an alarm. */
+export const WORK_QUEUE_MAX_AGE = Duration.minutes(30);
+
+/**
+ * The DynamoDB operations the functions call (their `access`, the transactions
+ * of ingest and campaigns, the stream reads), whose throttles and system
+ * errors are alarmed. ConditionCheckItem has no metric of its own.
+ */
+const tableOperations = (specs: FunctionSpec[]): dynamodb.Operation[] => {
+  const ops = new Set<string>(specs.flatMap((s) => s.access.table?.actions ?? []).filter((a) => a !== 'ConditionCheckItem'));
+  ops.add(dynamodb.Operation.TRANSACT_WRITE_ITEMS);
+  return [...ops].map((op) => {
+    if (!Object.values(dynamodb.Operation).includes(op as dynamodb.Operation)) throw new Error(`No DynamoDB metric operation for ${op}`);
+    return op as dynamodb.Operation;
+  });
+};
 
 export type ServerlessClmStackProps = StackProps & { settings: Settings };
 
@@ -37,9 +57,14 @@ export class ServerlessClmStack extends Stack {
   readonly rejectedEvents: RejectedEvents;
   readonly email: EmailSending;
   readonly alarms: Alarms;
+  readonly dashboard: PipelineDashboard;
   readonly functions: Record<FunctionName, ClmFunction>;
+  /** Concurrency, batch size and pacing of the function that sends email, from `sesMaxSendRate`. */
+  readonly sendRate: SendRatePlan;
   /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
   readonly deadLetterQueues: Record<string, { queue: sqs.IQueue; filledBy: QueueFill }> = {};
+  /** Every queue a function consumes, by subscription id. */
+  readonly workQueues: Record<string, sqs.IQueue> = {};
 
   constructor(scope: Construct, id: string, props: ServerlessClmStackProps) {
     super(scope, id, {
@@ -47,10 +72,11 @@ export class ServerlessClmStack extends Stack {
       ...props,
     });
     const settings = (this.settings = props.settings);
-    const removalPolicy = settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // Retained on update and delete, but not when the deploy that created them rolls back.
+    const removalPolicy = settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     Tags.of(this).add('project', 'serverless-clm');
 
-    this.table = new CustomerTable(this, 'CustomerTable', { tablePrefix: settings.tablePrefix, removalPolicy });
+    this.table = new CustomerTable(this, 'CustomerTable', { removalPolicy, deletionProtection: settings.tableDeletionProtection });
     this.eventBus = new ClmEventBus(this, 'EventBus', {
       archiveDays: settings.eventArchiveDays,
       producerAccountIds: settings.producerAccountIds,
@@ -60,8 +86,14 @@ export class ServerlessClmStack extends Stack {
       senderAddress: settings.senderAddress,
       senderDomain: settings.senderDomain,
       createSenderIdentity: settings.createSenderIdentity,
+      sandboxRecipients: settings.sesSandbox ? settings.sesSandboxRecipients : undefined,
     });
     this.alarms = new Alarms(this, 'Alarms', { alarmEmail: settings.alarmEmail });
+
+    // The rule subscription of a function that sends email is sized to the SES send rate.
+    const senders = subscriptions.filter((s): s is RuleSubscriptionSpec => s.kind === 'rule' && functionSpecs[s.function].access.sendEmail === true);
+    if (senders.length !== 1) throw new Error(`Expected one rule subscription of a function that sends email, found ${senders.length}`);
+    this.sendRate = planSendRate(settings.sesMaxSendRate, { batchSize: senders[0]!.batchSize, timeoutSeconds: functionSpecs[senders[0]!.function].timeoutSeconds });
 
     // Functions, each with exactly the access wiring.ts gives it.
     const entries = Object.entries(functionSpecs) as [FunctionName, FunctionSpec][];
@@ -82,13 +114,16 @@ export class ServerlessClmStack extends Stack {
     ) as Record<FunctionName, ClmFunction>;
 
     // Subscriptions, one construct each.
+    const batchFunctions = new Set<FunctionName>();
+    const streamFunctions: Partial<Record<FunctionName, ClmFunction>> = {};
     for (const sub of subscriptions) {
       const fn = this.functions[sub.function];
       if (!fn) throw new Error(`Subscription ${sub.id} names unknown function ${sub.function}`);
       switch (sub.kind) {
         case 'rule': {
+          const sends = functionSpecs[sub.function].access.sendEmail === true;
           const s = new RuleSubscription(this, sub.id, {
-            spec: sub,
+            spec: sends ? { ...sub, maxConcurrency: this.sendRate.maxConcurrency, batchSize: this.sendRate.batchSize } : sub,
             bus: this.eventBus.bus,
             fn: fn.function,
             functionTimeoutSeconds: functionSpecs[sub.function].timeoutSeconds,
@@ -97,12 +132,18 @@ export class ServerlessClmStack extends Stack {
           this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'redrive' };
           // Filled by EventBridge with SendMessage.
           this.deadLetterQueues[`${sub.id}DeliveryDeadLetterQueue`] = { queue: s.deliveryDeadLetterQueue, filledBy: 'send' };
+          this.workQueues[sub.id] = s.queue;
+          this.alarms.watchWorkQueue(`${sub.id}Queue`, s.queue, WORK_QUEUE_MAX_AGE);
+          batchFunctions.add(sub.function);
           break;
         }
         case 'stream': {
           const s = new StreamSubscription(this, sub.id, { spec: sub, table: this.table.table, fn: fn.function });
           // Filled by Lambda's on-failure destination with SendMessage.
           this.deadLetterQueues[`${sub.id}OnFailureQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          this.alarms.watchIteratorAge(sub.id, fn.function, Duration.seconds(sub.maxRecordAgeSeconds));
+          streamFunctions[sub.function] = fn;
+          batchFunctions.add(sub.function);
           break;
         }
         case 'schedule': {
@@ -114,6 +155,8 @@ export class ServerlessClmStack extends Stack {
           });
           // Filled by EventBridge Scheduler with SendMessage.
           this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          // Filled by Lambda's on-failure destination of the asynchronous invocation with SendMessage.
+          this.deadLetterQueues[`${sub.id}FailedRunQueue`] = { queue: s.failedRunQueue, filledBy: 'send' };
           break;
         }
         default: {
@@ -128,6 +171,21 @@ export class ServerlessClmStack extends Stack {
     }
     // The ingest function sends rejected events with SendMessage; nothing consumes the queue.
     this.alarms.watchQueue('RejectedEvents', this.rejectedEvents.queue, 'Events failed validation', 'send');
+    // Batch handlers report failed records as batch item failures (the invocation succeeds) and count them.
+    for (const name of batchFunctions) this.alarms.watchFailedRecords(constructId(name), name);
+    this.alarms.watchTable(this.table.table, tableOperations(entries.map(([, spec]) => spec)));
+    this.alarms.watchSesReputation();
+
+    this.dashboard = new PipelineDashboard(this, 'Dashboard', {
+      functions: Object.fromEntries(entries.map(([name]) => [name, this.functions[name].function])),
+      workQueues: this.workQueues,
+      deadLetterQueues: {
+        ...Object.fromEntries(Object.entries(this.deadLetterQueues).map(([name, { queue }]) => [name, queue])),
+        RejectedEvents: this.rejectedEvents.queue,
+      },
+      streamFunctions: Object.fromEntries(Object.entries(streamFunctions).map(([name, fn]) => [name, fn.function])),
+      services: { ingest: 'ingest', triggers: 'churn-triggers', campaigns: 'campaigns' },
+    });
 
     // Only the stack's own functions may put events with a `clm.` source: the
     // stack's rules trust those (e.g. ChurnTriggerFired → campaigns).
@@ -140,6 +198,7 @@ export class ServerlessClmStack extends Stack {
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.rejectedEvents.queue.queueUrl, description: 'Events that failed validation, with the reason' });
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSet.configurationSetName, description: 'SES configuration set campaign emails are sent with' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic the alarms notify' });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the pipeline' });
     if (this.email.identity) {
       this.email.identity.dkimRecords.forEach((record, i) => {
         new CfnOutput(this, `SenderDomainDkimRecord${i + 1}`, {
@@ -156,6 +215,7 @@ export class ServerlessClmStack extends Stack {
     const env: Record<string, string> = {
       [ENV.eventRetentionDays]: String(s.eventRetentionDays),
       [ENV.controlGroupPercent]: String(s.controlGroupPercent),
+      [ENV.controlGroupExperiment]: s.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(s.frequencyCapPerWeek),
     };
     const { access } = spec;
@@ -167,6 +227,7 @@ export class ServerlessClmStack extends Stack {
       env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
       env[ENV.unsubscribeBaseUrl] = s.unsubscribeBaseUrl;
       env[ENV.helpBaseUrl] = s.helpBaseUrl;
+      env[ENV.sesSendsPerSecond] = String(this.sendRate.sendsPerSecondPerInvocation);
     }
     return env;
   }
@@ -176,7 +237,7 @@ export class ServerlessClmStack extends Stack {
     const { access } = spec;
     if (access.table) this.table.grantItemActions(fn.function, access.table);
     if (access.putEvents) this.eventBus.bus.grantPutEventsTo(fn.function);
-    if (access.sendEmail) this.email.grantSendEmail(fn.function);
+    if (access.sendEmail) this.email.grantSendEmail(fn.function, fn.role);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
   }
 }

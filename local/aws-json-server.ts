@@ -24,6 +24,12 @@ export type AwsJsonServer = { port: number; url: string; close: () => Promise<vo
 
 type Json = Record<string, unknown>;
 
+/** `JSON.rawJSON` (Node 21+; not yet in TypeScript's ES2023 lib): a value `JSON.stringify` writes as the given text. */
+const rawJSON = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON;
+/** A `JSON.parse` reviver that keeps a number as written when a double would not reproduce its text (`1e400`, `1.0`). */
+const keepNumberText = (_key: string, value: unknown, context?: { source?: string }): unknown =>
+  typeof value === 'number' && context?.source !== undefined && String(value) !== context.source ? rawJSON(context.source) : value;
+
 class SqsError extends AwsJsonError {
   constructor(
     readonly code: string,
@@ -180,9 +186,10 @@ export async function startAwsJsonServer(options: {
   };
 
   const inspectQueue = (q: LocalQueue) => {
+    // Shown as JSON when it is, without changing it: a number JSON cannot hold as a double (`1e400`) stays as written.
     const parse = (b: string) => {
       try {
-        return JSON.parse(b);
+        return JSON.parse(b, keepNumberText);
       } catch {
         return b;
       }

@@ -2,7 +2,11 @@
  * The local event bus: EventBridge `PutEvents` semantics (request and entry
  * validation, per-entry results with AWS's error codes) and the rules from
  * `shared/wiring.ts`. A matching event is delivered, as in AWS, to the rule's
- * SQS queue as the EventBridge event JSON.
+ * SQS queue as the EventBridge event JSON, whose `detail` is the producer's
+ * `Detail` text unchanged, so handlers see what the producer sent
+ * (re-serializing the parsed detail would turn `1e400` into `null`). A
+ * `Detail` nested deeper than EventBridge processes
+ * (`MAX_DETAIL_DEPTH`) fails with `MalformedDetail`.
  *
  * As in AWS, an entry without `EventBusName` (or with `default`) goes to the
  * account's `default` bus, which has none of the stack's rules: it is accepted
@@ -29,6 +33,43 @@ export const DEFAULT_BUS_NAME = 'default';
 /** AWS caps a PutEvents request at 10 entries and its total entry size at 256 KB. */
 export const MAX_ENTRIES_PER_CALL = 10;
 export const MAX_REQUEST_ENTRY_BYTES = 256 * 1024;
+/**
+ * "PutEvents will only process nested JSON up to 1000 levels deep" (the
+ * PutEvents API reference; older SDK docs say 1100). The Detail object itself
+ * is level 1; an entry nested deeper fails with `MalformedDetail`.
+ */
+export const MAX_DETAIL_DEPTH = 1000;
+
+/**
+ * How deeply objects and arrays nest in a JSON text (0 for a scalar, 1 for
+ * `{}`), counted on the text without recursion, so any depth is safe to measure.
+ */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/**
+ * The event as EventBridge delivers it to a target: the envelope, with the
+ * producer's `Detail` text as `detail`, unchanged. Re-serializing the parsed
+ * detail would change it (`1e400` would become `null`, `1.0` would become `1`).
+ */
+export function eventJson(event: EventBridgeEvent, detailText: string): string {
+  const { detail: _, ...envelope } = event;
+  const head = JSON.stringify(envelope);
+  return `${head.slice(0, -1)},"detail":${detailText}}`;
+}
 
 /**
  * Credentials the local stack gives the in-process functions (through
@@ -268,6 +309,8 @@ export class LocalBus {
     if (e.Source.startsWith('aws.')) {
       return fail('NotAuthorizedForSourceException', `Not authorized for the source. Source "${e.Source}" is reserved for AWS services.`);
     }
+    // Measured on the text first: parsing (and matching) a deeper one is work EventBridge would not do.
+    if (jsonDepth(e.Detail) > MAX_DETAIL_DEPTH) return fail('MalformedDetail', 'Detail is malformed.');
     let detail: unknown;
     try {
       detail = JSON.parse(e.Detail);
@@ -299,18 +342,18 @@ export class LocalBus {
       this.activity++;
       for (const l of this.defaultBusListeners) l(event);
     } else {
-      this.route(event);
+      this.route(event, e.Detail);
     }
     return { EventId: event.id };
   }
 
-  /** Sends an accepted event to every rule whose pattern matches it. */
-  private route(event: EventBridgeEvent): void {
+  /** Sends an accepted event to every rule whose pattern matches it, with the producer's detail text unchanged. */
+  private route(event: EventBridgeEvent, detailText: string): void {
     this.stats.accepted++;
     this.activity++;
     if (event.source.startsWith(CLM_SOURCE_PREFIX)) this.emitted.push(event);
     let matched = 0;
-    const body = JSON.stringify(event);
+    const body = eventJson(event, detailText);
     for (const rule of this.rules) {
       if (matchesPattern(rule.subscription.pattern, event)) {
         rule.queue.send(body);

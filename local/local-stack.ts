@@ -10,6 +10,7 @@
  */
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { mkdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { tableName as tableNameFor } from '../shared/data-model/table.ts';
@@ -30,8 +31,14 @@ import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
 import { QueueConsumer, QueueRegistry } from './queues.ts';
 import { StreamPoller, type LambdaStreamRecord } from './stream-poller.ts';
+import { matchesPattern } from './event-pattern.ts';
+import { compareRetentionPath, type ActualOutcome, type ActualTrigger } from './retention-path.ts';
+import { billingPath } from '../shared/pipeline/billing-path.ts';
+import { defaultSendPolicy } from '../shared/campaigns/guardrails.ts';
 
 export const REJECTED_QUEUE = 'rejected-events';
+/** Subdirectory of the state directory where each sent email is kept (`<messageId>.eml`, `.html`, `index.jsonl`). */
+export const EMAILS_DIR = 'emails';
 /**
  * The bus's name as deployed with the default settings: `${stackName}-events`
  * (infra/constructs/event-bus.ts) with stackName `ServerlessClm` (infra/settings.ts),
@@ -87,6 +94,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
   const stateDir = path.resolve(options.stateDir ?? '.local');
   const tableName = options.tableName ?? tableNameFor('local-');
   const busName = options.busName ?? LOCAL_BUS_NAME;
+  const emailsDir = path.join(stateDir, EMAILS_DIR);
+  // This run's emails only, like the other state files.
+  rmSync(emailsDir, { recursive: true, force: true });
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
@@ -96,18 +106,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     // 1. Services.
     let dynamodb: string;
     let ses: string;
+    const services: RunningService[] = [];
     if (options.dynamodbEndpoint) dynamodb = options.dynamodbEndpoint;
     else {
-      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort });
+      const s: RunningService = await startDynamoDbLocal({ port: options.dynamodbPort, log });
       cleanups.push(s.stop);
+      services.push(s);
       dynamodb = s.endpoint;
     }
     if (options.sesEndpoint) ses = options.sesEndpoint;
     else {
       const s = await startSesLocal({ port: options.sesPort });
       cleanups.push(s.stop);
+      services.push(s);
       ses = s.endpoint;
     }
+    /** Resolves with a description if a service this stack started ends without being asked to (never, if it started none). */
+    const serviceExited: Promise<string> = Promise.race(services.flatMap((s) => (s.exited ? [s.exited] : [])));
 
     // 2. Table.
     const ddb: DynamoDBClient = localDynamoDbClient(dynamodb);
@@ -155,6 +170,11 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.tableName]: tableName,
       [ENV.busName]: busName,
       [ENV.rejectedQueueUrl]: endpoints.rejectedQueueUrl,
+      // All concurrent invocations share the handlers' clients here (in Lambda each has its own): one socket
+      // per message that can be in flight at once, so the SDK neither queues them nor warns about capacity.
+      CLM_LOCAL_MAX_SOCKETS: String(
+        ruleSubs.reduce((n, s) => n + s.batchSize * (options.consumerConcurrency ?? 4), 0) + streamSubs.reduce((n, s) => n + s.batchSize, 0),
+      ),
     };
     // Settings a user may override from the shell.
     const defaults: Record<string, string> = {
@@ -163,6 +183,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.helpBaseUrl]: 'http://localhost/help',
       [ENV.eventRetentionDays]: '1095',
       [ENV.controlGroupPercent]: String(settingDefaults.controlGroupPercent),
+      [ENV.controlGroupExperiment]: settingDefaults.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(settingDefaults.frequencyCapPerWeek),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_NAMESPACE: 'clm-local',
@@ -179,6 +200,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       const n = Number(process.env[ENV.controlGroupPercent]);
       return process.env[ENV.controlGroupPercent]?.trim() && Number.isFinite(n) ? n : settingDefaults.controlGroupPercent;
     })();
+    /** The control-group experiment the campaigns handler will use (it salts the assignment). */
+    const controlGroupExperiment = process.env[ENV.controlGroupExperiment]?.trim() || settingDefaults.controlGroupExperiment;
 
     // Entries without EventBusName go to the default bus, as in AWS, and reach no handler: say so once.
     bus.onDefaultBus((e) => {
@@ -209,21 +232,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       errors.set(fn, entry);
     };
 
-    // Tracing of the retention path (small: only billing calls, profiles' emails and triggers).
+    // Tracing of the retention path: what the ingest rule delivered (for the pure pipeline's
+    // expectation), billing calls read from the stream, and triggers delivered to campaigns.
+    const ingestRule = ruleSubs.find((s) => s.function === 'ingest')!;
     const trace = {
+      /** The bodies the ingest rule's queue received, in order. */
+      ingestBodies: [] as string[],
       billingCalls: new Map<string, string>(), // eventId → customerId
-      customerEmail: new Map<string, string>(),
       streamDeliveredEventIds: new Set<string>(),
       campaignTriggerIds: new Set<string>(),
       /** EVT# items inserted, as seen on the table stream (every INSERT, before filtering). */
       storedEvents: 0,
     };
     bus.onEvent((e: EventBridgeEvent) => {
+      if (matchesPattern(ingestRule.pattern, e)) trace.ingestBodies.push(JSON.stringify(e));
       const d = e.detail as Record<string, unknown>;
       if (e['detail-type'] === 'SupportCallLogged' && d.reason === 'billing' && typeof d.eventId === 'string' && typeof d.callId === 'string') {
         trace.billingCalls.set(d.eventId, String(d.customerId));
-      } else if (e['detail-type'] === 'CustomerProfileUpdated' && typeof d.email === 'string') {
-        trace.customerEmail.set(String(d.customerId), d.email);
       }
     });
 
@@ -354,6 +379,49 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       return ((await res.json()) as { emails: never[] }).emails;
     };
 
+    /**
+     * Writes each email in the SES emulator not written yet to `<stateDir>/emails/`: the
+     * message as sent (`<messageId>.eml`, RFC 822, from the emulator) and its HTML part
+     * (`<messageId>.html`), and a line in `index.jsonl` with the ids from its EmailSent event
+     * (customer, campaign, send). The files outlive the run; the inbox does not.
+     */
+    const savedEmails = new Set<string>();
+    const saveEmails = async (): Promise<{ dir: string; total: number; written: number }> => {
+      type Stored = { messageId?: string; at?: number; body?: { html?: string } };
+      const stored = (await emails()) as Stored[];
+      const sentEvents = new Map<string, Record<string, unknown>>();
+      for (const e of bus.emitted) {
+        const d = e.detail as Record<string, unknown>;
+        if (e['detail-type'] === 'EmailSent' && typeof d.messageId === 'string') sentEvents.set(d.messageId, d);
+      }
+      mkdirSync(emailsDir, { recursive: true });
+      let written = 0;
+      for (const m of stored) {
+        const id = m.messageId;
+        if (!id || savedEmails.has(id)) continue;
+        const file = id.replace(/[^A-Za-z0-9._-]/g, '_');
+        const res = await fetch(`${endpoints.ses}/get-emlContent?messageId=${encodeURIComponent(id)}`);
+        if (!res.ok) throw new Error(`SES emulator answered ${res.status} for the .eml of ${id}`);
+        const eml = Buffer.from(((await res.json()) as { body: { data: number[] } }).body.data);
+        writeFileSync(path.join(emailsDir, `${file}.eml`), eml);
+        writeFileSync(path.join(emailsDir, `${file}.html`), m.body?.html ?? '');
+        const sent = sentEvents.get(id);
+        const line = {
+          messageId: id,
+          sentAt: m.at ? new Date(m.at * 1000).toISOString() : undefined,
+          customerId: sent?.customerId,
+          campaign: sent?.campaign,
+          sendId: sent?.sendId,
+          eml: `${file}.eml`,
+          html: `${file}.html`,
+        };
+        appendFileSync(path.join(emailsDir, 'index.jsonl'), `${JSON.stringify(line)}\n`);
+        savedEmails.add(id);
+        written++;
+      }
+      return { dir: emailsDir, total: savedEmails.size, written };
+    };
+
     const countStoredEvents = async (): Promise<number> => {
       let count = 0;
       let start: Record<string, never> | undefined;
@@ -374,52 +442,45 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     };
 
     /**
-     * Follows billing complaints through the whole path: accepted on the bus →
-     * stored by ingest (EVT# item + PROFILE) → read from the table stream and
-     * delivered to churn-triggers → a ChurnTriggerFired citing it put on the bus
-     * → delivered to campaigns → an email to that customer in the SES inbox.
+     * Follows the recent billing complaints through the whole path — accepted on the bus →
+     * stored by ingest (EVT# item) → read from the table stream and delivered to churn-triggers
+     * → a ChurnTriggerFired citing it on the bus → delivered to campaigns → EmailSent with a
+     * message in the SES inbox — and compares each with what the pure pipeline
+     * (shared/pipeline/) expects for the same events, with the campaigns handler's settings.
      */
     const verifyRetentionPath = async () => {
-      const inbox = await emails();
-      // Recipient address → SES messageId (the address is only used to match; it is never reported).
-      const emailed = new Map<string, string>();
-      for (const m of inbox) for (const to of m.destination?.to ?? []) emailed.set(to.toLowerCase(), m.messageId ?? '');
-      const triggers = bus.emitted.filter((e) => e['detail-type'] === 'ChurnTriggerFired');
-      const steps = { billingCalls: trace.billingCalls.size, stored: 0, streamed: 0, triggered: 0, toCampaigns: 0, emailed: 0 };
-      let example: Record<string, unknown> | undefined;
-      let checkedStored = 0;
-      for (const [eventId, customerId] of trace.billingCalls) {
-        // Check storage for a bounded sample (it is a GetItem per call); the stream step implies it for the rest.
-        let stored = trace.streamDeliveredEventIds.has(eventId);
-        if (checkedStored < 200) {
-          checkedStored++;
-          const [item, profile] = await Promise.all([
-            ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(customerId) }, sk: { S: SK.event(eventId) } } })),
-            ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(customerId) }, sk: { S: SK.profile } } })),
-          ]);
-          stored = Boolean(item.Item && profile.Item);
-        }
-        if (!stored) continue;
-        steps.stored++;
-        if (!trace.streamDeliveredEventIds.has(eventId)) continue;
-        steps.streamed++;
-        const trigger = triggers.find((t) => {
-          const d = t.detail as { customerId?: string; sourceEventIds?: string[] };
-          return d.customerId === customerId && d.sourceEventIds?.includes(eventId);
-        });
-        if (!trigger) continue;
-        steps.triggered++;
-        const triggerId = (trigger.detail as { triggerId?: string }).triggerId ?? '';
-        if (!trace.campaignTriggerIds.has(triggerId)) continue;
-        steps.toCampaigns++;
-        const email = trace.customerEmail.get(customerId)?.toLowerCase();
-        const sent = email ? [...emailed].find(([to]) => to.includes(email)) : undefined;
-        if (!sent) continue;
-        steps.emailed++;
-        // No personal data: ids only (with --import these are real customers).
-        example ??= { customerId, eventId, triggerId, messageId: sent[1], rule: (trigger.detail as { rule?: string }).rule, action: (trigger.detail as { action?: string }).action };
+      const checkedAt = new Date();
+      const { settings } = await import('../functions/commons/clients.ts');
+      const sendPolicy = { ...defaultSendPolicy, controlGroupPercent: settings.controlGroupPercent(), frequencyCapPerWeek: settings.frequencyCapPerWeek() };
+      const expected = await billingPath(trace.ingestBodies, { now: () => checkedAt, sendPolicy });
+      const inbox = new Set((await emails()).map((m) => m.messageId ?? ''));
+      const triggers = bus.emitted.filter((e) => e['detail-type'] === 'ChurnTriggerFired').map((e) => e.detail as ActualTrigger);
+      const outcomes = new Map<string, ActualOutcome>();
+      for (const e of bus.emitted) {
+        const d = e.detail as { sendId?: string; reason?: string; messageId?: string };
+        if (!d.sendId) continue;
+        const triggerId = d.sendId.slice(d.sendId.indexOf('#') + 1); // sendId = `${campaign}#${triggerId}`
+        if (e['detail-type'] === 'EmailSent') outcomes.set(triggerId, { outcome: 'sent', messageId: d.messageId });
+        else if (e['detail-type'] === 'EmailSkipped') outcomes.set(triggerId, { outcome: d.reason?.startsWith('control group') ? 'control' : 'skipped', reason: d.reason });
       }
-      return { ok: steps.emailed > 0, steps, example };
+      // Storage: read back the EVT# item of each recent complaint the stream did not show (bounded).
+      const stored = new Set<string>();
+      let reads = 0;
+      for (const e of expected) {
+        if (trace.streamDeliveredEventIds.has(e.eventId)) stored.add(e.eventId);
+        else if (reads++ < 500) {
+          const item = await ddb.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: customerPk(e.customerId) }, sk: { S: SK.event(e.eventId) } } }));
+          if (item.Item) stored.add(e.eventId);
+        }
+      }
+      return compareRetentionPath(expected, {
+        stored: (id) => stored.has(id),
+        streamed: (id) => trace.streamDeliveredEventIds.has(id),
+        triggers,
+        toCampaigns: (id) => trace.campaignTriggerIds.has(id),
+        outcomes,
+        inbox,
+      });
     };
 
     const counters = async () => {
@@ -438,6 +499,23 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
       const emittedByType = new Map<string, number>();
       for (const e of bus.emitted) emittedByType.set(e['detail-type'], (emittedByType.get(e['detail-type']) ?? 0) + 1);
+      // Why triggers did not become emails: EmailSkipped by reason (as campaigns recorded it in the
+      // send ledger), and triggers campaigns took no decision on (by action: most have no campaign).
+      const skippedByReason = new Map<string, number>();
+      const decided = new Set<string>();
+      for (const e of bus.emitted) {
+        const d = e.detail as { reason?: string; sendId?: string; campaign?: string };
+        if (e['detail-type'] === 'EmailSkipped') skippedByReason.set(String(d.reason), (skippedByReason.get(String(d.reason)) ?? 0) + 1);
+        if ((e['detail-type'] === 'EmailSkipped' || e['detail-type'] === 'EmailSent') && d.sendId && d.campaign) decided.add(d.sendId.slice(d.campaign.length + 1));
+      }
+      const undecidedByAction = new Map<string, number>();
+      const seenTriggers = new Set<string>();
+      for (const e of bus.emitted) {
+        const d = e.detail as { triggerId?: string; action?: string };
+        if (e['detail-type'] !== 'ChurnTriggerFired' || !d.triggerId || seenTriggers.has(d.triggerId)) continue;
+        seenTriggers.add(d.triggerId);
+        if (!decided.has(d.triggerId)) undecidedByAction.set(String(d.action), (undecidedByAction.get(String(d.action)) ?? 0) + 1);
+      }
       let emailCount = -1;
       try {
         emailCount = (await emails()).length;
@@ -450,6 +528,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         emitted: Object.fromEntries(emittedByType),
         triggersFired: emittedByType.get('ChurnTriggerFired') ?? 0,
         emailsSent: emailCount,
+        emailsSkipped: { count: [...skippedByReason.values()].reduce((a, b) => a + b, 0), byReason: Object.fromEntries([...skippedByReason].sort((a, b) => b[1] - a[1])) },
+        /** Distinct triggers with no EmailSent/EmailSkipped, by action (an action without a campaign sends nothing). */
+        triggersWithoutEmailDecision: Object.fromEntries([...undecidedByAction].sort((a, b) => b[1] - a[1])),
         consumers: Object.fromEntries(
           [...consumers].map(([id, c]) => [id, { invocations: c.invocations, succeeded: c.succeeded, failedReceives: c.failedReceives, deadLettered: c.deadLettered }]),
         ),
@@ -462,11 +543,15 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     let stopped = false;
     return {
       endpoints,
+      serviceExited,
+      /** Process ids of the service child processes (DynamoDB Local, the SES emulator) this stack started. */
+      servicePids: services.flatMap((s) => (s.pid ? [s.pid] : [])),
       tableName,
       streamArn,
       busName,
       busArn: bus.arn,
       controlGroupPercent,
+      controlGroupExperiment,
       stateDir,
       bus,
       queues,
@@ -477,6 +562,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       waitForIdle,
       runSchedules,
       emails,
+      saveEmails,
       countStoredEvents,
       verifyRetentionPath,
       counters,

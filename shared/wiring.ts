@@ -63,7 +63,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt.
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
   },
   campaigns: {
@@ -72,7 +72,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
-    // UpdateItem of the ledger entry's publishedAt (CustomerStore.markSendPublished).
+    // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
   },
   'nightly-rescore': {
@@ -179,11 +179,11 @@ export const subscriptions: Subscription[] = [
     function: 'campaigns',
     description: 'Churn triggers become retention, winback and education emails',
     pattern: { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+    // At most 10; the deployed concurrency and batch size come from the SES send rate
+    // (the sesMaxSendRate setting, infra/send-rate.ts), as for any function that sends email.
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
-    // Caps SES sends in flight at maxConcurrency × batchSize (5 × 10); docs/deploy.md sizes it to the SES sending rate.
-    maxConcurrency: 5,
   },
   {
     kind: 'schedule',
@@ -206,5 +206,8 @@ export const ENV = {
   helpBaseUrl: 'CLM_HELP_BASE_URL',
   eventRetentionDays: 'CLM_EVENT_RETENTION_DAYS',
   controlGroupPercent: 'CLM_CONTROL_GROUP_PERCENT',
+  controlGroupExperiment: 'CLM_CONTROL_GROUP_EXPERIMENT',
   frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
+  /** Sends per second one invocation paces itself to (unset: no pacing, as locally). */
+  sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
 } as const;

@@ -3,7 +3,7 @@
  * most one email, within consent, suppression, frequency caps and control groups.
  */
 import middy from '@middy/core';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -15,10 +15,12 @@ import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { customerStore, eventPublisher, mailer, requireEnv, settings } from '../commons/clients.ts';
+import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 import { serializeByKey } from '../commons/serialize-by-key.ts';
 
-const processor = new BatchProcessor(EventType.SQS);
+// Logs and counts (FailedRecords) each record that fails; only those are retried.
+const processor = new LoggingBatchProcessor(EventType.SQS);
 const TriggerEvent = EventBridgeSchema.extend({ detail: emittedSchemas.ChurnTriggerFired });
 const oneAtATimePerCustomer = serializeByKey();
 
@@ -33,6 +35,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     policy: {
       ...defaultSendPolicy,
       controlGroupPercent: settings.controlGroupPercent(),
+      controlGroupExperiment: settings.controlGroupExperiment(),
       frequencyCapPerWeek: settings.frequencyCapPerWeek(),
     },
   }));

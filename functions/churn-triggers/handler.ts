@@ -5,7 +5,7 @@
  * the batch goes through; retries are bounded and bisected by the event source.
  */
 import middy from '@middy/core';
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -14,9 +14,11 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { storedEventFromImage } from '../../shared/adapters/stream-image.ts';
 import { fireTriggers } from '../../shared/triggers/fire-triggers.ts';
 import { customerStore, eventPublisher } from '../commons/clients.ts';
+import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
+// Logs and counts (FailedRecords) each record that fails; only those are retried.
+const processor = new LoggingBatchProcessor(EventType.DynamoDBStreams);
 
 async function recordHandler(record: DynamoDBRecord): Promise<void> {
   const image = record.dynamodb?.NewImage;

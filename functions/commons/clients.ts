@@ -7,12 +7,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
+import type { Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
+import { defaults } from '../../shared/defaults.ts';
 import { tracer } from './powertools.ts';
 
 export function requireEnv(name: string): string {
@@ -30,9 +33,20 @@ const numberEnv = (name: string, fallback: number): number => {
 };
 
 export const settings = {
-  eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, 400),
-  controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, 10),
-  frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, 2),
+  eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, defaults.eventRetentionDays),
+  controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, defaults.controlGroupPercent),
+  controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaults.controlGroupExperiment,
+  frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, defaults.frequencyCapPerWeek),
+};
+
+/**
+ * Client options. `CLM_LOCAL_MAX_SOCKETS` is set by the local stack only (local/local-stack.ts): there
+ * every concurrent invocation shares one client, so it needs more than the SDK's 50 sockets per
+ * client; in Lambda (unset) one invocation at a time uses a client and the SDK default holds.
+ */
+export const clientOptions = () => {
+  const maxSockets = numberEnv('CLM_LOCAL_MAX_SOCKETS', 0);
+  return maxSockets > 0 ? { requestHandler: { httpAgent: { maxSockets }, httpsAgent: { maxSockets } } } : {};
 };
 
 /** Memoises a factory: the adapter is built on first use, after the environment is read, then reused. */
@@ -43,7 +57,7 @@ function once<T>(make: () => T): () => T {
 
 export const customerStore = once(
   () =>
-    new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+    new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
       tableName: requireEnv(ENV.tableName),
       eventRetentionDays: settings.eventRetentionDays(),
       profiles: { empty: emptyProfile, apply: applyEvent },
@@ -51,17 +65,38 @@ export const customerStore = once(
 );
 
 export const eventPublisher = once(
-  () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName)),
+  () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient(clientOptions())), requireEnv(ENV.busName)),
 );
 
-export const mailer = once(
-  () =>
-    new SesMailer(tracer.captureAWSv3Client(new SESv2Client({})), {
-      from: requireEnv(ENV.senderAddress),
-      configurationSet: process.env[ENV.configurationSet],
-    }),
-);
+/**
+ * Sends at most `sendsPerSecond` emails a second through `mailer`, one at a
+ * time at even intervals; the rest wait their turn. The stack sets the rate
+ * per invocation so that all concurrent invocations together stay within the
+ * SES maximum send rate (infra/send-rate.ts).
+ */
+export function pacedMailer(mailer: Mailer, sendsPerSecond: number): Mailer {
+  if (!(sendsPerSecond > 0)) throw new Error(`sends per second must be positive, got ${sendsPerSecond}`);
+  const send = pThrottle({ limit: 1, interval: Math.ceil(1000 / sendsPerSecond) })((input: Parameters<Mailer['send']>[0]) => mailer.send(input));
+  return { send: (input) => send(input) };
+}
+
+/**
+ * SES v2 client with adaptive retries: on throttling the SDK slows its own
+ * request rate (client-side rate limiting) besides backing off, so a burst
+ * beyond the send rate waits instead of failing into the dead-letter queue.
+ */
+export const sesClient = once(() => tracer.captureAWSv3Client(new SESv2Client({ ...clientOptions(), retryMode: 'adaptive' })));
+
+export const mailer = once((): Mailer => {
+  const ses = new SesMailer(sesClient(), {
+    from: requireEnv(ENV.senderAddress),
+    configurationSet: process.env[ENV.configurationSet],
+  });
+  // Unset (the local stack, tests): no pacing.
+  const rate = process.env[ENV.sesSendsPerSecond];
+  return rate ? pacedMailer(ses, numberEnv(ENV.sesSendsPerSecond, 0)) : ses;
+});
 
 export const rejectedEventSink = once(
-  () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient({})), requireEnv(ENV.rejectedQueueUrl)),
+  () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient(clientOptions())), requireEnv(ENV.rejectedQueueUrl)),
 );

@@ -13,9 +13,11 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
 import { customerStore, rejectedEventSink } from '../commons/clients.ts';
+import { loggableError } from '../commons/batch.ts';
+import { FAILED_RECORDS_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', failed: 'EventsFailed' } as const;
+const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', failed: FAILED_RECORDS_METRIC } as const;
 
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(
@@ -31,7 +33,7 @@ export const handler = middy(async (event: SQSEvent, _context: Context): Promise
       const { code, reason, detailType, source } = result.rejection;
       logger.warn('event rejected', { code, reason, detailType, source, messageId });
     } else if (result.outcome === 'failed') {
-      logger.error('event not stored; it will be retried', { messageId, error: result.error.name, message: result.error.message });
+      logger.error('event not stored; it will be retried', { messageId, error: loggableError(result.error) });
       batchItemFailures.push({ itemIdentifier: messageId });
     }
   });

@@ -1,22 +1,64 @@
 /**
  * Operational alarms, all to one SNS topic (with the alarm e-mail subscribed
- * when configured): a message arriving in (or waiting in) any dead-letter
- * queue, a rejected event, a function error.
+ * when configured), each named after the stack (`${stackName}-<what>`):
+ * messages arriving in (or waiting in) a dead-letter queue, rejected events,
+ * function errors and throttles, records a function failed (it reports them as
+ * partial batch failures, so the invocation itself succeeds), work piling up
+ * (oldest message age, stream iterator age), DynamoDB throttles and system
+ * errors, and SES bounce and complaint rates nearing the rates at which AWS
+ * puts the account under review.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FAILED_RECORDS_METRIC } from '../../functions/commons/metric-names.ts';
+import { POWERTOOLS_METRICS_NAMESPACE } from './clm-function.ts';
+import { physicalName } from './names.ts';
 
 /** How messages get into a watched queue: sent with SendMessage, or moved there by a redrive policy. */
 export type QueueFill = 'send' | 'redrive';
 
+/** The metric the handlers emit (Powertools) for each record they report as a batch item failure. */
+export { FAILED_RECORDS_METRIC };
+
+/**
+ * SES puts an account under review at a bounce rate of 5% and a complaint
+ * rate of 0.1%; the alarms fire above 80% of those (4%, 0.08%), while there is
+ * time to act.
+ */
+export const SES_BOUNCE_RATE_ALARM = 0.04;
+export const SES_COMPLAINT_RATE_ALARM = 0.0008;
+
+/** A stream's iterator age alarm fires at this share of the maximum record age (older records are skipped). */
+export const ITERATOR_AGE_ALARM_SHARE = 0.5;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** A Powertools metric of one function (Powertools adds the `service` dimension, the function's name). */
+export const powertoolsMetric = (service: string, metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric =>
+  new cloudwatch.Metric({
+    namespace: POWERTOOLS_METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service },
+    period: FIVE_MINUTES,
+    statistic: cloudwatch.Stats.SUM,
+    ...props,
+  });
+
 export type AlarmsProps = {
   alarmEmail?: string;
+};
+
+type AlarmOptions = {
+  description: string;
+  metric: cloudwatch.IMetric;
+  threshold?: number;
 };
 
 export class Alarms extends Construct {
@@ -47,7 +89,7 @@ export class Alarms extends Construct {
    * the rejected-events queue). The metric depends on how messages get there:
    *
    * - `send`: the queue is filled with SendMessage (EventBridge and Scheduler
-   *   dead-letter queues, Lambda's on-failure destination, the ingest function
+   *   dead-letter queues, Lambda's on-failure destinations, the ingest function
    *   for rejected events). Alarm on `NumberOfMessagesSent` (Sum over 5 min > 0):
    *   it fires for each new arrival and returns to OK after it. Queue depth
    *   would stay above 0 for the 14 days the messages are kept, so the alarm
@@ -61,44 +103,104 @@ export class Alarms extends Construct {
    */
   watchQueue(id: string, queue: sqs.IQueue, what: string, filledBy: QueueFill): cloudwatch.Alarm {
     if (filledBy === 'send') {
-      return this.add(
-        new cloudwatch.Alarm(this, `${id}Arrivals`, {
-          alarmDescription: `${what}: new messages arrived in ${id}. Inspect them, fix the cause, then redrive, re-put or purge them.`,
-          metric: queue.metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      );
+      return this.add(`${id}Arrivals`, {
+        description: `${what}: new messages arrived in ${id}. Inspect them, fix the cause, then redrive, re-put or purge them.`,
+        metric: queue.metricNumberOfMessagesSent({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      });
     }
-    return this.add(
-      new cloudwatch.Alarm(this, `${id}Depth`, {
-        alarmDescription: `${what}: messages are waiting in ${id}. Inspect them, fix the cause, then redrive or purge; the alarm stays on until the queue is empty.`,
-        metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    return this.add(`${id}Depth`, {
+      description: `${what}: messages are waiting in ${id}. Inspect them, fix the cause, then redrive or purge; the alarm stays on until the queue is empty.`,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+    });
   }
 
-  /** Alarm on any function error (uncaught exception, timeout, out of memory). */
-  watchFunction(id: string, fn: lambda.IFunction): cloudwatch.Alarm {
-    return this.add(
-      new cloudwatch.Alarm(this, `${id}Errors`, {
-        alarmDescription: `The ${id} function reported errors. See its log group and X-Ray traces.`,
-        metric: fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+  /** Alarm when the oldest message of a work queue (one a function consumes) is older than `maxAge`: the function falls behind. */
+  watchWorkQueue(id: string, queue: sqs.IQueue, maxAge: Duration): cloudwatch.Alarm {
+    return this.add(`${id}OldestMessageAge`, {
+      description: `${id}: the oldest message has waited more than ${maxAge.toHumanString()}. The function is throttled, failing or too slow for the traffic; see its errors, throttles and the dashboard.`,
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: maxAge.toSeconds(),
+    });
   }
 
-  private add(alarm: cloudwatch.Alarm): cloudwatch.Alarm {
+  /** Alarms on a function's errors (uncaught exception, timeout, out of memory) and throttles. */
+  watchFunction(id: string, fn: lambda.IFunction): cloudwatch.Alarm[] {
+    return [
+      this.add(`${id}Errors`, {
+        description: `The ${id} function reported errors. See its log group and X-Ray traces.`,
+        metric: fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      }),
+      this.add(`${id}Throttles`, {
+        description: `Invocations of the ${id} function were throttled (account or reserved concurrency exhausted). Work waits in its queue or stream; raise the concurrency quota or lower other functions' use.`,
+        metric: fn.metricThrottles({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      }),
+    ];
+  }
+
+  /**
+   * Alarm on the records a batch function failed and reported as batch item
+   * failures (the `FailedRecords` metric its handler emits): the invocation
+   * succeeds, so `Errors` does not count them.
+   */
+  watchFailedRecords(id: string, service: string): cloudwatch.Alarm {
+    return this.add(`${id}FailedRecords`, {
+      description: `The ${id} function failed records (reported for retry). Its log group has one "record failed" line per record with the error.`,
+      metric: powertoolsMetric(service, FAILED_RECORDS_METRIC),
+    });
+  }
+
+  /** Alarm when a stream function's iterator age nears the maximum record age, after which records are skipped to the on-failure queue. */
+  watchIteratorAge(id: string, fn: lambda.IFunction, maxRecordAge: Duration): cloudwatch.Alarm {
+    const threshold = maxRecordAge.toMilliseconds() * ITERATOR_AGE_ALARM_SHARE;
+    return this.add(`${id}IteratorAge`, {
+      description: `The ${id} function is reading stream records older than ${Duration.millis(threshold).toHumanString()}; at ${maxRecordAge.toHumanString()} they are skipped (their batch goes to the on-failure queue).`,
+      metric: fn.metric('IteratorAge', { period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold,
+    });
+  }
+
+  /** Alarms on the table's throttled requests and system errors, over the operations the functions call. */
+  watchTable(table: dynamodb.ITable, operations: dynamodb.Operation[]): cloudwatch.Alarm[] {
+    return [
+      this.add('TableThrottles', {
+        description: 'DynamoDB throttled requests to the table (on-demand limits or a hot partition). The functions retry; look for the hot key or ask for higher limits.',
+        metric: table.metricThrottledRequestsForOperations({ operations, period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      }),
+      this.add('TableSystemErrors', {
+        description: 'DynamoDB answered requests to the table with system errors (HTTP 500). The SDK retries; check the AWS Health dashboard if it persists.',
+        metric: table.metricSystemErrorsForOperations({ operations, period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      }),
+    ];
+  }
+
+  /** Alarms on the account's SES bounce and complaint rates (reputation metrics) nearing the review thresholds. */
+  watchSesReputation(): cloudwatch.Alarm[] {
+    const rate = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/SES', metricName, period: Duration.minutes(15), statistic: cloudwatch.Stats.MAXIMUM });
+    return [
+      this.add('SesBounceRate', {
+        description: 'The SES bounce rate of the account is above 4%; SES reviews the account at 5%. Check the addresses campaigns send to (stale or bought lists).',
+        metric: rate('Reputation.BounceRate'),
+        threshold: SES_BOUNCE_RATE_ALARM,
+      }),
+      this.add('SesComplaintRate', {
+        description: 'The SES complaint rate of the account is above 0.08%; SES reviews the account at 0.1%. Check consent, frequency caps and the unsubscribe link.',
+        metric: rate('Reputation.ComplaintRate'),
+        threshold: SES_COMPLAINT_RATE_ALARM,
+      }),
+    ];
+  }
+
+  private add(id: string, options: AlarmOptions): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: physicalName(this, id, 255),
+      alarmDescription: options.description,
+      metric: options.metric,
+      threshold: options.threshold ?? 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     alarm.addAlarmAction(this.action);
     alarm.addOkAction(this.action);
     this.alarms.push(alarm);

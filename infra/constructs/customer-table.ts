@@ -7,8 +7,9 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { tableDefinition, tableName } from '../../shared/data-model/table.ts';
+import { tableDefinition } from '../../shared/data-model/table.ts';
 import type { TableAccess } from '../../shared/wiring.ts';
+import { physicalName } from './names.ts';
 
 type KeyDef = { readonly name: string; readonly type: string };
 
@@ -25,8 +26,15 @@ const projection = (p: string): dynamodb.ProjectionType => {
 };
 
 export type CustomerTableProps = {
-  tablePrefix: string;
+  /**
+   * DESTROY (dev stacks) or RETAIN_ON_UPDATE_OR_DELETE: kept when replaced,
+   * removed from the template or its stack deleted, but deleted when the
+   * deploy that created it rolls back (`DeletionPolicy: RetainExceptOnCreate`),
+   * so a failed first deploy leaves no table behind to block the retry.
+   */
   removalPolicy: RemovalPolicy;
+  /** DynamoDB deletion protection (refuses DeleteTable, CloudFormation's rollback included). */
+  deletionProtection: boolean;
 };
 
 export class CustomerTable extends Construct {
@@ -35,10 +43,10 @@ export class CustomerTable extends Construct {
   constructor(scope: Construct, id: string, props: CustomerTableProps) {
     super(scope, id);
     const def = tableDefinition;
-    const retain = props.removalPolicy === RemovalPolicy.RETAIN;
 
     this.table = new dynamodb.Table(this, 'Table', {
-      tableName: tableName(props.tablePrefix),
+      // `${stackName}-clm`: a second copy of the stack gets its own table.
+      tableName: physicalName(this, def.baseName, 255),
       partitionKey: attribute(def.partitionKey),
       sortKey: def.sortKey ? attribute(def.sortKey) : undefined,
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -46,7 +54,7 @@ export class CustomerTable extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       stream: dynamodb.StreamViewType[def.stream],
       timeToLiveAttribute: def.timeToLiveAttribute,
-      deletionProtection: retain,
+      deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
     });
 

@@ -3,8 +3,14 @@
  * account suppression of bounces and complaints, TLS required) and,
  * optionally, the domain identity of the sender (EasyDKIM). The send grant is
  * scoped to the identity and configuration set ARNs and to the sender address.
+ *
+ * In the SES sandbox, SES also authorises SendEmail against the identity of
+ * each recipient (which must be verified), so the grant then covers the
+ * verified recipient identities as well: the ones listed, or every identity of
+ * the account (`identity/*`) when none are. The `ses:FromAddress` condition
+ * stays: whatever identities are covered, mail goes out from the sender address only.
  */
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
@@ -14,6 +20,8 @@ export type EmailSendingProps = {
   senderDomain: string;
   /** false when the domain identity already exists in the account and region. */
   createSenderIdentity: boolean;
+  /** Set when the account is in the SES sandbox: the verified recipient addresses or domains (empty: any identity of the account). */
+  sandboxRecipients?: string[];
 };
 
 export class EmailSending extends Construct {
@@ -23,6 +31,8 @@ export class EmailSending extends Construct {
   readonly identityArn: string;
   readonly configurationSetArn: string;
   readonly senderAddress: string;
+  /** Identity ARNs the send grant covers for recipients (sandbox only; empty outside it). */
+  readonly recipientIdentityArns: string[];
 
   constructor(scope: Construct, id: string, props: EmailSendingProps) {
     super(scope, id);
@@ -49,17 +59,32 @@ export class EmailSending extends Construct {
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
+    const recipients = props.sandboxRecipients;
+    this.recipientIdentityArns =
+      recipients === undefined
+        ? []
+        : (recipients.length > 0 ? recipients : ['*']).map((r) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: r }));
   }
 
-  /** ses:SendEmail from the sender address only, through this identity and configuration set only. */
-  grantSendEmail(grantee: iam.IGrantable): void {
+  /**
+   * ses:SendEmail from the sender address only, through this identity and
+   * configuration set only (and, in the sandbox, to the verified recipient identities).
+   */
+  grantSendEmail(grantee: iam.IGrantable, role?: iam.IRole): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'SendCampaignEmail',
         actions: ['ses:SendEmail'],
-        resources: [this.identityArn, this.configurationSetArn],
+        resources: [this.identityArn, this.configurationSetArn, ...this.recipientIdentityArns],
         conditions: { StringEquals: { 'ses:FromAddress': this.senderAddress } },
       }),
     );
+    if (role && this.recipientIdentityArns.some((arn) => arn.endsWith('identity/*'))) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        reason:
+          'sesSandbox=true without sesSandboxRecipients: in the SES sandbox SendEmail is also authorised against each (verified) recipient identity, so the grant covers the identities of the account; the ses:FromAddress condition still limits sending to the sender address. List the test recipients in sesSandboxRecipients to scope it.',
+      });
+    }
   }
 }

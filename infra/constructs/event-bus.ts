@@ -8,6 +8,14 @@ import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { physicalName } from './names.ts';
+
+/**
+ * A bus policy statement id from the stack name: CloudFormation takes the
+ * statement id as the physical id of the policy, and CDK prefixes it with
+ * `cdk-` and cuts it at 64 characters.
+ */
+const statementId = (scope: Construct, what: string): string => physicalName(scope, what, 60);
 
 export type EventBusProps = {
   /** Days the archive keeps events; 0 keeps them forever. */
@@ -25,7 +33,7 @@ export class ClmEventBus extends Construct {
     const stack = Stack.of(this);
 
     this.bus = new events.EventBus(this, 'Bus', {
-      eventBusName: `${stack.stackName}-events`,
+      eventBusName: physicalName(this, 'events', 256),
       description: 'Business events in, churn triggers and campaign outcomes out (serverless-clm)',
     });
 
@@ -38,7 +46,7 @@ export class ClmEventBus extends Construct {
 
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DeployingAccountPutEvents',
+        sid: statementId(this, 'DeployingAccountPutEvents'),
         principals: [new iam.AccountPrincipal(stack.account)],
         actions: ['events:PutEvents'],
         resources: [this.bus.eventBusArn],
@@ -47,7 +55,7 @@ export class ClmEventBus extends Construct {
     if (props.producerAccountIds.length > 0) {
       this.bus.addToResourcePolicy(
         new iam.PolicyStatement({
-          sid: 'ProducerAccountsPutEvents',
+          sid: statementId(this, 'ProducerAccountsPutEvents'),
           principals: props.producerAccountIds.map((a) => new iam.AccountPrincipal(a)),
           actions: ['events:PutEvents'],
           resources: [this.bus.eventBusArn],
@@ -74,7 +82,7 @@ export class ClmEventBus extends Construct {
     if (emitters.length === 0) throw new Error('reserveSourcePrefix needs at least one emitting role');
     this.bus.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'OnlyStackFunctionsPutReservedSources',
+        sid: statementId(this, 'OnlyStackFunctionsPutReservedSources'),
         effect: iam.Effect.DENY,
         principals: [new iam.StarPrincipal()],
         actions: ['events:PutEvents'],

@@ -2,11 +2,15 @@
  * A `kind: 'schedule'` subscription from shared/wiring.ts: an EventBridge
  * Scheduler schedule that invokes the function with the cron expression and
  * time zone from the settings, retries, and a dead-letter queue for
- * invocations that still fail.
+ * invocations Scheduler could not make. Scheduler invokes asynchronously, so a
+ * run that fails inside the function is Lambda's to retry: the function's
+ * asynchronous invocation config sets those retries and the event age
+ * explicitly and sends failed runs to a queue (on-failure destination).
  */
 import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -16,6 +20,14 @@ import { deadLetterQueue } from './queues.ts';
 
 export const SCHEDULE_RETRY_ATTEMPTS = 3;
 export const SCHEDULE_MAX_EVENT_AGE = Duration.hours(2);
+/**
+ * Lambda's retries of a run that failed in the function (its default is 2):
+ * one retry covers a transient failure; a run that fails twice needs a look,
+ * not a third run of up to 15 minutes.
+ */
+export const RUN_RETRY_ATTEMPTS = 1;
+/** A run still waiting (throttled) after this long goes to the failed-runs queue instead of starting late in the day. */
+export const RUN_MAX_EVENT_AGE = Duration.hours(6);
 
 export type NightlyScheduleProps = {
   spec: ScheduleSubscription;
@@ -29,6 +41,8 @@ export type NightlyScheduleProps = {
 export class NightlySchedule extends Construct {
   readonly schedule: scheduler.Schedule;
   readonly deadLetterQueue: sqs.Queue;
+  /** Runs that failed in the function after Lambda's retries (on-failure destination). */
+  readonly failedRunQueue: sqs.Queue;
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: NightlyScheduleProps) {
@@ -65,6 +79,13 @@ export class NightlySchedule extends Construct {
       }),
     });
 
+    this.failedRunQueue = deadLetterQueue(this, 'FailedRunQueue');
+    props.fn.configureAsyncInvoke({
+      retryAttempts: RUN_RETRY_ATTEMPTS,
+      maxEventAge: RUN_MAX_EVENT_AGE,
+      onFailure: new SqsDestination(this.failedRunQueue),
+    });
+
     const fnId = stack.getLogicalId(props.fn.node.defaultChild as CfnElement);
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
@@ -73,6 +94,10 @@ export class NightlySchedule extends Construct {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is the dead-letter queue of the EventBridge Scheduler target; it is watched by a CloudWatch alarm.',
+    });
+    Validations.of(this.failedRunQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the on-failure destination (a dead-letter queue) of the function\'s asynchronous invocations; it is watched by a CloudWatch alarm.',
     });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Synthetic customer base → business events, as producers would put them on
- * the bus. Pure and deterministic for a seed (and `now`).
+ * the bus. Deterministic for a seed (and `now`, and `runAt`, the clock the
+ * expectations are computed at).
  *
  * About 18 months of history for a mix of subscription customers (plans,
  * changes, cancellations, monthly statements, usage — some declining, some
@@ -17,12 +18,16 @@
  * malformed entries exercise the rejection paths.
  *
  * Every seed and size has at least one recent billing complaint the retention
- * email can reach (see `deliverableComplaints`): when the draw has none, the
- * last customer outside the retention-save control group is adjusted to make one.
+ * email can reach, as the pure pipeline (shared/pipeline/) predicts it with the
+ * real trigger rules and send guardrails: when the draw has none, the last
+ * customer outside the retention-save control group is adjusted to make one.
  */
 import { defaultSendPolicy, inControlGroup } from '../../shared/campaigns/guardrails.ts';
 import type { supportReasons } from '../../shared/events/catalog.ts';
 import { defaultTriggerPolicy } from '../../shared/triggers/rules.ts';
+import { defaults } from '../../shared/defaults.ts';
+import { billingPath } from '../../shared/pipeline/billing-path.ts';
+import { busEnvelope, createPipeline } from '../../shared/pipeline/run-pipeline.ts';
 import { createRandom, type Random } from './random.ts';
 
 export type GeneratedEntry = {
@@ -47,9 +52,16 @@ export type GenerateOptions = {
   malformed?: boolean;
   /**
    * The retention-save control group the campaigns handler will use, in percent
-   * (default 10, the stack's default): decides which billing complaints can be emailed.
+   * (default: the stack's default): decides which billing complaints can be emailed.
    */
   controlGroupPercent?: number;
+  /** The control-group experiment the campaigns handler will use (default: the send policy's). */
+  controlGroupExperiment?: string;
+  /**
+   * The clock of the run the data is for: what the pipeline's expectations are computed at
+   * (which complaints are still fresh). Default: `now` when given, else the current time.
+   */
+  runAt?: Date;
 };
 
 export type MalformedKind = 'missing-field' | 'wrong-type' | 'unknown-detail-type' | 'not-json' | 'oversized' | 'bad-enum' | 'bad-timestamp';
@@ -66,15 +78,12 @@ export type GeneratedData = {
     duplicates: number;
     outOfOrder: number;
     malformed: Record<MalformedKind, number>;
-    /** Billing complaints logged in the last 14 days (they fire a trigger when replayed the same day). */
+    /** Billing complaints recent enough at `runAt` to fire a trigger (the trigger policy's freshness window). */
     recentBillingComplaints: number;
     /**
-     * Of those, the ones whose retention email can go out (a conservative count): logged in
-     * the last 12 days; the customer has an email address, email marketing consent and
-     * preferred channel email (or none), all set at least a day before, and is not in the
-     * retention-save control group; and no other event of the customer in the 30 days
-     * before it could fire a retention-save trigger (which would put the campaign's 30-day
-     * cooldown on it). At least 1 unless every customer is in the control group.
+     * Of those, the ones whose retention email goes out when the entries are replayed at
+     * `runAt`, as the pure pipeline (the real ingest, trigger rules and send guardrails, in
+     * memory) predicts it. At least 1 unless every customer is in the control group.
      */
     deliverableBillingComplaints: number;
   };
@@ -127,10 +136,11 @@ type Raw = { at: number; source: string; type: string; detail: Record<string, un
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const money = (x: number) => Math.round(x * 100) / 100;
 
-export function generate(options: GenerateOptions = {}): GeneratedData {
+export async function generate(options: GenerateOptions = {}): Promise<GeneratedData> {
   const n = options.customers ?? 5000;
   const seed = options.seed ?? 42;
   const now = options.now ? options.now.getTime() : Math.floor(Date.now() / DAY) * DAY;
+  const runAt = options.runAt ?? options.now ?? new Date();
   const months = options.months ?? 18;
   const start = now - Math.round(months * 30.44) * DAY;
   const rnd = createRandom(seed);
@@ -165,69 +175,77 @@ export function generate(options: GenerateOptions = {}): GeneratedData {
     generateCustomer(rnd, { customerId, index: i, start, now, emit, nextId, stats });
   }
 
-  // The retention path must have work to do for every seed and size.
-  const controlGroupPercent = options.controlGroupPercent ?? 10;
-  const count = () => {
-    let all = 0;
-    let deliverable = 0;
-    for (const [customerId, mine] of byCustomer) {
-      all += mine.filter((r) => isBillingComplaint(r) && r.at >= now - defaultTriggerPolicy.maxEventAgeDays * DAY).length;
-      deliverable += deliverableComplaints(customerId, mine, now, controlGroupPercent).length;
-    }
-    return { all, deliverable };
-  };
-  let counted = count();
-  if (counted.deliverable === 0) {
-    const { dropped, added } = ensureDeliverableComplaint(byCustomer, now, controlGroupPercent, nextId, stats);
-    if (dropped.size) {
-      for (let k = raws.length - 1; k >= 0; k--) if (dropped.has(raws[k])) raws.splice(k, 1);
-    }
-    raws.push(...added);
-    counted = count();
-  }
-  stats.recentBillingComplaints = counted.all;
-  stats.deliverableBillingComplaints = counted.deliverable;
-
   // Replay order, as when a company starts: the history before the live window is loaded
   // customer by customer (an export per customer), then the live window follows in time
   // order. Then the producers' imperfections: some out of order, a few duplicates.
   const liveFrom = now - (options.liveDays ?? 14) * DAY;
-  const byId = (a: Raw, b: Raw) => (a.detail.eventId as string).localeCompare(b.detail.eventId as string);
-  raws.sort((a, b) => {
-    const aLive = a.at >= liveFrom;
-    const bLive = b.at >= liveFrom;
-    if (aLive !== bLive) return aLive ? 1 : -1;
-    if (!aLive) {
-      const c = (a.detail.customerId as string).localeCompare(b.detail.customerId as string);
-      if (c !== 0) return c;
-    }
-    return a.at - b.at || byId(a, b);
-  });
-  const ordered: Raw[] = raws.slice();
-  for (let i = 0; i < ordered.length; i++) {
-    if (rnd.chance(0.03)) {
-      const j = Math.min(ordered.length - 1, i + rnd.int(1, 40));
-      [ordered[i], ordered[j]] = [ordered[j], ordered[i]];
-      stats.outOfOrder++;
-    }
-  }
-  const withDuplicates: Raw[] = [];
-  const pendingDupes: { at: number; raw: Raw }[] = [];
-  for (let i = 0; i < ordered.length; i++) {
-    withDuplicates.push(ordered[i]);
-    if (rnd.chance(0.005)) pendingDupes.push({ at: i + rnd.int(1, 25), raw: ordered[i] });
-    for (let k = pendingDupes.length - 1; k >= 0; k--) {
-      if (pendingDupes[k].at <= i) {
-        withDuplicates.push(pendingDupes[k].raw);
-        pendingDupes.splice(k, 1);
-        stats.duplicates++;
+  const replayOrder = (): { events: Raw[]; outOfOrder: number; duplicates: number } => {
+    const byId = (a: Raw, b: Raw) => (a.detail.eventId as string).localeCompare(b.detail.eventId as string);
+    raws.sort((a, b) => {
+      const aLive = a.at >= liveFrom;
+      const bLive = b.at >= liveFrom;
+      if (aLive !== bLive) return aLive ? 1 : -1;
+      if (!aLive) {
+        const c = (a.detail.customerId as string).localeCompare(b.detail.customerId as string);
+        if (c !== 0) return c;
+      }
+      return a.at - b.at || byId(a, b);
+    });
+    const ordered: Raw[] = raws.slice();
+    let outOfOrder = 0;
+    let duplicates = 0;
+    for (let i = 0; i < ordered.length; i++) {
+      if (rnd.chance(0.03)) {
+        const j = Math.min(ordered.length - 1, i + rnd.int(1, 40));
+        [ordered[i], ordered[j]] = [ordered[j], ordered[i]];
+        outOfOrder++;
       }
     }
+    const withDuplicates: Raw[] = [];
+    const pendingDupes: { at: number; raw: Raw }[] = [];
+    for (let i = 0; i < ordered.length; i++) {
+      withDuplicates.push(ordered[i]);
+      if (rnd.chance(0.005)) pendingDupes.push({ at: i + rnd.int(1, 25), raw: ordered[i] });
+      for (let k = pendingDupes.length - 1; k >= 0; k--) {
+        if (pendingDupes[k].at <= i) {
+          withDuplicates.push(pendingDupes[k].raw);
+          pendingDupes.splice(k, 1);
+          duplicates++;
+        }
+      }
+    }
+    for (const d of pendingDupes) {
+      withDuplicates.push(d.raw);
+      duplicates++;
+    }
+    return { events: withDuplicates, outOfOrder, duplicates };
+  };
+
+  // The retention path must have work to do for every seed and size: the pure pipeline,
+  // replaying the entries as the local run will, says which billing complaints get an email.
+  const controlGroupPercent = options.controlGroupPercent ?? defaults.controlGroupPercent;
+  const pipeline = { now: () => runAt, sendPolicy: { ...defaultSendPolicy, controlGroupPercent, controlGroupExperiment: options.controlGroupExperiment ?? defaultSendPolicy.controlGroupExperiment } };
+  // Only customers with a billing complaint can have one emailed (customers are independent).
+  const expectedPath = (events: Raw[]) => {
+    const complainers = new Set(events.filter(isBillingComplaint).map((r) => r.detail.customerId));
+    return billingPath(events.filter((r) => complainers.has(r.detail.customerId)).map(toBody), pipeline);
+  };
+  let replay = replayOrder();
+  let paths = await expectedPath(replay.events);
+  if (!paths.some((p) => p.emailed)) {
+    const { dropped, added } = await ensureDeliverableComplaint(byCustomer, now, pipeline, nextId, stats);
+    if (dropped.size) {
+      for (let k = raws.length - 1; k >= 0; k--) if (dropped.has(raws[k])) raws.splice(k, 1);
+    }
+    raws.push(...added);
+    replay = replayOrder();
+    paths = await expectedPath(replay.events);
   }
-  for (const d of pendingDupes) {
-    withDuplicates.push(d.raw);
-    stats.duplicates++;
-  }
+  stats.recentBillingComplaints = paths.length;
+  stats.deliverableBillingComplaints = paths.filter((p) => p.emailed).length;
+  stats.outOfOrder = replay.outOfOrder;
+  stats.duplicates = replay.duplicates;
+  const withDuplicates = replay.events;
 
   const entries: GeneratedEntry[] = withDuplicates.map((r) => ({
     Source: r.source,
@@ -315,82 +333,32 @@ function generateCustomer(rnd: Random, c: CustomerContext): void {
   void nextId;
 }
 
-const COMPLAINT_REASONS = new Set(['billing', 'network', 'technical', 'product', 'delivery']);
 const isBillingComplaint = (r: Raw) => r.type === 'SupportCallLogged' && r.detail.reason === 'billing';
 const isEmailMarketingConsent = (r: Raw) => r.type === 'ConsentChanged' && r.detail.channel === 'email' && r.detail.purpose === 'marketing';
-
-/** Could this event fire a retention-save trigger (shared/triggers/rules.ts)? Conservative: any complaint, failed payment, downgrade or poor resolution. */
-function mayFireRetention(r: Raw): boolean {
-  const d = r.detail;
-  switch (r.type) {
-    case 'SupportCallLogged':
-      return COMPLAINT_REASONS.has(String(d.reason));
-    case 'SupportCallResolved':
-      return d.resolved === false || Number(d.resolutionMinutes) > defaultTriggerPolicy.slowResolutionMinutes;
-    case 'SubscriptionChanged':
-      return d.change === 'downgrade';
-    case 'PaymentFailed':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** The latest value of a field among the customer's events at or before `until` (last writer wins by time, as the profile does). */
-function latest(mine: Raw[], until: number, pick: (r: Raw) => unknown): { at: number; value: unknown } | undefined {
-  let best: { at: number; value: unknown } | undefined;
-  for (const r of mine) {
-    const v = pick(r);
-    if (v === undefined || r.at > until) continue;
-    if (!best || r.at >= best.at) best = { at: r.at, value: v };
-  }
-  return best;
-}
-
-/**
- * The customer's recent billing complaints whose retention email can go out (see
- * `stats.deliverableBillingComplaints`), judged from the events themselves.
- */
-function deliverableComplaints(customerId: string, mine: Raw[], now: number, controlGroupPercent: number): Raw[] {
-  if (inControlGroup(customerId, 'retention-save', controlGroupPercent)) return [];
-  const freshFrom = now - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY; // a margin for the run's clock being later in the day
-  const cooldown = defaultSendPolicy.cooldownDays['retention-save'] * DAY;
-  const consents = mine.filter(isEmailMarketingConsent);
-  const lastConsent = consents.reduce<Raw | undefined>((a, r) => (!a || r.at >= a.at ? r : a), undefined);
-  return mine.filter((c) => {
-    if (!isBillingComplaint(c) || c.at < freshFrom) return false;
-    const settled = c.at - DAY;
-    // Consent: granted, for good, before the complaint.
-    if (!lastConsent || lastConsent.detail.granted !== true || lastConsent.at > settled) return false;
-    const email = latest(mine, settled, (r) => (r.type === 'CustomerProfileUpdated' ? r.detail.email : undefined));
-    if (!email || typeof email.value !== 'string' || email.value === '') return false;
-    if (mine.some((r) => r.type === 'CustomerProfileUpdated' && r.detail.preferredChannel !== undefined && r.at > settled)) return false;
-    const channel = latest(mine, settled, (r) => (r.type === 'CustomerProfileUpdated' ? r.detail.preferredChannel : undefined));
-    if (channel && channel.value !== 'email') return false;
-    // No other retention-save trigger in the cooldown before it.
-    return !mine.some((r) => r !== c && r.detail.eventId !== c.detail.eventId && r.at >= c.at - cooldown && r.at < c.at && mayFireRetention(r));
-  });
-}
+/** The ingest queue's message body for a generated event, as the bus delivers it. */
+const toBody = (r: Raw): string => busEnvelope({ Source: r.source, DetailType: r.type, Detail: JSON.stringify(r.detail), Time: new Date(r.at) }, String(r.detail.eventId))!;
 
 /**
  * Makes one recent billing complaint deliverable, deterministically: the last
  * customer outside the control group (preferring one who already complained
  * about billing recently) gets preferred channel email, email marketing consent
- * (a withdrawal is dropped), a billing complaint two days ago if they have no
- * fresh one, and none of the events that would put the campaign's cooldown on
- * it. Returns the events it dropped and added.
+ * (a withdrawal is dropped) and a billing complaint two days ago if they have no
+ * fresh one. Then the customer's events are run through the pure pipeline: while
+ * the complaint's email is held back by an earlier send (cooldown, weekly cap), the
+ * events that fired those sends are dropped. Returns the events it dropped and added.
  */
-function ensureDeliverableComplaint(
+async function ensureDeliverableComplaint(
   byCustomer: Map<string, Raw[]>,
   now: number,
-  controlGroupPercent: number,
+  pipeline: { now: () => Date; sendPolicy: typeof defaultSendPolicy },
   nextId: (prefix: string) => string,
   stats: GeneratedData['stats'],
-): { dropped: Set<Raw>; added: Raw[] } {
+): Promise<{ dropped: Set<Raw>; added: Raw[] }> {
   const dropped = new Set<Raw>();
   const added: Raw[] = [];
-  const freshFrom = now - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY;
-  const eligible = [...byCustomer].filter(([id]) => !inControlGroup(id, 'retention-save', controlGroupPercent));
+  // Two days' margin inside the freshness window, for a run that goes on after `runAt`.
+  const freshFrom = pipeline.now().getTime() - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY;
+  const eligible = [...byCustomer].filter(([id]) => !inControlGroup(id, 'retention-save', pipeline.sendPolicy.controlGroupPercent, pipeline.sendPolicy.controlGroupExperiment));
   const chosen = eligible.findLast(([, mine]) => mine.some((r) => isBillingComplaint(r) && r.at >= freshFrom)) ?? eligible.at(-1);
   if (!chosen) return { dropped, added }; // everyone is in the control group: no retention email can go out
   const [customerId, mine] = chosen;
@@ -424,11 +392,20 @@ function ensureDeliverableComplaint(
     complaint = { at, source: SOURCES.support, type: 'SupportCallLogged', detail: { eventId: nextId('ev'), customerId, occurredAt: iso(at), callId: nextId('call'), reason: 'billing', channel: 'phone' } };
     add(complaint);
   }
-  const cooldown = defaultSendPolicy.cooldownDays['retention-save'] * DAY;
-  const blockers = mine.filter((r) => r !== complaint && r.at >= complaint.at - cooldown && r.at < complaint.at && mayFireRetention(r));
-  const droppedCalls = new Set(blockers.filter((r) => r.type === 'SupportCallLogged').map((r) => r.detail.callId));
-  for (const r of blockers) remove(r);
-  for (const r of mine.filter((r) => r.type === 'SupportCallResolved' && droppedCalls.has(r.detail.callId))) remove(r);
+  const complaintId = complaint.detail.eventId as string;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const p = createPipeline(pipeline);
+    await p.run([...mine].sort((a, b) => a.at - b.at).map(toBody));
+    const k = p.campaignResults.findIndex((r) => r.trigger.sourceEventIds.includes(complaintId));
+    if (k < 0 || p.campaignResults[k]!.outcome.outcome === 'sent') break;
+    // Sends (and control holds) of the customer decided before it put the cooldown or the cap on it.
+    const blocking = new Set(p.campaignResults.slice(0, k).filter((r) => r.outcome.outcome === 'sent' || r.outcome.outcome === 'control').flatMap((r) => r.trigger.sourceEventIds));
+    const blockers = mine.filter((r) => r !== complaint && blocking.has(r.detail.eventId as string));
+    if (blockers.length === 0) break;
+    const droppedCalls = new Set(blockers.filter((r) => r.type === 'SupportCallLogged').map((r) => r.detail.callId));
+    for (const r of blockers) remove(r);
+    for (const r of mine.filter((r) => r.type === 'SupportCallResolved' && droppedCalls.has(r.detail.callId))) remove(r);
+  }
   return { dropped, added };
 }
 

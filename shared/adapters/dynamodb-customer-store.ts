@@ -17,11 +17,23 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { toUtcIso, type CustomerProfile } from '../customers/profile.ts';
+import { defaults } from '../defaults.ts';
 import { SK, SK_PREFIX, customerPk, scoringShard } from '../data-model/keys.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
-import type { SendRecord } from '../campaigns/guardrails.ts';
-import type { TriggerDecision } from '../triggers/rules.ts';
-import type { ClaimResult, CustomerStore, ProfileFold, RecordEventResult } from '../ports.ts';
+import type {
+  ClaimResult,
+  CustomerReader,
+  CustomerRecord,
+  CustomerStore,
+  ProfileFold,
+  PublishedItem,
+  RecordedTrigger,
+  RecordEventResult,
+  SendClaim,
+  SendRecord,
+  TriggerDecision,
+  TriggerRecord,
+} from '../ports.ts';
 
 export type DynamoCustomerStoreOptions = {
   tableName: string;
@@ -50,7 +62,13 @@ function isConditionalFailure(e: unknown): boolean {
   return (e as Error)?.name === 'ConditionalCheckFailedException';
 }
 
-export class DynamoCustomerStore implements CustomerStore {
+/** A send-ledger item as the domain's SendRecord (the table's own attributes left out). */
+function sendRecordOf(i: Record<string, unknown>): SendRecord {
+  const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = i as SendRecord;
+  return { sendId, customerId, campaign, status, at, reason, messageId, publishedAt };
+}
+
+export class DynamoCustomerStore implements CustomerStore, CustomerReader {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
   private readonly eventTtlS: number;
@@ -63,8 +81,8 @@ export class DynamoCustomerStore implements CustomerStore {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     });
     this.table = options.tableName;
-    this.eventTtlS = (options.eventRetentionDays ?? 400) * DAY_S;
-    this.ledgerTtlS = (options.ledgerRetentionDays ?? 400) * DAY_S;
+    this.eventTtlS = (options.eventRetentionDays ?? defaults.eventRetentionDays) * DAY_S;
+    this.ledgerTtlS = (options.ledgerRetentionDays ?? defaults.ledgerRetentionDays) * DAY_S;
     this.maxRetries = options.maxConflictRetries ?? 25;
     this.profiles = options.profiles;
   }
@@ -208,14 +226,14 @@ export class DynamoCustomerStore implements CustomerStore {
     throw new ConcurrentUpdateError(`profile of customer kept changing during ${this.maxRetries} attempts`);
   }
 
-  async getTrigger(customerId: string, triggerId: string): Promise<{ firedAt: string; published: boolean } | undefined> {
+  async getTrigger(customerId: string, triggerId: string): Promise<RecordedTrigger | undefined> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.trigger(triggerId) }, ConsistentRead: true }),
     );
     return Item ? { firedAt: String(Item.firedAt), published: Item.publishedAt !== undefined } : undefined;
   }
 
-  async recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<{ firedAt: string; published: boolean }> {
+  async recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<RecordedTrigger> {
     const item = {
       pk: customerPk(trigger.customerId),
       sk: SK.trigger(trigger.triggerId),
@@ -233,11 +251,11 @@ export class DynamoCustomerStore implements CustomerStore {
     }
   }
 
-  async markTriggerPublished(customerId: string, triggerId: string, at: Date): Promise<void> {
+  async markPublished(customerId: string, item: PublishedItem, at: Date): Promise<void> {
     await this.doc.send(
       new UpdateCommand({
         TableName: this.table,
-        Key: { pk: customerPk(customerId), sk: SK.trigger(triggerId) },
+        Key: { pk: customerPk(customerId), sk: item.kind === 'trigger' ? SK.trigger(item.triggerId) : SK.send(item.sendId) },
         UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':at': at.toISOString() },
@@ -250,43 +268,11 @@ export class DynamoCustomerStore implements CustomerStore {
     const { Item: ledger } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.sendLedger }, ConsistentRead: true }),
     );
-    const out: SendRecord[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          FilterExpression: '#at >= :since',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': SK_PREFIX.send, ':since': since.toISOString() },
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const i of page.Items ?? []) {
-        out.push({
-          sendId: i.sendId,
-          customerId: i.customerId,
-          campaign: i.campaign,
-          status: i.status,
-          at: i.at,
-          reason: i.reason,
-          messageId: i.messageId,
-          publishedAt: i.publishedAt,
-        });
-      }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return { records: out, ledgerVersion: Number(ledger?.version ?? 0) };
+    const items = await this.itemsWithPrefix(customerId, SK_PREFIX.send, since.toISOString());
+    return { records: items.map(sendRecordOf), ledgerVersion: Number(ledger?.version ?? 0) };
   }
 
-  async claimSend(
-    entry: { sendId: string; customerId: string; campaign: string },
-    now: Date,
-    leaseSeconds: number,
-    ledgerVersion: number,
-  ): Promise<ClaimResult> {
+  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
     const pk = customerPk(entry.customerId);
     const key = { pk, sk: SK.send(entry.sendId) };
     try {
@@ -337,8 +323,7 @@ export class DynamoCustomerStore implements CustomerStore {
       }
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
       if (!Item || Item.status === 'sending') return { state: 'busy' };
-      const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = Item;
-      return { state: 'done', record: { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } };
+      return { state: 'done', record: sendRecordOf(Item) };
     }
   }
 
@@ -357,18 +342,6 @@ export class DynamoCustomerStore implements CustomerStore {
     );
   }
 
-  async markSendPublished(customerId: string, sendId: string, at: Date): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
-        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':at': at.toISOString() },
-      }),
-    );
-  }
-
   async releaseSend(customerId: string, sendId: string): Promise<void> {
     await this.doc.send(
       new DeleteCommand({
@@ -381,5 +354,40 @@ export class DynamoCustomerStore implements CustomerStore {
     ).catch((e) => {
       if (!isConditionalFailure(e)) throw e;
     });
+  }
+
+  /** Every item of the customer's partition whose sort key starts with `prefix` (and, if given, whose `at` is at or after `since`). */
+  private async itemsWithPrefix(customerId: string, prefix: string, since?: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ...(since === undefined ? {} : { FilterExpression: '#at >= :since', ExpressionAttributeNames: { '#at': 'at' } }),
+          ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': prefix, ...(since === undefined ? {} : { ':since': since }) },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  }
+
+  /** The profile, every recorded trigger and the whole send ledger of a customer (for operators: `clm customer`). */
+  async readCustomer(customerId: string): Promise<CustomerRecord> {
+    const [{ profile }, triggerItems, sendItems] = await Promise.all([
+      this.readProfileItem(customerId),
+      this.itemsWithPrefix(customerId, SK_PREFIX.trigger),
+      this.itemsWithPrefix(customerId, SK_PREFIX.send),
+    ]);
+    const triggers = triggerItems.map((i) => {
+      const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, ...trigger } = i;
+      return trigger as TriggerRecord;
+    });
+    return { customerId, profile, triggers, sends: sendItems.map(sendRecordOf) };
   }
 }

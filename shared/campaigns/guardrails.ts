@@ -5,27 +5,20 @@
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
 import { hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
-import { unitHash } from '../hash.ts';
+import { isAssigned } from '../experiments/assignment.ts';
+import { defaults } from '../defaults.ts';
+import type { SendRecord } from '../ports.ts';
 
 export type CampaignName = 'retention-save' | 'winback-counter-offer';
-
-/** One entry of the send ledger (see docs/data-model.md). */
-export type SendRecord = {
-  sendId: string;
-  customerId: string;
-  campaign: string;
-  status: 'sending' | 'sent' | 'skipped' | 'control';
-  /** When the status was reached (ISO, UTC). */
-  at: string;
-  reason?: string;
-  messageId?: string;
-  /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
-  publishedAt?: string;
-};
 
 export type SendPolicy = {
   /** Share of eligible customers held out as a control group, per campaign, in percent. */
   controlGroupPercent: number;
+  /**
+   * Names the control-group experiment: with the campaign, it salts the
+   * assignment. Change it (e.g. `v2`) to draw a new control group.
+   */
+  controlGroupExperiment: string;
   /** At most this many marketing emails per customer in any 7 days. */
   frequencyCapPerWeek: number;
   /** The same campaign goes to a customer at most once in this many days. */
@@ -33,9 +26,10 @@ export type SendPolicy = {
 };
 
 export const defaultSendPolicy: SendPolicy = {
-  controlGroupPercent: 10,
-  frequencyCapPerWeek: 2,
-  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+  controlGroupPercent: defaults.controlGroupPercent,
+  controlGroupExperiment: defaults.controlGroupExperiment,
+  frequencyCapPerWeek: defaults.frequencyCapPerWeek,
+  cooldownDays: { ...defaults.cooldownDays },
 };
 
 export type SendPlan =
@@ -59,9 +53,21 @@ export function campaignFor(trigger: ChurnTriggerFired): CampaignName | undefine
 /** The ledger id of the email a trigger may cause: one per campaign and trigger, so redelivery cannot send twice. */
 export const sendIdFor = (campaign: string, triggerId: string): string => `${campaign}#${triggerId}`;
 
-/** Deterministic control-group membership: the same customer is in the same group of a campaign every time. */
-export function inControlGroup(customerId: string, campaign: string, percent: number): boolean {
-  return unitHash(`${campaign}:${customerId}`) * 100 < percent;
+/** The assignment salt of a campaign's control group in one experiment. */
+export const controlGroupSalt = (campaign: string, experiment: string): string => `control-group/${campaign}/${experiment}`;
+
+/**
+ * Deterministic control-group membership: the same customer is in the same
+ * group of a campaign's experiment every time; a new experiment reshuffles.
+ * See shared/experiments/assignment.ts.
+ */
+export function inControlGroup(
+  customerId: string,
+  campaign: string,
+  percent: number,
+  experiment: string = defaultSendPolicy.controlGroupExperiment,
+): boolean {
+  return isAssigned(customerId, controlGroupSalt(campaign, experiment), percent);
 }
 
 export function planSend(input: {
@@ -100,7 +106,7 @@ export function planSend(input: {
   const lastWeek = others.filter((s) => (s.status === 'sent' || s.status === 'sending') && s.at >= weekFrom).length;
   if (lastWeek >= policy.frequencyCapPerWeek) return skip('frequency-cap');
 
-  if (inControlGroup(profile.customerId, campaign, policy.controlGroupPercent)) {
+  if (inControlGroup(profile.customerId, campaign, policy.controlGroupPercent, policy.controlGroupExperiment)) {
     return { decision: 'control', campaign, sendId, reason: `control group (${policy.controlGroupPercent}%)` };
   }
   return { decision: 'send', campaign, sendId, to };

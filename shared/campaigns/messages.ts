@@ -2,9 +2,16 @@
  * Email content for each campaign, with the one-click unsubscribe headers
  * (RFC 8058) that mailbox providers require of bulk senders. Pure: the links
  * are built from base URLs the caller supplies.
+ *
+ * Producer text (the first name) is untrusted: it is made one line (control
+ * characters become spaces) before it goes anywhere, so no header (subject,
+ * custom headers) can carry CR, LF or another control character, and it is
+ * HTML-escaped in the HTML body. The catalog already refuses control
+ * characters; this holds for profiles stored before it did.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
+import { singleLine } from '../text/control-chars.ts';
 import type { CampaignName } from './guardrails.ts';
 
 export type EmailMessage = {
@@ -59,7 +66,7 @@ export function renderEmail(input: {
   links: LinkSettings;
 }): EmailMessage {
   const { campaign, trigger, profile, sendId, links } = input;
-  const name = profile.firstName?.value?.trim() || 'there';
+  const name = singleLine(profile.firstName?.value ?? '') || 'there';
   const { subject, lines } = copy[campaign](name, trigger);
   const token = unsubscribeToken(sendId, profile.customerId);
   const unsubscribeUrl = `${links.unsubscribeBaseUrl}?token=${token}`;
@@ -73,11 +80,11 @@ export function renderEmail(input: {
     '</body></html>',
   ].join('\n');
   return {
-    subject,
+    subject: singleLine(subject),
     html,
     text,
     headers: [
-      { name: 'List-Unsubscribe', value: `<${unsubscribeUrl}>` },
+      { name: 'List-Unsubscribe', value: singleLine(`<${unsubscribeUrl}>`) },
       { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
     ],
     tags: [

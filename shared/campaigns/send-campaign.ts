@@ -6,9 +6,10 @@
  * and marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import type { ClaimResult, CustomerStore, EventPublisher, Mailer } from '../ports.ts';
-import { defaultSendPolicy, planSend, type SendPlan, type SendPolicy, type SendRecord } from './guardrails.ts';
+import type { ClaimResult, CustomerStore, EventPublisher, Mailer, SendRecord } from '../ports.ts';
+import { defaultSendPolicy, planSend, type SendPlan, type SendPolicy } from './guardrails.ts';
 import { renderEmail, type LinkSettings } from './messages.ts';
+import { defaults } from '../defaults.ts';
 
 export type CampaignOutcome =
   | { outcome: 'sent'; sendId: string; messageId: string }
@@ -47,7 +48,7 @@ async function publishOutcome(record: SendRecord, deps: Deps): Promise<void> {
   } else if (record.status === 'skipped' || record.status === 'control') {
     await deps.publisher.publish([{ detailType: 'EmailSkipped', detail: { ...base, reason: record.reason ?? record.status, skippedAt: record.at } }]);
   } else return;
-  await deps.store.markSendPublished(record.customerId, record.sendId, deps.now());
+  await deps.store.markPublished(record.customerId, { kind: 'send', sendId: record.sendId }, deps.now());
 }
 
 export async function sendCampaign(trigger: ChurnTriggerFired, deps: Deps): Promise<CampaignOutcome> {
@@ -70,7 +71,7 @@ export async function sendCampaign(trigger: ChurnTriggerFired, deps: Deps): Prom
       const claim = await deps.store.claimSend(
         { sendId: plan.sendId, customerId: trigger.customerId, campaign: plan.campaign },
         now,
-        deps.leaseSeconds ?? 120,
+        deps.leaseSeconds ?? defaults.sendLeaseSeconds,
         ledgerVersion,
       );
       if (claim.state !== 'stale') return { plan, claim };

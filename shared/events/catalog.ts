@@ -8,6 +8,7 @@
  * (EventBridge's envelope id changes when a producer retries PutEvents).
  */
 import { z } from 'zod';
+import { firstControlChar } from '../text/control-chars.ts';
 
 /** Sources starting with this prefix are events the stack emits itself. */
 export const CLM_SOURCE_PREFIX = 'clm.';
@@ -21,7 +22,20 @@ export const EMITTED_SOURCES = {
 /** EventBridge's own limit for one entry (detail + envelope). */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
-const id = z.string().trim().min(1).max(128);
+/**
+ * Refuses control characters (CR, LF, tab, NUL, …, U+2028/9) in a single-line
+ * value: a name may end up in an email header, and none of these belongs in
+ * an id, a name or a label. The reason names the character and its position,
+ * never the value.
+ */
+const noControlChars = (s: string, ctx: z.RefinementCtx) => {
+  const found = firstControlChar(s);
+  if (found) ctx.addIssue({ code: 'custom', message: `must not contain control characters such as CR or LF (found ${found.codePoint} at position ${found.index})` });
+};
+/** A single line of producer text of at most `max` characters. */
+const line = (max: number) => z.string().max(max).superRefine(noControlChars);
+
+const id = z.string().trim().min(1).max(128).superRefine(noControlChars);
 const isoDateTime = z.iso.datetime({ offset: true });
 const isoDate = z.iso.date();
 const money = z.number().finite().nonnegative().max(1e9);
@@ -44,9 +58,9 @@ export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
 export const inboundSchemas = {
   CustomerProfileUpdated: baseDetail.extend({
     email: z.email().optional(),
-    firstName: z.string().max(100).optional(),
-    locale: z.string().max(35).optional(),
-    timeZone: z.string().max(64).optional().describe('IANA time zone, e.g. Europe/Amsterdam'),
+    firstName: line(100).optional(),
+    locale: line(35).optional(),
+    timeZone: line(64).optional().describe('IANA time zone, e.g. Europe/Amsterdam'),
     preferredChannel: z.enum(channels).optional(),
     preferredHour: z.number().int().min(0).max(23).optional().describe('Local hour the customer prefers to hear from us'),
     customerType: z.enum(['subscription', 'adhoc']).optional(),
@@ -55,7 +69,7 @@ export const inboundSchemas = {
     orderId: id,
     amount: money,
     currency,
-    items: z.array(z.object({ sku: id, quantity: z.number().int().positive(), price: money, category: z.string().max(64).optional() })).max(500).optional(),
+    items: z.array(z.object({ sku: id, quantity: z.number().int().positive(), price: money, category: line(64).optional() })).max(500).optional(),
   }),
   OrderStatusChanged: baseDetail.extend({
     orderId: id,
@@ -65,7 +79,7 @@ export const inboundSchemas = {
     orderId: id,
     amount: money,
     currency,
-    reason: z.string().max(200).optional(),
+    reason: line(200).optional(),
   }),
   InvoiceIssued: baseDetail.extend({
     invoiceId: id,
@@ -77,7 +91,7 @@ export const inboundSchemas = {
   UsageRecorded: baseDetail.extend({
     productId: id,
     quantity: z.number().finite().nonnegative(),
-    unit: z.string().min(1).max(32),
+    unit: line(32).min(1),
   }),
   SupportCallLogged: baseDetail.extend({
     callId: id,
@@ -92,14 +106,14 @@ export const inboundSchemas = {
   SubscriptionStarted: baseDetail.extend({
     subscriptionId: id,
     productId: id,
-    plan: z.string().min(1).max(64),
+    plan: line(64).min(1),
     monthlyPrice: money,
     currency,
   }),
   SubscriptionChanged: baseDetail.extend({
     subscriptionId: id,
     productId: id,
-    plan: z.string().min(1).max(64),
+    plan: line(64).min(1),
     monthlyPrice: money,
     currency,
     change: z.enum(['upgrade', 'downgrade', 'other']),
@@ -107,14 +121,14 @@ export const inboundSchemas = {
   SubscriptionCancelled: baseDetail.extend({
     subscriptionId: id,
     productId: id,
-    reason: z.string().min(1).max(200),
+    reason: line(200).min(1),
     allowWinbackContact: z.boolean().describe('Whether the customer allows contact about coming back'),
   }),
   PaymentFailed: baseDetail.extend({
     paymentId: id,
     amount: money,
     currency,
-    reason: z.string().max(200).optional(),
+    reason: line(200).optional(),
   }),
   ProductAdopted: baseDetail.extend({
     productId: id,

@@ -20,7 +20,7 @@ export async function fireTriggers(
     if (published) continue;
     const detail: ChurnTriggerFired = { ...decision, firedAt, schemaVersion: 1 };
     await deps.publisher.publish([{ detailType: 'ChurnTriggerFired', detail }]);
-    await deps.store.markTriggerPublished(decision.customerId, decision.triggerId, deps.now());
+    await deps.store.markPublished(decision.customerId, { kind: 'trigger', triggerId: decision.triggerId }, deps.now());
     fired.push(detail);
   }
   return fired;

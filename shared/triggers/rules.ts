@@ -10,10 +10,10 @@
  * single triggers are keyed on the event, collective ones on the customer and
  * a time window (they fire at most once per window).
  */
-import type { BusinessEvent, ChurnTriggerFired, nextActions, triggerKinds } from '../events/catalog.ts';
+import type { BusinessEvent, nextActions, triggerKinds } from '../events/catalog.ts';
 import { toUtcIso, type CustomerProfile } from '../customers/profile.ts';
-
-export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
+import { defaults } from '../defaults.ts';
+import type { TriggerDecision } from '../ports.ts';
 
 export type TriggerPolicy = {
   /** Resolution time above which a resolved call counts as a bad experience. */
@@ -42,7 +42,7 @@ export const defaultTriggerPolicy: TriggerPolicy = {
   repeatPaymentFailures: 2,
   usageDeclineRatio: 0.5,
   usageBaselineMonths: 3,
-  maxEventAgeDays: 14,
+  maxEventAgeDays: defaults.triggerFreshnessDays,
 };
 
 /** Detail-types these rules look at; the stream subscription's filter is built from this list. */

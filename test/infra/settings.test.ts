@@ -2,7 +2,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseSettings, SettingsError, settingDefaults } from '../../infra/settings.ts';
-import { tableName } from '../../shared/data-model/table.ts';
 import { synth } from './helpers.ts';
 
 const parse = (ctx: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => parseSettings((k) => ctx[k], env);
@@ -15,12 +14,16 @@ describe('parseSettings', () => {
       senderAddress: 'no-reply@example.com',
       senderDomain: 'example.com',
       createSenderIdentity: true,
-      tablePrefix: 'clm-',
+      tableDeletionProtection: false,
+      sesSandbox: false,
+      sesSandboxRecipients: [],
+      sesMaxSendRate: 14,
       nightlySchedule: 'cron(0 2 * * ? *)',
       nightlyTimeZone: 'UTC',
       eventArchiveDays: 30,
       eventRetentionDays: 400,
       controlGroupPercent: 10,
+      controlGroupExperiment: 'v1',
       frequencyCapPerWeek: 2,
       producerAccountIds: [],
       logRetentionDays: 30,
@@ -46,6 +49,7 @@ describe('parseSettings', () => {
       createSenderIdentity: 'false',
       eventArchiveDays: '0',
       controlGroupPercent: '20',
+      controlGroupExperiment: ' 2027-q1 ',
       producerAccountIds: '111111111111, 222222222222',
       logRetentionDays: '365',
       removalPolicy: 'DESTROY',
@@ -56,6 +60,7 @@ describe('parseSettings', () => {
       createSenderIdentity: false,
       eventArchiveDays: 0,
       controlGroupPercent: 20,
+      controlGroupExperiment: '2027-q1',
       producerAccountIds: ['111111111111', '222222222222'],
       logRetentionDays: 365,
       removalPolicy: 'destroy',
@@ -78,6 +83,8 @@ describe('parseSettings', () => {
     ['eventArchiveDays', '-1', /eventArchiveDays.*whole number/],
     ['eventRetentionDays', '1.5', /whole number/],
     ['controlGroupPercent', '101', /0 to 100/],
+    ['controlGroupExperiment', 'new group', /controlGroupExperiment.*letters, digits/],
+    ['controlGroupExperiment', 'x'.repeat(65), /1 to 64/],
     ['frequencyCapPerWeek', 'two', /whole number/],
     ['logRetentionDays', '31', /CloudWatch Logs accepts/],
     ['removalPolicy', 'snapshot', /"retain" or "destroy"/],
@@ -85,7 +92,12 @@ describe('parseSettings', () => {
     ['producerAccountIds', '12345', /12-digit/],
     ['unsubscribeBaseUrl', 'http://example.com/u', /https/],
     ['helpBaseUrl', 'not a url', /absolute https URL/],
-    ['tablePrefix', 'bad prefix!', /tablePrefix/],
+    ['tablePrefix', 'dev-', /was removed.*\$\{stackName\}-clm/],
+    ['tableDeletionProtection', 'on', /true or false/],
+    ['sesSandbox', 'maybe', /true or false/],
+    ['sesMaxSendRate', '0', /sesMaxSendRate.*1 to 10000/],
+    ['sesMaxSendRate', '2.5', /whole number/],
+    ['sesSandboxRecipients', 'not an address!', /verified e-mail addresses or domains/],
     ['logLevel', 'LOUD', /logLevel/],
   ])('rejects %s=%j with a clear error', (key, value, message) => {
     const run = () => parse({ [key]: value });
@@ -96,6 +108,16 @@ describe('parseSettings', () => {
 
   it('accepts valid IANA zones', () => {
     for (const tz of ['UTC', 'Europe/Amsterdam', 'America/Sao_Paulo', 'Asia/Kolkata']) expect(parse({ nightlyTimeZone: tz }).nightlyTimeZone).toBe(tz);
+  });
+
+  it('every setting is documented in the settings tables of docs/deploy.md and the README', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const keys = Object.keys(parse({}));
+    expect(keys.length).toBeGreaterThan(20);
+    for (const doc of ['../../docs/deploy.md', '../../README.md']) {
+      const rows = (await readFile(new URL(doc, import.meta.url), 'utf8')).split('\n').filter((l) => l.startsWith('| `'));
+      for (const key of keys) expect(rows.some((r) => r.split('|')[1]!.includes(`\`${key}\``)), `${key} in ${doc}`).toBe(true);
+    }
   });
 
   it('cdk.json repeats the documented defaults', async () => {
@@ -111,7 +133,7 @@ describe('settings in the template', () => {
   it('default settings synthesize an env-agnostic stack with the default names and schedule', () => {
     const { template, stack } = synth({}, { bundle: false });
     expect(stack.stackName).toBe('ServerlessClm');
-    template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: tableName('clm-') });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'ServerlessClm-clm' });
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'UTC' });
     template.hasResourceProperties('AWS::Events::Archive', { RetentionDays: 30 });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
@@ -134,10 +156,23 @@ describe('settings in the template', () => {
   });
 
   it('removalPolicy=destroy lets dev stacks delete the table and logs', () => {
-    const { template } = synth({ removalPolicy: 'destroy', stackName: 'ClmDev', tablePrefix: 'dev-' }, { bundle: false });
-    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ TableName: 'dev-clm', DeletionProtectionEnabled: false }) });
+    const { template } = synth({ removalPolicy: 'destroy', stackName: 'ClmDev' }, { bundle: false });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ TableName: 'ClmDev-clm', DeletionProtectionEnabled: false }) });
     template.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'ClmDev-events' });
+  });
+
+  it('removalPolicy=retain (default) keeps the table and logs on update and delete, but not when their create rolls back', () => {
+    const { template } = synth({}, { bundle: false });
+    const retained = { DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' };
+    template.hasResource('AWS::DynamoDB::Table', { ...retained, Properties: Match.objectLike({ DeletionProtectionEnabled: false }) });
+    template.allResources('AWS::Logs::LogGroup', retained);
+  });
+
+  it('tableDeletionProtection=true turns on deletion protection (a second deploy, once the table exists)', () => {
+    const { template } = synth({ tableDeletionProtection: 'true' }, { bundle: false });
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'RetainExceptOnCreate', Properties: Match.objectLike({ DeletionProtectionEnabled: true }) });
+    expect(() => parse({ tableDeletionProtection: 'true', removalPolicy: 'destroy' })).toThrow(/use one or the other/);
   });
 
   it('account/region settings make an environment-specific stack', () => {

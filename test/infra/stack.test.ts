@@ -8,24 +8,26 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tableDefinition, tableName } from '../../shared/data-model/table.ts';
+import { tableDefinition } from '../../shared/data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from '../../shared/events/catalog.ts';
 import { ENV, type FunctionName, functionSpecs, type RuleSubscription as RuleSpec, type ScheduleSubscription as ScheduleSpec, type StreamSubscription as StreamSpec, subscriptions } from '../../shared/wiring.ts';
 import { RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS, type RuleSubscription } from '../../infra/constructs/rule-subscription.ts';
 import type { StreamSubscription } from '../../infra/constructs/stream-subscription.ts';
-import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/nightly-schedule.ts';
-import type { ServerlessClmStack } from '../../infra/stack.ts';
+import { type NightlySchedule, RUN_MAX_EVENT_AGE, RUN_RETRY_ATTEMPTS, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/nightly-schedule.ts';
+import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
+import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
 import { actionsOf, arnOf, logicalId, resourcesOf, statementsOfRole, synth, type TestApp } from './helpers.ts';
 
 const context = {
   senderAddress: 'news@mail.acme.test',
-  tablePrefix: 'acme-',
+  stackName: 'Acme',
   nightlySchedule: 'cron(30 3 * * ? *)',
   nightlyTimeZone: 'Europe/Amsterdam',
   alarmEmail: 'ops@acme.test',
   producerAccountIds: '111111111111,222222222222',
   eventArchiveDays: '45',
   controlGroupPercent: '15',
+  controlGroupExperiment: 'v7',
   frequencyCapPerWeek: '3',
   logRetentionDays: '90',
   unsubscribeBaseUrl: 'https://acme.test/u',
@@ -54,15 +56,16 @@ describe('table (from shared/data-model/table.ts)', () => {
     const def = tableDefinition;
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
       Properties: Match.objectLike({
-        TableName: tableName('acme-'),
+        TableName: 'Acme-clm',
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
         StreamSpecification: { StreamViewType: def.stream },
         TimeToLiveSpecification: { AttributeName: def.timeToLiveAttribute, Enabled: true },
-        DeletionProtectionEnabled: true,
+        DeletionProtectionEnabled: false,
         KeySchema: [
           { AttributeName: def.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: def.sortKey.name, KeyType: 'RANGE' },
@@ -171,10 +174,13 @@ describe('rule subscriptions (bus rule → queue with DLQ → function)', () => 
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(queueId),
       FunctionName: { Ref: fnId(sub.function) },
-      BatchSize: sub.batchSize,
+      // A function that sends email is sized to the SES send rate (test/infra/ses.test.ts).
+      BatchSize: functionSpecs[sub.function].access.sendEmail ? stack.sendRate.batchSize : sub.batchSize,
       MaximumBatchingWindowInSeconds: sub.maxBatchingWindowSeconds,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: sub.maxConcurrency === undefined ? Match.absent() : { MaximumConcurrency: sub.maxConcurrency },
+      ScalingConfig: functionSpecs[sub.function].access.sendEmail
+        ? { MaximumConcurrency: stack.sendRate.maxConcurrency }
+        : sub.maxConcurrency === undefined ? Match.absent() : { MaximumConcurrency: sub.maxConcurrency },
     });
     // EventBridge may send to the queue and to the delivery DLQ, for this rule only.
     const ruleId = id(c.rule);
@@ -232,6 +238,25 @@ describe('nightly schedule', () => {
     expect(statements.flatMap(actionsOf).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
   });
 
+  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s: a run that fails in the function is retried explicitly, then sent to an alarmed failed-runs queue', (_, sub) => {
+    const c = stack.node.findChild(sub.id) as NightlySchedule;
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId(sub.function) },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: RUN_RETRY_ATTEMPTS,
+      MaximumEventAgeInSeconds: RUN_MAX_EVENT_AGE.toSeconds(),
+      DestinationConfig: { OnFailure: { Destination: arnOf(id(c.failedRunQueue)) } },
+    });
+    // The function (Lambda sends on its behalf) may send to the queue, and only it.
+    const send = statementsOfRole(template, roleId(sub.function)).filter((st) => JSON.stringify(st.Resource) === JSON.stringify(arnOf(id(c.failedRunQueue))));
+    expect(send.flatMap(actionsOf)).toContain('sqs:SendMessage');
+    expect(stack.deadLetterQueues[`${sub.id}FailedRunQueue`]).toEqual({ queue: c.failedRunQueue, filledBy: 'send' });
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms).toContainEqual(
+      expect.objectContaining({ MetricName: 'NumberOfMessagesSent', Dimensions: [{ Name: 'QueueName', Value: arnOf(id(c.failedRunQueue), 'QueueName') }] }),
+    );
+  });
+
   it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s sends the input shape defined in wiring.ts, with the scheduled time', (_, sub) => {
     const [, schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(arnOf(fnId(sub.function))))!;
     const input = JSON.parse(schedule.Properties.Target.Input);
@@ -259,7 +284,8 @@ describe('queues', () => {
 
   it('dead-letter queues and the rejected-events queue keep messages 14 days', () => {
     const dlqs = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
-    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + scheduleSubs.length + 1);
+    // Per schedule: Scheduler's dead-letter queue and the failed-runs queue (the function's on-failure destination).
+    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + 2 * scheduleSubs.length + 1);
     const props = Object.fromEntries(resourcesOf(template, 'AWS::SQS::Queue'));
     for (const q of dlqs) expect(props[id(q)]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
@@ -290,6 +316,7 @@ describe('functions (from functionSpecs)', () => {
           NODE_OPTIONS: '--enable-source-maps',
           [ENV.eventRetentionDays]: '400',
           [ENV.controlGroupPercent]: '15',
+          [ENV.controlGroupExperiment]: 'v7',
           [ENV.frequencyCapPerWeek]: '3',
         }),
       },
@@ -439,27 +466,95 @@ describe('SES', () => {
 });
 
 describe('alarms', () => {
-  it('watch every dead-letter queue, the rejected-events queue and every function, notifying the topic', () => {
+  const alarmProps = () => resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const dims = (name: string, value: unknown) => JSON.stringify([{ Name: name, Value: value }]);
+  const onQueue = (a: any, q: { node: { defaultChild?: unknown } }) => a.Namespace === 'AWS/SQS' && JSON.stringify(a.Dimensions) === dims('QueueName', arnOf(id(q), 'QueueName'));
+  const batchFunctionNames = [...new Set(subscriptions.filter((s) => s.kind !== 'schedule').map((s) => s.function))];
+
+  it('every alarm notifies the topic on ALARM and OK, fires on one 5-minute period, and is named after the stack', () => {
     const topicRef = { Ref: id(stack.alarms.topic) };
-    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const alarms = alarmProps();
     const watchedQueues = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
-    expect(alarms).toHaveLength(watchedQueues.length + functionNames.length);
+    // Queues, errors + throttles per function, failed records per batch function, work queue age,
+    // iterator age per stream, table throttles + system errors, SES bounce + complaint rates.
+    expect(alarms).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2);
+    expect(stack.alarms.alarms).toHaveLength(alarms.length);
     for (const a of alarms) {
       expect(a.AlarmActions).toEqual([topicRef]);
       expect(a.OKActions).toEqual([topicRef]);
-      expect(a.Threshold).toBe(0);
       expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
-      expect(a.Period).toBe(300);
+      expect(a.EvaluationPeriods).toBe(1);
       expect(a.TreatMissingData).toBe('notBreaching');
+      expect(a.AlarmName).toMatch(/^Acme-[A-Za-z]+$/);
+      if (a.Metrics === undefined && a.Namespace !== 'AWS/SES') expect(a.Period).toBe(300);
     }
+    expect(new Set(alarms.map((a) => a.AlarmName)).size).toBe(alarms.length);
     for (const q of watchedQueues) {
-      expect(alarms.filter((a) => a.Namespace === 'AWS/SQS' && JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: arnOf(id(q), 'QueueName') }]))).toHaveLength(1);
+      expect(alarms.filter((a) => onQueue(a, q)), id(q)).toHaveLength(1);
+      expect(alarms.find((a) => onQueue(a, q))!.Threshold).toBe(0);
     }
-    for (const name of functionNames) {
-      expect(alarms).toContainEqual(
-        expect.objectContaining({ MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }] }),
+  });
+
+  it.each(functionNames)('%s: alarms on errors and throttles (any)', (name) => {
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(alarmProps()).toContainEqual(
+        expect.objectContaining({ MetricName: metric, Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 0, Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(name) } }] }),
       );
     }
+  });
+
+  it.each(batchFunctionNames)('%s: alarms on any failed record (the FailedRecords metric its handler emits)', (name) => {
+    expect(alarmProps()).toContainEqual(
+      expect.objectContaining({ MetricName: FAILED_RECORDS_METRIC, Namespace: 'ServerlessClm', Statistic: 'Sum', Threshold: 0, Period: 300, Dimensions: [{ Name: 'service', Value: name }] }),
+    );
+  });
+
+  it.each(ruleSubs.map((s) => [s.id, s] as const))('%s: alarms when the oldest message of its work queue waits too long', (_, sub) => {
+    const c = stack.node.findChild(sub.id) as RuleSubscription;
+    const age = alarmProps().filter((a) => onQueue(a, c.queue));
+    expect(age).toEqual([expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Statistic: 'Maximum', Threshold: WORK_QUEUE_MAX_AGE.toSeconds() })]);
+  });
+
+  it.each(streamSubs.map((s) => [s.id, s] as const))('%s: alarms when the iterator age reaches half the maximum record age', (_, sub) => {
+    expect(alarmProps()).toContainEqual(
+      expect.objectContaining({
+        MetricName: 'IteratorAge',
+        Namespace: 'AWS/Lambda',
+        Statistic: 'Maximum',
+        Threshold: sub.maxRecordAgeSeconds * 1000 * ITERATOR_AGE_ALARM_SHARE,
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId(sub.function) } }],
+      }),
+    );
+    expect(ITERATOR_AGE_ALARM_SHARE).toBeLessThan(1);
+  });
+
+  it('alarms on DynamoDB throttled requests and system errors of every operation the functions call', () => {
+    const tableRef = { Ref: id(stack.table.table) };
+    for (const metricName of ['ThrottledRequests', 'SystemErrors']) {
+      const alarm = alarmProps().find((a) => (a.Metrics as any[] | undefined)?.some((m) => m.MetricStat?.Metric.MetricName === metricName));
+      expect(alarm, metricName).toBeDefined();
+      expect(alarm!.Threshold).toBe(0);
+      const stats = (alarm!.Metrics as any[]).filter((m) => m.MetricStat).map((m) => m.MetricStat);
+      const operations = stats.map((m) => m.Metric.Dimensions.find((d: any) => d.Name === 'Operation').Value).sort();
+      const called = [...new Set(functionNames.flatMap((n) => functionSpecs[n].access.table?.actions ?? []))];
+      expect(operations).toEqual([...called, 'TransactWriteItems'].sort());
+      for (const m of stats) {
+        expect(m.Metric.Namespace).toBe('AWS/DynamoDB');
+        expect(m.Metric.Dimensions).toContainEqual({ Name: 'TableName', Value: tableRef });
+        expect(m.Stat).toBe('Sum');
+      }
+      // The alarm is on the sum of the operations.
+      expect((alarm!.Metrics as any[]).find((m) => m.ReturnData !== false).Expression).toMatch(/\+/);
+    }
+  });
+
+  it('alarms on the SES bounce and complaint rates at 80% of the rates SES reviews an account at (5%, 0.1%)', () => {
+    const ses = alarmProps().filter((a) => a.Namespace === 'AWS/SES');
+    expect(ses.map((a) => [a.MetricName, a.Threshold])).toEqual([
+      ['Reputation.BounceRate', 0.04],
+      ['Reputation.ComplaintRate', 0.0008],
+    ]);
+    for (const a of ses) expect(a).toMatchObject({ Statistic: 'Maximum', Period: 900 });
   });
 
   it('alarm on arrivals (NumberOfMessagesSent) for queues filled by SendMessage, on depth for redrive-policy DLQs', () => {
@@ -491,6 +586,63 @@ describe('alarms', () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
     });
+  });
+});
+
+describe('dashboard', () => {
+  /** The dashboard body with each token (Ref, GetAtt) replaced by the logical id it names. */
+  const body = () => {
+    const [, dash] = resourcesOf(template, 'AWS::CloudWatch::Dashboard')[0]!;
+    const [, parts] = dash.Properties.DashboardBody['Fn::Join'] as [string, unknown[]];
+    const text = parts.map((p) => (typeof p === 'string' ? p : ((p as any).Ref ?? (p as any)['Fn::GetAtt']?.[0] ?? JSON.stringify(p)))).join('');
+    return JSON.parse(text) as { widgets: { properties: { title: string; metrics: unknown[][] } }[] };
+  };
+  const metricsOf = (title: RegExp) => {
+    const w = body().widgets.find((w) => title.test(w.properties.title));
+    expect(w, String(title)).toBeDefined();
+    return w!.properties.metrics.map((m) => m.filter((x) => typeof x === 'string').join(' '));
+  };
+
+  it('is one dashboard named after the stack', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Acme-pipeline' });
+    template.hasOutput('DashboardName', { Value: { Ref: id(stack.dashboard.dashboard) } });
+  });
+
+  it('shows events in, rejected and failed; triggers; emails sent, held out and skipped', () => {
+    const events = metricsOf(/^Events in/);
+    for (const m of ['EventsStored', 'DuplicateEvents', 'EventsRejected', FAILED_RECORDS_METRIC]) {
+      expect(events).toContainEqual(expect.stringMatching(new RegExp(`^ServerlessClm ${m} service ingest`)));
+    }
+    const outcomes = metricsOf(/^Churn triggers and campaign emails/);
+    expect(outcomes).toContainEqual(expect.stringMatching(/^ServerlessClm ChurnTriggersFired service churn-triggers/));
+    for (const o of ['sent', 'control', 'skipped']) expect(outcomes).toContainEqual(expect.stringMatching(new RegExp(`^ServerlessClm Campaign_${o} service campaigns`)));
+  });
+
+  it('shows the depth and oldest-message age of every work queue, and every dead-letter queue', () => {
+    const depth = metricsOf(/^Work queues: messages waiting/);
+    const age = metricsOf(/^Work queues: oldest message age/);
+    for (const sub of ruleSubs) {
+      const q = id((stack.node.findChild(sub.id) as RuleSubscription).queue);
+      expect(depth).toContainEqual(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName ${q}`);
+      expect(age).toContainEqual(`AWS/SQS ApproximateAgeOfOldestMessage QueueName ${q}`);
+    }
+    const dlqs = metricsOf(/^Dead-letter/);
+    for (const q of [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue]) {
+      expect(dlqs).toContainEqual(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName ${id(q)}`);
+    }
+  });
+
+  it('shows the iterator age of every stream function, and errors, throttles and failed records of every function', () => {
+    const iterator = metricsOf(/^Stream iterator age/);
+    for (const sub of streamSubs) expect(iterator).toContainEqual(`AWS/Lambda IteratorAge FunctionName ${fnId(sub.function)}`);
+    const errors = metricsOf(/^Function errors/);
+    const failed = metricsOf(/^Failed records/);
+    for (const name of functionNames) {
+      expect(errors).toContainEqual(`AWS/Lambda Errors FunctionName ${fnId(name)}`);
+      expect(errors).toContainEqual(`AWS/Lambda Throttles FunctionName ${fnId(name)}`);
+      expect(failed).toContainEqual(expect.stringMatching(new RegExp(`^ServerlessClm ${FAILED_RECORDS_METRIC} service ${name}`)));
+    }
   });
 });
 

@@ -8,10 +8,13 @@ import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
 import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import type { EventPublisher, Mailer } from '../../shared/ports.ts';
-import { businessEvent } from '../support/events.ts';
+import { renderEmail } from '../../shared/campaigns/messages.ts';
+import { validateInbound } from '../../shared/events/validate.ts';
+import { businessEvent, churnTrigger, detail, envelope } from '../support/events.ts';
 import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
 import { applyEvent as apply, emptyProfile as empty } from '../../shared/customers/profile.ts';
 const profiles = { empty, apply };
+const emptyProfileOf = empty;
 
 let aws: LocalAws;
 let ddb: ReturnType<typeof localDynamoDbClient>;
@@ -22,7 +25,14 @@ const publisher: EventPublisher = { publish: async (events) => void published.pu
 const links = { unsubscribeBaseUrl: 'https://example.com/unsubscribe', helpBaseUrl: 'https://example.com/help' };
 const policy = { ...defaultSendPolicy, controlGroupPercent: 0 };
 
-type StoredEmail = { messageId: string; subject: string; destination: { to: string[] }; headers?: { name: string; value: string }[] };
+type StoredEmail = {
+  messageId: string;
+  from: string;
+  subject: string;
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  headers?: { name: string; value: string }[];
+  body: { text?: string; html?: string };
+};
 const inbox = async (): Promise<StoredEmail[]> => ((await (await fetch(`${aws.ses.endpoint}/store`)).json()) as { emails: StoredEmail[] }).emails;
 
 beforeAll(async () => {
@@ -54,18 +64,7 @@ async function fired(customerId: string, eventId = 'e-1', recorded = true): Prom
   return t;
 }
 
-const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => ({
-  triggerId: `billing-complaint#${customerId}#${eventId}`,
-  customerId,
-  rule: 'billing-complaint',
-  kind: 'single',
-  action: 'retention-save',
-  reasons: ['support call about billing'],
-  churnRiskBoost: 0.2,
-  sourceEventIds: [eventId],
-  firedAt: new Date().toISOString(),
-  schemaVersion: 1,
-});
+const trigger = (customerId: string, eventId = 'e-1'): ChurnTriggerFired => churnTrigger(customerId, eventId);
 
 describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
   it('sends one retention email with one-click unsubscribe headers, and never twice on redelivery', async () => {
@@ -163,6 +162,42 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     const capped = { ...deps, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } } };
     expect((await sendCampaign(await fired('f-1', 'a'), capped)).outcome).toBe('sent');
     expect(await sendCampaign(await fired('f-1', 'b'), capped)).toMatchObject({ outcome: 'skipped', reason: 'frequency-cap' });
+    expect(await inbox()).toHaveLength(1);
+  });
+
+  it('a first name carrying CR/LF cannot add a header: refused on ingest, and neutralised if a profile already holds one', async () => {
+    const injection = 'Eve\r\nBcc: someone@example.com';
+    // The catalog refuses it, with a reason that names the character and not the value.
+    const refused = validateInbound(envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { customerId: 'i-1', firstName: injection })));
+    expect(refused).toMatchObject({ ok: false, code: 'invalid-detail', reason: expect.stringMatching(/firstName: must not contain control characters .*U\+000D/) });
+
+    // A profile stored before validation refused it (built past the catalog) is sent through the real SES adapter.
+    await consentingCustomer('i-1', 'eve@example.com');
+    const stored = businessEvent('CustomerProfileUpdated', { customerId: 'i-1', email: 'eve@example.com' });
+    Object.assign(stored.detail, { firstName: injection });
+    await store.recordEvent(stored, new Date());
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    expect((await sendCampaign(await fired('i-1'), { store, mailer, publisher, now: () => new Date(), links, policy })).outcome).toBe('sent');
+
+    const [email, ...more] = await inbox();
+    expect(more).toEqual([]);
+    expect(email!.subject).toBe('Eve Bcc: someone@example.com, we want to put this right');
+    expect(email!.subject).not.toMatch(/[\r\n]/);
+    expect(email!.destination).toMatchObject({ to: ['eve@example.com'], cc: [], bcc: [] });
+    expect(email!.headers?.map((h) => h.name.toLowerCase())).not.toContain('bcc');
+    expect(email!.body.text?.split('\n')[0]).toBe('Hi Eve Bcc: someone@example.com,');
+  });
+
+  it('the SES adapter refuses to send a header value with a control character (defence in depth)', async () => {
+    const message = renderEmail({ campaign: 'retention-save', trigger: trigger('d-1'), profile: emptyProfileOf('d-1'), sendId: 's', links });
+    const mailer = new SesMailer(ses, { from: 'care@example.com' });
+    await expect(mailer.send({ to: 'd@example.com', message: { ...message, subject: 'Hi\r\nBcc: x@example.com' } })).rejects.toThrow(/Subject contains a control character \(U\+000D at position 2\)/);
+    await expect(mailer.send({ to: 'd@example.com', message: { ...message, headers: [{ name: 'X-Note', value: 'a\nb' }] } })).rejects.toThrow(/X-Note contains a control character/);
+    const badFrom = new SesMailer(ses, { from: 'Care\r\nBcc: x@example.com <care@example.com>' });
+    await expect(badFrom.send({ to: 'd@example.com', message })).rejects.toThrow(/From contains a control character/);
+    expect(await inbox()).toHaveLength(0);
+    // The same message, unchanged, goes through.
+    await mailer.send({ to: 'd@example.com', message });
     expect(await inbox()).toHaveLength(1);
   });
 });

@@ -84,7 +84,7 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     const first = await store.recordTrigger(t, new Date('2026-11-01T00:00:00Z'));
     expect(first).toEqual({ firedAt: '2026-11-01T00:00:00.000Z', published: false });
     expect(await store.recordTrigger(t, new Date('2026-11-02T00:00:00Z'))).toEqual({ firedAt: '2026-11-01T00:00:00.000Z', published: false });
-    await store.markTriggerPublished('c', 'r#c#e', new Date());
+    await store.markPublished('c', { kind: 'trigger', triggerId: 'r#c#e' }, new Date());
     expect((await store.recordTrigger(t, new Date())).published).toBe(true);
   });
 

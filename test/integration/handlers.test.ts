@@ -11,7 +11,12 @@ import type { Context, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, DynamoDB
 import { toLambdaRecord, type LambdaStreamRecord } from '../../local/stream-poller.ts';
 import { matchesAny } from '../../local/event-pattern.ts';
 import { subscriptions, ENV, type StreamSubscription } from '../../shared/wiring.ts';
-import { detail, envelope, sqsEvent } from '../support/events.ts';
+import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
+import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
+import { localDynamoDbClient } from '../../local/services.ts';
+import { businessEvent, detail, envelope, sqsEvent } from '../support/events.ts';
 import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
@@ -181,5 +186,37 @@ describe('handlers end to end', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('draws the control group with the experiment named in CLM_CONTROL_GROUP_EXPERIMENT', async () => {
+    // Two customers whose group under experiment "exp-2" differs from the default experiment's, at 50 %.
+    const ids = Array.from({ length: 200 }, (_, i) => `x-${i}`);
+    const held = ids.find((id) => inControlGroup(id, 'retention-save', 50, 'exp-2') && !inControlGroup(id, 'retention-save', 50))!;
+    const mailed = ids.find((id) => !inControlGroup(id, 'retention-save', 50, 'exp-2') && inControlGroup(id, 'retention-save', 50))!;
+    const ddb = localDynamoDbClient(aws.dynamodb.endpoint);
+    const store = new DynamoCustomerStore(ddb, { tableName: process.env[ENV.tableName]!, profiles: { empty: emptyProfile, apply: applyEvent } });
+    const triggers: ChurnTriggerFired[] = [];
+    for (const customerId of [held, mailed]) {
+      await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId, email: `${customerId}@example.com` }), new Date());
+      await store.recordEvent(businessEvent('ConsentChanged', { customerId, granted: true }), new Date());
+      const t: ChurnTriggerFired = {
+        triggerId: `billing-complaint#${customerId}#e`, customerId, rule: 'billing-complaint', kind: 'single', action: 'retention-save',
+        reasons: ['support call about billing'], churnRiskBoost: 0.2, sourceEventIds: ['e'], firedAt: new Date().toISOString(), schemaVersion: 1,
+      };
+      await store.recordTrigger(t, new Date());
+      triggers.push(t);
+    }
+    ddb.destroy();
+    Object.assign(process.env, { [ENV.controlGroupPercent]: '50', [ENV.controlGroupExperiment]: 'exp-2' });
+    try {
+      const res = await handlers.campaigns(sqsEvent(triggers.map((t) => JSON.stringify(envelope('ChurnTriggerFired', t, 'clm.triggers')))), context);
+      expect(res.batchItemFailures).toEqual([]);
+    } finally {
+      Object.assign(process.env, { [ENV.controlGroupPercent]: '0' });
+      delete process.env[ENV.controlGroupExperiment];
+    }
+    const outcomes = capture.putEvents().filter((e) => e.DetailType === 'EmailSent' || e.DetailType === 'EmailSkipped').map((e) => ({ type: e.DetailType, ...JSON.parse(e.Detail) }));
+    expect(outcomes.find((o) => o.customerId === held)).toMatchObject({ type: 'EmailSkipped', reason: 'control group (50%)' });
+    expect(outcomes.find((o) => o.customerId === mailed)).toMatchObject({ type: 'EmailSent' });
   });
 });

@@ -17,8 +17,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsJsonServer, type AwsJsonServer } from '../../local/aws-json-server.ts';
-import { FUNCTIONS_CREDENTIALS, LocalBus } from '../../local/bus.ts';
+import { FUNCTIONS_CREDENTIALS, LocalBus, MAX_DETAIL_DEPTH } from '../../local/bus.ts';
 import { QueueRegistry } from '../../local/queues.ts';
+import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
+import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
+import type { CustomerStore } from '../../shared/ports.ts';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const region = 'eu-west-1';
@@ -198,5 +201,53 @@ describe('SQS through the AWS SDK', () => {
       .send(new SendMessageCommand({ QueueUrl: `${server.url}/000000000000/nope`, MessageBody: 'x' }))
       .catch((e) => e);
     expect(err.name).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+  });
+});
+
+describe('the producer\'s Detail, end to end through the endpoint', () => {
+  /** Nested objects: the Detail object is level 1. */
+  const nested = (depth: number) => '{"eventId":"deep","x":'.concat('{"a":'.repeat(depth - 2), '{}', '}'.repeat(depth - 2), '}');
+
+  it('reaches the ingest queue verbatim inside the EventBridge envelope (1e400 stays 1e400), and the rejected-events queue as sent', async () => {
+    const detail = '{"eventId":"big-1","customerId":"c-9","occurredAt":"2026-01-01T00:00:00Z","orderId":"o-1","amount":1e400,"currency":"EUR", "note" : 1.10}';
+    const out = await events.send(new PutEventsCommand({ Entries: [{ EventBusName: 'ServerlessClm-events', Source: 'com.example.orders', DetailType: 'OrderPlaced', Detail: detail }] }));
+    expect(out.FailedEntryCount).toBe(0);
+
+    // The message the ingest handler receives, through SQS.
+    const ingestUrl = queues.url('BusinessEventsToIngest');
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ingestUrl, MaxNumberOfMessages: 10 }));
+    const message = received.Messages!.find((m) => m.Body!.includes('"big-1"'))!;
+    expect(message.Body!.endsWith(`,"detail":${detail}}`)).toBe(true);
+    const parsed = JSON.parse(message.Body!);
+    expect(parsed).toMatchObject({ version: '0', id: out.Entries![0]!.EventId, source: 'com.example.orders', 'detail-type': 'OrderPlaced' });
+    expect(parsed.detail.amount).toBe(Infinity); // what JSON.parse makes of it; the schema refuses it
+
+    // Ingest rejects it (the amount is not a finite number) and keeps the body it got, through the real SQS adapter.
+    queues.ensure('rejected-verbatim');
+    const rejectedUrl = queues.url('rejected-verbatim');
+    const noStore = { recordEvents: async () => { throw new Error('a rejected event must not be stored'); } } as unknown as CustomerStore;
+    const [result] = await ingestBatch([message.Body!], { store: noStore, rejected: new SqsRejectedEventSink(sqs, rejectedUrl), now: () => new Date('2026-01-02T00:00:00Z') });
+    expect(result).toMatchObject({ outcome: 'rejected', rejection: { code: 'invalid-detail', reason: expect.stringMatching(/^OrderPlaced: amount: /) } });
+    const kept = await sqs.send(new ReceiveMessageCommand({ QueueUrl: rejectedUrl, MaxNumberOfMessages: 10 }));
+    expect(kept.Messages).toHaveLength(1);
+    const rejection = JSON.parse(kept.Messages![0]!.Body!);
+    expect(rejection.event).toBe(message.Body);
+    expect(rejection.event).toContain('"amount":1e400');
+
+    // The queue inspection shows the number as written, too.
+    const inspect = await (await fetch(`${server.url}/queues/BusinessEventsToIngest`)).text();
+    expect(inspect).toContain('"amount":1e400');
+    expect(inspect).toContain('"note":1.10');
+  });
+
+  it(`refuses a Detail nested deeper than ${MAX_DETAIL_DEPTH} levels with MalformedDetail, per entry, as EventBridge does`, async () => {
+    const ingest = queues.get('BusinessEventsToIngest')!;
+    const before = ingest.sentCount;
+    const entry = (Detail: string) => ({ EventBusName: 'ServerlessClm-events', Source: 'com.example.deep', DetailType: 'X', Detail });
+    const out = await events.send(new PutEventsCommand({ Entries: [entry(nested(MAX_DETAIL_DEPTH)), entry(nested(MAX_DETAIL_DEPTH + 1)), entry(nested(5000))] }));
+    expect(out.FailedEntryCount).toBe(2);
+    expect(out.Entries![0]).toEqual({ EventId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    for (const e of out.Entries!.slice(1)) expect(e).toEqual({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' });
+    expect(ingest.sentCount - before).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS_CREDENTIALS } from '../../local/bus.ts';
 import type { Handler } from '../../local/invoke.ts';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
+import { subscriptions } from '../../shared/wiring.ts';
 
 type SqsRecord = { messageId: string; body: string; attributes: { ApproximateReceiveCount: string }; eventSource: string; eventSourceARN: string };
 type StreamRecord = { eventName: string; dynamodb: { NewImage?: Record<string, { S?: string }>; SequenceNumber: string } };
@@ -128,13 +129,20 @@ describe('local stack with test handlers', () => {
     expect(process.env.CLM_BUS_NAME).toBe(stack.busName);
     // The deployed bus's default name (infra/settings.ts stackName + "-events"), so docs/events.md works locally.
     expect(stack.busName).toBe('ServerlessClm-events');
-    // The documented defaults (docs/deploy.md): a 10% control group, at most 2 emails a week.
+    // The documented defaults (docs/deploy.md): a 10% control group drawn as experiment "v1", at most 2 emails a week.
     expect(stack.controlGroupPercent).toBe(10);
     expect(process.env.CLM_CONTROL_GROUP_PERCENT).toBe('10');
+    expect(stack.controlGroupExperiment).toBe('v1');
+    expect(process.env.CLM_CONTROL_GROUP_EXPERIMENT).toBe('v1');
     expect(process.env.CLM_FREQUENCY_CAP_PER_WEEK).toBe('2');
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
     // The functions' own access key id: only it may put clm.* sources on the bus.
     expect(process.env.AWS_ACCESS_KEY_ID).toBe(FUNCTIONS_CREDENTIALS.accessKeyId);
+    // Concurrent invocations share the handlers' clients locally: a socket for every message that can be in flight
+    // (4 batches per rule subscription, one per stream), so the SDK neither queues them nor warns of capacity.
+    const inFlight = subscriptions.reduce((n, s) => n + (s.kind === 'rule' ? 4 * s.batchSize : s.kind === 'stream' ? s.batchSize : 0), 0);
+    expect(inFlight).toBeGreaterThan(100);
+    expect(Number(process.env.CLM_LOCAL_MAX_SOCKETS)).toBe(inFlight);
   });
 
   it('routes PutEvents → ingest → table stream → churn-triggers → PutEvents → campaigns → SES, then becomes idle', async () => {

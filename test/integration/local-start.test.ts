@@ -7,11 +7,12 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/services.ts';
+import { customerCommand } from '../../cli/customer.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(repo, 'node_modules/tsx/dist/cli.mjs');
@@ -61,14 +62,40 @@ describe('npm start', () => {
     expect(JSON.parse(example!)).toMatchObject({ customerId: expect.any(String), eventId: expect.any(String), triggerId: expect.any(String), messageId: expect.any(String) });
     expect(JSON.parse(example!)).not.toHaveProperty('email');
     expect(out).not.toMatch(/went to the default bus/);
-    expect(out).toMatch(/SES inbox\s+http:\/\/127\.0\.0\.1:\d+\//);
+    // The inbox dies with the run: no URL to it, but every email is kept as files, listed in an index.
+    expect(out).not.toContain('SES inbox');
+    const sent = number(out, 'emails sent');
+    const emailsDir = path.join(stateDir, 'emails');
+    expect(out).toContain(`emails sent             ${sent} → ${emailsDir}/`);
+    const files = readdirSync(emailsDir);
+    expect(files.filter((f) => f.endsWith('.eml'))).toHaveLength(sent);
+    expect(files.filter((f) => f.endsWith('.html'))).toHaveLength(sent);
+    const index = readFileSync(path.join(emailsDir, 'index.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    expect(index).toHaveLength(sent);
+    for (const e of index) {
+      expect(e).toMatchObject({ messageId: expect.any(String), customerId: expect.stringMatching(/^C\d+$/), campaign: expect.any(String), sendId: expect.any(String) });
+      const eml = readFileSync(path.join(emailsDir, e.eml!), 'utf8');
+      expect(eml).toMatch(/^Subject: /m);
+      expect(eml).toMatch(/^List-Unsubscribe:\s+</m); // (folded onto the next line when long)
+      expect(readFileSync(path.join(emailsDir, e.html!), 'utf8')).toMatch(/^<!doctype html>/);
+    }
+    // Why the others were not sent: EmailSkipped by reason, adding up to the events emitted.
+    const skipped = number(out, 'emails not sent');
+    expect(out).toContain(`EmailSkipped ${skipped}`);
+    const reasons = /emails not sent\s+\d+ skipped \((.*)\)/.exec(out)?.[1] ?? '';
+    expect(reasons.split('; ').reduce((n, r) => n + Number(/ (\d+)$/.exec(r)?.[1]), 0)).toBe(skipped);
+    expect(reasons).toMatch(/no-marketing-consent|prefers-|control group|cooldown|frequency-cap/);
     expect(out).toContain('Summary');
     expect(number(out, 'events ingested')).toBeGreaterThan(1000);
     expect(number(out, 'rejected by ingest')).toBeGreaterThan(0);
     expect(number(out, 'triggers fired')).toBeGreaterThan(0);
     expect(number(out, 'emails sent')).toBeGreaterThan(0);
     expect(out).toMatch(/retention path\s+OK/);
+    // The path is compared with the pure pipeline's expectation for the same events.
+    expect(out).toMatch(/expected\s+[\d,]+ ChurnTriggerFired → [1-9][\d,]* emailed by the pure pipeline on the same events; no difference/);
     expect(out).toContain('--run-nightly');
+    // Stopped in order (event sources before services): no connection errors at the end.
+    expect(out).not.toMatch(/ECONNREFUSED|socket usage at capacity/);
   }, 240_000);
 
   it('--customers 20 --seed 2: a small run still has a deliverable billing complaint and exits 0', async () => {
@@ -81,12 +108,14 @@ describe('npm start', () => {
   }, 120_000);
 
   it('--keep-running --import: serves PutEvents to the AWS SDK and stops cleanly on SIGINT', async () => {
-    const run = start(['--import', 'test/fixtures/import', '--keep-running', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-keep-'))]);
+    const keepDir = mkdtempSync(path.join(os.tmpdir(), 'clm-keep-'));
+    const run = start(['--import', 'test/fixtures/import', '--keep-running', '--state-dir', keepDir]);
     await run.waitFor(/Ready: the local stack is running/, 90_000);
     const out = run.output();
     expect(out).toMatch(/customers\.csv:4: email/); // bad rows reported with file:line
     const bus = /bus \(PutEvents\)\s+(http:\/\/\S+)/.exec(out)![1];
     const ddbEndpoint = /DynamoDB Local\s+(http:\/\/\S+)/.exec(out)![1];
+    expect(out).toMatch(/SES inbox\s+http:\/\/127\.0\.0\.1:\d+\//); // served while it keeps running
     const table = /\(table (\S+),/.exec(out)![1];
 
     const busName = /\(bus ([^;]+);/.exec(out)![1];
@@ -139,8 +168,32 @@ describe('npm start', () => {
     ddb2.destroy();
     expect(notIngested.Item).toBeUndefined();
 
+    // `clm customer` against the running stack explains what became of the live complaint (K001 allows email)…
+    const sendId = 'retention-save#billing-complaint#K001#live-1';
+    const decided = new RegExp(`\\n  \\S+  (sent|skipped|control) +retention-save +(.*)\\n +${sendId}`);
+    let report = '';
+    let decision: RegExpExecArray | null = null;
+    const decideBy = Date.now() + 30_000;
+    while (!decision && Date.now() < decideBy) {
+      report = '';
+      await customerCommand(['K001', '--endpoint', ddbEndpoint, '--table', table], { stdout: (t) => (report += t), stderr: (t) => (report += t) }, { env: {} });
+      decision = decided.exec(report);
+      if (!decision) await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(decision, report).not.toBeNull();
+    expect(report).toMatch(/billing-complaint \(single\) → retention-save/);
+
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.output()).toContain('stopped.');
+    expect(run.output()).not.toMatch(/ECONNREFUSED/);
+    // …and an email sent while it kept running is saved when it stops.
+    const messageId = decision![1] === 'sent' ? /message (\S+)/.exec(decision![2]!)![1]! : undefined;
+    if (messageId) {
+      expect(run.output()).toMatch(/1 more email\(s\) → /);
+      expect(readFileSync(path.join(keepDir, 'emails', `${messageId}.eml`), 'utf8')).toMatch(/^Subject: /m);
+    } else {
+      expect(existsSync(path.join(keepDir, 'emails', 'index.jsonl'))).toBe(false);
+    }
   }, 150_000);
 });

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AwsJsonError, FUNCTIONS_CREDENTIALS, LocalBus, accessKeyIdFromAuthorization, entrySize } from '../../local/bus.ts';
+import { AwsJsonError, FUNCTIONS_CREDENTIALS, LocalBus, MAX_DETAIL_DEPTH, accessKeyIdFromAuthorization, entrySize, jsonDepth } from '../../local/bus.ts';
 import { QueueRegistry } from '../../local/queues.ts';
 
 function makeBus() {
@@ -89,6 +90,40 @@ describe('local bus PutEvents', () => {
     expect(out.Entries[8]).toMatchObject({ ErrorMessage: 'Event bus clm-local-bus does not exist.' });
     expect(bus.stats.failedEntries).toBe(8);
     expect(bus.stats.accepted).toBe(2);
+  });
+
+  it('delivers the producer\'s Detail text unchanged inside the envelope: numbers a double cannot hold, spacing, key order', () => {
+    const { bus, queues } = makeBus();
+    const detail = '{ "eventId":"e1", "customerId":"c1", "amount": 1e400, "price":1.10, "big":12345678901234567890123, "z":1, "a":2 }';
+    const out = bus.putEvents({ Entries: [good({ Detail: detail })] });
+    expect(out.FailedEntryCount).toBe(0);
+    const body = queues.get('BusinessEventsToIngest')!.receive(1)[0].body;
+    expect(body.endsWith(`,"detail":${detail}}`)).toBe(true);
+    const event = JSON.parse(body);
+    expect(Object.keys(event)).toEqual(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
+    expect(event).toMatchObject({ id: (out.Entries[0] as { EventId: string }).EventId, source: 'com.example.support', detail: { eventId: 'e1', amount: Infinity } });
+  });
+
+  it(`refuses a Detail nested deeper than ${MAX_DETAIL_DEPTH} levels with MalformedDetail (the Detail object is level 1)`, () => {
+    const { bus, queues } = makeBus();
+    const deep = (levels: number) => '{"a":'.repeat(levels - 1) + '[]' + '}'.repeat(levels - 1);
+    expect(jsonDepth(deep(MAX_DETAIL_DEPTH))).toBe(MAX_DETAIL_DEPTH);
+    const out = bus.putEvents({ Entries: [good({ Detail: deep(MAX_DETAIL_DEPTH) }), good({ Detail: deep(MAX_DETAIL_DEPTH + 1) }), good({ Detail: deep(30_000) })] });
+    expect(out.Entries.map((e) => ('ErrorCode' in e ? `${e.ErrorCode}: ${e.ErrorMessage}` : 'ok'))).toEqual(['ok', 'MalformedDetail: Detail is malformed.', 'MalformedDetail: Detail is malformed.']);
+    expect(queues.get('BusinessEventsToIngest')!.visibleCount).toBe(1);
+    expect(bus.stats.byError.get('MalformedDetail')).toBe(2);
+  });
+
+  it('measures JSON depth on the text: brackets inside strings and escaped quotes do not count', () => {
+    expect(jsonDepth('1')).toBe(0);
+    expect(jsonDepth('{}')).toBe(1);
+    expect(jsonDepth('{"a":[{"b":[]}],"c":{}}')).toBe(4);
+    expect(jsonDepth('{"a":"[[[{{{"}')).toBe(1);
+    expect(jsonDepth(JSON.stringify({ 'k"[': 'a \\ " [[[ {{', b: '\\', c: [{}] }))).toBe(3);
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+      expect(jsonDepth(JSON.stringify(v))).toBe(depthOf(v));
+    }), { numRuns: 300 });
   });
 
   it('is named as the deployed bus with default settings (docs/events.md publishes to it)', () => {

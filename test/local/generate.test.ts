@@ -3,53 +3,20 @@ import { generate } from '../../local/synthetic/generate.ts';
 import { createRandom } from '../../local/synthetic/random.ts';
 import { inboundDetailTypes } from '../../shared/events/catalog.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
-import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { defaultSendPolicy, inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { busEnvelope, createPipeline } from '../../shared/pipeline/run-pipeline.ts';
 import type { GeneratedEntry } from '../../local/synthetic/generate.ts';
 
 const now = new Date('2026-11-01T00:00:00Z');
-const DAY = 86_400_000;
-
 /**
- * Billing complaints of the last 12 days from customers a retention email reaches:
- * an email address, email marketing consent (last change granted), preferred channel
- * email or none, not in the 10 % retention-save control group, and no other
- * complaint, failed payment, downgrade or poor resolution in the 30 days before.
+ * The billing complaints whose retention email goes out when the entries are replayed,
+ * judged by the pure pipeline (the real validation, rules and guardrails, in memory) on
+ * every entry the bus accepts, in the generated order.
  */
-function deliverableFromEntries(entries: GeneratedEntry[]) {
-  // The events ingest stores (the deliberately malformed ones are rejected).
-  const events = entries.flatMap((e) => {
-    try {
-      const d = JSON.parse(e.Detail) as Record<string, unknown>;
-      return validateInbound({ source: e.Source, 'detail-type': e.DetailType, detail: d }).ok ? [{ type: e.DetailType, d }] : [];
-    } catch {
-      return [];
-    }
-  });
-  const at = (d: Record<string, unknown>) => Date.parse(String(d.occurredAt));
-  const last = new Map<string, { at: number; value: unknown }>();
-  const set = (key: string, t: number, value: unknown) => {
-    const cur = last.get(key);
-    if (!cur || t >= cur.at) last.set(key, { at: t, value });
-  };
-  for (const { type, d } of events) {
-    const c = String(d.customerId);
-    if (type === 'ConsentChanged' && d.channel === 'email' && d.purpose === 'marketing') set(`consent:${c}`, at(d), d.granted);
-    if (type === 'CustomerProfileUpdated' && d.email !== undefined) set(`email:${c}`, at(d), d.email);
-    if (type === 'CustomerProfileUpdated' && d.preferredChannel !== undefined) set(`channel:${c}`, at(d), d.preferredChannel);
-  }
-  const blocks = ({ type, d }: { type: string; d: Record<string, unknown> }) =>
-    (type === 'SupportCallLogged' && ['billing', 'network', 'technical', 'product', 'delivery'].includes(String(d.reason))) ||
-    (type === 'SupportCallResolved' && (d.resolved === false || Number(d.resolutionMinutes) > 48 * 60)) ||
-    (type === 'SubscriptionChanged' && d.change === 'downgrade') ||
-    type === 'PaymentFailed';
-  return events.filter(({ type, d }) => {
-    if (type !== 'SupportCallLogged' || d.reason !== 'billing' || at(d) < now.getTime() - 12 * DAY) return false;
-    const c = String(d.customerId);
-    const channel = last.get(`channel:${c}`)?.value;
-    if (last.get(`consent:${c}`)?.value !== true || !last.get(`email:${c}`)?.value || (channel !== undefined && channel !== 'email')) return false;
-    if (inControlGroup(c, 'retention-save', 10)) return false;
-    return !events.some((o) => o.d.customerId === c && o.d.eventId !== d.eventId && at(o.d) >= at(d) - 30 * DAY && at(o.d) < at(d) && blocks(o));
-  });
+async function emailedComplaints(entries: GeneratedEntry[], controlGroupPercent = 10) {
+  const p = createPipeline({ now: () => now, sendPolicy: { ...defaultSendPolicy, controlGroupPercent } });
+  await p.run(entries.flatMap((e, i) => busEnvelope(e, `g-${i}`) ?? []));
+  return p.campaignResults.filter((r) => r.trigger.rule === 'billing-complaint' && r.outcome.outcome === 'sent');
 }
 
 describe('seeded random', () => {
@@ -69,14 +36,14 @@ describe('seeded random', () => {
   });
 });
 
-describe('synthetic generator', () => {
-  const data = generate({ customers: 600, seed: 11, now });
+describe('synthetic generator', async () => {
+  const data = await generate({ customers: 600, seed: 11, now });
 
-  it('is deterministic for a seed and differs across seeds', () => {
-    const again = generate({ customers: 600, seed: 11, now });
+  it('is deterministic for a seed and differs across seeds', async () => {
+    const again = await generate({ customers: 600, seed: 11, now });
     expect(again.entries.map((e) => e.Detail)).toEqual(data.entries.map((e) => e.Detail));
     expect(again.stats).toEqual(data.stats);
-    const other = generate({ customers: 600, seed: 12, now });
+    const other = await generate({ customers: 600, seed: 12, now });
     expect(other.entries.map((e) => e.Detail)).not.toEqual(data.entries.map((e) => e.Detail));
   });
 
@@ -91,31 +58,42 @@ describe('synthetic generator', () => {
     expect(s.events / 600).toBeGreaterThan(8);
   });
 
-  it('has billing complaints from consenting customers, recent enough to act on', () => {
+  it('has billing complaints from consenting customers, recent enough to act on, and counts the emailed ones as the pipeline does', async () => {
     expect(data.stats.recentBillingComplaints).toBeGreaterThan(0);
     expect(data.stats.deliverableBillingComplaints).toBeGreaterThan(0);
     expect(data.stats.deliverableBillingComplaints).toBeLessThanOrEqual(data.stats.recentBillingComplaints);
-    expect(deliverableFromEntries(data.entries).length).toBeGreaterThan(0);
+    const emailed = await emailedComplaints(data.entries);
+    expect(emailed.length).toBe(data.stats.deliverableBillingComplaints);
+    for (const r of emailed) expect(inControlGroup(r.trigger.customerId, 'retention-save', 10)).toBe(false);
   });
 
-  it('has a fully deliverable recent billing complaint for every seed, even with 20 customers (seed 2 had none)', () => {
+  it('has a fully deliverable recent billing complaint for every seed, even with 20 customers (seed 2 had none)', async () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const small = generate({ customers: 20, seed, now });
+      const small = await generate({ customers: 20, seed, now });
       expect(small.stats.deliverableBillingComplaints, `seed ${seed}`).toBeGreaterThanOrEqual(1);
-      // Checked from the events themselves, as the campaigns handler would see them.
-      expect(deliverableFromEntries(small.entries).length, `seed ${seed}`).toBeGreaterThanOrEqual(1);
+      // Checked from the entries themselves, replayed through the pipeline.
+      expect((await emailedComplaints(small.entries)).length, `seed ${seed}`).toBeGreaterThanOrEqual(1);
       // Still deterministic after the adjustment.
-      expect(generate({ customers: 20, seed, now }).entries.map((e) => e.Detail)).toEqual(small.entries.map((e) => e.Detail));
+      expect((await generate({ customers: 20, seed, now })).entries.map((e) => e.Detail)).toEqual(small.entries.map((e) => e.Detail));
     }
     for (const customers of [1, 2, 3]) {
-      for (let seed = 0; seed < 10; seed++) expect(generate({ customers, seed, now }).stats.deliverableBillingComplaints, `${customers}/${seed}`).toBeGreaterThanOrEqual(1);
+      for (let seed = 0; seed < 10; seed++) expect((await generate({ customers, seed, now })).stats.deliverableBillingComplaints, `${customers}/${seed}`).toBeGreaterThanOrEqual(1);
     }
   });
 
-  it('counts only deliverable complaints: none when everyone is in the control group', () => {
-    const all = generate({ customers: 50, seed: 5, now, controlGroupPercent: 100 });
+  it('counts only deliverable complaints: none when everyone is in the control group', async () => {
+    const all = await generate({ customers: 50, seed: 5, now, controlGroupPercent: 100 });
     expect(all.stats.recentBillingComplaints).toBeGreaterThan(0);
     expect(all.stats.deliverableBillingComplaints).toBe(0);
+  });
+
+  it('predicts the control group of the experiment the stack uses: another experiment holds out other customers', async () => {
+    const v1 = await generate({ customers: 400, seed: 3, now, controlGroupPercent: 50 });
+    const same = await generate({ customers: 400, seed: 3, now, controlGroupPercent: 50, controlGroupExperiment: 'v1' });
+    const other = await generate({ customers: 400, seed: 3, now, controlGroupPercent: 50, controlGroupExperiment: 'v2' });
+    expect(same.stats).toEqual(v1.stats);
+    expect(other.stats.recentBillingComplaints).toBe(v1.stats.recentBillingComplaints);
+    expect(other.stats.deliverableBillingComplaints).not.toBe(v1.stats.deliverableBillingComplaints);
   });
 
   it('writes emails as first.last.<n>@example.com and stays within the history window', () => {
@@ -178,8 +156,8 @@ describe('synthetic generator', () => {
     expect(failures.filter((f) => f === 'invalid-detail')).toHaveLength(m['missing-field'] + m['wrong-type'] + m['bad-enum'] + m['bad-timestamp']);
   });
 
-  it('can leave the malformed entries out', () => {
-    const clean = generate({ customers: 50, seed: 3, now, malformed: false });
+  it('can leave the malformed entries out', async () => {
+    const clean = await generate({ customers: 50, seed: 3, now, malformed: false });
     expect(Object.values(clean.stats.malformed).every((n) => n === 0)).toBe(true);
   });
 });

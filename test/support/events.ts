@@ -1,7 +1,7 @@
 /** Builders for test events: EventBridge envelopes and SQS records around them. */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { BusinessEvent, InboundDetailType } from '../../shared/events/catalog.ts';
+import type { BusinessEvent, ChurnTriggerFired, InboundDetailType } from '../../shared/events/catalog.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
 
 let n = 0;
@@ -61,3 +61,18 @@ export function sqsRecord(body: string): SQSRecord {
 }
 
 export const sqsEvent = (bodies: string[]): SQSEvent => ({ Records: bodies.map(sqsRecord) });
+
+/** A billing-complaint trigger as churn-triggers fires it (override any field). */
+export const churnTrigger = (customerId: string, eventId = 'e-1', over: Partial<ChurnTriggerFired> = {}): ChurnTriggerFired => ({
+  triggerId: `billing-complaint#${customerId}#${eventId}`,
+  customerId,
+  rule: 'billing-complaint',
+  kind: 'single',
+  action: 'retention-save',
+  reasons: ['support call about billing'],
+  churnRiskBoost: 0.2,
+  sourceEventIds: [eventId],
+  firedAt: new Date().toISOString(),
+  schemaVersion: 1,
+  ...over,
+});

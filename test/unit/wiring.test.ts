@@ -50,12 +50,12 @@ describe('wiring (hand-written expectations)', () => {
     });
     const campaigns = byId('ChurnTriggersToCampaigns') as RuleSubscription;
     expect(campaigns.pattern).toEqual({ source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] });
-    // docs/deploy.md sizes SES sends in flight as 5 × 10
+    // no fixed concurrency: the stack derives it (and the batch size, at most 10) from the SES send rate (infra/send-rate.ts)
     expect({ batchSize: campaigns.batchSize, window: campaigns.maxBatchingWindowSeconds, receives: campaigns.maxReceiveCount, concurrency: campaigns.maxConcurrency }).toEqual({
       batchSize: 10,
       window: 1,
       receives: 5,
-      concurrency: 5,
+      concurrency: undefined,
     });
   });
 
@@ -98,7 +98,9 @@ describe('wiring (hand-written expectations)', () => {
       helpBaseUrl: 'CLM_HELP_BASE_URL',
       eventRetentionDays: 'CLM_EVENT_RETENTION_DAYS',
       controlGroupPercent: 'CLM_CONTROL_GROUP_PERCENT',
+      controlGroupExperiment: 'CLM_CONTROL_GROUP_EXPERIMENT',
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
+      sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
     });
   });
 });

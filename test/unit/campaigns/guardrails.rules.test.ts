@@ -7,14 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, emptyProfile, hasConsent, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent, ChurnTriggerFired } from '../../../shared/events/catalog.ts';
-import { campaignFor, defaultSendPolicy, planSend, sendIdFor, type SendPolicy, type SendRecord } from '../../../shared/campaigns/guardrails.ts';
+import { campaignFor, defaultSendPolicy, planSend, sendIdFor, type SendPolicy } from '../../../shared/campaigns/guardrails.ts';
+import type { SendRecord } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
 
 const now = new Date('2026-11-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const ago = (days: number, extraMs = 0): string => new Date(now.getTime() - days * DAY - extraMs).toISOString();
 /** No control group, so every eligible customer is sent to (the hash is not what these tests are about). */
-const policy: SendPolicy = { controlGroupPercent: 0, frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
+const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
 
 const trigger = (action: ChurnTriggerFired['action'] = 'retention-save', triggerId = 'billing-complaint#c-1#e1'): ChurnTriggerFired => ({
   triggerId,
@@ -103,7 +104,7 @@ describe('order of the checks', () => {
   });
 
   it('without a policy, the default applies: 2 a week, cooldowns of 30 and 90 days', () => {
-    expect(defaultSendPolicy).toEqual({ controlGroupPercent: 10, frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } });
+    expect(defaultSendPolicy).toEqual({ controlGroupPercent: 10, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } });
     const busy = [record('education', ago(1), 'sent', 1), record('cross-sell', ago(2), 'sent', 2)];
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: busy, now })).toMatchObject({ reason: 'frequency-cap' });
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: [record('retention-save', ago(29))], now })).toMatchObject({ reason: 'cooldown' });

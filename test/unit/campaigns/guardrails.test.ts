@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, emptyProfile, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import type { ChurnTriggerFired } from '../../../shared/events/catalog.ts';
-import { defaultSendPolicy, inControlGroup, planSend, type SendRecord } from '../../../shared/campaigns/guardrails.ts';
+import { defaultSendPolicy, inControlGroup, planSend } from '../../../shared/campaigns/guardrails.ts';
+import type { SendRecord } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
 
 const now = new Date('2026-11-01T12:00:00Z');

@@ -14,7 +14,7 @@ import { MemoryCustomerStore } from '../../support/memory-store.ts';
 const now = new Date('2026-11-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const links = { unsubscribeBaseUrl: 'https://example.com/unsubscribe', helpBaseUrl: 'https://example.com/help' };
-const policy: SendPolicy = { controlGroupPercent: 0, frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
+const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
 
 const trigger = (over: Partial<ChurnTriggerFired> = {}): ChurnTriggerFired => ({
   triggerId: 'billing-complaint#c-1#e1',
@@ -66,7 +66,7 @@ describe('sendCampaign', () => {
         detail: { sendId: 'retention-save#billing-complaint#c-1#e1', customerId: 'c-1', campaign: 'retention-save', templateId: 'retention-save', messageId: 'm-1', sentAt: now.toISOString(), schemaVersion: 1 },
       },
     ]);
-    expect([...store.sends.values()]).toEqual([
+    expect((await store.ledger('c-1')).records).toEqual([
       { sendId: 'retention-save#billing-complaint#c-1#e1', customerId: 'c-1', campaign: 'retention-save', status: 'sent', at: now.toISOString(), messageId: 'm-1', publishedAt: now.toISOString() },
     ]);
   });
@@ -108,7 +108,7 @@ describe('sendCampaign', () => {
     expect(await sendCampaign(trigger(), deps())).toEqual({ outcome: 'already-done', sendId: 'retention-save#billing-complaint#c-1#e1' });
     expect(mails).toHaveLength(1);
     expect(published.map((p) => p.detailType)).toEqual(['EmailSent']);
-    expect([...store.sends.values()][0]?.publishedAt).toBe(now.toISOString());
+    expect((await store.ledger('c-1')).records[0]?.publishedAt).toBe(now.toISOString());
   });
 
   it('skips without consent: records the skip and publishes EmailSkipped with the reason', async () => {
@@ -119,7 +119,7 @@ describe('sendCampaign', () => {
     expect(published).toEqual([
       { detailType: 'EmailSkipped', detail: { sendId: 'retention-save#billing-complaint#c-1#e1', customerId: 'c-1', campaign: 'retention-save', reason: 'no-marketing-consent', skippedAt: now.toISOString(), schemaVersion: 1 } },
     ]);
-    expect([...store.sends.values()][0]).toMatchObject({ status: 'skipped', reason: 'no-marketing-consent', at: now.toISOString() });
+    expect((await store.ledger('c-1')).records[0]).toMatchObject({ status: 'skipped', reason: 'no-marketing-consent', at: now.toISOString() });
     // a skip is done: the redelivery does not publish again
     expect(await sendCampaign(trigger(), deps())).toMatchObject({ outcome: 'already-done' });
     expect(published).toHaveLength(1);
@@ -137,7 +137,7 @@ describe('sendCampaign', () => {
     expect(published).toEqual([
       { detailType: 'EmailSkipped', detail: expect.objectContaining({ reason: 'control group (100%)', campaign: 'retention-save' }) },
     ]);
-    expect([...store.sends.values()][0]).toMatchObject({ status: 'control', publishedAt: now.toISOString() });
+    expect((await store.ledger('c-1')).records[0]).toMatchObject({ status: 'control', publishedAt: now.toISOString() });
   });
 
   it('a trigger the stack did not record sends and records nothing', async () => {
@@ -145,14 +145,14 @@ describe('sendCampaign', () => {
     expect(await sendCampaign(trigger(), deps())).toEqual({ outcome: 'unknown-trigger' });
     expect(mails).toEqual([]);
     expect(published).toEqual([]);
-    expect(store.sends.size).toBe(0);
+    expect((await store.ledger('c-1')).records.length).toBe(0);
   });
 
   it('a trigger that is not a campaign sends and records nothing', async () => {
     await customer();
     await recorded(trigger({ action: 'education' }));
     expect(await sendCampaign(trigger({ action: 'education' }), deps())).toEqual({ outcome: 'not-a-campaign' });
-    expect(store.sends.size).toBe(0);
+    expect((await store.ledger('c-1')).records.length).toBe(0);
     expect(published).toEqual([]);
   });
 
@@ -161,7 +161,7 @@ describe('sendCampaign', () => {
     await recorded(trigger());
     const down: Mailer = { send: async () => Promise.reject(new Error('SES throttled')) };
     await expect(sendCampaign(trigger(), deps({ mailer: down }))).rejects.toThrow('SES throttled');
-    expect(store.sends.size).toBe(0);
+    expect((await store.ledger('c-1')).records.length).toBe(0);
     expect(published).toEqual([]);
     expect(await sendCampaign(trigger(), deps())).toMatchObject({ outcome: 'sent' });
   });
@@ -187,7 +187,7 @@ describe('sendCampaign', () => {
     store.claimSend = async (entry, at, lease, version) => {
       if (!raced) {
         raced = true;
-        for (const id of ['education#x', 'cross-sell#y']) await claimSend({ sendId: id, customerId: 'c-1', campaign: id.split('#')[0]! }, at, lease, store.ledgerVersions.get('c-1') ?? 0);
+        for (const id of ['education#x', 'cross-sell#y']) await claimSend({ sendId: id, customerId: 'c-1', campaign: id.split('#')[0]! }, at, lease, (await store.ledger('c-1')).ledgerVersion);
       }
       return claimSend(entry, at, lease, version);
     };

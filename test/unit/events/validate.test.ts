@@ -61,6 +61,30 @@ describe('validateInbound', () => {
     }
   });
 
+  it.each([
+    ['CR LF (a header injection)', 'CustomerProfileUpdated', { firstName: 'Eve\r\nBcc: someone@example.com' }, /firstName: must not contain control characters such as CR or LF \(found U\+000D at position 3\)/],
+    ['a lone LF', 'CustomerProfileUpdated', { firstName: 'Eve\nX' }, /firstName: .*U\+000A at position 3/],
+    ['a tab', 'CustomerProfileUpdated', { locale: 'nl\tNL' }, /locale: .*U\+0009/],
+    ['NEL (C1)', 'CustomerProfileUpdated', { firstName: 'Eve\u0085X' }, /firstName: .*U\+0085/],
+    ['a line separator', 'CustomerProfileUpdated', { timeZone: 'Europe/\u2028Paris' }, /timeZone: .*U\+2028/],
+    ['NUL in an id', 'SupportCallLogged', { callId: 'k\u00001' }, /callId: .*U\+0000/],
+    ['DEL in a reason', 'SubscriptionCancelled', { reason: 'price\u007f' }, /reason: .*U\+007F/],
+  ])('refuses control characters in single-line text: %s', (_name, type, fields, reason) => {
+    const r = validateInbound(envelope(type, detail(type as never, fields)));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.code).toBe('invalid-detail');
+      expect(r.reason).toMatch(reason);
+      expect(r.reason).not.toContain('Bcc');
+    }
+  });
+
+  it('accepts names with any printable character (accents, apostrophes, emoji, right-to-left scripts)', () => {
+    for (const firstName of ["Zoë", "O'Brien", 'Jean-Luc', '李', 'سارة', '👩‍🚀 Ada', 'Ana María']) {
+      expect(validateInbound(envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { firstName }))).ok).toBe(true);
+    }
+  });
+
   it('rejects events dated more than a day ahead (they would win every later change) or before 1970', () => {
     const now = new Date('2026-11-23T12:00:00Z');
     const at = (occurredAt: string) => validateInbound(envelope('ConsentChanged', detail('ConsentChanged', { occurredAt })), now);

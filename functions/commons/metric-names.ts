@@ -1,0 +1,4 @@
+/** Names of metrics the handlers emit that the stack alarms on (infra/constructs/alarms.ts reads them here). */
+
+/** One per record a batch handler reports as a batch item failure (for retry). */
+export const FAILED_RECORDS_METRIC = 'FailedRecords';

@@ -1,0 +1,111 @@
+/**
+ * The operator's view of one customer (`clm customer <id>`): the profile, the
+ * triggers that fired and what each became — sent, held back as control, skipped
+ * and why, or no email at all — and the whole send ledger. Pure: it formats a
+ * `CustomerRecord` read through the `CustomerReader` port.
+ *
+ * Values come from producers, so every string is printed with control characters
+ * escaped. Personal data (email address, first name) is masked unless asked for.
+ */
+import { campaignFor, defaultSendPolicy, sendIdFor, type CampaignName } from '../campaigns/guardrails.ts';
+import type { CustomerRecord, SendRecord, TriggerRecord } from '../ports.ts';
+import type { ChurnTriggerFired } from '../events/catalog.ts';
+import { hasConsent, isActive, type CustomerProfile } from './profile.ts';
+
+export type CustomerReportOptions = {
+  /** Show the email address and first name in full (default: masked). */
+  showPersonalData?: boolean;
+};
+
+/** Control characters (CR, LF, ESC, …) shown as escapes: a producer's value cannot rewrite the operator's terminal. */
+export const printable = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+const maskEmail = (email: string): string => {
+  const at = email.lastIndexOf('@');
+  return at > 0 ? `${email[0]}•••${email.slice(at)}` : '•••';
+};
+const maskName = (name: string): string => (name ? `${[...name][0]}•••` : '');
+
+/** Why a send decision was what it was, in words (the ledger keeps the reason code). */
+export function explainReason(reason: string | undefined, campaign?: string): string {
+  if (!reason) return '';
+  const cooldown = campaign && campaign in defaultSendPolicy.cooldownDays ? defaultSendPolicy.cooldownDays[campaign as CampaignName] : undefined;
+  if (reason === 'no-marketing-consent') return 'no marketing consent for email (no grant recorded, or withdrawn)';
+  if (reason === 'no-email-address') return 'the profile has no email address';
+  if (reason === 'unknown-customer') return 'no profile for the customer when the trigger was handled';
+  if (reason === 'no-winback-permission') return 'the customer did not allow winback contact when cancelling';
+  if (reason === 'cooldown') return `cooldown: this campaign already went to the customer in the ${cooldown ?? 'cooldown'} days before`;
+  if (reason === 'frequency-cap') return 'frequency cap: the customer already got the weekly maximum of marketing emails (CLM_FREQUENCY_CAP_PER_WEEK)';
+  if (reason.startsWith('prefers-')) return `the customer prefers ${reason.slice('prefers-'.length)}, not email`;
+  if (reason.startsWith('control')) return `${reason}: held out on purpose, to measure the campaign's effect`;
+  return reason;
+}
+
+function profileLines(p: CustomerProfile, o: CustomerReportOptions): string[] {
+  const show = (s: string | undefined, mask: (s: string) => string) => (s === undefined ? '—' : printable(o.showPersonalData ? s : mask(s)));
+  const consent = Object.entries(p.consent)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${printable(k)} ${v.value ? 'granted' : 'refused'} ${v.at}`);
+  const calls = Object.entries(p.supportCallsByReason).map(([k, v]) => `${printable(k)} ${v}`);
+  const subs = Object.values(p.subscriptions).map((s) => {
+    const name = printable(s.productId?.value ?? s.subscriptionId);
+    const active = isActive(s);
+    const c = s.cancellation;
+    return active
+      ? `${name} active${s.plan ? ` (${printable(s.plan.value)})` : ''}`
+      : `${name} cancelled ${c?.at ?? ''}${c ? ` (winback contact ${c.value.allowWinbackContact ? 'allowed' : 'not allowed'})` : ''}`;
+  });
+  return [
+    `  email              ${show(p.email?.value, maskEmail)}   (email marketing consent: ${hasConsent(p, 'email') ? 'yes' : 'no'})`,
+    `  first name         ${show(p.firstName?.value, maskName)}`,
+    `  preferred channel  ${printable(p.preferredChannel?.value ?? '— (email is allowed)')}`,
+    `  customer type      ${printable(p.customerType?.value ?? '—')}`,
+    `  consent            ${consent.join('; ') || 'none recorded (no marketing email: consent is opt-in)'}`,
+    `  events             ${p.eventCount}, first ${p.firstSeenAt ?? '—'}, last ${p.lastEventAt ?? '—'}`,
+    `  orders             ${p.orderCount} (spend ${p.totalSpend}), returns ${p.returnCount}, invoices ${p.invoiceCount}, failed payments ${p.paymentFailures.length}`,
+    `  support calls      ${p.supportCallCount}${calls.length ? ` (${calls.join(', ')})` : ''}`,
+    `  subscriptions      ${subs.join('; ') || '—'}`,
+  ];
+}
+
+/** What became of a trigger: its ledger entry, or why there is none. */
+function outcomeOf(t: TriggerRecord, sends: Map<string, SendRecord>): string {
+  const campaign = campaignFor({ ...t, schemaVersion: 1 } as ChurnTriggerFired);
+  if (!campaign) return `no email: the action "${printable(t.action)}" has no email campaign`;
+  const s = sends.get(sendIdFor(campaign, t.triggerId));
+  if (!s) {
+    return t.publishedAt
+      ? `no ${campaign} decision recorded (campaigns has not handled it yet, or failed: see its dead-letter queue)`
+      : `no ${campaign} decision: the trigger is not on the bus yet (churn-triggers publishes it on its next attempt)`;
+  }
+  if (s.status === 'sent') return `${campaign} sent ${s.at}, message ${printable(s.messageId ?? '?')}`;
+  if (s.status === 'sending') return `${campaign} being sent (claimed ${s.at})`;
+  return `${campaign} ${s.status === 'control' ? 'held back' : 'skipped'} ${s.at}: ${printable(explainReason(s.reason, s.campaign))}`;
+}
+
+export function formatCustomerReport(record: CustomerRecord, options: CustomerReportOptions = {}): string {
+  const out = [`Customer ${printable(record.customerId)}`, ''];
+  if (record.profile) out.push('Profile', ...profileLines(record.profile, options));
+  else out.push('Profile', '  none: the stack has stored no event for this customer id (ids are case-sensitive)');
+
+  const sends = new Map(record.sends.map((s) => [s.sendId, s]));
+  const triggers = [...record.triggers].sort((a, b) => b.firedAt.localeCompare(a.firedAt));
+  out.push('', `Triggers (${triggers.length}, newest first)`);
+  if (!triggers.length) out.push('  none fired (only events of the last 14 days fire triggers)');
+  for (const t of triggers) {
+    out.push(
+      `  ${t.firedAt}  ${printable(t.rule)} (${printable(t.kind)}) → ${printable(t.action)}   ${t.reasons.map((r) => printable(r)).join('; ')}`,
+      `      ${outcomeOf(t, sends)}`,
+    );
+  }
+
+  const ledger = [...record.sends].sort((a, b) => b.at.localeCompare(a.at));
+  out.push('', `Send ledger (${ledger.length}, newest first)`);
+  if (!ledger.length) out.push('  empty: no email was sent, held back or skipped for this customer');
+  for (const s of ledger) {
+    const why = s.status === 'sent' ? `message ${printable(s.messageId ?? '?')}` : printable(explainReason(s.reason, s.campaign));
+    out.push(`  ${s.at}  ${s.status.padEnd(8)} ${printable(s.campaign).padEnd(22)} ${why}`, `      ${printable(s.sendId)}${s.publishedAt ? '' : '  (outcome not yet on the bus)'}`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,25 @@
+/**
+ * The defaults of the business rules and the stack's retention, defined once.
+ * The guardrails, the trigger rules, the DynamoDB adapter, the functions'
+ * settings, the CDK settings (infra/settings.ts), the local stack and the
+ * synthetic generator all read them from here; docs/deploy.md documents the
+ * ones a deployment can change.
+ */
+export const defaults = {
+  /** Share of eligible customers held out of each campaign as a control group, in percent. */
+  controlGroupPercent: 10,
+  /** Names the control-group draw (the hash salt with the campaign): a new name draws a new group. */
+  controlGroupExperiment: 'v1',
+  /** At most this many marketing emails per customer in any 7 days. */
+  frequencyCapPerWeek: 2,
+  /** The same campaign goes to a customer at most once in this many days. */
+  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+  /** Only events that happened within this many days fire churn triggers (the freshness window). */
+  triggerFreshnessDays: 14,
+  /** Days a stored business event is kept in the table before TTL removes it. */
+  eventRetentionDays: 400,
+  /** Days triggers and send-ledger entries are kept. */
+  ledgerRetentionDays: 400,
+  /** Seconds a claimed send is held before another worker may take it over. */
+  sendLeaseSeconds: 120,
+} as const;

@@ -1,0 +1,142 @@
+/**
+ * Failed records are seen: the batch handlers log each record they report as a
+ * batch item failure (its id and error, no personal data) and count it in the
+ * FailedRecords metric the stack alarms on. Records here fail before any AWS
+ * call (unparsable body, schema violation, missing stream image).
+ */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loggableError } from '../../../functions/commons/batch.ts';
+import { FAILED_RECORDS_METRIC } from '../../../functions/commons/metric-names.ts';
+import { ENV } from '../../../shared/wiring.ts';
+import { detail, envelope } from '../../support/events.ts';
+
+// The metrics are what is tested here: enable them (vitest.config.ts disables them) before powertools.ts is loaded.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+});
+
+const context = { functionName: 'test', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+type Handler<R> = (event: unknown, context: Context) => Promise<R>;
+let ingest: Handler<SQSBatchResponse>;
+let campaigns: Handler<SQSBatchResponse>;
+let triggers: Handler<DynamoDBBatchResponse>;
+
+/**
+ * JSON documents the Powertools logger and metrics write. Tests run with
+ * POWERTOOLS_DEV (vitest.config.ts), so both write through the global console.
+ */
+let lines: Record<string, any>[] = [];
+beforeEach(() => {
+  lines = [];
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation((first?: unknown) => {
+      if (typeof first === 'string' && first.trim().startsWith('{')) lines.push(JSON.parse(first));
+    });
+  }
+});
+afterEach(() => vi.restoreAllMocks());
+
+beforeAll(async () => {
+  ingest = (await import('../../../functions/ingest/handler.ts')).handler as never;
+  campaigns = (await import('../../../functions/campaigns/handler.ts')).handler as never;
+  triggers = (await import('../../../functions/churn-triggers/handler.ts')).handler as never;
+});
+
+const failureLogs = () => lines.filter((l) => l.message === 'record failed; reported for retry');
+/** Sum of the FailedRecords values in the EMF documents written (Powertools lists repeated values). */
+const failedRecordsMetric = () =>
+  lines
+    .filter((l) => l._aws?.CloudWatchMetrics?.[0]?.Metrics?.some((m: { Name: string }) => m.Name === FAILED_RECORDS_METRIC))
+    .flatMap((l) => [l[FAILED_RECORDS_METRIC]].flat() as number[])
+    .reduce((a, b) => a + b, 0);
+
+const sqsRecord = (messageId: string, body: string) => ({
+  messageId,
+  receiptHandle: 'rh',
+  body,
+  attributes: {},
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:q',
+  awsRegion: 'eu-west-1',
+});
+
+describe('campaigns', () => {
+  it('logs each failed record with its message id and error, without the personal data in it, and counts it', async () => {
+    const unparsable = 'Eve Smith <eve.smith@example.com>';
+    const invalid = JSON.stringify({ detail: { customerId: 'c-1', email: 'eve.smith@example.com', firstName: 'Eve' } });
+    const out = await campaigns({ Records: [sqsRecord('m-1', unparsable), sqsRecord('m-2', invalid)] }, context);
+
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }]);
+    const logs = failureLogs();
+    expect(logs.map((l) => [l.level, l.messageId, l.error.name])).toEqual([
+      ['ERROR', 'm-1', 'SyntaxError'],
+      ['ERROR', 'm-2', 'ZodError'],
+    ]);
+    for (const l of logs) expect(l.error.message.length).toBeGreaterThan(0);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('eve.smith@example.com');
+    expect(text).not.toContain('Eve');
+    expect(failedRecordsMetric()).toBe(2);
+  });
+
+  it('emits no FailedRecords when nothing fails', async () => {
+    const out = await campaigns({ Records: [] }, context);
+    expect(out.batchItemFailures).toEqual([]);
+    expect(failureLogs()).toEqual([]);
+    expect(failedRecordsMetric()).toBe(0);
+  });
+});
+
+describe('churn-triggers', () => {
+  it('logs a failed stream record with its event id and sequence number, and counts it', async () => {
+    const record = { eventID: 'ev-9', eventName: 'INSERT', eventSource: 'aws:dynamodb', dynamodb: { SequenceNumber: '4200', Keys: {} } };
+    const out = await triggers({ Records: [record] }, context);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: '4200' }]);
+    expect(failureLogs()).toEqual([
+      expect.objectContaining({ level: 'ERROR', eventId: 'ev-9', sequenceNumber: '4200', error: { name: 'Error', message: 'stream record ev-9 has no new image' } }),
+    ]);
+    expect(failedRecordsMetric()).toBe(1);
+  });
+});
+
+describe('ingest', () => {
+  // An error path DynamoDB Local cannot produce on demand: every table call fails.
+  const dynamodb = mockClient(DynamoDBDocumentClient);
+  beforeAll(() => {
+    Object.assign(process.env, { AWS_REGION: 'eu-west-1', [ENV.tableName]: 't', [ENV.rejectedQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/000000000000/rejected' });
+  });
+  afterEach(() => dynamodb.reset());
+
+  it('logs an event it could not store with its message id and error, without the personal data in it, and counts it', async () => {
+    dynamodb.onAnyCommand().rejects(Object.assign(new Error('Item for "ada@example.com" is invalid'), { name: 'ValidationException', $metadata: {} }));
+    const body = JSON.stringify(envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { customerId: 'c-7' }), 'com.example.crm'));
+    const out = await ingest({ Records: [sqsRecord('m-7', body)] }, context);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-7' }]);
+    expect(lines.filter((l) => l.message === 'event not stored; it will be retried')).toEqual([
+      expect.objectContaining({ level: 'ERROR', messageId: 'm-7', error: { name: 'ValidationException', message: 'Item for "…" is invalid' } }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('ada@example.com');
+    expect(failedRecordsMetric()).toBe(1);
+  });
+});
+
+describe('loggableError', () => {
+  it('replaces e-mail addresses and quoted text, and keeps the rest', () => {
+    const ses = Object.assign(new Error('Email address is not verified. The following identities failed the check in region EU-WEST-1: eve.smith@example.com, bob@shop.example'), { name: 'MessageRejected' });
+    expect(loggableError(ses)).toEqual({
+      name: 'MessageRejected',
+      message: 'Email address is not verified. The following identities failed the check in region EU-WEST-1: <email>, <email>',
+    });
+    expect(loggableError(new SyntaxError('Unexpected token \'E\', "Eve Smith "... is not valid JSON')).message).toBe('Unexpected token \'E\', "…"... is not valid JSON');
+  });
+
+  it('cuts long messages and accepts non-errors', () => {
+    expect(loggableError(new Error('x'.repeat(1000))).message).toHaveLength(301);
+    expect(loggableError('plain')).toEqual({ name: 'string', message: 'plain' });
+  });
+});
