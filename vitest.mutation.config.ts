@@ -10,6 +10,9 @@ export default defineConfig({
   test: {
     ...base.test,
     include: ['test/unit/**/*.test.ts', 'test/local/event-pattern.test.ts'],
+    // The scoring tests fit models on the CDNOW sample, which lives outside the repository
+    // (the sandbox Stryker copies the project into cannot see it); scoring is not in the mutated scope.
+    exclude: ['test/unit/scoring/**'],
     maxWorkers: 1,
   },
 });
