@@ -66,6 +66,7 @@ describe('sendCampaign', () => {
         detail: { sendId: 'retention-save#billing-complaint#c-1#e1', customerId: 'c-1', campaign: 'retention-save', templateId: 'retention-save', messageId: 'm-1', sentAt: now.toISOString(), schemaVersion: 1 },
       },
     ]);
+    expect(store.calls.filter((c) => c.method === 'markPublished').map((c) => c.args)).toEqual([['c-1', { kind: 'send', sendId: 'retention-save#billing-complaint#c-1#e1' }, now]]);
     expect((await store.ledger('c-1')).records).toEqual([
       { sendId: 'retention-save#billing-complaint#c-1#e1', customerId: 'c-1', campaign: 'retention-save', status: 'sent', at: now.toISOString(), messageId: 'm-1', publishedAt: now.toISOString() },
     ]);

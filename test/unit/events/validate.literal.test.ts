@@ -85,6 +85,7 @@ describe('rejected events, written as JSON', () => {
     ['an occurredAt without offset', wrap('ProductAdopted', '{"eventId":"x","customerId":"c-1","occurredAt":"2026-10-31 09:00","productId":"tv"}'), 'invalid-detail', 'ProductAdopted: occurredAt: Invalid ISO datetime'],
     ['schema version 2', wrap('ProductAdopted', `{${base},"schemaVersion":2,"productId":"tv"}`), 'invalid-detail', 'ProductAdopted: schemaVersion: Invalid input: expected 1'],
     ['an email that is not one', wrap('CustomerProfileUpdated', `{${base},"email":"not-an-email"}`), 'invalid-detail', 'CustomerProfileUpdated: email: Invalid email address'],
+    ['a CR LF in a first name', wrap('CustomerProfileUpdated', `{${base},"firstName":"Ann\\r\\nBcc"}`), 'invalid-detail', 'CustomerProfileUpdated: firstName: must not contain control characters such as CR or LF (found U+000D at position 3)'],
     ['an hour of 24', wrap('CustomerProfileUpdated', `{${base},"preferredHour":24}`), 'invalid-detail', 'CustomerProfileUpdated: preferredHour: Too big: expected number to be <=23'],
     ['no permission flag on a cancellation', wrap('SubscriptionCancelled', `{${base},"subscriptionId":"s","productId":"p","reason":"price"}`), 'invalid-detail', 'SubscriptionCancelled: allowWinbackContact: Invalid input: expected boolean, received undefined'],
     ['a date more than a day ahead', wrap('ProductAdopted', '{"eventId":"x","customerId":"c-1","occurredAt":"2026-11-02T12:00:00.001Z","productId":"tv"}'), 'invalid-detail', 'ProductAdopted: occurredAt: more than 24 hours in the future'],
