@@ -84,8 +84,10 @@ describe('sBG (Fader & Hardie 2007)', () => {
       expect(Math.abs(sbgDerl(p, n, d) - s) / s).toBeLessThan(1e-6);
     }
     expect(sbgClv(p, 3, 0.1, 50)).toBeCloseTo(50 * sbgDerl(p, 3, 0.1), 10);
-    // published FH 2010 style value: regular, d = 10%, new customer's DERL(0)
-    expect(sbgDerl({ alpha: 0.704, beta: 1.182 }, 0, 0.1)).toBeGreaterThan(0);
+    // DERL(0) at d = 10% of the FH 2007 segments' parameters. Not a figure printed in the papers:
+    // values from a direct summation of S(1+k)/(1+d)^k to 1e-18 done outside this code (Python, lgamma).
+    expect(sbgDerl({ alpha: 0.704, beta: 1.182 }, 0, 0.1)).toBeCloseTo(2.96466214613, 9);
+    expect(sbgDerl({ alpha: 0.668, beta: 3.806 }, 0, 0.1)).toBeCloseTo(5.41485604837, 9);
   });
   it('recovers parameters from simulated censored tenures', () => {
     const truth = { alpha: 0.7, beta: 1.2 };

@@ -46,7 +46,13 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('synthesizes with the pack registered as a validation plugin (as infra/app.ts does)', () => {
     const assembly = defaults.app.synth();
-    expect(assembly.getStackByName(defaults.stack.stackName).template.Resources).toBeDefined();
+    const resources = Object.values(assembly.getStackByName(defaults.stack.stackName).template.Resources as Record<string, { Type: string; Properties?: { Description?: string } }>);
+    // The synthesized template holds the stack itself: the table and the four functions of the wiring.
+    expect(resources.filter((r) => r.Type === 'AWS::DynamoDB::Table')).toHaveLength(1);
+    const functions = resources.filter((r) => r.Type === 'AWS::Lambda::Function').map((r) => r.Properties?.Description);
+    for (const d of ['Validates business events', 'Reads new events from the table stream', 'Turns churn triggers into emails', 'Nightly run that rescores']) {
+      expect(functions.filter((f) => f?.startsWith(d)), d).toHaveLength(1);
+    }
   });
 
   it('every acknowledgement is a specific AwsSolutions rule with a reason', () => {

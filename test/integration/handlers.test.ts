@@ -4,9 +4,10 @@
  * SQS batch → ingest → table → stream records → churn-triggers → ChurnTriggerFired
  * → campaigns → email. EventBridge and SQS calls go to a capture server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
-import type { Context, DynamoDBStreamEvent, SQSBatchResponse, DynamoDBBatchResponse } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, DynamoDBBatchResponse } from 'aws-lambda';
 import { toLambdaRecord, type LambdaStreamRecord } from '../../local/stream-poller.ts';
 import { matchesAny } from '../../local/event-pattern.ts';
 import { subscriptions, ENV, type StreamSubscription } from '../../shared/wiring.ts';
@@ -76,7 +77,26 @@ async function readStream(): Promise<LambdaStreamRecord[]> {
 const streamSubscription = subscriptions.find((s): s is StreamSubscription => s.kind === 'stream' && s.function === 'churn-triggers')!;
 const body = (type: string, fields: Record<string, unknown>, source = 'com.example.support') =>
   JSON.stringify(envelope(type, detail(type as never, fields), source));
+const awsFixture = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../fixtures/aws/${name}`, import.meta.url), 'utf8')) as T;
+const detailOf = (e: { Detail: string }) => JSON.parse(e.Detail) as Record<string, unknown>;
+const triggersOf = (customerId: string) => capture.putEvents().filter((e) => e.DetailType === 'ChurnTriggerFired' && detailOf(e).customerId === customerId);
+const emailsTo = async (address: string) => {
+  const { emails } = (await (await fetch(`${aws.ses.endpoint}/store`)).json()) as { emails: { destination: { to: string[] }; subject: string }[] };
+  return emails.filter((m) => m.destination.to.includes(address));
+};
 
+/** Ingests a consenting customer with a billing complaint; returns the stream records of that customer that pass the filter. */
+async function customerWithComplaint(customerId: string, email: string): Promise<LambdaStreamRecord[]> {
+  const events = [
+    body('CustomerProfileUpdated', { customerId, email, firstName: 'Grace' }, 'com.example.crm'),
+    body('ConsentChanged', { customerId, granted: true }, 'com.example.crm'),
+    body('SupportCallLogged', { customerId, reason: 'billing', eventId: `call-${customerId}` }),
+  ];
+  expect((await handlers.ingest(sqsEvent(events), context)).batchItemFailures).toEqual([]);
+  return (await readStream()).filter((r) => matchesAny(streamSubscription.filters, r) && (r.dynamodb.Keys as { pk: { S: string } }).pk.S === `CUST#${customerId}`);
+}
+
+// Each test sets up its own customer, so any one of them runs alone and in any order.
 describe('handlers end to end', () => {
   it('ingests a batch: stores good events once, rejects bad ones with reasons, fails nothing', async () => {
     const profile = body('CustomerProfileUpdated', { customerId: 'h-1', email: 'hopper@example.com', firstName: 'Grace' }, 'com.example.crm');
@@ -84,49 +104,88 @@ describe('handlers end to end', () => {
     const complaint = body('SupportCallLogged', { customerId: 'h-1', reason: 'billing', eventId: 'call-evt-1' });
     const bad = [
       '{not json',
-      body('SupportCallLogged', { customerId: 'h-1', reason: 'weather' }),
+      body('SupportCallLogged', { customerId: 'h-1', reason: 'weather', eventId: 'bad-reason-h-1' }),
       JSON.stringify(envelope('OrderTeleported', { eventId: 'x', customerId: 'h-1' })),
     ];
+    const rejectedBefore = capture.sqsMessages().length;
     const res = await handlers.ingest(sqsEvent([profile, consent, complaint, complaint, ...bad]), context);
     expect(res.batchItemFailures).toEqual([]);
-    const rejected = capture.sqsMessages().map((m) => JSON.parse(m.MessageBody) as { code: string; reason: string });
+    const rejected = capture.sqsMessages().slice(rejectedBefore).map((m) => JSON.parse(m.MessageBody) as { code: string; reason: string });
     expect(rejected.map((r) => r.code).sort()).toEqual(['invalid-detail', 'not-json', 'unknown-detail-type']);
     expect(rejected.find((r) => r.code === 'invalid-detail')?.reason).toMatch(/reason/);
+    const stored = (await readStream()).filter((r) => r.eventName === 'INSERT' && (r.dynamodb.Keys as { pk: { S: string } }).pk.S === 'CUST#h-1');
+    expect(stored.map((r) => (r.dynamodb.Keys as { sk: { S: string } }).sk.S).filter((sk) => sk.startsWith('EVT#'))).toHaveLength(3);
   });
 
   it('reads the stored complaint from the stream, fires a retention save, and isolates a poison record', async () => {
-    const records = await readStream();
-    const relevant = records.filter((r) => matchesAny(streamSubscription.filters, r));
-    expect(relevant).toHaveLength(1); // the complaint; profile/consent events are filtered out, the duplicate was never stored
+    const relevant = await customerWithComplaint('h-2', 'h2@example.com');
+    expect(relevant).toHaveLength(1); // the complaint; profile/consent events are filtered out
     const poison: LambdaStreamRecord = structuredClone(relevant[0]!);
     poison.dynamodb.SequenceNumber = '999999999999';
     (poison.dynamodb.NewImage as Record<string, unknown>).type = { S: 'Nonsense' };
     const res = await handlers.triggers({ Records: [poison, ...relevant] } as DynamoDBStreamEvent, context);
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: '999999999999' }]);
-    const fired = capture.putEvents().filter((e) => e.DetailType === 'ChurnTriggerFired');
+    const fired = triggersOf('h-2');
     expect(fired).toHaveLength(1);
     expect(fired[0]!.Source).toBe('clm.triggers');
-    expect(JSON.parse(fired[0]!.Detail)).toMatchObject({ rule: 'billing-complaint', action: 'retention-save', customerId: 'h-1', sourceEventIds: ['call-evt-1'] });
+    expect(detailOf(fired[0]!)).toMatchObject({ rule: 'billing-complaint', action: 'retention-save', customerId: 'h-2', sourceEventIds: ['call-h-2'] });
 
     // redelivery of the same stream batch fires nothing new
     await handlers.triggers({ Records: relevant } as DynamoDBStreamEvent, context);
-    expect(capture.putEvents().filter((e) => e.DetailType === 'ChurnTriggerFired')).toHaveLength(1);
+    expect(triggersOf('h-2')).toHaveLength(1);
   });
 
   it('sends the retention email once, even when the trigger arrives twice', async () => {
-    const fired = capture.putEvents().find((e) => e.DetailType === 'ChurnTriggerFired')!;
+    const relevant = await customerWithComplaint('h-3', 'h3@example.com');
+    expect((await handlers.triggers({ Records: relevant } as DynamoDBStreamEvent, context)).batchItemFailures).toEqual([]);
+    const fired = triggersOf('h-3')[0]!;
     const asDelivered = JSON.stringify({ ...envelope('ChurnTriggerFired', JSON.parse(fired.Detail), fired.Source) });
     const res = await handlers.campaigns(sqsEvent([asDelivered, asDelivered]), context);
     expect(res.batchItemFailures).toEqual([]);
-    const { emails } = (await (await fetch(`${aws.ses.endpoint}/store`)).json()) as { emails: { destination: { to: string[] }; subject: string }[] };
+    const emails = await emailsTo('h3@example.com');
     expect(emails).toHaveLength(1);
-    expect(emails[0]).toMatchObject({ destination: { to: ['hopper@example.com'] } });
-    expect(capture.putEvents().filter((e) => e.DetailType === 'EmailSent')).toHaveLength(1);
+    expect(emails[0]).toMatchObject({ destination: { to: ['h3@example.com'] }, subject: 'Grace, we want to put this right' });
+    expect(capture.putEvents().filter((e) => e.DetailType === 'EmailSent' && detailOf(e).customerId === 'h-3')).toHaveLength(1);
   });
 
   it('reports a trigger that cannot be parsed as a failure of that record only', async () => {
     const res = await handlers.campaigns(sqsEvent(['{"detail-type":"ChurnTriggerFired","detail":{}}']), context);
     expect(res.batchItemFailures).toHaveLength(1);
+  });
+
+  it('winback end to end on events in the exact shape AWS delivers (test/fixtures/aws)', async () => {
+    // The fixtures are dated late November 2026: run the handlers at a fixed time just after them.
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date('2026-11-29T16:31:00Z') });
+    try {
+      const sqs = awsFixture<SQSEvent>('sqs-business-events.json');
+      expect(await handlers.ingest(sqs, context)).toEqual({ batchItemFailures: [] });
+      const stream = awsFixture<DynamoDBStreamEvent>('dynamodb-stream-events.json');
+      // What Lambda would deliver after the subscription's filter: the INSERT of the cancellation only.
+      const delivered = stream.Records.filter((r) => matchesAny(streamSubscription.filters, r));
+      expect(delivered.map((r) => r.eventID)).toEqual(['c4ca4238a0b923820dcc509a6f75849b']);
+      expect(await handlers.triggers({ Records: delivered }, context)).toEqual({ batchItemFailures: [] });
+      const fired = triggersOf('aws-1');
+      expect(fired.map(detailOf)).toEqual([
+        {
+          triggerId: 'cancelled-with-winback-permission#aws-1#cancel-aws-1',
+          customerId: 'aws-1',
+          rule: 'cancelled-with-winback-permission',
+          kind: 'single',
+          action: 'winback',
+          reasons: ['cancelled: price'],
+          churnRiskBoost: 1,
+          sourceEventIds: ['cancel-aws-1'],
+          firedAt: '2026-11-29T16:31:00.000Z',
+          schemaVersion: 1,
+        },
+      ]);
+      const asDelivered = JSON.stringify(envelope('ChurnTriggerFired', detailOf(fired[0]!), fired[0]!.Source));
+      expect(await handlers.campaigns(sqsEvent([asDelivered]), context)).toEqual({ batchItemFailures: [] });
+      const emails = await emailsTo('lin@example.com');
+      expect(emails.map((m) => m.subject)).toEqual(['Lin, come back for three months at half price']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('draws the control group with the experiment named in CLM_CONTROL_GROUP_EXPERIMENT', async () => {

@@ -129,8 +129,12 @@ describe('local stack with test handlers', () => {
     expect(process.env.CLM_BUS_NAME).toBe(stack.busName);
     // The deployed bus's default name (infra/settings.ts stackName + "-events"), so docs/events.md works locally.
     expect(stack.busName).toBe('ServerlessClm-events');
-    expect(stack.controlGroupPercent).toBe(Number(process.env.CLM_CONTROL_GROUP_PERCENT));
-    expect(stack.controlGroupExperiment).toBe(process.env.CLM_CONTROL_GROUP_EXPERIMENT);
+    // The documented defaults (docs/deploy.md): a 10% control group drawn as experiment "v1", at most 2 emails a week.
+    expect(stack.controlGroupPercent).toBe(10);
+    expect(process.env.CLM_CONTROL_GROUP_PERCENT).toBe('10');
+    expect(stack.controlGroupExperiment).toBe('v1');
+    expect(process.env.CLM_CONTROL_GROUP_EXPERIMENT).toBe('v1');
+    expect(process.env.CLM_FREQUENCY_CAP_PER_WEEK).toBe('2');
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
     // The functions' own access key id: only it may put clm.* sources on the bus.
     expect(process.env.AWS_ACCESS_KEY_ID).toBe(FUNCTIONS_CREDENTIALS.accessKeyId);

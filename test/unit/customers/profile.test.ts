@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { activeSubscriptions, applyEvent, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
-import type { BusinessEvent } from '../../../shared/events/catalog.ts';
+import { inboundDetailTypes, type BusinessEvent, type InboundDetailType } from '../../../shared/events/catalog.ts';
 import { businessEvent } from '../../support/events.ts';
 
 const fold = (events: BusinessEvent[]): CustomerProfile =>
@@ -36,29 +36,50 @@ function eventPool(): BusinessEvent[] {
 
 /**
  * Random event histories of one customer, built to collide: few ids (orders, calls,
- * subscriptions), few distinct timestamps (so ties are common), both currencies,
- * cancellations and restarts, consent flips and profile updates with missing fields.
+ * subscriptions, products), few distinct timestamps (so ties are common, some written with
+ * an offset that lands on the same instant as a UTC one), both currencies, both consent
+ * purposes, cancellations and restarts, and profile updates with missing fields.
+ * Every inbound event type of the catalog is generated (checked below).
  */
-const ts = fc.integer({ min: 0, max: 11 }).map((h) => `2026-10-0${1 + (h % 3)}T0${h % 4}:00:00Z`);
-const smallId = (prefix: string) => fc.integer({ min: 1, max: 3 }).map((n) => `${prefix}${n}`);
-const arbEvent = fc.oneof(
-  fc.record({ occurredAt: ts, email: fc.constantFrom('a@example.com', 'b@example.com', undefined), firstName: fc.constantFrom('Ann', 'Bo', undefined) }).map((f) => businessEvent('CustomerProfileUpdated', f)),
-  fc.record({ occurredAt: ts, granted: fc.boolean() }).map((f) => businessEvent('ConsentChanged', f)),
-  fc.record({ occurredAt: ts, orderId: smallId('o'), amount: fc.double({ min: 0, max: 50, noNaN: true }) }).map((f) => businessEvent('OrderPlaced', f)),
-  fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }).map((f) => businessEvent('OrderStatusChanged', f)),
-  fc.record({ occurredAt: ts, callId: smallId('k'), reason: fc.constantFrom('billing', 'network') }).map((f) => businessEvent('SupportCallLogged', f)),
-  fc.record({ occurredAt: ts, callId: smallId('k'), resolutionMinutes: fc.integer({ min: 1, max: 5000 }), resolved: fc.boolean() }).map((f) => businessEvent('SupportCallResolved', f)),
-  fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: fc.constantFrom('p1', 'p2'), plan: fc.constantFrom('basic', 'plus'), monthlyPrice: fc.integer({ min: 1, max: 30 }), currency: fc.constantFrom('EUR', 'USD') }).map((f) => businessEvent('SubscriptionStarted', f)),
-  fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: fc.constantFrom('p1', 'p2'), reason: fc.constantFrom('price', 'moving'), allowWinbackContact: fc.boolean() }).map((f) => businessEvent('SubscriptionCancelled', f)),
-  fc.record({ occurredAt: ts, productId: fc.constantFrom('p1', 'p2'), quantity: fc.double({ min: 0, max: 9, noNaN: true }) }).map((f) => businessEvent('UsageRecorded', f)),
-  fc.record({ occurredAt: ts }).map((f) => businessEvent('PaymentFailed', f)),
+const ts = fc.constantFrom(
+  '2026-08-30T23:00:00Z', '2026-09-01T00:00:00+02:00', '2026-08-31T22:00:00Z', '2026-09-15T12:00:00Z',
+  '2026-10-01T00:00:00Z', '2026-10-01T02:00:00+02:00', '2026-10-01T09:30:00Z', '2026-10-02T09:30:00Z', '2026-10-03T00:00:00-05:00',
 );
+const smallId = (prefix: string) => fc.integer({ min: 1, max: 3 }).map((n) => `${prefix}${n}`);
+const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
+const amount = fc.double({ min: 0, max: 50, noNaN: true });
+const currency = fc.constantFrom('EUR', 'USD');
+const product = fc.constantFrom('p1', 'p2');
+const arbByType = {
+  CustomerProfileUpdated: fc.record({
+    occurredAt: ts, email: maybe(fc.constantFrom('a@example.com', 'B@Example.com')), firstName: maybe(fc.constantFrom('Ann', 'Bo')),
+    locale: maybe(fc.constantFrom('en-GB', 'nl-NL')), timeZone: maybe(fc.constantFrom('Europe/Paris', 'UTC')),
+    preferredChannel: maybe(fc.constantFrom('email', 'sms')), preferredHour: maybe(fc.integer({ min: 0, max: 23 })), customerType: maybe(fc.constantFrom('subscription', 'adhoc')),
+  }),
+  ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean() }),
+  OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
+  OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
+  OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
+  InvoiceIssued: fc.record({ occurredAt: ts, invoiceId: smallId('i'), kind: fc.constantFrom('invoice', 'statement'), amount, currency }),
+  UsageRecorded: fc.record({ occurredAt: ts, productId: product, quantity: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 9, noNaN: true })) }),
+  SupportCallLogged: fc.record({ occurredAt: ts, callId: smallId('k'), reason: fc.constantFrom('billing', 'network', 'other') }),
+  SupportCallResolved: fc.record({ occurredAt: ts, callId: smallId('k'), resolutionMinutes: fc.integer({ min: 1, max: 5000 }), resolved: fc.boolean() }),
+  SubscriptionStarted: fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: product, plan: fc.constantFrom('basic', 'plus'), monthlyPrice: fc.integer({ min: 1, max: 30 }), currency }),
+  SubscriptionChanged: fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: product, plan: fc.constantFrom('basic', 'plus'), monthlyPrice: fc.integer({ min: 1, max: 30 }), currency, change: fc.constantFrom('upgrade', 'downgrade', 'other') }),
+  SubscriptionCancelled: fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: product, reason: fc.constantFrom('price', 'moving'), allowWinbackContact: fc.boolean() }),
+  PaymentFailed: fc.record({ occurredAt: ts, paymentId: smallId('x'), amount, currency }),
+  ProductAdopted: fc.record({ occurredAt: ts, productId: product }),
+} satisfies Record<InboundDetailType, fc.Arbitrary<Record<string, unknown>>>;
+const arbEvent = fc.oneof(
+  ...Object.entries(arbByType).map(([type, arb]) => (arb as fc.Arbitrary<Record<string, unknown>>).map((f) => businessEvent(type as InboundDetailType, f))),
+);
+const arbHistory = fc.array(arbEvent, { minLength: 1, maxLength: 40 });
 
 describe('applyEvent', () => {
   it('is order-independent on random histories full of ties, cancellations and restarts', () => {
     fc.assert(
       fc.property(
-        fc.array(arbEvent, { minLength: 1, maxLength: 30 }).chain((events) =>
+        arbHistory.chain((events) =>
           fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length })),
         ),
         ([events, shuffled]) => {
@@ -139,5 +160,154 @@ describe('applyEvent', () => {
 
   it('has no consent without a grant (opt-in)', () => {
     expect(hasConsent(emptyProfile('c'), 'email')).toBe(false);
+  });
+});
+
+/**
+ * The profile each field should hold, computed here from the whole history at once (not by
+ * folding): sums over all events, min/max of times, and for each register the value of the
+ * latest event that carries it (latest `occurredAt` in UTC, ties to the larger eventId).
+ */
+function expectedProfile(events: BusinessEvent[]) {
+  type Ev<T extends InboundDetailType> = Extract<BusinessEvent, { type: T }>;
+  const of = <T extends InboundDetailType>(...types: T[]) => events.filter((e): e is Ev<T> => (types as string[]).includes(e.type));
+  const utc = (e: BusinessEvent) => new Date(e.detail.occurredAt).toISOString();
+  const latest = <E extends BusinessEvent, V>(es: E[], pick: (e: E) => V | undefined) => {
+    let best: { value: V; at: string; by: string } | undefined;
+    for (const e of es) {
+      const value = pick(e);
+      if (value === undefined) continue;
+      const at = utc(e);
+      const by = e.detail.eventId;
+      if (!best || at > best.at || (at === best.at && by > best.by)) best = { value, at, by };
+    }
+    return best;
+  };
+  const cents = (xs: number[]) => xs.reduce((s, x) => s + Math.round(x * 100), 0) / 100;
+  const group = <E extends BusinessEvent>(es: E[], key: (e: E) => string) => {
+    const m = new Map<string, E[]>();
+    for (const e of es) m.set(key(e), [...(m.get(key(e)) ?? []), e]);
+    return m;
+  };
+  const times = events.map(utc).sort();
+  const profileUpdates = of('CustomerProfileUpdated');
+  const orders = of('OrderPlaced');
+  const invoices = of('InvoiceIssued');
+  const usage = of('UsageRecorded');
+  const logged = of('SupportCallLogged');
+  const resolved = of('SupportCallResolved');
+  const subs = of('SubscriptionStarted', 'SubscriptionChanged', 'SubscriptionCancelled');
+  const byOrder = group(of('OrderPlaced', 'OrderStatusChanged'), (e) => e.detail.orderId);
+  const byCall = group([...logged, ...resolved], (e) => e.detail.callId);
+  const bySub = group(subs, (e) => e.detail.subscriptionId);
+  const adoptions = [...usage.filter((e) => e.detail.quantity > 0), ...of('ProductAdopted')];
+  return {
+    customerId: 'c-1',
+    email: latest(profileUpdates, (e) => e.detail.email?.toLowerCase()),
+    firstName: latest(profileUpdates, (e) => e.detail.firstName),
+    locale: latest(profileUpdates, (e) => e.detail.locale),
+    timeZone: latest(profileUpdates, (e) => e.detail.timeZone),
+    preferredChannel: latest(profileUpdates, (e) => e.detail.preferredChannel),
+    preferredHour: latest(profileUpdates, (e) => e.detail.preferredHour),
+    customerType: latest(profileUpdates, (e) => e.detail.customerType),
+    consent: Object.fromEntries([...group(of('ConsentChanged'), (e) => `${e.detail.channel}:${e.detail.purpose}`)].map(([k, es]) => [k, latest(es, (e) => e.detail.granted)])),
+    firstSeenAt: times[0],
+    lastEventAt: times.at(-1),
+    eventCount: events.length,
+    purchaseDays: Object.fromEntries([...group(orders, (e) => utc(e).slice(0, 10))].map(([day, es]) => [day, cents(es.map((e) => e.detail.amount))])),
+    orderCount: orders.length,
+    totalSpend: cents(orders.map((e) => e.detail.amount)),
+    orders: Object.fromEntries(
+      [...byOrder].map(([orderId, es]) => {
+        const placed = latest(es, (e) => (e.type === 'OrderPlaced' ? e.detail.amount : undefined));
+        const status = latest(es, (e) => (e.type === 'OrderPlaced' ? 'placed' : e.detail.status));
+        return [orderId, { orderId, ...(placed ? { placed } : {}), status }];
+      }),
+    ),
+    returnCount: of('OrderReturned').length,
+    returnValue: cents(of('OrderReturned').map((e) => e.detail.amount)),
+    invoiceCount: invoices.filter((e) => e.detail.kind === 'invoice').length,
+    statementCount: invoices.filter((e) => e.detail.kind === 'statement').length,
+    invoicedTotal: cents(invoices.map((e) => e.detail.amount)),
+    usage: Object.fromEntries(
+      [...group(usage, (e) => e.detail.productId)].map(([productId, es]) => [
+        productId,
+        Object.fromEntries([...group(es, (e) => utc(e).slice(0, 7))].map(([month, ms]) => [month, ms.reduce((s, e) => s + Math.round(e.detail.quantity * 1e6), 0) / 1e6])),
+      ]),
+    ),
+    supportCallCount: logged.length,
+    supportCallsByReason: Object.fromEntries([...group(logged, (e) => e.detail.reason)].map(([r, es]) => [r, es.length])),
+    supportCalls: Object.fromEntries(
+      [...byCall].map(([callId, es]) => {
+        const log = latest(es, (e) => (e.type === 'SupportCallLogged' ? e.detail.reason : undefined));
+        const resolution = latest(es, (e) => (e.type === 'SupportCallResolved' ? { minutes: e.detail.resolutionMinutes, resolved: e.detail.resolved } : undefined));
+        return [callId, { callId, ...(log ? { reason: log.value, loggedAt: log.at, loggedBy: log.by } : {}), ...(resolution ? { resolution } : {}) }];
+      }),
+    ),
+    subscriptions: Object.fromEntries(
+      [...bySub].map(([subscriptionId, es]) => {
+        const starts = es.filter((e) => e.type === 'SubscriptionStarted').map(utc).sort();
+        const terms = es.filter((e): e is Ev<'SubscriptionStarted' | 'SubscriptionChanged'> => e.type !== 'SubscriptionCancelled');
+        const s = {
+          subscriptionId,
+          productId: latest(es, (e) => e.detail.productId),
+          plan: latest(terms, (e) => e.detail.plan),
+          monthlyPrice: latest(terms, (e) => e.detail.monthlyPrice),
+          currency: latest(terms, (e) => e.detail.currency),
+          startedAt: starts[0],
+          lastStartedAt: starts.at(-1),
+          cancellation: latest(es, (e) => (e.type === 'SubscriptionCancelled' ? { reason: e.detail.reason, allowWinbackContact: e.detail.allowWinbackContact } : undefined)),
+          lastChange: latest(es, (e) => (e.type === 'SubscriptionChanged' ? e.detail.change : undefined)),
+        };
+        return [subscriptionId, Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))];
+      }),
+    ),
+    adoptedProducts: Object.fromEntries([...group(adoptions, (e) => e.detail.productId)].map(([p, es]) => [p, es.map(utc).sort()[0]])),
+    paymentFailures: of('PaymentFailed').map(utc).sort().reverse().slice(0, 20),
+  };
+}
+
+/** Every field of CustomerProfile, written out: a field added to the profile must be added here (and asserted). */
+const profileFields = [
+  'customerId', 'email', 'firstName', 'locale', 'timeZone', 'preferredChannel', 'preferredHour', 'customerType', 'consent',
+  'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue',
+  'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
+  'subscriptions', 'adoptedProducts', 'paymentFailures',
+] as const satisfies readonly (keyof CustomerProfile)[];
+
+describe('applyEvent on random histories of every event type', () => {
+  it('the generator produces every inbound event type of the catalog', () => {
+    expect(Object.keys(arbByType).sort()).toEqual([...inboundDetailTypes].sort());
+    expect(inboundDetailTypes).toHaveLength(14);
+    const seen = new Set(fc.sample(arbEvent, { numRuns: 2000, seed: 7 }).map((e) => e.type));
+    expect([...seen].sort()).toEqual([...inboundDetailTypes].sort());
+  });
+
+  it('every field equals its value computed independently from the whole history, in any arrival order', () => {
+    fc.assert(
+      fc.property(
+        arbHistory.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }))),
+        ([events, shuffled]) => {
+          const expected = expectedProfile(events);
+          for (const order of [events, shuffled]) {
+            const p = fold(order);
+            expect(Object.keys(p).filter((k) => p[k as keyof CustomerProfile] !== undefined).every((k) => (profileFields as readonly string[]).includes(k))).toBe(true);
+            for (const field of profileFields) expect(p[field], field).toEqual(expected[field]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sums returns, invoices and statements exactly (not the last one seen)', () => {
+    const r1 = businessEvent('OrderReturned', { occurredAt: '2026-10-01T00:00:00Z', orderId: 'o1', amount: 10.1, currency: 'EUR' });
+    const r2 = businessEvent('OrderReturned', { occurredAt: '2026-10-02T00:00:00Z', orderId: 'o2', amount: 0.2, currency: 'EUR' });
+    const i1 = businessEvent('InvoiceIssued', { occurredAt: '2026-10-01T00:00:00Z', invoiceId: 'i1', amount: 30, currency: 'EUR' });
+    const s1 = businessEvent('InvoiceIssued', { occurredAt: '2026-10-03T00:00:00Z', invoiceId: 'i2', kind: 'statement', amount: 12.5, currency: 'EUR' });
+    for (const order of [[r1, r2, i1, s1], [s1, i1, r2, r1]]) {
+      const p = fold(order);
+      expect([p.returnCount, p.returnValue, p.invoiceCount, p.statementCount, p.invoicedTotal]).toEqual([2, 10.3, 1, 1, 42.5]);
+    }
   });
 });

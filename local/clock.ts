@@ -1,0 +1,29 @@
+/**
+ * A fixed clock for a reproducible local run (`npm start -- --now <ISO time>`): the process's
+ * `Date` starts at the given time and advances in real time from there, so the handlers,
+ * which read `new Date()` as they do in Lambda, judge freshness, cooldowns and caps against
+ * the same instant the synthetic data was generated for, on any day the run happens.
+ * Local only: nothing under functions/ or shared/ knows about it.
+ */
+export function startClockAt(at: Date): void {
+  const RealDate = Date;
+  const offset = at.getTime() - RealDate.now();
+  class ShiftedDate extends RealDate {
+    constructor(...args: ConstructorParameters<DateConstructor> | []) {
+      if (args.length === 0) super(RealDate.now() + offset);
+      else super(...(args as [string | number | Date]));
+    }
+    static override now(): number {
+      return RealDate.now() + offset;
+    }
+  }
+  globalThis.Date = ShiftedDate as DateConstructor;
+}
+
+/** Parses `--now`: an ISO 8601 time with an offset (e.g. 2026-11-23T00:00:00Z). */
+export function parseNow(value: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new Error(`--now must be an ISO 8601 time with an offset, e.g. 2026-11-23T00:00:00Z, got "${value}"`);
+  }
+  return new Date(value);
+}

@@ -1,0 +1,43 @@
+/**
+ * The figures of a local run that a test can pin exactly for a fixed seed and clock: events
+ * stored, rejections by code, triggers fired by rule, emails sent, and emails not sent by
+ * reason. Written as JSON by `npm start -- --figures FILE`.
+ */
+import { REJECTED_QUEUE, type LocalStack } from './local-stack.ts';
+
+export type RunFigures = {
+  eventsStored: number;
+  /** Distinct raw events rejected by ingest, by code (a batch retried after a timeout rejects its bad events again). */
+  rejectedByCode: Record<string, number>;
+  /** Distinct triggers (by triggerId) put on the bus, by rule. */
+  triggersByRule: Record<string, number>;
+  emailsSent: number;
+  /** Distinct sends (by sendId) not sent, from EmailSkipped, by reason (control-group hold-backs under their reason). */
+  skippedByReason: Record<string, number>;
+};
+
+const countBy = (values: string[]): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const v of [...values].sort()) out[v] = (out[v] ?? 0) + 1;
+  return out;
+};
+
+export async function runFigures(stack: LocalStack): Promise<RunFigures> {
+  const c = await stack.counters();
+  /** The emitted events of a type, once per id (a retried publish may put one on the bus twice). */
+  const emitted = (type: string, id: string) => [
+    ...new Map(stack.bus.emitted.filter((e) => e['detail-type'] === type).map((e) => [String((e.detail as Record<string, unknown>)[id]), e.detail as Record<string, unknown>])).values(),
+  ];
+  const rejected = new Map<string, string>();
+  for (const m of stack.queues.get(REJECTED_QUEUE)!.history) {
+    const b = JSON.parse(m.body) as { code: string; event: string };
+    rejected.set(b.event, b.code);
+  }
+  return {
+    eventsStored: stack.trace.storedEvents,
+    rejectedByCode: countBy([...rejected.values()]),
+    triggersByRule: countBy(emitted('ChurnTriggerFired', 'triggerId').map((d) => String(d.rule))),
+    emailsSent: c.emailsSent,
+    skippedByReason: countBy(emitted('EmailSkipped', 'sendId').map((d) => String(d.reason))),
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The wiring, pinned by hand-written literals: the filters and patterns are written out here
+ * as they are meant to be, not read back from the wiring (or the rules) under test. A type
+ * dropped from the stream filter, or a pattern widened, fails here.
+ */
+import { describe, expect, it } from 'vitest';
+import { ENV, functionSpecs, subscriptions, type RuleSubscription, type StreamSubscription } from '../../shared/wiring.ts';
+
+const byId = (id: string) => subscriptions.find((s) => s.id === id);
+
+describe('wiring (hand-written expectations)', () => {
+  it('has exactly these subscriptions', () => {
+    expect(subscriptions.map((s) => [s.kind, s.id, s.function])).toEqual([
+      ['rule', 'BusinessEventsToIngest', 'ingest'],
+      ['stream', 'NewEventsToChurnTriggers', 'churn-triggers'],
+      ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
+      ['schedule', 'NightlyRescore', 'nightly-rescore'],
+    ]);
+  });
+
+  it('the stream filter passes newly inserted events of the six types the rules read, and nothing else', () => {
+    const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
+    expect(s.filters).toEqual([
+      {
+        eventName: ['INSERT'],
+        dynamodb: {
+          NewImage: {
+            sk: { S: [{ prefix: 'EVT#' }] },
+            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled'] },
+          },
+        },
+      },
+    ]);
+    expect({ batchSize: s.batchSize, maxBatchingWindowSeconds: s.maxBatchingWindowSeconds, retryAttempts: s.retryAttempts, maxRecordAgeSeconds: s.maxRecordAgeSeconds }).toEqual({
+      batchSize: 50,
+      maxBatchingWindowSeconds: 1,
+      retryAttempts: 5,
+      maxRecordAgeSeconds: 3600,
+    });
+  });
+
+  it('the bus rules: everything not from clm.* to ingest; ChurnTriggerFired from clm.triggers to campaigns', () => {
+    const ingest = byId('BusinessEventsToIngest') as RuleSubscription;
+    expect(ingest.pattern).toEqual({ source: [{ 'anything-but': { prefix: 'clm.' } }] });
+    expect({ batchSize: ingest.batchSize, window: ingest.maxBatchingWindowSeconds, receives: ingest.maxReceiveCount, concurrency: ingest.maxConcurrency }).toEqual({
+      batchSize: 100,
+      window: 1,
+      receives: 5,
+      concurrency: undefined,
+    });
+    const campaigns = byId('ChurnTriggersToCampaigns') as RuleSubscription;
+    expect(campaigns.pattern).toEqual({ source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] });
+    // no fixed concurrency: the stack derives it (and the batch size, at most 10) from the SES send rate (infra/send-rate.ts)
+    expect({ batchSize: campaigns.batchSize, window: campaigns.maxBatchingWindowSeconds, receives: campaigns.maxReceiveCount, concurrency: campaigns.maxConcurrency }).toEqual({
+      batchSize: 10,
+      window: 1,
+      receives: 5,
+      concurrency: undefined,
+    });
+  });
+
+  it('the nightly schedule passes its id and the scheduled time', () => {
+    const s = byId('NightlyRescore');
+    expect(s?.kind === 'schedule' && s.input('2026-11-01T02:00:00Z')).toEqual({ subscription: 'NightlyRescore', scheduledTime: '2026-11-01T02:00:00Z' });
+    expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
+  });
+
+  it('each function may touch exactly this', () => {
+    expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
+      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
+      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true } },
+      campaigns: {
+        entry: 'functions/campaigns/handler.ts',
+        memoryMb: 512,
+        timeoutSeconds: 60,
+        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+      },
+      'nightly-rescore': {
+        entry: 'functions/nightly-rescore/handler.ts',
+        memoryMb: 1769,
+        timeoutSeconds: 900,
+        access: { table: { actions: ['BatchGetItem', 'PutItem', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+      },
+    });
+    for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
+    // every subscription says what it carries (the wiring is read as documentation of the stack)
+    for (const s of subscriptions) expect(s.description.length, s.id).toBeGreaterThan(20);
+  });
+
+  it('the environment variable names', () => {
+    expect(ENV).toEqual({
+      tableName: 'CLM_TABLE_NAME',
+      busName: 'CLM_BUS_NAME',
+      rejectedQueueUrl: 'CLM_REJECTED_QUEUE_URL',
+      senderAddress: 'CLM_SENDER_ADDRESS',
+      configurationSet: 'CLM_SES_CONFIGURATION_SET',
+      unsubscribeBaseUrl: 'CLM_UNSUBSCRIBE_BASE_URL',
+      helpBaseUrl: 'CLM_HELP_BASE_URL',
+      eventRetentionDays: 'CLM_EVENT_RETENTION_DAYS',
+      controlGroupPercent: 'CLM_CONTROL_GROUP_PERCENT',
+      controlGroupExperiment: 'CLM_CONTROL_GROUP_EXPERIMENT',
+      frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
+      sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
+    });
+  });
+});
