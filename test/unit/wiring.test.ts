@@ -79,7 +79,7 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/nightly-rescore/handler.ts',
         memoryMb: 1769,
         timeoutSeconds: 900,
-        access: { table: { actions: ['BatchGetItem', 'PutItem', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query'], queryIndexes: ['byScoringShard'] }, putEvents: true },
       },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
@@ -101,6 +101,7 @@ describe('wiring (hand-written expectations)', () => {
       controlGroupExperiment: 'CLM_CONTROL_GROUP_EXPERIMENT',
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
+      scoringConfig: 'CLM_SCORING_CONFIG',
     });
   });
 });
