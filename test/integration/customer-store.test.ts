@@ -1,29 +1,18 @@
 /** DynamoCustomerStore against the real DynamoDB Local. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
-import { localDynamoDbClient } from '../../local/services.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { scoringShard } from '../../shared/data-model/keys.ts';
 import { businessEvent } from '../support/events.ts';
-import { freshTable, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
 const profiles = { empty: emptyProfile, apply: applyEvent };
 
-let aws: LocalAws;
-let client: ReturnType<typeof localDynamoDbClient>;
-
-beforeAll(async () => {
-  aws = await startLocalAws({ ses: false });
-  client = localDynamoDbClient(aws.dynamodb.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await aws?.stop();
-});
+const local = useLocalDynamoDb();
 
 async function newStore() {
-  const { tableName } = await freshTable(aws.dynamodb.endpoint);
-  return { tableName, store: new DynamoCustomerStore(client, { tableName, profiles }) };
+  const { tableName } = await freshTable(local.aws().dynamodb.endpoint);
+  return { tableName, store: new DynamoCustomerStore(local.client(), { tableName, profiles }) };
 }
 
 describe('DynamoCustomerStore (DynamoDB Local)', () => {
@@ -33,7 +22,7 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     expect(await store.recordEvent(e, new Date())).toMatchObject({ status: 'stored' });
     const profile = await store.getProfile('new-1');
     expect(profile).toMatchObject({ customerId: 'new-1', orderCount: 1, totalSpend: 12.5 });
-    const doc = DynamoDBDocumentClient.from(client);
+    const doc = DynamoDBDocumentClient.from(local.client());
     const { Item } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'CUST#new-1', sk: 'PROFILE' } }));
     expect(Item).toMatchObject({ scoringShard: scoringShard('new-1'), version: 1, entity: 'profile' });
     const { Item: stored } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'CUST#new-1', sk: `EVT#${e.detail.eventId}` } }));
@@ -105,7 +94,7 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     const sends = await store.recentSends('c', new Date('2026-10-01T00:00:00Z'));
     expect(sends).toEqual({ ledgerVersion: 3, records: [{ ...entry, status: 'sent', at: now.toISOString(), messageId: 'm1', reason: undefined, publishedAt: undefined }] });
     expect((await store.recentSends('c', new Date('2026-11-02T00:00:00Z'))).records).toEqual([]);
-    const doc = DynamoDBDocumentClient.from(client);
+    const doc = DynamoDBDocumentClient.from(local.client());
     const all = await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'CUST#c' } }));
     expect(all.Items?.map((i) => i.sk)).toEqual(['SEND#s#1', 'SENDS']);
   });

@@ -4,34 +4,23 @@
  * (DynamoDB Local), finds the same results — ingest outcomes, triggers, ledger,
  * profiles, published events and emails — and the same port calls answer alike.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { InMemoryCustomerStore } from '../../shared/pipeline/in-memory-ports.ts';
 import { createPipeline } from '../../shared/pipeline/run-pipeline.ts';
 import type { CustomerStore } from '../../shared/ports.ts';
-import { localDynamoDbClient } from '../../local/services.ts';
 import { businessEvent } from '../support/events.ts';
-import { freshTable, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
 import { scenario, scenarioCustomers, scenarioNow } from '../support/pipeline-scenario.ts';
 
 const profiles = { empty: emptyProfile, apply: applyEvent };
-let aws: LocalAws;
-let client: ReturnType<typeof localDynamoDbClient>;
-
-beforeAll(async () => {
-  aws = await startLocalAws({ ses: false });
-  client = localDynamoDbClient(aws.dynamodb.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await aws?.stop();
-});
+const local = useLocalDynamoDb();
 
 const stores: Record<string, () => Promise<CustomerStore>> = {
   'in memory': async () => new InMemoryCustomerStore(profiles),
-  'DynamoDB Local': async () => new DynamoCustomerStore(client, { tableName: (await freshTable(aws.dynamodb.endpoint)).tableName, profiles }),
+  'DynamoDB Local': async () => new DynamoCustomerStore(local.client(), { tableName: (await freshTable(local.aws().dynamodb.endpoint)).tableName, profiles }),
 };
 
 /** Everything a run leaves behind that the ports can tell. */
