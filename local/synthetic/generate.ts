@@ -131,6 +131,28 @@ const REASON_WEIGHTS: Record<(typeof supportReasons)[number], number> = {
   other: 12,
 };
 
+/**
+ * The model families the base is drawn from, with the parameters of the published fits, so
+ * that the nightly fit (shared/scoring/fit.ts) has the heterogeneity between customers that
+ * its models estimate.
+ * - Ad-hoc repeat buying, per month (BG/NBD): purchase rate λ ~ Gamma(r, rate α), dropout
+ *   after each purchase p ~ Beta(a, b).
+ * - Spend per order (Gamma-Gamma): each buyer's ν ~ Gamma(q, rate γ), each order's amount
+ *   ~ Gamma(p, rate ν), so a buyer's mean order is p/ν and the base's mean pγ/(q − 1). The CDNOW
+ *   fit (Hardie note 025: p = 6.25, q = 3.74, γ = 15.44 dollars, mean ≈ $35) with γ scaled × 3
+ *   to euros of this shop (mean order ≈ €106).
+ * - Subscriber churn (sBG): each subscriber's monthly churn probability θ ~ Beta(α, β). α = 0.7
+ *   is the heterogeneity of Fader & Hardie's (2007) "regular" cohort (α = 0.704, β = 1.182);
+ *   their renewals are yearly, so β is raised to 8 for monthly renewals: 8 % leave in the first
+ *   month, half within a year, and the longer a subscriber stays the less likely she leaves.
+ */
+export const SYNTHETIC_MODELS = {
+  bgnbdPerMonth: { r: 0.9, alpha: 2.2, a: 0.8, b: 3.5 },
+  gammaGamma: { p: 6.25, q: 3.74, gamma: 15.44 * 3 },
+  sbg: { alpha: 0.7, beta: 8 },
+} as const;
+const MONTH = 30.44 * 86_400_000;
+
 type Raw = { at: number; source: string; type: string; detail: Record<string, unknown> };
 
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -232,8 +254,11 @@ export async function generate(options: GenerateOptions = {}): Promise<Generated
   };
   let replay = replayOrder();
   let paths = await expectedPath(replay.events);
-  if (!paths.some((p) => p.emailed)) {
-    const { dropped, added } = await ensureDeliverableComplaint(byCustomer, now, pipeline, nextId, stats);
+  // The replay moves some events out of order, so an adjustment judged on one order can be
+  // undone by the next one (a complaint's own poor resolution swapped before it, whose email
+  // then holds the complaint's back): adjusted and replayed until it holds, a few times at most.
+  for (let attempt = 0; attempt < 5 && !paths.some((p) => p.emailed); attempt++) {
+    const { dropped, added } = await ensureDeliverableComplaint(byCustomer, now, pipeline, nextId, stats, replay.events);
     if (dropped.size) {
       for (let k = raws.length - 1; k >= 0; k--) if (dropped.has(raws[k])) raws.splice(k, 1);
     }
@@ -288,7 +313,10 @@ function generateCustomer(rnd: Random, c: CustomerContext): void {
   else c.stats.adhocCustomers++;
   // Sign-ups spread over the history, a little more in the early months (the existing base).
   const signup = start + Math.floor(Math.pow(rnd.next(), 1.3) * span * 0.92);
-  const atRisk = rnd.chance(0.18);
+  // A subscriber's lifetime is drawn first (sBG): the ones who leave within the history or in
+  // the three months after it are the customers at risk (their signals precede the churn).
+  const lifetime = isSubscription ? subscriberLifetime(rnd, signup, now) : undefined;
+  const atRisk = lifetime ? lifetime.endAt < now + 90 * DAY : rnd.chance(0.18);
   const preferredHour = rnd.int(8, 20);
   const email = `${first}.${last}.${c.index}`.toLowerCase().replace(/[^a-z0-9.]/g, '') + '@example.com';
 
@@ -315,7 +343,7 @@ function generateCustomer(rnd: Random, c: CustomerContext): void {
   if (rnd.chance(0.15)) emit(signup + 120_000, SOURCES.crm, 'ConsentChanged', { channel: 'sms', purpose: 'marketing', granted: rnd.chance(0.5) });
   if (consented) c.stats.emailConsent++;
 
-  if (isSubscription) subscriptionLife(rnd, c, signup, atRisk);
+  if (lifetime) subscriptionLife(rnd, c, lifetime, atRisk);
   if (!isSubscription || rnd.chance(0.2)) adhocPurchases(rnd, c, signup);
 
   // Support calls: a Poisson process, more often for customers at risk.
@@ -343,7 +371,8 @@ const toBody = (r: Raw): string => busEnvelope({ Source: r.source, DetailType: r
  * customer outside the control group (preferring one who already complained
  * about billing recently) gets preferred channel email, email marketing consent
  * (a withdrawal is dropped) and a billing complaint two days ago if they have no
- * fresh one. Then the customer's events are run through the pure pipeline: while
+ * fresh one. Then the customer's events are run through the pure pipeline, in the
+ * order of the last replay (`replayed`; added events after it, in time order): while
  * the complaint's email is held back by an earlier send (cooldown, weekly cap), the
  * events that fired those sends are dropped. Returns the events it dropped and added.
  */
@@ -353,6 +382,7 @@ async function ensureDeliverableComplaint(
   pipeline: { now: () => Date; sendPolicy: typeof defaultSendPolicy },
   nextId: (prefix: string) => string,
   stats: GeneratedData['stats'],
+  replayed: readonly Raw[],
 ): Promise<{ dropped: Set<Raw>; added: Raw[] }> {
   const dropped = new Set<Raw>();
   const added: Raw[] = [];
@@ -393,9 +423,15 @@ async function ensureDeliverableComplaint(
     add(complaint);
   }
   const complaintId = complaint.detail.eventId as string;
+  // The customer's events in the order of the last replay (duplicates included), then the added ones in time order.
+  const inReplayOrder = (): Raw[] => {
+    const current = new Set(mine);
+    const replayedSet = new Set(replayed);
+    return [...replayed.filter((r) => current.has(r)), ...mine.filter((r) => !replayedSet.has(r)).sort((a, b) => a.at - b.at)];
+  };
   for (let attempt = 0; attempt < 10; attempt++) {
     const p = createPipeline(pipeline);
-    await p.run([...mine].sort((a, b) => a.at - b.at).map(toBody));
+    await p.run(inReplayOrder().map(toBody));
     const k = p.campaignResults.findIndex((r) => r.trigger.sourceEventIds.includes(complaintId));
     if (k < 0 || p.campaignResults[k]!.outcome.outcome === 'sent') break;
     // Sends (and control holds) of the customer decided before it put the cooldown or the cap on it.
@@ -419,19 +455,46 @@ function supportCall(rnd: Random, c: CustomerContext, at: number, reason: string
   }
 }
 
-function subscriptionLife(rnd: Random, c: CustomerContext, signup: number, atRisk: boolean): void {
+/** A subscriber's first subscription starts an hour after sign-up; she leaves at `endAt` (Infinity: not before three months after the history). */
+type Lifetime = { startedAt: number; endAt: number };
+
+/**
+ * The sBG draw: θ ~ Beta(α, β), then at each monthly renewal decision the subscriber leaves
+ * with probability θ (as shared/clv/simulate.ts's simulateTenures). Leaving at decision t
+ * cancels 3 to 4.5 days before the t-th renewal (after t − 1 renewals, clear of the drift
+ * between 30.44-day months and the calendar months the profile summary counts). Cancelling
+ * just before being charged again, rather than at any time in the month, keeps the data what
+ * the sBG sees: a subscriber observed with m whole months has made m renewal decisions, and
+ * a churn at decision m + 1 shows only once month m + 1 is almost over (cancellations
+ * anywhere in the month overstate the churn at the last observed decision, and so the
+ * fitted α and β). Only decisions until three months after the history are drawn.
+ */
+function subscriberLifetime(rnd: Random, signup: number, now: number): Lifetime {
+  const { alpha, beta } = SYNTHETIC_MODELS.sbg;
+  const theta = rnd.beta(alpha, beta);
+  const startedAt = signup + 3_600_000;
+  const decisions = Math.ceil((now + 90 * DAY - startedAt) / MONTH);
+  for (let t = 1; t <= decisions; t++) {
+    if (rnd.chance(theta)) return { startedAt, endAt: startedAt + (t - 0.15 + 0.05 * rnd.next()) * MONTH };
+  }
+  return { startedAt, endAt: Infinity };
+}
+
+function subscriptionLife(rnd: Random, c: CustomerContext, lifetime: Lifetime, atRisk: boolean): void {
   const { now, emit, nextId } = c;
   const count = rnd.chance(0.3) ? 2 : 1;
   const products = [...PRODUCTS].sort(() => rnd.next() - 0.5).slice(0, count);
   products.forEach((product, k) => {
     const subscriptionId = nextId('sub');
-    const startedAt = signup + k * rnd.int(0, 120) * DAY + 3_600_000;
+    // The first subscription lasts the customer's lifetime; an add-on starts later and ends
+    // with her, or (a quarter of them) is dropped before, and never outlasts the first.
+    const startedAt = lifetime.startedAt + k * rnd.int(0, 120) * DAY;
+    const customerEnd = k === 0 ? lifetime.endAt : lifetime.endAt - DAY;
+    if (startedAt >= Math.min(now, customerEnd)) return;
     let [plan, price] = rnd.pick(product.plans);
     emit(startedAt, SOURCES.billing, 'SubscriptionStarted', { subscriptionId, productId: product.productId, plan, monthlyPrice: price, currency: 'EUR' });
-    // Monthly churn hazard; higher for customers at risk.
-    const hazard = atRisk ? 0.05 : 0.012;
-    const lifetimeMonths = rnd.exponential(hazard);
-    const endAt = Math.min(now, startedAt + lifetimeMonths * 30.44 * DAY);
+    const dropped = k > 0 && rnd.chance(0.25) ? startedAt + rnd.next() * (Math.min(now + 90 * DAY, customerEnd) - startedAt) : Infinity;
+    const endAt = Math.min(now, customerEnd, dropped);
     const cancelled = endAt < now;
     // Plan changes.
     if (rnd.chance(0.2)) {
@@ -491,15 +554,23 @@ function subscriptionLife(rnd: Random, c: CustomerContext, signup: number, atRis
 function adhocPurchases(rnd: Random, c: CustomerContext, signup: number): void {
   const { now, emit, nextId } = c;
   // BG/NBD: purchase rate λ ~ Gamma(r, 1/α) per month; after each purchase the buyer drops out with p ~ Beta(a, b).
-  const lambda = rnd.gamma(0.9, 1 / 2.2);
-  const dropout = rnd.beta(0.8, 3.5);
+  const { r, alpha, a, b } = SYNTHETIC_MODELS.bgnbdPerMonth;
+  const lambda = rnd.gamma(r, 1 / alpha);
+  const dropout = rnd.beta(a, b);
+  // Gamma-Gamma: the buyer's ν ~ Gamma(q, rate γ); each order's amount ~ Gamma(p, rate ν).
+  const gg = SYNTHETIC_MODELS.gammaGamma;
+  const nu = rnd.gamma(gg.q, 1 / gg.gamma);
   let t = signup + rnd.int(0, 10) * DAY;
   for (let k = 0; k < 40 && t < now; k++) {
     const orderId = nextId('ord');
-    const items = Array.from({ length: rnd.int(1, 3) }, () => {
+    // The items' list prices, scaled so the order comes to the amount drawn for it.
+    const spend = rnd.gamma(gg.p, 1 / nu);
+    const listed = Array.from({ length: rnd.int(1, 3) }, () => {
       const [category, price, code] = rnd.pick(CATEGORIES);
-      return { sku: `${code}-${rnd.int(100, 999)}`, quantity: rnd.chance(0.85) ? 1 : rnd.int(2, 4), price: money(rnd.logNormal(price, 0.35)), category };
+      return { sku: `${code}-${rnd.int(100, 999)}`, quantity: rnd.chance(0.85) ? 1 : rnd.int(2, 4), price: rnd.logNormal(price, 0.35), category };
     });
+    const scale = spend / listed.reduce((s, it) => s + it.quantity * it.price, 0);
+    const items = listed.map((it) => ({ ...it, price: Math.max(0.01, money(it.price * scale)) }));
     const amount = money(items.reduce((s, it) => s + it.quantity * it.price, 0));
     emit(t, SOURCES.orders, 'OrderPlaced', { orderId, amount, currency: 'EUR', items });
     if (rnd.chance(0.2)) {
@@ -525,7 +596,8 @@ function adhocPurchases(rnd: Random, c: CustomerContext, signup: number): void {
         });
       }
     }
-    if (rnd.chance(dropout)) break;
+    // BG/NBD: a buyer can drop out after a repeat purchase, not after the first (x = 0 means alive).
+    if (k > 0 && rnd.chance(dropout)) break;
     t += rnd.exponential(Math.max(lambda, 0.01)) * 30.44 * DAY;
   }
 }
