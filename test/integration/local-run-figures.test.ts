@@ -5,7 +5,7 @@
  *
  * The figures change, legitimately, when the synthetic generator, the rules, the guardrails or
  * the control-group assignment change. Then regenerate them (docs/testing.md):
- *   npx tsx local/start.ts --customers 80 --seed 12 --now 2026-11-23T00:00:00Z --figures /tmp/figures.json
+ *   npx tsx local/start.ts --customers 100 --seed 1 --now 2026-11-23T00:00:00Z --figures /tmp/figures.json
  * check that the change explains the difference, and paste /tmp/figures.json over EXPECTED below.
  */
 import { spawn } from 'node:child_process';
@@ -15,14 +15,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunFigures } from '../../local/run-figures.ts';
 
-const RUN_ARGS = ['--customers', '80', '--seed', '12', '--now', '2026-11-23T00:00:00Z'];
+const RUN_ARGS = ['--customers', '100', '--seed', '1', '--now', '2026-11-23T00:00:00Z'];
 
 const EXPECTED: RunFigures = {
-  eventsStored: 1704,
+  eventsStored: 1791,
   rejectedByCode: { 'invalid-detail': 8, 'unknown-detail-type': 2 },
-  triggersByRule: { 'billing-complaint': 3, 'cancelled-with-winback-permission': 1, downgrade: 1, 'poor-resolution': 1 },
-  emailsSent: 2,
-  skippedByReason: { 'prefers-phone': 2, 'prefers-sms': 2 },
+  triggersByRule: { 'billing-complaint': 7, 'cancelled-with-winback-permission': 1, 'downgrade': 1, 'poor-resolution': 2, 'repeated-complaints': 1 },
+  emailsSent: 4,
+  skippedByReason: { 'no-marketing-consent': 2, 'prefers-phone': 3, 'prefers-push': 3 },
 };
 
 const repo = path.resolve(import.meta.dirname, '../..');
