@@ -485,18 +485,24 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
 
     const counters = async () => {
       const rejected = queues.get(REJECTED_QUEUE)!;
-      const rejectedReasons = new Map<string, number>();
+      // Distinct rejected events (by rejection id; by body for a message without one): ingest sends
+      // each once, but the window between a send and its ledger entry can still repeat one.
+      const rejectedKeys = new Map<string, string>();
       for (const m of rejected.history) {
         let key = 'unparsed';
+        let id = m.body;
         try {
           const b = JSON.parse(m.body) as Record<string, unknown>;
           const r = (b.rejection ?? b) as Record<string, unknown>;
           key = String(r.code ?? r.reason ?? r.error ?? 'unknown');
+          id = typeof b.rejectionId === 'string' ? b.rejectionId : m.body;
         } catch {
           key = m.body.slice(0, 80);
         }
-        rejectedReasons.set(key, (rejectedReasons.get(key) ?? 0) + 1);
+        rejectedKeys.set(id, key);
       }
+      const rejectedReasons = new Map<string, number>();
+      for (const key of rejectedKeys.values()) rejectedReasons.set(key, (rejectedReasons.get(key) ?? 0) + 1);
       const emittedByType = new Map<string, number>();
       for (const e of bus.emitted) emittedByType.set(e['detail-type'], (emittedByType.get(e['detail-type']) ?? 0) + 1);
       // Why triggers did not become emails: EmailSkipped by reason (as campaigns recorded it in the
@@ -524,7 +530,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
       return {
         bus: { calls: bus.stats.calls, accepted: bus.stats.accepted, toDefaultBus: bus.stats.toDefaultBus, failedEntries: bus.stats.failedEntries, failedRequests: bus.stats.failedRequests, accessDenied: bus.stats.accessDenied, entryErrors: Object.fromEntries(bus.stats.byError) },
-        rejected: { count: rejected.sentCount, byReason: Object.fromEntries(rejectedReasons) },
+        /** Distinct rejected events (a message sent twice counts once), by code. */
+        rejected: { count: rejectedKeys.size, messages: rejected.sentCount, byReason: Object.fromEntries(rejectedReasons) },
         emitted: Object.fromEntries(emittedByType),
         triggersFired: emittedByType.get('ChurnTriggerFired') ?? 0,
         emailsSent: emailCount,

@@ -7,7 +7,7 @@ import { REJECTED_QUEUE, type LocalStack } from './local-stack.ts';
 
 export type RunFigures = {
   eventsStored: number;
-  /** Distinct raw events rejected by ingest, by code (a batch retried after a timeout rejects its bad events again). */
+  /** Distinct raw events rejected by ingest, by code (ingest sends each once; a repeat from the window between send and ledger would count once). */
   rejectedByCode: Record<string, number>;
   /** Distinct triggers (by triggerId) put on the bus, by rule. */
   triggersByRule: Record<string, number>;

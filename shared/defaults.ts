@@ -22,4 +22,8 @@ export const defaults = {
   ledgerRetentionDays: 400,
   /** Seconds a claimed send is held before another worker may take it over. */
   sendLeaseSeconds: 120,
+  /** Seconds a claimed rejection is held before another worker may take it over (longer than ingest's 30-second timeout). */
+  rejectionLeaseSeconds: 60,
+  /** Days a rejection is remembered, so a redelivery is not rejected twice: the longest SQS keeps a message (14 days). */
+  rejectionRetentionDays: 14,
 } as const;

@@ -83,8 +83,26 @@ export interface Mailer {
 }
 
 export interface RejectedEventSink {
-  /** Keeps a rejected event with its reason where an operator can inspect and replay it. */
-  reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void>;
+  /**
+   * Keeps a rejected event with its reason where an operator can inspect and replay it.
+   * `rejectionId` (the same for every delivery of the same raw event) goes with it.
+   */
+  reject(raw: string, rejection: Rejection, receivedAt: Date, rejectionId: string): Promise<void>;
+}
+
+/** What claiming a rejection found: `claimed` (send it), `done` (it was sent before), `busy` (another worker holds a live claim). */
+export type RejectionClaim = 'claimed' | 'done' | 'busy';
+
+/**
+ * Remembers which rejected events are already on the rejected-events queue (keyed on the
+ * rejection id), so a redelivered batch does not put them there again. Claimed before the
+ * send, completed after it; a failed send releases the claim (see docs/architecture.md).
+ */
+export interface RejectionLedger {
+  claim(rejectionId: string, now: Date, leaseSeconds: number): Promise<RejectionClaim>;
+  complete(rejectionId: string, now: Date): Promise<void>;
+  /** Gives a claim back after a failed send, so a retry can take it at once. */
+  release(rejectionId: string): Promise<void>;
 }
 
 /** A trigger as the stack recorded it: the decision, when it fired and when it was put on the bus. */

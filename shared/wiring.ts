@@ -55,7 +55,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Validates business events, stores them once and updates the customer aggregates',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile).
+    // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
+    // PutItem and GetItem of a REJECTED# item (a rejected event sent once).
     access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
   },
   'churn-triggers': {

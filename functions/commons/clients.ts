@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
@@ -121,4 +122,13 @@ export const mailer = once((): Mailer => {
 
 export const rejectedEventSink = once(
   () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient(clientOptions())), requireEnv(ENV.rejectedQueueUrl)),
+);
+
+/** Which rejected events are already on the rejected-events queue (ingest sends each once). */
+export const rejectionLedger = once(
+  () =>
+    new DynamoRejectionLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
+      tableName: requireEnv(ENV.tableName),
+      retentionDays: defaults.rejectionRetentionDays,
+    }),
 );

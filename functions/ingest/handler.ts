@@ -1,7 +1,7 @@
 /**
  * ingest: bus rule → SQS → here. Each record's body is one EventBridge event.
- * Invalid events go to the rejected-events queue with their reason (and count
- * as processed); events that could not be stored are reported one by one as
+ * Invalid events go to the rejected-events queue with their reason, once per
+ * raw event however often it is redelivered (and count as processed); events that could not be stored are reported one by one as
  * batch item failures, so SQS retries only them and then moves them to the
  * queue's dead-letter queue. The batch is written grouped by customer.
  */
@@ -12,26 +12,29 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
-import { customerStore, rejectedEventSink } from '../commons/clients.ts';
+import { customerStore, rejectedEventSink, rejectionLedger } from '../commons/clients.ts';
 import { loggableError } from '../commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', failed: FAILED_RECORDS_METRIC } as const;
+const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', rejectedBefore: 'RepeatedRejections', failed: FAILED_RECORDS_METRIC } as const;
 
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(
     event.Records.map((r) => r.body),
-    { store: customerStore(), rejected: rejectedEventSink(), now: () => new Date() },
+    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), now: () => new Date() },
   );
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  const counts = { stored: 0, duplicate: 0, rejected: 0, failed: 0 };
+  const counts = { stored: 0, duplicate: 0, rejected: 0, rejectedBefore: 0, failed: 0 };
   results.forEach((result, i) => {
     const messageId = event.Records[i]!.messageId;
-    counts[result.outcome]++;
+    counts[result.outcome === 'rejected' && result.repeated ? 'rejectedBefore' : result.outcome]++;
     if (result.outcome === 'rejected') {
       const { code, reason, detailType, source } = result.rejection;
-      logger.warn('event rejected', { code, reason, detailType, source, messageId });
+      const { rejectionId, repeated } = result;
+      if (repeated) logger.info('event rejected before; not sent to the rejected-events queue again', { code, rejectionId, messageId });
+      else logger.warn('event rejected', { code, reason, detailType, source, rejectionId, messageId });
+      if (result.ledgerError) logger.warn('rejection sent but not recorded; a redelivery may send it again', { rejectionId, messageId, error: loggableError(result.ledgerError) });
     } else if (result.outcome === 'failed') {
       logger.error('event not stored; it will be retried', { messageId, error: loggableError(result.error) });
       batchItemFailures.push({ itemIdentifier: messageId });

@@ -1,4 +1,8 @@
-/** RejectedEventSink on an SQS queue: the raw event and its reason, for an operator to inspect and replay. */
+/**
+ * RejectedEventSink on an SQS queue: the raw event, its reason and its rejection id (also a
+ * message attribute), for an operator to inspect and replay. The ingest domain sends each
+ * rejection id once (shared/ingest/ingest-event.ts); a consumer may deduplicate on it too.
+ */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Rejection } from '../events/validate.ts';
 import type { RejectedEventSink } from '../ports.ts';
@@ -12,8 +16,8 @@ export class SqsRejectedEventSink implements RejectedEventSink {
     private readonly queueUrl: string,
   ) {}
 
-  async reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void> {
-    const meta = { code: rejection.code, reason: rejection.reason, detailType: rejection.detailType, source: rejection.source, receivedAt: receivedAt.toISOString() };
+  async reject(raw: string, rejection: Rejection, receivedAt: Date, rejectionId: string): Promise<void> {
+    const meta = { rejectionId, code: rejection.code, reason: rejection.reason, detailType: rejection.detailType, source: rejection.source, receivedAt: receivedAt.toISOString() };
     let body = JSON.stringify({ ...meta, event: raw });
     if (Buffer.byteLength(body, 'utf8') > MAX_SQS_BYTES) {
       const room = MAX_SQS_BYTES - Buffer.byteLength(JSON.stringify({ ...meta, truncated: true, event: '' }), 'utf8') - 1024;
@@ -23,7 +27,7 @@ export class SqsRejectedEventSink implements RejectedEventSink {
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: body,
-        MessageAttributes: { code: { DataType: 'String', StringValue: rejection.code } },
+        MessageAttributes: { code: { DataType: 'String', StringValue: rejection.code }, rejectionId: { DataType: 'String', StringValue: rejectionId } },
       }),
     );
   }

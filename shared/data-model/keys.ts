@@ -49,6 +49,10 @@ export const MODEL_PK = 'MODEL';
 export const modelSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
 export const MODEL_SK_PREFIX = 'RUN#';
 
+/** A rejected event put on the rejected-events queue, once per rejection id (the SHA-256 of its raw body): one item, TTL'd. */
+export const rejectionPk = (rejectionId: string): string => `REJECTED#${rejectionId}`;
+export const REJECTION_SK = 'REJECTED';
+
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
 export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;

@@ -26,11 +26,12 @@ export const MAX_EVENT_BYTES = 256 * 1024;
  * Refuses control characters (CR, LF, tab, NUL, …, U+2028/9) in a single-line
  * value: a name may end up in an email header, and none of these belongs in
  * an id, a name or a label. The reason names the character and its position,
- * never the value.
+ * never the value. Only the issue's path and message reach the reason
+ * (validate.ts), so the issue is given as its message (zod makes it `custom`).
  */
 const noControlChars = (s: string, ctx: z.RefinementCtx) => {
   const found = firstControlChar(s);
-  if (found) ctx.addIssue({ code: 'custom', message: `must not contain control characters such as CR or LF (found ${found.codePoint} at position ${found.index})` });
+  if (found) ctx.addIssue(`must not contain control characters such as CR or LF (found ${found.codePoint} at position ${found.index})`);
 };
 /** A single line of producer text of at most `max` characters. */
 const line = (max: number) => z.string().max(max).superRefine(noControlChars);

@@ -1,24 +1,59 @@
 /**
- * Ingest raw events: validate each, keep a rejected one with its reason, store
- * valid ones once and fold them into their customer's aggregates. A batch is
- * grouped by customer, so the events of one customer cost one read and one
- * transaction, and customers are written in parallel.
+ * Ingest raw events: validate each, keep a rejected one with its reason (once per
+ * delivered event, however often it is redelivered), store valid ones once and fold
+ * them into their customer's aggregates. A batch is grouped by customer, so the events
+ * of one customer cost one read and one transaction, and customers are written in parallel.
  */
+import { createHash } from 'node:crypto';
+import { defaults } from '../defaults.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound, type Rejection } from '../events/validate.ts';
-import type { CustomerStore, RejectedEventSink } from '../ports.ts';
+import type { CustomerStore, RejectedEventSink, RejectionLedger } from '../ports.ts';
 
 export type IngestOutcome =
   | { outcome: 'stored'; type: string; customerId: string; eventId: string }
   | { outcome: 'duplicate'; type: string; customerId: string; eventId: string }
-  | { outcome: 'rejected'; rejection: Rejection };
+  /**
+   * `repeated`: this raw event was rejected before (a redelivery), so it was not sent again.
+   * `ledgerError`: it was sent, but the ledger could not record that (a later redelivery may send it again).
+   */
+  | { outcome: 'rejected'; rejection: Rejection; rejectionId: string; repeated: boolean; ledgerError?: Error };
 
 /** One result per raw event, in input order: an outcome, or the error that kept it from being handled (retry it). */
 export type IngestResult = IngestOutcome | { outcome: 'failed'; error: Error };
 
-type Deps = { store: CustomerStore; rejected: RejectedEventSink; now: () => Date };
+type Deps = { store: CustomerStore; rejected: RejectedEventSink; rejections: RejectionLedger; now: () => Date };
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
+/**
+ * The rejection id of a raw event: the SHA-256 of its body. Every redelivery of one message
+ * (a batch retried after a timeout, SQS's at-least-once delivery, EventBridge delivering
+ * the same event twice) has the same body, EventBridge envelope id included, so the same id.
+ */
+export const rejectionIdFor = (raw: string): string => createHash('sha256').update(raw).digest('hex');
+
+/**
+ * Puts a rejected event on the rejected-events queue once: claim its rejection id, send,
+ * record it as done. A claim another worker holds fails the record (retried later, when it
+ * is done); a failed send releases the claim and fails the record.
+ */
+async function rejectOnce(raw: string, rejection: Rejection, deps: Deps): Promise<IngestOutcome> {
+  const rejectionId = rejectionIdFor(raw);
+  const claim = await deps.rejections.claim(rejectionId, deps.now(), defaults.rejectionLeaseSeconds);
+  if (claim === 'done') return { outcome: 'rejected', rejection, rejectionId, repeated: true };
+  if (claim === 'busy') throw new Error(`rejection ${rejectionId} is being sent by another worker; retry later`);
+  try {
+    await deps.rejected.reject(raw, rejection, deps.now(), rejectionId);
+  } catch (e) {
+    // A release that fails leaves the claim to run out its lease.
+    await deps.rejections.release(rejectionId).catch(() => undefined);
+    throw e;
+  }
+  // The event is on the queue: a ledger that cannot record it must not fail the record (its retry would send it again for sure).
+  const ledgerError = await deps.rejections.complete(rejectionId, deps.now()).then(() => undefined, asError);
+  return { outcome: 'rejected', rejection, rejectionId, repeated: false, ...(ledgerError ? { ledgerError } : {}) };
+}
 
 export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestResult[]> {
   // Stryker disable next-line ArrayDeclaration: every index is assigned before the results are returned, so the initial length does not matter
@@ -31,8 +66,8 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
     const v = validateInbound(raw, deps.now());
     if (!v.ok) {
       rejections.push(
-        deps.rejected.reject(raw, v, deps.now()).then(
-          () => void (results[index] = { outcome: 'rejected', rejection: v }),
+        rejectOnce(raw, v, deps).then(
+          (outcome) => void (results[index] = outcome),
           (e) => void (results[index] = { outcome: 'failed', error: asError(e) }),
         ),
       );

@@ -1,7 +1,7 @@
 /**
  * The ports in memory: a CustomerStore with the DynamoDB adapter's semantics
  * (shared/adapters/dynamodb-customer-store.ts), and a publisher, mailer and
- * rejected-event sink that keep what they are given. The pure pipeline
+ * rejected-event sink that keep what they are given, and the rejection ledger. The pure pipeline
  * (run-pipeline.ts), the fast orchestration tests and the local run's
  * expectations use them; a contract test runs the same scenario on both stores
  * and finds the same results (test/integration/store-contract.test.ts).
@@ -33,6 +33,8 @@ import type {
   RecordedTrigger,
   RecordEventResult,
   RejectedEventSink,
+  RejectionClaim,
+  RejectionLedger,
   PutAssignmentResult,
   ScoringCustomer,
   ScoringStore,
@@ -206,10 +208,35 @@ export class InMemoryMailer implements Mailer {
 
 /** Keeps every rejected event with its reason. */
 export class InMemoryRejectedEventSink implements RejectedEventSink {
-  readonly rejected: { raw: string; rejection: Rejection; receivedAt: string }[] = [];
+  readonly rejected: { raw: string; rejection: Rejection; receivedAt: string; rejectionId: string }[] = [];
 
-  async reject(raw: string, rejection: Rejection, receivedAt: Date): Promise<void> {
-    this.rejected.push({ raw, rejection: copy(rejection), receivedAt: receivedAt.toISOString() });
+  async reject(raw: string, rejection: Rejection, receivedAt: Date, rejectionId: string): Promise<void> {
+    this.rejected.push({ raw, rejection: copy(rejection), receivedAt: receivedAt.toISOString(), rejectionId });
+  }
+}
+
+/**
+ * The rejection ledger in memory, with the DynamoDB adapter's semantics
+ * (shared/adapters/dynamodb-rejection-ledger.ts): a claim succeeds when the id is unknown or
+ * its claim's lease ran out; `done` once completed; release gives back only a live claim.
+ */
+export class InMemoryRejectionLedger implements RejectionLedger {
+  private readonly entries = new Map<string, { status: 'claimed' | 'done'; leaseUntil: number }>();
+
+  async claim(rejectionId: string, now: Date, leaseSeconds: number): Promise<RejectionClaim> {
+    const entry = this.entries.get(rejectionId);
+    if (entry?.status === 'done') return 'done';
+    if (entry && entry.leaseUntil >= now.getTime()) return 'busy';
+    this.entries.set(rejectionId, { status: 'claimed', leaseUntil: now.getTime() + leaseSeconds * 1000 });
+    return 'claimed';
+  }
+
+  async complete(rejectionId: string): Promise<void> {
+    this.entries.set(rejectionId, { status: 'done', leaseUntil: 0 });
+  }
+
+  async release(rejectionId: string): Promise<void> {
+    if (this.entries.get(rejectionId)?.status === 'claimed') this.entries.set(rejectionId, { status: 'claimed', leaseUntil: 0 });
   }
 }
 

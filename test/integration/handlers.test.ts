@@ -113,6 +113,10 @@ describe('handlers end to end', () => {
     const rejected = capture.sqsMessages().slice(rejectedBefore).map((m) => JSON.parse(m.MessageBody) as { code: string; reason: string });
     expect(rejected.map((r) => r.code).sort()).toEqual(['invalid-detail', 'not-json', 'unknown-detail-type']);
     expect(rejected.find((r) => r.code === 'invalid-detail')?.reason).toMatch(/reason/);
+    // The whole batch again (a retry after a timeout): nothing failed, nothing rejected twice.
+    const afterFirst = capture.sqsMessages().length;
+    expect((await handlers.ingest(sqsEvent([profile, consent, complaint, complaint, ...bad]), context)).batchItemFailures).toEqual([]);
+    expect(capture.sqsMessages().length).toBe(afterFirst);
     const stored = (await readStream()).filter((r) => r.eventName === 'INSERT' && (r.dynamodb.Keys as { pk: { S: string } }).pk.S === 'CUST#h-1');
     expect(stored.map((r) => (r.dynamodb.Keys as { sk: { S: string } }).sk.S).filter((sk) => sk.startsWith('EVT#'))).toHaveLength(3);
   });

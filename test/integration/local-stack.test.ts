@@ -260,6 +260,20 @@ describe('local stack with test handlers', () => {
     expect((await stack.counters()).bus.toDefaultBus).toBe(1);
   }, 60_000);
 
+  it('counts rejected events once each in the summary, however many messages carry one', async () => {
+    const queue = stack.queues.get('rejected-events')!;
+    const before = (await stack.counters()).rejected;
+    const message = (rejectionId: string, code: string) => JSON.stringify({ rejectionId, code, reason: 'r', receivedAt: '2026-01-01T00:00:00.000Z', event: `raw ${rejectionId}` });
+    queue.send(message('r1', 'not-json'));
+    queue.send(message('r1', 'not-json')); // the same rejection sent again (the window between a send and its ledger entry)
+    queue.send(message('r2', 'invalid-detail'));
+    const after = (await stack.counters()).rejected;
+    expect(after.count - before.count).toBe(2);
+    expect(after.messages - before.messages).toBe(3);
+    expect((after.byReason['not-json'] ?? 0) - (before.byReason['not-json'] ?? 0)).toBe(1);
+    expect((after.byReason['invalid-detail'] ?? 0) - (before.byReason['invalid-detail'] ?? 0)).toBe(1);
+  });
+
   it('invokes the schedule once on demand with the schedule target input', async () => {
     const results = await stack.runSchedules();
     expect(results).toEqual([expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true })]);

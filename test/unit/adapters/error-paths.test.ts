@@ -78,12 +78,13 @@ describe('SqsRejectedEventSink', () => {
   it('keeps the reason with the event, truncating what SQS cannot carry', async () => {
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
     const sink = new SqsRejectedEventSink(new SQSClient({ region: 'eu-west-1' }), 'https://sqs/q');
-    await sink.reject('{"x":1}', { ok: false, code: 'invalid-detail', reason: 'OrderPlaced: amount: bad' }, new Date('2026-01-01T00:00:00Z'));
-    await sink.reject('y'.repeat(300 * 1024), { ok: false, code: 'too-large', reason: 'big' }, new Date('2026-01-01T00:00:00Z'));
+    await sink.reject('{"x":1}', { ok: false, code: 'invalid-detail', reason: 'OrderPlaced: amount: bad' }, new Date('2026-01-01T00:00:00Z'), 'r-1');
+    await sink.reject('y'.repeat(300 * 1024), { ok: false, code: 'too-large', reason: 'big' }, new Date('2026-01-01T00:00:00Z'), 'r-2');
     const [small, big] = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
-    expect(JSON.parse(small!.MessageBody!)).toEqual({ code: 'invalid-detail', reason: 'OrderPlaced: amount: bad', receivedAt: '2026-01-01T00:00:00.000Z', event: '{"x":1}' });
+    expect(JSON.parse(small!.MessageBody!)).toEqual({ rejectionId: 'r-1', code: 'invalid-detail', reason: 'OrderPlaced: amount: bad', receivedAt: '2026-01-01T00:00:00.000Z', event: '{"x":1}' });
     expect(small!.MessageAttributes?.code?.StringValue).toBe('invalid-detail');
+    expect(small!.MessageAttributes?.rejectionId?.StringValue).toBe('r-1');
     expect(Buffer.byteLength(big!.MessageBody!)).toBeLessThanOrEqual(256 * 1024);
-    expect(JSON.parse(big!.MessageBody!)).toMatchObject({ code: 'too-large', truncated: true });
+    expect(JSON.parse(big!.MessageBody!)).toMatchObject({ rejectionId: 'r-2', code: 'too-large', truncated: true });
   });
 });

@@ -129,6 +129,18 @@ describe('customer report, in full', () => {
     ]);
   });
 
+  it('an empty first name (a producer may send ""): empty, masked or not, and not the dash of a name never given', () => {
+    const named = (firstName: string) => applyEvent(emptyProfile('C-9'), ev('CustomerProfileUpdated', '2026-01-02T00:00:00Z', { customerId: 'C-9', firstName }));
+    const nameLine = (p: CustomerProfile, showPersonalData?: boolean) =>
+      formatCustomerReport({ customerId: 'C-9', profile: p, triggers: [], sends: [] }, { showPersonalData }).split('\n')[4];
+    expect(named('').firstName?.value).toBe('');
+    expect(nameLine(named(''))).toBe('  first name         ');
+    expect(nameLine(named(''), true)).toBe('  first name         ');
+    // one character is masked to itself and the dots; a name is cut at its first code point, not a UTF-16 unit
+    expect(nameLine(named('Å'))).toBe('  first name         Å•••');
+    expect(nameLine(named('😀x'))).toBe('  first name         😀•••');
+  });
+
   it('explains each reason in words', () => {
     expect(explainReason(undefined)).toBe('');
     expect(explainReason('no-marketing-consent')).toBe('no marketing consent for email (no grant recorded, or withdrawn)');
