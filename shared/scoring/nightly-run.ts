@@ -124,8 +124,13 @@ export async function fitNight(deps: NightlyDeps, input: { night: Night; gathere
   return { model: put.model, fit: { status: fit.status, components: fit.components, alarm: fit.alarm }, keep, reused: false };
 }
 
-/** What a stored model says of its fit (a rerun reports the model it scores with). */
+/**
+ * What a stored model says of its fit (a rerun reports the model it scores with): the outcome
+ * stored with it; for an item stored before the outcome was kept, what its components show
+ * (the reasons and the alarm of that night are not known then).
+ */
 function fitOutcomeOf(model: ModelRecord, runId: string): NightModel['fit'] {
+  if (model.fit) return model.fit;
   const of = (c: { fittedInRun: string } | undefined) =>
     !c ? ({ source: 'none', reason: 'never fitted' } as const) : c.fittedInRun === runId ? ({ source: 'tonight' } as const) : ({ source: 'previous', reason: `kept from ${c.fittedInRun}` } as const);
   const components = { bgnbd: of(model.bgnbd), gammaGamma: of(model.gammaGamma), sbg: of(model.sbg), tierCuts: model.tierCuts ? ({ source: 'tonight' } as const) : ({ source: 'none', reason: 'no cut points' } as const) };

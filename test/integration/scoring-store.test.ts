@@ -138,6 +138,12 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
       sample: { adHocCustomers: 10, subscribers: 0, withoutHistory: 0, share: 1 },
       tierCuts: { top, high: 3, medium: 1, lapsedBelow: 0.2 },
       clv: defaultScoringConfig.clv,
+      // the fit outcome is kept with the model, so a rerun reports the same alarm
+      fit: {
+        status: 'degraded',
+        alarm: true,
+        components: { bgnbd: { source: 'none', reason: 'too few ad-hoc buyers (10, at least 50 needed)' }, gammaGamma: { source: 'none', reason: 'no repeat buyers' }, sbg: { source: 'none', reason: 'no subscribers in the sample' }, tierCuts: { source: 'tonight' } },
+      },
     });
     expect(await store.previousModel('2026-11-30')).toBeUndefined();
     expect(await store.putModel(model('2026-11-28', Infinity))).toEqual({ model: model('2026-11-28', Infinity), created: true });

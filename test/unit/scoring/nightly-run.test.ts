@@ -167,6 +167,21 @@ describe('finishing a night', () => {
     expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(treated.length);
   });
 
+  it('a rerun that reuses a degraded model reports its fit as the first attempt did: the fallbacks, their reasons and the alarm', async () => {
+    const w = world();
+    const deps: NightlyDeps = { ...w.deps, config: { ...config, fit: { ...config.fit, minAdHocCustomers: 1_000_000 } } };
+    const first = await runNight(deps, night1, { scoreSegments: [] });
+    expect(first.model.reused).toBe(false);
+    expect(first.model.fit).toMatchObject({ status: 'degraded', alarm: true, components: { bgnbd: { source: 'none', reason: expect.stringContaining('too few ad-hoc buyers') } } });
+    const rerun = await runNight(deps, night1, { scoreSegments: [] });
+    expect(rerun.model.reused).toBe(true);
+    expect(rerun.model.fit).toEqual(first.model.fit);
+    const summaries = w.publisher.ofType('NightlyRunCompleted').map((e) => [e.fitStatus, e.alarm, e.models.bgnbd.reason]);
+    expect(summaries).toHaveLength(2);
+    expect(summaries[1]).toEqual(summaries[0]);
+    expect(summaries[0]).toEqual(['degraded', true, expect.stringContaining('too few ad-hoc buyers')]);
+  });
+
   it('scores the day before the scheduled time', () => {
     expect(runDateOf('2026-12-01T02:00:00Z')).toBe('2026-11-30');
   });
