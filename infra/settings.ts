@@ -4,8 +4,12 @@
  * `cdk synth` works offline; each value is validated with a clear error.
  * docs/deploy.md documents every setting.
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
 import { defaults } from '../shared/defaults.ts';
+import { parseScoringConfig } from '../shared/scoring/config.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -74,6 +78,12 @@ export type Settings = {
   removalPolicy: RemovalPolicySetting;
   /** Powertools log level of the functions. */
   logLevel: LogLevelSetting;
+  /**
+   * The nightly scoring settings (shared/scoring/config.ts) that differ from the defaults, as
+   * given and validated with the handler's own `parseScoringConfig`; the nightly function gets
+   * them as CLM_SCORING_CONFIG (JSON). `{}`: the defaults.
+   */
+  scoringConfig: Record<string, unknown>;
 };
 
 /** Context keys and their defaults, as documented; cdk.json repeats them. */
@@ -97,6 +107,7 @@ export const settingDefaults = {
   logRetentionDays: 30,
   removalPolicy: 'retain' as RemovalPolicySetting,
   logLevel: 'INFO' as LogLevelSetting,
+  scoringConfig: {} as Record<string, unknown>,
 } as const;
 
 /** SES's maximum send rate in the sandbox, and the rate new production accounts usually get. */
@@ -177,6 +188,51 @@ function url(key: string, v: Raw): string {
   }
   if (u.protocol !== 'https:') throw new SettingsError(key, `expected an https URL, got ${JSON.stringify(v)}`);
   return s;
+}
+
+/** The repository root: a `scoringConfig` file path is relative to it (where cdk.json is). */
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * Longest CLM_SCORING_CONFIG: Lambda allows 4 KB for all of a function's environment variables
+ * together, and the nightly function's others (names, settings, Powertools) take under 1 KB.
+ */
+export const MAX_SCORING_CONFIG_BYTES = 3000;
+
+/**
+ * `scoringConfig`: a JSON object (in cdk.json), its JSON text (`-c scoringConfig='{…}'`) or the
+ * path of a JSON file relative to the repository root (`-c scoringConfig=config/scoring.json`),
+ * validated as the function validates CLM_SCORING_CONFIG.
+ */
+function scoringConfigSetting(v: Raw): Record<string, unknown> {
+  const key = 'scoringConfig';
+  let input: unknown = v;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    let text = t;
+    let from = 'the value';
+    if (!t.startsWith('{')) {
+      if (!t.endsWith('.json')) throw new SettingsError(key, `expected a JSON object or the path of a .json file in the repository, got ${JSON.stringify(v)}`);
+      try {
+        text = readFileSync(resolve(REPO_ROOT, t), 'utf8');
+      } catch (e) {
+        throw new SettingsError(key, `cannot read ${t} (relative to the repository root): ${(e as Error).message}`);
+      }
+      from = t;
+    }
+    try {
+      input = JSON.parse(text);
+    } catch {
+      throw new SettingsError(key, `${from} is not valid JSON`);
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SettingsError(key, `expected a JSON object, got ${JSON.stringify(input)}`);
+  const parsed = parseScoringConfig(input);
+  if (!parsed.ok) throw new SettingsError(key, parsed.issues.join('; '));
+  const bytes = Buffer.byteLength(JSON.stringify(input), 'utf8');
+  if (bytes > MAX_SCORING_CONFIG_BYTES) {
+    throw new SettingsError(key, `is ${bytes} bytes as JSON, more than the ${MAX_SCORING_CONFIG_BYTES} a Lambda environment variable can take beside the others; set only what differs from the defaults`);
+  }
+  return input as Record<string, unknown>;
 }
 
 export function isValidTimeZone(tz: string): boolean {
@@ -331,6 +387,7 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     logRetentionDays,
     removalPolicy,
     logLevel,
+    scoringConfig: val('scoringConfig', (v) => scoringConfigSetting(v), { ...settingDefaults.scoringConfig }),
   };
 }
 

@@ -105,7 +105,7 @@ export class ServerlessClmStack extends Stack {
         const fn = new ClmFunction(this, `${constructId(name)}Function`, {
           name,
           spec,
-          environment: this.environmentFor(spec),
+          environment: this.environmentFor(name, spec),
           logRetention: settings.logRetentionDays,
           logLevel: settings.logLevel,
           removalPolicy,
@@ -222,7 +222,7 @@ export class ServerlessClmStack extends Stack {
   }
 
   /** The environment a function gets: the names of what it may touch, and the plain settings. */
-  private environmentFor(spec: FunctionSpec): Record<string, string> {
+  private environmentFor(name: FunctionName, spec: FunctionSpec): Record<string, string> {
     const s = this.settings;
     const env: Record<string, string> = {
       [ENV.eventRetentionDays]: String(s.eventRetentionDays),
@@ -241,6 +241,8 @@ export class ServerlessClmStack extends Stack {
       env[ENV.helpBaseUrl] = s.helpBaseUrl;
       env[ENV.sesSendsPerSecond] = String(this.sendRate.sendsPerSecondPerInvocation);
     }
+    // The nightly run's scoring settings (validated at synthesis; `{}` = the defaults).
+    if (name === nightlyRun.function) env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
     return env;
   }
 

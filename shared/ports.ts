@@ -161,4 +161,6 @@ export interface ScoringStore {
   outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
   /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
+  /** Marks the assignment's OutreachPlanned published; the first mark stays. */
+  markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void>;
 }

@@ -13,7 +13,8 @@
  * - models: one item per run under `MODEL`, put once (a rerun keeps the first); the record is
  *   kept as JSON (it may hold an infinite tier cut, which DynamoDB numbers cannot).
  * - outreach: one item per customer under `OUTREACH#<experiment>#<period>`, put on the
- *   condition that there is none (never reassigned).
+ *   condition that there is none (never reassigned); `publishedAt` set once its OutreachPlanned
+ *   is published (UpdateItem, the first mark stays).
  * Every call asks for ReturnConsumedCapacity TOTAL; the units are returned for the run summary.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -24,6 +25,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { CustomerProfile } from '../customers/profile.ts';
@@ -264,5 +266,17 @@ export class DynamoScoringStore implements ScoringStore {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
       return { status: 'existing', assignment: Item ? (strip(Item, ['pk', 'sk', 'entity']) as OutreachAssignment) : assignment };
     }
+  }
+
+  async markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: outreachPk(assignment.experimentId, assignment.period), sk: outreachSk(assignment.customerId) },
+        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at.toISOString() },
+      }),
+    );
   }
 }

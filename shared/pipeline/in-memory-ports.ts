@@ -328,4 +328,10 @@ export class InMemoryScoringStore implements ScoringStore {
     this.assignments.set(key, copy(assignment));
     return { status: 'created', assignment: copy(assignment) };
   }
+
+  async markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void> {
+    const held = this.assignments.get(`${outreachPk(assignment.experimentId, assignment.period)}\n${outreachSk(assignment.customerId)}`);
+    if (!held) throw new Error(`no outreach assignment of ${assignment.experimentId} ${assignment.period} to mark published`);
+    held.publishedAt ??= at.toISOString();
+  }
 }

@@ -48,7 +48,14 @@ export type ModelRecord = {
   tierCuts?: TierCuts;
   /** the CLV settings the tier cut points were computed with */
   clv: ScoringConfig['clv'];
+  /**
+   * How tonight's fit went: which models were kept or are missing and why, and the alarm, so a
+   * rerun that finds this item reports the same (absent on items stored before it was kept).
+   */
+  fit?: FitOutcome;
 };
+
+export type FitOutcome = Pick<FitResult, 'status' | 'components' | 'alarm'>;
 
 export type ComponentOutcome =
   | { source: 'tonight' }
@@ -195,6 +202,9 @@ export function fitNightlyModels(input: FitInput): FitResult {
     cutsOutcome = tierCuts ? { source: 'previous', reason } : { source: 'none', reason };
   }
 
+  const components = { bgnbd: bgOutcome, gammaGamma: ggOutcome, sbg: sbOutcome, tierCuts: cutsOutcome };
+  const fitted = [bg, gg, sb].every((a) => a.ok || a.noData) && cutsOutcome.source === 'tonight';
+  const status = fitted ? 'fitted' : 'degraded';
   const model: ModelRecord = {
     modelId: runId,
     runId,
@@ -206,8 +216,7 @@ export function fitNightlyModels(input: FitInput): FitResult {
     ...(sbg && { sbg }),
     ...(tierCuts && { tierCuts }),
     clv: config.clv,
+    fit: { status, components, alarm },
   };
-  const components = { bgnbd: bgOutcome, gammaGamma: ggOutcome, sbg: sbOutcome, tierCuts: cutsOutcome };
-  const fitted = [bg, gg, sb].every((a) => a.ok || a.noData) && cutsOutcome.source === 'tonight';
-  return { status: fitted ? 'fitted' : 'degraded', model, components, alarm };
+  return { status, model, components, alarm };
 }

@@ -10,10 +10,11 @@
  *     `CustomerRescored` for those whose tier or risk band changed, writes the scores that
  *     moved, and keeps the segment's outreach top N and summary part. Returns the checkpoint.
  *  4. `finishNight` (once): merges the parts, plans the outreach (assignments put once; an
- *     `OutreachPlanned` for each new treated one), publishes the run summary event.
+ *     `OutreachPlanned` for each treated one not yet marked published), publishes the run summary event.
  *
  * Reruns: a page scored again finds the scores it wrote and writes and emits nothing more;
- * an assignment is never made twice. A page's `CustomerRescored` events are published before
+ * an assignment is never made twice, and its OutreachPlanned is published until it is marked
+ * published (at least once; the same event, deduplicable by its `planId`). A page's `CustomerRescored` events are published before
  * its scores are written, so a page that fails between the two is published again on its
  * retry (at least once, never lost).
  */
@@ -22,7 +23,7 @@ import type { EventPublisher, ScoringStore, SegmentCursor } from '../ports.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
-import { type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach } from './outreach.ts';
+import { type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
 import { type ModelSummary, fitSampleShare, inFitSample, summarizeProfile } from './profile-summary.ts';
 import { type RunSummaryPart, addConsumedUnits, addDuration, addFailedSegment, countCustomer, emptyRunSummary, mergeRunSummaries } from './run-summary.ts';
 import { type CustomerScore, scoreCustomerBatch } from './score-customer.ts';
@@ -123,8 +124,13 @@ export async function fitNight(deps: NightlyDeps, input: { night: Night; gathere
   return { model: put.model, fit: { status: fit.status, components: fit.components, alarm: fit.alarm }, keep, reused: false };
 }
 
-/** What a stored model says of its fit (a rerun reports the model it scores with). */
+/**
+ * What a stored model says of its fit (a rerun reports the model it scores with): the outcome
+ * stored with it; for an item stored before the outcome was kept, what its components show
+ * (the reasons and the alarm of that night are not known then).
+ */
 function fitOutcomeOf(model: ModelRecord, runId: string): NightModel['fit'] {
+  if (model.fit) return model.fit;
   const of = (c: { fittedInRun: string } | undefined) =>
     !c ? ({ source: 'none', reason: 'never fitted' } as const) : c.fittedInRun === runId ? ({ source: 'tonight' } as const) : ({ source: 'previous', reason: `kept from ${c.fittedInRun}` } as const);
   const components = { bgnbd: of(model.bgnbd), gammaGamma: of(model.gammaGamma), sbg: of(model.sbg), tierCuts: model.tierCuts ? ({ source: 'tonight' } as const) : ({ source: 'none', reason: 'no cut points' } as const) };
@@ -213,7 +219,8 @@ export type NightResult = {
 
 /**
  * Merges the segments' parts (and the gather step's), plans tonight's outreach, stores the
- * new assignments once and publishes `OutreachPlanned` for each new treated one, then the
+ * new assignments once and publishes `OutreachPlanned` for each treated assignment of the
+ * period not yet marked published (tonight's, or one an earlier attempt failed to publish), then the
  * run summary (`NightlyRunCompleted`). `failedSegments` are the segments that gave up: they
  * are named in the summary, and a rerun of the night resumes them.
  */
@@ -231,11 +238,17 @@ export async function finishNight(
   const existing = await store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
   const plan = planOutreach({ ranked, existing, runDate: night.runDate, runId: night.runId, config: o });
   let created = 0;
+  const held = [...existing];
   for (const a of plan.created) {
-    const put = await store.putOutreachAssignment(a);
-    if (put.status !== 'created') continue;
-    created++;
-    if (a.group === 'treatment') await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
+    const put = await store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() });
+    if (put.status === 'created') created++;
+    held.push(put.assignment);
+  }
+  // Stored first, then published, then marked: an attempt that fails in between leaves the mark
+  // unset and the next attempt (a retry, a rerun, the next night of the month) publishes it again.
+  for (const a of unpublishedTreated(held)) {
+    await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
+    await store.markOutreachPublished(a, deps.now());
   }
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };

@@ -41,6 +41,10 @@ export type OutreachAssignment = {
   /** the run date of the night that planned it */
   plannedOn: string;
   runId: string;
+  /** when the assignment was stored (the `plannedAt` of its OutreachPlanned, the same on every publish); absent on items stored before it was kept */
+  plannedAt?: string;
+  /** when its OutreachPlanned was published (treated only; absent: not yet, and the next attempt publishes it) */
+  publishedAt?: string;
 };
 
 /** The customer as an outreach candidate, or undefined when her risk is not above the threshold. */
@@ -165,7 +169,7 @@ export type OutreachPlan = {
   quota: number;
   /** every assignment of tonight (made by an earlier attempt of this night or now), by rank */
   tonight: OutreachAssignment[];
-  /** the assignments made now: write them, then emit OutreachPlanned for each */
+  /** the assignments made now: write them, then emit OutreachPlanned for each treated one not yet marked published */
   created: OutreachAssignment[];
 };
 
@@ -213,7 +217,18 @@ export function planOutreach(input: {
   return { period, quota, tonight, created };
 }
 
-/** The OutreachPlanned event of an assignment (emitted for the treated; the control group is only recorded). */
-export function outreachPlannedDetail(a: OutreachAssignment, plannedAt: Date): EmittedDetail<'OutreachPlanned'> {
-  return { planId: a.planId, customerId: a.customerId, group: a.group, rank: a.rank, plannedAt: plannedAt.toISOString(), schemaVersion: 1 };
+/**
+ * The OutreachPlanned event of an assignment (emitted for the treated; the control group is only
+ * recorded). Published at least once: a consumer deduplicates by `planId`, and a republished
+ * event is the same (its `plannedAt` is the stored one; `fallback` only for an item without it).
+ */
+export function outreachPlannedDetail(a: OutreachAssignment, fallback: Date): EmittedDetail<'OutreachPlanned'> {
+  return { planId: a.planId, customerId: a.customerId, group: a.group, rank: a.rank, plannedAt: a.plannedAt ?? fallback.toISOString(), schemaVersion: 1 };
+}
+
+/** The treated assignments whose OutreachPlanned is not yet marked published, by rank (a customer once). */
+export function unpublishedTreated(assignments: readonly OutreachAssignment[]): OutreachAssignment[] {
+  const byCustomer = new Map<string, OutreachAssignment>();
+  for (const a of assignments) if (a.group === 'treatment' && !a.publishedAt && !byCustomer.has(a.customerId)) byCustomer.set(a.customerId, a);
+  return [...byCustomer.values()].sort((a, b) => a.plannedOn.localeCompare(b.plannedOn) || a.rank - b.rank);
 }

@@ -2,6 +2,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseSettings, SettingsError, settingDefaults } from '../../infra/settings.ts';
+import { defaultScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
+import { ENV, nightlyRun } from '../../shared/wiring.ts';
 import { synth } from './helpers.ts';
 
 const parse = (ctx: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => parseSettings((k) => ctx[k], env);
@@ -106,6 +108,36 @@ describe('parseSettings', () => {
     expect(run).toThrow(new RegExp(`-c ${key}=`));
   });
 
+  it('takes scoringConfig as an object, as JSON text or as a JSON file of the repository, validated as the function validates it', () => {
+    expect(parse({}).scoringConfig).toEqual({});
+    expect(parse({ scoringConfig: { outreach: { customersPerMonth: 50 } } }).scoringConfig).toEqual({ outreach: { customersPerMonth: 50 } });
+    expect(parse({ scoringConfig: ' {"churn":{"horizonMonths":6}} ' }).scoringConfig).toEqual({ churn: { horizonMonths: 6 } });
+    expect(parse({ scoringConfig: 'test/fixtures/settings/scoring-config.json' }).scoringConfig).toEqual({ outreach: { customersPerMonth: 400, rankBy: 'value-at-risk' }, clv: { months: 24 } });
+  });
+
+  it.each([
+    [{ outreach: { customersPerMonth: -1 } }, /scoringConfig.*outreach\.customersPerMonth/],
+    [{ outreach: { rankBy: 'age' } }, /scoringConfig.*outreach\.rankBy/],
+    [{ noSuchSetting: 1 }, /scoringConfig/],
+    ['{nope', /scoringConfig.*not valid JSON/],
+    ['[1]', /scoringConfig.*not valid JSON|expected a JSON object/],
+    ['scoring.yaml', /scoringConfig.*JSON object or the path of a \.json file/],
+    ['test/fixtures/settings/missing.json', /scoringConfig.*cannot read test\/fixtures\/settings\/missing\.json/],
+  ])('rejects scoringConfig=%j naming the field', (value, message) => {
+    const run = () => parse({ scoringConfig: value });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(message);
+  });
+
+  it('rejects a valid scoringConfig too long for a Lambda environment variable', () => {
+    const p = defaultScoringConfig.nextBestAction;
+    // the default ad-hoc rules three times over (renamed), then the catch-all: valid, but over 3,000 bytes
+    const adhoc = [...[1, 2, 3].flatMap((k) => p.adhoc.slice(0, -1).map((r) => ({ ...r, id: `${r.id}-${k}` }))), p.adhoc.at(-1)];
+    const big = { nextBestAction: { subscription: p.subscription, adhoc } };
+    expect(parseScoringConfig(big).ok).toBe(true);
+    expect(() => parse({ scoringConfig: big })).toThrow(/scoringConfig.*bytes as JSON, more than the 3000/);
+  });
+
   it('accepts valid IANA zones', () => {
     for (const tz of ['UTC', 'Europe/Amsterdam', 'America/Sao_Paulo', 'Asia/Kolkata']) expect(parse({ nightlyTimeZone: tz }).nightlyTimeZone).toBe(tz);
   });
@@ -183,5 +215,20 @@ describe('settings in the template', () => {
 
   it('an invalid setting fails synthesis with the setting named', () => {
     expect(() => synth({ nightlyTimeZone: 'Nowhere/Special' }, { bundle: false })).toThrow(/nightlyTimeZone/);
+    expect(() => synth({ scoringConfig: { outreach: { treatedPercent: 150 } } }, { bundle: false })).toThrow(/scoringConfig.*outreach\.treatedPercent/);
+  });
+
+  it('scoringConfig reaches the nightly function (only it) as CLM_SCORING_CONFIG, which the function reads back as set', () => {
+    const { template } = synth({ scoringConfig: 'test/fixtures/settings/scoring-config.json' }, { bundle: false });
+    const fns = Object.values(template.findResources('AWS::Lambda::Function')).map((r) => r.Properties.Environment?.Variables ?? {});
+    const withConfig = fns.filter((v) => v[ENV.scoringConfig] !== undefined);
+    expect(withConfig).toHaveLength(1);
+    expect(withConfig[0]!.POWERTOOLS_SERVICE_NAME).toBe(nightlyRun.function);
+    const read = parseScoringConfig(JSON.parse(withConfig[0]![ENV.scoringConfig]));
+    expect(read.ok && read.config.outreach).toMatchObject({ customersPerMonth: 400, rankBy: 'value-at-risk' });
+    expect(read.ok && read.config.clv.months).toBe(24);
+    // unset: the defaults
+    const byDefault = Object.values(synth({}, { bundle: false }).template.findResources('AWS::Lambda::Function')).find((r) => r.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === nightlyRun.function)!;
+    expect(byDefault.Properties.Environment.Variables[ENV.scoringConfig]).toBe('{}');
   });
 });

@@ -517,6 +517,7 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:PutItem',
       'dynamodb:Query',
       'dynamodb:Query', // on the table (triggers, models, outreach) and on the byScoringShard index
+      'dynamodb:UpdateItem', // an outreach assignment's publishedAt
     ]);
     for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {

@@ -138,6 +138,12 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
       sample: { adHocCustomers: 10, subscribers: 0, withoutHistory: 0, share: 1 },
       tierCuts: { top, high: 3, medium: 1, lapsedBelow: 0.2 },
       clv: defaultScoringConfig.clv,
+      // the fit outcome is kept with the model, so a rerun reports the same alarm
+      fit: {
+        status: 'degraded',
+        alarm: true,
+        components: { bgnbd: { source: 'none', reason: 'too few ad-hoc buyers (10, at least 50 needed)' }, gammaGamma: { source: 'none', reason: 'no repeat buyers' }, sbg: { source: 'none', reason: 'no subscribers in the sample' }, tierCuts: { source: 'tonight' } },
+      },
     });
     expect(await store.previousModel('2026-11-30')).toBeUndefined();
     expect(await store.putModel(model('2026-11-28', Infinity))).toEqual({ model: model('2026-11-28', Infinity), created: true });
@@ -175,6 +181,12 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     await store.putOutreachAssignment({ ...a('z', 'control', 2), period: '2026-12' });
     expect((await store.outreachAssignments('outreach-v1', '2026-11')).map((x) => x.customerId).sort()).toEqual(['x', 'y']);
     expect(await store.outreachAssignments('other', '2026-11')).toEqual([]);
+    await store.markOutreachPublished(a('x', 'treatment', 1), new Date('2026-12-01T02:00:00.000Z'));
+    await store.markOutreachPublished(a('x', 'treatment', 1), new Date('2026-12-02T02:00:00.000Z')); // the first mark stays
+    await expect(store.markOutreachPublished(a('nobody', 'treatment', 1), new Date())).rejects.toThrow();
+    const marked = await store.outreachAssignments('outreach-v1', '2026-11');
+    expect(marked.find((x) => x.customerId === 'x')).toEqual({ ...a('x', 'treatment', 1), publishedAt: '2026-12-01T02:00:00.000Z' });
+    expect(marked.find((x) => x.customerId === 'y')!.publishedAt).toBeUndefined();
   });
 
   it("puts nothing on the stream that the trigger function's filter lets through: scores, models and outreach items", async () => {

@@ -140,6 +140,48 @@ describe('finishing a night', () => {
     expect(w.publisher.ofType('NightlyRunCompleted').at(-1)!.failedSegments).toEqual(shards.slice(30));
   });
 
+  it('publishes an OutreachPlanned whose publish failed on the rerun, once, the same event (deduplicable by planId)', async () => {
+    const w = world();
+    const publish = w.publisher.publish.bind(w.publisher);
+    let outreachPublishes = 0;
+    // the fifth OutreachPlanned fails: the four before are published and marked, the rest are stored but not published
+    w.publisher.publish = async (events) => {
+      if (events.some((e) => e.detailType === 'OutreachPlanned') && ++outreachPublishes === 5) throw new Error('PutEvents failed');
+      return publish(events);
+    };
+    await expect(runNight(w.deps, night1)).rejects.toThrow('PutEvents failed');
+    const stored = await w.store.outreachAssignments(config.outreach.experimentId, '1997-09');
+    const treated = stored.filter((a) => a.group === 'treatment');
+    expect(stored).toHaveLength(200);
+    expect(treated.filter((a) => a.publishedAt)).toHaveLength(4);
+    expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(4);
+    const rerun = await runNight(w.deps, night1);
+    expect(rerun.outreach).toMatchObject({ planned: 200, created: 0 });
+    const events = w.publisher.ofType('OutreachPlanned');
+    expect(new Set(events.map((e) => e.planId)).size).toBe(treated.length);
+    expect(events).toHaveLength(treated.length); // the four published ones are not published again
+    const byPlan = new Map(treated.map((a) => [a.planId, a]));
+    for (const e of events) expect(e).toEqual({ planId: e.planId, customerId: byPlan.get(e.planId)!.customerId, group: 'treatment', rank: byPlan.get(e.planId)!.rank, plannedAt: byPlan.get(e.planId)!.plannedAt, schemaVersion: 1 });
+    expect((await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment' && !a.publishedAt)).toEqual([]);
+    await runNight(w.deps, night1);
+    expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(treated.length);
+  });
+
+  it('a rerun that reuses a degraded model reports its fit as the first attempt did: the fallbacks, their reasons and the alarm', async () => {
+    const w = world();
+    const deps: NightlyDeps = { ...w.deps, config: { ...config, fit: { ...config.fit, minAdHocCustomers: 1_000_000 } } };
+    const first = await runNight(deps, night1, { scoreSegments: [] });
+    expect(first.model.reused).toBe(false);
+    expect(first.model.fit).toMatchObject({ status: 'degraded', alarm: true, components: { bgnbd: { source: 'none', reason: expect.stringContaining('too few ad-hoc buyers') } } });
+    const rerun = await runNight(deps, night1, { scoreSegments: [] });
+    expect(rerun.model.reused).toBe(true);
+    expect(rerun.model.fit).toEqual(first.model.fit);
+    const summaries = w.publisher.ofType('NightlyRunCompleted').map((e) => [e.fitStatus, e.alarm, e.models.bgnbd.reason]);
+    expect(summaries).toHaveLength(2);
+    expect(summaries[1]).toEqual(summaries[0]);
+    expect(summaries[0]).toEqual(['degraded', true, expect.stringContaining('too few ad-hoc buyers')]);
+  });
+
   it('scores the day before the scheduled time', () => {
     expect(runDateOf('2026-12-01T02:00:00Z')).toBe('2026-11-30');
   });
