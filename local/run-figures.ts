@@ -1,7 +1,8 @@
 /**
  * The figures of a local run that a test can pin exactly for a fixed seed and clock: events
  * stored, rejections by code, triggers fired by rule, emails sent, and emails not sent by
- * reason. Written as JSON by `npm start -- --figures FILE`.
+ * reason. Written as JSON by `npm start -- --figures FILE` (and, with the events published and
+ * each night's figures, by `--summary-json FILE`).
  */
 import { REJECTED_QUEUE, type LocalStack } from './local-stack.ts';
 
@@ -14,6 +15,35 @@ export type RunFigures = {
   emailsSent: number;
   /** Distinct sends (by sendId) not sent, from EmailSkipped, by reason (control-group hold-backs under their reason). */
   skippedByReason: Record<string, number>;
+};
+
+/** One nightly run of `npm start -- --nights N`, from the state machine's result. */
+export type NightFigures = {
+  runId: string;
+  runDate: string;
+  customersRead: number;
+  /** Score items written (a value moved past its threshold). */
+  written: number;
+  skipped: number;
+  failed: number;
+  /** CustomerRescored events emitted. */
+  emitted: number;
+  consumedReadUnits: number;
+  consumedWriteUnits: number;
+  /** Wall time of the state machine's execution. */
+  durationMs: number;
+  /** The fit step's outcome (e.g. fitted), or 'not run' when the execution failed. */
+  modelStatus: string;
+  /** Why the execution failed, when it did. */
+  error?: string;
+};
+
+/** What `npm start -- --summary-json FILE` writes: the Summary block's figures and each night's. */
+export type RunSummary = RunFigures & {
+  eventsPublished: number;
+  eventsAcceptedByBus: number;
+  eventsRejectedByBus: number;
+  nights: NightFigures[];
 };
 
 const countBy = (values: string[]): Record<string, number> => {

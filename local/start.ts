@@ -15,7 +15,7 @@ import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
 import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
 import { parseNow, startClockAt } from './clock.ts';
-import { runFigures } from './run-figures.ts';
+import { runFigures, type NightFigures, type RunSummary } from './run-figures.ts';
 import { writeFileSync } from 'node:fs';
 
 const HELP = `Usage: npm start -- [options]
@@ -31,7 +31,10 @@ const HELP = `Usage: npm start -- [options]
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
-  --run-nightly        run the nightly state machine once after the replay
+  --run-nightly        run the nightly state machine once after the replay (= --nights 1)
+  --nights N           run the nightly state machine N times after the replay, one night after
+                       another (run date advanced by a day each; later nights see no new events)
+  --summary-json FILE  write the run's summary (the Summary figures and each night's) to FILE as JSON
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
 `;
@@ -46,7 +49,8 @@ type Args = {
   sesPort?: number;
   busPort?: number;
   stateDir: string;
-  runNightly: boolean;
+  nights: number;
+  summaryJsonFile?: string;
   keepRunning: boolean;
 };
 
@@ -64,6 +68,8 @@ function parse(argv: string[]): Args {
       'bus-port': { type: 'string' },
       'state-dir': { type: 'string' },
       'run-nightly': { type: 'boolean' },
+      nights: { type: 'string' },
+      'summary-json': { type: 'string' },
       'keep-running': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -89,7 +95,8 @@ function parse(argv: string[]): Args {
     sesPort: int('ses-port', values['ses-port'], 1, 65535),
     busPort: int('bus-port', values['bus-port'], 1, 65535),
     stateDir: values['state-dir'] ?? '.local',
-    runNightly: values['run-nightly'] ?? false,
+    nights: int('nights', values.nights, 1, 366) ?? (values['run-nightly'] ? 1 : 0),
+    summaryJsonFile: values['summary-json'],
     keepRunning: values['keep-running'] ?? false,
   };
 }
@@ -256,19 +263,40 @@ async function main(): Promise<number> {
   out(`  idle after ${secs(Date.now() - replayStarted)}`);
 
   const schedules = (await import('../shared/wiring.ts')).subscriptions.filter((s) => s.kind === 'schedule');
-  if (args.runNightly) {
-    out('\nRunning the nightly state machine once (--run-nightly; the definition CDK synthesizes, in an ASL interpreter)…');
-    const nightStarted = Date.now();
-    try {
-      const night = (await (await import('./nightly-run.ts')).runNightlyStateMachine({ region: LOCAL_REGION })) as { fit: Record<string, unknown>; summary: Record<string, unknown>; outreach: Record<string, unknown> };
-      const { durations: _, ...summary } = night.summary;
-      out(`  done in ${secs(Date.now() - nightStarted)}: ${JSON.stringify(summary)}`);
-      out(`  models: ${JSON.stringify(night.fit)}`);
-      out(`  outreach: ${JSON.stringify(night.outreach)}`);
-    } catch (e) {
-      out(`  FAILED: ${(e as Error)?.message ?? e} (${secs(Date.now() - nightStarted)})`);
+  const nights: NightFigures[] = [];
+  if (args.nights) {
+    const { runNightlyStateMachine } = await import('./nightly-run.ts');
+    const { runDateOf } = await import('../shared/scoring/nightly-run.ts');
+    const { runIdOf } = await import('../shared/scoring/nightly-steps.ts');
+    const firstScheduled = new Date();
+    for (let i = 0; i < args.nights; i++) {
+      // Each night is scheduled a day after the one before: its own run date and run id; no new events arrive in between.
+      const scheduledTime = new Date(firstScheduled.getTime() + i * 86_400_000);
+      const runDate = runDateOf(scheduledTime.toISOString());
+      out(
+        args.nights === 1
+          ? '\nRunning the nightly state machine once (--run-nightly; the definition CDK synthesizes, in an ASL interpreter)…'
+          : `\nRunning night ${i + 1} of ${args.nights} (run date ${runDate}${i ? ', no new events' : ''}; the definition CDK synthesizes, in an ASL interpreter)…`,
+      );
+      const nightStarted = Date.now();
+      const figures: NightFigures = { runId: runIdOf(runDate), runDate, customersRead: 0, written: 0, skipped: 0, failed: 0, emitted: 0, consumedReadUnits: 0, consumedWriteUnits: 0, durationMs: 0, modelStatus: 'not run' };
+      try {
+        const night = (await runNightlyStateMachine({ region: LOCAL_REGION, scheduledTime })) as { fit: Record<string, unknown>; summary: Record<string, unknown>; outreach: Record<string, unknown> };
+        figures.durationMs = Date.now() - nightStarted;
+        const { durations: _, ...summary } = night.summary;
+        for (const k of ['customersRead', 'written', 'skipped', 'failed', 'emitted', 'consumedReadUnits', 'consumedWriteUnits'] as const) figures[k] = Number(summary[k] ?? 0);
+        figures.modelStatus = String(night.fit.status);
+        out(`  done in ${secs(figures.durationMs)}: ${JSON.stringify(summary)}`);
+        out(`  models: ${JSON.stringify(night.fit)}`);
+        out(`  outreach: ${JSON.stringify(night.outreach)}`);
+      } catch (e) {
+        figures.durationMs = Date.now() - nightStarted;
+        figures.error = String((e as Error)?.message ?? e);
+        out(`  FAILED: ${figures.error} (${secs(figures.durationMs)})`);
+      }
+      nights.push(figures);
+      await stack.waitForIdle();
     }
-    await stack.waitForIdle();
   } else if (schedules.length) {
     out(`\nSchedules (${schedules.map((s) => s.id).join(', ')}) are not fired automatically; --run-nightly invokes them once after the replay.`);
   }
@@ -312,7 +340,14 @@ async function main(): Promise<number> {
   for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
   out(`  took                    ${secs(Date.now() - started)}`);
-  if (args.figuresFile) writeFileSync(args.figuresFile, `${JSON.stringify(await runFigures(stack), null, 2)}\n`);
+  if (args.figuresFile || args.summaryJsonFile) {
+    const figures = await runFigures(stack);
+    if (args.figuresFile) writeFileSync(args.figuresFile, `${JSON.stringify(figures, null, 2)}\n`);
+    if (args.summaryJsonFile) {
+      const summary: RunSummary = { eventsPublished: replayResult.sent, eventsAcceptedByBus: replayResult.accepted, eventsRejectedByBus: busRejected, ...figures, nights };
+      writeFileSync(args.summaryJsonFile, `${JSON.stringify(summary, null, 2)}\n`);
+    }
+  }
 
   const ok = pathCheck.ok || isImport;
   if (!pathCheck.ok && isImport) out('  (the imported data did not exercise the retention path; not an error for --import)');

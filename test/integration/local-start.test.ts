@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { customerCommand } from '../../cli/customer.ts';
+import type { RunSummary } from '../../local/run-figures.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const tsx = path.join(repo, 'node_modules/tsx/dist/cli.mjs');
@@ -97,6 +98,46 @@ describe('npm start', () => {
     // Stopped in order (event sources before services): no connection errors at the end.
     expect(out).not.toMatch(/ECONNREFUSED|socket usage at capacity/);
   }, 240_000);
+
+  it('--nights 2 --summary-json: two nights, the second with no new events writes little; the JSON holds each night', async () => {
+    // 1,000 customers: the fewest for which every model fits (at least 500 ad-hoc buyers and 100 subscribers).
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-nights-'));
+    const file = path.join(stateDir, 'summary.json');
+    const run = start(['--customers', '1000', '--seed', '1', '--now', '2026-11-23T00:00:00Z', '--nights', '2', '--summary-json', file, '--state-dir', stateDir]);
+    const code = await run.exited;
+    const out = run.output();
+    expect(code, out).toBe(0);
+    expect(out).toContain('Running night 1 of 2 (run date 2026-11-22;');
+    expect(out).toContain('Running night 2 of 2 (run date 2026-11-23, no new events;');
+    const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+    // The Summary block's figures, as printed.
+    expect(summary.eventsPublished).toBe(number(out, 'events published'));
+    expect(summary.eventsStored).toBe(number(out, 'events ingested'));
+    expect(summary.emailsSent).toBe(number(out, 'emails sent'));
+    expect(Object.values(summary.rejectedByCode).reduce((a, b) => a + b, 0)).toBe(number(out, 'rejected by ingest'));
+    expect(Object.values(summary.skippedByReason).reduce((a, b) => a + b, 0)).toBe(number(out, 'emails not sent'));
+    expect(Object.values(summary.triggersByRule).reduce((a, b) => a + b, 0)).toBe(number(out, 'triggers fired'));
+    const [first, second] = summary.nights;
+    expect(summary.nights).toHaveLength(2);
+    expect([first!.runId, first!.runDate, second!.runId, second!.runDate]).toEqual(['run-2026-11-22', '2026-11-22', 'run-2026-11-23', '2026-11-23']);
+    for (const n of summary.nights) {
+      expect(Object.keys(n).sort()).toEqual(['consumedReadUnits', 'consumedWriteUnits', 'customersRead', 'durationMs', 'emitted', 'failed', 'modelStatus', 'runDate', 'runId', 'skipped', 'written']);
+      expect(n).toMatchObject({ customersRead: 1000, skipped: 0, failed: 0, modelStatus: 'fitted' });
+      expect(n.consumedReadUnits).toBeGreaterThanOrEqual(n.customersRead);
+      expect(n.consumedWriteUnits).toBeGreaterThanOrEqual(n.written);
+      expect(n.durationMs).toBeGreaterThan(0);
+      // CustomerRescored only for a changed tier or risk band, which always counts as a write.
+      expect(n.emitted).toBeLessThanOrEqual(n.written);
+    }
+    // Night 1 scores every customer for the first time: all written, all emitted.
+    expect(first).toMatchObject({ written: 1000, emitted: 1000 });
+    // Night 2 sees no new events: only values that moved past a threshold (a day's ageing, decaying
+    // trigger boosts, refitted tier cuts) are written. 56 for this seed and clock (docs/scoring.md).
+    expect(second!.written).toBeGreaterThan(0);
+    expect(second!.written).toBeLessThan(100);
+    // The same figures as printed, one line per night.
+    expect(out).toContain(`"customersRead":1000,"written":${second!.written},`);
+  }, 300_000);
 
   it('--customers 20 --seed 2: a small run still has a deliverable billing complaint and exits 0', async () => {
     const run = start(['--customers', '20', '--seed', '2', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-seed-'))]);
