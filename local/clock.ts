@@ -19,6 +19,14 @@ export function advanceClock(ms: number): void {
   installedClock().offset += ms;
 }
 
+/**
+ * The real time (ms), whatever the process clock was moved to: for comparisons with times the
+ * local services stamp themselves (DynamoDB Local's stream records carry its own, real, time).
+ */
+export function realNow(): number {
+  return clock && globalThis.Date === clock.cls ? clock.RealDate.now() : Date.now();
+}
+
 type ShiftedClock = { cls: DateConstructor; RealDate: DateConstructor; offset: number };
 let clock: ShiftedClock | undefined;
 

@@ -19,7 +19,7 @@ describe('wiring (hand-written expectations)', () => {
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the six types the rules read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the eight types the enabled triggers of config/triggers.json read, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -27,7 +27,7 @@ describe('wiring (hand-written expectations)', () => {
         dynamodb: {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
-            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled'] },
+            type: { S: ['OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'PaymentFailed'] },
           },
         },
       },
