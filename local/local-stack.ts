@@ -27,6 +27,7 @@ import {
   type RunningService,
 } from './services.ts';
 import { startAwsJsonServer, type AwsJsonServer } from './aws-json-server.ts';
+import { ensureLocalPageKeys } from './page-keys.ts';
 import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts';
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
 import { QueueConsumer, QueueRegistry } from './queues.ts';
@@ -45,6 +46,8 @@ export const EMAILS_DIR = 'emails';
  * so producers' code and docs/events.md work unchanged against the local bus.
  */
 export const LOCAL_BUS_NAME = `${settingDefaults.stackName}-events`;
+/** The local Secrets Manager secret of the page signing keys (generated per state directory, local/page-keys.ts). */
+export const LOCAL_PAGE_KEYS_SECRET = `${settingDefaults.stackName}-page-keys`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
 
 export type LocalStackOptions = {
@@ -141,7 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     }
     for (const s of streamSubs) queues.ensure(dlqName(s.id), { persist: true });
     const bus = new LocalBus({ name: busName, region, queueFor: (sub) => queues.get(sub.id)! });
-    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort });
+    const pageKeysText = ensureLocalPageKeys(stateDir);
+    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort, secrets: new Map([[LOCAL_PAGE_KEYS_SECRET, () => pageKeysText]]) });
     cleanups.push(server.close);
 
     const endpoints: Endpoints = {
@@ -167,6 +171,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       AWS_ENDPOINT_URL_SESV2: ses,
       AWS_ENDPOINT_URL_EVENTBRIDGE: server.url,
       AWS_ENDPOINT_URL_SQS: server.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+      [ENV.pageKeysSecret]: LOCAL_PAGE_KEYS_SECRET,
       [ENV.tableName]: tableName,
       [ENV.busName]: busName,
       [ENV.rejectedQueueUrl]: endpoints.rejectedQueueUrl,

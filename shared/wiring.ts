@@ -236,4 +236,8 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
+  pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
+  pagesBaseUrl: 'CLM_PAGES_BASE_URL',
 } as const;
