@@ -34,7 +34,8 @@ const HELP = `Usage: npm start -- [options]
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
-                       another (run date advanced by a day each; later nights see no new events)
+                       another (the first scores the replay's day, each later one the next day;
+                       later nights see no new events)
   --summary-json FILE  write the run's summary (the Summary figures and each night's) to FILE as JSON
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -274,7 +275,10 @@ async function main(): Promise<number> {
     const { runNightlyStateMachine } = await import('./nightly-run.ts');
     const { runDateOf } = await import('../shared/scoring/nightly-run.ts');
     const { runIdOf } = await import('../shared/scoring/nightly-steps.ts');
-    const firstScheduled = new Date();
+    // The first night is the one after the replay: scheduled at the next UTC midnight, so its run
+    // date is the replay's day and the triggers the replay fired count tonight (a night scheduled
+    // now would score yesterday, and those triggers would first count on the next, quiet night).
+    const firstScheduled = new Date(Math.floor(Date.now() / 86_400_000 + 1) * 86_400_000);
     for (let i = 0; i < args.nights; i++) {
       // Each night is scheduled a day after the one before: its own run date and run id; no new events arrive in between.
       const scheduledTime = new Date(firstScheduled.getTime() + i * 86_400_000);

@@ -88,10 +88,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
     // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
     // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
-    // GetItem/PutItem (conditional) of the model item and of outreach assignments; UpdateItem of an
-    // assignment's publishedAt (ScoringStore.markOutreachPublished).
+    // GetItem/PutItem (conditional) of the model item and of outreach assignments, a treated one in a
+    // TransactWriteItems with its copy in the unpublished list (PutItem); UpdateItem of an assignment's
+    // publishedAt with the DeleteItem of that copy, in one TransactWriteItems (ScoringStore.markOutreachPublished).
     access: {
-      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
+      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
   },

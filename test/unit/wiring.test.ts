@@ -86,7 +86,7 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/nightly-rescore/handler.ts',
         memoryMb: 1769,
         timeoutSeconds: 900,
-        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
       },
       'timer-sweep': {
         entry: 'functions/timer-sweep/handler.ts',
