@@ -11,6 +11,7 @@ import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { ReportPart } from './report/aggregate.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -163,4 +164,15 @@ export interface ScoringStore {
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
   /** Marks the assignment's OutreachPlanned published; the first mark stays. */
   markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void>;
+}
+
+/** A night's merged report aggregate (shared/report/aggregate.ts), as the finish step stores it. */
+export type StoredReportPart = { runId: string; runDate: string; storedAt: string; part: ReportPart };
+
+/** Where the nightly run keeps its merged report aggregate, and the report reads it. */
+export interface ReportStore {
+  /** Stores the night's merged part (a rerun of the night replaces it: the same night, the figures of its last finish). */
+  putReportPart(stored: StoredReportPart): Promise<void>;
+  /** The latest night's part (by run date), or undefined before the first. */
+  latestReportPart(): Promise<StoredReportPart | undefined>;
 }

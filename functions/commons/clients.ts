@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { DynamoReportStore } from '../../shared/adapters/dynamodb-report-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
@@ -70,6 +71,8 @@ export const customerStore = once(
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
 );
+
+export const reportStore = once(() => new DynamoReportStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName) }));
 
 /** The nightly scoring settings from CLM_SCORING_CONFIG (JSON), validated; unset means the defaults. */
 export const scoringConfig = once((): ScoringConfig => {

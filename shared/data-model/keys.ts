@@ -56,3 +56,7 @@ export const REJECTION_SK = 'REJECTED';
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
 export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
+
+/** The nightly run's merged report aggregates: one partition, one item per run, sorted by run date. */
+export const REPORT_PK = 'REPORT';
+export const reportSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;

@@ -15,6 +15,7 @@ import { allScoringShards } from '../data-model/keys.ts';
 import type { SegmentCursor } from '../ports.ts';
 import { mergeGathered, emptyGathered, type GatheredSummaries } from './gathered-summaries.ts';
 import type { OutreachCandidate } from './outreach.ts';
+import { reportPartSchema } from '../report/part-schema.ts';
 import { emptyRunSummary, mergeRunSummaries, type RunSummaryPart } from './run-summary.ts';
 import {
   type Budget,
@@ -61,7 +62,7 @@ const gathered = z
   .strict() satisfies z.ZodType<GatheredSummaries>;
 const candidate = z.object({ customerId: z.string(), clv: z.number(), churnRisk: z.number(), rankValue: z.number() }).strict() satisfies z.ZodType<OutreachCandidate>;
 const gatherPart = z.object({ gathered, summary }).strict();
-const scorePart = z.object({ summary, top: z.array(candidate) }).strict();
+const scorePart = z.object({ summary, top: z.array(candidate), report: reportPartSchema.optional() }).strict();
 const share = z.number().gt(0).max(1);
 const outcome = z.union([
   z.object({ source: z.literal('tonight') }).strict(),
