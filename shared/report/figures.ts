@@ -160,8 +160,9 @@ export function experimentFigures(period: string, treatedPart: ExperimentGroupPa
   const more = usable && nt > 0 && nc > 0 ? periodsUntilDetectable(settings.targetReduction, baseline, { n1: nt, n2: nc }, perPeriod, settings) : undefined;
   const riskChangeDifference = treatedPart && controlPart ? meanDifference(treatedPart.riskChange, controlPart.riskChange, z) : undefined;
   const clvChangeDifference = treatedPart && controlPart ? meanDifference(treatedPart.clvChange, controlPart.clvChange, z) : undefined;
+  // Everyone treated was contacted (and cost): the reduction measured on those whose outcome is known applies to all of them.
   const value = breakEven({
-    contacted: nt,
+    contacted: treated.assigned,
     churnReduction: churnReduction ?? { estimate: NaN, low: NaN, high: NaN },
     valuePerCustomer: Number.isFinite(treated.meanClvAtPlan) ? treated.meanClvAtPlan : 0,
     costPerContact: settings.costPerContact,
