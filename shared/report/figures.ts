@@ -146,7 +146,9 @@ export function experimentFigures(period: string, treatedPart: ExperimentGroupPa
   let churnReduction: ExperimentFigures['churnReduction'];
   let relativeReduction: Estimate | undefined;
   let pValue: number | undefined;
-  if (nt > 0 && nc > 0) {
+  // No interval without events (or with nothing but events): the Wald interval is then a point.
+  const events = treated.churned + control.churned;
+  if (nt > 0 && nc > 0 && events > 0 && events < nt + nc) {
     const c = compareProportions(treated.churned, nt, control.churned, nc, settings.confidence);
     const boot = bootstrapDifferenceOfProportions(control.churned, nc, treated.churned, nt, { ...settings.bootstrap, confidence: settings.confidence });
     churnReduction = { estimate: -c.difference, low: -c.differenceInterval.high, high: -c.differenceInterval.low, bootstrap: boot };
@@ -182,8 +184,8 @@ export function experimentFigures(period: string, treatedPart: ExperimentGroupPa
   };
 }
 
-const money = (x: number, currency: string) => new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(x);
-const num = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+const money = (x: number, currency: string) => new Intl.NumberFormat('en-US', { style: 'currency', currency, maximumFractionDigits: 0 }).format(Object.is(Math.round(x), -0) ? 0 : x);
+const num = (x: number, digits = 1) => (Object.is(Math.round(x * 10 ** digits), -0) ? 0 : x).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
 
 /** The plain verdict: per month, from the pooled periods. */
 export function verdictSentence(pooled: ExperimentFigures | undefined, periods: number, settings: ReportSettings): string {
@@ -192,7 +194,9 @@ export function verdictSentence(pooled: ExperimentFigures | undefined, periods: 
   const v = pooled.value;
   const n = Math.round(pooled.treated.assigned / k);
   if (!pooled.churnReduction) {
-    return `Outreach to the top ${num(n, 0)} at-risk customers a month: no outcome is known yet (${num(pooled.treated.observed + pooled.control.observed, 0)} of ${num(pooled.treated.assigned + pooled.control.assigned, 0)} observed), at a cost of ${money(v.cost / k, settings.currency)} a month: not yet measurable.`;
+    const observed = pooled.treated.observed + pooled.control.observed;
+    const why = observed === 0 ? `no outcome is known yet (0 of ${num(pooled.treated.assigned + pooled.control.assigned, 0)} observed)` : `${num(observed, 0)} outcomes known, ${num(pooled.treated.churned + pooled.control.churned, 0)} of them churned`;
+    return `Outreach to the top ${num(n, 0)} at-risk customers a month: ${why}, at a cost of ${money(v.cost / k, settings.currency)} a month: not yet measurable.`;
   }
   const x = v.retained.estimate / k;
   const y = (v.retained.high - v.retained.low) / 2 / k;
