@@ -176,3 +176,9 @@ export interface ReportStore {
   /** The latest night's part (by run date), or undefined before the first. */
   latestReportPart(): Promise<StoredReportPart | undefined>;
 }
+
+/** Where the scheduled report is written (a private S3 bucket in AWS). */
+export interface ReportSink {
+  /** Writes one file under `key` with its content type. */
+  putFile(key: string, body: string, contentType: string): Promise<void>;
+}

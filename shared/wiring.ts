@@ -11,7 +11,7 @@ import { triggerEventTypes } from './triggers/rules.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'report';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -46,6 +46,8 @@ export type FunctionSpec = {
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
+    /** PutObject into the private report bucket. */
+    reportBucket?: boolean;
   };
 };
 
@@ -91,6 +93,14 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
       putEvents: true,
     },
   },
+  report: {
+    entry: 'functions/report/handler.ts',
+    description: 'Writes the report of the latest nightly run (HTML with charts, JSON, lookalike export) to the private report bucket',
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
+    access: { table: { actions: ['Query'] }, reportBucket: true },
+  },
 };
 
 /** Bus rule → SQS queue (with its own dead-letter queue) → function, with partial batch responses. */
@@ -132,7 +142,7 @@ export type ScheduleSubscription = {
   function: FunctionName;
   description: string;
   /** Name of the configuration setting holding the cron expression. */
-  expressionSetting: 'nightlySchedule';
+  expressionSetting: 'nightlySchedule' | 'reportSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -200,6 +210,14 @@ export const subscriptions: Subscription[] = [
     expressionSetting: 'nightlySchedule',
     input: (scheduledTime) => ({ subscription: 'NightlyRescore', scheduledTime }),
   },
+  {
+    kind: 'schedule',
+    id: 'NightlyReport',
+    function: 'report',
+    description: 'Write the report of the latest nightly run, some hours after the run starts',
+    expressionSetting: 'reportSchedule',
+    input: (scheduledTime) => ({ subscription: 'NightlyReport', scheduledTime }),
+  },
 ];
 
 /**
@@ -236,4 +254,8 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** The private bucket the report function writes to. */
+  reportBucket: 'CLM_REPORT_BUCKET',
+  /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */
+  reportSettings: 'CLM_REPORT_SETTINGS',
 } as const;

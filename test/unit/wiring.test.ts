@@ -15,6 +15,7 @@ describe('wiring (hand-written expectations)', () => {
       ['stream', 'NewEventsToChurnTriggers', 'churn-triggers'],
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
+      ['schedule', 'NightlyReport', 'report'],
     ]);
   });
 
@@ -63,6 +64,9 @@ describe('wiring (hand-written expectations)', () => {
     const s = byId('NightlyRescore');
     expect(s?.kind === 'schedule' && s.input('2026-11-01T02:00:00Z')).toEqual({ subscription: 'NightlyRescore', scheduledTime: '2026-11-01T02:00:00Z' });
     expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
+    const r = byId('NightlyReport');
+    expect(r?.kind === 'schedule' && r.input('2026-11-01T06:00:00Z')).toEqual({ subscription: 'NightlyReport', scheduledTime: '2026-11-01T06:00:00Z' });
+    expect(r?.kind === 'schedule' && r.expressionSetting).toBe('reportSchedule');
   });
 
   it('each function may touch exactly this', () => {
@@ -81,6 +85,7 @@ describe('wiring (hand-written expectations)', () => {
         timeoutSeconds: 900,
         access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
       },
+      report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
@@ -102,6 +107,8 @@ describe('wiring (hand-written expectations)', () => {
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
       scoringConfig: 'CLM_SCORING_CONFIG',
+      reportBucket: 'CLM_REPORT_BUCKET',
+      reportSettings: 'CLM_REPORT_SETTINGS',
     });
   });
 });
