@@ -26,6 +26,8 @@ import { type Counts, type Moments, MAX_KEYS, addToHistogram, boundCounts, empty
 
 /** Resolution-time bin edges in minutes: 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, 1 d, 3 d, 7 d. */
 export const RESOLUTION_EDGES_MIN = [15, 30, 60, 120, 240, 480, 1440, 4320, 10080] as const;
+/** Lookalike combinations kept (a Misra–Gries summary beyond: the rare combinations fold into "(other)", which the export leaves out). */
+export const LOOKALIKE_KEYS = 128;
 /** Relationship lengths beyond this many months are counted at it (censored). */
 export const MAX_TENURE_MONTHS = 120;
 
@@ -233,7 +235,11 @@ export function addCustomer(part: ReportPart, c: ReportCustomer, context: { runD
   // Best customers and the lookalike counts.
   const top = score.valueTier === 'top';
   addToProfile(top ? part.best.top : part.best.rest, profile, score, facts);
-  if (top) bump(part.lookalike, lookalikeKey(profile, facts));
+  if (top) {
+    const key = lookalikeKey(profile, facts);
+    if (!(key in part.lookalike) && Object.keys(part.lookalike).length >= 4 * LOOKALIKE_KEYS) part.lookalike = boundCounts(part.lookalike, LOOKALIKE_KEYS);
+    bump(part.lookalike, key);
+  }
 
   // Relationship length.
   if (facts.tenure) {
@@ -335,7 +341,7 @@ export function mergeReportParts(a: ReportPart, b: ReportPart): ReportPart {
   return structuredClone({
     outreach: mergeRecords(a.outreach, b.outreach, (x, y) => mergeRecords(x ?? {}, y ?? {}, (g, h) => mergeGroup(g, h)!)),
     best: { top: mergeProfile(a.best.top, b.best.top), rest: mergeProfile(a.best.rest, b.best.rest) },
-    lookalike: mergeCounts(a.lookalike, b.lookalike),
+    lookalike: boundCounts(mergeCounts(a.lookalike, b.lookalike), LOOKALIKE_KEYS),
     survival: mergeRecords(a.survival, b.survival, (x, y) => mergeRecords(x ?? {}, y ?? {}, (s, t) => [(s?.[0] ?? 0) + (t?.[0] ?? 0), (s?.[1] ?? 0) + (t?.[1] ?? 0)] as [number, number])),
     returns: {
       customers: a.returns.customers + b.returns.customers,

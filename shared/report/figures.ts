@@ -11,7 +11,7 @@ import { zOf } from '../stats/normal.ts';
 import { minimumDetectableEffect, periodsUntilDetectable } from '../stats/power.ts';
 import { compareProportions } from '../stats/proportions.ts';
 import { type ExperimentGroupPart, type ProfilePart, type ReportPart, RESOLUTION_EDGES_MIN } from './aggregate.ts';
-import { type Moments, meanOf, varianceOf } from './sketch.ts';
+import { type Moments, OTHER, meanOf, varianceOf } from './sketch.ts';
 
 export type ReportSettings = {
   /** what one outreach contact costs (staff time), in `currency` */
@@ -225,7 +225,7 @@ function lookalike(part: ReportPart, top: ProfileFigures, rest: ProfileFigures, 
   const rows: LookalikeRow[] = [];
   let suppressed = 0;
   for (const [key, customers] of Object.entries(part.lookalike)) {
-    if (customers < minCount) {
+    if (customers < minCount || key === OTHER) {
       suppressed += customers;
       continue;
     }

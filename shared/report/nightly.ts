@@ -8,11 +8,15 @@ import type { ReportStore, ScoringStore } from '../ports.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import { type ReportPart, emptyReportPart, mergeReportParts } from './aggregate.ts';
 
-/** The outreach periods (months) the report follows: this one and the two before. */
-export const REPORT_PERIODS = 3;
+/**
+ * The outreach periods (months) the report follows: the churn horizon + 2 months up to the run
+ * date's (5 by default), so that an ad-hoc buyer's outcome, known `horizonMonths` after her plan,
+ * is still counted with her period for at least a month.
+ */
+export const reportPeriodCount = (horizonMonths: number): number => horizonMonths + 2;
 
 /** The `count` calendar months up to the run date's, oldest first (YYYY-MM). */
-export function reportPeriods(runDate: string, count = REPORT_PERIODS): string[] {
+export function reportPeriods(runDate: string, count: number): string[] {
   const y = Number(runDate.slice(0, 4));
   const m = Number(runDate.slice(5, 7)) - 1;
   return Array.from({ length: count }, (_, k) => {
@@ -22,9 +26,9 @@ export function reportPeriods(runDate: string, count = REPORT_PERIODS): string[]
 }
 
 /** The assignments of the followed periods, by customer. */
-export async function followedAssignments(store: Pick<ScoringStore, 'outreachAssignments'>, experimentId: string, runDate: string): Promise<Map<string, OutreachAssignment[]>> {
+export async function followedAssignments(store: Pick<ScoringStore, 'outreachAssignments'>, experimentId: string, runDate: string, horizonMonths: number): Promise<Map<string, OutreachAssignment[]>> {
   const byCustomer = new Map<string, OutreachAssignment[]>();
-  for (const period of reportPeriods(runDate)) {
+  for (const period of reportPeriods(runDate, reportPeriodCount(horizonMonths))) {
     for (const a of await store.outreachAssignments(experimentId, period)) {
       const held = byCustomer.get(a.customerId);
       if (held) held.push(a);

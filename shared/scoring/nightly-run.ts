@@ -173,7 +173,7 @@ export async function scoreSegment(
   const top = new TopN(input.keep);
   for (const c of input.part?.top ?? []) top.offer(c);
   const report = input.part?.report ? structuredClone(input.part.report) : emptyReportPart();
-  const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate);
+  const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
     const { customers, consumedReadUnits } = await store.readCustomers(ids, triggersSince);
     summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });

@@ -9,7 +9,7 @@ import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryReportStore, InMemoryScoringStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import type { StoredReportPart } from '../../../shared/ports.ts';
 import { reportPartSchema } from '../../../shared/report/part-schema.ts';
-import { reportPeriods } from '../../../shared/report/nightly.ts';
+import { reportPeriodCount, reportPeriods } from '../../../shared/report/nightly.ts';
 import { reportFigures } from '../../../shared/report/figures.ts';
 import { defaultScoringConfig as config, type NightlyDeps } from '../../../shared/scoring/index.ts';
 import { runNight } from '../../support/nightly.ts';
@@ -58,8 +58,8 @@ describe('the nightly run keeps the report aggregate', () => {
     expect(f.outreach.verdict).toMatch(/^Outreach to the top \d+ at-risk customers a month: no outcome is known yet \(0 of 200 observed\), at a cost of €[\d,]+ a month: not yet measurable\.$/);
   });
 
-  it('follows this month and the two before', () => {
-    expect(reportPeriods('1997-10-01')).toEqual(['1997-08', '1997-09', '1997-10']);
-    expect(reportPeriods('2027-01-31')).toEqual(['2026-11', '2026-12', '2027-01']);
+  it('follows the churn horizon + 2 months up to the run date (an ad-hoc outcome is known after the horizon)', () => {
+    expect(reportPeriods('1997-10-01', reportPeriodCount(3))).toEqual(['1997-06', '1997-07', '1997-08', '1997-09', '1997-10']);
+    expect(reportPeriods('2027-01-31', 3)).toEqual(['2026-11', '2026-12', '2027-01']);
   });
 });
