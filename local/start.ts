@@ -310,6 +310,11 @@ async function main(): Promise<number> {
   } else if (schedules.length) {
     out(`\nSchedules (${schedules.map((s) => s.id).join(', ')}) are not fired automatically; --run-nightly invokes them once after the replay.`);
   }
+  let report: Awaited<ReturnType<typeof import('./report.ts').writeLocalReport>>;
+  if (args.nights) {
+    const { writeLocalReport } = await import('./report.ts');
+    report = await writeLocalReport({ endpoint: stack.endpoints.dynamodb, tableName: stack.tableName, stateDir: stack.stateDir });
+  }
 
   // Summary.
   const c = await stack.counters();
@@ -349,6 +354,7 @@ async function main(): Promise<number> {
   );
   for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
+  if (args.nights) out(`  report                  ${report ? `${report.html} (and report.json, the lookalike export beside it)\n    verdict               ${report.verdict}` : 'none: no night stored a report aggregate'}`);
   out(`  took                    ${secs(Date.now() - started)}`);
   if (args.figuresFile || args.summaryJsonFile) {
     const figures = await runFigures(stack);

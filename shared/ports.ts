@@ -12,6 +12,7 @@ import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { KeyRing } from './pages/tokens.ts';
+import type { ReportPart } from './report/aggregate.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -226,4 +227,21 @@ export interface TimerStore {
  */
 export interface PageKeySource {
   keyRing(): Promise<KeyRing>;
+}
+
+/** A night's merged report aggregate (shared/report/aggregate.ts), as the finish step stores it. */
+export type StoredReportPart = { runId: string; runDate: string; storedAt: string; part: ReportPart };
+
+/** Where the nightly run keeps its merged report aggregate, and the report reads it. */
+export interface ReportStore {
+  /** Stores the night's merged part (a rerun of the night replaces it: the same night, the figures of its last finish). */
+  putReportPart(stored: StoredReportPart): Promise<void>;
+  /** The latest night's part (by run date), or undefined before the first. */
+  latestReportPart(): Promise<StoredReportPart | undefined>;
+}
+
+/** Where the scheduled report is written (a private S3 bucket in AWS). */
+export interface ReportSink {
+  /** Writes one file under `key` with its content type. */
+  putFile(key: string, body: string, contentType: string): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { triggerEventTypes } from './triggers/rules.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -48,6 +48,8 @@ export type FunctionSpec = {
     rejectedEvents?: boolean;
     /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
     pageKeys?: boolean;
+    /** PutObject into the private report bucket. */
+    reportBucket?: boolean;
   };
 };
 
@@ -115,6 +117,14 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
     access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
+  report: {
+    entry: 'functions/report/handler.ts',
+    description: 'Writes the report of the latest nightly run (HTML with charts, JSON, lookalike export) to the private report bucket',
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
+    access: { table: { actions: ['Query'] }, reportBucket: true },
+  },
 };
 
 /** Bus rule → SQS queue (with its own dead-letter queue) → function, with partial batch responses. */
@@ -156,7 +166,7 @@ export type ScheduleSubscription = {
   function: FunctionName;
   description: string;
   /** Name of the configuration setting holding the schedule expression (cron or rate). */
-  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule';
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule' | 'reportSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -232,6 +242,14 @@ export const subscriptions: Subscription[] = [
     expressionSetting: 'timerSweepSchedule',
     input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
   },
+  {
+    kind: 'schedule',
+    id: 'NightlyReport',
+    function: 'report',
+    description: 'Write the report of the latest nightly run, some hours after the run starts',
+    expressionSetting: 'reportSchedule',
+    input: (scheduledTime) => ({ subscription: 'NightlyReport', scheduledTime }),
+  },
 ];
 
 /**
@@ -283,4 +301,8 @@ export const ENV = {
   pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
   /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
   pagesBaseUrl: 'CLM_PAGES_BASE_URL',
+  /** The private bucket the report function writes to. */
+  reportBucket: 'CLM_REPORT_BUCKET',
+  /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */
+  reportSettings: 'CLM_REPORT_SETTINGS',
 } as const;

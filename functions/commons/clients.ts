@@ -11,6 +11,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { DynamoReportStore } from '../../shared/adapters/dynamodb-report-store.ts';
+import { S3ReportSink } from '../../shared/adapters/s3-report-sink.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { ReportSettings } from '../../shared/report/figures.ts';
+import { parseReportSettings } from '../../shared/report/settings.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
@@ -78,6 +83,26 @@ export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerS
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
 );
+
+export const reportStore = once(() => new DynamoReportStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName) }));
+
+export const reportSink = once(() => new S3ReportSink(tracer.captureAWSv3Client(new S3Client(clientOptions())), requireEnv(ENV.reportBucket)));
+
+/** The report's settings from CLM_REPORT_SETTINGS (JSON), validated; unset means the defaults. */
+export const reportSettings = once((): ReportSettings => {
+  const raw = process.env[ENV.reportSettings]?.trim();
+  let input: unknown = {};
+  if (raw) {
+    try {
+      input = JSON.parse(raw);
+    } catch {
+      throw new Error(`environment variable ${ENV.reportSettings} is not valid JSON`);
+    }
+  }
+  const parsed = parseReportSettings(input);
+  if (!parsed.ok) throw new Error(`invalid ${ENV.reportSettings}: ${parsed.issues.join('; ')}`);
+  return parsed.settings;
+});
 
 /** The nightly scoring settings from CLM_SCORING_CONFIG (JSON), validated; unset means the defaults. */
 export const scoringConfig = once((): ScoringConfig => {

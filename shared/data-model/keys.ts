@@ -81,3 +81,7 @@ export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => A
  */
 export const OUTREACH_UNPUBLISHED_PK = 'OUTREACH_UNPUBLISHED';
 export const outreachUnpublishedSk = (experimentId: string, period: string, customerId: string): string => `${experimentId}#${period}#${outreachSk(customerId)}`;
+
+/** The nightly run's merged report aggregates: one partition, one item per run, sorted by run date. */
+export const REPORT_PK = 'REPORT';
+export const reportSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;

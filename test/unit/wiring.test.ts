@@ -16,6 +16,7 @@ describe('wiring (hand-written expectations)', () => {
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
       ['schedule', 'TimerSweep', 'timer-sweep'],
+      ['schedule', 'NightlyReport', 'report'],
     ]);
   });
 
@@ -64,6 +65,9 @@ describe('wiring (hand-written expectations)', () => {
     const s = byId('NightlyRescore');
     expect(s?.kind === 'schedule' && s.input('2026-11-01T02:00:00Z')).toEqual({ subscription: 'NightlyRescore', scheduledTime: '2026-11-01T02:00:00Z' });
     expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
+    const r = byId('NightlyReport');
+    expect(r?.kind === 'schedule' && r.input('2026-11-01T06:00:00Z')).toEqual({ subscription: 'NightlyReport', scheduledTime: '2026-11-01T06:00:00Z' });
+    expect(r?.kind === 'schedule' && r.expressionSetting).toBe('reportSchedule');
   });
 
   it('the timer sweep passes its id and the scheduled time; its expression is the timerSweepSchedule setting', () => {
@@ -95,6 +99,7 @@ describe('wiring (hand-written expectations)', () => {
         access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
+      report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
@@ -118,6 +123,8 @@ describe('wiring (hand-written expectations)', () => {
       scoringConfig: 'CLM_SCORING_CONFIG',
       pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
       pagesBaseUrl: 'CLM_PAGES_BASE_URL',
+      reportBucket: 'CLM_REPORT_BUCKET',
+      reportSettings: 'CLM_REPORT_SETTINGS',
     });
   });
 });
