@@ -23,11 +23,20 @@ export type SendRecord = {
   sendId: string;
   customerId: string;
   campaign: string;
-  status: 'sending' | 'sent' | 'skipped' | 'control';
+  /**
+   * `sending`: claimed, the email is about to go; `sent`; `skipped` (with the reason: a guardrail,
+   * a template that failed to render); `control` (held out); `deferred`: planned again at
+   * `deferredUntil` (a durable timer); `parked`: could not be sent (SES refused it for good),
+   * with the reason; `in-doubt`: the worker died between the SES call and the record, so it
+   * may have gone: never sent again (docs/campaigns.md).
+   */
+  status: 'sending' | 'sent' | 'skipped' | 'control' | 'deferred' | 'parked' | 'in-doubt';
   /** When the status was reached (ISO, UTC). */
   at: string;
   reason?: string;
   messageId?: string;
+  /** A deferred send: when it is planned again. */
+  deferredUntil?: string;
   /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
   publishedAt?: string;
 };

@@ -64,8 +64,8 @@ function isConditionalFailure(e: unknown): boolean {
 
 /** A send-ledger item as the domain's SendRecord (the table's own attributes left out). */
 function sendRecordOf(i: Record<string, unknown>): SendRecord {
-  const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = i as SendRecord;
-  return { sendId, customerId, campaign, status, at, reason, messageId, publishedAt };
+  const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt, deferredUntil } = i as SendRecord;
+  return { sendId, customerId, campaign, status, at, reason, messageId, publishedAt, ...(deferredUntil ? { deferredUntil } : {}) };
 }
 
 export class DynamoCustomerStore implements CustomerStore, CustomerReader {
@@ -291,9 +291,10 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
                   leaseUntil: now.getTime() + leaseSeconds * 1000,
                   expiresAt: Math.floor(now.getTime() / 1000) + this.ledgerTtlS,
                 },
-                ConditionExpression: 'attribute_not_exists(pk) OR (#s = :sending AND leaseUntil < :now)',
+                // Free: no entry, a deferred one (planned again), or a claim whose lease ran out.
+                ConditionExpression: 'attribute_not_exists(pk) OR #s = :deferred OR (#s = :sending AND leaseUntil < :now)',
                 ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':sending': 'sending', ':now': now.getTime() },
+                ExpressionAttributeValues: { ':sending': 'sending', ':deferred': 'deferred', ':now': now.getTime() },
               },
             },
             {

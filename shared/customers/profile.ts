@@ -81,6 +81,13 @@ export type CustomerProfile = {
   /** productId → first time the customer used it. */
   adoptedProducts: Record<string, string>;
   paymentFailures: string[];
+  /**
+   * The address may get no email at all: a hard bounce or a complaint (SES feedback sets it),
+   * latest wins. Read by the send guardrails (shared/campaigns/guardrails.ts); docs/campaigns.md.
+   */
+  suppression?: Stamped<{ reason: 'hard-bounce' | 'complaint' }>;
+  /** When the customer's personal data was erased: nothing is sent to them any more. */
+  erasedAt?: string;
 };
 
 export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20 } as const;

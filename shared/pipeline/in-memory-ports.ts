@@ -10,7 +10,7 @@
  * - recordEvent(s): an event is stored once per eventId (also within one batch);
  *   the stored ones are folded into the profile in input order; results in input order;
  * - recordTrigger: once per triggerId, the first firedAt stays; markPublished keeps the first time;
- * - the send ledger: claimSend succeeds when the entry is absent or a `sending` claim
+ * - the send ledger: claimSend succeeds when the entry is absent, `deferred`, or a `sending` claim
  *   whose lease ran out, and the customer's ledger version is the one the decision
  *   was taken on (then it is bumped); otherwise `done` (a completed entry), `busy`
  *   (a live claim) or `stale` (the ledger moved on). completeSend replaces the entry;
@@ -151,7 +151,8 @@ export class InMemoryCustomerStore implements CustomerStore {
   async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
     const c = this.customer(entry.customerId);
     const held = c.sends.get(entry.sendId);
-    const free = !held || (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime());
+    // A deferred entry is planned again (its timer went off, or the request was redelivered).
+    const free = !held || held.status === 'deferred' || (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime());
     if (!free) return held.status === 'sending' ? { state: 'busy' } : { state: 'done', record: sendRecord(held) };
     if (c.ledgerVersion !== ledgerVersion) return { state: 'stale' };
     c.sends.set(entry.sendId, { ...copy(entry), status: 'sending', at: now.toISOString(), leaseUntil: now.getTime() + leaseSeconds * 1000 });
