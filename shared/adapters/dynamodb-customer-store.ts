@@ -328,6 +328,28 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     }
   }
 
+  async markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void> {
+    // One conditional update per entry (only a `sending` claim becomes `submitted`), in parallel.
+    await Promise.all(
+      entries.map(({ customerId, sendId }) =>
+        this.doc
+          .send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
+              UpdateExpression: 'SET #s = :submitted, #at = :at REMOVE leaseUntil',
+              ConditionExpression: '#s = :sending',
+              ExpressionAttributeNames: { '#s': 'status', '#at': 'at' },
+              ExpressionAttributeValues: { ':submitted': 'submitted', ':sending': 'sending', ':at': now.toISOString() },
+            }),
+          )
+          .catch((e) => {
+            if (!isConditionalFailure(e)) throw e;
+          }),
+      ),
+    );
+  }
+
   async completeSend(entry: SendRecord): Promise<void> {
     await this.doc.send(
       new PutCommand({
@@ -348,9 +370,9 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
       new DeleteCommand({
         TableName: this.table,
         Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
-        ConditionExpression: '#s = :sending',
+        ConditionExpression: '#s IN (:sending, :submitted)',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':sending': 'sending' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':submitted': 'submitted' },
       }),
     ).catch((e) => {
       if (!isConditionalFailure(e)) throw e;

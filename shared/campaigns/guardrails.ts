@@ -102,7 +102,7 @@ const purposeOf = (campaign: string, catalog: CampaignCatalog): Purpose =>
   (catalog.campaigns as Record<string, { purpose: Purpose } | undefined>)[campaign]?.purpose ?? 'marketing';
 
 /** Ledger statuses that stand for an email that went, or is going, out. */
-const wentOut = (s: SendRecord): boolean => s.status === 'sent' || s.status === 'sending' || s.status === 'in-doubt';
+const wentOut = (s: SendRecord): boolean => s.status === 'sent' || s.status === 'sending' || s.status === 'submitted';
 
 export function planSend(input: {
   /** The request to plan; a churn trigger is the request of its recommended campaign. */

@@ -8,6 +8,7 @@
  */
 import type { BusinessEvent, ChurnTriggerFired, EmittedDetail, InboundDetail } from '../events/catalog.ts';
 import type { NextBestAction } from '../scoring/next-best-action.ts';
+import type { CustomerProfile } from '../customers/profile.ts';
 import { campaignOfAction, type CampaignName } from './catalog.ts';
 
 /** The statement, invoice or notice a transactional email is about (from the producer: untrusted text). */
@@ -63,4 +64,38 @@ export function requestFromEvent(event: BusinessEvent): CampaignRequest | undefi
     default:
       return undefined;
   }
+}
+
+/** What a stored business event asks of campaigns, given the customer's profile now. */
+export type EventRequestDecision =
+  | { kind: 'request'; request: CampaignRequest }
+  /** The profile does not hold the event yet (ingest is folding it): ask again later. */
+  | { kind: 'wait'; reason: string }
+  | { kind: 'none'; reason: string };
+
+/**
+ * The email a business event asks for, if any:
+ * - only a fresh event (within `freshnessDays` of now) asks: loading history sends nothing;
+ * - the welcome only for the customer's first purchase (one order and no subscription, or one
+ *   subscription and no order), once the profile holds it;
+ * - a statement, invoice or notice once the customer has a profile with an address.
+ * The campaigns queue gets the producer's event at the same time as ingest, so the profile may
+ * not have it yet: `wait` makes the handler fail the record, and SQS delivers it again later
+ * (to the dead-letter queue, with its reason, after the queue's receive limit).
+ */
+export function decideEventRequest(event: BusinessEvent, profile: CustomerProfile | undefined, now: Date, freshnessDays: number): EventRequestDecision {
+  const request = requestFromEvent(event);
+  if (!request) return { kind: 'none', reason: 'no-campaign-for-event' };
+  if (now.getTime() - Date.parse(event.detail.occurredAt) > freshnessDays * 86_400_000) return { kind: 'none', reason: 'stale-event' };
+  if (!profile?.email) return { kind: 'wait', reason: 'no profile with an address yet' };
+  if (event.type === 'OrderPlaced' || event.type === 'SubscriptionStarted') {
+    const folded =
+      event.type === 'OrderPlaced'
+        ? profile.orders[(event.detail as InboundDetail<'OrderPlaced'>).orderId] !== undefined
+        : profile.subscriptions[(event.detail as InboundDetail<'SubscriptionStarted'>).subscriptionId]?.startedAt !== undefined;
+    if (!folded) return { kind: 'wait', reason: 'the purchase is not in the profile yet' };
+    const purchases = profile.orderCount + Object.keys(profile.subscriptions).length;
+    if (purchases !== 1) return { kind: 'none', reason: 'not-first-purchase' };
+  }
+  return { kind: 'request', request };
 }

@@ -9,12 +9,12 @@
  * marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import type { ClaimResult, CustomerStore, EventPublisher, Mailer, SendRecord } from '../ports.ts';
+import { SendOutcomeUnknownError, type ClaimResult, type CustomerStore, type EventPublisher, type Mailer, type SendRecord } from '../ports.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { cooldownOf, defaultSendPolicy, planSend, type SendPlan, type SendPolicy } from './guardrails.ts';
-import { composeEmail, unsignedLinks, type LinkSettings, type PersonalLinks } from './messages.ts';
+import { composeEmail, unsignedLinks, type EmailMessage, type LinkSettings, type PersonalLinks } from './messages.ts';
 import { requestFromTrigger, type CampaignRequest } from './requests.ts';
-import { defaultCatalog, type CampaignCatalog } from './catalog.ts';
+import { defaultCatalog, type CampaignCatalog, type CampaignName } from './catalog.ts';
 import type { DeliverabilityFigures } from './circuit-breaker.ts';
 import type { TemplateRenderer } from './templates.ts';
 import { defaults } from '../defaults.ts';
@@ -25,6 +25,8 @@ export type CampaignOutcome =
   /** Not now: recorded `deferred` until `until` (the customer's hour, or the circuit breaker's pause), planned again then. */
   | { outcome: 'deferred'; sendId: string; reason: string; until: string }
   | { outcome: 'already-done'; sendId: string }
+  /** Handed to SES by a worker that died before recording the outcome: it may have gone, so it is never sent again. */
+  | { outcome: 'in-doubt'; sendId: string }
   | { outcome: 'not-a-campaign' }
   /** The trigger is not one this stack recorded (forged, or another stack's): nothing is sent or recorded. */
   | { outcome: 'unknown-trigger' };
@@ -79,7 +81,7 @@ async function publishOutcome(record: SendRecord, deps: Deps): Promise<void> {
     await deps.publisher.publish([
       { detailType: 'EmailSent', detail: { ...base, templateId: record.campaign, messageId: record.messageId ?? '', sentAt: record.at } },
     ]);
-  } else if (record.status === 'skipped' || record.status === 'control') {
+  } else if (record.status === 'skipped' || record.status === 'control' || record.status === 'parked') {
     await deps.publisher.publish([{ detailType: 'EmailSkipped', detail: { ...base, reason: record.reason ?? record.status, skippedAt: record.at } }]);
   } else return;
   await deps.store.markPublished(record.customerId, { kind: 'send', sendId: record.sendId }, deps.now());
@@ -96,8 +98,15 @@ export async function sendCampaign(trigger: ChurnTriggerFired, deps: Deps): Prom
   return handleRequest(request, deps, profile);
 }
 
-/** Plans, claims and sends (or records why not) one campaign request. */
-export async function handleRequest(request: CampaignRequest, deps: Deps, knownProfile?: CustomerProfile): Promise<CampaignOutcome> {
+/** A request the guardrails let through, claimed and composed: ready for SES. */
+export type ReadySend = { request: CampaignRequest; sendId: string; campaign: CampaignName; to: string; message: EmailMessage };
+
+/**
+ * Plans and claims one request, and composes its email: either the request's final outcome
+ * (recorded and published: skipped, control, deferred, done before), or a `ReadySend`
+ * holding its claim, for SES (one email, or an entry of a bulk send).
+ */
+export async function prepareRequest(request: CampaignRequest, deps: Deps, knownProfile?: CustomerProfile): Promise<CampaignOutcome | ReadySend> {
   const policy = deps.policy ?? defaultSendPolicy;
   const catalog = deps.catalog ?? defaultCatalog;
   const now = deps.now();
@@ -128,28 +137,15 @@ export async function handleRequest(request: CampaignRequest, deps: Deps, knownP
   const { plan, claim } = await decide();
   if (claim.state === 'done') {
     await publishOutcome(claim.record, deps);
+    if (claim.record.status === 'submitted') return { outcome: 'in-doubt', sendId: plan.sendId };
     return { outcome: 'already-done', sendId: plan.sendId };
   }
   if (claim.state === 'busy') throw new SendInProgressError(`send ${plan.sendId} is being handled by another worker; retry later`);
 
   const base = { sendId: plan.sendId, customerId: request.customerId, campaign: plan.campaign };
-  const finish = async (record: SendRecord): Promise<void> => {
-    await deps.store.completeSend(record);
-    await publishOutcome(record, deps);
-  };
-  if (plan.decision === 'defer') {
-    // The timer first: if it cannot be set, the claim is released and the request retried (never dropped).
-    try {
-      if (deps.deferred) await deps.deferred.defer(request, new Date(plan.until));
-    } catch (e) {
-      await deps.store.releaseSend(request.customerId, plan.sendId);
-      throw e;
-    }
-    await deps.store.completeSend({ ...base, status: 'deferred', at: deps.now().toISOString(), reason: plan.reason, deferredUntil: plan.until });
-    return { outcome: 'deferred', sendId: plan.sendId, reason: plan.reason, until: plan.until };
-  }
+  if (plan.decision === 'defer') return deferSend(request, base, plan.reason, plan.until, deps);
   if (plan.decision !== 'send') {
-    await finish({ ...base, status: plan.decision === 'control' ? 'control' : 'skipped', at: deps.now().toISOString(), reason: plan.reason });
+    await finish({ ...base, status: plan.decision === 'control' ? 'control' : 'skipped', at: deps.now().toISOString(), reason: plan.reason }, deps);
     return { outcome: plan.decision === 'control' ? 'control' : 'skipped', sendId: plan.sendId, reason: plan.reason };
   }
 
@@ -164,16 +160,50 @@ export async function handleRequest(request: CampaignRequest, deps: Deps, knownP
   if (!composed.ok) {
     // A template that does not render for this customer: recorded with why, never sent.
     const reason = `template-error: ${composed.error}`;
-    await finish({ ...base, status: 'skipped', at: deps.now().toISOString(), reason });
+    await finish({ ...base, status: 'skipped', at: deps.now().toISOString(), reason }, deps);
     return { outcome: 'skipped', sendId: plan.sendId, reason };
   }
-  let messageId: string;
+  return { request, sendId: plan.sendId, campaign: plan.campaign, to: plan.to, message: composed.message };
+}
+
+/** Records a completed ledger entry and publishes its outcome. */
+export async function finish(record: SendRecord, deps: Deps): Promise<void> {
+  await deps.store.completeSend(record);
+  await publishOutcome(record, deps);
+}
+
+/**
+ * Records a claimed send `deferred` and hands it to the durable timer, which plans it again at
+ * `until`. The timer first: if it cannot be set, the claim is released and the error goes up, so
+ * the request is retried (never dropped).
+ */
+export async function deferSend(request: CampaignRequest, base: { sendId: string; customerId: string; campaign: string }, reason: string, until: string, deps: Deps): Promise<CampaignOutcome> {
   try {
-    ({ messageId } = await deps.mailer.send({ to: plan.to, message: composed.message }));
+    if (deps.deferred) await deps.deferred.defer(request, new Date(until));
   } catch (e) {
-    await deps.store.releaseSend(request.customerId, plan.sendId);
+    await deps.store.releaseSend(request.customerId, base.sendId);
     throw e;
   }
-  await finish({ ...base, status: 'sent', at: deps.now().toISOString(), messageId });
-  return { outcome: 'sent', sendId: plan.sendId, messageId };
+  await deps.store.completeSend({ ...base, status: 'deferred', at: deps.now().toISOString(), reason, deferredUntil: until });
+  return { outcome: 'deferred', sendId: base.sendId, reason, until };
+}
+
+export const isReady = (x: CampaignOutcome | ReadySend): x is ReadySend => 'message' in x;
+
+/** Plans, claims and sends (or records why not) one campaign request, as one SES SendEmail. */
+export async function handleRequest(request: CampaignRequest, deps: Deps, knownProfile?: CustomerProfile): Promise<CampaignOutcome> {
+  const ready = await prepareRequest(request, deps, knownProfile);
+  if (!isReady(ready)) return ready;
+  const base = { sendId: ready.sendId, customerId: request.customerId, campaign: ready.campaign };
+  let messageId: string;
+  await deps.store.markSubmitted([{ customerId: request.customerId, sendId: ready.sendId }], deps.now());
+  try {
+    ({ messageId } = await deps.mailer.send({ to: ready.to, message: ready.message }));
+  } catch (e) {
+    // SES refused it: give the claim back for the retry. Unknown whether it went: it stays `submitted`.
+    if (!(e instanceof SendOutcomeUnknownError)) await deps.store.releaseSend(request.customerId, ready.sendId);
+    throw e;
+  }
+  await finish({ ...base, status: 'sent', at: deps.now().toISOString(), messageId }, deps);
+  return { outcome: 'sent', sendId: ready.sendId, messageId };
 }

@@ -13,8 +13,9 @@
  * - the send ledger: claimSend succeeds when the entry is absent, `deferred`, or a `sending` claim
  *   whose lease ran out, and the customer's ledger version is the one the decision
  *   was taken on (then it is bumped); otherwise `done` (a completed entry), `busy`
- *   (a live claim) or `stale` (the ledger moved on). completeSend replaces the entry;
- *   releaseSend removes only a `sending` one.
+ *   (a live claim) or `stale` (the ledger moved on). markSubmitted turns `sending` into
+ *   `submitted` (never taken over: `done`). completeSend replaces the entry;
+ *   releaseSend removes only a `sending` or `submitted` one.
  * Triggers and ledger entries are copied in and out, as a round trip through a table would.
  * Profiles are not copied (the pipeline reads hundreds of thousands): they are values the
  * fold replaces, never changes (`applyEvent` returns a new profile), so treat them as read-only.
@@ -160,13 +161,24 @@ export class InMemoryCustomerStore implements CustomerStore {
     return { state: 'claimed' };
   }
 
+  async markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void> {
+    for (const { customerId, sendId } of entries) {
+      const held = this.customers.get(customerId)?.sends.get(sendId);
+      if (held?.status === 'sending') {
+        const { leaseUntil: _, ...rest } = held;
+        this.customer(customerId).sends.set(sendId, { ...rest, status: 'submitted', at: now.toISOString() });
+      }
+    }
+  }
+
   async completeSend(entry: SendRecord): Promise<void> {
     this.customer(entry.customerId).sends.set(entry.sendId, copy(entry));
   }
 
   async releaseSend(customerId: string, sendId: string): Promise<void> {
     const c = this.customers.get(customerId);
-    if (c?.sends.get(sendId)?.status === 'sending') c.sends.delete(sendId);
+    const status = c?.sends.get(sendId)?.status;
+    if (status === 'sending' || status === 'submitted') c!.sends.delete(sendId);
   }
 }
 
