@@ -9,7 +9,12 @@ import { SendOutcomeUnknownError, type BulkEntry, type BulkEntryResult, type Bul
 import type { EmailMessage } from '../campaigns/messages.ts';
 import { firstControlChar } from '../text/control-chars.ts';
 
-export type SesMailerOptions = { from: string; configurationSet?: string };
+export type SesMailerOptions = {
+  from: string;
+  configurationSet?: string;
+  /** Bulk only: entries per SendBulkEmail call (SES allows 50; fewer keeps one call within a second of the send rate). */
+  maxEntries?: number;
+};
 
 /** Last line of defence against header injection: the renderer already makes these single-line. */
 function refuseControlChars(from: string, to: string, message: EmailMessage): void {
@@ -87,13 +92,18 @@ const RETRYABLE_STATUSES = new Set(['TRANSIENT_FAILURE', 'ACCOUNT_THROTTLED', 'A
  */
 export const BULK_TEMPLATE = { Subject: '{{{subject}}}', Html: '{{{html}}}', Text: '{{{text}}}' } as const;
 
+/** SendBulkEmail's limit of entries per call. */
+export const SES_BULK_MAX_ENTRIES = 50;
+
 export class SesBulkMailer implements BulkMailer {
-  readonly maxEntries = 50;
+  readonly maxEntries: number;
 
   constructor(
     private readonly client: SESv2Client,
     private readonly options: SesMailerOptions,
-  ) {}
+  ) {
+    this.maxEntries = Math.max(1, Math.min(SES_BULK_MAX_ENTRIES, Math.floor(options.maxEntries ?? SES_BULK_MAX_ENTRIES)));
+  }
 
   async sendBulk(entries: readonly BulkEntry[]): Promise<BulkEntryResult[]> {
     if (entries.length === 0) return [];

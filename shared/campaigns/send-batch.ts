@@ -18,6 +18,7 @@
  */
 import { SendOutcomeUnknownError, type BulkEntryResult, type BulkMailer } from '../ports.ts';
 import type { CampaignRequest } from './requests.ts';
+import { sendIdFor } from './guardrails.ts';
 import { deferSend, finish, isReady, prepareRequest, type CampaignDeps, type CampaignOutcome, type ReadySend } from './send-campaign.ts';
 
 export type RetryPolicy = {
@@ -66,8 +67,17 @@ export const backoffMs = (n: number, policy: RetryPolicy, random: () => number):
 export async function sendBatch(requests: readonly CampaignRequest[], deps: BatchDeps): Promise<BatchOutcome[]> {
   const outcomes: BatchOutcome[] = new Array(requests.length);
   const ready: { index: number; send: ReadySend }[] = [];
+  // The same request twice in one batch (a redelivery beside the first): the first one decides.
+  const seen = new Set<string>();
+  const duplicates: number[] = [];
   // Plan and claim one by one: two requests of one customer see each other's claims (caps hold).
   for (const [index, request] of requests.entries()) {
+    const key = `${request.customerId}\n${request.campaign}\n${request.requestId}`;
+    if (seen.has(key)) {
+      duplicates.push(index);
+      continue;
+    }
+    seen.add(key);
     try {
       const r = await prepareRequest(request, deps);
       if (isReady(r)) ready.push({ index, send: r });
@@ -82,6 +92,7 @@ export async function sendBatch(requests: readonly CampaignRequest[], deps: Batc
     const results = await deliverChunk(chunk.map((c) => c.send), deps);
     chunk.forEach((c, j) => (outcomes[c.index] = results[j]!));
   }
+  for (const i of duplicates) outcomes[i] = { outcome: 'already-done', sendId: sendIdFor(requests[i]!.campaign, requests[i]!.requestId) };
   return outcomes;
 }
 
