@@ -118,6 +118,8 @@ export class ServerlessClmStack extends Stack {
           logRetention: settings.logRetentionDays,
           logLevel: settings.logLevel,
           removalPolicy,
+          // A function that sends email renders the template files: they ship beside its bundle.
+          bundledDirs: spec.access.sendEmail ? ['templates'] : undefined,
         });
         this.grantAccess(fn, spec);
         this.alarms.watchFunction(constructId(name), fn.function);

@@ -7,6 +7,7 @@
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
+import { requestEventTypes } from './campaigns/requests.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
@@ -218,8 +219,15 @@ export const subscriptions: Subscription[] = [
     kind: 'rule',
     id: 'ChurnTriggersToCampaigns',
     function: 'campaigns',
-    description: 'Churn triggers become retention, winback and education emails',
-    pattern: { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+    description: 'Churn triggers, the nightly next best action and the business events that ask for an email (first purchase, statement, invoice, failed payment) become campaign emails',
+    pattern: {
+      $or: [
+        { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+        { source: [EMITTED_SOURCES.scoring], 'detail-type': ['CustomerRescored'] },
+        // A producer's events (validated by the handler as by ingest): the same ones ingest gets, of these types.
+        { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': [...requestEventTypes] },
+      ],
+    },
     // At most 10; the deployed concurrency and batch size come from the SES send rate
     // (the sesMaxSendRate setting, infra/send-rate.ts), as for any function that sends email.
     batchSize: 10,

@@ -21,10 +21,10 @@ import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts'
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
-import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
+import { SES_BULK_MAX_ENTRIES, SesBulkMailer, SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
-import type { Mailer } from '../../shared/ports.ts';
+import type { BulkMailer, Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { tracer } from './powertools.ts';
@@ -152,6 +152,36 @@ export const mailer = once((): Mailer => {
   const rate = process.env[ENV.sesSendsPerSecond];
   return rate ? pacedMailer(ses, numberEnv(ENV.sesSendsPerSecond, 0)) : ses;
 });
+
+/**
+ * Waits until `recipients` more emails may go: all of an invocation's bulk calls together stay at
+ * `sendsPerSecond` (p-throttle, each call weighing its number of recipients, strict: no window
+ * holds more). A call never weighs more than `limit`, so no single call exceeds a second's budget.
+ */
+export function sendPacer(sendsPerSecond: number): { limit: number; pace: (recipients: number) => Promise<void> } {
+  if (!(sendsPerSecond > 0)) throw new Error(`sends per second must be positive, got ${sendsPerSecond}`);
+  const limit = Math.max(1, Math.min(SES_BULK_MAX_ENTRIES, Math.floor(sendsPerSecond)));
+  const throttled = pThrottle({ limit, interval: Math.ceil((limit * 1000) / sendsPerSecond), strict: true, weight: (recipients: number) => recipients })(
+    (_recipients: number) => undefined,
+  );
+  return { limit, pace: async (recipients) => void (await throttled(Math.min(recipients, limit))) };
+}
+
+/** The invocation's bulk pacer; unset rate (the local stack, tests): no pacing. */
+export const bulkPacer = once(() => {
+  const rate = numberEnv(ENV.sesSendsPerSecond, 0);
+  return rate > 0 ? sendPacer(rate) : undefined;
+});
+
+/** SendBulkEmail through the same client; entries per call at most one second of the invocation's rate. */
+export const bulkMailer = once(
+  (): BulkMailer =>
+    new SesBulkMailer(sesClient(), {
+      from: requireEnv(ENV.senderAddress),
+      configurationSet: process.env[ENV.configurationSet],
+      maxEntries: bulkPacer()?.limit ?? SES_BULK_MAX_ENTRIES,
+    }),
+);
 
 export const rejectedEventSink = once(
   () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient(clientOptions())), requireEnv(ENV.rejectedQueueUrl)),

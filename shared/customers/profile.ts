@@ -87,6 +87,13 @@ export type CustomerProfile = {
   lastUsedAt: Record<string, string>;
   /** The most recent returns (capped), latest first: the returns triggers. */
   returns: ReturnEntry[];
+  /**
+   * The address may get no email at all: a hard bounce or a complaint (SES feedback sets it),
+   * latest wins. Read by the send guardrails (shared/campaigns/guardrails.ts); docs/campaigns.md.
+   */
+  suppression?: Stamped<{ reason: 'hard-bounce' | 'complaint' }>;
+  /** When the customer's personal data was erased: nothing is sent to them any more. */
+  erasedAt?: string;
 };
 
 /** One return: when, how much, why (the producer's free text), and the event that said so. */

@@ -45,8 +45,11 @@ export type CampaignResult = { trigger: ChurnTriggerFired; outcome: CampaignOutc
 /** The stream subscription's filter passes inserted events of these types (wiring.ts builds it from the same list). */
 const streamTypes = new Set<string>(triggerEventTypes);
 const ruleOf = (fn: string) => subscriptions.find((s): s is RuleSubscription => s.kind === 'rule' && s.function === fn)!;
-/** The detail-types the campaigns function's bus rule routes to it. */
-const campaignDetailTypes = new Set((ruleOf('campaigns').pattern['detail-type'] as string[] | undefined) ?? []);
+/** The detail-types the campaigns function's bus rule routes to it (in any branch of an `$or`). */
+const campaignPattern = ruleOf('campaigns').pattern;
+const campaignDetailTypes = new Set(
+  ((campaignPattern.$or as (typeof campaignPattern)[] | undefined) ?? [campaignPattern]).flatMap((p) => (p['detail-type'] as string[] | undefined) ?? []),
+);
 /** Messages per ingest invocation, as the ingest rule's event source batches them. */
 const INGEST_BATCH = ruleOf('ingest').batchSize;
 

@@ -41,7 +41,7 @@ describe('wiring (hand-written expectations)', () => {
     });
   });
 
-  it('the bus rules: everything not from clm.* to ingest; ChurnTriggerFired from clm.triggers to campaigns', () => {
+  it('the bus rules: everything not from clm.* to ingest; triggers, rescores and the business events that ask for an email to campaigns', () => {
     const ingest = byId('BusinessEventsToIngest') as RuleSubscription;
     expect(ingest.pattern).toEqual({ source: [{ 'anything-but': { prefix: 'clm.' } }] });
     expect({ batchSize: ingest.batchSize, window: ingest.maxBatchingWindowSeconds, receives: ingest.maxReceiveCount, concurrency: ingest.maxConcurrency }).toEqual({
@@ -51,7 +51,13 @@ describe('wiring (hand-written expectations)', () => {
       concurrency: undefined,
     });
     const campaigns = byId('ChurnTriggersToCampaigns') as RuleSubscription;
-    expect(campaigns.pattern).toEqual({ source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] });
+    expect(campaigns.pattern).toEqual({
+      $or: [
+        { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] },
+        { source: ['clm.scoring'], 'detail-type': ['CustomerRescored'] },
+        { source: [{ 'anything-but': { prefix: 'clm.' } }], 'detail-type': ['OrderPlaced', 'SubscriptionStarted', 'InvoiceIssued', 'PaymentFailed'] },
+      ],
+    });
     // no fixed concurrency: the stack derives it (and the batch size, at most 10) from the SES send rate (infra/send-rate.ts)
     expect({ batchSize: campaigns.batchSize, window: campaigns.maxBatchingWindowSeconds, receives: campaigns.maxReceiveCount, concurrency: campaigns.maxConcurrency }).toEqual({
       batchSize: 10,
