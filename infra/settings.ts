@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
 import { defaults } from '../shared/defaults.ts';
 import { parseScoringConfig } from '../shared/scoring/config.ts';
+import { parseReportSettings } from '../shared/report/settings.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -47,6 +48,8 @@ export type Settings = {
   nightlySchedule: string;
   /** IANA time zone the nightly schedule is evaluated in. */
   nightlyTimeZone: string;
+  /** EventBridge Scheduler rate expression of the timer sweep (shared/timers/): the worst-case delay of a timer. */
+  timerSweepSchedule: string;
   /** E-mail address subscribed to the alarm topic (none when unset). */
   alarmEmail?: string;
   /** Days the bus archive keeps events (0 = forever). */
@@ -70,6 +73,12 @@ export type Settings = {
   unsubscribeBaseUrl: string;
   /** Base URL of the help / preference centre linked from emails. */
   helpBaseUrl: string;
+  /**
+   * https base URL the public pages are reached at in emails (`<base>/u/TOKEN`, …), when a
+   * domain of yours (e.g. a CloudFront distribution) forwards to the pages function's URL.
+   * Unset: the function URL itself (stack output `PagesUrl`).
+   */
+  pagesBaseUrl?: string;
   /** Extra AWS account ids allowed to put events on the bus. */
   producerAccountIds: string[];
   /** Days the function log groups keep logs. */
@@ -84,6 +93,14 @@ export type Settings = {
    * them as CLM_SCORING_CONFIG (JSON). `{}`: the defaults.
    */
   scoringConfig: Record<string, unknown>;
+  /** EventBridge Scheduler cron expression of the report (in `nightlyTimeZone`): after the nightly run has finished. */
+  reportSchedule: string;
+  /**
+   * The report's settings (shared/report/settings.ts) that differ from the defaults: outreach cost
+   * per contact, currency, the churn reduction to detect, confidence, power. The report function
+   * gets them as CLM_REPORT_SETTINGS (JSON). `{}`: the defaults.
+   */
+  reportSettings: Record<string, unknown>;
 };
 
 /** Context keys and their defaults, as documented; cdk.json repeats them. */
@@ -96,6 +113,7 @@ export const settingDefaults = {
   sesSandboxRecipients: [] as string[],
   nightlySchedule: 'cron(0 2 * * ? *)',
   nightlyTimeZone: 'UTC',
+  timerSweepSchedule: 'rate(5 minutes)',
   eventArchiveDays: 30,
   eventRetentionDays: defaults.eventRetentionDays,
   controlGroupPercent: defaults.controlGroupPercent,
@@ -108,6 +126,8 @@ export const settingDefaults = {
   removalPolicy: 'retain' as RemovalPolicySetting,
   logLevel: 'INFO' as LogLevelSetting,
   scoringConfig: {} as Record<string, unknown>,
+  reportSchedule: 'cron(0 6 * * ? *)',
+  reportSettings: {} as Record<string, unknown>,
 } as const;
 
 /** SES's maximum send rate in the sandbox, and the rate new production accounts usually get. */
@@ -294,6 +314,20 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     return s;
   }, settingDefaults.nightlyTimeZone);
 
+  const timerSweepSchedule = val('timerSweepSchedule', (v) => {
+    const s = str('timerSweepSchedule', v).trim();
+    const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(s);
+    const n = Number(m?.[1]);
+    const unit = m?.[2] ?? '';
+    // Scheduler's own form: a singular unit for 1, the plural otherwise.
+    const wellFormed = m !== null && n >= 1 && (n === 1) === !unit.endsWith('s');
+    const minutes = n * (unit.startsWith('hour') ? 60 : 1);
+    if (!wellFormed || minutes > 60) {
+      throw new SettingsError('timerSweepSchedule', `expected an EventBridge Scheduler rate expression of 1 to 60 minutes such as "rate(5 minutes)" or "rate(1 minute)", got ${JSON.stringify(v)}`);
+    }
+    return s;
+  }, settingDefaults.timerSweepSchedule);
+
   const alarmEmail = val<string | undefined>('alarmEmail', (v) => {
     const s = str('alarmEmail', v);
     if (!EMAIL.test(s)) throw new SettingsError('alarmEmail', `expected an email address, got ${JSON.stringify(v)}`);
@@ -371,6 +405,7 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     sesMaxSendRate,
     nightlySchedule,
     nightlyTimeZone,
+    timerSweepSchedule,
     alarmEmail,
     eventArchiveDays: val('eventArchiveDays', (v) => int('eventArchiveDays', v, 0, 36500), settingDefaults.eventArchiveDays),
     eventRetentionDays: val('eventRetentionDays', (v) => int('eventRetentionDays', v, 1, 36500), settingDefaults.eventRetentionDays),
@@ -383,12 +418,35 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     frequencyCapPerWeek: val('frequencyCapPerWeek', (v) => int('frequencyCapPerWeek', v, 0, 100), settingDefaults.frequencyCapPerWeek),
     unsubscribeBaseUrl: val('unsubscribeBaseUrl', (v) => url('unsubscribeBaseUrl', v), settingDefaults.unsubscribeBaseUrl),
     helpBaseUrl: val('helpBaseUrl', (v) => url('helpBaseUrl', v), settingDefaults.helpBaseUrl),
+    pagesBaseUrl: val<string | undefined>('pagesBaseUrl', (v) => url('pagesBaseUrl', v), undefined),
     producerAccountIds,
     logRetentionDays,
     removalPolicy,
     logLevel,
     scoringConfig: val('scoringConfig', (v) => scoringConfigSetting(v), { ...settingDefaults.scoringConfig }),
+    reportSchedule: val('reportSchedule', (v) => {
+      const s = str('reportSchedule', v);
+      if (!CRON.test(s)) throw new SettingsError('reportSchedule', `expected an EventBridge Scheduler cron expression with six fields such as "cron(0 6 * * ? *)", got ${JSON.stringify(v)}`);
+      return s;
+    }, settingDefaults.reportSchedule),
+    reportSettings: val('reportSettings', (v) => reportSettingsSetting(v), { ...settingDefaults.reportSettings }),
   };
+}
+
+/** `reportSettings`: a JSON object (in cdk.json) or its JSON text (`-c reportSettings='{"costPerContact": 20}'`), validated as the function validates CLM_REPORT_SETTINGS. */
+function reportSettingsSetting(v: Raw): Record<string, unknown> {
+  let input: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      input = JSON.parse(v);
+    } catch {
+      throw new SettingsError('reportSettings', 'is not valid JSON');
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SettingsError('reportSettings', `expected a JSON object, got ${JSON.stringify(input)}`);
+  const parsed = parseReportSettings(input);
+  if (!parsed.ok) throw new SettingsError('reportSettings', parsed.issues.join('; '));
+  return input as Record<string, unknown>;
 }
 
 /** Reads the settings from a construct node's context (the App's, in infra/app.ts). */

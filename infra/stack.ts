@@ -9,7 +9,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
-import { ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
+import { ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
@@ -18,6 +18,9 @@ import { EmailSending } from './constructs/email-sending.ts';
 import { ClmEventBus } from './constructs/event-bus.ts';
 import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
+import { TimerSweep } from './constructs/timer-sweep.ts';
+import { PageSigningKeys, PublicPages } from './constructs/public-pages.ts';
+import { Report } from './constructs/report.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
 import { planSendRate, type SendRatePlan } from './send-rate.ts';
@@ -57,11 +60,16 @@ export class ServerlessClmStack extends Stack {
   readonly eventBus: ClmEventBus;
   readonly rejectedEvents: RejectedEvents;
   readonly email: EmailSending;
+  /** The secret of the page signing keys, and the public pages' function URL. */
+  readonly pageKeys: PageSigningKeys;
+  readonly publicPages: PublicPages;
   readonly alarms: Alarms;
   readonly dashboard: PipelineDashboard;
   readonly functions: Record<FunctionName, ClmFunction>;
   /** The nightly run's state machine (the schedule starts it). */
   readonly nightlyRun: NightlyRun;
+  /** The report's private bucket and its schedule. */
+  report?: Report;
   /** Concurrency, batch size and pacing of the function that sends email, from `sesMaxSendRate`. */
   readonly sendRate: SendRatePlan;
   /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
@@ -92,6 +100,7 @@ export class ServerlessClmStack extends Stack {
       sandboxRecipients: settings.sesSandbox ? settings.sesSandboxRecipients : undefined,
     });
     this.alarms = new Alarms(this, 'Alarms', { alarmEmail: settings.alarmEmail });
+    this.pageKeys = new PageSigningKeys(this, 'PageSigningKeys', { removalPolicy });
 
     // The rule subscription of a function that sends email is sized to the SES send rate.
     const senders = subscriptions.filter((s): s is RuleSubscriptionSpec => s.kind === 'rule' && functionSpecs[s.function].access.sendEmail === true);
@@ -115,6 +124,12 @@ export class ServerlessClmStack extends Stack {
         return [name, fn];
       }),
     ) as Record<FunctionName, ClmFunction>;
+
+    // The public pages behind their function URL; the functions that send email link to them.
+    this.publicPages = new PublicPages(this, 'PublicPages', { fn: this.functions[publicPages.function].function });
+    for (const [name, spec] of entries) {
+      if (spec.access.sendEmail) this.functions[name].function.addEnvironment(ENV.pagesBaseUrl, settings.pagesBaseUrl ?? this.publicPages.url.url);
+    }
 
     // The nightly run: a state machine over the steps of its function.
     const nightlyFn = this.functions[nightlyRun.function];
@@ -160,15 +175,33 @@ export class ServerlessClmStack extends Stack {
           break;
         }
         case 'schedule': {
-          if (sub.function !== nightlyRun.function) throw new Error(`The schedule ${sub.id} must start the nightly run of ${nightlyRun.function}`);
-          const s = new NightlySchedule(this, sub.id, {
-            spec: sub,
-            stateMachine: this.nightlyRun.stateMachine,
-            expression: settings[sub.expressionSetting],
-            timeZone: settings.nightlyTimeZone,
-          });
-          // Filled by EventBridge Scheduler with SendMessage.
-          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          if (sub.function === 'report') {
+            const r = (this.report = new Report(this, 'Report', {
+              spec: sub,
+              fn: fn.function,
+              role: fn.role,
+              expression: settings[sub.expressionSetting],
+              timeZone: settings.nightlyTimeZone,
+              removalPolicy,
+            }));
+            fn.function.addEnvironment(ENV.reportBucket, r.bucket.bucketName);
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: r.deadLetterQueue, filledBy: 'send' };
+            break;
+          }
+          if (sub.function === nightlyRun.function) {
+            const s = new NightlySchedule(this, sub.id, {
+              spec: sub,
+              stateMachine: this.nightlyRun.stateMachine,
+              expression: settings[sub.expressionSetting],
+              timeZone: settings.nightlyTimeZone,
+            });
+            // Filled by EventBridge Scheduler with SendMessage.
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          } else {
+            // Any other schedule invokes its function directly (the timer sweep).
+            const s = new TimerSweep(this, sub.id, { spec: sub, fn: fn.function, expression: settings[sub.expressionSetting] });
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          }
           break;
         }
         default: {
@@ -210,6 +243,7 @@ export class ServerlessClmStack extends Stack {
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.rejectedEvents.queue.queueUrl, description: 'Events that failed validation, with the reason' });
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSet.configurationSetName, description: 'SES configuration set campaign emails are sent with' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic the alarms notify' });
+    if (this.report) new CfnOutput(this, 'ReportBucketName', { value: this.report.bucket.bucketName, description: 'Private bucket of the nightly report (latest/report.html; reports/<run date>/)' });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the pipeline' });
     if (this.email.identity) {
       this.email.identity.dkimRecords.forEach((record, i) => {
@@ -234,6 +268,7 @@ export class ServerlessClmStack extends Stack {
     if (access.table) env[ENV.tableName] = this.table.table.tableName;
     if (access.putEvents) env[ENV.busName] = this.eventBus.bus.eventBusName;
     if (access.rejectedEvents) env[ENV.rejectedQueueUrl] = this.rejectedEvents.queue.queueUrl;
+    if (access.pageKeys) env[ENV.pageKeysSecret] = this.pageKeys.secret.secretArn;
     if (access.sendEmail) {
       env[ENV.senderAddress] = s.senderAddress;
       env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
@@ -243,6 +278,8 @@ export class ServerlessClmStack extends Stack {
     }
     // The nightly run's scoring settings (validated at synthesis; `{}` = the defaults).
     if (name === nightlyRun.function) env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
+    // The report's settings (validated at synthesis; `{}` = the defaults).
+    if (access.reportBucket) env[ENV.reportSettings] = JSON.stringify(s.reportSettings);
     return env;
   }
 
@@ -253,5 +290,6 @@ export class ServerlessClmStack extends Stack {
     if (access.putEvents) this.eventBus.bus.grantPutEventsTo(fn.function);
     if (access.sendEmail) this.email.grantSendEmail(fn.function, fn.role);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
+    if (access.pageKeys) this.pageKeys.grantRead(fn.function);
   }
 }

@@ -13,6 +13,7 @@ import type { ChurnTriggerFired } from '../events/catalog.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { singleLine } from '../text/control-chars.ts';
 import type { CampaignName } from './guardrails.ts';
+import { escapeHtml } from '../text/html.ts';
 
 export type EmailMessage = {
   subject: string;
@@ -29,8 +30,6 @@ export type LinkSettings = {
   helpBaseUrl: string;
 };
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** An opaque, URL-safe token naming the send (base64url of customer id and send id; not signed: the unsubscribe endpoint that will resolve it through the ledger is not built yet). */
 export const unsubscribeToken = (sendId: string, customerId: string): string =>

@@ -23,6 +23,7 @@ import type { BusinessEvent, EmittedDetail, EmittedDetailType } from '../events/
 import type { Rejection } from '../events/validate.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import type { EmailMessage } from '../campaigns/messages.ts';
+import type { ReportStore, StoredReportPart } from '../ports.ts';
 import type {
   ClaimResult,
   CustomerStore,
@@ -355,5 +356,19 @@ export class InMemoryScoringStore implements ScoringStore {
     const held = this.assignments.get(`${outreachPk(assignment.experimentId, assignment.period)}\n${outreachSk(assignment.customerId)}`);
     if (!held) throw new Error(`no outreach assignment of ${assignment.experimentId} ${assignment.period} to mark published`);
     held.publishedAt ??= at.toISOString();
+  }
+}
+
+/** ReportStore in memory: the parts by run date and run id (through JSON, as the table keeps them). */
+export class InMemoryReportStore implements ReportStore {
+  private readonly parts = new Map<string, string>();
+
+  async putReportPart(stored: StoredReportPart): Promise<void> {
+    this.parts.set(`${stored.runDate}#${stored.runId}`, JSON.stringify(stored));
+  }
+
+  async latestReportPart(): Promise<StoredReportPart | undefined> {
+    const last = [...this.parts.keys()].sort().at(-1);
+    return last === undefined ? undefined : (JSON.parse(this.parts.get(last)!) as StoredReportPart);
   }
 }

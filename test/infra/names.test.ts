@@ -26,14 +26,18 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::StepFunctions::StateMachine': ['StateMachineName'],
   'AWS::SES::ConfigurationSet': ['Name'],
   'AWS::SES::EmailIdentity': ['EmailIdentity'],
+  'AWS::SecretsManager::Secret': ['Name'],
+  'AWS::S3::Bucket': ['BucketName'],
   // Named by (or within) their parent, or not named at all.
   'AWS::IAM::Policy': [],
+  'AWS::S3::BucketPolicy': [],
   'AWS::SQS::QueuePolicy': [],
   'AWS::SNS::TopicPolicy': [],
   'AWS::SNS::Subscription': [],
   'AWS::Lambda::EventSourceMapping': [],
   'AWS::Lambda::EventInvokeConfig': [],
   'AWS::Lambda::Permission': [],
+  'AWS::Lambda::Url': [],
 };
 
 type Name = { type: string; property: string; value: string; logicalId: string };
