@@ -64,7 +64,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem of the profile, of a trigger and of the nightly SCORE; PutItem of a trigger once; UpdateItem of publishedAt
+    // (CustomerStore.markPublished); a transaction of a PutItem and an UpdateItem claiming an outreach task (OutreachDesk);
     // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
@@ -195,8 +196,13 @@ export const subscriptions: Subscription[] = [
     kind: 'rule',
     id: 'ChurnTriggersToCampaigns',
     function: 'campaigns',
-    description: 'Churn triggers become retention, winback and education emails',
-    pattern: { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+    description: 'Churn triggers routed to the automated path become retention, winback and education emails',
+    // Triggers routed to people (`route: outreach`, an OutreachTaskCreated goes with them) get no email.
+    pattern: {
+      source: [EMITTED_SOURCES.triggers],
+      'detail-type': ['ChurnTriggerFired'],
+      $or: [{ detail: { route: ['email'] } }, { detail: { route: [{ exists: false }] } }],
+    },
     // At most 10; the deployed concurrency and batch size come from the SES send rate
     // (the sesMaxSendRate setting, infra/send-rate.ts), as for any function that sends email.
     batchSize: 10,

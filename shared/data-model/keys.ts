@@ -70,3 +70,8 @@ export function timerBucket(hour: string, pk: string, sk: string, shards = TIMER
 
 /** Every partition of the timer index for one hour bucket. */
 export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => Array.from({ length: shards }, (_, i) => `TIMER#${hour}#${i}`);
+
+/** The personal-outreach tasks of one day (UTC): a counter item and one item per task's trigger, to hold the team's daily capacity. */
+export const outreachTasksPk = (day: string): string => `OUTREACHTASKS#${day}`;
+export const OUTREACH_TASKS_COUNT_SK = 'COUNT';
+export const outreachTaskSk = (triggerId: string): string => `TASK#${triggerId}`;

@@ -40,7 +40,7 @@ describe('wiring (hand-written expectations)', () => {
     });
   });
 
-  it('the bus rules: everything not from clm.* to ingest; ChurnTriggerFired from clm.triggers to campaigns', () => {
+  it('the bus rules: everything not from clm.* to ingest; ChurnTriggerFired from clm.triggers on the email route to campaigns', () => {
     const ingest = byId('BusinessEventsToIngest') as RuleSubscription;
     expect(ingest.pattern).toEqual({ source: [{ 'anything-but': { prefix: 'clm.' } }] });
     expect({ batchSize: ingest.batchSize, window: ingest.maxBatchingWindowSeconds, receives: ingest.maxReceiveCount, concurrency: ingest.maxConcurrency }).toEqual({
@@ -50,7 +50,12 @@ describe('wiring (hand-written expectations)', () => {
       concurrency: undefined,
     });
     const campaigns = byId('ChurnTriggersToCampaigns') as RuleSubscription;
-    expect(campaigns.pattern).toEqual({ source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] });
+    // only triggers on the email route (or without one): those routed to people get an OutreachTaskCreated, no email
+    expect(campaigns.pattern).toEqual({
+      source: ['clm.triggers'],
+      'detail-type': ['ChurnTriggerFired'],
+      $or: [{ detail: { route: ['email'] } }, { detail: { route: [{ exists: false }] } }],
+    });
     // no fixed concurrency: the stack derives it (and the batch size, at most 10) from the SES send rate (infra/send-rate.ts)
     expect({ batchSize: campaigns.batchSize, window: campaigns.maxBatchingWindowSeconds, receives: campaigns.maxReceiveCount, concurrency: campaigns.maxConcurrency }).toEqual({
       batchSize: 10,
