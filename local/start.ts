@@ -30,6 +30,7 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
+  --pages-port P       port for the public pages (unsubscribe, help page, exit survey) (default: a free port)
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
@@ -48,6 +49,7 @@ type Args = {
   dynamodbPort?: number;
   sesPort?: number;
   busPort?: number;
+  pagesPort?: number;
   stateDir: string;
   nights: number;
   summaryJsonFile?: string;
@@ -66,6 +68,7 @@ function parse(argv: string[]): Args {
       'dynamodb-port': { type: 'string' },
       'ses-port': { type: 'string' },
       'bus-port': { type: 'string' },
+      'pages-port': { type: 'string' },
       'state-dir': { type: 'string' },
       'run-nightly': { type: 'boolean' },
       nights: { type: 'string' },
@@ -94,6 +97,7 @@ function parse(argv: string[]): Args {
     dynamodbPort: int('dynamodb-port', values['dynamodb-port'], 1, 65535),
     sesPort: int('ses-port', values['ses-port'], 1, 65535),
     busPort: int('bus-port', values['bus-port'], 1, 65535),
+    pagesPort: int('pages-port', values['pages-port'], 1, 65535),
     stateDir: values['state-dir'] ?? '.local',
     nights: int('nights', values.nights, 1, 366) ?? (values['run-nightly'] ? 1 : 0),
     summaryJsonFile: values['summary-json'],
@@ -165,6 +169,7 @@ async function main(): Promise<number> {
     dynamodbPort: args.dynamodbPort,
     sesPort: args.sesPort,
     busPort: args.busPort,
+    pagesPort: args.pagesPort,
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
@@ -205,6 +210,7 @@ async function main(): Promise<number> {
     if (args.keepRunning) out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
     else out(`  SES emulator       ${stack.endpoints.ses}   (emails are saved to ${path.join(stack.stateDir, EMAILS_DIR)}/)`);
     out(`  bus (PutEvents)    ${stack.endpoints.bus}   (bus ${stack.busName}; SQS on the same endpoint; queues at ${stack.endpoints.bus}/queues)`);
+    out(`  public pages       ${stack.endpoints.pages}   (/u/TOKEN, /learn/TOKEN, /exit/TOKEN: the links in the emails)`);
   };
   printEndpoints();
   out(`  up in ${secs(Date.now() - started)}`);

@@ -11,6 +11,7 @@ import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { KeyRing } from './pages/tokens.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -222,4 +223,13 @@ export interface OutreachDesk {
    * for the same trigger answers `claimed` (a redelivery), a new trigger beyond `capacity` `full`.
    */
   claimTask(day: string, triggerId: string, customerId: string, capacity: number, now: Date): Promise<OutreachClaim>;
+}
+
+/**
+ * The keys that sign and verify the public pages' tokens (shared/pages/tokens.ts): the current
+ * key and the retired ones still accepted. In AWS a Secrets Manager secret, locally a key the
+ * local stack generates per state directory. Never logged.
+ */
+export interface PageKeySource {
+  keyRing(): Promise<KeyRing>;
 }

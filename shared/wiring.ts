@@ -11,7 +11,7 @@ import { triggerEventTypes } from './triggers/rules.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -46,6 +46,8 @@ export type FunctionSpec = {
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
+    /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
+    pageKeys?: boolean;
   };
 };
 
@@ -76,7 +78,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -102,6 +105,15 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
     // of publishedAt (churn triggers fired by a timer, shared/triggers/).
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+  },
+  pages: {
+    entry: 'functions/pages/handler.ts',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
+    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
 };
 
@@ -244,6 +256,17 @@ export const nightlyRun = {
   timeoutHours: 8,
 };
 
+/**
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
+ * the local stack (local/pages-server.ts).
+ */
+export const publicPages = {
+  function: 'pages' as FunctionName,
+  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
+  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
@@ -261,4 +284,8 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
+  pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
+  pagesBaseUrl: 'CLM_PAGES_BASE_URL',
 } as const;

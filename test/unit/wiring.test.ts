@@ -85,7 +85,7 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 60,
-        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
       },
       'nightly-rescore': {
         entry: 'functions/nightly-rescore/handler.ts',
@@ -99,6 +99,7 @@ describe('wiring (hand-written expectations)', () => {
         timeoutSeconds: 240,
         access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
+      pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
@@ -120,6 +121,8 @@ describe('wiring (hand-written expectations)', () => {
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
       scoringConfig: 'CLM_SCORING_CONFIG',
+      pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+      pagesBaseUrl: 'CLM_PAGES_BASE_URL',
     });
   });
 });

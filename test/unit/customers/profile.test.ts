@@ -56,7 +56,8 @@ const arbByType = {
     locale: maybe(fc.constantFrom('en-GB', 'nl-NL')), timeZone: maybe(fc.constantFrom('Europe/Paris', 'UTC')),
     preferredChannel: maybe(fc.constantFrom('email', 'sms')), preferredHour: maybe(fc.integer({ min: 0, max: 23 })), customerType: maybe(fc.constantFrom('subscription', 'adhoc')),
   }),
-  ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean() }),
+  ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean(), source: maybe(fc.constantFrom('unsubscribe-link', 'api')) }),
+  ExitSurveyAnswered: fc.record({ occurredAt: ts, reason: fc.constantFrom('price', 'network'), mayContactLater: fc.boolean() }),
   OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
   OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
   OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
@@ -283,7 +284,7 @@ const profileFields = [
 describe('applyEvent on random histories of every event type', () => {
   it('the generator produces every inbound event type of the catalog', () => {
     expect(Object.keys(arbByType).sort()).toEqual([...inboundDetailTypes].sort());
-    expect(inboundDetailTypes).toHaveLength(14);
+    expect(inboundDetailTypes).toHaveLength(15);
     const seen = new Set(fc.sample(arbEvent, { numRuns: 2000, seed: 7 }).map((e) => e.type));
     expect([...seen].sort()).toEqual([...inboundDetailTypes].sort());
   });
