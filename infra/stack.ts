@@ -203,6 +203,7 @@ export class ServerlessClmStack extends Stack {
             // Any other schedule invokes its function directly (the timer sweep).
             const s = new TimerSweep(this, sub.id, { spec: sub, fn: fn.function, expression: settings[sub.expressionSetting] });
             this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+            this.alarms.watchTimersGivenUp(sub.id, sub.function);
           }
           break;
         }

@@ -261,6 +261,26 @@ export interface TimerStore {
   markFailed(timer: PendingTimer, error: string, at: Date, maxAttempts: number): Promise<'retry' | 'gave-up'>;
 }
 
+/** A customer's value as the nightly run last scored it: what a fired trigger carries and routes on. */
+export type ValueSnapshot = { clv: number; valueTier: string; churnRisk: number; scoredOn: string };
+
+/** What an outreach-task claim found: a place in the day's capacity (now or before, for this trigger), or none left. */
+export type OutreachClaim = 'claimed' | 'full';
+
+/**
+ * Routing of fired triggers by value (docs/triggers.md, "Routing by value"): the customer's last
+ * nightly score, and the team's daily capacity of personal-outreach tasks.
+ */
+export interface OutreachDesk {
+  /** The customer's last nightly score, if she was scored. */
+  score(customerId: string): Promise<ValueSnapshot | undefined>;
+  /**
+   * Claims a place for the trigger's task in the day's capacity, once per trigger: claiming again
+   * for the same trigger answers `claimed` (a redelivery), a new trigger beyond `capacity` `full`.
+   */
+  claimTask(day: string, triggerId: string, customerId: string, capacity: number, now: Date): Promise<OutreachClaim>;
+}
+
 /**
  * The keys that sign and verify the public pages' tokens (shared/pages/tokens.ts): the current
  * key and the retired ones still accepted. In AWS a Secrets Manager secret, locally a key the

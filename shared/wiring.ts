@@ -69,7 +69,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem of the profile, of a trigger and of the nightly SCORE; PutItem of a trigger once; UpdateItem of publishedAt
+    // (CustomerStore.markPublished); a transaction of a PutItem and an UpdateItem claiming an outreach task (OutreachDesk);
     // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
@@ -219,10 +220,12 @@ export const subscriptions: Subscription[] = [
     kind: 'rule',
     id: 'ChurnTriggersToCampaigns',
     function: 'campaigns',
-    description: 'Churn triggers, the nightly next best action and the business events that ask for an email (first purchase, statement, invoice, failed payment) become campaign emails',
+    description: 'Churn triggers on the automated route, the nightly next best action and the business events that ask for an email (first purchase, statement, invoice, failed payment) become campaign emails',
+    // Triggers routed to people (`route: outreach`, an OutreachTaskCreated goes with them) get no email.
     pattern: {
       $or: [
-        { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+        { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'], detail: { route: ['email'] } },
+        { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'], detail: { route: [{ exists: false }] } },
         { source: [EMITTED_SOURCES.scoring], 'detail-type': ['CustomerRescored'] },
         // A producer's events (validated by the handler as by ingest): the same ones ingest gets, of these types.
         { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': [...requestEventTypes] },

@@ -18,6 +18,7 @@ import type { ReportSettings } from '../../shared/report/figures.ts';
 import { parseReportSettings } from '../../shared/report/settings.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
+import { DynamoOutreachDesk } from '../../shared/adapters/dynamodb-outreach-desk.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
@@ -79,6 +80,9 @@ const timerClient = once(() => tracer.captureAWSv3Client(new DynamoDBClient(clie
 export const timerStore = once(() => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName) }));
 /** A timer store that reads further back than the default (an operator's sweep after an outage). */
 export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName), lookbackHours });
+
+/** The customers' nightly scores and the daily outreach capacity (routing of fired triggers). */
+export const outreachDesk = once(() => new DynamoOutreachDesk(timerClient(), { tableName: requireEnv(ENV.tableName) }));
 
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),

@@ -85,3 +85,8 @@ export const outreachUnpublishedSk = (experimentId: string, period: string, cust
 /** The nightly run's merged report aggregates: one partition, one item per run, sorted by run date. */
 export const REPORT_PK = 'REPORT';
 export const reportSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
+
+/** The personal-outreach tasks of one day (UTC): a counter item and one item per task's trigger, to hold the team's daily capacity. */
+export const outreachTasksPk = (day: string): string => `OUTREACHTASKS#${day}`;
+export const OUTREACH_TASKS_COUNT_SK = 'COUNT';
+export const outreachTaskSk = (triggerId: string): string => `TASK#${triggerId}`;

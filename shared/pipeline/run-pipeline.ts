@@ -86,7 +86,8 @@ export function createPipeline(options: PipelineOptions) {
   const campaignResults: CampaignResult[] = [];
 
   publisher.onPublished((e) => {
-    if (e.detailType === 'ChurnTriggerFired' && campaignDetailTypes.has(e.detailType)) campaignQueue.push(e.detail);
+    // The rule takes triggers on the email route only (wiring.ts: `route` email or absent); those routed to people get no email.
+    if (e.detailType === 'ChurnTriggerFired' && campaignDetailTypes.has(e.detailType) && e.detail.route !== 'outreach') campaignQueue.push(e.detail);
   });
 
   /** The churn-triggers step for one stored event (a stream record); a redelivery is this called again. */

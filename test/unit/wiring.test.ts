@@ -41,7 +41,7 @@ describe('wiring (hand-written expectations)', () => {
     });
   });
 
-  it('the bus rules: everything not from clm.* to ingest; triggers, rescores and the business events that ask for an email to campaigns', () => {
+  it('the bus rules: everything not from clm.* to ingest; triggers on the email route, rescores and the business events that ask for an email to campaigns', () => {
     const ingest = byId('BusinessEventsToIngest') as RuleSubscription;
     expect(ingest.pattern).toEqual({ source: [{ 'anything-but': { prefix: 'clm.' } }] });
     expect({ batchSize: ingest.batchSize, window: ingest.maxBatchingWindowSeconds, receives: ingest.maxReceiveCount, concurrency: ingest.maxConcurrency }).toEqual({
@@ -51,9 +51,12 @@ describe('wiring (hand-written expectations)', () => {
       concurrency: undefined,
     });
     const campaigns = byId('ChurnTriggersToCampaigns') as RuleSubscription;
+    // triggers on the email route (or without one: those routed to people get an OutreachTaskCreated, no email),
+    // the nightly rescores and the producers' events that ask for an email
     expect(campaigns.pattern).toEqual({
       $or: [
-        { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] },
+        { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'], detail: { route: ['email'] } },
+        { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'], detail: { route: [{ exists: false }] } },
         { source: ['clm.scoring'], 'detail-type': ['CustomerRescored'] },
         { source: [{ 'anything-but': { prefix: 'clm.' } }], 'detail-type': ['OrderPlaced', 'SubscriptionStarted', 'InvoiceIssued', 'PaymentFailed'] },
       ],
