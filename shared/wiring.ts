@@ -6,12 +6,13 @@
  */
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
+import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'pages';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'pages' | 'email-feedback';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -103,6 +104,15 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
     access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
+  'email-feedback': {
+    entry: 'functions/email-feedback/handler.ts',
+    description: 'Records SES feedback (bounces, complaints, deliveries, opens, clicks) on the customer and suppresses at once',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    // As ingest: GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (the EmailFeedback
+    // event and the profile); PutItem and GetItem of a REJECTED# item (an invalid SES event sent once).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+  },
 };
 
 /** Bus rule → SQS queue (with its own dead-letter queue) → function, with partial batch responses. */
@@ -121,6 +131,11 @@ export type RuleSubscription = {
    * limit besides the account's. Caps a downstream rate, e.g. SES sends.
    */
   maxConcurrency?: number;
+  /**
+   * `default`: the rule is on the account's default bus, where AWS services put their events
+   * (SES publishes a configuration set's events only there). Unset: the stack's own bus.
+   */
+  bus?: 'default';
 };
 
 /** Table stream → function, filtered, with bisect on error and bounded retries. */
@@ -200,6 +215,17 @@ export const subscriptions: Subscription[] = [
     pattern: { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
     // At most 10; the deployed concurrency and batch size come from the SES send rate
     // (the sesMaxSendRate setting, infra/send-rate.ts), as for any function that sends email.
+    batchSize: 10,
+    maxBatchingWindowSeconds: 1,
+    maxReceiveCount: 5,
+  },
+  {
+    kind: 'rule',
+    id: 'SesFeedbackToEmailFeedback',
+    function: 'email-feedback',
+    description: "SES's events of the configuration set's emails (on the account's default bus) to the customer's record",
+    bus: 'default',
+    pattern: { source: [SES_SOURCE], 'detail-type': Object.values(sesDetailTypes) },
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,

@@ -13,6 +13,8 @@ import type { ChurnTriggerFired } from '../events/catalog.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { singleLine } from '../text/control-chars.ts';
 import type { CampaignName } from './guardrails.ts';
+// SES feedback (docs/email-feedback.md): tags naming the customer and the send, so bounces, complaints, opens and clicks reach the customer's record.
+import { feedbackTags } from '../email-feedback/ses-events.ts';
 
 export type EmailMessage = {
   subject: string;
@@ -90,6 +92,7 @@ export function renderEmail(input: {
     tags: [
       { name: 'campaign', value: campaign },
       { name: 'rule', value: trigger.rule.replace(/[^A-Za-z0-9_-]/g, '_') },
+      ...feedbackTags(profile.customerId, sendId),
     ],
   };
 }

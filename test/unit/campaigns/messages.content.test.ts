@@ -53,6 +53,9 @@ describe('email content', () => {
     expect(m.tags).toEqual([
       { name: 'campaign', value: 'retention-save' },
       { name: 'rule', value: 'billing-complaint' },
+      // base64url of the customer id and the send id: SES feedback finds the customer by them (docs/email-feedback.md)
+      { name: 'clm-customer', value: 'Yy0x' },
+      { name: 'clm-send', value: 'cmV0ZW50aW9uLXNhdmUjYmlsbGluZy1jb21wbGFpbnQjYy0xI2Ux' },
     ]);
   });
 
