@@ -264,8 +264,6 @@ export const nightlyRun = {
  */
 export const publicPages = {
   function: 'pages' as FunctionName,
-  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
-  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
 };
 
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
