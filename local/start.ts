@@ -13,7 +13,7 @@ import { toBatches } from './bus.ts';
 import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
-import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
+import { triggerConfig } from '../shared/triggers/config.ts';
 import { parseNow, startClockAt } from './clock.ts';
 import { runFigures, type NightFigures, type RunSummary } from './run-figures.ts';
 import { writeFileSync } from 'node:fs';
@@ -34,7 +34,8 @@ const HELP = `Usage: npm start -- [options]
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
-                       another (run date advanced by a day each; later nights see no new events)
+                       another (the first scores the replay's day, each later one the next day;
+                       later nights see no new events)
   --summary-json FILE  write the run's summary (the Summary figures and each night's) to FILE as JSON
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -274,7 +275,10 @@ async function main(): Promise<number> {
     const { runNightlyStateMachine } = await import('./nightly-run.ts');
     const { runDateOf } = await import('../shared/scoring/nightly-run.ts');
     const { runIdOf } = await import('../shared/scoring/nightly-steps.ts');
-    const firstScheduled = new Date();
+    // The first night is the one after the replay: scheduled at the next UTC midnight, so its run
+    // date is the replay's day and the triggers the replay fired count tonight (a night scheduled
+    // now would score yesterday, and those triggers would first count on the next, quiet night).
+    const firstScheduled = new Date(Math.floor(Date.now() / 86_400_000 + 1) * 86_400_000);
     for (let i = 0; i < args.nights; i++) {
       // Each night is scheduled a day after the one before: its own run date and run id; no new events arrive in between.
       const scheduledTime = new Date(firstScheduled.getTime() + i * 86_400_000);
@@ -337,7 +341,7 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${triggerConfig.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
   const ex = pathCheck.expected;
   out(

@@ -12,7 +12,7 @@ import { triggerEventTypes } from './triggers/rules.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'pages' | 'email-feedback';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'email-feedback';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -67,8 +67,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
@@ -88,12 +89,23 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
     // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
     // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
-    // GetItem/PutItem (conditional) of the model item and of outreach assignments; UpdateItem of an
-    // assignment's publishedAt (ScoringStore.markOutreachPublished).
+    // GetItem/PutItem (conditional) of the model item and of outreach assignments, a treated one in a
+    // TransactWriteItems with its copy in the unpublished list (PutItem); UpdateItem of an assignment's
+    // publishedAt with the DeleteItem of that copy, in one TransactWriteItems (ScoringStore.markOutreachPublished).
     access: {
-      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
+      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
+  },
+  'timer-sweep': {
+    entry: 'functions/timer-sweep/handler.ts',
+    description: 'Every few minutes fires the durable timers that are due (stuck orders, stopped usage, deferred sends) by kind',
+    memoryMb: 512,
+    timeoutSeconds: 240,
+    // Query of the byTimerDue index (due timers); UpdateItem of a timer (fired, failed). What the registered
+    // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
+    // of publishedAt (churn triggers fired by a timer, shared/triggers/).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
   },
   pages: {
     entry: 'functions/pages/handler.ts',
@@ -158,8 +170,8 @@ export type ScheduleSubscription = {
   id: string;
   function: FunctionName;
   description: string;
-  /** Name of the configuration setting holding the cron expression. */
-  expressionSetting: 'nightlySchedule';
+  /** Name of the configuration setting holding the schedule expression (cron or rate). */
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -237,6 +249,14 @@ export const subscriptions: Subscription[] = [
     description: 'Rescore every customer once a night',
     expressionSetting: 'nightlySchedule',
     input: (scheduledTime) => ({ subscription: 'NightlyRescore', scheduledTime }),
+  },
+  {
+    kind: 'schedule',
+    id: 'TimerSweep',
+    function: 'timer-sweep',
+    description: 'Fire the durable timers that are due, every few minutes',
+    expressionSetting: 'timerSweepSchedule',
+    input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
   },
 ];
 

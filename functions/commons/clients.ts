@@ -12,6 +12,7 @@ import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
+import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
@@ -68,6 +69,11 @@ export const customerStore = once(
       profiles: { empty: emptyProfile, apply: applyEvent },
     }),
 );
+
+const timerClient = once(() => tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())));
+export const timerStore = once(() => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName) }));
+/** A timer store that reads further back than the default (an operator's sweep after an outage). */
+export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName), lookbackHours });
 
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),

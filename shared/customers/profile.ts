@@ -82,6 +82,10 @@ export type CustomerProfile = {
   /** productId → first time the customer used it. */
   adoptedProducts: Record<string, string>;
   paymentFailures: string[];
+  /** productId → the latest time it was used (a usage event with a quantity above zero): the stopped-usage timers. */
+  lastUsedAt: Record<string, string>;
+  /** The most recent returns (capped), latest first: the returns triggers. */
+  returns: ReturnEntry[];
   /**
    * SES feedback (EmailFeedback events; docs/email-feedback.md). Absent until the first one.
    * `emailSuppressions`: address hash (`emailAddressHash`) → why mail to that address is suppressed
@@ -94,10 +98,13 @@ export type CustomerProfile = {
   emailResponses?: Record<string, EmailResponse>;
 };
 
+/** One return: when, how much, why (the producer's free text), and the event that said so. */
+export type ReturnEntry = { orderId: string; at: string; amount: number; reason?: string; by: string };
+
 /** How a customer responded to one email. */
 export type EmailResponse = { messageId: string; sendId?: string; campaign?: string; opens: number; clicks: number; firstOpenAt?: string; firstClickAt?: string };
 
-export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, emailResponses: 50 } as const;
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, emailResponses: 50 } as const;
 
 export function emptyProfile(customerId: string): CustomerProfile {
   return {
@@ -120,6 +127,8 @@ export function emptyProfile(customerId: string): CustomerProfile {
     subscriptions: {},
     adoptedProducts: {},
     paymentFailures: [],
+    lastUsedAt: {},
+    returns: [],
   };
 }
 
@@ -216,6 +225,8 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       const e = d as Detail<'OrderReturned'>;
       p.returnCount += 1;
       p.returnValue = addMoney(p.returnValue, e.amount);
+      const entry: ReturnEntry = { orderId: e.orderId, at, amount: e.amount, ...(e.reason ? { reason: e.reason } : {}), by };
+      p.returns = [...p.returns, entry].sort((a, b) => (later(a, b) ? -1 : later(b, a) ? 1 : 0)).slice(0, LIMITS.recentReturns);
       break;
     }
     case 'InvoiceIssued': {
@@ -233,7 +244,10 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       byMonth[month] = (Math.round((byMonth[month] ?? 0) * 1e6) + Math.round(e.quantity * 1e6)) / 1e6;
       const months = Object.keys(byMonth).sort().reverse().slice(0, LIMITS.usageMonths);
       p.usage[e.productId] = Object.fromEntries(months.map((m) => [m, byMonth[m]!]));
-      if (e.quantity > 0) p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+      if (e.quantity > 0) {
+        p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+        p.lastUsedAt[e.productId] = maxIso(p.lastUsedAt[e.productId], at);
+      }
       break;
     }
     case 'SupportCallLogged': {

@@ -16,10 +16,11 @@ describe('wiring (hand-written expectations)', () => {
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
       ['rule', 'SesFeedbackToEmailFeedback', 'email-feedback'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
+      ['schedule', 'TimerSweep', 'timer-sweep'],
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the six types the rules read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the eight types the enabled triggers of config/triggers.json read, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -27,7 +28,7 @@ describe('wiring (hand-written expectations)', () => {
         dynamodb: {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
-            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled'] },
+            type: { S: ['OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'PaymentFailed'] },
           },
         },
       },
@@ -78,10 +79,16 @@ describe('wiring (hand-written expectations)', () => {
     expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
   });
 
+  it('the timer sweep passes its id and the scheduled time; its expression is the timerSweepSchedule setting', () => {
+    const s = byId('TimerSweep');
+    expect(s?.kind === 'schedule' && s.input('2026-11-01T02:05:00Z')).toEqual({ subscription: 'TimerSweep', scheduledTime: '2026-11-01T02:05:00Z' });
+    expect(s?.kind === 'schedule' && s.expressionSetting).toBe('timerSweepSchedule');
+  });
+
   it('each function may touch exactly this', () => {
     expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
       ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
-      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true } },
+      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true } },
       campaigns: {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
@@ -92,7 +99,13 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/nightly-rescore/handler.ts',
         memoryMb: 1769,
         timeoutSeconds: 900,
-        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+      },
+      'timer-sweep': {
+        entry: 'functions/timer-sweep/handler.ts',
+        memoryMb: 512,
+        timeoutSeconds: 240,
+        access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
       'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
