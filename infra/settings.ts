@@ -66,9 +66,11 @@ export type Settings = {
    * Base URL of the unsubscribe page linked from every email (and its
    * List-Unsubscribe header). The campaigns function appends `?token=…`: an
    * opaque base64url encoding of the customer id and send id, NOT signed —
-   * anyone can decode it or build one for another customer. The stack deploys
-   * no unsubscribe endpoint yet; whatever serves this URL must handle the token
-   * and must not take it as proof of who is asking.
+   * anyone can decode it or build one for another customer. Whatever serves
+   * this URL must handle the token and must not take it as proof of who is
+   * asking. The stack's own unsubscribe page with signed tokens is the pages
+   * function's `/u/TOKEN` (docs/pages.md, `pagesBaseUrl`), which replaces this
+   * once the campaigns link to it.
    */
   unsubscribeBaseUrl: string;
   /** Base URL of the help / preference centre linked from emails. */

@@ -6,6 +6,7 @@
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
@@ -100,6 +101,9 @@ export class ServerlessClmStack extends Stack {
       sandboxRecipients: settings.sesSandbox ? settings.sesSandboxRecipients : undefined,
     });
     this.alarms = new Alarms(this, 'Alarms', { alarmEmail: settings.alarmEmail });
+    // SES feedback: the configuration set's events go to the default bus (the only one SES publishes to),
+    // where the email-feedback subscription's rule picks them up.
+    this.email.publishEventsTo(this.defaultBus());
     this.pageKeys = new PageSigningKeys(this, 'PageSigningKeys', { removalPolicy });
 
     // The rule subscription of a function that sends email is sized to the SES send rate.
@@ -152,9 +156,12 @@ export class ServerlessClmStack extends Stack {
       switch (sub.kind) {
         case 'rule': {
           const sends = functionSpecs[sub.function].access.sendEmail === true;
+          // On the default bus, only this stack's configuration set's events: another copy of the stack
+          // in the account (its rule is on the same bus) must not record this one's feedback.
+          const onDefaultBus = sub.bus === 'default' ? { ...sub, pattern: { ...sub.pattern, detail: { mail: { tags: { 'ses:configuration-set': [this.email.configurationSet.configurationSetName] } } } } } : sub;
           const s = new RuleSubscription(this, sub.id, {
-            spec: sends ? { ...sub, maxConcurrency: this.sendRate.maxConcurrency, batchSize: this.sendRate.batchSize } : sub,
-            bus: this.eventBus.bus,
+            spec: sends ? { ...sub, maxConcurrency: this.sendRate.maxConcurrency, batchSize: this.sendRate.batchSize } : onDefaultBus,
+            bus: sub.bus === 'default' ? this.defaultBus() : this.eventBus.bus,
             fn: fn.function,
             functionTimeoutSeconds: functionSpecs[sub.function].timeoutSeconds,
           });
@@ -256,6 +263,12 @@ export class ServerlessClmStack extends Stack {
         });
       });
     }
+  }
+
+  private defaultBusRef?: events.IEventBus;
+  /** The account's default bus, where AWS services (SES) put their events. */
+  private defaultBus(): events.IEventBus {
+    return (this.defaultBusRef ??= events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'));
   }
 
   /** The environment a function gets: the names of what it may touch, and the plain settings. */

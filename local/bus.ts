@@ -158,8 +158,10 @@ export class LocalBus {
     failedRequests: 0,
     routed: 0,
     unmatched: 0,
-    /** Entries accepted for the account's default bus (no EventBusName, or `default`): no rules there, so they reach no handler. */
+    /** Entries accepted for the account's default bus (no EventBusName, or `default`): only rules for AWS services' events there, so they reach no handler. */
     toDefaultBus: 0,
+    /** AWS services' events delivered to the default bus (`deliverServiceEvent`). */
+    serviceEvents: 0,
     /** Calls refused as a whole because a caller other than the functions put a reserved (`clm.*`) source on this bus. */
     accessDenied: 0,
     byError: new Map<string, number>(),
@@ -337,17 +339,37 @@ export class LocalBus {
       detail: detail as Record<string, unknown>,
     };
     if (toDefaultBus) {
-      // Accepted, as AWS does, but the default bus has none of the stack's rules.
+      // Accepted, as AWS does; the default bus has only the rules for AWS services' events (which no PutEvents can match).
       this.stats.toDefaultBus++;
       this.activity++;
       for (const l of this.defaultBusListeners) l(event);
+      this.routeDefaultBus(event, e.Detail);
     } else {
       this.route(event, e.Detail);
     }
     return { EventId: event.id };
   }
 
-  /** Sends an accepted event to every rule whose pattern matches it, with the producer's detail text unchanged. */
+  /**
+   * An AWS service's event on the account's default bus (e.g. SES's email events, which it puts
+   * there only): delivered to the rules on the default bus. What the local stack and the tests use
+   * to emulate such a service, since PutEvents refuses `aws.*` sources.
+   */
+  deliverServiceEvent(event: Omit<EventBridgeEvent, 'version' | 'account' | 'region'> & Partial<EventBridgeEvent>): void {
+    const full: EventBridgeEvent = { version: '0', account: LOCAL_ACCOUNT_ID, region: this.region, ...event };
+    this.stats.serviceEvents++;
+    this.activity++;
+    this.routeDefaultBus(full, JSON.stringify(full.detail));
+  }
+
+  private routeDefaultBus(event: EventBridgeEvent, detailText: string): void {
+    const body = eventJson(event, detailText);
+    for (const rule of this.rules) {
+      if (rule.subscription.bus === 'default' && matchesPattern(rule.subscription.pattern, event)) rule.queue.send(body);
+    }
+  }
+
+  /** Sends an accepted event to every rule of this bus whose pattern matches it, with the producer's detail text unchanged. */
   private route(event: EventBridgeEvent, detailText: string): void {
     this.stats.accepted++;
     this.activity++;
@@ -355,7 +377,7 @@ export class LocalBus {
     let matched = 0;
     const body = eventJson(event, detailText);
     for (const rule of this.rules) {
-      if (matchesPattern(rule.subscription.pattern, event)) {
+      if (rule.subscription.bus !== 'default' && matchesPattern(rule.subscription.pattern, event)) {
         rule.queue.send(body);
         matched++;
       }

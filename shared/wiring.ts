@@ -6,13 +6,14 @@
  */
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
+import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 import { requestEventTypes } from './campaigns/requests.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -127,6 +128,15 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
     access: { table: { actions: ['Query'] }, reportBucket: true },
   },
+  'email-feedback': {
+    entry: 'functions/email-feedback/handler.ts',
+    description: 'Records SES feedback (bounces, complaints, deliveries, opens, clicks) on the customer and suppresses at once',
+    memoryMb: 512,
+    timeoutSeconds: 30,
+    // As ingest: GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (the EmailFeedback
+    // event and the profile); PutItem and GetItem of a REJECTED# item (an invalid SES event sent once).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+  },
 };
 
 /** Bus rule → SQS queue (with its own dead-letter queue) → function, with partial batch responses. */
@@ -145,6 +155,11 @@ export type RuleSubscription = {
    * limit besides the account's. Caps a downstream rate, e.g. SES sends.
    */
   maxConcurrency?: number;
+  /**
+   * `default`: the rule is on the account's default bus, where AWS services put their events
+   * (SES publishes a configuration set's events only there). Unset: the stack's own bus.
+   */
+  bus?: 'default';
 };
 
 /** Table stream → function, filtered, with bisect on error and bounded retries. */
@@ -238,6 +253,17 @@ export const subscriptions: Subscription[] = [
     maxReceiveCount: 5,
   },
   {
+    kind: 'rule',
+    id: 'SesFeedbackToEmailFeedback',
+    function: 'email-feedback',
+    description: "SES's events of the configuration set's emails (on the account's default bus) to the customer's record",
+    bus: 'default',
+    pattern: { source: [SES_SOURCE], 'detail-type': Object.values(sesDetailTypes) },
+    batchSize: 10,
+    maxBatchingWindowSeconds: 1,
+    maxReceiveCount: 5,
+  },
+  {
     kind: 'schedule',
     id: 'NightlyRescore',
     function: 'nightly-rescore',
@@ -287,8 +313,6 @@ export const nightlyRun = {
  */
 export const publicPages = {
   function: 'pages' as FunctionName,
-  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
-  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
 };
 
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */

@@ -11,6 +11,7 @@
  * stays: whatever identities are covered, mail goes out from the sender address only.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
@@ -72,6 +73,25 @@ export class EmailSending extends Construct {
       recipients === undefined
         ? []
         : (recipients.length > 0 ? recipients : ['*']).map((r) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: r }));
+  }
+
+  /**
+   * Publishes the configuration set's email events that the stack records (docs/email-feedback.md)
+   * to `bus`, which must be the account's default bus: the only one SES publishes to.
+   */
+  publishEventsTo(bus: events.IEventBus): void {
+    this.configurationSet.addEventDestination('Feedback', {
+      destination: ses.EventDestination.eventBus(bus),
+      events: [
+        ses.EmailSendingEvent.DELIVERY,
+        ses.EmailSendingEvent.BOUNCE,
+        ses.EmailSendingEvent.COMPLAINT,
+        ses.EmailSendingEvent.OPEN,
+        ses.EmailSendingEvent.CLICK,
+        ses.EmailSendingEvent.REJECT,
+        ses.EmailSendingEvent.RENDERING_FAILURE,
+      ],
+    });
   }
 
   /**

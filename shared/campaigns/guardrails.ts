@@ -7,7 +7,7 @@
  * docs/campaigns.md's "Guardrails" table.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
+import { emailSuppressed, hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
 import { isAssigned } from '../experiments/assignment.ts';
 import { defaults } from '../defaults.ts';
 import type { SendRecord } from '../ports.ts';
@@ -136,7 +136,7 @@ export function planSend(input: {
   if (profile.erasedAt) return skip('erased');
   const to = profile.email?.value;
   if (!to) return skip('no-email-address');
-  const suppressed = profile.suppression?.value.reason;
+  const suppressed = emailSuppressed(profile); // a hard bounce or complaint of this address (SES feedback)
   if (suppressed) return skip(`suppressed-${suppressed}`);
   if (marketing) {
     if (!hasConsent(profile, 'email', 'marketing')) return skip('no-marketing-consent');

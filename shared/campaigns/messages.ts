@@ -15,6 +15,8 @@ import { singleLine } from '../text/control-chars.ts';
 import { chooseOffer, type CampaignCatalog, type CampaignName, type CustomerType } from './catalog.ts';
 import type { CampaignRequest } from './requests.ts';
 import { localeCandidates, type TemplateData, type TemplateRenderer } from './templates.ts';
+// SES feedback (docs/email-feedback.md): tags naming the customer and the send, so bounces, complaints, opens and clicks reach the customer's record.
+import { feedbackTags } from '../email-feedback/ses-events.ts';
 
 export type EmailMessage = {
   subject: string;
@@ -133,6 +135,7 @@ export function composeEmail(input: {
         { name: 'rule', value: tagValue(request.rule || request.source) },
         ...(chosen ? [{ name: 'offer', value: tagValue(chosen.id) }] : []),
         { name: 'customer_type', value: customerType },
+        ...feedbackTags(profile.customerId, sendId),
       ],
     },
   };

@@ -12,6 +12,7 @@
  * arrives very late, which older entries are kept can differ. Every count, sum,
  * register and purchase day is exact whatever the order.
  */
+import { createHash } from 'node:crypto';
 import type { BusinessEvent, InboundDetail } from '../events/catalog.ts';
 
 /** A last-writer-wins register: the value with the latest (at, by) wins. */
@@ -88,10 +89,15 @@ export type CustomerProfile = {
   /** The most recent returns (capped), latest first: the returns triggers. */
   returns: ReturnEntry[];
   /**
-   * The address may get no email at all: a hard bounce or a complaint (SES feedback sets it),
-   * latest wins. Read by the send guardrails (shared/campaigns/guardrails.ts); docs/campaigns.md.
+   * SES feedback (EmailFeedback events; docs/email-feedback.md). Absent until the first one.
+   * `emailSuppressions`: address hash (`emailAddressHash`) → why mail to that address is suppressed
+   * (a hard bounce or a complaint; the earliest stays): read through `emailSuppressed(profile)`.
    */
-  suppression?: Stamped<{ reason: 'hard-bounce' | 'complaint' }>;
+  emailSuppressions?: Record<string, Stamped<'hard-bounce' | 'complaint'>>;
+  /** Counts of the other outcomes: delivered, soft bounces (with the latest), rejected, failed to render. */
+  emailStats?: { delivered: number; softBounces: number; lastSoftBounceAt?: string; rejected: number; renderingFailures: number };
+  /** Opens and clicks per email (SES message id), the latest emails first (capped): the responses the lift report counts. */
+  emailResponses?: Record<string, EmailResponse>;
   /** When the customer's personal data was erased: nothing is sent to them any more. */
   erasedAt?: string;
 };
@@ -99,7 +105,10 @@ export type CustomerProfile = {
 /** One return: when, how much, why (the producer's free text), and the event that said so. */
 export type ReturnEntry = { orderId: string; at: string; amount: number; reason?: string; by: string };
 
-export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, returnReasons: 10 } as const;
+/** How a customer responded to one email. */
+export type EmailResponse = { messageId: string; sendId?: string; campaign?: string; opens: number; clicks: number; firstOpenAt?: string; firstClickAt?: string };
+
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, returnReasons: 10, emailResponses: 50 } as const;
 
 export function emptyProfile(customerId: string): CustomerProfile {
   return {
@@ -310,8 +319,73 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
       break;
     }
+    case 'EmailFeedback':
+      applyEmailFeedback(p, d as Detail<'EmailFeedback'>, at, by);
+      break;
   }
   return p;
+}
+
+/** The earliest of two stamps (ties by id): a suppression keeps its first cause. */
+const earlier = <T>(held: Stamped<T> | undefined, next: Stamped<T>): Stamped<T> => (!held || later(held, next) ? next : held);
+const responseKey = (r: EmailResponse): string => minIso(r.firstOpenAt, r.firstClickAt ?? r.firstOpenAt ?? '') ?? '';
+
+function applyEmailFeedback(p: CustomerProfile, e: Detail<'EmailFeedback'>, at: string, by: string): void {
+  const stats = (p.emailStats ??= { delivered: 0, softBounces: 0, rejected: 0, renderingFailures: 0 });
+  switch (e.kind) {
+    case 'bounce':
+    case 'complaint':
+      if (e.kind === 'complaint' || e.bounceType === 'permanent') {
+        if (e.addressHash) {
+          p.emailSuppressions ??= {};
+          p.emailSuppressions[e.addressHash] = earlier(p.emailSuppressions[e.addressHash], { value: e.kind === 'complaint' ? 'complaint' : 'hard-bounce', at, by });
+        }
+      } else {
+        stats.softBounces += 1;
+        stats.lastSoftBounceAt = maxIso(stats.lastSoftBounceAt, at);
+      }
+      break;
+    case 'delivery':
+      stats.delivered += 1;
+      break;
+    case 'reject':
+      stats.rejected += 1;
+      break;
+    case 'rendering-failure':
+      stats.renderingFailures += 1;
+      break;
+    case 'open':
+    case 'click': {
+      p.emailResponses ??= {};
+      const r: EmailResponse = p.emailResponses[e.messageId] ?? { messageId: e.messageId, opens: 0, clicks: 0 };
+      if (e.sendId !== undefined) r.sendId = e.sendId;
+      if (e.campaign !== undefined) r.campaign = e.campaign;
+      if (e.kind === 'open') {
+        r.opens += 1;
+        r.firstOpenAt = minIso(r.firstOpenAt, at);
+      } else {
+        r.clicks += 1;
+        r.firstClickAt = minIso(r.firstClickAt, at);
+      }
+      p.emailResponses[e.messageId] = r;
+      p.emailResponses = capByLatest(p.emailResponses, LIMITS.emailResponses, responseKey);
+      break;
+    }
+  }
+}
+
+/** The hash feedback and suppressions use for an email address: SHA-256 (hex) of it trimmed and lower-cased. */
+export const emailAddressHash = (address: string): string => createHash('sha256').update(address.trim().toLowerCase(), 'utf8').digest('hex');
+
+/**
+ * Why email to the customer's current address is suppressed (a hard bounce or a complaint reported by
+ * SES), or undefined. A new address is not suppressed by the old one's bounces. The campaigns
+ * guardrails skip a suppressed customer (docs/data-model.md).
+ */
+export function emailSuppressed(profile: CustomerProfile): 'hard-bounce' | 'complaint' | undefined {
+  const address = profile.email?.value;
+  if (!address || !profile.emailSuppressions) return undefined;
+  return profile.emailSuppressions[emailAddressHash(address)]?.value;
 }
 
 /** True when the latest consent for `channel:purpose` is a grant. No record means no consent (opt-in). */

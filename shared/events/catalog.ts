@@ -57,6 +57,13 @@ export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'ca
 export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
 /** Where a consent change was made (the consent ledger's `source`). */
 export const consentSources = ['unsubscribe-link', 'exit-survey', 'customer-service', 'import', 'api'] as const;
+/** What SES reported about an email (shared/email-feedback/ses-events.ts maps SES's events to these). */
+export const emailFeedbackKinds = ['delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'] as const;
+/**
+ * Detail-types only an AWS service may put, by the only source accepted for each: EventBridge refuses
+ * `aws.*` sources in PutEvents, so no producer can forge them (ingest rejects them from any other source).
+ */
+export const serviceOnlyDetailTypes: Partial<Record<string, string>> = { EmailFeedback: 'aws.ses' };
 /** Why a customer leaves: the fixed taxonomy of the exit survey (issue 11). `other` takes free text. */
 export const exitReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
 
@@ -144,6 +151,21 @@ export const inboundSchemas = {
     granted: z.boolean(),
     source: z.enum(consentSources).optional().describe('Where the change was made, e.g. unsubscribe-link'),
   }),
+  EmailFeedback: baseDetail
+    .extend({
+      kind: z.enum(emailFeedbackKinds),
+      /** SES's message id of the email. */
+      messageId: id,
+      /** The send ledger entry of the email and its campaign (from the email's tags). */
+      sendId: id.optional(),
+      campaign: line(64).optional(),
+      /** Bounces: `permanent` (a hard bounce: suppressed), `transient` or `undetermined` (soft: counted). */
+      bounceType: z.enum(['permanent', 'transient', 'undetermined']).optional(),
+      bounceSubType: line(64).optional(),
+      /** SHA-256 (hex) of the lower-cased recipient address the feedback is about: which address to suppress, without keeping it. */
+      addressHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    })
+    .refine((d) => (d.kind === 'bounce') === (d.bounceType !== undefined), { message: 'bounceType is required for a bounce, and only for one', path: ['bounceType'] }),
   ExitSurveyAnswered: baseDetail.extend({
     reason: z.enum(exitReasons),
     /** The customer's own words (required with reason `other`, optional otherwise). */

@@ -9,6 +9,7 @@ import {
   MAX_EVENT_BYTES,
   emittedSchemas,
   inboundSchemas,
+  serviceOnlyDetailTypes,
   type BusinessEvent,
   type EmittedDetail,
   type EmittedDetailType,
@@ -81,6 +82,10 @@ export function validateInbound(raw: unknown, now: Date = new Date()): Validatio
     };
   }
   const type = detailType as InboundDetailType;
+  const onlyFrom = serviceOnlyDetailTypes[type];
+  if (onlyFrom !== undefined && source !== onlyFrom) {
+    return { ok: false, code: 'invalid-detail', reason: `${type}: only ${onlyFrom} may send it (source "${source}")`, source, detailType };
+  }
   const parsed = inboundSchemas[type].safeParse(detail);
   if (!parsed.success) {
     return { ok: false, code: 'invalid-detail', reason: `${type}: ${describeIssues(parsed.error)}`, source, detailType };

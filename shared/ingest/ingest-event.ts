@@ -38,7 +38,7 @@ export const rejectionIdFor = (raw: string): string => createHash('sha256').upda
  * record it as done. A claim another worker holds fails the record (retried later, when it
  * is done); a failed send releases the claim and fails the record.
  */
-async function rejectOnce(raw: string, rejection: Rejection, deps: Deps): Promise<IngestOutcome> {
+export async function rejectOnce(raw: string, rejection: Rejection, deps: Pick<Deps, 'rejected' | 'rejections' | 'now'>): Promise<IngestOutcome> {
   const rejectionId = rejectionIdFor(raw);
   const claim = await deps.rejections.claim(rejectionId, deps.now(), defaults.rejectionLeaseSeconds);
   if (claim === 'done') return { outcome: 'rejected', rejection, rejectionId, repeated: true };

@@ -38,6 +38,7 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::Lambda::EventInvokeConfig': [],
   'AWS::Lambda::Permission': [],
   'AWS::Lambda::Url': [],
+  'AWS::SES::ConfigurationSetEventDestination': [],
 };
 
 type Name = { type: string; property: string; value: string; logicalId: string };

@@ -149,7 +149,9 @@ describe('event bus', () => {
     for (const source of Object.values(EMITTED_SOURCES)) expect(source.startsWith(CLM_SOURCE_PREFIX)).toBe(true);
     for (const sub of ruleSubs) {
       for (const source of ([sub.pattern.source].flat() as unknown[]).filter((x): x is string => typeof x === 'string')) {
-        expect(source.startsWith(CLM_SOURCE_PREFIX), `${sub.id} trusts ${source}`).toBe(true);
+        // A rule on the default bus takes an AWS service's events: EventBridge refuses `aws.*` sources in PutEvents.
+        if (sub.bus === 'default') expect(source.startsWith('aws.'), `${sub.id} trusts ${source}`).toBe(true);
+        else expect(source.startsWith(CLM_SOURCE_PREFIX), `${sub.id} trusts ${source}`).toBe(true);
       }
     }
   });
@@ -163,8 +165,10 @@ describe('rule subscriptions (bus rule → queue with DLQ → function)', () => 
     const deliveryDlqId = id(c.deliveryDeadLetterQueue);
 
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventBusName: { Ref: id(stack.eventBus.bus) },
-      EventPattern: sub.pattern,
+      // SES feedback: the account's default bus (where SES puts its events); every other rule: the stack's bus.
+      EventBusName: sub.bus === 'default' ? 'default' : { Ref: id(stack.eventBus.bus) },
+      // on the default bus narrowed to the stack's configuration set (test/infra/email-feedback.test.ts)
+      EventPattern: sub.bus === 'default' ? Match.objectLike({ source: sub.pattern.source, 'detail-type': sub.pattern['detail-type'] }) : sub.pattern,
       State: 'ENABLED',
       Targets: [
         Match.objectLike({

@@ -1,7 +1,7 @@
 /** Builders for test events: EventBridge envelopes and SQS records around them. */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import type { BusinessEvent, ChurnTriggerFired, InboundDetailType } from '../../shared/events/catalog.ts';
+import { serviceOnlyDetailTypes, type BusinessEvent, type ChurnTriggerFired, type InboundDetailType } from '../../shared/events/catalog.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
 
 let n = 0;
@@ -35,7 +35,8 @@ export const envelope = (type: string, d: Record<string, unknown>, source = 'com
 
 /** A validated business event (throws if the test built an invalid one). */
 export function businessEvent(type: InboundDetailType, fields: Record<string, unknown> = {}): BusinessEvent {
-  const r = validateInbound(envelope(type, detail(type, fields)));
+  // A type only an AWS service may send (EmailFeedback) comes from that service's source.
+  const r = validateInbound(envelope(type, detail(type, fields), serviceOnlyDetailTypes[type]));
   if (!r.ok) throw new Error(r.reason);
   return r.event;
 }

@@ -14,6 +14,7 @@ describe('wiring (hand-written expectations)', () => {
       ['rule', 'BusinessEventsToIngest', 'ingest'],
       ['stream', 'NewEventsToChurnTriggers', 'churn-triggers'],
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
+      ['rule', 'SesFeedbackToEmailFeedback', 'email-feedback'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
       ['schedule', 'TimerSweep', 'timer-sweep'],
       ['schedule', 'NightlyReport', 'report'],
@@ -70,6 +71,18 @@ describe('wiring (hand-written expectations)', () => {
     });
   });
 
+  it("SES's email events, on the account's default bus, to email-feedback", () => {
+    const s = byId('SesFeedbackToEmailFeedback') as RuleSubscription;
+    expect(s.bus).toBe('default');
+    expect(s.pattern).toEqual({
+      source: ['aws.ses'],
+      'detail-type': ['Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Opened', 'Email Clicked', 'Email Rejected', 'Email Rendering Failed'],
+    });
+    expect({ batchSize: s.batchSize, window: s.maxBatchingWindowSeconds, receives: s.maxReceiveCount, concurrency: s.maxConcurrency }).toEqual({ batchSize: 10, window: 1, receives: 5, concurrency: undefined });
+    // every other rule is on the stack's own bus
+    expect(subscriptions.filter((x) => x.kind === 'rule' && x.bus !== undefined).map((x) => x.id)).toEqual(['SesFeedbackToEmailFeedback']);
+  });
+
   it('the nightly schedule passes its id and the scheduled time', () => {
     const s = byId('NightlyRescore');
     expect(s?.kind === 'schedule' && s.input('2026-11-01T02:00:00Z')).toEqual({ subscription: 'NightlyRescore', scheduledTime: '2026-11-01T02:00:00Z' });
@@ -109,6 +122,7 @@ describe('wiring (hand-written expectations)', () => {
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
       report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
+      'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)

@@ -5,7 +5,7 @@
  * breaker, and deferral to the customer's own hour. Expected values are written by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { applyEvent, emptyProfile, type CustomerProfile } from '../../../shared/customers/profile.ts';
+import { applyEvent, emailAddressHash, emptyProfile, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import { holdoutSalt, inGlobalHoldout, planSend, type SendPolicy } from '../../../shared/campaigns/guardrails.ts';
 import { breakerState } from '../../../shared/campaigns/circuit-breaker.ts';
 import type { CampaignRequest } from '../../../shared/campaigns/requests.ts';
@@ -41,8 +41,8 @@ const sent = (campaign: string, n: number): SendRecord => ({ sendId: `${campaign
 
 describe('suppression: nothing of any kind', () => {
   it.each([
-    ['a hard bounce', { suppression: { value: { reason: 'hard-bounce' as const }, at: '2026-10-01T00:00:00.000Z', by: 'fb-1' } }, 'suppressed-hard-bounce'],
-    ['a complaint', { suppression: { value: { reason: 'complaint' as const }, at: '2026-10-01T00:00:00.000Z', by: 'fb-2' } }, 'suppressed-complaint'],
+    ['a hard bounce', { emailSuppressions: { [emailAddressHash('ada@example.com')]: { value: 'hard-bounce' as const, at: '2026-10-01T00:00:00.000Z', by: 'fb-1' } } }, 'suppressed-hard-bounce'],
+    ['a complaint', { emailSuppressions: { [emailAddressHash('ada@example.com')]: { value: 'complaint' as const, at: '2026-10-01T00:00:00.000Z', by: 'fb-2' } } }, 'suppressed-complaint'],
     ['an erased customer', { erasedAt: '2026-10-01T00:00:00.000Z' }, 'erased'],
   ])('%s: no marketing, no statement, no welcome', (_n, flags, reason) => {
     const p = { ...profile({ consent: true }), ...flags };

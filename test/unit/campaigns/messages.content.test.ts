@@ -70,6 +70,9 @@ describe('email content', () => {
       { name: 'rule', value: 'billing-complaint' },
       { name: 'offer', value: 'save-20' },
       { name: 'customer_type', value: 'subscription' },
+      // base64url of the customer id and the send id: SES feedback finds the customer by them (docs/email-feedback.md)
+      { name: 'clm-customer', value: 'Yy0x' },
+      { name: 'clm-send', value: 'cmV0ZW50aW9uLXNhdmUjYmlsbGluZy1jb21wbGFpbnQjYy0xI2Ux' },
     ]);
   });
 

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { sendBatch, type BatchDeps } from '../../../shared/campaigns/send-batch.ts';
 import type { CampaignRequest } from '../../../shared/campaigns/requests.ts';
 import type { SendPolicy } from '../../../shared/campaigns/guardrails.ts';
-import type { CustomerProfile } from '../../../shared/customers/profile.ts';
+import { emailAddressHash } from '../../../shared/customers/profile.ts';
 import type { BulkEntry, BulkEntryResult, BulkMailer, Mailer } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
 import { MemoryCustomerStore } from '../../support/memory-store.ts';
@@ -52,13 +52,17 @@ function whoAndWhat(entry: BulkEntry): { customerId: string; sendId: string } {
 async function run(ops: Op[], startHour: number): Promise<void> {
   const store = new MemoryCustomerStore();
   let now = new Date(Date.UTC(2026, 10, 2, startHour));
-  const flags = new Map<string, Partial<Pick<CustomerProfile, 'suppression' | 'erasedAt'>>>();
+  const flags = new Map<string, { suppression?: 'hard-bounce' | 'complaint'; erasedAt?: string }>();
   const consent = new Map<string, boolean | undefined>();
   // Suppression and erasure as the feedback and erasure paths set them on the profile.
   const getProfile = store.getProfile.bind(store);
   store.getProfile = async (id) => {
     const p = await getProfile(id);
-    return p && { ...p, ...flags.get(id) };
+    const f = flags.get(id);
+    if (!p || !f) return p;
+    // As SES feedback records a suppression: by the hash of the address it concerned.
+    const suppressions = f.suppression && p.email ? { emailSuppressions: { [emailAddressHash(p.email.value)]: { value: f.suppression, at: now.toISOString(), by: 'fb' } } } : {};
+    return { ...p, ...suppressions, ...(f.erasedAt && { erasedAt: f.erasedAt }) };
   };
   let stamp = 0;
   const occurred = () => new Date(now.getTime() - 1000 + stamp++).toISOString();
@@ -141,7 +145,7 @@ async function run(ops: Op[], startHour: number): Promise<void> {
         await store.recordEvents(id, [businessEvent('ConsentChanged', { customerId: id, granted: o.granted, occurredAt: occurred() })], now);
         break;
       case 'suppress':
-        flags.set(id, { ...flags.get(id), suppression: { value: { reason: o.reason }, at: now.toISOString(), by: 'fb' } });
+        flags.set(id, { ...flags.get(id), suppression: o.reason });
         break;
       case 'erase':
         flags.set(id, { ...flags.get(id), erasedAt: now.toISOString() });

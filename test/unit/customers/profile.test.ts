@@ -57,6 +57,9 @@ const arbByType = {
     preferredChannel: maybe(fc.constantFrom('email', 'sms')), preferredHour: maybe(fc.integer({ min: 0, max: 23 })), customerType: maybe(fc.constantFrom('subscription', 'adhoc')),
   }),
   ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean(), source: maybe(fc.constantFrom('unsubscribe-link', 'api')) }),
+  EmailFeedback: fc
+    .record({ occurredAt: ts, kind: fc.constantFrom('delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'), messageId: smallId('m'), addressHash: maybe(fc.constantFrom('a'.repeat(64), 'b'.repeat(64))), bounceType: fc.constantFrom('permanent', 'transient', 'undetermined') })
+    .map(({ kind, bounceType, messageId, ...rest }) => ({ ...rest, kind, messageId, sendId: `send-${messageId}`, campaign: 'retention-save', ...(kind === 'bounce' ? { bounceType } : {}) })),
   ExitSurveyAnswered: fc.record({ occurredAt: ts, reason: fc.constantFrom('price', 'network'), mayContactLater: fc.boolean() }),
   OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
   OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
@@ -169,8 +172,9 @@ describe('applyEvent', () => {
  * folding): sums over all events, min/max of times, and for each register the value of the
  * latest event that carries it (latest `occurredAt` in UTC, ties to the larger eventId).
  */
+type Ev<T extends InboundDetailType> = Extract<BusinessEvent, { type: T }>;
+
 function expectedProfile(events: BusinessEvent[]) {
-  type Ev<T extends InboundDetailType> = Extract<BusinessEvent, { type: T }>;
   const of = <T extends InboundDetailType>(...types: T[]) => events.filter((e): e is Ev<T> => (types as string[]).includes(e.type));
   const utc = (e: BusinessEvent) => new Date(e.detail.occurredAt).toISOString();
   const latest = <E extends BusinessEvent, V>(es: E[], pick: (e: E) => V | undefined) => {
@@ -271,6 +275,34 @@ function expectedProfile(events: BusinessEvent[]) {
       .map((e) => ({ orderId: e.detail.orderId, at: utc(e), amount: e.detail.amount, ...(e.detail.reason ? { reason: e.detail.reason } : {}), by: e.detail.eventId }))
       .sort((a, b) => (a.at === b.at ? (a.by < b.by ? 1 : -1) : a.at < b.at ? 1 : -1))
       .slice(0, 20),
+    ...expectedEmailFeedback(of('EmailFeedback')),
+  };
+}
+
+/** The SES feedback fields, from the EmailFeedback events alone (absent when there is none). */
+function expectedEmailFeedback(feedback: Ev<'EmailFeedback'>[]) {
+  const stamp = (e: Ev<'EmailFeedback'>) => ({ at: new Date(e.detail.occurredAt).toISOString(), by: e.detail.eventId });
+  const before = (a: { at: string; by: string }, b: { at: string; by: string }) => a.at < b.at || (a.at === b.at && a.by < b.by);
+  const suppressions: Record<string, { value: string; at: string; by: string }> = {};
+  for (const e of feedback) {
+    const d = e.detail;
+    if (!d.addressHash || !(d.kind === 'complaint' || (d.kind === 'bounce' && d.bounceType === 'permanent'))) continue;
+    const s = { value: d.kind === 'complaint' ? 'complaint' : 'hard-bounce', ...stamp(e) };
+    if (!suppressions[d.addressHash] || before(s, suppressions[d.addressHash]!)) suppressions[d.addressHash] = s;
+  }
+  const soft = feedback.filter((e) => e.detail.kind === 'bounce' && e.detail.bounceType !== 'permanent').map((e) => stamp(e).at).sort();
+  const count = (kind: string) => feedback.filter((e) => e.detail.kind === kind).length;
+  const responses: Record<string, Record<string, unknown>> = {};
+  for (const e of feedback.filter((x) => x.detail.kind === 'open' || x.detail.kind === 'click')) {
+    const d = e.detail;
+    const mine = feedback.filter((x) => x.detail.messageId === d.messageId);
+    const first = (kind: string) => mine.filter((x) => x.detail.kind === kind).map((x) => stamp(x).at).sort()[0];
+    responses[d.messageId] = { messageId: d.messageId, sendId: d.sendId, campaign: d.campaign, opens: mine.filter((x) => x.detail.kind === 'open').length, clicks: mine.filter((x) => x.detail.kind === 'click').length, firstOpenAt: first('open'), firstClickAt: first('click') };
+  }
+  return {
+    emailSuppressions: Object.keys(suppressions).length ? suppressions : undefined,
+    emailStats: feedback.length ? { delivered: count('delivery'), softBounces: soft.length, lastSoftBounceAt: soft.at(-1), rejected: count('reject'), renderingFailures: count('rendering-failure') } : undefined,
+    emailResponses: Object.keys(responses).length ? responses : undefined,
   };
 }
 
@@ -279,13 +311,13 @@ const profileFields = [
   'customerId', 'email', 'firstName', 'locale', 'timeZone', 'preferredChannel', 'preferredHour', 'customerType', 'consent',
   'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue', 'returnsByReason',
   'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
-  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns',
+  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns', 'emailSuppressions', 'emailStats', 'emailResponses',
 ] as const satisfies readonly (keyof CustomerProfile)[];
 
 describe('applyEvent on random histories of every event type', () => {
   it('the generator produces every inbound event type of the catalog', () => {
     expect(Object.keys(arbByType).sort()).toEqual([...inboundDetailTypes].sort());
-    expect(inboundDetailTypes).toHaveLength(15);
+    expect(inboundDetailTypes).toHaveLength(16);
     const seen = new Set(fc.sample(arbEvent, { numRuns: 2000, seed: 7 }).map((e) => e.type));
     expect([...seen].sort()).toEqual([...inboundDetailTypes].sort());
   });

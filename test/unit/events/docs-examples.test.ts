@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { emittedSchemas, inboundDetailTypes, type EmittedDetailType } from '../../../shared/events/catalog.ts';
+import { emittedSchemas, inboundDetailTypes, serviceOnlyDetailTypes, type EmittedDetailType } from '../../../shared/events/catalog.ts';
 import { validateInbound } from '../../../shared/events/validate.ts';
 import { settingDefaults } from '../../../infra/settings.ts';
 import { LocalBus } from '../../../local/bus.ts';
@@ -38,9 +38,11 @@ describe('docs/events.md examples', () => {
     }
   });
 
-  it('gives every inbound example also as PutEvents entries, right after it', () => {
-    const inbound = examples.filter((e) => !e.source.startsWith('clm.'));
+  it('gives every inbound example also as PutEvents entries, right after it (except those only an AWS service may send)', () => {
+    const inbound = examples.filter((e) => !e.source.startsWith('clm.') && serviceOnlyDetailTypes[e['detail-type']] === undefined);
     expect(entryBlocks.map((b) => b.event)).toEqual(inbound);
+    const serviceOnly = examples.filter((e) => serviceOnlyDetailTypes[e['detail-type']] !== undefined);
+    expect(serviceOnly.map((e) => [e['detail-type'], e.source])).toEqual([['EmailFeedback', 'aws.ses']]);
   });
 
   it.each(entryBlocks.map((b) => [(b.event as Example)['detail-type'], b] as const))(
