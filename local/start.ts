@@ -13,7 +13,7 @@ import { toBatches } from './bus.ts';
 import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
-import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
+import { triggerConfig } from '../shared/triggers/config.ts';
 import { parseNow, startClockAt } from './clock.ts';
 import { runFigures, type NightFigures, type RunSummary } from './run-figures.ts';
 import { writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
+  --pages-port P       port for the public pages (unsubscribe, help page, exit survey) (default: a free port)
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
@@ -48,6 +49,7 @@ type Args = {
   dynamodbPort?: number;
   sesPort?: number;
   busPort?: number;
+  pagesPort?: number;
   stateDir: string;
   nights: number;
   summaryJsonFile?: string;
@@ -66,6 +68,7 @@ function parse(argv: string[]): Args {
       'dynamodb-port': { type: 'string' },
       'ses-port': { type: 'string' },
       'bus-port': { type: 'string' },
+      'pages-port': { type: 'string' },
       'state-dir': { type: 'string' },
       'run-nightly': { type: 'boolean' },
       nights: { type: 'string' },
@@ -94,6 +97,7 @@ function parse(argv: string[]): Args {
     dynamodbPort: int('dynamodb-port', values['dynamodb-port'], 1, 65535),
     sesPort: int('ses-port', values['ses-port'], 1, 65535),
     busPort: int('bus-port', values['bus-port'], 1, 65535),
+    pagesPort: int('pages-port', values['pages-port'], 1, 65535),
     stateDir: values['state-dir'] ?? '.local',
     nights: int('nights', values.nights, 1, 366) ?? (values['run-nightly'] ? 1 : 0),
     summaryJsonFile: values['summary-json'],
@@ -165,6 +169,7 @@ async function main(): Promise<number> {
     dynamodbPort: args.dynamodbPort,
     sesPort: args.sesPort,
     busPort: args.busPort,
+    pagesPort: args.pagesPort,
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
@@ -205,6 +210,7 @@ async function main(): Promise<number> {
     if (args.keepRunning) out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
     else out(`  SES emulator       ${stack.endpoints.ses}   (emails are saved to ${path.join(stack.stateDir, EMAILS_DIR)}/)`);
     out(`  bus (PutEvents)    ${stack.endpoints.bus}   (bus ${stack.busName}; SQS on the same endpoint; queues at ${stack.endpoints.bus}/queues)`);
+    out(`  public pages       ${stack.endpoints.pages}   (/u/TOKEN, /learn/TOKEN, /exit/TOKEN: the links in the emails)`);
   };
   printEndpoints();
   out(`  up in ${secs(Date.now() - started)}`);
@@ -336,7 +342,7 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${triggerConfig.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
   const ex = pathCheck.expected;
   out(

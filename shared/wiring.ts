@@ -11,7 +11,7 @@ import { triggerEventTypes } from './triggers/rules.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'report';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -46,6 +46,8 @@ export type FunctionSpec = {
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
+    /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
+    pageKeys?: boolean;
     /** PutObject into the private report bucket. */
     reportBucket?: boolean;
   };
@@ -66,8 +68,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
@@ -76,7 +79,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -92,6 +96,25 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
       table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
+  },
+  'timer-sweep': {
+    entry: 'functions/timer-sweep/handler.ts',
+    description: 'Every few minutes fires the durable timers that are due (stuck orders, stopped usage, deferred sends) by kind',
+    memoryMb: 512,
+    timeoutSeconds: 240,
+    // Query of the byTimerDue index (due timers); UpdateItem of a timer (fired, failed). What the registered
+    // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
+    // of publishedAt (churn triggers fired by a timer, shared/triggers/).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+  },
+  pages: {
+    entry: 'functions/pages/handler.ts',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
+    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
   report: {
     entry: 'functions/report/handler.ts',
@@ -141,8 +164,8 @@ export type ScheduleSubscription = {
   id: string;
   function: FunctionName;
   description: string;
-  /** Name of the configuration setting holding the cron expression. */
-  expressionSetting: 'nightlySchedule' | 'reportSchedule';
+  /** Name of the configuration setting holding the schedule expression (cron or rate). */
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule' | 'reportSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -212,6 +235,14 @@ export const subscriptions: Subscription[] = [
   },
   {
     kind: 'schedule',
+    id: 'TimerSweep',
+    function: 'timer-sweep',
+    description: 'Fire the durable timers that are due, every few minutes',
+    expressionSetting: 'timerSweepSchedule',
+    input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
+  },
+  {
+    kind: 'schedule',
     id: 'NightlyReport',
     function: 'report',
     description: 'Write the report of the latest nightly run, some hours after the run starts',
@@ -237,6 +268,17 @@ export const nightlyRun = {
   timeoutHours: 8,
 };
 
+/**
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
+ * the local stack (local/pages-server.ts).
+ */
+export const publicPages = {
+  function: 'pages' as FunctionName,
+  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
+  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
@@ -254,6 +296,10 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
+  pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
+  pagesBaseUrl: 'CLM_PAGES_BASE_URL',
   /** The private bucket the report function writes to. */
   reportBucket: 'CLM_REPORT_BUCKET',
   /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */

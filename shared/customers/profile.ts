@@ -68,8 +68,6 @@ export type CustomerProfile = {
   orders: Record<string, OrderState>;
   returnCount: number;
   returnValue: number;
-  /** Returns by reason (the producer's text, trimmed and lower-cased, ≤ 60 characters; at most `LIMITS.returnReasons` reasons, then "(other)"); absent on profiles folded before it was kept. */
-  returnsByReason?: Record<string, number>;
   invoiceCount: number;
   statementCount: number;
   invoicedTotal: number;
@@ -83,9 +81,16 @@ export type CustomerProfile = {
   /** productId → first time the customer used it. */
   adoptedProducts: Record<string, string>;
   paymentFailures: string[];
+  /** productId → the latest time it was used (a usage event with a quantity above zero): the stopped-usage timers. */
+  lastUsedAt: Record<string, string>;
+  /** The most recent returns (capped), latest first: the returns triggers. */
+  returns: ReturnEntry[];
 };
 
-export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, returnReasons: 10 } as const;
+/** One return: when, how much, why (the producer's free text), and the event that said so. */
+export type ReturnEntry = { orderId: string; at: string; amount: number; reason?: string; by: string };
+
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20 } as const;
 
 export function emptyProfile(customerId: string): CustomerProfile {
   return {
@@ -108,6 +113,8 @@ export function emptyProfile(customerId: string): CustomerProfile {
     subscriptions: {},
     adoptedProducts: {},
     paymentFailures: [],
+    lastUsedAt: {},
+    returns: [],
   };
 }
 
@@ -124,16 +131,6 @@ function lww<T>(held: Stamped<T> | undefined, value: T | undefined, at: string, 
 const minIso = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
 const maxIso = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
 /** Adds money in whole cents, so sums do not depend on the order of the additions. */
-/** A key from a producer's free text (a return reason): trimmed, lower case, single spaces, at most 60 characters. Escaped wherever it is shown. */
-export const reasonKey = (s: string | undefined): string => (s ?? '').trim().toLowerCase().replace(/\s+/g, ' ').slice(0, 60) || '(none given)';
-
-/** Counts a reason; a reason beyond the first `LIMITS.returnReasons` of a customer counts as "(other)" (which ones depends on the order then). */
-function countReason(held: Record<string, number>, reason: string | undefined): Record<string, number> {
-  const key = reasonKey(reason);
-  const k = key in held || Object.keys(held).filter((r) => r !== '(other)').length < LIMITS.returnReasons ? key : '(other)';
-  return { ...held, [k]: (held[k] ?? 0) + 1 };
-}
-
 const addMoney = (a: number, b: number): number => (Math.round(a * 100) + Math.round(b * 100)) / 100;
 
 /** Normalises an ISO timestamp with offset to UTC `…Z` so string order is time order. */
@@ -214,7 +211,8 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       const e = d as Detail<'OrderReturned'>;
       p.returnCount += 1;
       p.returnValue = addMoney(p.returnValue, e.amount);
-      p.returnsByReason = countReason(p.returnsByReason ?? {}, e.reason);
+      const entry: ReturnEntry = { orderId: e.orderId, at, amount: e.amount, ...(e.reason ? { reason: e.reason } : {}), by };
+      p.returns = [...p.returns, entry].sort((a, b) => (later(a, b) ? -1 : later(b, a) ? 1 : 0)).slice(0, LIMITS.recentReturns);
       break;
     }
     case 'InvoiceIssued': {
@@ -232,7 +230,10 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       byMonth[month] = (Math.round((byMonth[month] ?? 0) * 1e6) + Math.round(e.quantity * 1e6)) / 1e6;
       const months = Object.keys(byMonth).sort().reverse().slice(0, LIMITS.usageMonths);
       p.usage[e.productId] = Object.fromEntries(months.map((m) => [m, byMonth[m]!]));
-      if (e.quantity > 0) p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+      if (e.quantity > 0) {
+        p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+        p.lastUsedAt[e.productId] = maxIso(p.lastUsedAt[e.productId], at);
+      }
       break;
     }
     case 'SupportCallLogged': {

@@ -102,7 +102,7 @@ beforeAll(async () => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-stack-'));
   stack = await startLocalStack({
     stateDir,
-    handlers: { ingest, 'churn-triggers': churnTriggers, campaigns, 'nightly-rescore': async (e) => void seen.scheduled.push(e) },
+    handlers: { ingest, 'churn-triggers': churnTriggers, campaigns, 'nightly-rescore': async (e) => void seen.scheduled.push(e), 'timer-sweep': async (e) => void seen.scheduled.push(e) },
     maxBatchingWindowMs: 50,
     redeliveryDelayMs: 5,
   });
@@ -278,10 +278,12 @@ describe('local stack with test handlers', () => {
     const results = await stack.runSchedules();
     expect(results).toEqual([
       expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true }),
+      expect.objectContaining({ id: 'TimerSweep', function: 'timer-sweep', ok: true }),
       // no night has stored a report aggregate here: nothing to write (npm start writes the local report itself, local/report.ts)
       expect.objectContaining({ id: 'NightlyReport', function: 'report', ok: true, result: { status: 'no-report-yet' } }),
     ]);
     // The schedule target's input from shared/wiring.ts, verbatim (local/invoke.ts schedulerEvent).
     expect(seen.scheduled[0]).toEqual({ subscription: 'NightlyRescore', scheduledTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    expect(seen.scheduled[1]).toEqual({ subscription: 'TimerSweep', scheduledTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   });
 });
