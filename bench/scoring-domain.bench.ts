@@ -22,6 +22,7 @@ import {
   summarizeProfile,
   type CustomerScore,
 } from '../shared/scoring/index.ts';
+import { addCustomer, emptyReportPart, finishPart } from '../shared/report/aggregate.ts';
 import { cdnowProfiles } from '../test/unit/scoring/helpers.ts';
 
 const customers = Number(process.argv[2] ?? 23_570);
@@ -71,6 +72,12 @@ rows.push(time('outreach candidate + top-200 keeper', () => {
     const c = outreachCandidate(s, config.outreach);
     if (c) top.offer(c);
   }
+}));
+
+rows.push(time('report aggregate (addCustomer, then the part merged)', () => {
+  const part = emptyReportPart();
+  scores.forEach((s, i) => addCustomer(part, { profile: profiles[i]!, score: s }, { runDate, horizonMonths: config.churn.horizonMonths }));
+  finishPart(part);
 }));
 
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}`);

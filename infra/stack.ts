@@ -184,7 +184,17 @@ export class ServerlessClmStack extends Stack {
           break;
         }
         case 'schedule': {
-          if (sub.function === 'report') {
+          if (sub.function === nightlyRun.function) {
+            const s = new NightlySchedule(this, sub.id, {
+              spec: sub,
+              stateMachine: this.nightlyRun.stateMachine,
+              expression: settings[sub.expressionSetting],
+              timeZone: settings.nightlyTimeZone,
+            });
+            // Filled by EventBridge Scheduler with SendMessage.
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          } else if (sub.function === 'report') {
+            // The report: its private bucket and the schedule that invokes the report function.
             const r = (this.report = new Report(this, 'Report', {
               spec: sub,
               fn: fn.function,
@@ -195,17 +205,6 @@ export class ServerlessClmStack extends Stack {
             }));
             fn.function.addEnvironment(ENV.reportBucket, r.bucket.bucketName);
             this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: r.deadLetterQueue, filledBy: 'send' };
-            break;
-          }
-          if (sub.function === nightlyRun.function) {
-            const s = new NightlySchedule(this, sub.id, {
-              spec: sub,
-              stateMachine: this.nightlyRun.stateMachine,
-              expression: settings[sub.expressionSetting],
-              timeZone: settings.nightlyTimeZone,
-            });
-            // Filled by EventBridge Scheduler with SendMessage.
-            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
           } else {
             // Any other schedule invokes its function directly (the timer sweep).
             const s = new TimerSweep(this, sub.id, { spec: sub, fn: fn.function, expression: settings[sub.expressionSetting] });

@@ -222,6 +222,23 @@ export interface ScoringStore {
   markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void>;
 }
 
+/** A night's merged report aggregate (shared/report/aggregate.ts), as the finish step stores it. */
+export type StoredReportPart = { runId: string; runDate: string; storedAt: string; part: ReportPart };
+
+/** Where the nightly run keeps its merged report aggregate, and the report reads it. */
+export interface ReportStore {
+  /** Stores the night's merged part (a rerun of the night replaces it: the same night, the figures of its last finish). */
+  putReportPart(stored: StoredReportPart): Promise<void>;
+  /** The latest night's part (by run date), or undefined before the first. */
+  latestReportPart(): Promise<StoredReportPart | undefined>;
+}
+
+/** Where the scheduled report is written (a private S3 bucket in AWS). */
+export interface ReportSink {
+  /** Writes one file under `key` with its content type. */
+  putFile(key: string, body: string, contentType: string): Promise<void>;
+}
+
 /** Names one durable timer: its customer, its kind (which handler fires it) and a key unique within the kind. */
 export type TimerKey = { customerId: string; kind: string; key: string };
 
@@ -288,21 +305,4 @@ export interface OutreachDesk {
  */
 export interface PageKeySource {
   keyRing(): Promise<KeyRing>;
-}
-
-/** A night's merged report aggregate (shared/report/aggregate.ts), as the finish step stores it. */
-export type StoredReportPart = { runId: string; runDate: string; storedAt: string; part: ReportPart };
-
-/** Where the nightly run keeps its merged report aggregate, and the report reads it. */
-export interface ReportStore {
-  /** Stores the night's merged part (a rerun of the night replaces it: the same night, the figures of its last finish). */
-  putReportPart(stored: StoredReportPart): Promise<void>;
-  /** The latest night's part (by run date), or undefined before the first. */
-  latestReportPart(): Promise<StoredReportPart | undefined>;
-}
-
-/** Where the scheduled report is written (a private S3 bucket in AWS). */
-export interface ReportSink {
-  /** Writes one file under `key` with its content type. */
-  putFile(key: string, body: string, contentType: string): Promise<void>;
 }

@@ -15,8 +15,7 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ScheduleSubscription } from '../../shared/wiring.ts';
-import { SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from './nightly-schedule.ts';
-import { deadLetterQueue } from './queues.ts';
+import { scheduleTargetBase } from './nightly-schedule.ts';
 
 const ACCESS_LOG_PREFIX = 'report-bucket/';
 
@@ -40,6 +39,7 @@ export class Report extends Construct {
   readonly accessLogs: s3.Bucket;
   readonly schedule: scheduler.Schedule;
   readonly deadLetterQueue: sqs.Queue;
+  readonly scheduleRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ReportProps) {
     super(scope, id);
@@ -82,39 +82,21 @@ export class Report extends Construct {
       reason: 'The report function overwrites the newest report\'s files under latest/; PutObject only, in this bucket only.',
     });
 
-    this.deadLetterQueue = deadLetterQueue(this, 'ScheduleDeadLetterQueue');
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the EventBridge Scheduler target (report invocations Scheduler could not make); it is watched by a CloudWatch alarm.',
-    });
-    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      description: `EventBridge Scheduler role of the ${props.spec.id} schedule`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
-          },
-        },
-      }),
+    // The schedule: Scheduler's role and dead-letter queue as every function schedule of the stack has them.
+    const base = scheduleTargetBase(this, props.spec);
+    this.deadLetterQueue = base.deadLetterQueue;
+    this.scheduleRole = base.role;
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: props.spec.description,
+      schedule: scheduler.ScheduleExpression.expression(props.expression, TimeZone.of(props.timeZone)),
+      target: new schedulerTargets.LambdaInvoke(props.fn, base.target),
     });
     const fnResource = props.fn.node.defaultChild as CfnElement | undefined;
     if (fnResource) {
-      Validations.of(scheduleRole).acknowledge({
+      Validations.of(this.scheduleRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fnResource)}.Arn>:*]`,
         reason: 'lambda:InvokeFunction on the versions and aliases (":*") of the one report function, as the Scheduler Lambda target grants it; no other function is covered.',
       });
     }
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: props.spec.description,
-      schedule: scheduler.ScheduleExpression.expression(props.expression, TimeZone.of(props.timeZone)),
-      target: new schedulerTargets.LambdaInvoke(props.fn, {
-        input: scheduler.ScheduleTargetInput.fromObject(props.spec.input(scheduler.ContextAttribute.scheduledTime)),
-        retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
-        maxEventAge: SCHEDULE_MAX_EVENT_AGE,
-        deadLetterQueue: this.deadLetterQueue,
-        role: scheduleRole,
-      }),
-    });
   }
 }

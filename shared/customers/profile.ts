@@ -69,8 +69,6 @@ export type CustomerProfile = {
   orders: Record<string, OrderState>;
   returnCount: number;
   returnValue: number;
-  /** Returns by reason (the producer's text, trimmed and lower-cased, ≤ 60 characters; at most `LIMITS.returnReasons` reasons, then "(other)"); absent on profiles folded before it was kept. */
-  returnsByReason?: Record<string, number>;
   invoiceCount: number;
   statementCount: number;
   invoicedTotal: number;
@@ -108,7 +106,7 @@ export type ReturnEntry = { orderId: string; at: string; amount: number; reason?
 /** How a customer responded to one email. */
 export type EmailResponse = { messageId: string; sendId?: string; campaign?: string; opens: number; clicks: number; firstOpenAt?: string; firstClickAt?: string };
 
-export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, returnReasons: 10, emailResponses: 50 } as const;
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, emailResponses: 50 } as const;
 
 export function emptyProfile(customerId: string): CustomerProfile {
   return {
@@ -149,16 +147,6 @@ function lww<T>(held: Stamped<T> | undefined, value: T | undefined, at: string, 
 const minIso = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
 const maxIso = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
 /** Adds money in whole cents, so sums do not depend on the order of the additions. */
-/** A key from a producer's free text (a return reason): trimmed, lower case, single spaces, at most 60 characters. Escaped wherever it is shown. */
-export const reasonKey = (s: string | undefined): string => (s ?? '').trim().toLowerCase().replace(/\s+/g, ' ').slice(0, 60) || '(none given)';
-
-/** Counts a reason; a reason beyond the first `LIMITS.returnReasons` of a customer counts as "(other)" (which ones depends on the order then). */
-function countReason(held: Record<string, number>, reason: string | undefined): Record<string, number> {
-  const key = reasonKey(reason);
-  const k = key in held || Object.keys(held).filter((r) => r !== '(other)').length < LIMITS.returnReasons ? key : '(other)';
-  return { ...held, [k]: (held[k] ?? 0) + 1 };
-}
-
 const addMoney = (a: number, b: number): number => (Math.round(a * 100) + Math.round(b * 100)) / 100;
 
 /** Normalises an ISO timestamp with offset to UTC `…Z` so string order is time order. */
@@ -241,7 +229,6 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       p.returnValue = addMoney(p.returnValue, e.amount);
       const entry: ReturnEntry = { orderId: e.orderId, at, amount: e.amount, ...(e.reason ? { reason: e.reason } : {}), by };
       p.returns = [...p.returns, entry].sort((a, b) => (later(a, b) ? -1 : later(b, a) ? 1 : 0)).slice(0, LIMITS.recentReturns);
-      p.returnsByReason = countReason(p.returnsByReason ?? {}, e.reason);
       break;
     }
     case 'InvoiceIssued': {

@@ -26,6 +26,8 @@ import { type Counts, type Moments, MAX_KEYS, addToHistogram, boundCounts, empty
 
 /** Resolution-time bin edges in minutes: 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, 1 d, 3 d, 7 d. */
 export const RESOLUTION_EDGES_MIN = [15, 30, 60, 120, 240, 480, 1440, 4320, 10080] as const;
+/** Returns the profile no longer lists (beyond its latest LIMITS.recentReturns) are counted under this reason. */
+export const OLDER_RETURNS = '(older returns)';
 /** Lookalike combinations kept (a Misra–Gries summary beyond: the rare combinations fold into "(other)", which the export leaves out). */
 export const LOOKALIKE_KEYS = 128;
 /** Relationship lengths beyond this many months are counted at it (censored). */
@@ -252,7 +254,11 @@ export function addCustomer(part: ReportPart, c: ReportCustomer, context: { runD
 
   // Returns.
   if (profile.returnCount > 0) {
-    const byReason = profile.returnsByReason ?? { [textKey(undefined)]: profile.returnCount };
+    // the reasons of the latest returns the profile keeps (LIMITS.recentReturns); older ones under "(older returns)"
+    const byReason: Counts = {};
+    for (const r of profile.returns ?? []) bump(byReason, textKey(r.reason));
+    const older = profile.returnCount - (profile.returns?.length ?? 0);
+    if (older > 0) bump(byReason, OLDER_RETURNS, older);
     part.returns.customers += 1;
     part.returns.returns += profile.returnCount;
     part.returns.value += profile.returnValue;

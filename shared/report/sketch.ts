@@ -60,8 +60,8 @@ export function boundCounts(c: Counts, maxKeys = MAX_KEYS): Counts {
 
 export const mergeBoundedCounts = (a: Counts, b: Counts): Counts => boundCounts(mergeCounts(a, b));
 
-/** A key from producers' free text: the profile's normalisation (escaped wherever it is shown). */
-export { reasonKey as textKey } from '../customers/profile.ts';
+/** A key from producers' free text (a return reason, a locale): trimmed, lower case, single spaces, at most 60 characters (escaped wherever it is shown). */
+export const textKey = (s: string | undefined): string => (s ?? '').trim().toLowerCase().replace(/\s+/g, ' ').slice(0, 60) || '(none given)';
 
 /** A histogram over fixed bin edges: counts[i] holds edges[i−1] ≤ x < edges[i] (counts has edges.length + 1 bins). */
 export function addToHistogram(counts: readonly number[], edges: readonly number[], x: number): number[] {

@@ -382,8 +382,8 @@ describe('queues', () => {
 
   it('dead-letter queues and the rejected-events queue keep messages 14 days', () => {
     const dlqs = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
-    // Per schedule (the nightly run's and the report's): Scheduler's dead-letter queue.
-    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + subscriptions.filter((s) => s.kind === 'schedule').length + 1);
+    // Per schedule (the nightly run's, the timer sweep's, the report's): Scheduler's dead-letter queue.
+    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + scheduleSubs.length + 1);
     const props = Object.fromEntries(resourcesOf(template, 'AWS::SQS::Queue'));
     for (const q of dlqs) expect(props[id(q)]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
