@@ -172,7 +172,8 @@ export const subscriptions: Subscription[] = [
     filters: [
       {
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] } } },
+        // Events a backfill stored (marked `backfill`, shared/backfill) are history: they fire nothing.
+        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] }, backfill: { S: [{ exists: false }] } } },
       },
     ],
     batchSize: 50,

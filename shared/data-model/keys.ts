@@ -56,3 +56,7 @@ export const REJECTION_SK = 'REJECTED';
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
 export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
+
+/** A backfill run's batch results: one partition per run, one item per batch (keyed by its token). */
+export const backfillRunPk = (runId: string): string => `BACKFILL#${runId}`;
+export const backfillBatchSk = (token: string): string => `BATCH#${token}`;

@@ -46,6 +46,7 @@ import type {
 } from '../ports.ts';
 import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
+import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult } from '../backfill/backfill.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -56,8 +57,14 @@ type LedgerEntry = SendRecord & { leaseUntil?: number };
 
 type Customer = {
   profile?: CustomerProfile;
+  /** The profile item's version, bumped by every write. */
+  version: number;
+  /** Tokens of the backfill batches folded into the profile (shared/backfill). */
+  backfillBatches: string[];
   /** Ids of the stored events (the EVT# items). */
   eventIds: Set<string>;
+  /** Of the stored events a backfill wrote: the batch token and when. */
+  backfillMarks: Map<string, { token: string; at: string }>;
   triggers: Map<string, StoredTrigger>;
   sends: Map<string, LedgerEntry>;
   ledgerVersion: number;
@@ -71,7 +78,7 @@ function sendRecord(e: LedgerEntry): SendRecord {
   return copy(record);
 }
 
-export class InMemoryCustomerStore implements CustomerStore {
+export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
   private readonly customers = new Map<string, Customer>();
 
   constructor(private readonly profiles: ProfileFold) {}
@@ -79,7 +86,7 @@ export class InMemoryCustomerStore implements CustomerStore {
   private customer(customerId: string): Customer {
     let c = this.customers.get(customerId);
     if (!c) {
-      c = { eventIds: new Set(), triggers: new Map(), sends: new Map(), ledgerVersion: 0 };
+      c = { version: 0, backfillBatches: [], eventIds: new Set(), backfillMarks: new Map(), triggers: new Map(), sends: new Map(), ledgerVersion: 0 };
       this.customers.set(customerId, c);
     }
     return c;
@@ -97,8 +104,50 @@ export class InMemoryCustomerStore implements CustomerStore {
       if (c.eventIds.has(event.detail.eventId)) return { status: 'duplicate' };
       c.eventIds.add(event.detail.eventId);
       c.profile = this.profiles.apply(c.profile ?? this.profiles.empty(customerId), event);
+      c.version++;
       return { status: 'stored', profile: c.profile };
     });
+  }
+
+  // The backfill's store (shared/backfill): the same customers, as the same table holds them.
+  private readonly batchResultsByRun = new Map<string, Map<string, BatchResult>>();
+
+  async readCustomers(wanted: { customerId: string; eventIds: string[] }[]): Promise<Map<string, BackfillCustomerState>> {
+    return new Map(
+      wanted.map(({ customerId, eventIds }) => {
+        const c = this.customers.get(customerId);
+        const stored = new Map<string, { token?: string; at?: string }>();
+        for (const id of eventIds) if (c?.eventIds.has(id)) stored.set(id, { ...c.backfillMarks.get(id) });
+        return [customerId, { profile: c?.profile, version: c?.version ?? 0, batches: [...(c?.backfillBatches ?? [])], stored }];
+      }),
+    );
+  }
+
+  async writeEvents(events: BackfillEventWrite[], at: Date): Promise<void> {
+    for (const { event, token } of events) {
+      const c = this.customer(event.detail.customerId);
+      c.eventIds.add(event.detail.eventId);
+      c.backfillMarks.set(event.detail.eventId, { token, at: at.toISOString() });
+    }
+  }
+
+  async writeProfile(customerId: string, profile: CustomerProfile, batches: string[], expectedVersion: number, _at?: Date): Promise<'written' | 'conflict'> {
+    const c = this.customer(customerId);
+    if (c.version !== expectedVersion) return 'conflict';
+    c.profile = profile;
+    c.backfillBatches = [...batches];
+    c.version++;
+    return 'written';
+  }
+
+  async recordBatch(result: BatchResult): Promise<void> {
+    const run = this.batchResultsByRun.get(result.runId) ?? new Map<string, BatchResult>();
+    run.set(result.token, copy(result));
+    this.batchResultsByRun.set(result.runId, run);
+  }
+
+  async batchResults(runId: string): Promise<BatchResult[]> {
+    return [...(this.batchResultsByRun.get(runId)?.values() ?? [])].map(copy);
   }
 
   /** Ids of the customers with a profile (what the scoring index holds). */

@@ -18,7 +18,7 @@ describe('wiring (hand-written expectations)', () => {
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the six types the rules read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the six types the rules read, unless a backfill stored them, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -27,6 +27,7 @@ describe('wiring (hand-written expectations)', () => {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
             type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled'] },
+            backfill: { S: [{ exists: false }] },
           },
         },
       },

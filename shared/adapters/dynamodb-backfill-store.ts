@@ -1,0 +1,137 @@
+/**
+ * BackfillStore on the single table (shared/backfill/backfill.ts; docs/backfill.md).
+ *
+ * - readCustomers: BatchGetItem (strongly consistent) of the PROFILE items, and of the
+ *   batch's EVT# items with only their key and backfill marker projected.
+ * - writeEvents: BatchWriteItem of the EVT# items exactly as ingest writes them
+ *   (shared/adapters/dynamodb-customer-store.ts), plus `backfill` (the batch token) and
+ *   `backfillAt`; unprocessed items retried with backoff. The churn-triggers stream filter
+ *   leaves out items with a `backfill` attribute, so backfilled history fires nothing.
+ * - writeProfile: PutItem of the profile item as ingest writes it, plus `backfillBatches` (the
+ *   tokens folded into it), on the condition that its version is the one read.
+ * - recordBatch / batchResults: one item per batch under `BACKFILL#<runId>` (TTL'd).
+ *
+ * Read and write units consumed are added up in `consumed` (ReturnConsumedCapacity).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult } from '../backfill/backfill.ts';
+import type { CustomerProfile } from '../customers/profile.ts';
+import { backfillBatchSk, backfillRunPk, customerIdFromPk, customerPk, SK, SK_PREFIX } from '../data-model/keys.ts';
+import { defaults } from '../defaults.ts';
+import type { ProfileFold } from '../ports.ts';
+import { batchGetAll, batchPutAll, type BatchOptions } from './dynamodb-batch.ts';
+import { eventItem, profileItemOf, profileOfItem } from './dynamodb-customer-store.ts';
+
+export type DynamoBackfillStoreOptions = BatchOptions & {
+  tableName: string;
+  profiles: ProfileFold;
+  /** Days a stored business event is kept before TTL removes it (as ingest keeps it). */
+  eventRetentionDays?: number;
+  /** Days a run's batch results are kept. */
+  resultRetentionDays?: number;
+};
+
+type Capacity = { CapacityUnits?: number } | undefined;
+const DAY_S = 86_400;
+
+export class DynamoBackfillStore implements BackfillStore {
+  readonly consumed = { readUnits: 0, writeUnits: 0 };
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly profiles: ProfileFold;
+  private readonly eventTtlS: number;
+  private readonly resultTtlS: number;
+  private readonly batch: BatchOptions;
+
+  constructor(client: DynamoDBClient, options: DynamoBackfillStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+    this.table = options.tableName;
+    this.profiles = options.profiles;
+    this.eventTtlS = (options.eventRetentionDays ?? defaults.eventRetentionDays) * DAY_S;
+    this.resultTtlS = (options.resultRetentionDays ?? 90) * DAY_S;
+    this.batch = { concurrency: options.concurrency, maxAttempts: options.maxAttempts, backoffBaseMs: options.backoffBaseMs };
+  }
+
+  private count(c: Capacity, kind: 'readUnits' | 'writeUnits'): void {
+    this.consumed[kind] += c?.CapacityUnits ?? 0;
+  }
+
+  async readCustomers(wanted: { customerId: string; eventIds: string[] }[]): Promise<Map<string, BackfillCustomerState>> {
+    const [profiles, events] = await Promise.all([
+      batchGetAll(this.doc, this.table, wanted.map(({ customerId }) => ({ pk: customerPk(customerId), sk: SK.profile })), { ConsistentRead: true }, this.batch),
+      batchGetAll(
+        this.doc,
+        this.table,
+        wanted.flatMap(({ customerId, eventIds }) => eventIds.map((id) => ({ pk: customerPk(customerId), sk: SK.event(id) }))),
+        { ConsistentRead: true, ProjectionExpression: 'pk, sk, backfill, backfillAt' },
+        this.batch,
+      ),
+    ]);
+    this.consumed.readUnits += profiles.consumedReadUnits + events.consumedReadUnits;
+    const states = new Map<string, BackfillCustomerState>(wanted.map(({ customerId }) => [customerId, { version: 0, batches: [], stored: new Map() }]));
+    for (const item of profiles.items) {
+      const customerId = customerIdFromPk(String(item.pk));
+      const { profile, version, extras } = profileOfItem(customerId, item, this.profiles);
+      states.set(customerId, { ...states.get(customerId)!, profile, version, batches: extras.backfillBatches ?? [] });
+    }
+    for (const item of events.items) {
+      const eventId = String(item.sk).slice(SK_PREFIX.event.length);
+      states.get(customerIdFromPk(String(item.pk)))!.stored.set(eventId, item.backfill === undefined ? {} : { token: String(item.backfill), at: String(item.backfillAt) });
+    }
+    return states;
+  }
+
+  async writeEvents(events: BackfillEventWrite[], at: Date): Promise<void> {
+    const items = events.map(({ event, token }) => ({ ...eventItem(event, at, this.eventTtlS), backfill: token, backfillAt: at.toISOString() }));
+    const { consumedWriteUnits } = await batchPutAll(this.doc, this.table, items, this.batch);
+    this.consumed.writeUnits += consumedWriteUnits;
+  }
+
+  async writeProfile(customerId: string, profile: CustomerProfile, batches: string[], expectedVersion: number, at: Date): Promise<'written' | 'conflict'> {
+    try {
+      const out = await this.doc.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: profileItemOf(customerId, profile, expectedVersion + 1, at, { backfillBatches: batches }),
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+          ExpressionAttributeValues: expectedVersion === 0 ? undefined : { ':v': expectedVersion },
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      this.count(out.ConsumedCapacity, 'writeUnits');
+      return 'written';
+    } catch (e) {
+      if ((e as Error).name === 'ConditionalCheckFailedException') return 'conflict';
+      throw e;
+    }
+  }
+
+  async recordBatch(result: BatchResult): Promise<void> {
+    const out = await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: backfillRunPk(result.runId), sk: backfillBatchSk(result.token), entity: 'backfill-batch', ...result, expiresAt: Math.floor(Date.now() / 1000) + this.resultTtlS },
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    this.count(out.ConsumedCapacity, 'writeUnits');
+  }
+
+  async batchResults(runId: string): Promise<BatchResult[]> {
+    const results: BatchResult[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': backfillRunPk(runId) }, ConsistentRead: true, ExclusiveStartKey, ReturnConsumedCapacity: 'TOTAL' }),
+      );
+      this.count(page.ConsumedCapacity, 'readUnits');
+      for (const i of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, entity: _e, expiresAt: _x, ...r } = i;
+        results.push(r as BatchResult);
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return results;
+  }
+}
