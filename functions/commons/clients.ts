@@ -8,6 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import pThrottle from 'p-throttle';
+import { DynamoBackfillStore } from '../../shared/adapters/dynamodb-backfill-store.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
@@ -61,6 +62,15 @@ function once<T>(make: () => T): () => T {
 export const customerStore = once(
   () =>
     new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
+      tableName: requireEnv(ENV.tableName),
+      eventRetentionDays: settings.eventRetentionDays(),
+      profiles: { empty: emptyProfile, apply: applyEvent },
+    }),
+);
+
+export const backfillStore = once(
+  () =>
+    new DynamoBackfillStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
       tableName: requireEnv(ENV.tableName),
       eventRetentionDays: settings.eventRetentionDays(),
       profiles: { empty: emptyProfile, apply: applyEvent },

@@ -9,15 +9,16 @@
  *   leaves out items with a `backfill` attribute, so backfilled history fires nothing.
  * - writeProfile: PutItem of the profile item as ingest writes it, plus `backfillBatches` (the
  *   tokens folded into it), on the condition that its version is the one read.
- * - recordBatch / batchResults: one item per batch under `BACKFILL#<runId>` (TTL'd).
+ * - recordBatch / recordFailure / runRecords: one item per batch result or failure under
+ *   `BACKFILL#<runId>`, sorted by file (TTL'd); a file's are read with one Query.
  *
  * Read and write units consumed are added up in `consumed` (ReturnConsumedCapacity).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult } from '../backfill/backfill.ts';
+import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult, FailedBatch } from '../backfill/backfill.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
-import { backfillBatchSk, backfillRunPk, customerIdFromPk, customerPk, SK, SK_PREFIX } from '../data-model/keys.ts';
+import { backfillBatchSk, backfillFailureSk, backfillFilePrefix, backfillRunPk, customerIdFromPk, customerPk, SK, SK_PREFIX } from '../data-model/keys.ts';
 import { defaults } from '../defaults.ts';
 import type { ProfileFold } from '../ports.ts';
 import { batchGetAll, batchPutAll, type BatchOptions } from './dynamodb-batch.ts';
@@ -107,31 +108,48 @@ export class DynamoBackfillStore implements BackfillStore {
     }
   }
 
-  async recordBatch(result: BatchResult): Promise<void> {
+  private async putRecord(sk: string, entity: string, record: BatchResult | FailedBatch): Promise<void> {
     const out = await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: backfillRunPk(result.runId), sk: backfillBatchSk(result.token), entity: 'backfill-batch', ...result, expiresAt: Math.floor(Date.now() / 1000) + this.resultTtlS },
+        Item: { pk: backfillRunPk(record.runId), sk, entity, ...record, expiresAt: Math.floor(Date.now() / 1000) + this.resultTtlS },
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     this.count(out.ConsumedCapacity, 'writeUnits');
   }
 
-  async batchResults(runId: string): Promise<BatchResult[]> {
+  recordBatch(result: BatchResult): Promise<void> {
+    return this.putRecord(backfillBatchSk(result.file, result.token), 'backfill-batch', result);
+  }
+
+  recordFailure(failure: FailedBatch): Promise<void> {
+    return this.putRecord(backfillFailureSk(failure.file, failure.token), 'backfill-failure', failure);
+  }
+
+  async runRecords(runId: string, file: string): Promise<{ results: BatchResult[]; failures: FailedBatch[] }> {
     const results: BatchResult[] = [];
+    const failures: FailedBatch[] = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': backfillRunPk(runId) }, ConsistentRead: true, ExclusiveStartKey, ReturnConsumedCapacity: 'TOTAL' }),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :file)',
+          ExpressionAttributeValues: { ':pk': backfillRunPk(runId), ':file': backfillFilePrefix(file) },
+          ConsistentRead: true,
+          ExclusiveStartKey,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
       );
       this.count(page.ConsumedCapacity, 'readUnits');
       for (const i of page.Items ?? []) {
-        const { pk: _pk, sk: _sk, entity: _e, expiresAt: _x, ...r } = i;
-        results.push(r as BatchResult);
+        const { pk: _pk, sk: _sk, entity, expiresAt: _x, ...r } = i;
+        if (entity === 'backfill-failure') failures.push(r as FailedBatch);
+        else results.push(r as BatchResult);
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return results;
+    return { results, failures };
   }
 }

@@ -26,10 +26,11 @@
  * at once would.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import type { CustomerProfile } from '../customers/profile.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound } from '../events/validate.ts';
-import type { ProfileFold } from '../ports.ts';
+import type { EventPublisher, ProfileFold } from '../ports.ts';
 import { csvRowEvents } from './rows.ts';
 
 export type BackfillFormat = 'csv' | 'jsonl';
@@ -84,11 +85,16 @@ export interface BackfillStore {
   writeEvents(events: BackfillEventWrite[], at: Date): Promise<void>;
   /** Writes the profile with these batch tokens if its version is still `expectedVersion`. */
   writeProfile(customerId: string, profile: CustomerProfile, batches: string[], expectedVersion: number, at: Date): Promise<'written' | 'conflict'>;
-  /** Keeps a batch's result (replacing an earlier attempt's), for the run's summary. */
+  /** Keeps a batch's result (replacing an earlier attempt's), for the file's summary. */
   recordBatch(result: BatchResult): Promise<void>;
-  /** Every batch result of a run. */
-  batchResults(runId: string): Promise<BatchResult[]>;
+  /** Keeps a batch that failed after its retries (replacing an earlier record of it). */
+  recordFailure(failure: FailedBatch): Promise<void>;
+  /** Every batch result and failure of a file in a run. */
+  runRecords(runId: string, file: string): Promise<{ results: BatchResult[]; failures: FailedBatch[] }>;
 }
+
+/** A batch that failed after its retries: which rows, and the error (never the rows' values). */
+export type FailedBatch = { runId: string; token: string; file: string; firstLine: number; lastLine: number; error: string };
 
 export const MAX_LISTED_REJECTS = 100;
 /** A batch's task never runs longer than this (the Lambda timeout is well under it): a token older than this on an unfolded event is a crashed batch. */
@@ -110,7 +116,8 @@ export function rowEvents(format: BackfillFormat, file: string, row: unknown, no
   if (format === 'csv') {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) return { ok: false, reason: 'not a CSV row' };
     const mapped = csvRowEvents(file, row as Record<string, string>);
-    if (!mapped.ok) return mapped;
+    // The CSV reasons quote the bad value (for your own terminal, with --import); the backfill logs and reports them, so not here.
+    if (!mapped.ok) return { ok: false, reason: mapped.reason.replace(/"[^"]*"/g, '(value)') };
     envelopes = mapped.events;
   } else {
     if (typeof row !== 'object' || row === null || Array.isArray(row)) return { ok: false, reason: 'not a JSON object (each line is one event: {"source", "detail-type", "detail"})' };
@@ -233,10 +240,13 @@ export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<B
   return result;
 }
 
-/** The run's summary, from its batch results. */
+/** A file's summary, from its batch results and failures. */
 export type BackfillSummary = {
   runId: string;
+  file: string;
   batches: number;
+  /** batches that failed after their retries and did not succeed since (their rows are not in the other figures) */
+  failedBatches: number;
   rowsRead: number;
   rowsRejected: number;
   eventsStored: number;
@@ -244,12 +254,29 @@ export type BackfillSummary = {
   deferred: number;
   /** profile writes: a customer whose rows are in k batches counts up to k times */
   customersWritten: number;
-  /** rejected rows, the first MAX_LISTED_REJECTS by file and line */
+  /** rejected rows, the first MAX_LISTED_REJECTS by line */
   rejected: RejectedRow[];
+  /** the failed batches, the first MAX_LISTED_REJECTS by line: rerun the file to retry them */
+  failed: Omit<FailedBatch, 'runId' | 'token'>[];
 };
 
-export function summarise(runId: string, results: readonly BatchResult[]): BackfillSummary {
-  const s: BackfillSummary = { runId, batches: results.length, rowsRead: 0, rowsRejected: 0, eventsStored: 0, duplicates: 0, deferred: 0, customersWritten: 0, rejected: [] };
+export function summarise(runId: string, file: string, results: readonly BatchResult[], failures: readonly FailedBatch[] = []): BackfillSummary {
+  const done = new Set(results.map((r) => r.token));
+  const failed = failures.filter((f) => !done.has(f.token)).sort((a, b) => a.firstLine - b.firstLine);
+  const s: BackfillSummary = {
+    runId,
+    file,
+    batches: results.length,
+    failedBatches: failed.length,
+    rowsRead: 0,
+    rowsRejected: 0,
+    eventsStored: 0,
+    duplicates: 0,
+    deferred: 0,
+    customersWritten: 0,
+    rejected: [],
+    failed: failed.slice(0, MAX_LISTED_REJECTS).map(({ file: f, firstLine, lastLine, error }) => ({ file: f, firstLine, lastLine, error })),
+  };
   for (const r of results) {
     s.rowsRead += r.rowsRead;
     s.rowsRejected += r.rowsRejected;
@@ -259,6 +286,53 @@ export function summarise(runId: string, results: readonly BatchResult[]): Backf
     s.customersWritten += r.customersWritten;
     s.rejected.push(...r.rejected);
   }
-  s.rejected = s.rejected.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1)).slice(0, MAX_LISTED_REJECTS);
+  s.rejected = s.rejected.sort((a, b) => a.line - b.line).slice(0, MAX_LISTED_REJECTS);
   return s;
+}
+
+/** The record of a batch that failed after its retries (its rows by line, the error's name and message, shortened). */
+export function failedBatch(batch: BackfillBatch, error: { Error?: string; Cause?: string }): FailedBatch {
+  const { runId, file, format } = batch.BatchInput;
+  const indexes = batch.Items.map((i) => i.index);
+  const first = Math.min(...indexes);
+  const last = Math.max(...indexes);
+  // A Lambda error's Cause is its JSON (errorType, errorMessage, trace): keep the type and message.
+  let cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: string; errorMessage?: string };
+    if (parsed && typeof parsed === 'object' && (parsed.errorType || parsed.errorMessage)) cause = `${parsed.errorType ?? ''}: ${parsed.errorMessage ?? ''}`;
+  } catch {
+    // not JSON: kept as is
+  }
+  return { runId, token: batchToken(runId, file, first, last), file, firstLine: lineOf(format, first), lastLine: lineOf(format, last), error: `${error.Error ?? 'Error'} ${cause}`.trim().slice(0, 500) };
+}
+
+/** The inputs of the backfill function: a batch of rows (as the Map's item batcher gives it), a batch that failed, or a file's summary. */
+const batchSchema = z.object({
+  Items: z.array(z.object({ index: z.number().int().nonnegative(), row: z.unknown() })).min(1),
+  BatchInput: z.object({ runId: z.string().trim().min(1).max(128), file: z.string().min(1).max(1024), format: z.enum(['csv', 'jsonl']) }),
+});
+export const backfillStepSchema = z.union([
+  batchSchema.extend({ step: z.literal('failed'), error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }) }),
+  z.object({ step: z.literal('summarise'), runId: z.string().trim().min(1).max(128), file: z.string().min(1).max(1024) }),
+  batchSchema,
+]);
+export type BackfillStep = z.infer<typeof backfillStepSchema>;
+
+/** Runs one step of a file's backfill: a batch, the record of a failed batch, or the summary (which publishes BackfillCompleted). */
+export async function runBackfillStep(
+  step: BackfillStep,
+  deps: Deps & { publisher: EventPublisher },
+): Promise<{ step: 'batch'; result: BatchResult } | { step: 'failed'; failure: FailedBatch } | { step: 'summarise'; summary: BackfillSummary }> {
+  if (!('step' in step)) return { step: 'batch', result: await backfillBatch(step, deps) };
+  if (step.step === 'failed') {
+    const failure = failedBatch(step, step.error);
+    await deps.store.recordFailure(failure);
+    return { step: 'failed', failure };
+  }
+  const { results, failures } = await deps.store.runRecords(step.runId, step.file);
+  const summary = summarise(step.runId, step.file, results, failures);
+  const { rejected: _r, failed: _f, ...figures } = summary;
+  await deps.publisher.publish([{ detailType: 'BackfillCompleted', detail: { ...figures, completedAt: deps.now().toISOString(), schemaVersion: 1 } }]);
+  return { step: 'summarise', summary };
 }

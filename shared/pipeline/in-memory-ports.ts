@@ -46,7 +46,7 @@ import type {
 } from '../ports.ts';
 import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
-import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult } from '../backfill/backfill.ts';
+import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult, FailedBatch } from '../backfill/backfill.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -110,7 +110,14 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
   }
 
   // The backfill's store (shared/backfill): the same customers, as the same table holds them.
-  private readonly batchResultsByRun = new Map<string, Map<string, BatchResult>>();
+  private readonly backfillRecords = new Map<string, { results: Map<string, BatchResult>; failures: Map<string, FailedBatch> }>();
+
+  private backfillRun(runId: string, file: string) {
+    const key = `${runId}\n${file}`;
+    let r = this.backfillRecords.get(key);
+    if (!r) this.backfillRecords.set(key, (r = { results: new Map(), failures: new Map() }));
+    return r;
+  }
 
   async readCustomers(wanted: { customerId: string; eventIds: string[] }[]): Promise<Map<string, BackfillCustomerState>> {
     return new Map(
@@ -141,13 +148,16 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
   }
 
   async recordBatch(result: BatchResult): Promise<void> {
-    const run = this.batchResultsByRun.get(result.runId) ?? new Map<string, BatchResult>();
-    run.set(result.token, copy(result));
-    this.batchResultsByRun.set(result.runId, run);
+    this.backfillRun(result.runId, result.file).results.set(result.token, copy(result));
   }
 
-  async batchResults(runId: string): Promise<BatchResult[]> {
-    return [...(this.batchResultsByRun.get(runId)?.values() ?? [])].map(copy);
+  async recordFailure(failure: FailedBatch): Promise<void> {
+    this.backfillRun(failure.runId, failure.file).failures.set(failure.token, copy(failure));
+  }
+
+  async runRecords(runId: string, file: string): Promise<{ results: BatchResult[]; failures: FailedBatch[] }> {
+    const r = this.backfillRun(runId, file);
+    return { results: [...r.results.values()].map(copy), failures: [...r.failures.values()].map(copy) };
   }
 
   /** Ids of the customers with a profile (what the scoring index holds). */

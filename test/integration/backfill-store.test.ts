@@ -98,21 +98,26 @@ describe('backfill on DynamoDB Local', () => {
         return mixed.backfill.writeProfile(...args);
       },
       recordBatch: (r) => mixed.backfill.recordBatch(r),
-      batchResults: (r) => mixed.backfill.batchResults(r),
+      recordFailure: (f) => mixed.backfill.recordFailure(f),
+      runRecords: (r, f) => mixed.backfill.runRecords(r, f),
     };
     const deps = (store: BackfillStore) => ({ store, fold: profiles, now: () => new Date() });
+    const fileSummary = async (runId: string) => {
+      const { results, failures } = await mixed.backfill.runRecords(runId, 'history/part-1.jsonl');
+      return summarise(runId, 'history/part-1.jsonl', results, failures);
+    };
     for (let i = 0; i < rows.length; i += 9) {
       const b = batch('run-1', rows.slice(i, i + 9), i);
       if (i === 18) await expect(backfillBatch(b, deps(crashing))).rejects.toThrow('crashed');
       await backfillBatch(b, deps(mixed.backfill));
     }
     expect(crashed).toBe(true);
-    const first = summarise('run-1', await mixed.backfill.batchResults('run-1'));
+    const first = await fileSummary('run-1');
     expect(first).toMatchObject({ batches: 6, rowsRead: 48, rowsRejected: 0, eventsStored: 38, duplicates: 10, deferred: 0 });
 
     // A rerun of the whole file stores nothing; live redeliveries are duplicates.
     for (let i = 0; i < rows.length; i += 16) await backfillBatch(batch('run-2', rows.slice(i, i + 16), i), deps(mixed.backfill));
-    expect(summarise('run-2', await mixed.backfill.batchResults('run-2'))).toMatchObject({ rowsRead: 48, eventsStored: 0, duplicates: 48, customersWritten: 0 });
+    expect(await fileSummary('run-2')).toMatchObject({ rowsRead: 48, eventsStored: 0, duplicates: 48, customersWritten: 0 });
     expect((await mixed.ingest(events)).every((o) => o.outcome === 'duplicate')).toBe(true);
     // Live ingest after the backfill keeps the profile's batch tokens (a later rerun still counts nothing).
     const later = businessEvent('OrderPlaced', { customerId: 'b', orderId: 'live-2', amount: 5, occurredAt: new Date(now.getTime() - 60_000).toISOString() });
@@ -121,7 +126,7 @@ describe('backfill on DynamoDB Local', () => {
     const { Item } = await doc.send(new GetCommand({ TableName: mixed.tableName, Key: { pk: 'CUST#b', sk: 'PROFILE' } }));
     expect((Item!.backfillBatches as string[]).length).toBeGreaterThan(0);
     await backfillBatch(batch('run-3', rows, 0), deps(mixed.backfill));
-    expect(summarise('run-3', await mixed.backfill.batchResults('run-3'))).toMatchObject({ eventsStored: 0, duplicates: 48 });
+    expect(await fileSummary('run-3')).toMatchObject({ eventsStored: 0, duplicates: 48 });
 
     // The same events, all live, on another table: the same profiles.
     const allLive = await table();

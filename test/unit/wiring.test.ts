@@ -4,7 +4,7 @@
  * dropped from the stream filter, or a pattern widened, fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { ENV, functionSpecs, subscriptions, type RuleSubscription, type StreamSubscription } from '../../shared/wiring.ts';
+import { backfillRun, ENV, functionSpecs, subscriptions, type RuleSubscription, type StreamSubscription } from '../../shared/wiring.ts';
 
 const byId = (id: string) => subscriptions.find((s) => s.id === id);
 
@@ -82,10 +82,27 @@ describe('wiring (hand-written expectations)', () => {
         timeoutSeconds: 900,
         access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
       },
+      backfill: {
+        entry: 'functions/backfill/handler.ts',
+        memoryMb: 1769,
+        timeoutSeconds: 300,
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
+      },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
     for (const s of subscriptions) expect(s.description.length, s.id).toBeGreaterThan(20);
+  });
+
+  it('the backfill: batches of 500 rows, 16 at once, 5% of failed batches tolerated, retried with backoff', () => {
+    expect(backfillRun).toEqual({
+      function: 'backfill',
+      rowsPerBatch: 500,
+      maxConcurrency: 16,
+      toleratedFailurePercentage: 5,
+      retry: { maxAttempts: 3, intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 60 },
+      timeoutHours: 24,
+    });
   });
 
   it('the environment variable names', () => {

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backfillBatch, batchToken, lineOf, planCustomer, summarise, type BackfillBatch, type BackfillStore } from '../../../shared/backfill/backfill.ts';
+import { backfillBatch, batchToken, failedBatch, lineOf, planCustomer, summarise, type BackfillBatch, type BackfillStore } from '../../../shared/backfill/backfill.ts';
 import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { ingestBatch } from '../../../shared/ingest/ingest-event.ts';
@@ -34,7 +34,8 @@ function crashingProfiles(store: InMemoryCustomerStore): BackfillStore {
       throw new Error('crashed');
     },
     recordBatch: (r) => store.recordBatch(r),
-    batchResults: (r) => store.batchResults(r),
+    recordFailure: (f) => store.recordFailure(f),
+    runRecords: (r, f) => store.runRecords(r, f),
   };
 }
 
@@ -53,10 +54,10 @@ describe('backfillBatch', () => {
       { file: 'history.jsonl', line: 14, reason: expect.stringMatching(/^not a JSON object/) },
     ]);
     expect(await store.getProfile('a')).toEqual(applyEvent(applyEvent(emptyProfile('a'), a1), a2));
-    expect(await store.batchResults('run-1')).toEqual([r]);
+    expect((await store.runRecords('run-1', 'history.jsonl')).results).toEqual([r]);
   });
 
-  it('maps CSV rows as --import does, with the header on line 1', async () => {
+  it('maps CSV rows as --import does, with the header on line 1, without quoting values in the reasons', async () => {
     const store = new InMemoryCustomerStore(fold);
     const batch: BackfillBatch = {
       Items: [
@@ -66,7 +67,7 @@ describe('backfillBatch', () => {
       BatchInput: { runId: 'r', file: 'uploads/2026/orders.csv', format: 'csv' },
     };
     const r = await backfillBatch(batch, deps(store));
-    expect(r).toMatchObject({ rowsRead: 2, rowsRejected: 1, eventsStored: 2, customersWritten: 1, rejected: [{ file: 'uploads/2026/orders.csv', line: 3, reason: 'amount "twelve" is not a number' }] });
+    expect(r).toMatchObject({ rowsRead: 2, rowsRejected: 1, eventsStored: 2, customersWritten: 1, rejected: [{ file: 'uploads/2026/orders.csv', line: 3, reason: 'amount (value) is not a number' }] });
     expect((await store.getProfile('K1'))?.orders['O-1']?.status?.value).toBe('delivered');
     expect(lineOf('csv', 0)).toBe(2);
     expect(lineOf('jsonl', 0)).toBe(1);
@@ -120,7 +121,8 @@ describe('backfillBatch', () => {
         return store.writeProfile(...args);
       },
       recordBatch: (r) => store.recordBatch(r),
-      batchResults: (r) => store.batchResults(r),
+      recordFailure: (f) => store.recordFailure(f),
+      runRecords: (r, f) => store.runRecords(r, f),
     };
     const r = await backfillBatch(jsonl('run-1', [line(a1)]), deps(racing));
     expect(r).toMatchObject({ eventsStored: 1, customersWritten: 1 });
@@ -143,13 +145,19 @@ describe('planCustomer', () => {
 });
 
 describe('summarise', () => {
-  it('adds up the batches and lists the rejected rows by file and line', () => {
+  it('adds up the batches, lists the rejected rows by line, and the failed batches that did not succeed since', () => {
     const base = { runId: 'r', file: 'f', rowsRead: 3, rowsRejected: 1, eventsStored: 2, duplicates: 0, deferred: 0, customersWritten: 1 };
-    const s = summarise('r', [
+    const retried = failedBatch(jsonl('r', [{}, {}, {}], 3, 'f'), { Error: 'States.TaskFailed' });
+    const failed = failedBatch(jsonl('r', [{}, {}], 6, 'f'), { Error: 'Error', Cause: JSON.stringify({ errorType: 'UnprocessedBatchError', errorMessage: 'BatchWriteItem left 3 items unprocessed', trace: ['at x'] }) });
+    const s = summarise('r', 'f', [
       { ...base, token: batchToken('r', 'f', 3, 5), rejected: [{ file: 'f', line: 9, reason: 'x' }] },
       { ...base, token: batchToken('r', 'f', 0, 2), rejected: [{ file: 'f', line: 2, reason: 'y' }] },
-    ]);
-    expect(s).toEqual({ runId: 'r', batches: 2, rowsRead: 6, rowsRejected: 2, eventsStored: 4, duplicates: 0, deferred: 0, customersWritten: 2, rejected: [{ file: 'f', line: 2, reason: 'y' }, { file: 'f', line: 9, reason: 'x' }] });
+    ], [retried, failed]);
+    expect(s).toEqual({
+      runId: 'r', file: 'f', batches: 2, failedBatches: 1, rowsRead: 6, rowsRejected: 2, eventsStored: 4, duplicates: 0, deferred: 0, customersWritten: 2,
+      rejected: [{ file: 'f', line: 2, reason: 'y' }, { file: 'f', line: 9, reason: 'x' }],
+      failed: [{ file: 'f', firstLine: 7, lastLine: 8, error: 'Error UnprocessedBatchError: BatchWriteItem left 3 items unprocessed' }],
+    });
   });
 });
 
@@ -197,7 +205,7 @@ describe('backfill beside live ingest (property)', () => {
         const liveOutcomes = await live(allLive, events);
         for (const c of customers) expect(await mixed.getProfile(c)).toEqual(await allLive.getProfile(c));
         // Every unique event was stored once: by live ingest or by exactly one batch result.
-        const results = (await Promise.all([1, 2, 3].map((r) => mixed.batchResults(`run-${r}`)))).flat();
+        const results = (await Promise.all([1, 2, 3].map((r) => mixed.runRecords(`run-${r}`, 'history.jsonl')))).flatMap((r) => r.results);
         const unique = liveOutcomes.filter((o) => o.outcome === 'stored').length;
         expect(storedLive + results.reduce((n, r) => n + r.eventsStored, 0)).toBe(unique);
         expect(results.every((r) => r.deferred === 0)).toBe(true);
