@@ -23,8 +23,11 @@ const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:clm-l
 
 type Json = Record<string, unknown>;
 
-/** A file as the Map's item reader would read it: its key, format and rows. */
-export type LocalBackfillFile = { key: string; format: BackfillFormat; rows: unknown[] };
+/**
+ * A file as the Map's item reader would read it: its key, format and rows, and each row's index
+ * in the file (`$$.Map.Item.Index`; default: its position) when the local reader left some out.
+ */
+export type LocalBackfillFile = { key: string; format: BackfillFormat; rows: unknown[]; indexes?: number[] };
 
 /** The value of a JSONPath of the forms the definition uses: `$`, `$.a.b`, `$$.Map.Item.Index`, `$$.Map.Item.Value`. */
 function pathValue(path: string, input: unknown, item: { index: number; value: unknown }): unknown {
@@ -48,11 +51,11 @@ function evaluate(template: Json, input: unknown, item: { index: number; value: 
 }
 
 /** The batches the Map's ItemReader + ItemSelector + ItemBatcher would make of the file's rows. */
-export function localBatches(map: Json, input: Json, rows: readonly unknown[]): Json[] {
+export function localBatches(map: Json, input: Json, rows: readonly unknown[], indexes?: readonly number[]): Json[] {
   const batcher = map.ItemBatcher as { MaxItemsPerBatch?: number; MaxInputBytesPerBatch?: number; BatchInput?: Json } | undefined;
   const selector = map.ItemSelector as Json | undefined;
   const batchInput = batcher?.BatchInput ? evaluate(batcher.BatchInput, input, { index: 0, value: undefined }) : undefined;
-  const items = rows.map((value, index) => (selector ? evaluate(selector, input, { index, value }) : value));
+  const items = rows.map((value, k) => (selector ? evaluate(selector, input, { index: indexes?.[k] ?? k, value }) : value));
   if (!batcher) return items as Json[];
   const maxItems = batcher.MaxItemsPerBatch ?? Number.POSITIVE_INFINITY;
   const maxBytes = batcher.MaxInputBytesPerBatch ?? Number.POSITIVE_INFINITY;
@@ -78,12 +81,19 @@ function taskStates(states: Record<string, Json>): string[] {
   return Object.entries(states).flatMap(([name, s]) => [...(s.Type === 'Task' ? [name] : []), ...(s.ItemProcessor ? taskStates((s.ItemProcessor as { States: Record<string, Json> }).States) : [])]);
 }
 
+/** The synthesized definition, once per process (synthesis takes seconds); each run gets its own copy. */
+let synthesized: Record<string, unknown> | undefined;
+function definitionCopy(): Record<string, unknown> {
+  synthesized ??= synthesizedBackfillDefinition(LOCAL_FUNCTION_ARN, backfillRun, Duration.seconds(functionSpecs[backfillRun.function].timeoutSeconds));
+  return structuredClone(synthesized);
+}
+
 /**
  * Backfills one file through the synthesized state machine, as `clm backfill upload` starts one
  * execution per file in AWS. Returns the execution's output: the file's summary.
  */
 export async function runBackfillStateMachine(options: { runId: string; file: LocalBackfillFile; region: string; handler?: Handler; retryWaitMs?: number }): Promise<BackfillSummary> {
-  const definition = synthesizedBackfillDefinition(LOCAL_FUNCTION_ARN, backfillRun, Duration.seconds(functionSpecs[backfillRun.function].timeoutSeconds));
+  const definition = definitionCopy();
   const states = definition.States as Record<string, Json>;
   const input: Json = { runId: options.runId, bucket: LOCAL_BACKFILL_BUCKET, key: options.file.key, format: options.file.format };
   // The Maps that read a file: their reading and batching is done here, their items given as input.
@@ -91,7 +101,7 @@ export async function runBackfillStateMachine(options: { runId: string; file: Lo
   if (readers.length === 0) throw new Error('the backfill definition has no Map with an ItemReader');
   const batches: Record<string, Json[]> = {};
   for (const [name, map] of readers) {
-    batches[name] = localBatches(map, input, options.file.rows);
+    batches[name] = localBatches(map, input, options.file.rows, options.file.indexes);
     const { ItemReader: _r, ItemSelector: _s, ItemBatcher: _b, ResultWriter: _w, ToleratedFailurePercentage: _t, ...rest } = map;
     states[name] = { ...rest, ItemsPath: `$.localBatches.${name}` };
   }

@@ -1,71 +1,88 @@
 /**
- * Loads a user's own data from a directory of CSV files into the same
- * business events the synthetic generator produces (see docs/local.md for the
- * format). Every row is validated against the event catalog; bad rows are
- * reported with file:line and the reason, never dropped silently.
+ * Reads a directory of your own data for `npm start -- --import DIR`: the CSV files of the
+ * format in docs/local.md (customers.csv, orders.csv, …) and JSON Lines of bus events (*.jsonl),
+ * as the backfill's Distributed Map item reader reads them in AWS: CSV rows as objects keyed by
+ * the header, JSON Lines one value a line. The rows are then backfilled through the synthesized
+ * state machine (local/backfill-run.ts), which validates each against the event catalog and
+ * reports a bad one with file, line and reason.
+ *
+ * What the reader itself refuses is reported here, with file and line: a file that is not one
+ * of the accepted names, a CSV file without a header or missing a required column (the whole
+ * file), a row with another number of fields than the header, a line that is not JSON.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCsv } from '../../shared/csv.ts';
-import { CSV_FILES, checkCsvHeader, csvRowEvents } from '../../shared/backfill/rows.ts';
-import type { GeneratedEntry } from '../synthetic/generate.ts';
+import { CSV_FILES, checkCsvHeader } from '../../shared/backfill/rows.ts';
+import type { LocalBackfillFile } from '../backfill-run.ts';
 
 export type ImportError = { file: string; line: number; reason: string };
-export type ImportResult = { entries: GeneratedEntry[]; errors: ImportError[]; files: { file: string; rows: number; events: number }[] };
+export type ImportFiles = { files: LocalBackfillFile[]; errors: ImportError[] };
 
-/** Reads every known CSV file in `dir`; unknown .csv files are reported, not ignored. */
-export function importCsvDirectory(dir: string): ImportResult {
-  if (!existsSync(dir)) throw new Error(`import directory ${dir} does not exist`);
-  const entries: (GeneratedEntry & { at: number })[] = [];
-  const errors: ImportError[] = [];
-  const files: ImportResult['files'] = [];
-  const names = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.csv')).sort();
-  if (names.length === 0) throw new Error(`no .csv files in ${dir}; expected some of: ${Object.keys(CSV_FILES).join(', ')}`);
-  for (const name of names) {
-    if (!Object.hasOwn(CSV_FILES, name.toLowerCase())) {
-      errors.push({ file: name, line: 1, reason: `unknown file; expected one of: ${Object.keys(CSV_FILES).join(', ')}` });
-      continue;
-    }
-    let rows: { line: number; cells: string[] }[];
-    try {
-      rows = parseCsv(readFileSync(path.join(dir, name)));
-    } catch (e) {
-      errors.push({ file: name, line: 1, reason: (e as Error).message });
-      continue;
-    }
-    const header = rows.shift();
-    if (!header) {
-      errors.push({ file: name, line: 1, reason: 'empty file (a header row is required)' });
-      continue;
-    }
-    const columns = header.cells.map((c) => c.trim().toLowerCase());
-    const check = checkCsvHeader(name, columns);
-    if ('notAFile' in check) continue;
-    if (check.missing.length) {
-      errors.push({ file: name, line: header.line, reason: `missing column(s): ${check.missing.join(', ')}` });
-      continue;
-    }
-    if (check.unknown.length) errors.push({ file: name, line: header.line, reason: `unknown column(s) ignored: ${check.unknown.join(', ')}` });
-    let events = 0;
-    for (const { line, cells } of rows) {
-      if (cells.length !== columns.length) {
-        errors.push({ file: name, line, reason: `expected ${columns.length} fields, found ${cells.length}` });
-        continue;
-      }
-      const mapped = csvRowEvents(name, Object.fromEntries(columns.map((c, i) => [c, cells[i]!])));
-      if (!mapped.ok) {
-        errors.push({ file: name, line, reason: mapped.reason });
-        continue;
-      }
-      for (const e of mapped.events) {
-        const at = String(e.detail.occurredAt);
-        entries.push({ Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail), Time: new Date(at), at: Date.parse(at) });
-      }
-      events += mapped.events.length;
-    }
-    files.push({ file: name, rows: rows.length, events });
+const expected = () => `${Object.keys(CSV_FILES).join(', ')} or *.jsonl`;
+
+function readCsvFile(dir: string, name: string, errors: ImportError[]): LocalBackfillFile | undefined {
+  let rows: { line: number; cells: string[] }[];
+  try {
+    rows = parseCsv(readFileSync(path.join(dir, name)));
+  } catch (e) {
+    errors.push({ file: name, line: (e as { line?: number }).line ?? 1, reason: (e as Error).message });
+    return undefined;
   }
-  // Replay in time order, as the history happened.
-  entries.sort((a, b) => a.at - b.at);
-  return { entries: entries.map(({ at: _at, ...e }) => e), errors, files };
+  const header = rows.shift();
+  if (!header) {
+    errors.push({ file: name, line: 1, reason: 'empty file (a header row is required)' });
+    return undefined;
+  }
+  const check = checkCsvHeader(name, header.cells);
+  if ('notAFile' in check) {
+    errors.push({ file: name, line: 1, reason: `unknown file; expected one of: ${expected()}` });
+    return undefined;
+  }
+  if (check.missing.length) {
+    errors.push({ file: name, line: header.line, reason: `missing column(s): ${check.missing.join(', ')}` });
+    return undefined;
+  }
+  if (check.unknown.length) errors.push({ file: name, line: header.line, reason: `unknown column(s) ignored: ${check.unknown.join(', ')}` });
+  const out: unknown[] = [];
+  const indexes: number[] = [];
+  rows.forEach(({ line, cells }, index) => {
+    if (cells.length !== header.cells.length) return void errors.push({ file: name, line, reason: `expected ${header.cells.length} fields, found ${cells.length}` });
+    out.push(Object.fromEntries(header.cells.map((c, i) => [c, cells[i]!])));
+    indexes.push(index);
+  });
+  return { key: name, format: 'csv', rows: out, indexes };
+}
+
+function readJsonLinesFile(dir: string, name: string, errors: ImportError[]): LocalBackfillFile {
+  const rows: unknown[] = [];
+  const indexes: number[] = [];
+  readFileSync(path.join(dir, name), 'utf8')
+    .split(/\r?\n/)
+    .forEach((text, i) => {
+      if (text.trim() === '') return;
+      try {
+        rows.push(JSON.parse(text));
+        indexes.push(i);
+      } catch {
+        errors.push({ file: name, line: i + 1, reason: 'not JSON' });
+      }
+    });
+  return { key: name, format: 'jsonl', rows, indexes };
+}
+
+/** Reads every accepted file in `dir` (in name order); other .csv and .jsonl files are reported, not ignored. */
+export function readImportDirectory(dir: string): ImportFiles {
+  if (!existsSync(dir)) throw new Error(`import directory ${dir} does not exist`);
+  const names = readdirSync(dir)
+    .filter((f) => /\.(csv|jsonl)$/i.test(f))
+    .sort();
+  if (names.length === 0) throw new Error(`no .csv or .jsonl files in ${dir}; expected some of: ${expected()}`);
+  const errors: ImportError[] = [];
+  const files: LocalBackfillFile[] = [];
+  for (const name of names) {
+    const file = name.toLowerCase().endsWith('.jsonl') ? readJsonLinesFile(dir, name, errors) : readCsvFile(dir, name, errors);
+    if (file) files.push(file);
+  }
+  return { files, errors };
 }

@@ -1,8 +1,10 @@
 /**
  * BackfillStore on the single table (shared/backfill/backfill.ts; docs/backfill.md).
  *
- * - readCustomers: BatchGetItem (strongly consistent) of the PROFILE items, and of the
- *   batch's EVT# items with only their key and backfill marker projected.
+ * - readCustomers: BatchGetItem (strongly consistent) of the PROFILE items; then, for a
+ *   customer with a profile, BatchGetItem of the batch's EVT# keys, and for one without, a
+ *   Query of the partition's EVT# items (empty unless a batch stored events and has not folded
+ *   them yet): only their key and backfill marker projected.
  * - writeEvents: BatchWriteItem of the EVT# items exactly as ingest writes them
  *   (shared/adapters/dynamodb-customer-store.ts), plus `backfill` (the batch token) and
  *   `backfillAt`; unprocessed items retried with backoff. The churn-triggers stream filter
@@ -59,27 +61,52 @@ export class DynamoBackfillStore implements BackfillStore {
   }
 
   async readCustomers(wanted: { customerId: string; eventIds: string[] }[]): Promise<Map<string, BackfillCustomerState>> {
-    const [profiles, events] = await Promise.all([
-      batchGetAll(this.doc, this.table, wanted.map(({ customerId }) => ({ pk: customerPk(customerId), sk: SK.profile })), { ConsistentRead: true }, this.batch),
-      batchGetAll(
-        this.doc,
-        this.table,
-        wanted.flatMap(({ customerId, eventIds }) => eventIds.map((id) => ({ pk: customerPk(customerId), sk: SK.event(id) }))),
-        { ConsistentRead: true, ProjectionExpression: 'pk, sk, backfill, backfillAt' },
-        this.batch,
-      ),
-    ]);
-    this.consumed.readUnits += profiles.consumedReadUnits + events.consumedReadUnits;
+    const profiles = await batchGetAll(this.doc, this.table, wanted.map(({ customerId }) => ({ pk: customerPk(customerId), sk: SK.profile })), { ConsistentRead: true }, this.batch);
+    this.consumed.readUnits += profiles.consumedReadUnits;
     const states = new Map<string, BackfillCustomerState>(wanted.map(({ customerId }) => [customerId, { version: 0, batches: [], stored: new Map() }]));
     for (const item of profiles.items) {
       const customerId = customerIdFromPk(String(item.pk));
       const { profile, version, extras } = profileOfItem(customerId, item, this.profiles);
       states.set(customerId, { ...states.get(customerId)!, profile, version, batches: extras.backfillBatches ?? [] });
     }
-    for (const item of events.items) {
+    const mark = (item: Record<string, unknown>) => {
       const eventId = String(item.sk).slice(SK_PREFIX.event.length);
-      states.get(customerIdFromPk(String(item.pk)))!.stored.set(eventId, item.backfill === undefined ? {} : { token: String(item.backfill), at: String(item.backfillAt) });
-    }
+      states.get(customerIdFromPk(String(item.pk)))?.stored.set(eventId, item.backfill === undefined ? {} : { token: String(item.backfill), at: String(item.backfillAt) });
+    };
+    // A customer with a profile: the batch's event keys. One without: at most the events of a batch that
+    // has not folded them yet, so one Query of the partition's EVT# items (usually empty) reads them all.
+    const known = wanted.filter(({ customerId }) => states.get(customerId)!.version > 0);
+    const unknown = wanted.filter(({ customerId }) => states.get(customerId)!.version === 0);
+    const [events] = await Promise.all([
+      batchGetAll(
+        this.doc,
+        this.table,
+        known.flatMap(({ customerId, eventIds }) => eventIds.map((id) => ({ pk: customerPk(customerId), sk: SK.event(id) }))),
+        { ConsistentRead: true, ProjectionExpression: 'pk, sk, backfill, backfillAt' },
+        this.batch,
+      ),
+      ...unknown.map(async ({ customerId }) => {
+        let ExclusiveStartKey: Record<string, unknown> | undefined;
+        do {
+          const page = await this.doc.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+              ExpressionAttributeValues: { ':pk': customerPk(customerId), ':evt': SK_PREFIX.event },
+              ProjectionExpression: 'pk, sk, backfill, backfillAt',
+              ConsistentRead: true,
+              ExclusiveStartKey,
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          );
+          this.count(page.ConsumedCapacity, 'readUnits');
+          for (const item of page.Items ?? []) mark(item);
+          ExclusiveStartKey = page.LastEvaluatedKey;
+        } while (ExclusiveStartKey);
+      }),
+    ]);
+    this.consumed.readUnits += events.consumedReadUnits;
+    for (const item of events.items) mark(item);
     return states;
   }
 

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoBackfillStore } from '../../../shared/adapters/dynamodb-backfill-store.ts';
 import { UnprocessedBatchError } from '../../../shared/adapters/dynamodb-batch.ts';
 import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
@@ -36,21 +36,30 @@ describe('DynamoBackfillStore error paths', () => {
     expect(doc.commandCalls(BatchWriteCommand)).toHaveLength(3);
   });
 
-  it('reads the unprocessed keys again', async () => {
+  it('reads the unprocessed keys again; a customer with a profile by its event keys, one without by a Query of its events', async () => {
+    let eventCalls = 0;
+    doc.on(BatchGetCommand).callsFake((input) => {
+      const keys = input.RequestItems.t.Keys as { pk: string; sk: string }[];
+      if (keys[0]!.sk === 'PROFILE') return { Responses: { t: [{ pk: 'CUST#a', sk: 'PROFILE', version: 4, orderCount: 2, backfillBatches: ['S'] }] } };
+      return eventCalls++ === 0
+        ? { Responses: { t: [] }, UnprocessedKeys: { t: { Keys: keys } } }
+        : { Responses: { t: [{ pk: 'CUST#a', sk: 'EVT#e1', backfill: 'S', backfillAt: 'x' }, { pk: 'CUST#a', sk: 'EVT#e2' }] } };
+    });
     doc
-      .on(BatchGetCommand)
-      .callsFake((input) => {
-        const keys = input.RequestItems.t.Keys as { pk: string; sk: string }[];
-        const first = doc.commandCalls(BatchGetCommand).length <= 2;
-        if (keys[0]!.sk === 'PROFILE') return { Responses: { t: [{ pk: 'CUST#a', sk: 'PROFILE', version: 4, orderCount: 2, backfillBatches: ['S'] }] } };
-        return first
-          ? { Responses: { t: [] }, UnprocessedKeys: { t: { Keys: keys } } }
-          : { Responses: { t: [{ pk: 'CUST#a', sk: 'EVT#e1', backfill: 'S', backfillAt: 'x' }, { pk: 'CUST#a', sk: 'EVT#e2' }] } };
-      });
-    const states = await store().readCustomers([{ customerId: 'a', eventIds: ['e1', 'e2', 'e3'] }]);
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ pk: 'CUST#b', sk: 'EVT#f1', backfill: 'T', backfillAt: 'y' }], LastEvaluatedKey: { pk: 'CUST#b', sk: 'EVT#f1' } })
+      .resolves({ Items: [{ pk: 'CUST#b', sk: 'EVT#f9', backfill: 'T', backfillAt: 'y' }] });
+    const states = await store().readCustomers([{ customerId: 'a', eventIds: ['e1', 'e2', 'e3'] }, { customerId: 'b', eventIds: ['f1'] }]);
     expect(states.get('a')).toMatchObject({ version: 4, batches: ['S'], profile: { customerId: 'a', orderCount: 2 } });
     expect(states.get('a')!.profile).not.toHaveProperty('backfillBatches');
     expect([...states.get('a')!.stored]).toEqual([['e1', { token: 'S', at: 'x' }], ['e2', {}]]);
+    expect(states.get('b')).toMatchObject({ version: 0, batches: [] });
+    expect([...states.get('b')!.stored]).toEqual([['f1', { token: 'T', at: 'y' }], ['f9', { token: 'T', at: 'y' }]]);
+    expect(doc.commandCalls(QueryCommand).map((c) => c.args[0].input)).toEqual([
+      expect.objectContaining({ ExpressionAttributeValues: { ':pk': 'CUST#b', ':evt': 'EVT#' }, ConsistentRead: true }),
+      expect.objectContaining({ ExclusiveStartKey: { pk: 'CUST#b', sk: 'EVT#f1' } }),
+    ]);
+    expect(eventCalls).toBe(2);
   });
 
   it('a refused version condition is a conflict; other errors are thrown', async () => {
