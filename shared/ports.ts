@@ -11,6 +11,7 @@ import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { KeyRing } from './pages/tokens.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -147,8 +148,17 @@ export interface ScoringStore {
   /**
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
    * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
+   * `scores: false` reads the profiles only (the fit's gathering needs no stored score).
    */
-  readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  readCustomers(customerIds: readonly string[], triggersSince?: Date, options?: { scores?: boolean }): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  /**
+   * Keeps a part of a run's step (a segment's gathered summaries, its outreach top N) out of the
+   * state machine's state, whose 256 KB it would outgrow: stored under the run, with a TTL; the
+   * returned key is all the state carries. Every put is a new part (a retried step puts another).
+   */
+  putRunPart(runId: string, name: string, part: unknown): Promise<{ key: string; consumedWriteUnits: number }>;
+  /** The parts of these keys, in order (strongly consistent); a missing one is an error. */
+  getRunParts(runId: string, keys: readonly string[]): Promise<{ parts: unknown[]; consumedReadUnits: number }>;
   /** Writes these scores (replacing the stored ones). */
   writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }>;
   /** The model item of a run, if it was stored. */
@@ -161,6 +171,59 @@ export interface ScoringStore {
   outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
   /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
-  /** Marks the assignment's OutreachPlanned published; the first mark stays. */
+  /**
+   * Treated assignments whose OutreachPlanned is not yet marked published, of any experiment and
+   * period (strongly consistent), so a publish that failed on a month's last night is retried after.
+   */
+  unpublishedOutreach(): Promise<OutreachAssignment[]>;
+  /** Marks the assignment's OutreachPlanned published (it leaves `unpublishedOutreach`); the first mark stays. */
   markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void>;
+}
+
+/** Names one durable timer: its customer, its kind (which handler fires it) and a key unique within the kind. */
+export type TimerKey = { customerId: string; kind: string; key: string };
+
+/** A timer to set: when it is due, and what its handler needs (small, JSON-safe). */
+export type TimerSpec = TimerKey & { dueAt: string; payload?: Record<string, unknown> };
+
+/** A pending timer as the store holds it. */
+export type PendingTimer = TimerSpec & { setAt: string; attempts: number; lastError?: string };
+
+/**
+ * Durable timers (shared/timers/, docs/triggers.md): set when a state begins, moved or cancelled
+ * when it ends, swept when due. A timer is identified by (customerId, kind, key).
+ */
+export interface TimerStore {
+  /**
+   * Sets the timer to fire at `dueAt`, replacing (moving) a pending one. Setting it again with the
+   * due time it already has, pending or fired, does nothing: a redelivered record does not re-arm
+   * a timer that fired. With `keepEarlier`, a pending timer due at or before `dueAt` is kept
+   * as it is (a lazy timer: its handler checks the state when it fires and sets it again for
+   * later if the state was renewed meanwhile, one write per period instead of one per event).
+   * Returns what it did.
+   */
+  set(timer: TimerSpec, now: Date, options?: { keepEarlier?: boolean }): Promise<'set' | 'moved' | 'unchanged' | 'already-fired'>;
+  /** Cancels a pending timer (a fired one stays as the record that it fired). */
+  cancel(timer: TimerKey): Promise<void>;
+  /** Pending timers due at or before `now`, earliest first, at most `limit`. */
+  due(now: Date, limit: number): Promise<PendingTimer[]>;
+  /**
+   * Marks the timer fired, if it is still pending with the same due time (one moved meanwhile
+   * stays pending for its new time). Returns whether it was marked.
+   */
+  markFired(timer: PendingTimer, at: Date): Promise<boolean>;
+  /**
+   * Records a failed attempt. After `maxAttempts` the timer is given up: out of the due index,
+   * kept with its error for an operator. Returns which.
+   */
+  markFailed(timer: PendingTimer, error: string, at: Date, maxAttempts: number): Promise<'retry' | 'gave-up'>;
+}
+
+/**
+ * The keys that sign and verify the public pages' tokens (shared/pages/tokens.ts): the current
+ * key and the retired ones still accepted. In AWS a Secrets Manager secret, locally a key the
+ * local stack generates per state directory. Never logged.
+ */
+export interface PageKeySource {
+  keyRing(): Promise<KeyRing>;
 }

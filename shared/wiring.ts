@@ -11,7 +11,7 @@ import { triggerEventTypes } from './triggers/rules.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'backfill';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'backfill';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -46,6 +46,8 @@ export type FunctionSpec = {
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
+    /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
+    pageKeys?: boolean;
   };
 };
 
@@ -64,8 +66,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
@@ -74,7 +77,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -84,10 +88,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
     // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
     // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
-    // GetItem/PutItem (conditional) of the model item and of outreach assignments; UpdateItem of an
-    // assignment's publishedAt (ScoringStore.markOutreachPublished).
+    // GetItem/PutItem (conditional) of the model item and of outreach assignments, a treated one in a
+    // TransactWriteItems with its copy in the unpublished list (PutItem); UpdateItem of an assignment's
+    // publishedAt with the DeleteItem of that copy, in one TransactWriteItems (ScoringStore.markOutreachPublished).
     access: {
-      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
+      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
   },
@@ -100,6 +105,25 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // profiles and of the batch's EVT# keys; BatchWriteItem of the EVT# items; PutItem (conditional) of a
     // profile and of a batch result; Query of a run's BACKFILL# partition. BackfillCompleted on the bus.
     access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
+  },
+  'timer-sweep': {
+    entry: 'functions/timer-sweep/handler.ts',
+    description: 'Every few minutes fires the durable timers that are due (stuck orders, stopped usage, deferred sends) by kind',
+    memoryMb: 512,
+    timeoutSeconds: 240,
+    // Query of the byTimerDue index (due timers); UpdateItem of a timer (fired, failed). What the registered
+    // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
+    // of publishedAt (churn triggers fired by a timer, shared/triggers/).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+  },
+  pages: {
+    entry: 'functions/pages/handler.ts',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
+    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
 };
 
@@ -141,8 +165,8 @@ export type ScheduleSubscription = {
   id: string;
   function: FunctionName;
   description: string;
-  /** Name of the configuration setting holding the cron expression. */
-  expressionSetting: 'nightlySchedule';
+  /** Name of the configuration setting holding the schedule expression (cron or rate). */
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -211,6 +235,14 @@ export const subscriptions: Subscription[] = [
     expressionSetting: 'nightlySchedule',
     input: (scheduledTime) => ({ subscription: 'NightlyRescore', scheduledTime }),
   },
+  {
+    kind: 'schedule',
+    id: 'TimerSweep',
+    function: 'timer-sweep',
+    description: 'Fire the durable timers that are due, every few minutes',
+    expressionSetting: 'timerSweepSchedule',
+    input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
+  },
 ];
 
 /**
@@ -249,6 +281,17 @@ export const backfillRun = {
   timeoutHours: 24,
 };
 
+/**
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
+ * the local stack (local/pages-server.ts).
+ */
+export const publicPages = {
+  function: 'pages' as FunctionName,
+  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
+  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
@@ -266,4 +309,8 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
+  pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
+  pagesBaseUrl: 'CLM_PAGES_BASE_URL',
 } as const;

@@ -7,16 +7,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pThrottle from 'p-throttle';
 import { DynamoBackfillStore } from '../../shared/adapters/dynamodb-backfill-store.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
+import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
+import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
 import type { Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -76,6 +79,10 @@ export const backfillStore = once(
       profiles: { empty: emptyProfile, apply: applyEvent },
     }),
 );
+const timerClient = once(() => tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())));
+export const timerStore = once(() => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName) }));
+/** A timer store that reads further back than the default (an operator's sweep after an outage). */
+export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName), lookbackHours });
 
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
@@ -141,4 +148,9 @@ export const rejectionLedger = once(
       tableName: requireEnv(ENV.tableName),
       retentionDays: defaults.rejectionRetentionDays,
     }),
+);
+
+/** The page signing keys (tokens of the unsubscribe, help and exit-survey links), read from Secrets Manager and cached per container. */
+export const pageKeys = once(
+  () => new SecretsManagerPageKeys(tracer.captureAWSv3Client(new SecretsManagerClient(clientOptions())), requireEnv(ENV.pageKeysSecret)),
 );

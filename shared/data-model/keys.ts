@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { fnv1a } from '../hash.ts';
-import { SCORING_SHARDS } from './table.ts';
+import { SCORING_SHARDS, TIMER_SHARDS } from './table.ts';
 
 export const customerPk = (customerId: string): string => `CUST#${customerId}`;
 export const customerIdFromPk = (pk: string): string => pk.slice('CUST#'.length);
@@ -24,6 +24,8 @@ export const SK = {
   sendLedger: 'SENDS',
   score: 'SCORE',
   winback: 'WINBACK',
+  /** A durable timer of the customer (shared/timers/): one item per kind and key. */
+  timer: (kind: string, key: string) => `TIMER#${kind}#${key}`,
 } as const;
 
 export const SK_PREFIX = {
@@ -33,6 +35,7 @@ export const SK_PREFIX = {
   subscription: 'SUB#',
   trigger: 'TRIGGER#',
   send: 'SEND#',
+  timer: 'TIMER#',
 } as const;
 
 const shardKey = (n: number): string => `SHARD#${String(n).padStart(2, '0')}`;
@@ -50,6 +53,10 @@ export const MODEL_PK = 'MODEL';
 export const modelSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
 export const MODEL_SK_PREFIX = 'RUN#';
 
+/** Parts of a nightly run's steps kept out of the state machine's state: one partition per run, TTL'd. */
+export const runPartsPk = (runId: string): string => `NIGHTLY#${runId}`;
+export const RUN_PART_SK_PREFIX = 'PART#';
+
 /** A rejected event put on the rejected-events queue, once per rejection id (the SHA-256 of its raw body): one item, TTL'd. */
 export const rejectionPk = (rejectionId: string): string => `REJECTED#${rejectionId}`;
 export const REJECTION_SK = 'REJECTED';
@@ -66,3 +73,20 @@ export const backfillRunPk = (runId: string): string => `BACKFILL#${runId}`;
 export const backfillFilePrefix = (file: string): string => `FILE#${createHash('sha256').update(file).digest('base64url').slice(0, 16)}#`;
 export const backfillBatchSk = (file: string, token: string): string => `${backfillFilePrefix(file)}BATCH#${token}`;
 export const backfillFailureSk = (file: string, token: string): string => `${backfillFilePrefix(file)}FAILED#${token}`;
+/** The hour (UTC, `yyyy-mm-ddThh`) of an instant: the timer index's time bucket. */
+export const timerHour = (at: Date): string => at.toISOString().slice(0, 13);
+
+/** Partition key of the timer index: the due hour and a stable shard of the timer (FNV-1a of its keys). */
+export function timerBucket(hour: string, pk: string, sk: string, shards = TIMER_SHARDS): string {
+  return `TIMER#${hour}#${fnv1a(`${pk}\n${sk}`) % shards}`;
+}
+
+/** Every partition of the timer index for one hour bucket. */
+export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => Array.from({ length: shards }, (_, i) => `TIMER#${hour}#${i}`);
+
+/**
+ * Treated assignments whose OutreachPlanned is not yet published, of any experiment and period: one
+ * small partition (an item is put with its assignment and deleted when it is marked published).
+ */
+export const OUTREACH_UNPUBLISHED_PK = 'OUTREACH_UNPUBLISHED';
+export const outreachUnpublishedSk = (experimentId: string, period: string, customerId: string): string => `${experimentId}#${period}#${outreachSk(customerId)}`;

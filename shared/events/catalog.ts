@@ -56,6 +56,10 @@ export const baseDetail = z.object({
 export const supportReasons = ['billing', 'network', 'technical', 'product', 'delivery', 'cancellation', 'other'] as const;
 export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'cancelled'] as const;
 export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
+/** Where a consent change was made (the consent ledger's `source`). */
+export const consentSources = ['unsubscribe-link', 'exit-survey', 'customer-service', 'import', 'api'] as const;
+/** Why a customer leaves: the fixed taxonomy of the exit survey (issue 11). `other` takes free text. */
+export const exitReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
 
 export const inboundSchemas = {
   CustomerProfileUpdated: baseDetail.extend({
@@ -139,7 +143,14 @@ export const inboundSchemas = {
     channel: z.enum(channels),
     purpose: z.enum(['marketing', 'service']).default('marketing'),
     granted: z.boolean(),
+    source: z.enum(consentSources).optional().describe('Where the change was made, e.g. unsubscribe-link'),
   }),
+  ExitSurveyAnswered: baseDetail.extend({
+    reason: z.enum(exitReasons),
+    /** The customer's own words (required with reason `other`, optional otherwise). */
+    reasonText: line(500).optional(),
+    mayContactLater: z.boolean().describe('The answer to "may we contact you later?" (winback permission)'),
+  }).refine((d) => d.reason !== 'other' || (d.reasonText?.trim() ?? '') !== '', { message: 'reasonText is required when reason is other', path: ['reasonText'] }),
 } as const;
 
 export type InboundDetailType = keyof typeof inboundSchemas;
@@ -152,7 +163,7 @@ export type BusinessEvent = {
 }[InboundDetailType];
 
 export const triggerKinds = ['single', 'collective', 'timer'] as const;
-export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'none'] as const;
+export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'service-recovery', 'payment-help', 'none'] as const;
 
 export const emittedSchemas = {
   ChurnTriggerFired: z.object({

@@ -27,6 +27,7 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::SES::ConfigurationSet': ['Name'],
   'AWS::SES::EmailIdentity': ['EmailIdentity'],
   'AWS::S3::Bucket': ['BucketName'],
+  'AWS::SecretsManager::Secret': ['Name'],
   // Named by (or within) their parent, or not named at all.
   'AWS::IAM::Policy': [],
   'AWS::SQS::QueuePolicy': [],
@@ -36,6 +37,7 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::Lambda::EventInvokeConfig': [],
   'AWS::Lambda::Permission': [],
   'AWS::S3::BucketPolicy': [],
+  'AWS::Lambda::Url': [],
 };
 
 type Name = { type: string; property: string; value: string; logicalId: string };
