@@ -109,6 +109,8 @@ function parse(argv: string[]): Args {
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+/** The generated history is backfilled in files of at most this many rows (one state machine execution each). */
+const HISTORY_ROWS_PER_FILE = 100_000;
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const out = (line = '') => process.stdout.write(line + '\n');
 
@@ -257,7 +259,12 @@ async function main(): Promise<number> {
       }
       return { source: e.Source, 'detail-type': e.DetailType, detail };
     };
-    backfillFiles = [{ key: 'history.jsonl', format: 'jsonl', rows: history.map(toRow) }];
+    // In files of at most HISTORY_ROWS_PER_FILE rows, as an export in parts (each file is one execution, whose rows are its input here).
+    const rows = history.map(toRow);
+    backfillFiles = [];
+    for (let i = 0; i < rows.length; i += HISTORY_ROWS_PER_FILE) {
+      backfillFiles.push({ key: rows.length > HISTORY_ROWS_PER_FILE ? `history-${String(backfillFiles.length + 1).padStart(3, '0')}.jsonl` : 'history.jsonl', format: 'jsonl', rows: rows.slice(i, i + HISTORY_ROWS_PER_FILE) });
+    }
     // The retention path's expectation runs the pure pipeline on the customers with a billing
     // complaint in the recent entries (shared/pipeline/billing-path.ts), with all their events:
     // their history first, as it was loaded.
@@ -272,7 +279,7 @@ async function main(): Promise<number> {
         }
       }),
     );
-    for (const row of backfillFiles[0]!.rows as ReturnType<typeof toRow>[]) {
+    for (const row of rows) {
       if (complainers.has(String((row.detail as { customerId?: unknown })?.customerId))) stack.trace.ingestBodies.push(JSON.stringify(row));
     }
     entries = recent;

@@ -30,7 +30,7 @@ beforeAll(() => {
     if (s === JSON.stringify({ Ref: 'AWS::Partition' })) return 'aws';
     return 'OTHER';
   });
-}, 120_000);
+}, 600_000);
 
 describe('backfill bucket', () => {
   it('is encrypted, versioned, private, TLS-only and access-logged; the Map results expire', () => {
