@@ -9,6 +9,9 @@ if (argv[0] === 'customer') {
 } else if (argv[0] === 'report') {
   const { reportCommand } = await import('./report.ts');
   process.exitCode = await reportCommand(argv.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
+} else if (argv[0] === 'backfill') {
+  const { backfillCommand } = await import('./backfill.ts');
+  process.exitCode = await backfillCommand(argv.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) });
 } else {
   process.exitCode = main(argv);
 }

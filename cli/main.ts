@@ -6,6 +6,7 @@
  *   clm validate  calibration/holdout check of the BG/NBD predictions
  *   clm customer  a customer's profile, triggers and send ledger (cli/customer.ts, dispatched in cli/clm.ts)
  *   clm report    the report of the latest nightly run (cli/report.ts, dispatched in cli/clm.ts)
+ *   clm backfill  upload history files and backfill them (cli/backfill.ts, dispatched in cli/clm.ts)
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -59,6 +60,7 @@ Usage:
   clm validate --input transactions.csv --calibration-end YYYY-MM-DD --holdout-end YYYY-MM-DD [--period week|day] [--json]
   clm customer <id> [--endpoint URL] [--table NAME] [--region R]   a customer's profile, triggers and send ledger
   clm report   [--out DIR] [--endpoint URL] [--table NAME] [--part FILE] [--cost-per-contact N]   the nightly report (HTML, JSON, lookalike export)
+  clm backfill upload <dir> [--bucket B] [--state-machine ARN] [--wait]   upload history files and backfill them
   clm <command> --help
 
 Inputs:

@@ -10,13 +10,14 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
-import { ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
+import { backfillRun, ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { PipelineDashboard } from './constructs/dashboard.ts';
 import { EmailSending } from './constructs/email-sending.ts';
 import { ClmEventBus } from './constructs/event-bus.ts';
+import { Backfill } from './constructs/backfill.ts';
 import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { TimerSweep } from './constructs/timer-sweep.ts';
@@ -71,6 +72,8 @@ export class ServerlessClmStack extends Stack {
   readonly nightlyRun: NightlyRun;
   /** The report's private bucket and its schedule. */
   report?: Report;
+  /** The backfill: its upload bucket and its state machine (`clm backfill upload` starts it). */
+  readonly backfill: Backfill;
   /** Concurrency, batch size and pacing of the function that sends email, from `sesMaxSendRate`. */
   readonly sendRate: SendRatePlan;
   /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
@@ -146,6 +149,15 @@ export class ServerlessClmStack extends Stack {
       removalPolicy,
     });
     this.alarms.watchNightlyRun('NightlyRun', this.nightlyRun, STALE_RUN_HOURS);
+
+    // The backfill: one execution per uploaded file, over the steps of its function.
+    this.backfill = new Backfill(this, 'Backfill', {
+      spec: backfillRun,
+      fn: this.functions[backfillRun.function].function,
+      stepTimeout: Duration.seconds(functionSpecs[backfillRun.function].timeoutSeconds),
+      removalPolicy,
+    });
+    this.alarms.watchBackfill('Backfill', this.backfill.stateMachine);
 
     // Subscriptions, one construct each.
     const batchFunctions = new Set<FunctionName>();
@@ -253,6 +265,8 @@ export class ServerlessClmStack extends Stack {
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSet.configurationSetName, description: 'SES configuration set campaign emails are sent with' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic the alarms notify' });
     if (this.report) new CfnOutput(this, 'ReportBucketName', { value: this.report.bucket.bucketName, description: 'Private bucket of the nightly report (latest/report.html; reports/<run date>/)' });
+    new CfnOutput(this, 'BackfillBucketName', { value: this.backfill.bucket.bucketName, description: 'Bucket clm backfill upload puts files in' });
+    new CfnOutput(this, 'BackfillStateMachineArn', { value: this.backfill.stateMachine.stateMachineArn, description: 'State machine clm backfill upload starts, one execution per file' });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the pipeline' });
     if (this.email.identity) {
       this.email.identity.dkimRecords.forEach((record, i) => {

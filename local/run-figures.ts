@@ -39,7 +39,11 @@ export type NightFigures = {
 };
 
 /** What `npm start -- --summary-json FILE` writes: the Summary block's figures and each night's. */
+/** What the backfill of the run's history (or --import files) did, over its files. */
+export type BackfillFigures = { files: number; rowsRead: number; rowsRejected: number; eventsStored: number; duplicates: number; customersWritten: number; failedBatches: number; durationMs: number };
+
 export type RunSummary = RunFigures & {
+  backfill: BackfillFigures;
   eventsPublished: number;
   eventsAcceptedByBus: number;
   eventsRejectedByBus: number;

@@ -11,11 +11,13 @@ import { parseArgs } from 'node:util';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './services.ts';
 import { toBatches } from './bus.ts';
 import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
-import { generate, type GeneratedEntry } from './synthetic/generate.ts';
-import { importCsvDirectory } from './import/import-csv.ts';
+import { generate, splitHistory, type GeneratedEntry } from './synthetic/generate.ts';
+import { readImportDirectory } from './import/import-csv.ts';
+import { runBackfillStateMachine, type LocalBackfillFile } from './backfill-run.ts';
+import type { BackfillSummary } from '../shared/backfill/backfill.ts';
 import { triggerConfig } from '../shared/triggers/config.ts';
 import { parseNow, startClockAt } from './clock.ts';
-import { runFigures, type NightFigures, type RunSummary } from './run-figures.ts';
+import { runFigures, type BackfillFigures, type NightFigures, type RunSummary } from './run-figures.ts';
 import { writeFileSync } from 'node:fs';
 
 const HELP = `Usage: npm start -- [options]
@@ -26,7 +28,7 @@ const HELP = `Usage: npm start -- [options]
                        generated up to TIME and the clock starts there (default: the real time)
   --figures FILE       write the run's figures (stored, triggers by rule, emails sent and skipped
                        by reason) to FILE as JSON
-  --import DIR         load your own CSVs from DIR instead (format: docs/local.md)
+  --import DIR         backfill your own CSVs and JSON Lines from DIR instead (format: docs/local.md)
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
@@ -107,6 +109,8 @@ function parse(argv: string[]): Args {
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+/** The generated history is backfilled in files of at most this many rows (one state machine execution each). */
+const HISTORY_ROWS_PER_FILE = 100_000;
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const out = (line = '') => process.stdout.write(line + '\n');
 
@@ -216,21 +220,23 @@ async function main(): Promise<number> {
   printEndpoints();
   out(`  up in ${secs(Date.now() - started)}`);
 
-  // Data.
+  // Data: history to backfill (through the backfill state machine), recent entries to replay through the bus.
   let entries: GeneratedEntry[];
+  let backfillFiles: LocalBackfillFile[];
   let isImport = false;
   let expectedUnique: number | undefined;
   if (args.importDir) {
     isImport = true;
     const dir = path.resolve(args.importDir);
-    const result = importCsvDirectory(dir);
-    out(`\nImported ${dir}`);
-    for (const f of result.files) out(`  ${f.file.padEnd(22)} ${fmt(f.rows)} rows → ${fmt(f.events)} events`);
+    const result = readImportDirectory(dir);
+    out(`\nImported ${dir} (backfilled as \`clm backfill upload\` does in AWS: one state machine execution per file)`);
+    for (const f of result.files) out(`  ${f.key.padEnd(22)} ${fmt(f.rows.length)} ${f.format === 'csv' ? 'rows' : 'lines'}`);
     if (result.errors.length) {
-      out(`  ${result.errors.length} problem(s):`);
+      out(`  ${result.errors.length} problem(s) reading the files:`);
       for (const e of result.errors) out(`    ${e.file}:${e.line}: ${e.reason}`);
     }
-    entries = result.entries;
+    backfillFiles = result.files;
+    entries = [];
   } else {
     const t = Date.now();
     const data = await generate({ customers: args.customers, seed: args.seed, controlGroupPercent: stack.controlGroupPercent, controlGroupExperiment: stack.controlGroupExperiment, now: args.now });
@@ -242,8 +248,66 @@ async function main(): Promise<number> {
     out(`  ${fmt(s.events)} events: ${Object.entries(s.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
     out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed`);
     out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (emailed when the pure pipeline replays the events now, with the real rules and guardrails and a ${stack.controlGroupPercent}% control group)`);
-    entries = data.entries;
+    const { history, recent } = splitHistory(data);
+    out(`  history before ${data.liveFrom.toISOString().slice(0, 10)}: ${fmt(history.length)} events, backfilled; the ${fmt(recent.length)} after it (and the malformed ones) go through the bus`);
+    const toRow = (e: GeneratedEntry) => {
+      let detail: unknown = e.Detail;
+      try {
+        detail = JSON.parse(e.Detail);
+      } catch {
+        // kept as the text: the backfill rejects it, as ingest would
+      }
+      return { source: e.Source, 'detail-type': e.DetailType, detail };
+    };
+    // In files of at most HISTORY_ROWS_PER_FILE rows, as an export in parts (each file is one execution, whose rows are its input here).
+    const rows = history.map(toRow);
+    backfillFiles = [];
+    for (let i = 0; i < rows.length; i += HISTORY_ROWS_PER_FILE) {
+      backfillFiles.push({ key: rows.length > HISTORY_ROWS_PER_FILE ? `history-${String(backfillFiles.length + 1).padStart(3, '0')}.jsonl` : 'history.jsonl', format: 'jsonl', rows: rows.slice(i, i + HISTORY_ROWS_PER_FILE) });
+    }
+    // The retention path's expectation runs the pure pipeline on the customers with a billing
+    // complaint in the recent entries (shared/pipeline/billing-path.ts), with all their events:
+    // their history first, as it was loaded.
+    const complainers = new Set(
+      recent.flatMap((e) => {
+        if (e.DetailType !== 'SupportCallLogged') return [];
+        try {
+          const d = JSON.parse(e.Detail) as { reason?: string; customerId?: string };
+          return d.reason === 'billing' ? [String(d.customerId)] : [];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    for (const row of rows) {
+      if (complainers.has(String((row.detail as { customerId?: unknown })?.customerId))) stack.trace.ingestBodies.push(JSON.stringify(row));
+    }
+    entries = recent;
   }
+
+  // Backfill: the synthesized backfill state machine, one execution per file, in an ASL interpreter.
+  const backfill: BackfillFigures = { files: backfillFiles.length, rowsRead: 0, rowsRejected: 0, eventsStored: 0, duplicates: 0, customersWritten: 0, failedBatches: 0, durationMs: 0 };
+  const backfillStarted = Date.now();
+  for (const file of backfillFiles) {
+    out(`\nBackfilling ${file.key}: ${fmt(file.rows.length)} rows through the backfill state machine (the definition CDK synthesizes, in an ASL interpreter)…`);
+    const t = Date.now();
+    let summary: BackfillSummary;
+    try {
+      summary = await runBackfillStateMachine({ runId: isImport ? 'local-import' : `local-seed-${args.seed}`, file, region: LOCAL_REGION });
+    } catch (e) {
+      out(`  FAILED: ${(e as Error)?.message ?? e}`);
+      backfill.failedBatches++;
+      continue;
+    }
+    out(
+      `  done in ${secs(Date.now() - t)}: ${fmt(summary.rowsRead)} rows read, ${fmt(summary.rowsRejected)} rejected, ${fmt(summary.eventsStored)} events stored, ${fmt(summary.duplicates)} duplicates, ${fmt(summary.customersWritten)} customer writes in ${fmt(summary.batches)} batches${summary.failedBatches ? `, ${fmt(summary.failedBatches)} FAILED batches` : ''}`,
+    );
+    for (const r of summary.rejected) out(`    ${r.file}:${r.line}: ${r.reason}`);
+    if (summary.rowsRejected > summary.rejected.length) out(`    … and ${fmt(summary.rowsRejected - summary.rejected.length)} more rejected rows`);
+    for (const b of summary.failed) out(`    failed batch ${b.file}:${b.firstLine}-${b.lastLine}: ${b.error}`);
+    for (const k of ['rowsRead', 'rowsRejected', 'eventsStored', 'duplicates', 'customersWritten', 'failedBatches'] as const) backfill[k] += summary[k];
+  }
+  backfill.durationMs = Date.now() - backfillStarted;
 
   // Replay.
   out(`\nReplaying ${fmt(entries.length)} events through the local bus (AWS SDK PutEvents, ≤10 per call)…`);
@@ -335,10 +399,11 @@ async function main(): Promise<number> {
     (m instanceof Map ? [...m] : Object.entries(m)).map(([k, v]) => `${k} ${fmt(v)}`).join('; ') || 'none';
 
   out('\nSummary');
+  out(`  history backfilled      ${fmt(backfill.rowsRead)} rows from ${backfill.files} file(s) → ${fmt(backfill.eventsStored)} events stored, ${fmt(backfill.rowsRejected)} rows rejected, ${fmt(backfill.customersWritten)} customer writes, ${backfill.failedBatches ? `${fmt(backfill.failedBatches)} failed batches` : 'no failed batch'} (${secs(backfill.durationMs)}; fires no trigger)`);
   out(`  events published        ${fmt(replayResult.sent)} (accepted by the bus ${fmt(replayResult.accepted)}, rejected by the bus ${fmt(busRejected)})`);
   if (busRejected) out(`    bus rejections        ${list(new Map([...replayResult.entryErrors, ...replayResult.requestErrors]))}`);
   if (c.bus.toDefaultBus) out(`  ! ${fmt(c.bus.toDefaultBus)} events went to the default bus: set EventBusName (${stack.busName}); as in AWS, the default bus has none of the stack's rules`);
-  out(`  events ingested         ${fmt(stored)} stored (EVT# items inserted, counted on the table stream)${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were sent` : ''}`);
+  out(`  events ingested         ${fmt(stored)} stored (EVT# items inserted by the backfill and ingest, counted on the table stream)${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were generated` : ''}`);
   out(`  rejected by ingest      ${fmt(c.rejected.count)}${c.rejected.count ? ` (${list(c.rejected.byReason)}) → ${path.join(stack.stateDir, `${REJECTED_QUEUE}.jsonl`)}` : ''}`);
   out(`  triggers fired          ${fmt(c.triggersFired)} ChurnTriggerFired on the bus`);
   const saved = await stack.saveEmails();
@@ -370,12 +435,12 @@ async function main(): Promise<number> {
     const figures = await runFigures(stack);
     if (args.figuresFile) writeFileSync(args.figuresFile, `${JSON.stringify(figures, null, 2)}\n`);
     if (args.summaryJsonFile) {
-      const summary: RunSummary = { eventsPublished: replayResult.sent, eventsAcceptedByBus: replayResult.accepted, eventsRejectedByBus: busRejected, ...figures, nights };
+      const summary: RunSummary = { backfill, eventsPublished: replayResult.sent, eventsAcceptedByBus: replayResult.accepted, eventsRejectedByBus: busRejected, ...figures, nights };
       writeFileSync(args.summaryJsonFile, `${JSON.stringify(summary, null, 2)}\n`);
     }
   }
 
-  const ok = pathCheck.ok || isImport;
+  const ok = (pathCheck.ok || isImport) && backfill.failedBatches === 0;
   if (!pathCheck.ok && isImport) out('  (the imported data did not exercise the retention path; not an error for --import)');
 
   if (args.keepRunning) {

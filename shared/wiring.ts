@@ -13,7 +13,7 @@ import { requestEventTypes } from './campaigns/requests.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback' | 'backfill';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -100,6 +100,16 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
       table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
+  },
+  backfill: {
+    entry: 'functions/backfill/handler.ts',
+    description: 'Bulk backfill of history from files in S3: one batch of rows a call, then the summary (shared/backfill)',
+    memoryMb: 1769,
+    timeoutSeconds: 300,
+    // What the backfill calls (shared/adapters/dynamodb-backfill-store.ts): BatchGetItem (consistent) of the
+    // profiles and of the batch's EVT# keys; BatchWriteItem of the EVT# items; PutItem (conditional) of a
+    // profile and of a batch result; Query of a run's BACKFILL# partition. BackfillCompleted on the bus.
+    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
   },
   'timer-sweep': {
     entry: 'functions/timer-sweep/handler.ts',
@@ -223,7 +233,8 @@ export const subscriptions: Subscription[] = [
     filters: [
       {
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] } } },
+        // Events a backfill stored (marked `backfill`, shared/backfill) are history: they fire nothing.
+        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] }, backfill: { S: [{ exists: false }] } } },
       },
     ],
     batchSize: 50,
@@ -304,6 +315,25 @@ export const nightlyRun = {
   retry: { maxAttempts: 3, intervalSeconds: 10, backoffRate: 2, maxDelaySeconds: 120 },
   /** The whole run's timeout. */
   timeoutHours: 8,
+};
+
+/**
+ * The backfill's state machine (infra/constructs/backfill.ts; shared/backfill): one execution
+ * per uploaded file, whose Distributed Map reads the file's rows from S3, hands them to the
+ * function in batches, and ends with a summary step that publishes BackfillCompleted.
+ */
+export const backfillRun = {
+  function: 'backfill' as FunctionName,
+  /** Rows a batch (one function invocation). */
+  rowsPerBatch: 500,
+  /** Batches worked on at once: bounds the function's concurrency and the table's write rate. */
+  maxConcurrency: 16,
+  /** Share of a file's batches that may fail (after retries, and after their failure is recorded) before the run fails. */
+  toleratedFailurePercentage: 5,
+  /** Retries of a failed batch: attempts after the first, first wait, backoff factor, longest wait. */
+  retry: { maxAttempts: 3, intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 60 },
+  /** One file's run's timeout. */
+  timeoutHours: 24,
 };
 
 /**

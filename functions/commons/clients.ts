@@ -9,6 +9,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pThrottle from 'p-throttle';
+import { DynamoBackfillStore } from '../../shared/adapters/dynamodb-backfill-store.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoReportStore } from '../../shared/adapters/dynamodb-report-store.ts';
@@ -76,6 +77,14 @@ export const customerStore = once(
     }),
 );
 
+export const backfillStore = once(
+  () =>
+    new DynamoBackfillStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
+      tableName: requireEnv(ENV.tableName),
+      eventRetentionDays: settings.eventRetentionDays(),
+      profiles: { empty: emptyProfile, apply: applyEvent },
+    }),
+);
 const timerClient = once(() => tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())));
 export const timerStore = once(() => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName) }));
 /** A timer store that reads further back than the default (an operator's sweep after an outage). */

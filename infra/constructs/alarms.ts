@@ -226,6 +226,24 @@ export class Alarms extends Construct {
     ];
   }
 
+  /** A backfill execution (one file) that failed, timed out or was aborted. */
+  watchBackfill(id: string, stateMachine: sfn.IStateMachine): cloudwatch.Alarm {
+    const period = Duration.minutes(5);
+    return this.add(`${id}Failed`, {
+      description: `A ${id} execution (one uploaded file) failed, timed out or was aborted: more of its batches failed than tolerated, or the file could not be read. See its execution history, the Map Run's results in the bucket and the backfill log group; uploading the file again reruns it and stores nothing twice.`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
+          timedOut: stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
+          aborted: stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
+        },
+        label: 'Failed, timed-out or aborted backfill executions',
+        period,
+      }),
+    });
+  }
+
   private add(id: string, options: AlarmOptions): cloudwatch.Alarm {
     const alarm = new cloudwatch.Alarm(this, id, {
       alarmName: physicalName(this, id, 255),

@@ -1,276 +1,88 @@
 /**
- * Loads a user's own data from a directory of CSV files into the same
- * business events the synthetic generator produces (see docs/local.md for the
- * format). Every row is validated against the event catalog; bad rows are
- * reported with file:line and the reason, never dropped silently.
+ * Reads a directory of your own data for `npm start -- --import DIR`: the CSV files of the
+ * format in docs/local.md (customers.csv, orders.csv, …) and JSON Lines of bus events (*.jsonl),
+ * as the backfill's Distributed Map item reader reads them in AWS: CSV rows as objects keyed by
+ * the header, JSON Lines one value a line. The rows are then backfilled through the synthesized
+ * state machine (local/backfill-run.ts), which validates each against the event catalog and
+ * reports a bad one with file, line and reason.
+ *
+ * What the reader itself refuses is reported here, with file and line: a file that is not one
+ * of the accepted names, a CSV file without a header or missing a required column (the whole
+ * file), a row with another number of fields than the header, a line that is not JSON.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCsv } from '../../shared/csv.ts';
-import { describeIssues } from '../../shared/events/validate.ts';
-import { inboundSchemas, type InboundDetailType } from '../../shared/events/catalog.ts';
-import type { GeneratedEntry } from '../synthetic/generate.ts';
+import { CSV_FILES, checkCsvHeader } from '../../shared/backfill/rows.ts';
+import type { LocalBackfillFile } from '../backfill-run.ts';
 
 export type ImportError = { file: string; line: number; reason: string };
-export type ImportResult = { entries: GeneratedEntry[]; errors: ImportError[]; files: { file: string; rows: number; events: number }[] };
+export type ImportFiles = { files: LocalBackfillFile[]; errors: ImportError[] };
 
-type Row = Record<string, string>;
-type Mapped = { type: InboundDetailType; at: string; fields: Record<string, unknown>; idKey: string };
-type FileSpec = {
-  source: string;
-  required: string[];
-  optional: string[];
-  /** One row → one or more events. Throws `Error` with a reason for a bad value. */
-  map: (row: Row) => Mapped[];
-};
+const expected = () => `${Object.keys(CSV_FILES).join(', ')} or *.jsonl`;
 
-// Value parsers: throw with a reason a person can act on.
-const str = (row: Row, k: string) => {
-  const v = row[k]?.trim();
-  if (!v) throw new Error(`${k} is empty`);
-  return v;
-};
-const opt = (row: Row, k: string) => (row[k]?.trim() ? row[k].trim() : undefined);
-const num = (row: Row, k: string) => {
-  const v = str(row, k);
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`${k} "${v}" is not a number`);
-  return n;
-};
-const optNum = (row: Row, k: string) => (opt(row, k) === undefined ? undefined : num(row, k));
-const bool = (row: Row, k: string) => {
-  const v = str(row, k).toLowerCase();
-  if (['true', 'yes', 'y', '1'].includes(v)) return true;
-  if (['false', 'no', 'n', '0'].includes(v)) return false;
-  throw new Error(`${k} "${row[k]}" is not true/false`);
-};
-const optBool = (row: Row, k: string) => (opt(row, k) === undefined ? undefined : bool(row, k));
-/** ISO 8601 timestamp with offset, or a date (midnight UTC). */
-const time = (row: Row, k: string) => {
-  const v = str(row, k);
-  if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return `${v}T00:00:00Z`;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(v) || Number.isNaN(Date.parse(v))) {
-    throw new Error(`${k} "${v}" is not an ISO 8601 timestamp with offset (e.g. 2025-03-01T10:00:00Z) or a date (2025-03-01)`);
+function readCsvFile(dir: string, name: string, errors: ImportError[]): LocalBackfillFile | undefined {
+  let rows: { line: number; cells: string[] }[];
+  try {
+    rows = parseCsv(readFileSync(path.join(dir, name)));
+  } catch (e) {
+    errors.push({ file: name, line: (e as { line?: number }).line ?? 1, reason: (e as Error).message });
+    return undefined;
   }
-  return v;
-};
-const compact = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const header = rows.shift();
+  if (!header) {
+    errors.push({ file: name, line: 1, reason: 'empty file (a header row is required)' });
+    return undefined;
+  }
+  const check = checkCsvHeader(name, header.cells);
+  if ('notAFile' in check) {
+    errors.push({ file: name, line: 1, reason: `unknown file; expected one of: ${expected()}` });
+    return undefined;
+  }
+  if (check.missing.length) {
+    errors.push({ file: name, line: header.line, reason: `missing column(s): ${check.missing.join(', ')}` });
+    return undefined;
+  }
+  if (check.unknown.length) errors.push({ file: name, line: header.line, reason: `unknown column(s) ignored: ${check.unknown.join(', ')}` });
+  const out: unknown[] = [];
+  const indexes: number[] = [];
+  rows.forEach(({ line, cells }, index) => {
+    if (cells.length !== header.cells.length) return void errors.push({ file: name, line, reason: `expected ${header.cells.length} fields, found ${cells.length}` });
+    out.push(Object.fromEntries(header.cells.map((c, i) => [c, cells[i]!])));
+    indexes.push(index);
+  });
+  return { key: name, format: 'csv', rows: out, indexes };
+}
 
-/** The accepted files, their columns and the events each row becomes. */
-export const CSV_FILES: Record<string, FileSpec> = {
-  'customers.csv': {
-    source: 'com.example.crm',
-    required: ['customer_id', 'updated_at'],
-    optional: ['email', 'first_name', 'locale', 'time_zone', 'preferred_channel', 'preferred_hour', 'customer_type', 'event_id'],
-    map: (r) => [
-      {
-        type: 'CustomerProfileUpdated',
-        at: time(r, 'updated_at'),
-        idKey: `${str(r, 'customer_id')}:${r.updated_at}`,
-        fields: compact({
-          email: opt(r, 'email'),
-          firstName: opt(r, 'first_name'),
-          locale: opt(r, 'locale'),
-          timeZone: opt(r, 'time_zone'),
-          preferredChannel: opt(r, 'preferred_channel'),
-          preferredHour: optNum(r, 'preferred_hour'),
-          customerType: opt(r, 'customer_type'),
-        }),
-      },
-    ],
-  },
-  'consents.csv': {
-    source: 'com.example.crm',
-    required: ['customer_id', 'channel', 'granted', 'changed_at'],
-    optional: ['purpose', 'event_id'],
-    map: (r) => [
-      {
-        type: 'ConsentChanged',
-        at: time(r, 'changed_at'),
-        idKey: `${str(r, 'customer_id')}:${r.channel}:${r.purpose ?? ''}:${r.changed_at}`,
-        fields: compact({ channel: str(r, 'channel'), purpose: opt(r, 'purpose'), granted: bool(r, 'granted') }),
-      },
-    ],
-  },
-  'subscriptions.csv': {
-    source: 'com.example.billing',
-    required: ['customer_id', 'subscription_id', 'product_id', 'event', 'occurred_at'],
-    optional: ['plan', 'monthly_price', 'currency', 'change', 'reason', 'allow_winback_contact', 'event_id'],
-    map: (r) => {
-      const event = str(r, 'event').toLowerCase();
-      const base = { subscriptionId: str(r, 'subscription_id'), productId: str(r, 'product_id') };
-      const at = time(r, 'occurred_at');
-      const idKey = `${r.subscription_id}:${event}:${r.occurred_at}`;
-      if (event === 'started') {
-        return [{ type: 'SubscriptionStarted', at, idKey, fields: { ...base, plan: opt(r, 'plan'), monthlyPrice: optNum(r, 'monthly_price'), currency: opt(r, 'currency') } }];
-      }
-      if (event === 'changed') {
-        return [{ type: 'SubscriptionChanged', at, idKey, fields: { ...base, plan: opt(r, 'plan'), monthlyPrice: optNum(r, 'monthly_price'), currency: opt(r, 'currency'), change: opt(r, 'change') ?? 'other' } }];
-      }
-      if (event === 'cancelled' || event === 'canceled') {
-        return [{ type: 'SubscriptionCancelled', at, idKey, fields: { ...base, reason: opt(r, 'reason'), allowWinbackContact: optBool(r, 'allow_winback_contact') } }];
-      }
-      throw new Error(`event "${r.event}" is not one of started, changed, cancelled`);
-    },
-  },
-  'orders.csv': {
-    source: 'com.example.orders',
-    required: ['customer_id', 'order_id', 'amount', 'currency', 'placed_at'],
-    optional: ['status', 'status_at', 'event_id'],
-    map: (r) => {
-      const out: Mapped[] = [
-        { type: 'OrderPlaced', at: time(r, 'placed_at'), idKey: `${str(r, 'order_id')}:placed`, fields: { orderId: str(r, 'order_id'), amount: num(r, 'amount'), currency: str(r, 'currency') } },
-      ];
-      const status = opt(r, 'status');
-      if (status && status !== 'placed') {
-        out.push({ type: 'OrderStatusChanged', at: r.status_at?.trim() ? time(r, 'status_at') : time(r, 'placed_at'), idKey: `${r.order_id}:${status}`, fields: { orderId: r.order_id.trim(), status } });
-      }
-      return out;
-    },
-  },
-  'order_status.csv': {
-    source: 'com.example.orders',
-    required: ['customer_id', 'order_id', 'status', 'changed_at'],
-    optional: ['event_id'],
-    map: (r) => [{ type: 'OrderStatusChanged', at: time(r, 'changed_at'), idKey: `${str(r, 'order_id')}:${r.status}:${r.changed_at}`, fields: { orderId: str(r, 'order_id'), status: str(r, 'status') } }],
-  },
-  'returns.csv': {
-    source: 'com.example.orders',
-    required: ['customer_id', 'order_id', 'amount', 'currency', 'returned_at'],
-    optional: ['reason', 'event_id'],
-    map: (r) => [
-      { type: 'OrderReturned', at: time(r, 'returned_at'), idKey: `${str(r, 'order_id')}:returned:${r.returned_at}`, fields: compact({ orderId: str(r, 'order_id'), amount: num(r, 'amount'), currency: str(r, 'currency'), reason: opt(r, 'reason') }) },
-    ],
-  },
-  'invoices.csv': {
-    source: 'com.example.billing',
-    required: ['customer_id', 'invoice_id', 'amount', 'currency', 'issued_at'],
-    optional: ['kind', 'due_date', 'event_id'],
-    map: (r) => [
-      {
-        type: 'InvoiceIssued',
-        at: time(r, 'issued_at'),
-        idKey: `${str(r, 'invoice_id')}:issued`,
-        fields: compact({ invoiceId: str(r, 'invoice_id'), kind: opt(r, 'kind'), amount: num(r, 'amount'), currency: str(r, 'currency'), dueDate: opt(r, 'due_date') }),
-      },
-    ],
-  },
-  'usage.csv': {
-    source: 'com.example.usage',
-    required: ['customer_id', 'product_id', 'quantity', 'unit', 'recorded_at'],
-    optional: ['event_id'],
-    map: (r) => [
-      { type: 'UsageRecorded', at: time(r, 'recorded_at'), idKey: `${str(r, 'customer_id')}:${str(r, 'product_id')}:${r.recorded_at}`, fields: { productId: r.product_id.trim(), quantity: num(r, 'quantity'), unit: str(r, 'unit') } },
-    ],
-  },
-  'product_adoptions.csv': {
-    source: 'com.example.usage',
-    required: ['customer_id', 'product_id', 'adopted_at'],
-    optional: ['event_id'],
-    map: (r) => [{ type: 'ProductAdopted', at: time(r, 'adopted_at'), idKey: `${str(r, 'customer_id')}:${str(r, 'product_id')}:adopted`, fields: { productId: r.product_id.trim() } }],
-  },
-  'support_calls.csv': {
-    source: 'com.example.support',
-    required: ['customer_id', 'call_id', 'reason', 'logged_at'],
-    optional: ['channel', 'resolved_at', 'resolution_minutes', 'resolved', 'event_id'],
-    map: (r) => {
-      const callId = str(r, 'call_id');
-      const out: Mapped[] = [{ type: 'SupportCallLogged', at: time(r, 'logged_at'), idKey: `${callId}:logged`, fields: compact({ callId, reason: str(r, 'reason'), channel: opt(r, 'channel') }) }];
-      if (opt(r, 'resolved_at') || opt(r, 'resolution_minutes')) {
-        const loggedAt = Date.parse(time(r, 'logged_at'));
-        const resolvedAt = opt(r, 'resolved_at') ? time(r, 'resolved_at') : undefined;
-        const minutes = optNum(r, 'resolution_minutes') ?? Math.round((Date.parse(resolvedAt!) - loggedAt) / 60_000);
-        if (minutes < 0) throw new Error('resolved_at is before logged_at');
-        out.push({
-          type: 'SupportCallResolved',
-          at: resolvedAt ?? new Date(loggedAt + minutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-          idKey: `${callId}:resolved`,
-          fields: compact({ callId, resolutionMinutes: minutes, resolved: optBool(r, 'resolved') }),
-        });
-      }
-      return out;
-    },
-  },
-  'payments_failed.csv': {
-    source: 'com.example.billing',
-    required: ['customer_id', 'payment_id', 'amount', 'currency', 'failed_at'],
-    optional: ['reason', 'event_id'],
-    map: (r) => [
-      { type: 'PaymentFailed', at: time(r, 'failed_at'), idKey: `${str(r, 'payment_id')}:failed`, fields: compact({ paymentId: str(r, 'payment_id'), amount: num(r, 'amount'), currency: str(r, 'currency'), reason: opt(r, 'reason') }) },
-    ],
-  },
-};
-
-/** Reads every known CSV file in `dir`; unknown .csv files are reported, not ignored. */
-export function importCsvDirectory(dir: string): ImportResult {
-  if (!existsSync(dir)) throw new Error(`import directory ${dir} does not exist`);
-  const entries: (GeneratedEntry & { at: number })[] = [];
-  const errors: ImportError[] = [];
-  const files: ImportResult['files'] = [];
-  const names = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.csv')).sort();
-  if (names.length === 0) throw new Error(`no .csv files in ${dir}; expected some of: ${Object.keys(CSV_FILES).join(', ')}`);
-  for (const name of names) {
-    const spec = CSV_FILES[name.toLowerCase()];
-    if (!spec) {
-      errors.push({ file: name, line: 1, reason: `unknown file; expected one of: ${Object.keys(CSV_FILES).join(', ')}` });
-      continue;
-    }
-    let rows: { line: number; cells: string[] }[];
-    try {
-      rows = parseCsv(readFileSync(path.join(dir, name)));
-    } catch (e) {
-      errors.push({ file: name, line: 1, reason: (e as Error).message });
-      continue;
-    }
-    const header = rows.shift();
-    if (!header) {
-      errors.push({ file: name, line: 1, reason: 'empty file (a header row is required)' });
-      continue;
-    }
-    const columns = header.cells.map((c) => c.trim().toLowerCase());
-    const missingCols = spec.required.filter((c) => !columns.includes(c));
-    if (missingCols.length) {
-      errors.push({ file: name, line: header.line, reason: `missing column(s): ${missingCols.join(', ')}` });
-      continue;
-    }
-    const unknownCols = columns.filter((c) => !spec.required.includes(c) && !spec.optional.includes(c));
-    if (unknownCols.length) errors.push({ file: name, line: header.line, reason: `unknown column(s) ignored: ${unknownCols.join(', ')}` });
-    let events = 0;
-    for (const { line, cells } of rows) {
-      if (cells.length !== columns.length) {
-        errors.push({ file: name, line, reason: `expected ${columns.length} fields, found ${cells.length}` });
-        continue;
-      }
-      const row: Row = Object.fromEntries(columns.map((c, i) => [c, cells[i]]));
-      let mapped: Mapped[];
+function readJsonLinesFile(dir: string, name: string, errors: ImportError[]): LocalBackfillFile {
+  const rows: unknown[] = [];
+  const indexes: number[] = [];
+  readFileSync(path.join(dir, name), 'utf8')
+    .split(/\r?\n/)
+    .forEach((text, i) => {
+      if (text.trim() === '') return;
       try {
-        mapped = spec.map(row);
-      } catch (e) {
-        errors.push({ file: name, line, reason: (e as Error).message });
-        continue;
+        rows.push(JSON.parse(text));
+        indexes.push(i);
+      } catch {
+        errors.push({ file: name, line: i + 1, reason: 'not JSON' });
       }
-      const customerId = row.customer_id.trim();
-      const explicitId = opt(row, 'event_id');
-      const built: (GeneratedEntry & { at: number })[] = [];
-      let rowOk = true;
-      mapped.forEach((m, k) => {
-        const eventId = explicitId ? (mapped.length > 1 ? `${explicitId}#${k + 1}` : explicitId) : `csv:${m.type}:${m.idKey}`.slice(0, 128);
-        const detail = { eventId, customerId, occurredAt: m.at, ...compact(m.fields) };
-        const parsed = inboundSchemas[m.type].safeParse(detail);
-        if (!parsed.success) {
-          errors.push({ file: name, line, reason: describeIssues(parsed.error) });
-          rowOk = false;
-          return;
-        }
-        built.push({ Source: spec.source, DetailType: m.type, Detail: JSON.stringify(detail), Time: new Date(m.at), at: Date.parse(m.at) });
-      });
-      if (!rowOk) continue;
-      entries.push(...built);
-      events += built.length;
-    }
-    files.push({ file: name, rows: rows.length, events });
+    });
+  return { key: name, format: 'jsonl', rows, indexes };
+}
+
+/** Reads every accepted file in `dir` (in name order); other .csv and .jsonl files are reported, not ignored. */
+export function readImportDirectory(dir: string): ImportFiles {
+  if (!existsSync(dir)) throw new Error(`import directory ${dir} does not exist`);
+  const names = readdirSync(dir)
+    .filter((f) => /\.(csv|jsonl)$/i.test(f))
+    .sort();
+  if (names.length === 0) throw new Error(`no .csv or .jsonl files in ${dir}; expected some of: ${expected()}`);
+  const errors: ImportError[] = [];
+  const files: LocalBackfillFile[] = [];
+  for (const name of names) {
+    const file = name.toLowerCase().endsWith('.jsonl') ? readJsonLinesFile(dir, name, errors) : readCsvFile(dir, name, errors);
+    if (file) files.push(file);
   }
-  // Replay in time order, as the history happened.
-  entries.sort((a, b) => a.at - b.at);
-  return { entries: entries.map(({ at: _at, ...e }) => e), errors, files };
+  return { files, errors };
 }

@@ -68,6 +68,8 @@ export type MalformedKind = 'missing-field' | 'wrong-type' | 'unknown-detail-typ
 
 export type GeneratedData = {
   entries: GeneratedEntry[];
+  /** Start of the live window (`liveDays` before `now`): older events are history. */
+  liveFrom: Date;
   stats: {
     customers: number;
     subscriptionCustomers: number;
@@ -289,7 +291,20 @@ export async function generate(options: GenerateOptions = {}): Promise<Generated
     }
   }
   stats.events = entries.length;
-  return { entries, stats };
+  return { entries, liveFrom: new Date(liveFrom), stats };
+}
+
+/**
+ * The entries split at the live window, each part in stream order: the history (events that
+ * happened before `liveFrom`, customer by customer, duplicates included), which a new deployment
+ * loads with the backfill, and the recent entries (the live window in time order, and the
+ * deliberately malformed entries), which producers put on the bus.
+ */
+export function splitHistory(data: Pick<GeneratedData, 'entries' | 'liveFrom'>): { history: GeneratedEntry[]; recent: GeneratedEntry[] } {
+  const history: GeneratedEntry[] = [];
+  const recent: GeneratedEntry[] = [];
+  for (const e of data.entries) (e.Time && e.Time < data.liveFrom ? history : recent).push(e);
+  return { history, recent };
 }
 
 type CustomerContext = {

@@ -54,6 +54,45 @@ const MAX_EVENTS_PER_TRANSACTION = 50;
 /** Event bytes per transaction, under DynamoDB's 4 MB limit with room for the profile. */
 const MAX_TRANSACTION_EVENT_BYTES = 3 * 1024 * 1024;
 
+/** A business event's item: keyed on its customer and its eventId, as ingest and the backfill store it. */
+export function eventItem(event: BusinessEvent, receivedAt: Date, ttlSeconds: number) {
+  const d = event.detail;
+  return {
+    pk: customerPk(d.customerId),
+    sk: SK.event(d.eventId),
+    entity: 'event',
+    type: event.type,
+    source: event.source,
+    customerId: d.customerId,
+    eventId: d.eventId,
+    occurredAt: toUtcIso(d.occurredAt),
+    receivedAt: receivedAt.toISOString(),
+    detail: d,
+    expiresAt: Math.floor(receivedAt.getTime() / 1000) + ttlSeconds,
+  };
+}
+
+/** Attributes of the profile item that are not the profile's but are kept by every write: the backfill's batch tokens (shared/backfill). */
+export type ProfileItemExtras = { backfillBatches?: string[] };
+
+/** A profile's item. */
+export function profileItemOf(customerId: string, profile: CustomerProfile, version: number, updatedAt: Date, extras: ProfileItemExtras = {}) {
+  return { ...profile, ...extras, pk: customerPk(customerId), sk: SK.profile, entity: 'profile', scoringShard: scoringShard(customerId), version, updatedAt: updatedAt.toISOString() };
+}
+
+/** The profile, version and extras of a profile item (none: version 0). */
+export function profileOfItem(customerId: string, Item: Record<string, unknown> | undefined, profiles: Pick<ProfileFold, 'empty'>): { profile?: CustomerProfile; version: number; extras: ProfileItemExtras } {
+  if (!Item) return { version: 0, extras: {} };
+  const { backfillBatches, ...profile } = Item as Record<string, unknown>;
+  for (const k of PROFILE_KEYS) delete profile[k];
+  // Defaults first: a profile written before a field existed still reads as a complete profile.
+  return {
+    profile: { ...profiles.empty(customerId), ...(profile as Partial<CustomerProfile>) },
+    version: Number(Item.version ?? 0),
+    extras: backfillBatches === undefined ? {} : { backfillBatches: backfillBatches as string[] },
+  };
+}
+
 export class ConcurrentUpdateError extends Error {
   override name = 'ConcurrentUpdateError';
 }
@@ -87,15 +126,11 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     this.profiles = options.profiles;
   }
 
-  private async readProfileItem(customerId: string): Promise<{ profile?: CustomerProfile; version: number }> {
+  private async readProfileItem(customerId: string): Promise<{ profile?: CustomerProfile; version: number; extras: ProfileItemExtras }> {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.profile }, ConsistentRead: true }),
     );
-    if (!Item) return { version: 0 };
-    const profile = { ...Item } as Record<string, unknown>;
-    for (const k of PROFILE_KEYS) delete profile[k];
-    // Defaults first: a profile written before a field existed still reads as a complete profile.
-    return { profile: { ...this.profiles.empty(customerId), ...(profile as Partial<CustomerProfile>) }, version: Number(Item.version ?? 0) };
+    return profileOfItem(customerId, Item, this.profiles);
   }
 
   async getProfile(customerId: string): Promise<CustomerProfile | undefined> {
@@ -143,42 +178,17 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     return results;
   }
 
-  private eventItem(event: BusinessEvent, receivedAt: Date) {
-    const d = event.detail;
-    return {
-      pk: customerPk(d.customerId),
-      sk: SK.event(d.eventId),
-      entity: 'event',
-      type: event.type,
-      source: event.source,
-      customerId: d.customerId,
-      eventId: d.eventId,
-      occurredAt: toUtcIso(d.occurredAt),
-      receivedAt: receivedAt.toISOString(),
-      detail: d,
-      expiresAt: Math.floor(receivedAt.getTime() / 1000) + this.eventTtlS,
-    };
-  }
-
   private async writeChunk(customerId: string, chunk: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]> {
     const pk = customerPk(customerId);
     const duplicate = new Set<number>();
     for (let attempt = 0; attempt < this.maxRetries; attempt++) {
       const live = chunk.map((_, i) => i).filter((i) => !duplicate.has(i));
       if (live.length === 0) break;
-      const { profile, version } = await this.readProfileItem(customerId);
+      const { profile, version, extras } = await this.readProfileItem(customerId);
       const folded: CustomerProfile[] = [];
       let next = profile ?? this.profiles.empty(customerId);
       for (const i of live) folded.push((next = this.profiles.apply(next, chunk[i]!)));
-      const profileItem = {
-        ...next,
-        pk,
-        sk: SK.profile,
-        entity: 'profile',
-        scoringShard: scoringShard(customerId),
-        version: version + 1,
-        updatedAt: receivedAt.toISOString(),
-      };
+      const profileItem = profileItemOf(customerId, next, version + 1, receivedAt, extras);
       try {
         await this.doc.send(
           new TransactWriteCommand({
@@ -191,7 +201,7 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
               .slice(0, 36),
             TransactItems: [
               ...live.map((i) => ({
-                Put: { TableName: this.table, Item: this.eventItem(chunk[i]!, receivedAt), ConditionExpression: 'attribute_not_exists(pk)' },
+                Put: { TableName: this.table, Item: eventItem(chunk[i]!, receivedAt, this.eventTtlS), ConditionExpression: 'attribute_not_exists(pk)' },
               })),
               {
                 Put: {

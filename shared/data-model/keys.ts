@@ -3,6 +3,7 @@
  * one partition (`CUST#<id>`), so the stream consumers and the campaign
  * guardrails read one customer with one Query.
  */
+import { createHash } from 'node:crypto';
 import { fnv1a } from '../hash.ts';
 import { SCORING_SHARDS, TIMER_SHARDS } from './table.ts';
 
@@ -64,6 +65,14 @@ export const REJECTION_SK = 'REJECTED';
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
 export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
 
+/**
+ * A backfill run's records: one partition per run; per file (by a hash of its key), one item per
+ * batch result and per failed batch (keyed by the batch's token).
+ */
+export const backfillRunPk = (runId: string): string => `BACKFILL#${runId}`;
+export const backfillFilePrefix = (file: string): string => `FILE#${createHash('sha256').update(file).digest('base64url').slice(0, 16)}#`;
+export const backfillBatchSk = (file: string, token: string): string => `${backfillFilePrefix(file)}BATCH#${token}`;
+export const backfillFailureSk = (file: string, token: string): string => `${backfillFilePrefix(file)}FAILED#${token}`;
 /** The hour (UTC, `yyyy-mm-ddThh`) of an instant: the timer index's time bucket. */
 export const timerHour = (at: Date): string => at.toISOString().slice(0, 13);
 

@@ -17,6 +17,7 @@ export const EMITTED_SOURCES = {
   scoring: 'clm.scoring',
   outreach: 'clm.outreach',
   campaigns: 'clm.campaigns',
+  backfill: 'clm.backfill',
 } as const;
 
 /** EventBridge's own limit for one entry (detail + envelope). */
@@ -280,6 +281,21 @@ export const emittedSchemas = {
     skippedAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
+  /** One backfilled file is done (shared/backfill): its figures; the rejected rows are in the execution output and the function's log. */
+  BackfillCompleted: z.object({
+    runId: id,
+    file: z.string().min(1).max(1024),
+    batches: z.number().int().nonnegative(),
+    failedBatches: z.number().int().nonnegative(),
+    rowsRead: z.number().int().nonnegative(),
+    rowsRejected: z.number().int().nonnegative(),
+    eventsStored: z.number().int().nonnegative(),
+    duplicates: z.number().int().nonnegative(),
+    deferred: z.number().int().nonnegative(),
+    customersWritten: z.number().int().nonnegative(),
+    completedAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
 } as const;
 
 export type EmittedDetailType = keyof typeof emittedSchemas;
@@ -295,4 +311,5 @@ export const emittedSource: Record<EmittedDetailType, string> = {
   NightlyRunCompleted: EMITTED_SOURCES.scoring,
   EmailSent: EMITTED_SOURCES.campaigns,
   EmailSkipped: EMITTED_SOURCES.campaigns,
+  BackfillCompleted: EMITTED_SOURCES.backfill,
 };

@@ -48,6 +48,7 @@ import type {
 } from '../ports.ts';
 import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
+import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult, FailedBatch } from '../backfill/backfill.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -58,8 +59,14 @@ type LedgerEntry = SendRecord & { leaseUntil?: number };
 
 type Customer = {
   profile?: CustomerProfile;
+  /** The profile item's version, bumped by every write. */
+  version: number;
+  /** Tokens of the backfill batches folded into the profile (shared/backfill). */
+  backfillBatches: string[];
   /** Ids of the stored events (the EVT# items). */
   eventIds: Set<string>;
+  /** Of the stored events a backfill wrote: the batch token and when. */
+  backfillMarks: Map<string, { token: string; at: string }>;
   triggers: Map<string, StoredTrigger>;
   sends: Map<string, LedgerEntry>;
   ledgerVersion: number;
@@ -73,7 +80,7 @@ function sendRecord(e: LedgerEntry): SendRecord {
   return copy(record);
 }
 
-export class InMemoryCustomerStore implements CustomerStore {
+export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
   private readonly customers = new Map<string, Customer>();
 
   constructor(private readonly profiles: ProfileFold) {}
@@ -81,7 +88,7 @@ export class InMemoryCustomerStore implements CustomerStore {
   private customer(customerId: string): Customer {
     let c = this.customers.get(customerId);
     if (!c) {
-      c = { eventIds: new Set(), triggers: new Map(), sends: new Map(), ledgerVersion: 0 };
+      c = { version: 0, backfillBatches: [], eventIds: new Set(), backfillMarks: new Map(), triggers: new Map(), sends: new Map(), ledgerVersion: 0 };
       this.customers.set(customerId, c);
     }
     return c;
@@ -99,8 +106,60 @@ export class InMemoryCustomerStore implements CustomerStore {
       if (c.eventIds.has(event.detail.eventId)) return { status: 'duplicate' };
       c.eventIds.add(event.detail.eventId);
       c.profile = this.profiles.apply(c.profile ?? this.profiles.empty(customerId), event);
+      c.version++;
       return { status: 'stored', profile: c.profile };
     });
+  }
+
+  // The backfill's store (shared/backfill): the same customers, as the same table holds them.
+  private readonly backfillRecords = new Map<string, { results: Map<string, BatchResult>; failures: Map<string, FailedBatch> }>();
+
+  private backfillRun(runId: string, file: string) {
+    const key = `${runId}\n${file}`;
+    let r = this.backfillRecords.get(key);
+    if (!r) this.backfillRecords.set(key, (r = { results: new Map(), failures: new Map() }));
+    return r;
+  }
+
+  async readCustomers(wanted: { customerId: string; eventIds: string[] }[]): Promise<Map<string, BackfillCustomerState>> {
+    return new Map(
+      wanted.map(({ customerId, eventIds }) => {
+        const c = this.customers.get(customerId);
+        const stored = new Map<string, { token?: string; at?: string }>();
+        for (const id of eventIds) if (c?.eventIds.has(id)) stored.set(id, { ...c.backfillMarks.get(id) });
+        return [customerId, { profile: c?.profile, version: c?.version ?? 0, batches: [...(c?.backfillBatches ?? [])], stored }];
+      }),
+    );
+  }
+
+  async writeEvents(events: BackfillEventWrite[], at: Date): Promise<void> {
+    for (const { event, token } of events) {
+      const c = this.customer(event.detail.customerId);
+      c.eventIds.add(event.detail.eventId);
+      c.backfillMarks.set(event.detail.eventId, { token, at: at.toISOString() });
+    }
+  }
+
+  async writeProfile(customerId: string, profile: CustomerProfile, batches: string[], expectedVersion: number, _at?: Date): Promise<'written' | 'conflict'> {
+    const c = this.customer(customerId);
+    if (c.version !== expectedVersion) return 'conflict';
+    c.profile = profile;
+    c.backfillBatches = [...batches];
+    c.version++;
+    return 'written';
+  }
+
+  async recordBatch(result: BatchResult): Promise<void> {
+    this.backfillRun(result.runId, result.file).results.set(result.token, copy(result));
+  }
+
+  async recordFailure(failure: FailedBatch): Promise<void> {
+    this.backfillRun(failure.runId, failure.file).failures.set(failure.token, copy(failure));
+  }
+
+  async runRecords(runId: string, file: string): Promise<{ results: BatchResult[]; failures: FailedBatch[] }> {
+    const r = this.backfillRun(runId, file);
+    return { results: [...r.results.values()].map(copy), failures: [...r.failures.values()].map(copy) };
   }
 
   /** Ids of the customers with a profile (what the scoring index holds). */

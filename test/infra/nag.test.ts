@@ -34,7 +34,7 @@ describe('cdk-nag AwsSolutions', () => {
       { alarmEmail: 'ops@example.com', producerAccountIds: '123456789012', createSenderIdentity: 'false', removalPolicy: 'destroy', sesSandbox: 'true' },
       { bundle: false, nag: true },
     );
-  }, 60_000);
+  }, 240_000);
 
   it('reports no unacknowledged errors or warnings (default settings)', () => {
     expect(violationsOf(defaults.app)).toEqual([]);

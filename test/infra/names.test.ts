@@ -26,8 +26,8 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::StepFunctions::StateMachine': ['StateMachineName'],
   'AWS::SES::ConfigurationSet': ['Name'],
   'AWS::SES::EmailIdentity': ['EmailIdentity'],
-  'AWS::SecretsManager::Secret': ['Name'],
   'AWS::S3::Bucket': ['BucketName'],
+  'AWS::SecretsManager::Secret': ['Name'],
   // Named by (or within) their parent, or not named at all.
   'AWS::IAM::Policy': [],
   'AWS::S3::BucketPolicy': [],

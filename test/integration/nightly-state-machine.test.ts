@@ -45,7 +45,7 @@ const night2 = new Date('1997-10-02T02:00:00Z');
 describe('the synthesized nightly state machine (aws-local-stepfunctions, DynamoDB Local)', () => {
   it("runs the deployed stack's definition: the same as the construct's alone, but for the function's ARN", () => {
     const { stack, template } = synth({ senderAddress: 'news@mail.acme.test', stackName: 'Acme' }, { bundle: false });
-    const [[, sm]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
+    const [[, sm]] = resourcesOf(template, 'AWS::StepFunctions::StateMachine').filter(([id]) => id === logicalId(stack, stack.nightlyRun.stateMachine));
     const fnArn = JSON.stringify(arnOf(logicalId(stack, stack.functions[nightlyRun.function].function)));
     const FN = 'arn:aws:lambda:eu-west-1:000000000000:function:nightly';
     const deployed = aslOf(sm!.Properties.DefinitionString, (token) => (JSON.stringify(token) === fnArn ? FN : 'OTHER'));

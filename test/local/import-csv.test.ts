@@ -2,10 +2,36 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { importCsvDirectory } from '../../local/import/import-csv.ts';
+import { readImportDirectory, type ImportError } from '../../local/import/import-csv.ts';
+import { csvRowEvents } from '../../shared/backfill/rows.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
+import type { GeneratedEntry } from '../../local/synthetic/generate.ts';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/import');
+
+/**
+ * What --import makes of a directory: the reader's rows (local/import/import-csv.ts) mapped as
+ * the backfill maps a CSV row (shared/backfill/rows.ts), in time order, with every problem by file
+ * and line (the reader's and the mapping's).
+ */
+function importCsvDirectory(dir: string): { entries: GeneratedEntry[]; errors: ImportError[]; files: { file: string; rows: number; events: number }[] } {
+  const read = readImportDirectory(dir);
+  const errors = [...read.errors];
+  const entries: (GeneratedEntry & { at: number })[] = [];
+  const files = read.files.map((f) => {
+    let events = 0;
+    (f.rows as Record<string, string>[]).forEach((row, k) => {
+      const mapped = csvRowEvents(f.key, row);
+      if (!mapped.ok) return void errors.push({ file: f.key, line: f.indexes![k]! + 2, reason: mapped.reason });
+      for (const e of mapped.events) entries.push({ Source: e.source, DetailType: e['detail-type'], Detail: JSON.stringify(e.detail), Time: new Date(String(e.detail.occurredAt)), at: Date.parse(String(e.detail.occurredAt)) });
+      events += mapped.events.length;
+    });
+    return { file: f.key, rows: f.rows.length, events };
+  });
+  errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+  entries.sort((a, b) => a.at - b.at);
+  return { entries: entries.map(({ at: _, ...e }) => e), errors, files };
+}
 
 describe('CSV import', () => {
   const result = importCsvDirectory(fixtures);
@@ -60,6 +86,17 @@ describe('CSV import', () => {
     expect(reason('support_calls.csv:4')).toMatch(/^reason:/);
     expect(reason('usage.csv:4')).toMatch(/^quantity:/);
     expect(result.files.find((f) => f.file === 'support_calls.csv')).toEqual({ file: 'support_calls.csv', rows: 3, events: 3 });
+    // The reader keeps the rows as the Map's CSV item reader gives them: objects keyed by the header.
+    expect(readImportDirectory(fixtures).files.find((f) => f.key === 'orders.csv')!.rows[0]).toMatchObject({ customer_id: 'K002', order_id: 'O-1', amount: '59.90' });
+  });
+
+  it('reads JSON Lines one value a line, and reports a line that is not JSON', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-import-'));
+    writeFileSync(path.join(dir, 'history.jsonl'), '{"source":"s","detail-type":"OrderPlaced","detail":{}}\n\n{nope\n"text"\n');
+    expect(readImportDirectory(dir)).toEqual({
+      files: [{ key: 'history.jsonl', format: 'jsonl', rows: [{ source: 's', 'detail-type': 'OrderPlaced', detail: {} }, 'text'], indexes: [0, 3] }],
+      errors: [{ file: 'history.jsonl', line: 3, reason: 'not JSON' }],
+    });
   });
 
   it('reports unknown files, missing columns and bad timestamps', () => {

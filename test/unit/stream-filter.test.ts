@@ -34,6 +34,13 @@ describe('stream filter on AWS-shaped records', () => {
     expect(matchesAny(filters, r)).toBe(false);
   });
 
+  it('drops an event a backfill stored (history fires nothing), whatever its type', () => {
+    const r = structuredClone(fixture.Records[0]!);
+    r.dynamodb!.NewImage!.backfill = { S: 'tiZLJvAzvMWk4q2e' };
+    r.dynamodb!.NewImage!.backfillAt = { S: '2026-11-29T16:30:00.000Z' };
+    expect(matchesAny(filters, r)).toBe(false);
+  });
+
   it('reads the business event back from the AWS-shaped image', () => {
     expect(storedEventFromImage(fixture.Records[0]!.dynamodb!.NewImage!)).toEqual({
       type: 'SubscriptionCancelled',

@@ -4,7 +4,7 @@
  * dropped from the stream filter, or a pattern widened, fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { ENV, functionSpecs, subscriptions, type RuleSubscription, type StreamSubscription } from '../../shared/wiring.ts';
+import { backfillRun, ENV, functionSpecs, subscriptions, type RuleSubscription, type StreamSubscription } from '../../shared/wiring.ts';
 
 const byId = (id: string) => subscriptions.find((s) => s.id === id);
 
@@ -21,7 +21,7 @@ describe('wiring (hand-written expectations)', () => {
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the eight types the enabled triggers of config/triggers.json read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the eight types the enabled triggers of config/triggers.json read, unless a backfill stored them, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -30,6 +30,7 @@ describe('wiring (hand-written expectations)', () => {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
             type: { S: ['OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'PaymentFailed'] },
+            backfill: { S: [{ exists: false }] },
           },
         },
       },
@@ -123,10 +124,27 @@ describe('wiring (hand-written expectations)', () => {
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
       report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
       'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
+      backfill: {
+        entry: 'functions/backfill/handler.ts',
+        memoryMb: 1769,
+        timeoutSeconds: 300,
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
+      },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
     for (const s of subscriptions) expect(s.description.length, s.id).toBeGreaterThan(20);
+  });
+
+  it('the backfill: batches of 500 rows, 16 at once, 5% of failed batches tolerated, retried with backoff', () => {
+    expect(backfillRun).toEqual({
+      function: 'backfill',
+      rowsPerBatch: 500,
+      maxConcurrency: 16,
+      toleratedFailurePercentage: 5,
+      retry: { maxAttempts: 3, intervalSeconds: 5, backoffRate: 2, maxDelaySeconds: 60 },
+      timeoutHours: 24,
+    });
   });
 
   it('the environment variable names', () => {

@@ -1,0 +1,142 @@
+/**
+ * Benchmark of the backfill against DynamoDB Local: rows per second through the backfill path
+ * beside DynamoDB Local's raw BatchWriteItem rate, measured by this same script on the same
+ * machine and the same number of items.
+ *   npm run bench:backfill -- [customers] [--state-machine]   (default 5,000 customers, seed 42)
+ *
+ * History: the local run's generated history (local/synthetic/generate.ts) before the live
+ * window, as JSON Lines rows in the generator's order (customer by customer), about 17.5 events
+ * a customer. Each measurement gets a fresh table.
+ *   raw         BatchWriteItem of the same number of EVT# items (ingest's item shape), 25 a call,
+ *               16 calls in flight: the table's own write rate
+ *   backfill    backfillBatch (shared/backfill) with DynamoBackfillStore, batches of 500 rows,
+ *               16 batches at once (the state machine's MaxConcurrency): validation, the reads of
+ *               profiles and event keys, the event batch writes, the conditional profile writes
+ *               and the batch results
+ *   state machine (with --state-machine) the same through the synthesized state machine in the
+ *               ASL interpreter with the real handler, as npm start runs it
+ * Also printed: the write and read units consumed per row (ReturnConsumedCapacity).
+ */
+import os from 'node:os';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchPutAll } from '../shared/adapters/dynamodb-batch.ts';
+import { DynamoBackfillStore } from '../shared/adapters/dynamodb-backfill-store.ts';
+import { eventItem } from '../shared/adapters/dynamodb-customer-store.ts';
+import { backfillBatch, type BackfillBatch } from '../shared/backfill/backfill.ts';
+import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
+import { validateInbound } from '../shared/events/validate.ts';
+import { backfillRun, ENV } from '../shared/wiring.ts';
+import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, startDynamoDbLocal } from '../local/services.ts';
+import { generate, splitHistory } from '../local/synthetic/generate.ts';
+
+const args = process.argv.slice(2);
+const customers = Number(args.find((a) => /^\d+$/.test(a)) ?? 5000);
+const viaStateMachine = args.includes('--state-machine');
+const CONCURRENCY = backfillRun.maxConcurrency;
+const ROWS_PER_BATCH = backfillRun.rowsPerBatch;
+const fold = { empty: emptyProfile, apply: applyEvent };
+
+const data = await generate({ customers, seed: 42, now: new Date('2026-11-23T00:00:00Z') });
+const rows = splitHistory(data).history.map((e) => ({ source: e.Source, 'detail-type': e.DetailType, detail: JSON.parse(e.Detail) as unknown }));
+const now = new Date('2026-11-23T12:00:00Z');
+
+const ddb = await startDynamoDbLocal();
+const client = localDynamoDbClient(ddb.endpoint);
+const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+let tables = 0;
+const freshTable = async () => {
+  const name = `bench-${++tables}`;
+  await createTable(client, name);
+  return name;
+};
+
+type Row = { path: string; rows: number; seconds: number; perSecond: number; writeUnitsPerRow?: number; readUnitsPerRow?: number };
+const results: Row[] = [];
+
+try {
+  // Raw: the same number of event items, batch-written.
+  {
+    const table = await freshTable();
+    const items = rows.map((r) => {
+      const v = validateInbound(r, now);
+      if (!v.ok) throw new Error(v.reason);
+      return eventItem(v.event, now, 400 * 86_400);
+    });
+    // One item per key: the history holds duplicates (the same event twice), which one BatchWriteItem call refuses.
+    const unique = [...new Map(items.map((i) => [`${i.pk}\n${i.sk}`, i])).values()];
+    const t = performance.now();
+    const { consumedWriteUnits } = await batchPutAll(doc, table, unique, { concurrency: CONCURRENCY });
+    const seconds = (performance.now() - t) / 1000;
+    results.push({ path: 'raw BatchWriteItem (25 a call, 16 in flight)', rows: unique.length, seconds, perSecond: unique.length / seconds, writeUnitsPerRow: consumedWriteUnits / unique.length });
+  }
+
+  const batches: BackfillBatch[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_BATCH) {
+    batches.push({ Items: rows.slice(i, i + ROWS_PER_BATCH).map((row, k) => ({ index: i + k, row })), BatchInput: { runId: 'bench', file: 'history.jsonl', format: 'jsonl' } });
+  }
+
+  // The backfill path: the domain with the DynamoDB adapter, 16 batches at once.
+  {
+    const table = await freshTable();
+    const store = new DynamoBackfillStore(client, { tableName: table, profiles: fold });
+    let next = 0;
+    let stored = 0;
+    const t = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < batches.length) {
+          const b = batches[next++]!;
+          stored += (await backfillBatch(b, { store, fold, now: () => now })).eventsStored;
+        }
+      }),
+    );
+    const seconds = (performance.now() - t) / 1000;
+    if (stored === 0) throw new Error('the backfill stored nothing');
+    results.push({
+      path: `backfill (batches of ${ROWS_PER_BATCH}, ${CONCURRENCY} at once)`,
+      rows: rows.length,
+      seconds,
+      perSecond: rows.length / seconds,
+      writeUnitsPerRow: store.consumed.writeUnits / rows.length,
+      readUnitsPerRow: store.consumed.readUnits / rows.length,
+    });
+  }
+
+  if (viaStateMachine) {
+    const table = await freshTable();
+    Object.assign(process.env, {
+      [ENV.tableName]: table,
+      [ENV.busName]: 'bench-bus',
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+      // BackfillCompleted goes nowhere: no bus is listening (one event, after the timing's rows are in).
+      AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      AWS_MAX_ATTEMPTS: '1',
+    });
+    const { runBackfillStateMachine } = await import('../local/backfill-run.ts');
+    const t = performance.now();
+    await runBackfillStateMachine({ runId: 'bench', file: { key: 'history.jsonl', format: 'jsonl', rows }, region: LOCAL_REGION, retryWaitMs: 0 }).catch((e: Error) => {
+      // Only the summary's publish may fail here (no bus); the batches are in by then.
+      if (!/Summarise|ECONNREFUSED|EventBridge|connect/i.test(`${e.name} ${e.message}`)) throw e;
+    });
+    const seconds = (performance.now() - t) / 1000;
+    results.push({ path: 'backfill through the state machine (ASL interpreter, real handler)', rows: rows.length, seconds, perSecond: rows.length / seconds });
+  }
+} finally {
+  await client.send(new ListTablesCommand({})).catch(() => undefined);
+  client.destroy();
+  await ddb.stop();
+}
+
+const raw = results[0]!.perSecond;
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+console.log(`\nbackfill benchmark: ${fmt(customers)} customers, ${fmt(rows.length)} history rows, DynamoDB Local; ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log('| path | rows | s | rows/s | of raw | WCU/row | RCU/row |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const r of results) {
+  console.log(`| ${r.path} | ${fmt(r.rows)} | ${fmt(r.seconds, 1)} | ${fmt(r.perSecond)} | ${fmt((100 * r.perSecond) / raw)}% | ${r.writeUnitsPerRow === undefined ? '' : fmt(r.writeUnitsPerRow, 2)} | ${r.readUnitsPerRow === undefined ? '' : fmt(r.readUnitsPerRow, 2)} |`);
+}
