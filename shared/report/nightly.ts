@@ -25,11 +25,29 @@ export function reportPeriods(runDate: string, count: number): string[] {
   });
 }
 
-/** The assignments of the followed periods, by customer. */
-export async function followedAssignments(store: Pick<ScoringStore, 'outreachAssignments'>, experimentId: string, runDate: string, horizonMonths: number): Promise<Map<string, OutreachAssignment[]>> {
+/**
+ * The assignments of the followed periods planned before the run date, by customer. Tonight's
+ * plan is made by the finish step, after scoring, so this set does not change during a night's
+ * scoring: it is read once per night and store (a warm container's later invocations of the
+ * same night reuse it) instead of once per invocation.
+ */
+export function followedAssignments(store: Pick<ScoringStore, 'outreachAssignments'>, experimentId: string, runDate: string, horizonMonths: number): Promise<Map<string, OutreachAssignment[]>> {
+  const key = `${experimentId}\0${runDate}\0${horizonMonths}`;
+  const held = cache.get(store);
+  if (held?.key === key) return held.value;
+  const value = readFollowed(store, experimentId, runDate, horizonMonths);
+  cache.set(store, { key, value });
+  value.catch(() => cache.delete(store)); // a failed read is not kept
+  return value;
+}
+
+const cache = new WeakMap<object, { key: string; value: Promise<Map<string, OutreachAssignment[]>> }>();
+
+async function readFollowed(store: Pick<ScoringStore, 'outreachAssignments'>, experimentId: string, runDate: string, horizonMonths: number): Promise<Map<string, OutreachAssignment[]>> {
   const byCustomer = new Map<string, OutreachAssignment[]>();
   for (const period of reportPeriods(runDate, reportPeriodCount(horizonMonths))) {
     for (const a of await store.outreachAssignments(experimentId, period)) {
+      if (a.plannedOn >= runDate) continue;
       const held = byCustomer.get(a.customerId);
       if (held) held.push(a);
       else byCustomer.set(a.customerId, [a]);

@@ -9,7 +9,7 @@ import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryReportStore, InMemoryScoringStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import type { StoredReportPart } from '../../../shared/ports.ts';
 import { reportPartSchema } from '../../../shared/report/part-schema.ts';
-import { reportPeriodCount, reportPeriods } from '../../../shared/report/nightly.ts';
+import { followedAssignments, reportPeriodCount, reportPeriods } from '../../../shared/report/nightly.ts';
 import { reportFigures } from '../../../shared/report/figures.ts';
 import { defaultScoringConfig as config, type NightlyDeps } from '../../../shared/scoring/index.ts';
 import { runNight } from '../../support/nightly.ts';
@@ -61,5 +61,26 @@ describe('the nightly run keeps the report aggregate', () => {
   it('follows the churn horizon + 2 months up to the run date (an ad-hoc outcome is known after the horizon)', () => {
     expect(reportPeriods('1997-10-01', reportPeriodCount(3))).toEqual(['1997-06', '1997-07', '1997-08', '1997-09', '1997-10']);
     expect(reportPeriods('2027-01-31', 3)).toEqual(['2026-11', '2026-12', '2027-01']);
+  });
+});
+
+describe('followedAssignments', () => {
+  const a = (customerId: string, period: string, plannedOn: string) => ({ planId: `op-${customerId}`, experimentId: 'x', period, customerId, group: 'control' as const, rank: 1, rankBy: 'clv' as const, clv: 1, churnRisk: 0.9, plannedOn, runId: 'r' });
+  it('reads the followed periods once per night and store, without the assignments planned on the run date or later', async () => {
+    const calls: string[] = [];
+    const store = {
+      outreachAssignments: async (_: string, period: string) => {
+        calls.push(period);
+        return period === '2026-11' ? [a('C1', '2026-11', '2026-11-20'), a('C2', '2026-11', '2026-11-30')] : period === '2026-09' ? [a('C1', '2026-09', '2026-09-30')] : [];
+      },
+    };
+    const first = await followedAssignments(store, 'x', '2026-11-30', 3);
+    expect([...first.keys()]).toEqual(['C1']);
+    expect(first.get('C1')!.map((x) => x.period)).toEqual(['2026-09', '2026-11']);
+    expect(calls).toEqual(['2026-07', '2026-08', '2026-09', '2026-10', '2026-11']);
+    expect(await followedAssignments(store, 'x', '2026-11-30', 3)).toBe(first);
+    expect(calls).toHaveLength(5);
+    await followedAssignments(store, 'x', '2026-12-01', 3);
+    expect(calls).toHaveLength(10);
   });
 });
