@@ -13,10 +13,14 @@ import { toBatches } from './bus.ts';
 import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
-import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
-import { parseNow, startClockAt } from './clock.ts';
+import { showcaseEntries } from './showcase.ts';
+import { triggerConfig } from '../shared/triggers/config.ts';
+import { advanceClock, parseNow, realNow, startClockAt } from './clock.ts';
 import { runFigures, type NightFigures, type RunSummary } from './run-figures.ts';
 import { writeFileSync } from 'node:fs';
+
+/** Hours the local clock moves forward after the replay so that deferred sends go (a day: every local hour comes once). */
+const DEFERRAL_HOURS = 25;
 
 const HELP = `Usage: npm start -- [options]
 
@@ -30,6 +34,7 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
+  --pages-port P       port for the public pages (unsubscribe, help page, exit survey) (default: a free port)
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
@@ -48,6 +53,7 @@ type Args = {
   dynamodbPort?: number;
   sesPort?: number;
   busPort?: number;
+  pagesPort?: number;
   stateDir: string;
   nights: number;
   summaryJsonFile?: string;
@@ -66,6 +72,7 @@ function parse(argv: string[]): Args {
       'dynamodb-port': { type: 'string' },
       'ses-port': { type: 'string' },
       'bus-port': { type: 'string' },
+      'pages-port': { type: 'string' },
       'state-dir': { type: 'string' },
       'run-nightly': { type: 'boolean' },
       nights: { type: 'string' },
@@ -94,6 +101,7 @@ function parse(argv: string[]): Args {
     dynamodbPort: int('dynamodb-port', values['dynamodb-port'], 1, 65535),
     sesPort: int('ses-port', values['ses-port'], 1, 65535),
     busPort: int('bus-port', values['bus-port'], 1, 65535),
+    pagesPort: int('pages-port', values['pages-port'], 1, 65535),
     stateDir: values['state-dir'] ?? '.local',
     nights: int('nights', values.nights, 1, 366) ?? (values['run-nightly'] ? 1 : 0),
     summaryJsonFile: values['summary-json'],
@@ -150,7 +158,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (args.now) startClockAt(args.now);
-  const started = Date.now();
+  const started = realNow();
   // Handler logs: warnings and errors would drown the summary; POWERTOOLS_LOG_LEVEL=INFO npm start shows more.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   out('serverless-clm local stack');
@@ -165,6 +173,7 @@ async function main(): Promise<number> {
     dynamodbPort: args.dynamodbPort,
     sesPort: args.sesPort,
     busPort: args.busPort,
+    pagesPort: args.pagesPort,
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
@@ -205,9 +214,10 @@ async function main(): Promise<number> {
     if (args.keepRunning) out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
     else out(`  SES emulator       ${stack.endpoints.ses}   (emails are saved to ${path.join(stack.stateDir, EMAILS_DIR)}/)`);
     out(`  bus (PutEvents)    ${stack.endpoints.bus}   (bus ${stack.busName}; SQS on the same endpoint; queues at ${stack.endpoints.bus}/queues)`);
+    out(`  public pages       ${stack.endpoints.pages}   (/u/TOKEN, /learn/TOKEN, /exit/TOKEN: the links in the emails)`);
   };
   printEndpoints();
-  out(`  up in ${secs(Date.now() - started)}`);
+  out(`  up in ${secs(realNow() - started)}`);
 
   // Data.
   let entries: GeneratedEntry[];
@@ -235,7 +245,11 @@ async function main(): Promise<number> {
     out(`  ${fmt(s.events)} events: ${Object.entries(s.byType).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
     out(`  with ${fmt(s.outOfOrder)} out of order, ${fmt(s.duplicates)} duplicates and ${malformed} deliberately malformed`);
     out(`  ${fmt(s.recentBillingComplaints)} recent billing complaints, ${fmt(s.deliverableBillingComplaints)} of them deliverable (emailed when the pure pipeline replays the events now, with the real rules and guardrails and a ${stack.controlGroupPercent}% control group)`);
-    entries = data.entries;
+    // Two customers of their own whose events happen now: the welcome and a collection notice (local/showcase.ts).
+    const showcase = showcaseEntries(args.now ?? new Date());
+    entries = [...data.entries, ...showcase];
+    expectedUnique += showcase.length;
+    out(`  and ${showcase.length} showcase events (local/showcase.ts): a new customer's first order, a subscriber's failed payment`);
   }
 
   // Replay.
@@ -261,6 +275,19 @@ async function main(): Promise<number> {
     clearInterval(progress);
   }
   out(`  idle after ${secs(Date.now() - replayStarted)}`);
+
+  // Sends held for the customer's own hour (quiet hours, preferred hour) wait on durable timers:
+  // move the local clock a day forward, an hour at a time, sweeping the timers each hour, so each
+  // goes at its customer's hour, as the TimerSweep schedule would send it in AWS.
+  const sentBefore = (await stack.counters()).emailsSent;
+  const clockFrom = new Date();
+  for (let hour = 0; hour < DEFERRAL_HOURS; hour++) {
+    advanceClock(3_600_000);
+    await stack.sweepTimers();
+  }
+  out(
+    `\nMoved the local clock ${DEFERRAL_HOURS} h forward (${clockFrom.toISOString().slice(0, 16)}Z → ${new Date().toISOString().slice(0, 16)}Z), sweeping the timers every hour: ${fmt((await stack.counters()).emailsSent - sentBefore)} emails went at their customers' hours (deferred sends) or after their timers fired`,
+  );
 
   const schedules = (await import('../shared/wiring.ts')).subscriptions.filter((s) => s.kind === 'schedule');
   const nights: NightFigures[] = [];
@@ -320,7 +347,7 @@ async function main(): Promise<number> {
   out(`  emails sent             ${fmt(c.emailsSent)} → ${saved.dir}/ (each as <messageId>.eml and .html; index.jsonl names customer and campaign)${args.keepRunning ? `; inbox ${stack.endpoints.sesInbox}` : ''}`);
   out(`  emails not sent         ${fmt(c.emailsSkipped.count)} skipped${c.emailsSkipped.count ? ` (${list(c.emailsSkipped.byReason)})` : ''}`);
   const undecided = Object.values(c.triggersWithoutEmailDecision).reduce((a, b) => a + b, 0);
-  if (undecided) out(`                          ${fmt(undecided)} triggers without an email decision, by action: ${list(c.triggersWithoutEmailDecision)} (only retention-save and winback have email campaigns)`);
+  if (undecided) out(`                          ${fmt(undecided)} triggers without an email decision, by action: ${list(c.triggersWithoutEmailDecision)} (every action but none has an email campaign)`);
   out(`    one customer          npx clm customer <id> --endpoint ${args.keepRunning ? stack.endpoints.dynamodb : '<DynamoDB Local>'}   (profile, triggers, send ledger with reasons${args.keepRunning ? '' : '; needs --keep-running: the table is in memory'})`);
   const otherEmitted = Object.entries(c.emitted).filter(([k]) => k !== 'ChurnTriggerFired');
   if (otherEmitted.length) out(`  other emitted events    ${otherEmitted.map(([k, v]) => `${k} ${fmt(v)}`).join('; ')}`);
@@ -331,7 +358,7 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${triggerConfig.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
   const ex = pathCheck.expected;
   out(
@@ -339,7 +366,7 @@ async function main(): Promise<number> {
   );
   for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
-  out(`  took                    ${secs(Date.now() - started)}`);
+  out(`  took                    ${secs(realNow() - started)}`);
   if (args.figuresFile || args.summaryJsonFile) {
     const figures = await runFigures(stack);
     if (args.figuresFile) writeFileSync(args.figuresFile, `${JSON.stringify(figures, null, 2)}\n`);

@@ -38,4 +38,8 @@ export const defaults = {
   rejectionLeaseSeconds: 60,
   /** Days a rejection is remembered, so a redelivery is not rejected twice: the longest SQS keeps a message (14 days). */
   rejectionRetentionDays: 14,
+  /** Hours back from now a timer sweep reads (shared/adapters/dynamodb-timer-store.ts): covers a sweeper stopped this long. */
+  timerLookbackHours: 72,
+  /** Days after its due time a timer item expires (pending ones fire long before; fired ones are the record that they did). */
+  timerRetentionDays: 90,
 } as const;

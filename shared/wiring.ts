@@ -12,7 +12,7 @@ import { requestEventTypes } from './campaigns/requests.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -47,6 +47,8 @@ export type FunctionSpec = {
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
+    /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
+    pageKeys?: boolean;
   };
 };
 
@@ -65,8 +67,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
@@ -75,7 +78,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -91,6 +95,25 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
       table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
+  },
+  'timer-sweep': {
+    entry: 'functions/timer-sweep/handler.ts',
+    description: 'Every few minutes fires the durable timers that are due (stuck orders, stopped usage, deferred sends) by kind',
+    memoryMb: 512,
+    timeoutSeconds: 240,
+    // Query of the byTimerDue index (due timers); UpdateItem of a timer (fired, failed). What the registered
+    // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
+    // of publishedAt (churn triggers fired by a timer, shared/triggers/).
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+  },
+  pages: {
+    entry: 'functions/pages/handler.ts',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
+    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
 };
 
@@ -132,8 +155,8 @@ export type ScheduleSubscription = {
   id: string;
   function: FunctionName;
   description: string;
-  /** Name of the configuration setting holding the cron expression. */
-  expressionSetting: 'nightlySchedule';
+  /** Name of the configuration setting holding the schedule expression (cron or rate). */
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -190,6 +213,8 @@ export const subscriptions: Subscription[] = [
       $or: [
         { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
         { source: [EMITTED_SOURCES.scoring], 'detail-type': ['CustomerRescored'] },
+        // A deferred send whose timer went off (the timer sweep puts it back).
+        { source: [EMITTED_SOURCES.campaigns], 'detail-type': ['CampaignSendDue'] },
         // A producer's events (validated by the handler as by ingest): the same ones ingest gets, of these types.
         { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': [...requestEventTypes] },
       ],
@@ -207,6 +232,14 @@ export const subscriptions: Subscription[] = [
     description: 'Rescore every customer once a night',
     expressionSetting: 'nightlySchedule',
     input: (scheduledTime) => ({ subscription: 'NightlyRescore', scheduledTime }),
+  },
+  {
+    kind: 'schedule',
+    id: 'TimerSweep',
+    function: 'timer-sweep',
+    description: 'Fire the durable timers that are due, every few minutes',
+    expressionSetting: 'timerSweepSchedule',
+    input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
   },
 ];
 
@@ -227,6 +260,17 @@ export const nightlyRun = {
   timeoutHours: 8,
 };
 
+/**
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
+ * the local stack (local/pages-server.ts).
+ */
+export const publicPages = {
+  function: 'pages' as FunctionName,
+  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
+  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
@@ -244,4 +288,8 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
+  pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
+  pagesBaseUrl: 'CLM_PAGES_BASE_URL',
 } as const;

@@ -7,15 +7,19 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
+import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
+import { startPacer } from '../../shared/campaigns/pacer.ts';
 import { SES_BULK_MAX_ENTRIES, SesBulkMailer, SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
+import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
 import type { BulkMailer, Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -66,6 +70,11 @@ export const customerStore = once(
       profiles: { empty: emptyProfile, apply: applyEvent },
     }),
 );
+
+const timerClient = once(() => tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())));
+export const timerStore = once(() => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName) }));
+/** A timer store that reads further back than the default (an operator's sweep after an outage). */
+export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName), lookbackHours });
 
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
@@ -121,17 +130,15 @@ export const mailer = once((): Mailer => {
 });
 
 /**
- * Waits until `recipients` more emails may go: all of an invocation's bulk calls together stay at
- * `sendsPerSecond` (p-throttle, each call weighing its number of recipients, strict: no window
- * holds more). A call never weighs more than `limit`, so no single call exceeds a second's budget.
+ * Waits until `recipients` more emails may go: an invocation's bulk calls start at most
+ * `sendsPerSecond` recipients a second apart (shared/campaigns/pacer.ts: by the actual start of the
+ * previous call, so a late timer never lets the next one catch up). A call never holds more than
+ * `limit` recipients (a second's worth), so no call exceeds the rate on its own.
  */
 export function sendPacer(sendsPerSecond: number): { limit: number; pace: (recipients: number) => Promise<void> } {
-  if (!(sendsPerSecond > 0)) throw new Error(`sends per second must be positive, got ${sendsPerSecond}`);
+  const pacer = startPacer(sendsPerSecond);
   const limit = Math.max(1, Math.min(SES_BULK_MAX_ENTRIES, Math.floor(sendsPerSecond)));
-  const throttled = pThrottle({ limit, interval: Math.ceil((limit * 1000) / sendsPerSecond), strict: true, weight: (recipients: number) => recipients })(
-    (_recipients: number) => undefined,
-  );
-  return { limit, pace: async (recipients) => void (await throttled(Math.min(recipients, limit))) };
+  return { limit, pace: (recipients) => pacer.pace(recipients) };
 }
 
 /** The invocation's bulk pacer; unset rate (the local stack, tests): no pacing. */
@@ -161,4 +168,9 @@ export const rejectionLedger = once(
       tableName: requireEnv(ENV.tableName),
       retentionDays: defaults.rejectionRetentionDays,
     }),
+);
+
+/** The page signing keys (tokens of the unsubscribe, help and exit-survey links), read from Secrets Manager and cached per container. */
+export const pageKeys = once(
+  () => new SecretsManagerPageKeys(tracer.captureAWSv3Client(new SecretsManagerClient(clientOptions())), requireEnv(ENV.pageKeysSecret)),
 );

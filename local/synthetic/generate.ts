@@ -24,7 +24,7 @@
  */
 import { defaultSendPolicy, inControlGroup, inGlobalHoldout } from '../../shared/campaigns/guardrails.ts';
 import type { supportReasons } from '../../shared/events/catalog.ts';
-import { defaultTriggerPolicy } from '../../shared/triggers/rules.ts';
+import { triggerConfig } from '../../shared/triggers/config.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { billingPath } from '../../shared/pipeline/billing-path.ts';
 import { busEnvelope, createPipeline } from '../../shared/pipeline/run-pipeline.ts';
@@ -387,7 +387,7 @@ async function ensureDeliverableComplaint(
   const dropped = new Set<Raw>();
   const added: Raw[] = [];
   // Two days' margin inside the freshness window, for a run that goes on after `runAt`.
-  const freshFrom = pipeline.now().getTime() - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY;
+  const freshFrom = pipeline.now().getTime() - (triggerConfig.maxEventAgeDays - 2) * DAY;
   const { controlGroupPercent, controlGroupExperiment, holdoutPercent, holdoutExperiment } = pipeline.sendPolicy;
   const eligible = [...byCustomer].filter(
     ([id]) => !inControlGroup(id, 'retention-save', controlGroupPercent, controlGroupExperiment) && !inGlobalHoldout(id, holdoutPercent ?? 0, holdoutExperiment),

@@ -97,6 +97,10 @@ export const campaignOfAction: Record<(typeof nextActions)[number], CampaignName
   'up-sell': 'up-sell',
   'down-sell': 'down-sell',
   reward: 'reward',
+  // Put right what went wrong (a stuck order, repeated returns): the retention save's apology and offer.
+  'service-recovery': 'retention-save',
+  // Several warning signs around paying: the collection notice's payment-plan or right-sizing option.
+  'payment-help': 'collection-notice',
   none: undefined,
 };
 

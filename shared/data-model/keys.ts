@@ -4,7 +4,7 @@
  * guardrails read one customer with one Query.
  */
 import { fnv1a } from '../hash.ts';
-import { SCORING_SHARDS } from './table.ts';
+import { SCORING_SHARDS, TIMER_SHARDS } from './table.ts';
 
 export const customerPk = (customerId: string): string => `CUST#${customerId}`;
 export const customerIdFromPk = (pk: string): string => pk.slice('CUST#'.length);
@@ -23,6 +23,8 @@ export const SK = {
   sendLedger: 'SENDS',
   score: 'SCORE',
   winback: 'WINBACK',
+  /** A durable timer of the customer (shared/timers/): one item per kind and key. */
+  timer: (kind: string, key: string) => `TIMER#${kind}#${key}`,
 } as const;
 
 export const SK_PREFIX = {
@@ -32,6 +34,7 @@ export const SK_PREFIX = {
   subscription: 'SUB#',
   trigger: 'TRIGGER#',
   send: 'SEND#',
+  timer: 'TIMER#',
 } as const;
 
 const shardKey = (n: number): string => `SHARD#${String(n).padStart(2, '0')}`;
@@ -56,3 +59,14 @@ export const REJECTION_SK = 'REJECTED';
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
 export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
+
+/** The hour (UTC, `yyyy-mm-ddThh`) of an instant: the timer index's time bucket. */
+export const timerHour = (at: Date): string => at.toISOString().slice(0, 13);
+
+/** Partition key of the timer index: the due hour and a stable shard of the timer (FNV-1a of its keys). */
+export function timerBucket(hour: string, pk: string, sk: string, shards = TIMER_SHARDS): string {
+  return `TIMER#${hour}#${fnv1a(`${pk}\n${sk}`) % shards}`;
+}
+
+/** Every partition of the timer index for one hour bucket. */
+export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => Array.from({ length: shards }, (_, i) => `TIMER#${hour}#${i}`);

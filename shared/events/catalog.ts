@@ -55,6 +55,10 @@ export const baseDetail = z.object({
 export const supportReasons = ['billing', 'network', 'technical', 'product', 'delivery', 'cancellation', 'other'] as const;
 export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'cancelled'] as const;
 export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
+/** Where a consent change was made (the consent ledger's `source`). */
+export const consentSources = ['unsubscribe-link', 'exit-survey', 'customer-service', 'import', 'api'] as const;
+/** Why a customer leaves: the fixed taxonomy of the exit survey (issue 11). `other` takes free text. */
+export const exitReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
 
 export const inboundSchemas = {
   CustomerProfileUpdated: baseDetail.extend({
@@ -138,7 +142,14 @@ export const inboundSchemas = {
     channel: z.enum(channels),
     purpose: z.enum(['marketing', 'service']).default('marketing'),
     granted: z.boolean(),
+    source: z.enum(consentSources).optional().describe('Where the change was made, e.g. unsubscribe-link'),
   }),
+  ExitSurveyAnswered: baseDetail.extend({
+    reason: z.enum(exitReasons),
+    /** The customer's own words (required with reason `other`, optional otherwise). */
+    reasonText: line(500).optional(),
+    mayContactLater: z.boolean().describe('The answer to "may we contact you later?" (winback permission)'),
+  }).refine((d) => d.reason !== 'other' || (d.reasonText?.trim() ?? '') !== '', { message: 'reasonText is required when reason is other', path: ['reasonText'] }),
 } as const;
 
 export type InboundDetailType = keyof typeof inboundSchemas;
@@ -151,7 +162,7 @@ export type BusinessEvent = {
 }[InboundDetailType];
 
 export const triggerKinds = ['single', 'collective', 'timer'] as const;
-export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'none'] as const;
+export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'service-recovery', 'payment-help', 'none'] as const;
 
 export const emittedSchemas = {
   ChurnTriggerFired: z.object({
@@ -224,6 +235,20 @@ export const emittedSchemas = {
     skippedAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
+  /** A deferred send whose time has come (its durable timer fired): the campaign request, back to campaigns. */
+  CampaignSendDue: z.object({
+    customerId: id,
+    requestId: z.string().min(1).max(512),
+    campaign: z.string().min(1).max(64),
+    source: z.enum(['trigger', 'next-best-action', 'event']),
+    rule: z.string().max(128),
+    nextBestAction: z.enum(nextActions).optional(),
+    document: z
+      .object({ kind: z.enum(['statement', 'invoice', 'collection-notice']), number: z.string().min(1).max(128), amount: z.number().finite(), currency: z.string().min(1).max(8) })
+      .optional(),
+    dueAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
 } as const;
 
 export type EmittedDetailType = keyof typeof emittedSchemas;
@@ -238,4 +263,5 @@ export const emittedSource: Record<EmittedDetailType, string> = {
   NightlyRunCompleted: EMITTED_SOURCES.scoring,
   EmailSent: EMITTED_SOURCES.campaigns,
   EmailSkipped: EMITTED_SOURCES.campaigns,
+  CampaignSendDue: EMITTED_SOURCES.campaigns,
 };

@@ -15,10 +15,11 @@ describe('wiring (hand-written expectations)', () => {
       ['stream', 'NewEventsToChurnTriggers', 'churn-triggers'],
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
+      ['schedule', 'TimerSweep', 'timer-sweep'],
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the six types the rules read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the eight types the enabled triggers of config/triggers.json read, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -26,7 +27,7 @@ describe('wiring (hand-written expectations)', () => {
         dynamodb: {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
-            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled'] },
+            type: { S: ['OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'PaymentFailed'] },
           },
         },
       },
@@ -53,6 +54,7 @@ describe('wiring (hand-written expectations)', () => {
       $or: [
         { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] },
         { source: ['clm.scoring'], 'detail-type': ['CustomerRescored'] },
+        { source: ['clm.campaigns'], 'detail-type': ['CampaignSendDue'] },
         { source: [{ 'anything-but': { prefix: 'clm.' } }], 'detail-type': ['OrderPlaced', 'SubscriptionStarted', 'InvoiceIssued', 'PaymentFailed'] },
       ],
     });
@@ -71,15 +73,21 @@ describe('wiring (hand-written expectations)', () => {
     expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
   });
 
+  it('the timer sweep passes its id and the scheduled time; its expression is the timerSweepSchedule setting', () => {
+    const s = byId('TimerSweep');
+    expect(s?.kind === 'schedule' && s.input('2026-11-01T02:05:00Z')).toEqual({ subscription: 'TimerSweep', scheduledTime: '2026-11-01T02:05:00Z' });
+    expect(s?.kind === 'schedule' && s.expressionSetting).toBe('timerSweepSchedule');
+  });
+
   it('each function may touch exactly this', () => {
     expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
       ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
-      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true } },
+      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true } },
       campaigns: {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 60,
-        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
       },
       'nightly-rescore': {
         entry: 'functions/nightly-rescore/handler.ts',
@@ -87,6 +95,13 @@ describe('wiring (hand-written expectations)', () => {
         timeoutSeconds: 900,
         access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
       },
+      'timer-sweep': {
+        entry: 'functions/timer-sweep/handler.ts',
+        memoryMb: 512,
+        timeoutSeconds: 240,
+        access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+      },
+      pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
@@ -108,6 +123,8 @@ describe('wiring (hand-written expectations)', () => {
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
       scoringConfig: 'CLM_SCORING_CONFIG',
+      pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+      pagesBaseUrl: 'CLM_PAGES_BASE_URL',
     });
   });
 });

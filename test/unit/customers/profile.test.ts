@@ -56,7 +56,8 @@ const arbByType = {
     locale: maybe(fc.constantFrom('en-GB', 'nl-NL')), timeZone: maybe(fc.constantFrom('Europe/Paris', 'UTC')),
     preferredChannel: maybe(fc.constantFrom('email', 'sms')), preferredHour: maybe(fc.integer({ min: 0, max: 23 })), customerType: maybe(fc.constantFrom('subscription', 'adhoc')),
   }),
-  ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean() }),
+  ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean(), source: maybe(fc.constantFrom('unsubscribe-link', 'api')) }),
+  ExitSurveyAnswered: fc.record({ occurredAt: ts, reason: fc.constantFrom('price', 'network'), mayContactLater: fc.boolean() }),
   OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
   OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
   OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
@@ -264,6 +265,11 @@ function expectedProfile(events: BusinessEvent[]) {
     ),
     adoptedProducts: Object.fromEntries([...group(adoptions, (e) => e.detail.productId)].map(([p, es]) => [p, es.map(utc).sort()[0]])),
     paymentFailures: of('PaymentFailed').map(utc).sort().reverse().slice(0, 20),
+    lastUsedAt: Object.fromEntries([...group(usage.filter((e) => e.detail.quantity > 0), (e) => e.detail.productId)].map(([p, es]) => [p, es.map(utc).sort().at(-1)])),
+    returns: of('OrderReturned')
+      .map((e) => ({ orderId: e.detail.orderId, at: utc(e), amount: e.detail.amount, ...(e.detail.reason ? { reason: e.detail.reason } : {}), by: e.detail.eventId }))
+      .sort((a, b) => (a.at === b.at ? (a.by < b.by ? 1 : -1) : a.at < b.at ? 1 : -1))
+      .slice(0, 20),
   };
 }
 
@@ -272,13 +278,13 @@ const profileFields = [
   'customerId', 'email', 'firstName', 'locale', 'timeZone', 'preferredChannel', 'preferredHour', 'customerType', 'consent',
   'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue',
   'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
-  'subscriptions', 'adoptedProducts', 'paymentFailures',
+  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns',
 ] as const satisfies readonly (keyof CustomerProfile)[];
 
 describe('applyEvent on random histories of every event type', () => {
   it('the generator produces every inbound event type of the catalog', () => {
     expect(Object.keys(arbByType).sort()).toEqual([...inboundDetailTypes].sort());
-    expect(inboundDetailTypes).toHaveLength(14);
+    expect(inboundDetailTypes).toHaveLength(15);
     const seen = new Set(fc.sample(arbEvent, { numRuns: 2000, seed: 7 }).map((e) => e.type));
     expect([...seen].sort()).toEqual([...inboundDetailTypes].sort());
   });

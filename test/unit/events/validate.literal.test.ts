@@ -73,7 +73,7 @@ describe('rejected events, written as JSON', () => {
       'an unknown detail-type',
       wrap('OrderTeleported', `{${base}}`),
       'unknown-detail-type',
-      'unknown detail-type "OrderTeleported"; known: CustomerProfileUpdated, OrderPlaced, OrderStatusChanged, OrderReturned, InvoiceIssued, UsageRecorded, SupportCallLogged, SupportCallResolved, SubscriptionStarted, SubscriptionChanged, SubscriptionCancelled, PaymentFailed, ProductAdopted, ConsentChanged',
+      'unknown detail-type "OrderTeleported"; known: CustomerProfileUpdated, OrderPlaced, OrderStatusChanged, OrderReturned, InvoiceIssued, UsageRecorded, SupportCallLogged, SupportCallResolved, SubscriptionStarted, SubscriptionChanged, SubscriptionCancelled, PaymentFailed, ProductAdopted, ConsentChanged, ExitSurveyAnswered',
     ],
     ['a prototype key as detail-type', wrap('toString', `{${base}}`), 'unknown-detail-type', expect.stringMatching(/^unknown detail-type "toString"/)],
     ['a reason out of the list', wrap('SupportCallLogged', `{${base},"callId":"k","reason":"weather"}`), 'invalid-detail', expect.stringMatching(/^SupportCallLogged: reason: Invalid option: expected one of "billing"\|"network"/)],
