@@ -16,9 +16,13 @@ import { readImportDirectory } from './import/import-csv.ts';
 import { runBackfillStateMachine, type LocalBackfillFile } from './backfill-run.ts';
 import type { BackfillSummary } from '../shared/backfill/backfill.ts';
 import { triggerConfig } from '../shared/triggers/config.ts';
-import { parseNow, startClockAt } from './clock.ts';
+import { advanceClock, parseNow, realNow, startClockAt } from './clock.ts';
 import { runFigures, type BackfillFigures, type NightFigures, type RunSummary } from './run-figures.ts';
+import { showcaseEntries } from './showcase.ts';
 import { writeFileSync } from 'node:fs';
+
+/** Hours the local clock moves forward after the replay so that deferred sends go (a day: every local hour comes once). */
+const DEFERRAL_HOURS = 25;
 
 const HELP = `Usage: npm start -- [options]
 
@@ -159,7 +163,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (args.now) startClockAt(args.now);
-  const started = Date.now();
+  const started = realNow();
   // Handler logs: warnings and errors would drown the summary; POWERTOOLS_LOG_LEVEL=INFO npm start shows more.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   out('serverless-clm local stack');
@@ -218,7 +222,7 @@ async function main(): Promise<number> {
     out(`  public pages       ${stack.endpoints.pages}   (/u/TOKEN, /learn/TOKEN, /exit/TOKEN: the links in the emails)`);
   };
   printEndpoints();
-  out(`  up in ${secs(Date.now() - started)}`);
+  out(`  up in ${secs(realNow() - started)}`);
 
   // Data: history to backfill (through the backfill state machine), recent entries to replay through the bus.
   let entries: GeneratedEntry[];
@@ -282,7 +286,11 @@ async function main(): Promise<number> {
     for (const row of rows) {
       if (complainers.has(String((row.detail as { customerId?: unknown })?.customerId))) stack.trace.ingestBodies.push(JSON.stringify(row));
     }
-    entries = recent;
+    // Two customers of their own whose events happen now: the welcome and a collection notice (local/showcase.ts).
+    const showcase = showcaseEntries(args.now ?? new Date());
+    entries = [...recent, ...showcase];
+    expectedUnique += showcase.length;
+    out(`  and ${showcase.length} showcase events (local/showcase.ts): a new customer's first order, a subscriber's failed payment`);
   }
 
   // Backfill: the synthesized backfill state machine, one execution per file, in an ASL interpreter.
@@ -341,6 +349,18 @@ async function main(): Promise<number> {
     sweep.ok
       ? `  timer sweep: ${fmt(swept.due ?? 0)} due → ${fmt(swept.fired ?? 0)} handled, ${fmt(swept.superseded ?? 0)} set again for later (the state was renewed), ${fmt((swept.retried ?? 0) + (swept.gaveUp ?? 0))} failed (${secs(sweep.ms)})`
       : `  timer sweep FAILED: ${sweep.error}`,
+  );
+  // Sends held for the customer's own hour (quiet hours, preferred hour) wait on durable timers:
+  // move the local clock a day forward, an hour at a time, sweeping the timers each hour, so each
+  // goes at its customer's hour, as the TimerSweep schedule would send it in AWS.
+  const sentBefore = (await stack.counters()).emailsSent;
+  const clockFrom = new Date();
+  for (let hour = 0; hour < DEFERRAL_HOURS; hour++) {
+    advanceClock(3_600_000);
+    await stack.sweepTimers();
+  }
+  out(
+    `\nMoved the local clock ${DEFERRAL_HOURS} h forward (${clockFrom.toISOString().slice(0, 16)}Z → ${new Date().toISOString().slice(0, 16)}Z), sweeping the timers every hour: ${fmt((await stack.counters()).emailsSent - sentBefore)} emails went at their customers' hours (deferred sends) or after their timers fired`,
   );
 
   const schedules = (await import('../shared/wiring.ts')).subscriptions.filter((s) => s.kind === 'schedule');
@@ -410,7 +430,7 @@ async function main(): Promise<number> {
   out(`  emails sent             ${fmt(c.emailsSent)} → ${saved.dir}/ (each as <messageId>.eml and .html; index.jsonl names customer and campaign)${args.keepRunning ? `; inbox ${stack.endpoints.sesInbox}` : ''}`);
   out(`  emails not sent         ${fmt(c.emailsSkipped.count)} skipped${c.emailsSkipped.count ? ` (${list(c.emailsSkipped.byReason)})` : ''}`);
   const undecided = Object.values(c.triggersWithoutEmailDecision).reduce((a, b) => a + b, 0);
-  if (undecided) out(`                          ${fmt(undecided)} triggers without an email decision, by action: ${list(c.triggersWithoutEmailDecision)} (only retention-save and winback have email campaigns)`);
+  if (undecided) out(`                          ${fmt(undecided)} triggers without an email decision, by action: ${list(c.triggersWithoutEmailDecision)} (every action but none has an email campaign)`);
   out(`    one customer          npx clm customer <id> --endpoint ${args.keepRunning ? stack.endpoints.dynamodb : '<DynamoDB Local>'}   (profile, triggers, send ledger with reasons${args.keepRunning ? '' : '; needs --keep-running: the table is in memory'})`);
   const otherEmitted = Object.entries(c.emitted).filter(([k]) => k !== 'ChurnTriggerFired');
   if (otherEmitted.length) out(`  other emitted events    ${otherEmitted.map(([k, v]) => `${k} ${fmt(v)}`).join('; ')}`);
@@ -430,7 +450,7 @@ async function main(): Promise<number> {
   for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
   if (args.nights) out(`  report                  ${report ? `${report.html} (and report.json, the lookalike export beside it)\n    verdict               ${report.verdict}` : 'none: no night stored a report aggregate'}`);
-  out(`  took                    ${secs(Date.now() - started)}`);
+  out(`  took                    ${secs(realNow() - started)}`);
   if (args.figuresFile || args.summaryJsonFile) {
     const figures = await runFigures(stack);
     if (args.figuresFile) writeFileSync(args.figuresFile, `${JSON.stringify(figures, null, 2)}\n`);

@@ -82,6 +82,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
+    // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
     // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
     access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
@@ -253,6 +254,8 @@ export const subscriptions: Subscription[] = [
         { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'], detail: { route: ['email'] } },
         { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'], detail: { route: [{ exists: false }] } },
         { source: [EMITTED_SOURCES.scoring], 'detail-type': ['CustomerRescored'] },
+        // A deferred send whose timer went off (the timer sweep puts it back).
+        { source: [EMITTED_SOURCES.campaigns], 'detail-type': ['CampaignSendDue'] },
         // A producer's events (validated by the handler as by ingest): the same ones ingest gets, of these types.
         { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': [...requestEventTypes] },
       ],

@@ -23,7 +23,9 @@ import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, requireEnv, settings } from '../commons/clients.ts';
+import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, requireEnv, settings, timerStore } from '../commons/clients.ts';
+import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
+import { signedLinks } from '../../shared/campaigns/messages.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
@@ -31,6 +33,7 @@ import { logger, metrics, tracer } from '../commons/powertools.ts';
 const processor = new LoggingBatchProcessor(EventType.SQS);
 const TriggerEvent = EventBridgeSchema.extend({ detail: emittedSchemas.ChurnTriggerFired });
 const RescoredEvent = EventBridgeSchema.extend({ detail: emittedSchemas.CustomerRescored });
+const SendDueEvent = EventBridgeSchema.extend({ detail: emittedSchemas.CampaignSendDue });
 
 /** The record's event is not in the customer's profile yet: the record fails and SQS delivers it again. */
 export class ProfileNotReadyError extends Error {
@@ -56,6 +59,10 @@ type Resolved = { request: CampaignRequest } | { outcome: CampaignOutcome | { ou
 /** What one record asks for: a campaign request, or an outcome already (not a campaign, an unknown trigger). Throws to retry it. */
 async function resolve(record: SQSRecord, deps: () => CampaignDeps): Promise<Resolved> {
   const body = JSON.parse(record.body) as { 'detail-type'?: unknown };
+  if (body['detail-type'] === 'CampaignSendDue') {
+    const request = requestFromSendDue(SendDueEvent.parse(body).detail);
+    return request ? { request } : { outcome: { outcome: 'not-a-campaign' } };
+  }
   if (body['detail-type'] === 'CustomerRescored') {
     const request = requestFromRescore(RescoredEvent.parse(body).detail);
     return request ? { request } : { outcome: { outcome: 'not-a-campaign' } };
@@ -98,7 +105,17 @@ async function decideBatch(records: SQSRecord[]): Promise<Map<string, Error | Re
     }
   }
   if (toSend.length === 0) return results;
-  const outcomes = await sendBatch(toSend.map((t) => t.request), { ...d(), bulkMailer: bulkMailer(), pace: bulkPacer()?.pace });
+  const base = d();
+  // The page links signed with the current page key (one token per customer and purpose). The stack
+  // (CDK and the local stack) always sets the key's secret; without one (handler tests) the links carry
+  // the unsigned token of shared/campaigns/messages.ts.
+  const personalLinks = process.env[ENV.pageKeysSecret]
+    ? signedLinks(await pageKeys().keyRing(), requireEnv(ENV.pagesBaseUrl), base.links.helpBaseUrl, base.now())
+    : undefined;
+  const outcomes = await sendBatch(
+    toSend.map((t) => t.request),
+    { ...base, personalLinks, bulkMailer: bulkMailer(), pace: bulkPacer()?.pace, deferred: timerDeferredSends(timerStore(), base.now) },
+  );
   toSend.forEach((t, i) => {
     const o = outcomes[i]!;
     if (o.outcome === 'failed') results.set(t.messageId, o.error);

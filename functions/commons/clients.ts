@@ -23,6 +23,7 @@ import { DynamoOutreachDesk } from '../../shared/adapters/dynamodb-outreach-desk
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
+import { startPacer } from '../../shared/campaigns/pacer.ts';
 import { SES_BULK_MAX_ENTRIES, SesBulkMailer, SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
@@ -167,17 +168,15 @@ export const mailer = once((): Mailer => {
 });
 
 /**
- * Waits until `recipients` more emails may go: all of an invocation's bulk calls together stay at
- * `sendsPerSecond` (p-throttle, each call weighing its number of recipients, strict: no window
- * holds more). A call never weighs more than `limit`, so no single call exceeds a second's budget.
+ * Waits until `recipients` more emails may go: an invocation's bulk calls start at most
+ * `sendsPerSecond` recipients a second apart (shared/campaigns/pacer.ts: by the actual start of the
+ * previous call, so a late timer never lets the next one catch up). A call never holds more than
+ * `limit` recipients (a second's worth), so no call exceeds the rate on its own.
  */
 export function sendPacer(sendsPerSecond: number): { limit: number; pace: (recipients: number) => Promise<void> } {
-  if (!(sendsPerSecond > 0)) throw new Error(`sends per second must be positive, got ${sendsPerSecond}`);
+  const pacer = startPacer(sendsPerSecond);
   const limit = Math.max(1, Math.min(SES_BULK_MAX_ENTRIES, Math.floor(sendsPerSecond)));
-  const throttled = pThrottle({ limit, interval: Math.ceil((limit * 1000) / sendsPerSecond), strict: true, weight: (recipients: number) => recipients })(
-    (_recipients: number) => undefined,
-  );
-  return { limit, pace: async (recipients) => void (await throttled(Math.min(recipients, limit))) };
+  return { limit, pace: (recipients) => pacer.pace(recipients) };
 }
 
 /** The invocation's bulk pacer; unset rate (the local stack, tests): no pacing. */

@@ -6,9 +6,12 @@
 import { triggerTimerHandler } from '../../shared/triggers/fire-triggers.ts';
 import { TRIGGER_TIMER_KIND } from '../../shared/triggers/rules.ts';
 import type { TimerHandlers } from '../../shared/timers/sweep.ts';
+import { CAMPAIGN_SEND_TIMER_KIND, campaignSendTimerHandler } from '../../shared/campaigns/deferred-sends.ts';
 import { customerStore, eventPublisher, outreachDesk, timerStore } from '../commons/clients.ts';
 
 export const timerHandlers = (): TimerHandlers => ({
   /** Churn triggers that fire from a timer: an order stuck in a status, usage that stopped (config/triggers.json). */
   [TRIGGER_TIMER_KIND]: triggerTimerHandler({ store: customerStore(), publisher: eventPublisher(), timers: timerStore(), desk: outreachDesk(), now: () => new Date() }),
+  /** Sends deferred to the customer's hour (or paused): the request back to campaigns as CampaignSendDue (shared/campaigns/deferred-sends.ts). */
+  [CAMPAIGN_SEND_TIMER_KIND]: campaignSendTimerHandler({ publisher: eventPublisher() }),
 });

@@ -97,10 +97,10 @@ export const campaignOfAction: Record<(typeof nextActions)[number], CampaignName
   'up-sell': 'up-sell',
   'down-sell': 'down-sell',
   reward: 'reward',
-  // The triggers' own actions (config/triggers.json): a service problem gets a save offer with the
-  // apology; payment trouble the right-sizing / payment-plan email (seed 000).
+  // Put right what went wrong (a stuck order, repeated returns): the retention save's apology and offer.
   'service-recovery': 'retention-save',
-  'payment-help': 'down-sell',
+  // Several warning signs around paying: the collection notice's payment-plan or right-sizing option.
+  'payment-help': 'collection-notice',
   none: undefined,
 };
 

@@ -14,6 +14,7 @@ import { hasConsent, unusedPaidProducts, type CustomerProfile } from '../custome
 import { singleLine } from '../text/control-chars.ts';
 import { chooseOffer, type CampaignCatalog, type CampaignName, type CustomerType } from './catalog.ts';
 import type { CampaignRequest } from './requests.ts';
+import { signedPageUrl, type KeyRing } from '../pages/tokens.ts';
 import { localeCandidates, type TemplateData, type TemplateRenderer } from './templates.ts';
 // SES feedback (docs/email-feedback.md): tags naming the customer and the send, so bounces, complaints, opens and clicks reach the customer's record.
 import { feedbackTags } from '../email-feedback/ses-events.ts';
@@ -56,6 +57,31 @@ export function unsignedLinks(settings: LinkSettings): PersonalLinks {
     link: (purpose, customerId, sendId) => {
       const token = unsubscribeToken(sendId, customerId);
       return purpose === 'learn' ? `${settings.helpBaseUrl}/${token}` : `${settings.unsubscribeBaseUrl}/${token}${purpose === 'unsubscribe' ? '' : `?${purpose}`}`;
+    },
+  };
+}
+
+/**
+ * Links signed for the public pages (shared/pages/tokens.ts, HMAC with the page keys): the
+ * one-click unsubscribe page `/u/TOKEN` (also the preferences link: it shows the customer's
+ * email permission with its button) and the personal help page `/learn/TOKEN`. One token per
+ * customer and purpose, memoised for the batch. The welcome's double opt-in confirmation has
+ * no page yet: its link stays on the unsigned token below `/confirm/`.
+ */
+export function signedLinks(keys: KeyRing, pagesBaseUrl: string, helpUrl: string, now: Date): PersonalLinks {
+  const cache = new Map<string, string>();
+  const signed = (purpose: 'unsubscribe' | 'learn', customerId: string) => {
+    const key = `${purpose}\n${customerId}`;
+    let url = cache.get(key);
+    if (!url) cache.set(key, (url = signedPageUrl(keys, pagesBaseUrl, { purpose, customerId, now })));
+    return url;
+  };
+  return {
+    help: helpUrl,
+    link: (purpose, customerId, sendId) => {
+      if (purpose === 'learn') return signed('learn', customerId);
+      if (purpose === 'confirm') return `${pagesBaseUrl.replace(/\/+$/, '')}/confirm/${unsubscribeToken(sendId, customerId)}`;
+      return signed('unsubscribe', customerId);
     },
   };
 }

@@ -296,6 +296,20 @@ export const emittedSchemas = {
     completedAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
+  /** A deferred send whose time has come (its durable timer fired): the campaign request, back to campaigns. */
+  CampaignSendDue: z.object({
+    customerId: id,
+    requestId: z.string().min(1).max(512),
+    campaign: z.string().min(1).max(64),
+    source: z.enum(['trigger', 'next-best-action', 'event']),
+    rule: z.string().max(128),
+    nextBestAction: z.enum(nextActions).optional(),
+    document: z
+      .object({ kind: z.enum(['statement', 'invoice', 'collection-notice']), number: z.string().min(1).max(128), amount: z.number().finite(), currency: z.string().min(1).max(8) })
+      .optional(),
+    dueAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
 } as const;
 
 export type EmittedDetailType = keyof typeof emittedSchemas;
@@ -312,4 +326,5 @@ export const emittedSource: Record<EmittedDetailType, string> = {
   EmailSent: EMITTED_SOURCES.campaigns,
   EmailSkipped: EMITTED_SOURCES.campaigns,
   BackfillCompleted: EMITTED_SOURCES.backfill,
+  CampaignSendDue: EMITTED_SOURCES.campaigns,
 };

@@ -62,7 +62,7 @@ describe('SES sandbox and production', () => {
 
 describe('campaign concurrency from the SES send rate', () => {
   it.each([
-    [{}, 14, 3, 10],
+    [{}, 14, 7, 10],
     [{ sesSandbox: 'true' }, 1, 2, 10],
     [{ sesMaxSendRate: '50' }, 50, 10, 10],
     [{ sesSandbox: 'true', sesMaxSendRate: '2' }, 2, 2, 10],
@@ -93,8 +93,18 @@ describe('planSendRate', () => {
         expect(plan.batchSize).toBeGreaterThanOrEqual(1);
         expect(plan.batchSize).toBeLessThanOrEqual(batchSize);
         if (plan.batchSize > 1) expect(plan.batchSize / plan.sendsPerSecondPerInvocation).toBeLessThanOrEqual(timeoutSeconds / 2);
+        // A whole rate of 2/s or more is split into whole per-invocation rates (exact in every second).
+        if (rate >= MIN_CONCURRENCY && rate <= MAX_CONCURRENCY) expect(Number.isInteger(plan.sendsPerSecondPerInvocation)).toBe(true);
       }),
     );
+  });
+
+  it('splits a whole rate into whole per-invocation rates: 14/s → 7 × 2/s, 500/s → 100 × 5/s, 13/s → 13 × 1/s', () => {
+    const of = (rate: number) => {
+      const p = planSendRate(rate, { batchSize: 10, timeoutSeconds: 60 });
+      return [p.maxConcurrency, p.sendsPerSecondPerInvocation];
+    };
+    expect([of(14), of(500), of(13), of(50), of(2), of(1)]).toEqual([[7, 2], [100, 5], [13, 1], [10, 5], [2, 1], [2, 0.5]]);
   });
 
   it('cuts the batch when a paced batch would not send within half the timeout', () => {

@@ -60,6 +60,7 @@ describe('wiring (hand-written expectations)', () => {
         { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'], detail: { route: ['email'] } },
         { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'], detail: { route: [{ exists: false }] } },
         { source: ['clm.scoring'], 'detail-type': ['CustomerRescored'] },
+        { source: ['clm.campaigns'], 'detail-type': ['CampaignSendDue'] },
         { source: [{ 'anything-but': { prefix: 'clm.' } }], 'detail-type': ['OrderPlaced', 'SubscriptionStarted', 'InvoiceIssued', 'PaymentFailed'] },
       ],
     });

@@ -220,6 +220,8 @@ describe('campaigns by action (hand-written table)', () => {
     ['up-sell', 'up-sell'],
     ['down-sell', 'down-sell'],
     ['reward', 'reward'],
+    ['service-recovery', 'retention-save'],
+    ['payment-help', 'collection-notice'],
     ['none', undefined],
   ] as const)('%s → %s', (action, campaign) => {
     expect(campaignFor(trigger(action))).toBe(campaign);
