@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Node } from 'constructs';
 import { defaults } from '../shared/defaults.ts';
 import { parseScoringConfig } from '../shared/scoring/config.ts';
+import { parseReportSettings } from '../shared/report/settings.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -94,6 +95,14 @@ export type Settings = {
    * them as CLM_SCORING_CONFIG (JSON). `{}`: the defaults.
    */
   scoringConfig: Record<string, unknown>;
+  /** EventBridge Scheduler cron expression of the report (in `nightlyTimeZone`): after the nightly run has finished. */
+  reportSchedule: string;
+  /**
+   * The report's settings (shared/report/settings.ts) that differ from the defaults: outreach cost
+   * per contact, currency, the churn reduction to detect, confidence, power. The report function
+   * gets them as CLM_REPORT_SETTINGS (JSON). `{}`: the defaults.
+   */
+  reportSettings: Record<string, unknown>;
 };
 
 /** Context keys and their defaults, as documented; cdk.json repeats them. */
@@ -119,6 +128,8 @@ export const settingDefaults = {
   removalPolicy: 'retain' as RemovalPolicySetting,
   logLevel: 'INFO' as LogLevelSetting,
   scoringConfig: {} as Record<string, unknown>,
+  reportSchedule: 'cron(0 6 * * ? *)',
+  reportSettings: {} as Record<string, unknown>,
 } as const;
 
 /** SES's maximum send rate in the sandbox, and the rate new production accounts usually get. */
@@ -415,7 +426,29 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     removalPolicy,
     logLevel,
     scoringConfig: val('scoringConfig', (v) => scoringConfigSetting(v), { ...settingDefaults.scoringConfig }),
+    reportSchedule: val('reportSchedule', (v) => {
+      const s = str('reportSchedule', v);
+      if (!CRON.test(s)) throw new SettingsError('reportSchedule', `expected an EventBridge Scheduler cron expression with six fields such as "cron(0 6 * * ? *)", got ${JSON.stringify(v)}`);
+      return s;
+    }, settingDefaults.reportSchedule),
+    reportSettings: val('reportSettings', (v) => reportSettingsSetting(v), { ...settingDefaults.reportSettings }),
   };
+}
+
+/** `reportSettings`: a JSON object (in cdk.json) or its JSON text (`-c reportSettings='{"costPerContact": 20}'`), validated as the function validates CLM_REPORT_SETTINGS. */
+function reportSettingsSetting(v: Raw): Record<string, unknown> {
+  let input: unknown = v;
+  if (typeof v === 'string') {
+    try {
+      input = JSON.parse(v);
+    } catch {
+      throw new SettingsError('reportSettings', 'is not valid JSON');
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SettingsError('reportSettings', `expected a JSON object, got ${JSON.stringify(input)}`);
+  const parsed = parseReportSettings(input);
+  if (!parsed.ok) throw new SettingsError('reportSettings', parsed.issues.join('; '));
+  return input as Record<string, unknown>;
 }
 
 /** Reads the settings from a construct node's context (the App's, in infra/app.ts). */

@@ -21,6 +21,7 @@ import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { TimerSweep } from './constructs/timer-sweep.ts';
 import { PageSigningKeys, PublicPages } from './constructs/public-pages.ts';
+import { Report } from './constructs/report.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
 import { planSendRate, type SendRatePlan } from './send-rate.ts';
@@ -68,6 +69,8 @@ export class ServerlessClmStack extends Stack {
   readonly functions: Record<FunctionName, ClmFunction>;
   /** The nightly run's state machine (the schedule starts it). */
   readonly nightlyRun: NightlyRun;
+  /** The report's private bucket and its schedule. */
+  report?: Report;
   /** Concurrency, batch size and pacing of the function that sends email, from `sesMaxSendRate`. */
   readonly sendRate: SendRatePlan;
   /** Every dead-letter queue of the stack, by a readable name, with how messages get into it. */
@@ -119,6 +122,8 @@ export class ServerlessClmStack extends Stack {
           logRetention: settings.logRetentionDays,
           logLevel: settings.logLevel,
           removalPolicy,
+          // A function that sends email renders the template files: they ship beside its bundle.
+          bundledDirs: spec.access.sendEmail ? ['templates'] : undefined,
         });
         this.grantAccess(fn, spec);
         this.alarms.watchFunction(constructId(name), fn.function);
@@ -179,6 +184,19 @@ export class ServerlessClmStack extends Stack {
           break;
         }
         case 'schedule': {
+          if (sub.function === 'report') {
+            const r = (this.report = new Report(this, 'Report', {
+              spec: sub,
+              fn: fn.function,
+              role: fn.role,
+              expression: settings[sub.expressionSetting],
+              timeZone: settings.nightlyTimeZone,
+              removalPolicy,
+            }));
+            fn.function.addEnvironment(ENV.reportBucket, r.bucket.bucketName);
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: r.deadLetterQueue, filledBy: 'send' };
+            break;
+          }
           if (sub.function === nightlyRun.function) {
             const s = new NightlySchedule(this, sub.id, {
               spec: sub,
@@ -192,6 +210,7 @@ export class ServerlessClmStack extends Stack {
             // Any other schedule invokes its function directly (the timer sweep).
             const s = new TimerSweep(this, sub.id, { spec: sub, fn: fn.function, expression: settings[sub.expressionSetting] });
             this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+            this.alarms.watchTimersGivenUp(sub.id, sub.function);
           }
           break;
         }
@@ -234,6 +253,7 @@ export class ServerlessClmStack extends Stack {
     new CfnOutput(this, 'RejectedEventsQueueUrl', { value: this.rejectedEvents.queue.queueUrl, description: 'Events that failed validation, with the reason' });
     new CfnOutput(this, 'SesConfigurationSetName', { value: this.email.configurationSet.configurationSetName, description: 'SES configuration set campaign emails are sent with' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn, description: 'SNS topic the alarms notify' });
+    if (this.report) new CfnOutput(this, 'ReportBucketName', { value: this.report.bucket.bucketName, description: 'Private bucket of the nightly report (latest/report.html; reports/<run date>/)' });
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the pipeline' });
     if (this.email.identity) {
       this.email.identity.dkimRecords.forEach((record, i) => {
@@ -274,6 +294,8 @@ export class ServerlessClmStack extends Stack {
     }
     // The nightly run's scoring settings (validated at synthesis; `{}` = the defaults).
     if (name === nightlyRun.function) env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
+    // The report's settings (validated at synthesis; `{}` = the defaults).
+    if (access.reportBucket) env[ENV.reportSettings] = JSON.stringify(s.reportSettings);
     return env;
   }
 

@@ -492,7 +492,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         if (!d.sendId) continue;
         const triggerId = d.sendId.slice(d.sendId.indexOf('#') + 1); // sendId = `${campaign}#${triggerId}`
         if (e['detail-type'] === 'EmailSent') outcomes.set(triggerId, { outcome: 'sent', messageId: d.messageId });
-        else if (e['detail-type'] === 'EmailSkipped') outcomes.set(triggerId, { outcome: d.reason?.startsWith('control group') ? 'control' : 'skipped', reason: d.reason });
+        else if (e['detail-type'] === 'EmailSkipped') outcomes.set(triggerId, { outcome: d.reason?.startsWith('control group') || d.reason?.startsWith('global holdout') ? 'control' : 'skipped', reason: d.reason });
       }
       // Storage: read back the EVT# item of each recent complaint the stream did not show (bounded).
       const stored = new Set<string>();

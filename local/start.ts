@@ -269,6 +269,16 @@ async function main(): Promise<number> {
   }
   out(`  idle after ${secs(Date.now() - replayStarted)}`);
 
+  // One timer sweep, as the TimerSweep schedule runs every few minutes in AWS: the timers already due
+  // (an order stuck in "preparing" for 10 days, usage stopped for 30) fire now (docs/triggers.md).
+  const sweep = await stack.sweepTimers();
+  const swept = (sweep.result ?? {}) as Partial<Record<'due' | 'fired' | 'superseded' | 'retried' | 'gaveUp', number>>;
+  out(
+    sweep.ok
+      ? `  timer sweep: ${fmt(swept.due ?? 0)} due → ${fmt(swept.fired ?? 0)} handled, ${fmt(swept.superseded ?? 0)} set again for later (the state was renewed), ${fmt((swept.retried ?? 0) + (swept.gaveUp ?? 0))} failed (${secs(sweep.ms)})`
+      : `  timer sweep FAILED: ${sweep.error}`,
+  );
+
   const schedules = (await import('../shared/wiring.ts')).subscriptions.filter((s) => s.kind === 'schedule');
   const nights: NightFigures[] = [];
   if (args.nights) {
@@ -308,7 +318,12 @@ async function main(): Promise<number> {
       await stack.waitForIdle();
     }
   } else if (schedules.length) {
-    out(`\nSchedules (${schedules.map((s) => s.id).join(', ')}) are not fired automatically; --run-nightly invokes them once after the replay.`);
+    out(`\nThe nightly schedule (${schedules.filter((s) => s.id !== 'TimerSweep').map((s) => s.id).join(', ')}) is not fired automatically; --run-nightly runs it after the replay. The timer sweep ran once after the replay.`);
+  }
+  let report: Awaited<ReturnType<typeof import('./report.ts').writeLocalReport>>;
+  if (args.nights) {
+    const { writeLocalReport } = await import('./report.ts');
+    report = await writeLocalReport({ endpoint: stack.endpoints.dynamodb, tableName: stack.tableName, stateDir: stack.stateDir });
   }
 
   // Summary.
@@ -349,6 +364,7 @@ async function main(): Promise<number> {
   );
   for (const m of pathCheck.mismatches) out(`    differs               ${JSON.stringify(m)}`);
   if (pathCheck.example) out(`    e.g.                  ${JSON.stringify(pathCheck.example)}`);
+  if (args.nights) out(`  report                  ${report ? `${report.html} (and report.json, the lookalike export beside it)\n    verdict               ${report.verdict}` : 'none: no night stored a report aggregate'}`);
   out(`  took                    ${secs(Date.now() - started)}`);
   if (args.figuresFile || args.summaryJsonFile) {
     const figures = await runFigures(stack);

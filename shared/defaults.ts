@@ -14,6 +14,18 @@ export const defaults = {
   frequencyCapPerWeek: 2,
   /** The same campaign goes to a customer at most once in this many days. */
   cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+  /** Share of all customers held out of every marketing email (the global holdout), in percent. */
+  holdoutPercent: 5,
+  /** Names the global holdout draw (the hash salt): a new name draws a new group. */
+  holdoutExperiment: 'v1',
+  /** Local hours (the customer's time zone) in which no email goes out: from `startHour` to `endHour`. */
+  quietHours: { startHour: 21, endHour: 8 },
+  /**
+   * The deliverability circuit breaker: marketing pauses when, over the last `windowHours`, at least
+   * `minSends` emails went and the bounce or complaint rate reached these (80% of SES's review
+   * thresholds of 5% and 0.1%); it is looked at again after `pauseMinutes`.
+   */
+  circuitBreaker: { windowHours: 24, minSends: 200, bounceRate: 0.04, complaintRate: 0.0008, pauseMinutes: 60 },
   /** Only events that happened within this many days fire churn triggers (the freshness window). */
   triggerFreshnessDays: 14,
   /** Days a stored business event is kept in the table before TTL removes it. */

@@ -12,6 +12,7 @@ import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { KeyRing } from './pages/tokens.ts';
+import type { ReportPart } from './report/aggregate.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -24,11 +25,21 @@ export type SendRecord = {
   sendId: string;
   customerId: string;
   campaign: string;
-  status: 'sending' | 'sent' | 'skipped' | 'control';
+  /**
+   * `sending`: claimed, the email is about to go; `sent`; `skipped` (with the reason: a guardrail,
+   * a template that failed to render); `control` (held out); `deferred`: planned again at
+   * `deferredUntil` (a durable timer); `parked`: could not be sent (SES refused it for good),
+   * with the reason; `submitted`: handed to SES and not yet recorded — if it stays so, the
+   * worker died between the SES call and the record, so the email may have gone: it is never
+   * sent again (docs/campaigns.md, "Exactly once").
+   */
+  status: 'sending' | 'submitted' | 'sent' | 'skipped' | 'control' | 'deferred' | 'parked';
   /** When the status was reached (ISO, UTC). */
   at: string;
   reason?: string;
   messageId?: string;
+  /** A deferred send: when it is planned again. */
+  deferredUntil?: string;
   /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
   publishedAt?: string;
 };
@@ -70,8 +81,14 @@ export interface CustomerStore {
    * `ledgerVersion` was read (another send was claimed), so the decision must be taken again.
    */
   claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult>;
+  /**
+   * Marks claimed sends `submitted` just before they go to SES (only entries still `sending`).
+   * From then on no claim takes them over: a worker that dies before recording the outcome
+   * leaves them `submitted`, and they are not sent again.
+   */
+  markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void>;
   completeSend(entry: SendRecord): Promise<void>;
-  /** Gives a claim back after a failed attempt, so a retry can take it at once. */
+  /** Gives a claim (`sending` or `submitted`) back after SES refused the attempt, so a retry can take it at once. */
   releaseSend(customerId: string, sendId: string): Promise<void>;
 }
 
@@ -81,6 +98,31 @@ export interface EventPublisher {
 
 export interface Mailer {
   send(input: { to: string; message: EmailMessage }): Promise<{ messageId: string }>;
+}
+
+/**
+ * A send whose outcome is unknown: the request may have reached SES (a network error or a
+ * timeout after it was written). The send stays `submitted` and is not retried (never a
+ * second copy). Any other error of a mailer means SES did not take the email.
+ */
+export class SendOutcomeUnknownError extends Error {
+  override name = 'SendOutcomeUnknownError';
+}
+
+/** One email of a bulk send. */
+export type BulkEntry = { to: string; message: EmailMessage };
+
+/**
+ * What SES did with one entry of a bulk send: `sent`; `retry` (throttled, a transient
+ * failure: may go later); `refused` (SES will not send it: a rejected message, a bad address).
+ */
+export type BulkEntryResult = { status: 'sent'; messageId: string } | { status: 'retry' | 'refused'; reason: string };
+
+/** SES v2 SendBulkEmail: up to `maxEntries` emails in one call, each with its own headers and tags. */
+export interface BulkMailer {
+  readonly maxEntries: number;
+  /** Results in entry order. Throws when the whole call failed (throttling: a retryable error; see `isRetryable`). */
+  sendBulk(entries: readonly BulkEntry[]): Promise<BulkEntryResult[]>;
 }
 
 export interface RejectedEventSink {
@@ -219,6 +261,26 @@ export interface TimerStore {
   markFailed(timer: PendingTimer, error: string, at: Date, maxAttempts: number): Promise<'retry' | 'gave-up'>;
 }
 
+/** A customer's value as the nightly run last scored it: what a fired trigger carries and routes on. */
+export type ValueSnapshot = { clv: number; valueTier: string; churnRisk: number; scoredOn: string };
+
+/** What an outreach-task claim found: a place in the day's capacity (now or before, for this trigger), or none left. */
+export type OutreachClaim = 'claimed' | 'full';
+
+/**
+ * Routing of fired triggers by value (docs/triggers.md, "Routing by value"): the customer's last
+ * nightly score, and the team's daily capacity of personal-outreach tasks.
+ */
+export interface OutreachDesk {
+  /** The customer's last nightly score, if she was scored. */
+  score(customerId: string): Promise<ValueSnapshot | undefined>;
+  /**
+   * Claims a place for the trigger's task in the day's capacity, once per trigger: claiming again
+   * for the same trigger answers `claimed` (a redelivery), a new trigger beyond `capacity` `full`.
+   */
+  claimTask(day: string, triggerId: string, customerId: string, capacity: number, now: Date): Promise<OutreachClaim>;
+}
+
 /**
  * The keys that sign and verify the public pages' tokens (shared/pages/tokens.ts): the current
  * key and the retired ones still accepted. In AWS a Secrets Manager secret, locally a key the
@@ -226,4 +288,21 @@ export interface TimerStore {
  */
 export interface PageKeySource {
   keyRing(): Promise<KeyRing>;
+}
+
+/** A night's merged report aggregate (shared/report/aggregate.ts), as the finish step stores it. */
+export type StoredReportPart = { runId: string; runDate: string; storedAt: string; part: ReportPart };
+
+/** Where the nightly run keeps its merged report aggregate, and the report reads it. */
+export interface ReportStore {
+  /** Stores the night's merged part (a rerun of the night replaces it: the same night, the figures of its last finish). */
+  putReportPart(stored: StoredReportPart): Promise<void>;
+  /** The latest night's part (by run date), or undefined before the first. */
+  latestReportPart(): Promise<StoredReportPart | undefined>;
+}
+
+/** Where the scheduled report is written (a private S3 bucket in AWS). */
+export interface ReportSink {
+  /** Writes one file under `key` with its content type. */
+  putFile(key: string, body: string, contentType: string): Promise<void>;
 }

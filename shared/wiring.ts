@@ -8,11 +8,12 @@ import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
 import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
+import { requestEventTypes } from './campaigns/requests.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'email-feedback';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -49,6 +50,8 @@ export type FunctionSpec = {
     rejectedEvents?: boolean;
     /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
     pageKeys?: boolean;
+    /** PutObject into the private report bucket. */
+    reportBucket?: boolean;
   };
 };
 
@@ -67,7 +70,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem of the profile, of a trigger and of the nightly SCORE; PutItem of a trigger once; UpdateItem of publishedAt
+    // (CustomerStore.markPublished); a transaction of a PutItem and an UpdateItem claiming an outreach task (OutreachDesk);
     // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
   },
@@ -115,6 +119,14 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
     // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
     access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
+  },
+  report: {
+    entry: 'functions/report/handler.ts',
+    description: 'Writes the report of the latest nightly run (HTML with charts, JSON, lookalike export) to the private report bucket',
+    memoryMb: 1024,
+    timeoutSeconds: 120,
+    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
+    access: { table: { actions: ['Query'] }, reportBucket: true },
   },
   'email-feedback': {
     entry: 'functions/email-feedback/handler.ts',
@@ -171,7 +183,7 @@ export type ScheduleSubscription = {
   function: FunctionName;
   description: string;
   /** Name of the configuration setting holding the schedule expression (cron or rate). */
-  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule';
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule' | 'reportSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -223,8 +235,17 @@ export const subscriptions: Subscription[] = [
     kind: 'rule',
     id: 'ChurnTriggersToCampaigns',
     function: 'campaigns',
-    description: 'Churn triggers become retention, winback and education emails',
-    pattern: { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'] },
+    description: 'Churn triggers on the automated route, the nightly next best action and the business events that ask for an email (first purchase, statement, invoice, failed payment) become campaign emails',
+    // Triggers routed to people (`route: outreach`, an OutreachTaskCreated goes with them) get no email.
+    pattern: {
+      $or: [
+        { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'], detail: { route: ['email'] } },
+        { source: [EMITTED_SOURCES.triggers], 'detail-type': ['ChurnTriggerFired'], detail: { route: [{ exists: false }] } },
+        { source: [EMITTED_SOURCES.scoring], 'detail-type': ['CustomerRescored'] },
+        // A producer's events (validated by the handler as by ingest): the same ones ingest gets, of these types.
+        { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': [...requestEventTypes] },
+      ],
+    },
     // At most 10; the deployed concurrency and batch size come from the SES send rate
     // (the sesMaxSendRate setting, infra/send-rate.ts), as for any function that sends email.
     batchSize: 10,
@@ -257,6 +278,14 @@ export const subscriptions: Subscription[] = [
     description: 'Fire the durable timers that are due, every few minutes',
     expressionSetting: 'timerSweepSchedule',
     input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
+  },
+  {
+    kind: 'schedule',
+    id: 'NightlyReport',
+    function: 'report',
+    description: 'Write the report of the latest nightly run, some hours after the run starts',
+    expressionSetting: 'reportSchedule',
+    input: (scheduledTime) => ({ subscription: 'NightlyReport', scheduledTime }),
   },
 ];
 
@@ -307,4 +336,8 @@ export const ENV = {
   pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
   /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
   pagesBaseUrl: 'CLM_PAGES_BASE_URL',
+  /** The private bucket the report function writes to. */
+  reportBucket: 'CLM_REPORT_BUCKET',
+  /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */
+  reportSettings: 'CLM_REPORT_SETTINGS',
 } as const;

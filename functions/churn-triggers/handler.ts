@@ -13,7 +13,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { storedEventFromImage } from '../../shared/adapters/stream-image.ts';
 import { fireTriggers } from '../../shared/triggers/fire-triggers.ts';
-import { customerStore, eventPublisher, timerStore } from '../commons/clients.ts';
+import { customerStore, eventPublisher, outreachDesk, timerStore } from '../commons/clients.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
@@ -24,7 +24,7 @@ async function recordHandler(record: DynamoDBRecord): Promise<void> {
   const image = record.dynamodb?.NewImage;
   if (!image) throw new Error(`stream record ${record.eventID} has no new image`);
   const event = storedEventFromImage(image);
-  const fired = await fireTriggers(event, { store: customerStore(), publisher: eventPublisher(), timers: timerStore(), now: () => new Date() });
+  const fired = await fireTriggers(event, { store: customerStore(), publisher: eventPublisher(), timers: timerStore(), desk: outreachDesk(), now: () => new Date() });
   for (const t of fired) {
     logger.info('churn trigger fired', { rule: t.rule, kind: t.kind, action: t.action, triggerId: t.triggerId });
     metrics.addMetric('ChurnTriggersFired', MetricUnit.Count, 1);

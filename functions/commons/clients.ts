@@ -11,15 +11,21 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { DynamoReportStore } from '../../shared/adapters/dynamodb-report-store.ts';
+import { S3ReportSink } from '../../shared/adapters/s3-report-sink.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { ReportSettings } from '../../shared/report/figures.ts';
+import { parseReportSettings } from '../../shared/report/settings.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
+import { DynamoOutreachDesk } from '../../shared/adapters/dynamodb-outreach-desk.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
-import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
+import { SES_BULK_MAX_ENTRIES, SesBulkMailer, SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
-import type { Mailer } from '../../shared/ports.ts';
+import type { BulkMailer, Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { tracer } from './powertools.ts';
@@ -75,9 +81,32 @@ export const timerStore = once(() => new DynamoTimerStore(timerClient(), { table
 /** A timer store that reads further back than the default (an operator's sweep after an outage). */
 export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName), lookbackHours });
 
+/** The customers' nightly scores and the daily outreach capacity (routing of fired triggers). */
+export const outreachDesk = once(() => new DynamoOutreachDesk(timerClient(), { tableName: requireEnv(ENV.tableName) }));
+
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
 );
+
+export const reportStore = once(() => new DynamoReportStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName) }));
+
+export const reportSink = once(() => new S3ReportSink(tracer.captureAWSv3Client(new S3Client(clientOptions())), requireEnv(ENV.reportBucket)));
+
+/** The report's settings from CLM_REPORT_SETTINGS (JSON), validated; unset means the defaults. */
+export const reportSettings = once((): ReportSettings => {
+  const raw = process.env[ENV.reportSettings]?.trim();
+  let input: unknown = {};
+  if (raw) {
+    try {
+      input = JSON.parse(raw);
+    } catch {
+      throw new Error(`environment variable ${ENV.reportSettings} is not valid JSON`);
+    }
+  }
+  const parsed = parseReportSettings(input);
+  if (!parsed.ok) throw new Error(`invalid ${ENV.reportSettings}: ${parsed.issues.join('; ')}`);
+  return parsed.settings;
+});
 
 /** The nightly scoring settings from CLM_SCORING_CONFIG (JSON), validated; unset means the defaults. */
 export const scoringConfig = once((): ScoringConfig => {
@@ -127,6 +156,36 @@ export const mailer = once((): Mailer => {
   const rate = process.env[ENV.sesSendsPerSecond];
   return rate ? pacedMailer(ses, numberEnv(ENV.sesSendsPerSecond, 0)) : ses;
 });
+
+/**
+ * Waits until `recipients` more emails may go: all of an invocation's bulk calls together stay at
+ * `sendsPerSecond` (p-throttle, each call weighing its number of recipients, strict: no window
+ * holds more). A call never weighs more than `limit`, so no single call exceeds a second's budget.
+ */
+export function sendPacer(sendsPerSecond: number): { limit: number; pace: (recipients: number) => Promise<void> } {
+  if (!(sendsPerSecond > 0)) throw new Error(`sends per second must be positive, got ${sendsPerSecond}`);
+  const limit = Math.max(1, Math.min(SES_BULK_MAX_ENTRIES, Math.floor(sendsPerSecond)));
+  const throttled = pThrottle({ limit, interval: Math.ceil((limit * 1000) / sendsPerSecond), strict: true, weight: (recipients: number) => recipients })(
+    (_recipients: number) => undefined,
+  );
+  return { limit, pace: async (recipients) => void (await throttled(Math.min(recipients, limit))) };
+}
+
+/** The invocation's bulk pacer; unset rate (the local stack, tests): no pacing. */
+export const bulkPacer = once(() => {
+  const rate = numberEnv(ENV.sesSendsPerSecond, 0);
+  return rate > 0 ? sendPacer(rate) : undefined;
+});
+
+/** SendBulkEmail through the same client; entries per call at most one second of the invocation's rate. */
+export const bulkMailer = once(
+  (): BulkMailer =>
+    new SesBulkMailer(sesClient(), {
+      from: requireEnv(ENV.senderAddress),
+      configurationSet: process.env[ENV.configurationSet],
+      maxEntries: bulkPacer()?.limit ?? SES_BULK_MAX_ENTRIES,
+    }),
+);
 
 export const rejectedEventSink = once(
   () => new SqsRejectedEventSink(tracer.captureAWSv3Client(new SQSClient(clientOptions())), requireEnv(ENV.rejectedQueueUrl)),

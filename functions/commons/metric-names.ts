@@ -2,3 +2,6 @@
 
 /** One per record a batch handler reports as a batch item failure (for retry). */
 export const FAILED_RECORDS_METRIC = 'FailedRecords';
+
+/** One per durable timer the sweep gave up on after its attempts (kept in the table with its error). */
+export const TIMERS_GIVEN_UP_METRIC = 'TimersGivenUp';

@@ -13,7 +13,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { nightlyStepSchema, runNightlyStep } from '../../shared/scoring/nightly-steps.ts';
-import { eventPublisher, scoringConfig, scoringStore } from '../commons/clients.ts';
+import { eventPublisher, reportStore, scoringConfig, scoringStore } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 /** Customers a page (BatchGetItem takes 50 customers a call: two calls a page). */
@@ -31,7 +31,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
   const step = parsed.data;
   const name = 'step' in step ? step.step : 'start';
   const budget = { pageSize: PAGE_SIZE, shouldStop: () => context.getRemainingTimeInMillis() < SAFETY_MARGIN_MS };
-  const out = await runNightlyStep({ store: scoringStore(), publisher: eventPublisher(), config: scoringConfig(), now: () => new Date() }, step, budget);
+  const out = await runNightlyStep({ store: scoringStore(), publisher: eventPublisher(), config: scoringConfig(), now: () => new Date(), reports: reportStore() }, step, budget);
   if (name === 'finish' && 'summary' in out) {
     const s = out.summary;
     logger.info('nightly run finished', { customersRead: s.customersRead, written: s.written, emitted: s.emitted, skipped: s.skipped, failed: s.failed, failedSegments: s.failedSegments, outreach: out.outreach });

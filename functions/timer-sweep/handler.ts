@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { sweepTimers, type SweepResult } from '../../shared/timers/sweep.ts';
 import { timerStore, timerStoreLookingBack } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
+import { TIMERS_GIVEN_UP_METRIC } from '../commons/metric-names.ts';
 import { timerHandlers } from './kinds.ts';
 
 /** Time left at which the sweep stops taking pages. */
@@ -39,7 +40,7 @@ export const handler = middy(async (event: unknown, context: Context): Promise<S
   });
   logger.info('timers swept', { ...result });
   metrics.addMetric('TimersFired', MetricUnit.Count, result.fired);
-  if (result.gaveUp) metrics.addMetric('TimersGivenUp', MetricUnit.Count, result.gaveUp);
+  if (result.gaveUp) metrics.addMetric(TIMERS_GIVEN_UP_METRIC, MetricUnit.Count, result.gaveUp);
   return result;
 })
   .use(captureLambdaHandler(tracer))

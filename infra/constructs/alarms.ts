@@ -18,7 +18,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FAILED_RECORDS_METRIC } from '../../functions/commons/metric-names.ts';
+import { FAILED_RECORDS_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { POWERTOOLS_METRICS_NAMESPACE } from './clm-function.ts';
 import { physicalName } from './names.ts';
 
@@ -151,6 +151,14 @@ export class Alarms extends Construct {
     return this.add(`${id}FailedRecords`, {
       description: `The ${id} function failed records (reported for retry). Its log group has one "record failed" line per record with the error.`,
       metric: powertoolsMetric(service, FAILED_RECORDS_METRIC),
+    });
+  }
+
+  /** Alarm when the timer sweep gives up on a timer (its handler kept failing): the timer item keeps `lastError` and `gaveUpAt`. */
+  watchTimersGivenUp(id: string, service: string): cloudwatch.Alarm {
+    return this.add(`${id}TimersGivenUp`, {
+      description: `The ${id} function gave up on a durable timer after its attempts. The timer item (TIMER#…) keeps the error in lastError; its log group has a "timer failed" line per attempt (docs/triggers.md).`,
+      metric: powertoolsMetric(service, TIMERS_GIVEN_UP_METRIC),
     });
   }
 

@@ -31,6 +31,8 @@ export type ClmFunctionProps = {
   logRetention: logs.RetentionDays;
   logLevel: string;
   removalPolicy: RemovalPolicy;
+  /** Repository directories copied beside the bundle (e.g. `templates` for a function that sends email). */
+  bundledDirs?: string[];
 };
 
 export class ClmFunction extends Construct {
@@ -89,6 +91,15 @@ export class ClmFunction extends Construct {
         // The AWS SDK v3 is part of the nodejs24.x runtime.
         externalModules: ['@aws-sdk/*'],
         tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
+        ...(props.bundledDirs?.length
+          ? {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) => props.bundledDirs!.map((d) => `cp -R "${path.join(inputDir, d)}" "${path.join(outputDir, d)}"`),
+              },
+            }
+          : {}),
       },
     });
 

@@ -15,6 +15,8 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import { loadTemplateSet } from '../../shared/campaigns/template-files.ts';
+import { checkTemplates } from '../../shared/campaigns/templates.ts';
 
 export type EmailSendingProps = {
   senderAddress: string;
@@ -23,6 +25,8 @@ export type EmailSendingProps = {
   createSenderIdentity: boolean;
   /** Set when the account is in the SES sandbox: the verified recipient addresses or domains (empty: any identity of the account). */
   sandboxRecipients?: string[];
+  /** The email templates checked at synthesis (default: the repository's `templates/`). */
+  templatesDir?: string;
 };
 
 export class EmailSending extends Construct {
@@ -39,6 +43,10 @@ export class EmailSending extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     this.senderAddress = props.senderAddress;
+
+    // Every campaign's templates render (every locale, every block present and absent): a bad one fails synth.
+    const problems = checkTemplates(loadTemplateSet(props.templatesDir));
+    if (problems.length > 0) throw new Error(`email templates: ${problems.join('; ')}`);
 
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
       reputationMetrics: true,
@@ -87,14 +95,14 @@ export class EmailSending extends Construct {
   }
 
   /**
-   * ses:SendEmail from the sender address only, through this identity and
+   * ses:SendEmail and ses:SendBulkEmail from the sender address only, through this identity and
    * configuration set only (and, in the sandbox, to the verified recipient identities).
    */
   grantSendEmail(grantee: iam.IGrantable, role?: iam.IRole): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'SendCampaignEmail',
-        actions: ['ses:SendEmail'],
+        actions: ['ses:SendEmail', 'ses:SendBulkEmail'],
         resources: [this.identityArn, this.configurationSetArn, ...this.recipientIdentityArns],
         conditions: { StringEquals: { 'ses:FromAddress': this.senderAddress } },
       }),

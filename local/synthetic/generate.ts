@@ -22,7 +22,7 @@
  * real trigger rules and send guardrails: when the draw has none, the last
  * customer outside the retention-save control group is adjusted to make one.
  */
-import { defaultSendPolicy, inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { defaultSendPolicy, inControlGroup, inGlobalHoldout } from '../../shared/campaigns/guardrails.ts';
 import type { supportReasons } from '../../shared/events/catalog.ts';
 import { triggerConfig } from '../../shared/triggers/config.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -368,7 +368,7 @@ const toBody = (r: Raw): string => busEnvelope({ Source: r.source, DetailType: r
 
 /**
  * Makes one recent billing complaint deliverable, deterministically: the last
- * customer outside the control group (preferring one who already complained
+ * customer outside the control group and the global holdout (preferring one who already complained
  * about billing recently) gets preferred channel email, email marketing consent
  * (a withdrawal is dropped) and a billing complaint two days ago if they have no
  * fresh one. Then the customer's events are run through the pure pipeline, in the
@@ -388,7 +388,10 @@ async function ensureDeliverableComplaint(
   const added: Raw[] = [];
   // Two days' margin inside the freshness window, for a run that goes on after `runAt`.
   const freshFrom = pipeline.now().getTime() - (triggerConfig.maxEventAgeDays - 2) * DAY;
-  const eligible = [...byCustomer].filter(([id]) => !inControlGroup(id, 'retention-save', pipeline.sendPolicy.controlGroupPercent, pipeline.sendPolicy.controlGroupExperiment));
+  const { controlGroupPercent, controlGroupExperiment, holdoutPercent, holdoutExperiment } = pipeline.sendPolicy;
+  const eligible = [...byCustomer].filter(
+    ([id]) => !inControlGroup(id, 'retention-save', controlGroupPercent, controlGroupExperiment) && !inGlobalHoldout(id, holdoutPercent ?? 0, holdoutExperiment),
+  );
   const chosen = eligible.findLast(([, mine]) => mine.some((r) => isBillingComplaint(r) && r.at >= freshFrom)) ?? eligible.at(-1);
   if (!chosen) return { dropped, added }; // everyone is in the control group: no retention email can go out
   const [customerId, mine] = chosen;

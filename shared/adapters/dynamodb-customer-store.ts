@@ -64,8 +64,8 @@ function isConditionalFailure(e: unknown): boolean {
 
 /** A send-ledger item as the domain's SendRecord (the table's own attributes left out). */
 function sendRecordOf(i: Record<string, unknown>): SendRecord {
-  const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt } = i as SendRecord;
-  return { sendId, customerId, campaign, status, at, reason, messageId, publishedAt };
+  const { sendId, customerId, campaign, status, at, reason, messageId, publishedAt, deferredUntil } = i as SendRecord;
+  return { sendId, customerId, campaign, status, at, reason, messageId, publishedAt, ...(deferredUntil ? { deferredUntil } : {}) };
 }
 
 export class DynamoCustomerStore implements CustomerStore, CustomerReader {
@@ -291,9 +291,10 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
                   leaseUntil: now.getTime() + leaseSeconds * 1000,
                   expiresAt: Math.floor(now.getTime() / 1000) + this.ledgerTtlS,
                 },
-                ConditionExpression: 'attribute_not_exists(pk) OR (#s = :sending AND leaseUntil < :now)',
+                // Free: no entry, a deferred one (planned again), or a claim whose lease ran out.
+                ConditionExpression: 'attribute_not_exists(pk) OR #s = :deferred OR (#s = :sending AND leaseUntil < :now)',
                 ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':sending': 'sending', ':now': now.getTime() },
+                ExpressionAttributeValues: { ':sending': 'sending', ':deferred': 'deferred', ':now': now.getTime() },
               },
             },
             {
@@ -327,6 +328,28 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     }
   }
 
+  async markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void> {
+    // One conditional update per entry (only a `sending` claim becomes `submitted`), in parallel.
+    await Promise.all(
+      entries.map(({ customerId, sendId }) =>
+        this.doc
+          .send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
+              UpdateExpression: 'SET #s = :submitted, #at = :at REMOVE leaseUntil',
+              ConditionExpression: '#s = :sending',
+              ExpressionAttributeNames: { '#s': 'status', '#at': 'at' },
+              ExpressionAttributeValues: { ':submitted': 'submitted', ':sending': 'sending', ':at': now.toISOString() },
+            }),
+          )
+          .catch((e) => {
+            if (!isConditionalFailure(e)) throw e;
+          }),
+      ),
+    );
+  }
+
   async completeSend(entry: SendRecord): Promise<void> {
     await this.doc.send(
       new PutCommand({
@@ -347,9 +370,9 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
       new DeleteCommand({
         TableName: this.table,
         Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
-        ConditionExpression: '#s = :sending',
+        ConditionExpression: '#s IN (:sending, :submitted)',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':sending': 'sending' },
+        ExpressionAttributeValues: { ':sending': 'sending', ':submitted': 'submitted' },
       }),
     ).catch((e) => {
       if (!isConditionalFailure(e)) throw e;

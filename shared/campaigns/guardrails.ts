@@ -1,15 +1,22 @@
 /**
- * Send guardrails: whether a churn trigger becomes an email, is held back as
- * a control, or is skipped, and why. Pure: the caller supplies the profile,
- * the customer's recent sends from the ledger, the clock and the policy.
+ * Send guardrails, in one place, before every send: whether a campaign request (a churn
+ * trigger, the nightly next best action, a statement…) becomes an email now, is deferred
+ * to the customer's own hour, is held back (global holdout, control group), or is skipped,
+ * and why. Pure: the caller supplies the profile, the customer's recent sends from the
+ * ledger, the clock, the deliverability figures and the policy. The order of the checks is
+ * docs/campaigns.md's "Guardrails" table.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
 import { hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
 import { isAssigned } from '../experiments/assignment.ts';
 import { defaults } from '../defaults.ts';
 import type { SendRecord } from '../ports.ts';
+import { campaignOfAction, defaultCatalog, type CampaignCatalog, type CampaignName, type Purpose } from './catalog.ts';
+import type { CampaignRequest } from './requests.ts';
+import { nextAllowedTime, type QuietHours } from './send-time.ts';
+import { breakerState, type BreakerPolicy, type DeliverabilityFigures } from './circuit-breaker.ts';
 
-export type CampaignName = 'retention-save' | 'winback-counter-offer';
+export type { CampaignName } from './catalog.ts';
 
 export type SendPolicy = {
   /** Share of eligible customers held out as a control group, per campaign, in percent. */
@@ -21,8 +28,16 @@ export type SendPolicy = {
   controlGroupExperiment: string;
   /** At most this many marketing emails per customer in any 7 days. */
   frequencyCapPerWeek: number;
-  /** The same campaign goes to a customer at most once in this many days. */
-  cooldownDays: Record<CampaignName, number>;
+  /** The same campaign goes to a customer at most once in this many days; campaigns not named here take the catalog's. */
+  cooldownDays: Partial<Record<CampaignName, number>>;
+  /** Share of all customers held out of every marketing email (the global holdout), in percent; unset: 0. */
+  holdoutPercent?: number;
+  /** Names the global holdout draw (salts it); a new name draws a new group. */
+  holdoutExperiment?: string;
+  /** Local hours (customer's time zone) in which no email goes; unset: none. */
+  quietHours?: QuietHours;
+  /** When marketing pauses for deliverability; unset: never. */
+  breaker?: BreakerPolicy;
 };
 
 export const defaultSendPolicy: SendPolicy = {
@@ -30,24 +45,24 @@ export const defaultSendPolicy: SendPolicy = {
   controlGroupExperiment: defaults.controlGroupExperiment,
   frequencyCapPerWeek: defaults.frequencyCapPerWeek,
   cooldownDays: { ...defaults.cooldownDays },
+  holdoutPercent: defaults.holdoutPercent,
+  holdoutExperiment: defaults.holdoutExperiment,
+  quietHours: { ...defaults.quietHours },
+  breaker: { ...defaults.circuitBreaker },
 };
 
 export type SendPlan =
   | { decision: 'send'; campaign: CampaignName; sendId: string; to: string }
   | { decision: 'control'; campaign: CampaignName; sendId: string; reason: string }
-  | { decision: 'skip'; campaign: CampaignName; sendId: string; reason: string };
+  | { decision: 'skip'; campaign: CampaignName; sendId: string; reason: string }
+  /** Not now: planned again at `until` (the customer's hour, or when the circuit breaker may close). Never dropped. */
+  | { decision: 'defer'; campaign: CampaignName; sendId: string; reason: string; until: string };
 
 const DAY_MS = 86_400_000;
 
+/** The campaign a churn trigger's recommended action becomes (none for `none`). */
 export function campaignFor(trigger: ChurnTriggerFired): CampaignName | undefined {
-  switch (trigger.action) {
-    case 'retention-save':
-      return 'retention-save';
-    case 'winback':
-      return 'winback-counter-offer';
-    default:
-      return undefined;
-  }
+  return campaignOfAction[trigger.action];
 }
 
 /** The ledger id of the email a trigger may cause: one per campaign and trigger, so redelivery cannot send twice. */
@@ -70,44 +85,110 @@ export function inControlGroup(
   return isAssigned(customerId, controlGroupSalt(campaign, experiment), percent);
 }
 
+/** The assignment salt of the global holdout in one experiment. */
+export const holdoutSalt = (experiment: string): string => `global-holdout/${experiment}`;
+
+/** Global holdout membership: the same customers are held out of every marketing campaign of the experiment. */
+export function inGlobalHoldout(customerId: string, percent: number, experiment: string = defaults.holdoutExperiment): boolean {
+  return percent > 0 && isAssigned(customerId, holdoutSalt(experiment), percent);
+}
+
+/** The cooldown of a campaign under a policy: the policy's, else the catalog's. */
+export const cooldownOf = (policy: SendPolicy, campaign: CampaignName, catalog: CampaignCatalog = defaultCatalog): number =>
+  policy.cooldownDays[campaign] ?? catalog.campaigns[campaign].cooldownDays;
+
+/** The purpose of a ledger entry's campaign (a name the catalog no longer has counts as marketing). */
+const purposeOf = (campaign: string, catalog: CampaignCatalog): Purpose =>
+  (catalog.campaigns as Record<string, { purpose: Purpose } | undefined>)[campaign]?.purpose ?? 'marketing';
+
+/** Ledger statuses that stand for an email that went, or is going, out. */
+const wentOut = (s: SendRecord): boolean => s.status === 'sent' || s.status === 'sending' || s.status === 'submitted';
+
 export function planSend(input: {
-  trigger: ChurnTriggerFired;
+  /** The request to plan; a churn trigger is the request of its recommended campaign. */
+  request?: CampaignRequest;
+  trigger?: ChurnTriggerFired;
   profile: CustomerProfile | undefined;
   recentSends: SendRecord[];
   now: Date;
   policy?: SendPolicy;
+  catalog?: CampaignCatalog;
+  /** Bounces and complaints over the breaker's window; unknown: the breaker stays closed. */
+  deliverability?: DeliverabilityFigures;
+  /**
+   * Whether the caller can defer (it has a durable timer to plan the send again). Without
+   * one, the customer's hour is not applied: a send is never held where nothing would wake it.
+   */
+  canDefer?: boolean;
 }): SendPlan | undefined {
-  const { trigger, profile, recentSends, now } = input;
+  const { profile, recentSends, now } = input;
   const policy = input.policy ?? defaultSendPolicy;
-  const campaign = campaignFor(trigger);
+  const catalog = input.catalog ?? defaultCatalog;
+  const campaign = input.request?.campaign ?? (input.trigger ? campaignFor(input.trigger) : undefined);
   if (!campaign) return undefined;
-  const sendId = sendIdFor(campaign, trigger.triggerId);
+  const sendId = sendIdFor(campaign, input.request?.requestId ?? input.trigger!.triggerId);
+  const purpose = catalog.campaigns[campaign].purpose;
+  const marketing = purpose === 'marketing';
   const skip = (reason: string): SendPlan => ({ decision: 'skip', campaign, sendId, reason });
 
   if (!profile) return skip('unknown-customer');
+  // Suppression first: nothing of any kind to an erased customer, a hard-bouncing address or a complainant.
+  if (profile.erasedAt) return skip('erased');
   const to = profile.email?.value;
   if (!to) return skip('no-email-address');
-  if (!hasConsent(profile, 'email', 'marketing')) return skip('no-marketing-consent');
-  const channel = profile.preferredChannel?.value;
-  if (channel && channel !== 'email') return skip(`prefers-${channel}`);
+  const suppressed = profile.suppression?.value.reason;
+  if (suppressed) return skip(`suppressed-${suppressed}`);
+  if (marketing) {
+    if (!hasConsent(profile, 'email', 'marketing')) return skip('no-marketing-consent');
+    const channel = profile.preferredChannel?.value;
+    if (channel && channel !== 'email') return skip(`prefers-${channel}`);
+  } else if (purpose === 'service' && profile.consent['email:marketing']?.value === false) {
+    // The welcome asks for permission: not to someone who already said no.
+    return skip('marketing-refused');
+  }
   if (campaign === 'winback-counter-offer') {
     if (winbackPermitted(profile).length === 0) return skip('no-winback-permission');
   }
 
   const nowMs = now.getTime();
-  const cooldownFrom = new Date(nowMs - policy.cooldownDays[campaign] * DAY_MS).toISOString();
+  const cooldownDays = cooldownOf(policy, campaign, catalog);
+  const cooldownFrom = new Date(nowMs - cooldownDays * DAY_MS).toISOString();
   const others = recentSends.filter((s) => s.sendId !== sendId);
-  // A claim in flight ('sending') counts as sent: it is about to be.
-  const cooling = policy.cooldownDays[campaign] > 0;
-  if (cooling && others.some((s) => s.campaign === campaign && s.status !== 'skipped' && s.at >= cooldownFrom)) {
+  // A claim in flight ('sending') counts as sent: it is about to be. A deferral is not a send.
+  if (cooldownDays > 0 && others.some((s) => s.campaign === campaign && s.status !== 'skipped' && s.status !== 'deferred' && s.at >= cooldownFrom)) {
     return skip('cooldown');
   }
-  const weekFrom = new Date(nowMs - 7 * DAY_MS).toISOString();
-  const lastWeek = others.filter((s) => (s.status === 'sent' || s.status === 'sending') && s.at >= weekFrom).length;
-  if (lastWeek >= policy.frequencyCapPerWeek) return skip('frequency-cap');
+  if (marketing) {
+    const weekFrom = new Date(nowMs - 7 * DAY_MS).toISOString();
+    const lastWeek = others.filter((s) => wentOut(s) && s.at >= weekFrom && purposeOf(s.campaign, catalog) === 'marketing').length;
+    if (lastWeek >= policy.frequencyCapPerWeek) return skip('frequency-cap');
 
-  if (inControlGroup(profile.customerId, campaign, policy.controlGroupPercent, policy.controlGroupExperiment)) {
-    return { decision: 'control', campaign, sendId, reason: `control group (${policy.controlGroupPercent}%)` };
+    const holdout = policy.holdoutPercent ?? 0;
+    if (inGlobalHoldout(profile.customerId, holdout, policy.holdoutExperiment)) {
+      return { decision: 'control', campaign, sendId, reason: `global holdout (${holdout}%)` };
+    }
+    if (inControlGroup(profile.customerId, campaign, policy.controlGroupPercent, policy.controlGroupExperiment)) {
+      return { decision: 'control', campaign, sendId, reason: `control group (${policy.controlGroupPercent}%)` };
+    }
+    if (policy.breaker && input.deliverability && input.canDefer !== false) {
+      const breaker = breakerState(input.deliverability, policy.breaker);
+      if (breaker.open) {
+        return { decision: 'defer', campaign, sendId, reason: `circuit-breaker: ${breaker.reason}`, until: new Date(nowMs + policy.breaker.pauseMinutes * 60_000).toISOString() };
+      }
+    }
+  }
+
+  // The customer's own time: quiet hours for every email, the preferred hour for marketing.
+  if (input.canDefer === false) return { decision: 'send', campaign, sendId, to };
+  const when = nextAllowedTime({
+    now,
+    timeZone: profile.timeZone?.value,
+    quietHours: policy.quietHours,
+    preferredHour: marketing ? profile.preferredHour?.value : undefined,
+  });
+  if (when.getTime() > nowMs) {
+    const reason = marketing && profile.preferredHour !== undefined ? 'preferred-hour' : 'quiet-hours';
+    return { decision: 'defer', campaign, sendId, reason, until: when.toISOString() };
   }
   return { decision: 'send', campaign, sendId, to };
 }

@@ -1,19 +1,20 @@
 /**
- * Email content for each campaign, with the one-click unsubscribe headers
- * (RFC 8058) that mailbox providers require of bulk senders. Pure: the links
- * are built from base URLs the caller supplies.
+ * One customer's email of a campaign: the template (templates/, rendered by
+ * ./templates.ts) filled with the customer's data, the offer the catalog picks for
+ * the campaign and customer type, the reinforcing blocks (seed 003: an education
+ * block for services paid for and not used), the personal links, and the one-click
+ * unsubscribe headers (RFC 8058) on every email that carries marketing.
  *
- * Producer text (the first name) is untrusted: it is made one line (control
- * characters become spaces) before it goes anywhere, so no header (subject,
- * custom headers) can carry CR, LF or another control character, and it is
- * HTML-escaped in the HTML body. The catalog already refuses control
- * characters; this holds for profiles stored before it did.
+ * A transactional email (statement, invoice, notice) carries its offer block only
+ * when the customer has marketing consent; without it the block is dropped and the
+ * email has no marketing content (and no List-Unsubscribe). Pure: links come from
+ * the `PersonalLinks` the caller supplies (signed tokens in production).
  */
-import type { ChurnTriggerFired } from '../events/catalog.ts';
-import type { CustomerProfile } from '../customers/profile.ts';
+import { hasConsent, unusedPaidProducts, type CustomerProfile } from '../customers/profile.ts';
 import { singleLine } from '../text/control-chars.ts';
-import type { CampaignName } from './guardrails.ts';
-// SES feedback (docs/email-feedback.md): tags naming the customer and the send, so bounces, complaints, opens and clicks reach the customer's record.
+import { chooseOffer, type CampaignCatalog, type CampaignName, type CustomerType } from './catalog.ts';
+import type { CampaignRequest } from './requests.ts';
+import { localeCandidates, type TemplateData, type TemplateRenderer } from './templates.ts';
 import { feedbackTags } from '../email-feedback/ses-events.ts';
 
 export type EmailMessage = {
@@ -25,74 +26,117 @@ export type EmailMessage = {
 };
 
 export type LinkSettings = {
-  /** e.g. https://example.com/unsubscribe — gets `?token=` appended. */
+  /** e.g. https://example.com/u — the customer's unsubscribe page is `<base>/<token>`. */
   unsubscribeBaseUrl: string;
-  /** e.g. https://example.com/help — the customer's personal help page is below it. */
+  /** e.g. https://example.com/learn — the customer's personal help page is `<base>/<token>`; the base itself is the general help. */
   helpBaseUrl: string;
 };
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** What a personal link is for. */
+export type LinkPurpose = 'unsubscribe' | 'learn' | 'preferences' | 'confirm';
 
-/** An opaque, URL-safe token naming the send (base64url of customer id and send id; not signed: the unsubscribe endpoint that will resolve it through the ledger is not built yet). */
+/** Builds the customer's personal links of one email. */
+export type PersonalLinks = {
+  help: string;
+  link(purpose: LinkPurpose, customerId: string, sendId: string): string;
+};
+
+/**
+ * An opaque, URL-safe token naming the send (base64url of customer id and send id). Not
+ * signed: the default until the pages' signer (HMAC) is wired in through `PersonalLinks`.
+ */
 export const unsubscribeToken = (sendId: string, customerId: string): string =>
   Buffer.from(`${customerId}\n${sendId}`, 'utf8').toString('base64url');
 
-const copy: Record<CampaignName, (name: string, trigger: ChurnTriggerFired) => { subject: string; lines: string[] }> = {
-  'retention-save': (name, trigger) => ({
-    subject: `${name}, we want to put this right`,
-    lines: [
-      `Hi ${name},`,
-      trigger.rule === 'billing-complaint'
-        ? 'You contacted us about your bill recently. We have looked into it, and a member of our team will make sure it is correct.'
-        : 'We noticed things have not been going as they should for you lately, and we are sorry.',
-      'As a thank-you for sticking with us, your next month comes with a 20% discount — no action needed.',
-      'If anything is still not right, your help page below reaches a person, not a queue.',
-    ],
-  }),
-  'winback-counter-offer': (name) => ({
-    subject: `${name}, come back for three months at half price`,
-    lines: [
-      `Hi ${name},`,
-      'When you left, you said we could get in touch. We have listened to why customers leave and made changes.',
-      'If you would like to give us another try, your first three months are at half price.',
-    ],
-  }),
-};
+/** Links from base URLs with the unsigned token (tests, and until signed tokens are configured). */
+export function unsignedLinks(settings: LinkSettings): PersonalLinks {
+  return {
+    help: settings.helpBaseUrl,
+    link: (purpose, customerId, sendId) => {
+      const token = unsubscribeToken(sendId, customerId);
+      return purpose === 'learn' ? `${settings.helpBaseUrl}/${token}` : `${settings.unsubscribeBaseUrl}/${token}${purpose === 'unsubscribe' ? '' : `?${purpose}`}`;
+    },
+  };
+}
 
-export function renderEmail(input: {
-  campaign: CampaignName;
-  trigger: ChurnTriggerFired;
+/** Tag values SES accepts: letters, digits, `_` and `-`. */
+const tagValue = (s: string): string => s.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256) || '_';
+
+/** Money as the templates show it: two decimals. */
+const money = (n: number): string => n.toFixed(2);
+
+export function customerTypeOf(profile: CustomerProfile): CustomerType {
+  return profile.customerType?.value ?? (Object.keys(profile.subscriptions).length > 0 ? 'subscription' : 'adhoc');
+}
+
+/** The offer's copy in the first of the customer's locales it has (the catalog guarantees the default's). */
+const offerCopyFor = <T>(copy: Record<string, T>, locales: string[]): T => copy[locales.find((l) => copy[l] !== undefined)!]!;
+
+export type ComposeResult = { ok: true; message: EmailMessage; locale: string; offerId?: string } | { ok: false; error: string };
+
+export function composeEmail(input: {
+  request: CampaignRequest;
   profile: CustomerProfile;
   sendId: string;
-  links: LinkSettings;
-}): EmailMessage {
-  const { campaign, trigger, profile, sendId, links } = input;
-  const name = singleLine(profile.firstName?.value ?? '') || 'there';
-  const { subject, lines } = copy[campaign](name, trigger);
-  const token = unsubscribeToken(sendId, profile.customerId);
-  const unsubscribeUrl = `${links.unsubscribeBaseUrl}?token=${token}`;
-  const helpUrl = `${links.helpBaseUrl}/${encodeURIComponent(token)}`;
-  const text = [...lines, '', `Your help page: ${helpUrl}`, `Unsubscribe: ${unsubscribeUrl}`].join('\n');
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif">',
-    ...lines.map((l) => `<p>${escapeHtml(l)}</p>`),
-    `<p><a href="${escapeHtml(helpUrl)}">Your personal help page</a></p>`,
-    `<p style="font-size:small"><a href="${escapeHtml(unsubscribeUrl)}">Unsubscribe from these emails</a></p>`,
-    '</body></html>',
-  ].join('\n');
+  catalog: CampaignCatalog;
+  renderer: TemplateRenderer;
+  links: PersonalLinks;
+}): ComposeResult {
+  const { request, profile, sendId, catalog, links } = input;
+  const campaign: CampaignName = request.campaign;
+  const purpose = catalog.campaigns[campaign].purpose;
+  const marketingConsent = hasConsent(profile, 'email', 'marketing');
+  // Marketing content only where it may go: a marketing email (consent checked by the guardrails),
+  // or a transactional one whose customer allows marketing. The welcome asks for permission: no offer.
+  const mayMarket = purpose === 'marketing' || (purpose === 'transactional' && marketingConsent);
+  const customerType = customerTypeOf(profile);
+  const chosen = mayMarket ? chooseOffer(catalog, { campaign, customerType, nextBestAction: request.nextBestAction }) : undefined;
+  const copy = chosen ? offerCopyFor(chosen.offer.copy, localeCandidates(profile.locale?.value, catalog.defaultLocale)) : undefined;
+  const unused = unusedPaidProducts(profile);
+  const learn = links.link('learn', profile.customerId, sendId);
+  const education = (campaign === 'education' || mayMarket) && unused.length > 0 ? { url: learn, products: unused } : null;
+  const carriesMarketing = purpose !== 'transactional' || chosen !== undefined || education !== null;
+  const unsubscribe = carriesMarketing ? links.link('unsubscribe', profile.customerId, sendId) : null;
+
+  const data: TemplateData = {
+    firstName: singleLine(profile.firstName?.value ?? '') || 'there',
+    rule: request.rule,
+    offer: copy ? { headline: copy.headline, body: copy.body } : null,
+    education,
+    document: request.document ? { kind: request.document.kind, number: request.document.number, amount: money(request.document.amount), currency: request.document.currency } : null,
+    links: {
+      help: links.help,
+      preferences: links.link('preferences', profile.customerId, sendId),
+      unsubscribe,
+      confirm: campaign === 'welcome' ? links.link('confirm', profile.customerId, sendId) : null,
+      learn,
+    },
+  };
+  const rendered = input.renderer.render(campaign, profile.locale?.value, data);
+  if (!rendered.ok) return { ok: false, error: rendered.error };
+  const headers = unsubscribe
+    ? [
+        { name: 'List-Unsubscribe', value: singleLine(`<${unsubscribe}>`) },
+        { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
+      ]
+    : [];
   return {
-    subject: singleLine(subject),
-    html,
-    text,
-    headers: [
-      { name: 'List-Unsubscribe', value: singleLine(`<${unsubscribeUrl}>`) },
-      { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
-    ],
-    tags: [
-      { name: 'campaign', value: campaign },
-      { name: 'rule', value: trigger.rule.replace(/[^A-Za-z0-9_-]/g, '_') },
-      ...feedbackTags(profile.customerId, sendId),
-    ],
+    ok: true,
+    locale: rendered.parts.locale,
+    ...(chosen ? { offerId: chosen.id } : {}),
+    message: {
+      subject: rendered.parts.subject,
+      html: rendered.parts.html,
+      text: rendered.parts.text,
+      headers,
+      tags: [
+        { name: 'campaign', value: campaign },
+        { name: 'rule', value: tagValue(request.rule || request.source) },
+        ...(chosen ? [{ name: 'offer', value: tagValue(chosen.id) }] : []),
+        { name: 'customer_type', value: customerType },
+        // SES feedback (docs/email-feedback.md): the customer and the send, so bounces, complaints, opens and clicks reach the customer's record.
+        ...feedbackTags(profile.customerId, sendId),
+      ],
+    },
   };
 }

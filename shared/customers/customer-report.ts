@@ -7,7 +7,8 @@
  * Values come from producers, so every string is printed with control characters
  * escaped. Personal data (email address, first name) is masked unless asked for.
  */
-import { campaignFor, defaultSendPolicy, sendIdFor, type CampaignName } from '../campaigns/guardrails.ts';
+import { campaignFor, cooldownOf, defaultSendPolicy, sendIdFor } from '../campaigns/guardrails.ts';
+import { isCampaignName } from '../campaigns/catalog.ts';
 import type { CustomerRecord, SendRecord, TriggerRecord } from '../ports.ts';
 import type { ChurnTriggerFired } from '../events/catalog.ts';
 import { hasConsent, isActive, type CustomerProfile } from './profile.ts';
@@ -30,7 +31,7 @@ const maskName = (name: string): string => (name ? `${[...name][0]}•••` : 
 /** Why a send decision was what it was, in words (the ledger keeps the reason code). */
 export function explainReason(reason: string | undefined, campaign?: string): string {
   if (!reason) return '';
-  const cooldown = campaign && campaign in defaultSendPolicy.cooldownDays ? defaultSendPolicy.cooldownDays[campaign as CampaignName] : undefined;
+  const cooldown = campaign && isCampaignName(campaign) ? cooldownOf(defaultSendPolicy, campaign) : undefined;
   if (reason === 'no-marketing-consent') return 'no marketing consent for email (no grant recorded, or withdrawn)';
   if (reason === 'no-email-address') return 'the profile has no email address';
   if (reason === 'unknown-customer') return 'no profile for the customer when the trigger was handled';
@@ -39,6 +40,13 @@ export function explainReason(reason: string | undefined, campaign?: string): st
   if (reason === 'frequency-cap') return 'frequency cap: the customer already got the weekly maximum of marketing emails (CLM_FREQUENCY_CAP_PER_WEEK)';
   if (reason.startsWith('prefers-')) return `the customer prefers ${reason.slice('prefers-'.length)}, not email`;
   if (reason.startsWith('control')) return `${reason}: held out on purpose, to measure the campaign's effect`;
+  if (reason.startsWith('global holdout')) return `${reason}: held out of all marketing on purpose, to measure its overall effect`;
+  if (reason === 'erased') return "the customer's personal data was erased";
+  if (reason.startsWith('suppressed-')) return `the address is suppressed (${reason.slice('suppressed-'.length)})`;
+  if (reason === 'marketing-refused') return 'the customer refused marketing email: no permission request';
+  if (reason === 'quiet-hours' || reason === 'preferred-hour') return `deferred to the customer's own hour (${reason})`;
+  if (reason.startsWith('circuit-breaker')) return `marketing paused by the deliverability circuit breaker (${reason.slice('circuit-breaker: '.length)})`;
+  if (reason.startsWith('template-error')) return `the template failed to render for this customer (${reason.slice('template-error: '.length)})`;
   return reason;
 }
 

@@ -69,6 +69,8 @@ export type CustomerProfile = {
   orders: Record<string, OrderState>;
   returnCount: number;
   returnValue: number;
+  /** Returns by reason (the producer's text, trimmed and lower-cased, ≤ 60 characters; at most `LIMITS.returnReasons` reasons, then "(other)"); absent on profiles folded before it was kept. */
+  returnsByReason?: Record<string, number>;
   invoiceCount: number;
   statementCount: number;
   invoicedTotal: number;
@@ -87,9 +89,18 @@ export type CustomerProfile = {
   /** The most recent returns (capped), latest first: the returns triggers. */
   returns: ReturnEntry[];
   /**
+   * The customer's current address may get no email at all: a hard bounce or a complaint reported by
+   * SES (the earliest cause of that address in `emailSuppressions`). Derived after every event from
+   * `emailSuppressions` and `email`, so a new address is not suppressed by the old one's bounce.
+   * Read by the send guardrails (shared/campaigns/guardrails.ts); docs/campaigns.md, docs/email-feedback.md.
+   */
+  suppression?: Stamped<{ reason: 'hard-bounce' | 'complaint' }>;
+  /** When the customer's personal data was erased: nothing is sent to them any more. */
+  erasedAt?: string;
+  /**
    * SES feedback (EmailFeedback events; docs/email-feedback.md). Absent until the first one.
    * `emailSuppressions`: address hash (`emailAddressHash`) → why mail to that address is suppressed
-   * (a hard bounce or a complaint; the earliest stays): read through `emailSuppressed(profile)`.
+   * (a hard bounce or a complaint; the earliest stays): the customer's current one is `suppression`.
    */
   emailSuppressions?: Record<string, Stamped<'hard-bounce' | 'complaint'>>;
   /** Counts of the other outcomes: delivered, soft bounces (with the latest), rejected, failed to render. */
@@ -104,7 +115,7 @@ export type ReturnEntry = { orderId: string; at: string; amount: number; reason?
 /** How a customer responded to one email. */
 export type EmailResponse = { messageId: string; sendId?: string; campaign?: string; opens: number; clicks: number; firstOpenAt?: string; firstClickAt?: string };
 
-export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, emailResponses: 50 } as const;
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20, returnReasons: 10, emailResponses: 50 } as const;
 
 export function emptyProfile(customerId: string): CustomerProfile {
   return {
@@ -145,6 +156,16 @@ function lww<T>(held: Stamped<T> | undefined, value: T | undefined, at: string, 
 const minIso = (a: string | undefined, b: string): string => (a === undefined || b < a ? b : a);
 const maxIso = (a: string | undefined, b: string): string => (a === undefined || b > a ? b : a);
 /** Adds money in whole cents, so sums do not depend on the order of the additions. */
+/** A key from a producer's free text (a return reason): trimmed, lower case, single spaces, at most 60 characters. Escaped wherever it is shown. */
+export const reasonKey = (s: string | undefined): string => (s ?? '').trim().toLowerCase().replace(/\s+/g, ' ').slice(0, 60) || '(none given)';
+
+/** Counts a reason; a reason beyond the first `LIMITS.returnReasons` of a customer counts as "(other)" (which ones depends on the order then). */
+function countReason(held: Record<string, number>, reason: string | undefined): Record<string, number> {
+  const key = reasonKey(reason);
+  const k = key in held || Object.keys(held).filter((r) => r !== '(other)').length < LIMITS.returnReasons ? key : '(other)';
+  return { ...held, [k]: (held[k] ?? 0) + 1 };
+}
+
 const addMoney = (a: number, b: number): number => (Math.round(a * 100) + Math.round(b * 100)) / 100;
 
 /** Normalises an ISO timestamp with offset to UTC `…Z` so string order is time order. */
@@ -227,6 +248,7 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       p.returnValue = addMoney(p.returnValue, e.amount);
       const entry: ReturnEntry = { orderId: e.orderId, at, amount: e.amount, ...(e.reason ? { reason: e.reason } : {}), by };
       p.returns = [...p.returns, entry].sort((a, b) => (later(a, b) ? -1 : later(b, a) ? 1 : 0)).slice(0, LIMITS.recentReturns);
+      p.returnsByReason = countReason(p.returnsByReason ?? {}, e.reason);
       break;
     }
     case 'InvoiceIssued': {
@@ -308,7 +330,15 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       applyEmailFeedback(p, d as Detail<'EmailFeedback'>, at, by);
       break;
   }
+  if (p.emailSuppressions) deriveSuppression(p);
   return p;
+}
+
+/** `suppression` from the current address and the per-address suppressions (a function of both, so order-independent). */
+function deriveSuppression(p: CustomerProfile): void {
+  const held = p.email ? p.emailSuppressions?.[emailAddressHash(p.email.value)] : undefined;
+  if (held) p.suppression = { value: { reason: held.value }, at: held.at, by: held.by };
+  else delete p.suppression;
 }
 
 /** The earliest of two stamps (ties by id): a suppression keeps its first cause. */
@@ -372,6 +402,7 @@ export function emailSuppressed(profile: CustomerProfile): 'hard-bounce' | 'comp
   if (!address || !profile.emailSuppressions) return undefined;
   return profile.emailSuppressions[emailAddressHash(address)]?.value;
 }
+// The guardrails read `profile.suppression`, which applyEvent keeps equal to this.
 
 /** True when the latest consent for `channel:purpose` is a grant. No record means no consent (opt-in). */
 export function hasConsent(profile: CustomerProfile, channel: string, purpose: 'marketing' | 'service' = 'marketing'): boolean {

@@ -81,3 +81,12 @@ export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => A
  */
 export const OUTREACH_UNPUBLISHED_PK = 'OUTREACH_UNPUBLISHED';
 export const outreachUnpublishedSk = (experimentId: string, period: string, customerId: string): string => `${experimentId}#${period}#${outreachSk(customerId)}`;
+
+/** The nightly run's merged report aggregates: one partition, one item per run, sorted by run date. */
+export const REPORT_PK = 'REPORT';
+export const reportSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
+
+/** The personal-outreach tasks of one day (UTC): a counter item and one item per task's trigger, to hold the team's daily capacity. */
+export const outreachTasksPk = (day: string): string => `OUTREACHTASKS#${day}`;
+export const OUTREACH_TASKS_COUNT_SK = 'COUNT';
+export const outreachTaskSk = (triggerId: string): string => `TASK#${triggerId}`;

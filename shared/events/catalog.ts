@@ -196,7 +196,30 @@ export const emittedSchemas = {
     reasons: z.array(z.string()).min(1),
     churnRiskBoost: z.number().min(0).max(1),
     sourceEventIds: z.array(id).min(1),
+    /** The customer's value when it fired, from the latest nightly score (absent: not scored yet). */
+    clv: z.number().nonnegative().optional(),
+    valueTier: z.string().optional(),
+    /** The nightly churn risk raised by this trigger (docs/triggers.md, "Churn risk"); absent: not scored yet. */
+    churnRisk: z.number().min(0).max(1).optional(),
+    /** Who follows it up: `email` (absent: email; the campaigns function's rule takes these) or `outreach` (an OutreachTaskCreated for people). */
+    route: z.enum(['email', 'outreach']).optional(),
     firedAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
+  OutreachTaskCreated: z.object({
+    /** The trigger's id: one task per trigger; the idempotency key for the CRM or contact centre. */
+    taskId: id,
+    customerId: id,
+    triggerId: id,
+    rule: z.string().min(1),
+    action: z.enum(nextActions),
+    reasons: z.array(z.string()).min(1),
+    clv: z.number().nonnegative(),
+    valueTier: z.string(),
+    churnRisk: z.number().min(0).max(1),
+    /** The UTC day whose capacity the task counts against. */
+    capacityDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    createdAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
   CustomerRescored: z.object({
@@ -268,6 +291,7 @@ export const emittedSource: Record<EmittedDetailType, string> = {
   ChurnTriggerFired: EMITTED_SOURCES.triggers,
   CustomerRescored: EMITTED_SOURCES.scoring,
   OutreachPlanned: EMITTED_SOURCES.outreach,
+  OutreachTaskCreated: EMITTED_SOURCES.outreach,
   NightlyRunCompleted: EMITTED_SOURCES.scoring,
   EmailSent: EMITTED_SOURCES.campaigns,
   EmailSkipped: EMITTED_SOURCES.campaigns,

@@ -10,11 +10,12 @@
  * - recordEvent(s): an event is stored once per eventId (also within one batch);
  *   the stored ones are folded into the profile in input order; results in input order;
  * - recordTrigger: once per triggerId, the first firedAt stays; markPublished keeps the first time;
- * - the send ledger: claimSend succeeds when the entry is absent or a `sending` claim
+ * - the send ledger: claimSend succeeds when the entry is absent, `deferred`, or a `sending` claim
  *   whose lease ran out, and the customer's ledger version is the one the decision
  *   was taken on (then it is bumped); otherwise `done` (a completed entry), `busy`
- *   (a live claim) or `stale` (the ledger moved on). completeSend replaces the entry;
- *   releaseSend removes only a `sending` one.
+ *   (a live claim) or `stale` (the ledger moved on). markSubmitted turns `sending` into
+ *   `submitted` (never taken over: `done`). completeSend replaces the entry;
+ *   releaseSend removes only a `sending` or `submitted` one.
  * Triggers and ledger entries are copied in and out, as a round trip through a table would.
  * Profiles are not copied (the pipeline reads hundreds of thousands): they are values the
  * fold replaces, never changes (`applyEvent` returns a new profile), so treat them as read-only.
@@ -23,6 +24,7 @@ import type { BusinessEvent, EmittedDetail, EmittedDetailType } from '../events/
 import type { Rejection } from '../events/validate.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import type { EmailMessage } from '../campaigns/messages.ts';
+import type { ReportStore, StoredReportPart } from '../ports.ts';
 import type {
   ClaimResult,
   CustomerStore,
@@ -151,12 +153,23 @@ export class InMemoryCustomerStore implements CustomerStore {
   async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
     const c = this.customer(entry.customerId);
     const held = c.sends.get(entry.sendId);
-    const free = !held || (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime());
+    // A deferred entry is planned again (its timer went off, or the request was redelivered).
+    const free = !held || held.status === 'deferred' || (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime());
     if (!free) return held.status === 'sending' ? { state: 'busy' } : { state: 'done', record: sendRecord(held) };
     if (c.ledgerVersion !== ledgerVersion) return { state: 'stale' };
     c.sends.set(entry.sendId, { ...copy(entry), status: 'sending', at: now.toISOString(), leaseUntil: now.getTime() + leaseSeconds * 1000 });
     c.ledgerVersion++;
     return { state: 'claimed' };
+  }
+
+  async markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void> {
+    for (const { customerId, sendId } of entries) {
+      const held = this.customers.get(customerId)?.sends.get(sendId);
+      if (held?.status === 'sending') {
+        const { leaseUntil: _, ...rest } = held;
+        this.customer(customerId).sends.set(sendId, { ...rest, status: 'submitted', at: now.toISOString() });
+      }
+    }
   }
 
   async completeSend(entry: SendRecord): Promise<void> {
@@ -165,7 +178,8 @@ export class InMemoryCustomerStore implements CustomerStore {
 
   async releaseSend(customerId: string, sendId: string): Promise<void> {
     const c = this.customers.get(customerId);
-    if (c?.sends.get(sendId)?.status === 'sending') c.sends.delete(sendId);
+    const status = c?.sends.get(sendId)?.status;
+    if (status === 'sending' || status === 'submitted') c!.sends.delete(sendId);
   }
 }
 
@@ -355,5 +369,19 @@ export class InMemoryScoringStore implements ScoringStore {
     const held = this.assignments.get(`${outreachPk(assignment.experimentId, assignment.period)}\n${outreachSk(assignment.customerId)}`);
     if (!held) throw new Error(`no outreach assignment of ${assignment.experimentId} ${assignment.period} to mark published`);
     held.publishedAt ??= at.toISOString();
+  }
+}
+
+/** ReportStore in memory: the parts by run date and run id (through JSON, as the table keeps them). */
+export class InMemoryReportStore implements ReportStore {
+  private readonly parts = new Map<string, string>();
+
+  async putReportPart(stored: StoredReportPart): Promise<void> {
+    this.parts.set(`${stored.runDate}#${stored.runId}`, JSON.stringify(stored));
+  }
+
+  async latestReportPart(): Promise<StoredReportPart | undefined> {
+    const last = [...this.parts.keys()].sort().at(-1);
+    return last === undefined ? undefined : (JSON.parse(this.parts.get(last)!) as StoredReportPart);
   }
 }

@@ -45,8 +45,11 @@ export type CampaignResult = { trigger: ChurnTriggerFired; outcome: CampaignOutc
 /** The stream subscription's filter passes inserted events of these types (wiring.ts builds it from the same list). */
 const streamTypes = new Set<string>(triggerEventTypes);
 const ruleOf = (fn: string) => subscriptions.find((s): s is RuleSubscription => s.kind === 'rule' && s.function === fn)!;
-/** The detail-types the campaigns function's bus rule routes to it. */
-const campaignDetailTypes = new Set((ruleOf('campaigns').pattern['detail-type'] as string[] | undefined) ?? []);
+/** The detail-types the campaigns function's bus rule routes to it (in any branch of an `$or`). */
+const campaignPattern = ruleOf('campaigns').pattern;
+const campaignDetailTypes = new Set(
+  ((campaignPattern.$or as (typeof campaignPattern)[] | undefined) ?? [campaignPattern]).flatMap((p) => (p['detail-type'] as string[] | undefined) ?? []),
+);
 /** Messages per ingest invocation, as the ingest rule's event source batches them. */
 const INGEST_BATCH = ruleOf('ingest').batchSize;
 
@@ -83,7 +86,8 @@ export function createPipeline(options: PipelineOptions) {
   const campaignResults: CampaignResult[] = [];
 
   publisher.onPublished((e) => {
-    if (e.detailType === 'ChurnTriggerFired' && campaignDetailTypes.has(e.detailType)) campaignQueue.push(e.detail);
+    // The rule takes triggers on the email route only (wiring.ts: `route` email or absent); those routed to people get no email.
+    if (e.detailType === 'ChurnTriggerFired' && campaignDetailTypes.has(e.detailType) && e.detail.route !== 'outreach') campaignQueue.push(e.detail);
   });
 
   /** The churn-triggers step for one stored event (a stream record); a redelivery is this called again. */

@@ -19,7 +19,9 @@
  * retry (at least once, never lost).
  */
 import { DataError } from '../clv/errors.ts';
-import type { EventPublisher, ScoringStore, SegmentCursor } from '../ports.ts';
+import type { EventPublisher, ReportStore, ScoringStore, SegmentCursor } from '../ports.ts';
+import { type ReportPart, addCustomer, emptyReportPart, finishPart } from '../report/aggregate.ts';
+import { followedAssignments, storeNightReport } from '../report/nightly.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
@@ -29,7 +31,8 @@ import { type RunSummaryPart, addConsumedUnits, addDuration, addFailedSegment, c
 import { type CustomerScore, scoreCustomerBatch } from './score-customer.ts';
 import { diffScore } from './score-diff.ts';
 
-export type NightlyDeps = { store: ScoringStore; publisher: EventPublisher; config: ScoringConfig; now: () => Date };
+/** `reports`: where the finish step stores the night's merged report aggregate (shared/report/); none: not stored. */
+export type NightlyDeps = { store: ScoringStore; publisher: EventPublisher; config: ScoringConfig; now: () => Date; reports?: ReportStore };
 
 /** One night: its run id and its as-of day (YYYY-MM-DD). */
 export type Night = { runId: string; runDate: string };
@@ -147,7 +150,8 @@ async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number
 
 // ---------------------------------------------------------------- 3. score
 
-export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[] };
+/** `report`: the segment's report aggregate (absent in parts from before it was kept). */
+export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[]; report?: ReportPart };
 export const emptyScorePart = (): ScorePart => ({ summary: emptyRunSummary(), top: [] });
 
 /** The end of the run date (UTC), as scoring sees it. */
@@ -168,6 +172,8 @@ export async function scoreSegment(
   let summary = input.part?.summary ?? emptyRunSummary();
   const top = new TopN(input.keep);
   for (const c of input.part?.top ?? []) top.offer(c);
+  const report = input.part?.report ? structuredClone(input.part.report) : emptyReportPart();
+  const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
     const { customers, consumedReadUnits } = await store.readCustomers(ids, triggersSince);
     summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
@@ -190,6 +196,7 @@ export async function scoreSegment(
       summary = countCustomer(summary, change.write ? { status: 'written', emitted: change.emit } : { status: 'unchanged' });
       const candidate = outreachCandidate(o.score, config.outreach);
       if (candidate) top.offer(candidate);
+      addCustomer(report, { profile: present[k]!.profile!, score: o.score, assignments: assigned.get(o.score.customerId) }, { runDate: night.runDate, horizonMonths: config.churn.horizonMonths });
     });
     const scoredAt = deps.now().toISOString();
     if (toEmit.length > 0) {
@@ -204,7 +211,7 @@ export async function scoreSegment(
     summary = addConsumedUnits(summary, { write: consumedWriteUnits });
   });
   summary = addDuration(summary, 'score', deps.now().getTime() - started);
-  return { summary, top: top.toArray(), ...(next && { next }) };
+  return { summary, top: top.toArray(), report: finishPart(report), ...(next && { next }) };
 }
 
 // ---------------------------------------------------------------- 4. finish
@@ -252,6 +259,7 @@ export async function finishNight(
     await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
     await store.markOutreachPublished(a, deps.now());
   }
+  await storeNightReport(deps.reports, night, input.parts.map((p) => p.report), deps.now());
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
   await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);

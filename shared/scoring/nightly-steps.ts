@@ -18,6 +18,8 @@ import { allScoringShards } from '../data-model/keys.ts';
 import type { SegmentCursor } from '../ports.ts';
 import { mergeGathered, emptyGathered, type GatheredSummaries } from './gathered-summaries.ts';
 import type { OutreachCandidate } from './outreach.ts';
+import type { ReportPart } from '../report/aggregate.ts';
+import { reportPartSchema } from '../report/part-schema.ts';
 import { addConsumedUnits, emptyRunSummary, mergeRunSummaries, type RunSummaryPart } from './run-summary.ts';
 import {
   type Budget,
@@ -104,6 +106,9 @@ export type FitOutput = { modelId: string; keep: number; fit: NightModel['fit'];
 /** The run id of a night: one per run date, so a rerun of a night is the same run (it resumes, reuses its model). */
 export const runIdOf = (runDate: string): string => `run-${runDate}`;
 
+/** What a score invocation stores as its run part: its outreach top N and its report aggregate. */
+type StoredScorePart = { top: OutreachCandidate[]; report?: ReportPart };
+
 /** Stores an invocation's part (when there is one) and adds its key and the units the put consumed to the state's part. */
 async function keepPart(deps: NightlyDeps, runId: string, name: string, data: unknown, part: StatePart): Promise<StatePart> {
   if (data === undefined) return part;
@@ -147,8 +152,10 @@ export async function runNightlyStep(
       if (!model) throw new Error(`no model stored for run ${step.night.runId}: the fit step must run first`);
       // This invocation's outreach top N goes to a run part of its own (finish merges them all).
       const prior = step.part ?? { keys: [], summary: emptyRunSummary() };
-      const { next, top, summary } = await scoreSegment(deps, { night: step.night, model, keep: step.keep, segment: step.segment, budget, ...(step.cursor && { cursor: step.cursor }), part: { summary: prior.summary, top: [] } });
-      const part = await keepPart(deps, step.night.runId, `score#${step.segment}`, top.length > 0 ? top : undefined, { keys: prior.keys, summary });
+      // ... with its report aggregate (shared/report/): each invocation's own, merged by finish.
+      const { next, top, summary, report } = await scoreSegment(deps, { night: step.night, model, keep: step.keep, segment: step.segment, budget, ...(step.cursor && { cursor: step.cursor }), part: { summary: prior.summary, top: [] } });
+      const data: StoredScorePart | undefined = top.length > 0 || report ? { top, ...(report && { report }) } : undefined;
+      const part = await keepPart(deps, step.night.runId, `score#${step.segment}`, data, { keys: prior.keys, summary });
       return { step: 'score', night: step.night, keep: step.keep, segment: step.segment, part, ...(next && { cursor: next }), done: !next };
     }
     case 'finish': {
@@ -156,7 +163,10 @@ export async function runNightlyStep(
       if (!model) throw new Error(`no model stored for run ${step.night.runId}: the fit step must run first`);
       const parts = step.results.flatMap((r) => ('part' in r ? [r.part] : []));
       const read = await deps.store.getRunParts(step.night.runId, parts.flatMap((p) => p.keys));
-      const tops: ScorePart[] = (read.parts as OutreachCandidate[][]).map((top) => ({ summary: emptyRunSummary(), top }));
+      const tops: ScorePart[] = (read.parts as (StoredScorePart | OutreachCandidate[])[]).map((d) => {
+        const stored = Array.isArray(d) ? { top: d } : d; // a part stored before report aggregates were kept: its top N alone
+        return { summary: emptyRunSummary(), top: stored.top, ...(stored.report && { report: reportPartSchema.parse(stored.report) }) };
+      });
       return finishNight(deps, {
         night: step.night,
         model: { model, fit: step.fit, keep: step.keep, reused: false },

@@ -6,30 +6,58 @@
  * and fires the trigger (or sets the timer again for later).
  */
 import { z } from 'zod';
-import type { BusinessEvent, ChurnTriggerFired } from '../events/catalog.ts';
-import type { CustomerStore, EventPublisher, TimerStore, TriggerDecision } from '../ports.ts';
+import type { BusinessEvent, ChurnTriggerFired, EmittedDetail } from '../events/catalog.ts';
+import type { CustomerStore, EventPublisher, OutreachDesk, TimerStore, TriggerDecision } from '../ports.ts';
 import type { TimerHandler } from '../timers/sweep.ts';
 import { triggerConfig as repositoryConfig, type TriggerConfig } from './config.ts';
 import { evaluateTimerTrigger, evaluateTriggers, timersFor } from './rules.ts';
+import { routeDecision } from './routing.ts';
 
 export type FireDeps = {
   store: CustomerStore;
   publisher: EventPublisher;
   timers: TimerStore;
   now: () => Date;
+  /** The customer's value and the outreach capacity; without one every trigger goes to the email path, without a value. */
+  desk?: OutreachDesk;
   /** Default: config/triggers.json. */
   config?: TriggerConfig;
 };
 
-/** Records each decision once and publishes its ChurnTriggerFired once (a redelivery publishes what was recorded but not published). */
+/**
+ * Records each decision once and publishes its ChurnTriggerFired once (a redelivery publishes what
+ * was recorded but not published). Each carries the customer's value and risk and its route
+ * (routing.ts); one routed to people is published with its OutreachTaskCreated, in one call.
+ */
 export async function publishDecisions(decisions: readonly TriggerDecision[], deps: FireDeps): Promise<ChurnTriggerFired[]> {
+  const config = deps.config ?? repositoryConfig;
   const fired: ChurnTriggerFired[] = [];
   for (const decision of decisions) {
+    // Published before (a redelivery): no score read, no capacity claim.
+    if ((await deps.store.getTrigger(decision.customerId, decision.triggerId))?.published) continue;
     const now = deps.now();
-    const { firedAt, published } = await deps.store.recordTrigger(decision, now);
+    const routed: TriggerDecision = deps.desk ? await routeDecision(decision, deps.desk, config.routing, now) : { ...decision, route: 'email' };
+    const { firedAt, published } = await deps.store.recordTrigger(routed, now);
     if (published) continue;
-    const detail: ChurnTriggerFired = { ...decision, firedAt, schemaVersion: 1 };
-    await deps.publisher.publish([{ detailType: 'ChurnTriggerFired', detail }]);
+    const detail: ChurnTriggerFired = { ...routed, firedAt, schemaVersion: 1 };
+    const trigger = { detailType: 'ChurnTriggerFired' as const, detail };
+    if (routed.route === 'outreach') {
+      const task: EmittedDetail<'OutreachTaskCreated'> = {
+        taskId: routed.triggerId,
+        customerId: routed.customerId,
+        triggerId: routed.triggerId,
+        rule: routed.rule,
+        action: routed.action,
+        reasons: routed.reasons,
+        clv: routed.clv ?? 0,
+        valueTier: routed.valueTier ?? '',
+        churnRisk: routed.churnRisk ?? 0,
+        capacityDay: now.toISOString().slice(0, 10),
+        createdAt: firedAt,
+        schemaVersion: 1,
+      };
+      await deps.publisher.publish<'ChurnTriggerFired' | 'OutreachTaskCreated'>([trigger, { detailType: 'OutreachTaskCreated', detail: task }] as never);
+    } else await deps.publisher.publish([trigger]);
     await deps.store.markPublished(decision.customerId, { kind: 'trigger', triggerId: decision.triggerId }, deps.now());
     fired.push(detail);
   }

@@ -27,8 +27,10 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::SES::ConfigurationSet': ['Name'],
   'AWS::SES::EmailIdentity': ['EmailIdentity'],
   'AWS::SecretsManager::Secret': ['Name'],
+  'AWS::S3::Bucket': ['BucketName'],
   // Named by (or within) their parent, or not named at all.
   'AWS::IAM::Policy': [],
+  'AWS::S3::BucketPolicy': [],
   'AWS::SQS::QueuePolicy': [],
   'AWS::SNS::TopicPolicy': [],
   'AWS::SNS::Subscription': [],

@@ -190,7 +190,7 @@ describe('settings in the template', () => {
     template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Action: 'ses:SendEmail', Condition: { StringEquals: { 'ses:FromAddress': 'a@b.example' } } })]),
+        Statement: Match.arrayWith([Match.objectLike({ Action: ['ses:SendEmail', 'ses:SendBulkEmail'], Condition: { StringEquals: { 'ses:FromAddress': 'a@b.example' } } })]),
       },
     });
     expect(JSON.stringify(template.toJSON())).toContain(':identity/b.example');

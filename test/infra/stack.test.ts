@@ -17,6 +17,7 @@ import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS }
 import type { TimerSweep } from '../../infra/constructs/timer-sweep.ts';
 import { STALE_RUN_HOURS } from '../../infra/constructs/nightly-run.ts';
 import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
+import { TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
 import { actionsOf, arnOf, logicalId, resourcesOf, statementsOfRole, synth, type TestApp } from './helpers.ts';
 
@@ -47,7 +48,8 @@ const ruleSubs = subscriptions.filter((s): s is RuleSpec => s.kind === 'rule');
 const streamSubs = subscriptions.filter((s): s is StreamSpec => s.kind === 'stream');
 const scheduleSubs = subscriptions.filter((s): s is ScheduleSpec => s.kind === 'schedule');
 const nightlySchedules = scheduleSubs.filter((s) => s.function === nightlyRun.function);
-const functionSchedules = scheduleSubs.filter((s) => s.function !== nightlyRun.function);
+// The report's schedule has a test of its own (test/infra/report.test.ts).
+const functionSchedules = scheduleSubs.filter((s) => s.function !== nightlyRun.function && s.function !== 'report');
 
 beforeAll(() => {
   built = synth(context);
@@ -380,8 +382,8 @@ describe('queues', () => {
 
   it('dead-letter queues and the rejected-events queue keep messages 14 days', () => {
     const dlqs = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
-    // Per schedule: Scheduler's dead-letter queue.
-    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + scheduleSubs.length + 1);
+    // Per schedule (the nightly run's and the report's): Scheduler's dead-letter queue.
+    expect(dlqs.length).toBe(2 * ruleSubs.length + streamSubs.length + subscriptions.filter((s) => s.kind === 'schedule').length + 1);
     const props = Object.fromEntries(resourcesOf(template, 'AWS::SQS::Queue'));
     for (const q of dlqs) expect(props[id(q)]!.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
   });
@@ -592,8 +594,8 @@ describe('alarms', () => {
     const watchedQueues = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
     // Queues, errors + throttles per function, failed records per batch function, work queue age,
     // iterator age per stream, table throttles + system errors, SES bounce + complaint rates,
-    // a failed and a stale nightly run.
-    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2);
+    // a failed and a stale nightly run, timers given up per function schedule (the timer sweep).
+    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length);
     expect(stack.alarms.alarms).toHaveLength(all.length);
     // The stale-run alarm looks at 26 hourly periods (tested with the state machine).
     const alarms = all.filter((a) => a.MetricName !== 'ExecutionsSucceeded');
@@ -630,6 +632,12 @@ describe('alarms', () => {
   it.each(batchFunctionNames)('%s: alarms on any failed record (the FailedRecords metric its handler emits)', (name) => {
     expect(alarmProps()).toContainEqual(
       expect.objectContaining({ MetricName: FAILED_RECORDS_METRIC, Namespace: 'ServerlessClm', Statistic: 'Sum', Threshold: 0, Period: 300, Dimensions: [{ Name: 'service', Value: name }] }),
+    );
+  });
+
+  it.each(functionSchedules.map((s) => [s.id, s] as const))('%s: alarms on any timer given up (the TimersGivenUp metric its handler emits)', (_, sub) => {
+    expect(alarmProps()).toContainEqual(
+      expect.objectContaining({ MetricName: TIMERS_GIVEN_UP_METRIC, Namespace: 'ServerlessClm', Statistic: 'Sum', Threshold: 0, Period: 300, Dimensions: [{ Name: 'service', Value: sub.function }] }),
     );
   });
 

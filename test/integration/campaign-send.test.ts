@@ -8,7 +8,10 @@ import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
 import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import type { EventPublisher, Mailer } from '../../shared/ports.ts';
-import { renderEmail } from '../../shared/campaigns/messages.ts';
+import { composeEmail, unsignedLinks } from '../../shared/campaigns/messages.ts';
+import { defaultCatalog } from '../../shared/campaigns/catalog.ts';
+import { loadTemplateSet } from '../../shared/campaigns/template-files.ts';
+import { TemplateRenderer } from '../../shared/campaigns/templates.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
 import { businessEvent, churnTrigger, detail, envelope } from '../support/events.ts';
 import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
@@ -189,7 +192,12 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
   });
 
   it('the SES adapter refuses to send a header value with a control character (defence in depth)', async () => {
-    const message = renderEmail({ campaign: 'retention-save', trigger: trigger('d-1'), profile: emptyProfileOf('d-1'), sendId: 's', links });
+    const composed = composeEmail({
+      request: { requestId: 't', customerId: 'd-1', campaign: 'retention-save', source: 'trigger', rule: 'billing-complaint' },
+      profile: emptyProfileOf('d-1'), sendId: 's', catalog: defaultCatalog, renderer: new TemplateRenderer(loadTemplateSet()), links: unsignedLinks(links),
+    });
+    if (!composed.ok) throw new Error(composed.error);
+    const message = composed.message;
     const mailer = new SesMailer(ses, { from: 'care@example.com' });
     await expect(mailer.send({ to: 'd@example.com', message: { ...message, subject: 'Hi\r\nBcc: x@example.com' } })).rejects.toThrow(/Subject contains a control character \(U\+000D at position 2\)/);
     await expect(mailer.send({ to: 'd@example.com', message: { ...message, headers: [{ name: 'X-Note', value: 'a\nb' }] } })).rejects.toThrow(/X-Note contains a control character/);

@@ -179,6 +179,8 @@ describe('handlers end to end', () => {
           reasons: ['cancelled: price'],
           churnRiskBoost: 1,
           sourceEventIds: ['cancel-aws-1'],
+          // not scored by a nightly run yet: no value, the email route
+          route: 'email',
           firedAt: '2026-11-29T16:31:00.000Z',
           schemaVersion: 1,
         },

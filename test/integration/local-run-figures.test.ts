@@ -21,7 +21,7 @@ const EXPECTED: RunFigures = {
   eventsStored: 1791,
   rejectedByCode: { 'invalid-detail': 8, 'unknown-detail-type': 2 },
   triggersByRule: { 'billing-complaint': 7, 'cancelled-with-winback-permission': 1, 'downgrade': 1, 'poor-resolution': 2, 'repeated-complaints': 1 },
-  emailsSent: 4,
+  emailsSent: 19,
   skippedByReason: { 'no-marketing-consent': 2, 'prefers-phone': 3, 'prefers-push': 3 },
 };
 

@@ -151,7 +151,7 @@ describe('local stack with test handlers', () => {
       new PutEventsCommand({
         Entries: [
           entry('SupportCallLogged', { eventId: 'e1', customerId: 'A1', reason: 'billing' }),
-          entry('OrderPlaced', { eventId: 'e2', customerId: 'A2' }),
+          entry('InvoiceIssued', { eventId: 'e2', customerId: 'A2' }),
           entry('SupportCallLogged', { eventId: 'e3', customerId: 'A3', mode: 'fail-once' }),
           entry('UsageRecorded', { eventId: 'e4', customerId: 'A4', mode: 'always-fail' }),
         ],
@@ -279,6 +279,8 @@ describe('local stack with test handlers', () => {
     expect(results).toEqual([
       expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true }),
       expect.objectContaining({ id: 'TimerSweep', function: 'timer-sweep', ok: true }),
+      // no night has stored a report aggregate here: nothing to write (npm start writes the local report itself, local/report.ts)
+      expect.objectContaining({ id: 'NightlyReport', function: 'report', ok: true, result: { status: 'no-report-yet' } }),
     ]);
     // The schedule target's input from shared/wiring.ts, verbatim (local/invoke.ts schedulerEvent).
     expect(seen.scheduled[0]).toEqual({ subscription: 'NightlyRescore', scheduledTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });

@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock } from '../../local/clock.ts';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { emptyProfile } from '../../shared/customers/profile.ts';
 
 const DAY = 86_400_000;
 const RealDate = Date;
@@ -102,5 +104,46 @@ describe('timers through the local stack with the clock moved forward', () => {
     const c = await stack.counters();
     expect(c.handlerErrors).toEqual([]);
     expect(Object.values(c.deadLetters).every((n) => n === 0)).toBe(true);
+  }, 240_000);
+
+  it('routing by value: a high-tier customer\'s triggers become outreach tasks (no email), the others emails, each with the nightly value and risk', async () => {
+    const vip = customer('vip');
+    const regular = customer('regular');
+    // What the nightly run wrote for them (SCORE items).
+    const scoring = new DynamoScoringStore(stack.dynamodb, { tableName: stack.tableName, profiles: { empty: emptyProfile } });
+    const score = (customerId: string, valueTier: 'high' | 'low', clv: number) => ({
+      customerId, kind: 'adhoc' as const, modelId: 'm', scoredOn: new Date().toISOString().slice(0, 10), clv, pAlive: 0.6, modelChurnRisk: 0.25, churnRisk: 0.25,
+      riskBand: 'low' as const, valueTier, nextBestAction: 'none' as const, nextBestActionRule: 'r', activeTriggerRules: [],
+    });
+    await scoring.writeScores([score(vip, 'high', 4200), score(regular, 'low', 80)]);
+    const t0 = Date.now();
+    await put([
+      ...onboarding(vip),
+      ...onboarding(regular),
+      { type: 'SupportCallLogged', detail: { eventId: `${vip}-b`, customerId: vip, occurredAt: ago(3_600_000), callId: 'k1', reason: 'billing' } },
+      { type: 'SupportCallLogged', detail: { eventId: `${regular}-b`, customerId: regular, occurredAt: ago(3_600_000), callId: 'k2', reason: 'billing' } },
+      { type: 'OrderPlaced', detail: { eventId: `${vip}-o`, customerId: vip, occurredAt: ago(2 * 3_600_000), orderId: 'ord-9', amount: 900, currency: 'EUR' } },
+      { type: 'OrderStatusChanged', detail: { eventId: `${vip}-s`, customerId: vip, occurredAt: ago(3_600_000), orderId: 'ord-9', status: 'preparing' } },
+    ]);
+    await stack.waitForIdle();
+    // The billing complaints: the high-tier customer's to people, the other's to the email.
+    const [vipBill] = emitted('ChurnTriggerFired', vip);
+    expect(vipBill).toMatchObject({ rule: 'billing-complaint', route: 'outreach', valueTier: 'high', clv: 4200 });
+    expect(vipBill!.churnRisk).toBeCloseTo(1 - 0.75 * 0.8, 12);
+    expect(emitted('OutreachTaskCreated', vip)).toEqual([expect.objectContaining({ triggerId: vipBill!.triggerId, rule: 'billing-complaint', valueTier: 'high', clv: 4200 })]);
+    expect(emitted('EmailSent', vip)).toEqual([]);
+    expect(emitted('ChurnTriggerFired', regular)).toEqual([expect.objectContaining({ rule: 'billing-complaint', route: 'email', valueTier: 'low', clv: 80 })]);
+    expect(emitted('EmailSent', regular)).toEqual([expect.objectContaining({ campaign: 'retention-save' })]);
+    expect(emitted('OutreachTaskCreated', regular)).toEqual([]);
+
+    // Ten days on, the high-tier customer's order is still preparing: a task for people, once.
+    advanceClock(t0 + 10 * DAY + 5 * 60_000 - Date.now());
+    await stack.sweepTimers();
+    await stack.sweepTimers();
+    const stuckTriggers = emitted('ChurnTriggerFired', vip).filter((t) => t.rule === 'order-stuck-preparing');
+    expect(stuckTriggers).toEqual([expect.objectContaining({ kind: 'timer', route: 'outreach', action: 'service-recovery' })]);
+    expect(emitted('OutreachTaskCreated', vip).map((t) => t.rule)).toEqual(['billing-complaint', 'order-stuck-preparing']);
+    expect(emitted('EmailSent', vip)).toEqual([]);
+    expect((await stack.counters()).handlerErrors).toEqual([]);
   }, 240_000);
 });

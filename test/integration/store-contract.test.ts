@@ -89,6 +89,16 @@ async function portCalls(store: CustomerStore) {
   await call(() => store.markPublished('k', { kind: 'send', sendId: 's#1' }, later(65))); // the first mark stays
   await call(() => store.recentSends('k', t0));
   await call(() => store.recentSends('k', later(3600)));
+  // submitted: never taken over, even after the lease; released only on purpose; deferred: claimed again
+  const s3 = { ...entry, sendId: 's#3' };
+  await call(() => store.claimSend(s3, later(700), 60, 3));
+  await call(() => store.markSubmitted([{ customerId: 'k', sendId: 's#3' }, { customerId: 'k', sendId: 's#1' }], later(701))); // s#1 is sent: stays
+  await call(() => store.claimSend(s3, later(900), 60, 4)); // done (submitted), not taken over
+  await call(() => store.releaseSend('k', 's#3'));
+  await call(() => store.claimSend(s3, later(901), 60, 4)); // released: claimed again
+  await call(() => store.completeSend({ ...s3, status: 'deferred', at: later(902).toISOString(), reason: 'quiet-hours', deferredUntil: later(4000).toISOString() }));
+  await call(() => store.claimSend(s3, later(4000), 60, 5)); // deferred: claimed again
+  await call(() => store.recentSends('k', later(600)));
   return out;
 }
 
@@ -105,8 +115,10 @@ describe('CustomerStore contract: in memory and on DynamoDB Local', () => {
     const memory = await portCalls(await stores['in memory']!());
     const dynamo = await portCalls(await stores['DynamoDB Local']!());
     expect(memory.filter((r) => typeof r === 'object' && r !== null && 'state' in r).map((r) => (r as { state: string }).state)).toEqual([
-      'claimed', 'busy', 'stale', 'stale', 'claimed', 'claimed', 'done',
+      'claimed', 'busy', 'stale', 'stale', 'claimed', 'claimed', 'done', 'claimed', 'done', 'claimed', 'claimed',
     ]);
+    const last = memory.at(-1) as { records: { sendId: string; status: string }[] };
+    expect(last.records.map((r) => [r.sendId, r.status])).toEqual([['s#3', 'sending']]);
     expect(dynamo).toEqual(memory);
   }, 60_000);
 });

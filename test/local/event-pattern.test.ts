@@ -123,6 +123,14 @@ describe('the patterns in wiring.ts', () => {
     expect(matchesPattern(p, ev({ source: 'com.evil', 'detail-type': 'ChurnTriggerFired' }))).toBe(false);
   });
 
+  it('ChurnTriggersToCampaigns takes triggers on the email route or without a route, not those routed to people', () => {
+    const p = rule('ChurnTriggersToCampaigns').pattern;
+    const trigger = (detail: Record<string, unknown>) => ev({ source: 'clm.triggers', 'detail-type': 'ChurnTriggerFired', detail: { triggerId: 't', ...detail } });
+    expect(matchesPattern(p, trigger({ route: 'email' }))).toBe(true);
+    expect(matchesPattern(p, trigger({}))).toBe(true);
+    expect(matchesPattern(p, trigger({ route: 'outreach' }))).toBe(false);
+  });
+
   it('NewEventsToChurnTriggers takes inserted EVT# items of the trigger-relevant types', () => {
     const record = (eventName: string, sk: string, type: string) => ({
       eventID: '1',

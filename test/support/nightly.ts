@@ -64,7 +64,7 @@ export async function runNight(deps: NightlyDeps, night: Night, options: RunNigh
       // each invocation reads the night's model item, as a handler does (a state passes ids, not the model: JSON has no Infinity)
       const stored = (await deps.store.getModel(night.runId, night.runDate))!;
       const out = viaJson(await scoreSegment(deps, { night, model: stored, keep: model.keep, segment, budget, ...state }));
-      state = { part: { summary: out.summary, top: out.top }, ...(out.next && { cursor: out.next }) };
+      state = { part: { summary: out.summary, top: out.top, ...(out.report && { report: out.report }) }, ...(out.next && { cursor: out.next }) };
     } while (state.cursor);
     parts.push(state.part!);
   }

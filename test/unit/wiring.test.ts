@@ -17,6 +17,7 @@ describe('wiring (hand-written expectations)', () => {
       ['rule', 'SesFeedbackToEmailFeedback', 'email-feedback'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
       ['schedule', 'TimerSweep', 'timer-sweep'],
+      ['schedule', 'NightlyReport', 'report'],
     ]);
   });
 
@@ -41,7 +42,7 @@ describe('wiring (hand-written expectations)', () => {
     });
   });
 
-  it('the bus rules: everything not from clm.* to ingest; ChurnTriggerFired from clm.triggers to campaigns', () => {
+  it('the bus rules: everything not from clm.* to ingest; triggers on the email route, rescores and the business events that ask for an email to campaigns', () => {
     const ingest = byId('BusinessEventsToIngest') as RuleSubscription;
     expect(ingest.pattern).toEqual({ source: [{ 'anything-but': { prefix: 'clm.' } }] });
     expect({ batchSize: ingest.batchSize, window: ingest.maxBatchingWindowSeconds, receives: ingest.maxReceiveCount, concurrency: ingest.maxConcurrency }).toEqual({
@@ -51,7 +52,16 @@ describe('wiring (hand-written expectations)', () => {
       concurrency: undefined,
     });
     const campaigns = byId('ChurnTriggersToCampaigns') as RuleSubscription;
-    expect(campaigns.pattern).toEqual({ source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'] });
+    // triggers on the email route (or without one: those routed to people get an OutreachTaskCreated, no email),
+    // the nightly rescores and the producers' events that ask for an email
+    expect(campaigns.pattern).toEqual({
+      $or: [
+        { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'], detail: { route: ['email'] } },
+        { source: ['clm.triggers'], 'detail-type': ['ChurnTriggerFired'], detail: { route: [{ exists: false }] } },
+        { source: ['clm.scoring'], 'detail-type': ['CustomerRescored'] },
+        { source: [{ 'anything-but': { prefix: 'clm.' } }], 'detail-type': ['OrderPlaced', 'SubscriptionStarted', 'InvoiceIssued', 'PaymentFailed'] },
+      ],
+    });
     // no fixed concurrency: the stack derives it (and the batch size, at most 10) from the SES send rate (infra/send-rate.ts)
     expect({ batchSize: campaigns.batchSize, window: campaigns.maxBatchingWindowSeconds, receives: campaigns.maxReceiveCount, concurrency: campaigns.maxConcurrency }).toEqual({
       batchSize: 10,
@@ -77,6 +87,9 @@ describe('wiring (hand-written expectations)', () => {
     const s = byId('NightlyRescore');
     expect(s?.kind === 'schedule' && s.input('2026-11-01T02:00:00Z')).toEqual({ subscription: 'NightlyRescore', scheduledTime: '2026-11-01T02:00:00Z' });
     expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
+    const r = byId('NightlyReport');
+    expect(r?.kind === 'schedule' && r.input('2026-11-01T06:00:00Z')).toEqual({ subscription: 'NightlyReport', scheduledTime: '2026-11-01T06:00:00Z' });
+    expect(r?.kind === 'schedule' && r.expressionSetting).toBe('reportSchedule');
   });
 
   it('the timer sweep passes its id and the scheduled time; its expression is the timerSweepSchedule setting', () => {
@@ -108,6 +121,7 @@ describe('wiring (hand-written expectations)', () => {
         access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
+      report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
       'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
@@ -132,6 +146,8 @@ describe('wiring (hand-written expectations)', () => {
       scoringConfig: 'CLM_SCORING_CONFIG',
       pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
       pagesBaseUrl: 'CLM_PAGES_BASE_URL',
+      reportBucket: 'CLM_REPORT_BUCKET',
+      reportSettings: 'CLM_REPORT_SETTINGS',
     });
   });
 });

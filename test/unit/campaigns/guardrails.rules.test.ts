@@ -104,7 +104,16 @@ describe('order of the checks', () => {
   });
 
   it('without a policy, the default applies: 2 a week, cooldowns of 30 and 90 days', () => {
-    expect(defaultSendPolicy).toEqual({ controlGroupPercent: 10, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } });
+    expect(defaultSendPolicy).toEqual({
+      controlGroupPercent: 10,
+      controlGroupExperiment: 'v1',
+      frequencyCapPerWeek: 2,
+      cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+      holdoutPercent: 5,
+      holdoutExperiment: 'v1',
+      quietHours: { startHour: 21, endHour: 8 },
+      breaker: { windowHours: 24, minSends: 200, bounceRate: 0.04, complaintRate: 0.0008, pauseMinutes: 60 },
+    });
     const busy = [record('education', ago(1), 'sent', 1), record('cross-sell', ago(2), 'sent', 2)];
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: busy, now })).toMatchObject({ reason: 'frequency-cap' });
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: [record('retention-save', ago(29))], now })).toMatchObject({ reason: 'cooldown' });
@@ -205,12 +214,12 @@ describe('campaigns by action (hand-written table)', () => {
   it.each([
     ['retention-save', 'retention-save'],
     ['winback', 'winback-counter-offer'],
-    ['education', undefined],
-    ['usage-stimulation', undefined],
-    ['cross-sell', undefined],
-    ['up-sell', undefined],
-    ['down-sell', undefined],
-    ['reward', undefined],
+    ['education', 'education'],
+    ['usage-stimulation', 'usage-stimulation'],
+    ['cross-sell', 'cross-sell'],
+    ['up-sell', 'up-sell'],
+    ['down-sell', 'down-sell'],
+    ['reward', 'reward'],
     ['none', undefined],
   ] as const)('%s → %s', (action, campaign) => {
     expect(campaignFor(trigger(action))).toBe(campaign);

@@ -6,7 +6,7 @@ import type { SendRecord } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
 
 const now = new Date('2026-11-01T12:00:00Z');
-const noControl = { ...defaultSendPolicy, controlGroupPercent: 0 };
+const noControl = { ...defaultSendPolicy, controlGroupPercent: 0, holdoutPercent: 0 };
 
 const trigger = (customerId = 'c-1', action: ChurnTriggerFired['action'] = 'retention-save'): ChurnTriggerFired => ({
   triggerId: `billing-complaint#${customerId}#e1`,

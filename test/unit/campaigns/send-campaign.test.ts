@@ -151,8 +151,8 @@ describe('sendCampaign', () => {
 
   it('a trigger that is not a campaign sends and records nothing', async () => {
     await customer();
-    await recorded(trigger({ action: 'education' }));
-    expect(await sendCampaign(trigger({ action: 'education' }), deps())).toEqual({ outcome: 'not-a-campaign' });
+    await recorded(trigger({ action: 'none' }));
+    expect(await sendCampaign(trigger({ action: 'none' }), deps())).toEqual({ outcome: 'not-a-campaign' });
     expect((await store.ledger('c-1')).records.length).toBe(0);
     expect(published).toEqual([]);
   });

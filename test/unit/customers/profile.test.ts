@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { activeSubscriptions, applyEvent, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
+import { activeSubscriptions, applyEvent, emailAddressHash, emptyProfile, hasConsent, reasonKey, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import { inboundDetailTypes, type BusinessEvent, type InboundDetailType } from '../../../shared/events/catalog.ts';
 import { businessEvent } from '../../support/events.ts';
 
@@ -58,12 +58,12 @@ const arbByType = {
   }),
   ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean(), source: maybe(fc.constantFrom('unsubscribe-link', 'api')) }),
   EmailFeedback: fc
-    .record({ occurredAt: ts, kind: fc.constantFrom('delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'), messageId: smallId('m'), addressHash: maybe(fc.constantFrom('a'.repeat(64), 'b'.repeat(64))), bounceType: fc.constantFrom('permanent', 'transient', 'undetermined') })
+    .record({ occurredAt: ts, kind: fc.constantFrom('delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'), messageId: smallId('m'), addressHash: maybe(fc.constantFrom(emailAddressHash('a@example.com'), emailAddressHash('b@example.com'), 'c'.repeat(64))), bounceType: fc.constantFrom('permanent', 'transient', 'undetermined') })
     .map(({ kind, bounceType, messageId, ...rest }) => ({ ...rest, kind, messageId, sendId: `send-${messageId}`, campaign: 'retention-save', ...(kind === 'bounce' ? { bounceType } : {}) })),
   ExitSurveyAnswered: fc.record({ occurredAt: ts, reason: fc.constantFrom('price', 'network'), mayContactLater: fc.boolean() }),
   OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
   OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
-  OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
+  OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency, reason: fc.option(fc.constantFrom('damaged', ' Damaged ', 'wrong size', 'changed mind'), { nil: undefined }) }),
   InvoiceIssued: fc.record({ occurredAt: ts, invoiceId: smallId('i'), kind: fc.constantFrom('invoice', 'statement'), amount, currency }),
   UsageRecorded: fc.record({ occurredAt: ts, productId: product, quantity: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 9, noNaN: true })) }),
   SupportCallLogged: fc.record({ occurredAt: ts, callId: smallId('k'), reason: fc.constantFrom('billing', 'network', 'other') }),
@@ -231,6 +231,7 @@ function expectedProfile(events: BusinessEvent[]) {
     ),
     returnCount: of('OrderReturned').length,
     returnValue: cents(of('OrderReturned').map((e) => e.detail.amount)),
+    returnsByReason: of('OrderReturned').length ? Object.fromEntries([...group(of('OrderReturned'), (e) => reasonKey(e.detail.reason))].map(([r, es]) => [r, es.length])) : undefined,
     invoiceCount: invoices.filter((e) => e.detail.kind === 'invoice').length,
     statementCount: invoices.filter((e) => e.detail.kind === 'statement').length,
     invoicedTotal: cents(invoices.map((e) => e.detail.amount)),
@@ -275,7 +276,14 @@ function expectedProfile(events: BusinessEvent[]) {
       .sort((a, b) => (a.at === b.at ? (a.by < b.by ? 1 : -1) : a.at < b.at ? 1 : -1))
       .slice(0, 20),
     ...expectedEmailFeedback(of('EmailFeedback')),
+    suppression: expectedSuppression(latest(profileUpdates, (e) => e.detail.email?.toLowerCase())?.value, expectedEmailFeedback(of('EmailFeedback')).emailSuppressions),
   };
+}
+
+/** The current address's suppression: the per-address one of the latest address, as a `{reason}` register. */
+function expectedSuppression(email: string | undefined, suppressions: Record<string, { value: string; at: string; by: string }> | undefined) {
+  const held = email && suppressions ? suppressions[emailAddressHash(email)] : undefined;
+  return held ? { value: { reason: held.value }, at: held.at, by: held.by } : undefined;
 }
 
 /** The SES feedback fields, from the EmailFeedback events alone (absent when there is none). */
@@ -308,9 +316,9 @@ function expectedEmailFeedback(feedback: Ev<'EmailFeedback'>[]) {
 /** Every field of CustomerProfile, written out: a field added to the profile must be added here (and asserted). */
 const profileFields = [
   'customerId', 'email', 'firstName', 'locale', 'timeZone', 'preferredChannel', 'preferredHour', 'customerType', 'consent',
-  'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue',
+  'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue', 'returnsByReason',
   'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
-  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns', 'emailSuppressions', 'emailStats', 'emailResponses',
+  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns', 'emailSuppressions', 'emailStats', 'emailResponses', 'suppression',
 ] as const satisfies readonly (keyof CustomerProfile)[];
 
 describe('applyEvent on random histories of every event type', () => {

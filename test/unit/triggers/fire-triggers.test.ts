@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { fireTriggers } from '../../../shared/triggers/fire-triggers.ts';
 import { triggerConfig } from '../../../shared/triggers/config.ts';
 import { InMemoryTimerStore } from '../../../shared/timers/in-memory-timer-store.ts';
+import { InMemoryOutreachDesk } from '../../../shared/triggers/in-memory-outreach-desk.ts';
 import type { EventPublisher } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
 import { MemoryCustomerStore } from '../../support/memory-store.ts';
@@ -35,6 +36,7 @@ describe('fireTriggers', () => {
       reasons: ['support call about billing'],
       churnRiskBoost: 0.2,
       sourceEventIds: ['e-bill'],
+      route: 'email',
       firedAt: now.toISOString(),
       schemaVersion: 1,
     };
@@ -72,5 +74,61 @@ describe('fireTriggers', () => {
 
   it('an event of a customer without a profile is an error (it was stored, so there must be one)', async () => {
     await expect(fireTriggers(complaint(), { store, publisher, timers, now: () => now })).rejects.toThrow(/no profile .*e-bill/);
+  });
+});
+
+describe('routing by value', () => {
+  const score = (valueTier: string, clv: number, churnRisk = 0.3) => ({ clv, valueTier, churnRisk, scoredOn: '2026-10-09' });
+  const routing = (over: Partial<typeof triggerConfig.routing> = {}) => ({ ...triggerConfig, routing: { ...triggerConfig.routing, ...over } });
+  const bill = (n: number, customerId = 'c-1') => businessEvent('SupportCallLogged', { eventId: `e-bill-${customerId}-${n}`, customerId, callId: `k${n}`, reason: 'billing', occurredAt: '2026-10-10T09:00:00Z' });
+
+  it('carries the customer\'s value and her risk raised by the trigger (noisy-OR, as the nightly run); a high tier goes to people', async () => {
+    const desk = new InMemoryOutreachDesk();
+    desk.scores.set('c-1', score('high', 2400, 0.3));
+    const e = bill(1);
+    await store.recordEvent(e, now);
+    const [t] = await fireTriggers(e, { store, publisher, timers, desk, now: () => now });
+    // 1 − (1 − 0.3)(1 − 0.2) = 0.44
+    expect(t).toMatchObject({ route: 'outreach', clv: 2400, valueTier: 'high' });
+    expect(t!.churnRisk).toBeCloseTo(0.44, 12);
+    expect(published.map((p) => p.detailType)).toEqual(['ChurnTriggerFired', 'OutreachTaskCreated']);
+    expect(published[1]!.detail).toEqual({
+      taskId: t!.triggerId, customerId: 'c-1', triggerId: t!.triggerId, rule: 'billing-complaint', action: 'retention-save', reasons: ['support call about billing'],
+      clv: 2400, valueTier: 'high', churnRisk: t!.churnRisk, capacityDay: '2026-10-10', createdAt: now.toISOString(), schemaVersion: 1,
+    });
+    // redelivered: nothing published, no second claim
+    expect(await fireTriggers(e, { store, publisher, timers, desk, now: () => now })).toEqual([]);
+    expect(desk.tasks.get('2026-10-10')?.size).toBe(1);
+    expect(published).toHaveLength(2);
+  });
+
+  it('a CLV at or above the threshold goes to people too; below it, and lower tiers, get the email with their values', async () => {
+    const desk = new InMemoryOutreachDesk();
+    desk.scores.set('rich', score('medium', 1000));
+    desk.scores.set('almost', score('medium', 999.99));
+    desk.scores.set('new', score('low', 10));
+    const config = routing({ outreachMinClv: 1000 });
+    const routes: Record<string, unknown> = {};
+    for (const id of ['rich', 'almost', 'new', 'unscored']) {
+      const e = bill(1, id);
+      await store.recordEvent(e, now);
+      const [t] = await fireTriggers(e, { store, publisher, timers, desk, now: () => now, config });
+      routes[id] = [t!.route, t!.valueTier];
+    }
+    expect(routes).toEqual({ rich: ['outreach', 'medium'], almost: ['email', 'medium'], new: ['email', 'low'], unscored: ['email', undefined] });
+  });
+
+  it('within the team\'s daily capacity: beyond it the customer gets the email', async () => {
+    const desk = new InMemoryOutreachDesk();
+    const config = routing({ outreachTasksPerDay: 2 });
+    const routes: string[] = [];
+    for (const id of ['a', 'b', 'c']) {
+      desk.scores.set(id, score('high', 5000));
+      const e = bill(1, id);
+      await store.recordEvent(e, now);
+      routes.push((await fireTriggers(e, { store, publisher, timers, desk, now: () => now, config }))[0]!.route!);
+    }
+    expect(routes).toEqual(['outreach', 'outreach', 'email']);
+    expect(published.filter((p) => p.detailType === 'OutreachTaskCreated')).toHaveLength(2);
   });
 });

@@ -1,0 +1,298 @@
+/**
+ * Benchmark of the nightly run end to end against DynamoDB Local (docs/benchmarks.md):
+ *   npm run bench:nightly -- [--customers 100000] [--seed 42] [--chunk 5000]
+ *
+ * In one run, on one table:
+ *  1. load: the synthetic base (local/synthetic/generate.ts, generated `--chunk` customers at a
+ *     time to bound memory, each chunk with its own seed and id prefix), every event validated
+ *     as ingest validates it and folded into the customer's profile by the same pure fold
+ *     (`applyEvent`), de-duplicated by event id; the profile items written with BatchWriteItem,
+ *     stamped `updatedAt` = the customer's last event (as if each event had been ingested when it
+ *     happened: only customers with an event in the last days get their triggers queried);
+ *  2. night 1 and a quiet night 2 (no new event), each through the state machine CDK synthesizes,
+ *     in the ASL interpreter with the real handler (local/nightly-run.ts, as `npm start` runs it),
+ *     the bus a sink that accepts PutEvents;
+ *  3. DynamoDB Local's own rates on the same table, by the same process: parallel BatchGetItem of
+ *     every customer's PROFILE and SCORE items (what a quiet night must read), and BatchWriteItem
+ *     of as many score-sized items (what a first night must write), with the state machine's
+ *     concurrency (its Map's MaxConcurrency);
+ *  4. units per customer: as DynamoDB Local reports them (ReturnConsumedCapacity, in the run
+ *     summary) and as DynamoDB bills them, computed from the stored items' sizes.
+ * It prints a table; it asserts nothing (performance is measured here, never in timed tests).
+ */
+import http from 'node:http';
+import os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { generate } from '../local/synthetic/generate.ts';
+import { loadHandler } from '../local/invoke.ts';
+import { runNightlyStateMachine } from '../local/nightly-run.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, localDynamoDbClient, startDynamoDbLocal } from '../local/services.ts';
+import { type CustomerProfile, applyEvent, emptyProfile } from '../shared/customers/profile.ts';
+import { SK, customerPk, scoringShard } from '../shared/data-model/keys.ts';
+import { validateInbound } from '../shared/events/validate.ts';
+import { busEnvelope } from '../shared/pipeline/run-pipeline.ts';
+import { ENV, nightlyRun } from '../shared/wiring.ts';
+
+const { values: args } = parseArgs({
+  options: { customers: { type: 'string', default: '100000' }, seed: { type: 'string', default: '42' }, chunk: { type: 'string', default: '5000' } },
+});
+const CUSTOMERS = Number(args.customers);
+const SEED = Number(args.seed);
+const CHUNK = Number(args.chunk);
+const NOW = new Date('2026-11-23T00:00:00Z');
+const CONCURRENCY = nightlyRun.maxConcurrency;
+const TABLE = 'bench-clm';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs `work` over `items` with at most `n` at once. */
+async function pool<T>(items: readonly T[], n: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+/** BatchWriteItem of `items`, 25 a call, `n` calls at once, unprocessed items retried. Returns the write units reported. */
+async function batchWrite(doc: DynamoDBDocumentClient, items: Record<string, unknown>[], n: number): Promise<number> {
+  const calls: Record<string, unknown>[][] = [];
+  for (let i = 0; i < items.length; i += 25) calls.push(items.slice(i, i + 25));
+  let units = 0;
+  await pool(calls, n, async (call) => {
+    let requests = call.map((Item) => ({ PutRequest: { Item } }));
+    while (requests.length > 0) {
+      const out = await doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests }, ReturnConsumedCapacity: 'TOTAL' }));
+      units += (out.ConsumedCapacity ?? []).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+      requests = (out.UnprocessedItems?.[TABLE] ?? []) as typeof requests;
+    }
+  });
+  return units;
+}
+
+// ------------------------------------------------------------------ item sizes as DynamoDB bills them
+
+/** Bytes of a number as DynamoDB counts them: about one byte per two significant digits, plus one. */
+function numberSize(n: string): number {
+  const digits = n.replace(/^-/, '').replace(/e.*$/i, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+}
+
+/** An attribute value's size (docs: "Item sizes and formats"): strings and binary by length, lists and maps 3 bytes + 1 per element. */
+function valueSize(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return numberSize(v.N);
+  if (v.B !== undefined) return v.B.length;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.SS) return v.SS.reduce((s, x) => s + Buffer.byteLength(x), 0);
+  if (v.NS) return v.NS.reduce((s, x) => s + numberSize(x), 0);
+  if (v.L) return 3 + v.L.reduce((s, x) => s + 1 + valueSize(x), 0);
+  if (v.M) return 3 + Object.entries(v.M).reduce((s, [k, x]) => s + 1 + Buffer.byteLength(k) + valueSize(x), 0);
+  return 0;
+}
+const itemSize = (item: Record<string, AttributeValue>): number => Object.entries(item).reduce((s, [k, v]) => s + Buffer.byteLength(k) + valueSize(v), 0);
+
+/** Sizes of the PROFILE and SCORE items the raw read phase got back, and how many profiles a night queries triggers for. */
+type Sizes = { profile: number[]; score: number[]; triggerQueries: number };
+function addSizes(sizes: Sizes, items: Record<string, unknown>[], triggerCut: string): void {
+  for (const item of items) {
+    const size = itemSize(marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false }));
+    if (item.sk === SK.profile) {
+      sizes.profile.push(size);
+      // the customers whose TRIGGER# items a night queries: profiles written within 91 days of its run date's end
+      if (String(item.updatedAt ?? '') >= triggerCut) sizes.triggerQueries++;
+    } else if (item.sk === SK.score) sizes.score.push(size);
+  }
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
+/** Read units of eventually consistent reads (BatchGetItem: each item on its own, in 4 KB steps, half a unit each). */
+const readUnits = (sizes: number[]) => sizes.reduce((s, b) => s + 0.5 * Math.ceil(b / 4096), 0);
+/** Write units (each item in 1 KB steps). */
+const writeUnits = (sizes: number[]) => sizes.reduce((s, b) => s + Math.ceil(b / 1024), 0);
+
+// ------------------------------------------------------------------ the run
+
+/** A PutEvents sink standing in for the bus: accepts every entry and counts them by detail type. */
+async function startSink(): Promise<{ endpoint: string; counts: Map<string, number>; stop: () => Promise<void> }> {
+  const counts = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      const entries = ((JSON.parse(raw || '{}') as { Entries?: { DetailType?: string }[] }).Entries ?? []);
+      for (const e of entries) counts.set(String(e.DetailType), (counts.get(String(e.DetailType)) ?? 0) + 1);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify({ FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `e-${i}` })) }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts, stop: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Generates, validates and folds one chunk of customers into profile items (ids prefixed by the chunk). */
+async function chunkProfiles(k: number, customers: number): Promise<Record<string, unknown>[]> {
+  const data = await generate({ customers, seed: SEED * 1000 + k, now: NOW, malformed: false });
+  const profiles = new Map<string, { profile: CustomerProfile; seen: Set<string>; last: string }>();
+  data.entries.forEach((entry, i) => {
+    const raw = busEnvelope(entry, `b${k}-${i}`);
+    const v = raw === undefined ? undefined : validateInbound(raw, NOW);
+    if (!v?.ok) return;
+    const event = v.event;
+    const customerId = `B${k}-${event.detail.customerId}`;
+    (event.detail as { customerId: string }).customerId = customerId;
+    let p = profiles.get(customerId);
+    if (!p) profiles.set(customerId, (p = { profile: emptyProfile(customerId), seen: new Set(), last: '' }));
+    if (p.seen.has(event.detail.eventId)) return;
+    p.seen.add(event.detail.eventId);
+    p.profile = applyEvent(p.profile, event);
+    if (event.detail.occurredAt > p.last) p.last = event.detail.occurredAt;
+  });
+  return [...profiles.values()].map(({ profile, last }) => ({
+    ...profile,
+    pk: customerPk(profile.customerId),
+    sk: SK.profile,
+    entity: 'profile',
+    scoringShard: scoringShard(profile.customerId),
+    version: 1,
+    updatedAt: new Date(last).toISOString(),
+  }));
+}
+
+type NightSummary = { customersRead: number; written: number; emitted: number; skipped: number; failed: number; consumedReadUnits: number; consumedWriteUnits: number; durations: Record<string, { totalMs: number; maxMs: number; count: number }> };
+
+async function main(): Promise<void> {
+  log(`nightly bench: ${CUSTOMERS.toLocaleString('en')} customers, seed ${SEED}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load average ${os.loadavg()[0]!.toFixed(1)}, ${new Date().toISOString().slice(0, 10)}`);
+  const [dynamodb, sink] = await Promise.all([startDynamoDbLocal(), startSink()]);
+  const client = localDynamoDbClient(dynamodb.endpoint);
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+  try {
+    await createTable(client, TABLE);
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: sink.endpoint,
+      [ENV.tableName]: TABLE,
+      [ENV.busName]: 'bench-bus',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+
+    // 1. load
+    let loadMs = 0;
+    let genMs = 0;
+    let loaded = 0;
+    for (let k = 0; loaded < CUSTOMERS; k++) {
+      const n = Math.min(CHUNK, CUSTOMERS - loaded);
+      let t = performance.now();
+      const items = await chunkProfiles(k, n);
+      genMs += performance.now() - t;
+      t = performance.now();
+      await batchWrite(doc, items, CONCURRENCY);
+      loadMs += performance.now() - t;
+      loaded += n;
+      log(`  loaded ${loaded.toLocaleString('en')} profiles (generate + fold ${secs(genMs)}, BatchWriteItem ${secs(loadMs)})`);
+    }
+
+    // 2. the nights; each step's span (first invocation's start to last one's end) by wrapping the handler
+    const handler = await loadHandler(nightlyRun.function);
+    const nights: { name: string; ms: number; s: NightSummary; status: string; spans: Map<string, { from: number; to: number }> }[] = [];
+    for (const [name, day] of [['night 1', 0], ['night 2 (quiet)', 1]] as const) {
+      const spans = new Map<string, { from: number; to: number }>();
+      const timed = async (e: unknown, c: Parameters<typeof handler>[1]) => {
+        const step = String((e as { step?: string }).step ?? 'start');
+        const from = performance.now();
+        const out = await handler(e, c);
+        const span = spans.get(step);
+        spans.set(step, { from: Math.min(span?.from ?? from, from), to: performance.now() });
+        return out;
+      };
+      const t = performance.now();
+      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string } };
+      nights.push({ name, ms: performance.now() - t, s: result.summary, status: result.fit.status, spans });
+      log(`  ${name}: ${secs(performance.now() - t)}, ${JSON.stringify({ ...result.summary, durations: undefined })}`);
+    }
+
+    // 3. raw rates on the same table
+    const ids = Array.from({ length: CUSTOMERS }, (_, i) => i);
+    const keys: { pk: string }[] = [];
+    for (let k = 0, done = 0; done < CUSTOMERS; k++) {
+      const n = Math.min(CHUNK, CUSTOMERS - done);
+      for (let i = 1; i <= n; i++) keys.push({ pk: customerPk(`B${k}-C${String(i).padStart(6, '0')}`) });
+      done += n;
+    }
+    const calls: { pk: string }[][] = [];
+    for (let i = 0; i < keys.length; i += 50) calls.push(keys.slice(i, i + 50));
+    let rawReadUnits = 0;
+    let itemsRead = 0;
+    // the quiet night's trigger cut: its run date's end less triggerMaxAgeDays (90) and the adapter's day of delay
+    const sizes: Sizes = { profile: [], score: [], triggerQueries: 0 };
+    const got: Record<string, unknown>[][] = [];
+    const triggerCut = new Date(NOW.getTime() + 86_400_000 - 91 * 86_400_000).toISOString();
+    let t = performance.now();
+    await pool(calls, CONCURRENCY, async (call) => {
+      let Keys: Record<string, unknown>[] = call.flatMap(({ pk }) => [{ pk, sk: SK.profile }, { pk, sk: SK.score }]);
+      while (Keys.length > 0) {
+        const out = await doc.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys } }, ReturnConsumedCapacity: 'TOTAL' }));
+        rawReadUnits += (out.ConsumedCapacity ?? []).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+        itemsRead += out.Responses?.[TABLE]?.length ?? 0;
+        got.push(out.Responses?.[TABLE] ?? []);
+        Keys = (out.UnprocessedKeys?.[TABLE]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    });
+    const rawReadMs = performance.now() - t;
+    for (const items of got) addSizes(sizes, items, triggerCut);
+    const sample = (await doc.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk: keys[0]!.pk, sk: SK.score }] } } }))).Responses?.[TABLE]?.[0] ?? {};
+    const scoreLike = ids.map((i) => ({ ...sample, pk: `BENCH#${i}`, sk: SK.score }));
+    t = performance.now();
+    const rawWriteUnits = await batchWrite(doc, scoreLike, CONCURRENCY);
+    const rawWriteMs = performance.now() - t;
+
+    // 4. the table
+    const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en');
+    const billedReadScore = (readUnits(sizes.profile) + readUnits(sizes.score)) / CUSTOMERS;
+    const billedReadProfile = readUnits(sizes.profile) / CUSTOMERS;
+    const billedWrite = writeUnits(sizes.score) / Math.max(1, sizes.score.length);
+    log('');
+    log(`| phase | customers or items | time | per second |`);
+    log(`|---|---:|---:|---:|`);
+    log(`| load: generate + fold | ${CUSTOMERS.toLocaleString('en')} | ${secs(genMs)} | ${rate(CUSTOMERS, genMs)} |`);
+    log(`| load: BatchWriteItem of the profiles | ${CUSTOMERS.toLocaleString('en')} | ${secs(loadMs)} | ${rate(CUSTOMERS, loadMs)} |`);
+    for (const n of nights) {
+      log(`| ${n.name}, end to end (${n.s.written.toLocaleString('en')} written) | ${n.s.customersRead.toLocaleString('en')} | ${secs(n.ms)} | ${rate(n.s.customersRead, n.ms)} |`);
+      for (const [step, { from, to }] of n.spans) {
+        if (step === 'gather' || step === 'score') log(`| ${n.name}: the ${step} steps (first start to last end) | ${n.s.customersRead.toLocaleString('en')} | ${secs(to - from)} | ${rate(n.s.customersRead, to - from)} |`);
+        else log(`| ${n.name}: ${step} | — | ${secs(to - from)} | |`);
+      }
+    }
+    log(`| raw: BatchGetItem of PROFILE + SCORE, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} (${itemsRead.toLocaleString('en')} items) | ${secs(rawReadMs)} | ${rate(CUSTOMERS, rawReadMs)} |`);
+    log(`| raw: BatchWriteItem of score-sized items, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} | ${secs(rawWriteMs)} | ${rate(CUSTOMERS, rawWriteMs)} |`);
+    log('');
+    log(`| night | status | read units / customer (reported) | write units / customer (reported) | steps: total ms (count, max ms) |`);
+    log(`|---|---|---:|---:|---|`);
+    for (const n of nights) {
+      const steps = Object.entries(n.s.durations).map(([k, d]) => `${k} ${Math.round(d.totalMs)} (${d.count}, ${Math.round(d.maxMs)})`).join('; ');
+      log(`| ${n.name} | ${n.status} | ${(n.s.consumedReadUnits / n.s.customersRead).toFixed(3)} | ${(n.s.consumedWriteUnits / n.s.customersRead).toFixed(3)} | ${steps} |`);
+    }
+    log('');
+    log(`| item sizes (as DynamoDB bills them) | mean bytes | p50 | p99 | max |`);
+    log(`|---|---:|---:|---:|---:|`);
+    for (const [name, xs] of [['profile', sizes.profile], ['score', sizes.score]] as const) log(`| ${name} (${xs.length.toLocaleString('en')}) | ${Math.round(mean(xs))} | ${percentile(xs, 0.5)} | ${percentile(xs, 0.99)} | ${Math.max(...xs)} |`);
+    log('');
+    log(`billed units computed from the sizes: reading PROFILE + SCORE ${billedReadScore.toFixed(3)} RRU/customer (PROFILE alone ${billedReadProfile.toFixed(3)}); writing a score ${billedWrite.toFixed(3)} WRU`);
+    log(`trigger Queries a night makes (profiles written within 91 days of the run date's end): ${sizes.triggerQueries.toLocaleString('en')} (${((100 * sizes.triggerQueries) / CUSTOMERS).toFixed(1)} % of the customers; DynamoDB bills each at least 0.5 RRU)`);
+    log(`raw phase as DynamoDB Local reported it: ${(rawReadUnits / CUSTOMERS).toFixed(3)} RRU/customer read, ${(rawWriteUnits / CUSTOMERS).toFixed(3)} WRU/item written`);
+    log(`events sent to the bus: ${JSON.stringify(Object.fromEntries(sink.counts))}`);
+  } finally {
+    client.destroy();
+    await Promise.all([dynamodb.stop(), sink.stop()]);
+  }
+}
+
+await main();

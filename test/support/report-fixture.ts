@@ -1,0 +1,99 @@
+/**
+ * Test support: a night's report aggregate over a small synthetic base built in memory —
+ * subscribers and ad-hoc buyers over two years, returns with reasons (one of them hostile
+ * markup), service calls with resolutions, a top value tier, and an outreach plan whose
+ * outcomes follow the synthetic effect of outreach (local/synthetic/outreach-effect.ts).
+ */
+import { Rng } from '../../shared/clv/simulate.ts';
+import { type CustomerProfile, applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
+import type { StoredReportPart } from '../../shared/ports.ts';
+import { type ReportPart, addCustomer, emptyReportPart, finishPart, mergeReportParts } from '../../shared/report/aggregate.ts';
+import { defaultScoringConfig } from '../../shared/scoring/config.ts';
+import { outreachCandidate, planOutreach, TopN } from '../../shared/scoring/outreach.ts';
+import type { CustomerScore } from '../../shared/scoring/score-customer.ts';
+import { churnsAfterPlan } from '../../local/synthetic/outreach-effect.ts';
+
+export const HOSTILE_REASON = '<script>alert("x")</script> & "quotes"';
+const REASONS = ['damaged', 'wrong size', 'changed mind', HOSTILE_REASON];
+const CALL_REASONS = ['billing', 'network', 'technical', 'delivery'];
+const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+const iso = (t: number) => new Date(t).toISOString();
+const DAY = 86_400_000;
+
+export function reportFixture(options: { customers?: number; seed?: number; runDate?: string } = {}): StoredReportPart {
+  const n = options.customers ?? 600;
+  const rng = new Rng(options.seed ?? 5);
+  const runDate = options.runDate ?? '2026-11-30';
+  const end = Date.parse(`${runDate}T12:00:00Z`);
+  const start = end - 720 * DAY;
+  let seq = 0;
+  const ev = (customerId: string, type: string, at: number, fields: Record<string, unknown>) => ({ type, source: 'test', detail: { eventId: `e${++seq}`, customerId, occurredAt: iso(at), ...fields } }) as never;
+  const people: { profile: CustomerProfile; clv: number; risk: number }[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `C${String(i).padStart(5, '0')}`;
+    const signup = start + Math.floor(rng.uniform() * 700) * DAY;
+    const sub = rng.uniform() < 0.5;
+    let p = applyEvent(emptyProfile(id), ev(id, 'CustomerProfileUpdated', signup, { locale: rng.uniform() < 0.5 ? 'nl-NL' : 'de-DE', preferredChannel: rng.uniform() < 0.8 ? 'email' : 'phone', customerType: sub ? 'subscription' : 'adhoc' }));
+    if (rng.uniform() < 0.6) p = applyEvent(p, ev(id, 'ConsentChanged', signup + 1000, { channel: 'email', purpose: 'marketing', granted: true }));
+    if (sub) {
+      p = applyEvent(p, ev(id, 'SubscriptionStarted', signup + 3_600_000, { subscriptionId: `s-${id}`, productId: 'tv', plan: 'start', monthlyPrice: 15, currency: 'EUR' }));
+      const months = Math.floor(rng.exponential(1 / 10));
+      const cancelAt = signup + (months + 0.5) * 30.44 * DAY;
+      if (cancelAt < end - 60 * DAY) p = applyEvent(p, ev(id, 'SubscriptionCancelled', cancelAt, { subscriptionId: `s-${id}`, productId: 'tv', reason: 'moving', allowWinbackContact: false }));
+    } else {
+      for (let t = signup, k = 0; t < end && k < 12; t += rng.exponential(1 / 60) * DAY, k++) {
+        p = applyEvent(p, ev(id, 'OrderPlaced', t, { orderId: `o-${id}-${k}`, amount: 20 + Math.round(rng.uniform() * 200), currency: 'EUR' }));
+        if (rng.uniform() < 0.1) p = applyEvent(p, ev(id, 'OrderReturned', t + 5 * DAY, { orderId: `o-${id}-${k}`, amount: 20, currency: 'EUR', reason: REASONS[Math.floor(rng.uniform() * REASONS.length)] }));
+      }
+    }
+    const calls = Math.floor(rng.uniform() * 3);
+    for (let k = 0; k < calls; k++) {
+      const at = signup + Math.floor(rng.uniform() * (end - signup));
+      if (at >= end) continue;
+      p = applyEvent(p, ev(id, 'SupportCallLogged', at, { callId: `k-${id}-${k}`, reason: CALL_REASONS[Math.floor(rng.uniform() * CALL_REASONS.length)], channel: 'phone' }));
+      if (rng.uniform() < 0.85) p = applyEvent(p, ev(id, 'SupportCallResolved', at + 60_000, { callId: `k-${id}-${k}`, resolutionMinutes: Math.round(5 + rng.exponential(1 / 120)), resolved: rng.uniform() < 0.9 }));
+    }
+    people.push({ profile: p, clv: 50 + rng.gamma(2) * 300, risk: rng.uniform() });
+  }
+  // Outreach planned three months before the run date; subscribers churn after it as the synthetic effect says.
+  const planDay = day(end - 95 * DAY);
+  const config = { ...defaultScoringConfig.outreach, customersPerMonth: 120 };
+  const top = new TopN(config.customersPerMonth);
+  for (const x of people) {
+    const c = outreachCandidate({ customerId: x.profile.customerId, clv: x.clv, churnRisk: x.risk }, config);
+    if (c) top.offer(c);
+  }
+  // planned on the last night of that month: the whole month's capacity at once
+  const lastNight = new Date(Date.UTC(Number(planDay.slice(0, 4)), Number(planDay.slice(5, 7)), 0)).toISOString().slice(0, 10);
+  const plan = planOutreach({ ranked: top.toArray(), existing: [], runDate: lastNight, runId: 'r', config });
+  const byCustomer = new Map(plan.created.map((a) => [a.customerId, a]));
+  const clvCuts = people.map((x) => x.clv).sort((a, b) => b - a);
+  const topCut = clvCuts[Math.floor(n / 10)]!;
+  const parts: ReportPart[] = [emptyReportPart(), emptyReportPart(), emptyReportPart()];
+  people.forEach((x, i) => {
+    let { profile } = x;
+    const a = byCustomer.get(profile.customerId);
+    const subs = Object.values(profile.subscriptions).filter((s) => !s.cancellation);
+    if (a && subs.length && churnsAfterPlan(a, 5)) {
+      profile = applyEvent(profile, ev(profile.customerId, 'SubscriptionCancelled', Date.parse(`${a.plannedOn}T12:00:00Z`) + 20 * DAY, { subscriptionId: subs[0]!.subscriptionId, productId: 'tv', reason: 'switching provider', allowWinbackContact: false }));
+    }
+    const score: CustomerScore = {
+      customerId: profile.customerId,
+      kind: profile.customerType?.value ?? 'adhoc',
+      modelId: 'm',
+      scoredOn: runDate,
+      clv: x.clv,
+      pAlive: 1 - x.risk,
+      modelChurnRisk: x.risk,
+      churnRisk: x.risk,
+      riskBand: x.risk > 0.8 ? 'high' : x.risk > 0.5 ? 'medium' : 'low',
+      valueTier: x.clv >= topCut ? 'top' : 'medium',
+      nextBestAction: 'none',
+      nextBestActionRule: 'none',
+      activeTriggerRules: [],
+    };
+    addCustomer(parts[i % 3]!, { profile, score, ...(a && { assignments: [a] }) }, { runDate, horizonMonths: 3 });
+  });
+  const part = finishPart(parts.reduce(mergeReportParts));
+  return { runId: `run-${runDate}`, runDate, storedAt: `${runDate}T03:00:00.000Z`, part };
+}

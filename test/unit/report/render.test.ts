@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, toCsv } from '../../../shared/report/index.ts';
+import { reportFixture, HOSTILE_REASON } from '../../support/report-fixture.ts';
+
+describe('the rendered report', () => {
+  const stored = reportFixture();
+  const built = buildReport(stored, { costPerContact: 12, currency: 'USD' }, new Date('2026-12-01T05:00:00Z'));
+
+  it('has every section, the verdict and a chart in SVG for each figure', async () => {
+    const { files, figures } = await built;
+    const html = files['report.html'];
+    for (const id of ['outreach', 'campaign-response', 'best-customers', 'relationship-length', 'returns-service']) expect(html).toContain(`<section id="${id}">`);
+    expect(figures.outreach.verdict).toMatch(/^Outreach to the top \d+ at-risk customers retained -?[\d.]+ ± [\d.]+ customers and -?\$[\d,]+ of CLV a month at a cost of \$[\d,]+: (pays|does not pay|not yet measurable)\.$/);
+    expect(html).toContain('No responses recorded yet.');
+    const charts = [...html.matchAll(/<figure data-chart="([a-z-]+)"><figcaption>[^<]+<\/figcaption><svg /g)].map((m) => m[1]);
+    expect(charts).toEqual(['outreach-churn', 'outreach-reduction', 'best-customers', 'survival-segment', 'survival-cohort', 'churn-by-tenure', 'return-reasons', 'service-reasons', 'resolution-time', 'churn-by-reason']);
+    // no script, no external resource: a page that loads nothing
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/i);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+  });
+
+  it('escapes what producers sent, in tables and in charts', async () => {
+    const { files } = await built;
+    const html = files['report.html'];
+    expect(html).not.toContain(HOSTILE_REASON.toLowerCase());
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;');
+  });
+
+  it('gives the same figures as JSON, with each chart as Vega-Lite', async () => {
+    const { files, figures } = await built;
+    const json = JSON.parse(files['report.json']) as typeof figures & { charts: { id: string; vegaLite: { $schema: string } }[] };
+    expect(json.outreach.verdict).toBe(figures.outreach.verdict);
+    expect(json.customers).toBe(600);
+    expect(json.charts).toHaveLength(10);
+    expect(json.charts[0]!.vegaLite.$schema).toMatch(/vega-lite\/v6/);
+    expect(json.relationshipLength.curves.map((c) => c.group)).toContain('all');
+    expect(json.settings).toMatchObject({ costPerContact: 12, currency: 'USD' });
+  });
+
+  it('exports the top decile as a segment definition and a file of non-personal attributes', async () => {
+    const { files, figures } = await built;
+    const segment = JSON.parse(files['lookalike-segment.json']);
+    expect(segment).toMatchObject({ name: 'top-clv-decile', rule: { valueTier: 'top' }, attributes: ['kind', 'locale', 'products', 'tenure', 'orders'] });
+    expect(segment.profile.meanTenureMonths.segment).toBeGreaterThan(0);
+    const csv = files['lookalike-top-decile.csv'].trimEnd().split('\r\n');
+    expect(csv[0]).toBe('kind,locale,products,tenure,orders,customers');
+    const counted = csv.slice(1).reduce((s, line) => s + Number(line.split(',').at(-1)), 0);
+    expect(counted + figures.bestCustomers.lookalike.suppressed).toBe(figures.bestCustomers.top.customers);
+    for (const line of csv.slice(1)) expect(Number(line.split(',').at(-1))).toBeGreaterThanOrEqual(5);
+    expect(files['lookalike-top-decile.csv']).not.toMatch(/C\d{5}|@/);
+  });
+
+  it('writes CSV cells safe from formula injection', () => {
+    expect(toCsv(['a', 'b'], [['=1+1', 'x,"y"'], ['-2', 'ok']])).toBe(`a,b\r\n'=1+1,"x,""y"""\r\n'-2,ok\r\n`);
+  });
+});
