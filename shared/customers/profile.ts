@@ -89,13 +89,20 @@ export type CustomerProfile = {
   /**
    * SES feedback (EmailFeedback events; docs/email-feedback.md). Absent until the first one.
    * `emailSuppressions`: address hash (`emailAddressHash`) → why mail to that address is suppressed
-   * (a hard bounce or a complaint; the earliest stays): read through `emailSuppressed(profile)`.
+   * (a hard bounce or a complaint; the earliest stays): the customer's current one is `suppression`.
    */
   emailSuppressions?: Record<string, Stamped<'hard-bounce' | 'complaint'>>;
   /** Counts of the other outcomes: delivered, soft bounces (with the latest), rejected, failed to render. */
   emailStats?: { delivered: number; softBounces: number; lastSoftBounceAt?: string; rejected: number; renderingFailures: number };
   /** Opens and clicks per email (SES message id), the latest emails first (capped): the responses the lift report counts. */
   emailResponses?: Record<string, EmailResponse>;
+  /**
+   * The customer's current address may get no email at all: a hard bounce or a complaint reported by
+   * SES (the earliest cause of that address in `emailSuppressions`). Derived after every event from
+   * `emailSuppressions` and `email`, so a new address is not suppressed by the old one's bounce.
+   * Read by the send guardrails (shared/campaigns/guardrails.ts, through `emailSuppressed`); docs/email-feedback.md.
+   */
+  suppression?: Stamped<{ reason: 'hard-bounce' | 'complaint' }>;
   /** When the customer's personal data was erased: nothing is sent to them any more. */
   erasedAt?: string;
 };
@@ -310,7 +317,15 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       applyEmailFeedback(p, d as Detail<'EmailFeedback'>, at, by);
       break;
   }
+  if (p.emailSuppressions) deriveSuppression(p);
   return p;
+}
+
+/** `suppression` from the current address and the per-address suppressions (a function of both, so order-independent). */
+function deriveSuppression(p: CustomerProfile): void {
+  const held = p.email ? p.emailSuppressions?.[emailAddressHash(p.email.value)] : undefined;
+  if (held) p.suppression = { value: { reason: held.value }, at: held.at, by: held.by };
+  else delete p.suppression;
 }
 
 /** The earliest of two stamps (ties by id): a suppression keeps its first cause. */
@@ -374,6 +389,7 @@ export function emailSuppressed(profile: CustomerProfile): 'hard-bounce' | 'comp
   if (!address || !profile.emailSuppressions) return undefined;
   return profile.emailSuppressions[emailAddressHash(address)]?.value;
 }
+// The guardrails read `profile.suppression`, which applyEvent keeps equal to this.
 
 /** True when the latest consent for `channel:purpose` is a grant. No record means no consent (opt-in). */
 export function hasConsent(profile: CustomerProfile, channel: string, purpose: 'marketing' | 'service' = 'marketing'): boolean {

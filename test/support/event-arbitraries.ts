@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import type { InboundDetailType } from '../../shared/events/catalog.ts';
 import { businessEvent } from './events.ts';
+import { emailAddressHash } from '../../shared/customers/profile.ts';
 
 /**
  * Random event histories of one customer, built to collide: few ids (orders, calls,
@@ -27,12 +28,12 @@ export const arbByType = {
   }),
   ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean(), source: maybe(fc.constantFrom('unsubscribe-link', 'api')) }),
   EmailFeedback: fc
-    .record({ occurredAt: ts, kind: fc.constantFrom('delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'), messageId: smallId('m'), addressHash: maybe(fc.constantFrom('a'.repeat(64), 'b'.repeat(64))), bounceType: fc.constantFrom('permanent', 'transient', 'undetermined') })
+    .record({ occurredAt: ts, kind: fc.constantFrom('delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'), messageId: smallId('m'), addressHash: maybe(fc.constantFrom(emailAddressHash('a@example.com'), emailAddressHash('b@example.com'), 'c'.repeat(64))), bounceType: fc.constantFrom('permanent', 'transient', 'undetermined') })
     .map(({ kind, bounceType, messageId, ...rest }) => ({ ...rest, kind, messageId, sendId: `send-${messageId}`, campaign: 'retention-save', ...(kind === 'bounce' ? { bounceType } : {}) })),
   ExitSurveyAnswered: fc.record({ occurredAt: ts, reason: fc.constantFrom('price', 'network'), mayContactLater: fc.boolean() }),
   OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
   OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
-  OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
+  OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency, reason: fc.option(fc.constantFrom('damaged', ' Damaged ', 'wrong size', 'changed mind'), { nil: undefined }) }),
   InvoiceIssued: fc.record({ occurredAt: ts, invoiceId: smallId('i'), kind: fc.constantFrom('invoice', 'statement'), amount, currency }),
   UsageRecorded: fc.record({ occurredAt: ts, productId: product, quantity: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 9, noNaN: true })) }),
   SupportCallLogged: fc.record({ occurredAt: ts, callId: smallId('k'), reason: fc.constantFrom('billing', 'network', 'other') }),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { activeSubscriptions, applyEvent, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
+import { activeSubscriptions, applyEvent, emailAddressHash, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import { inboundDetailTypes, type BusinessEvent, type InboundDetailType } from '../../../shared/events/catalog.ts';
 import { businessEvent } from '../../support/events.ts';
 import { arbByType, arbEvent } from '../../support/event-arbitraries.ts';
@@ -233,7 +233,14 @@ function expectedProfile(events: BusinessEvent[]) {
       .sort((a, b) => (a.at === b.at ? (a.by < b.by ? 1 : -1) : a.at < b.at ? 1 : -1))
       .slice(0, 20),
     ...expectedEmailFeedback(of('EmailFeedback')),
+    suppression: expectedSuppression(latest(profileUpdates, (e) => e.detail.email?.toLowerCase())?.value, expectedEmailFeedback(of('EmailFeedback')).emailSuppressions),
   };
+}
+
+/** The current address's suppression: the per-address one of the latest address, as a `{reason}` register. */
+function expectedSuppression(email: string | undefined, suppressions: Record<string, { value: string; at: string; by: string }> | undefined) {
+  const held = email && suppressions ? suppressions[emailAddressHash(email)] : undefined;
+  return held ? { value: { reason: held.value }, at: held.at, by: held.by } : undefined;
 }
 
 /** The SES feedback fields, from the EmailFeedback events alone (absent when there is none). */
@@ -268,7 +275,7 @@ const profileFields = [
   'customerId', 'email', 'firstName', 'locale', 'timeZone', 'preferredChannel', 'preferredHour', 'customerType', 'consent',
   'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue',
   'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
-  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns', 'emailSuppressions', 'emailStats', 'emailResponses',
+  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns', 'emailSuppressions', 'emailStats', 'emailResponses', 'suppression',
 ] as const satisfies readonly (keyof CustomerProfile)[];
 
 describe('applyEvent on random histories of every event type', () => {
