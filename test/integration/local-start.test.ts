@@ -213,7 +213,8 @@ describe('npm start', () => {
 
     // `clm customer` against the running stack explains what became of the live complaint (K001 allows email)…
     const sendId = 'retention-save#billing-complaint#K001#live-1';
-    const decided = new RegExp(`\\n  \\S+  (sent|skipped|control) +retention-save +(.*)\\n +${sendId}`);
+    // (deferred: held for the customer's own hour, on a timer)
+    const decided = new RegExp(`\\n  \\S+  (sent|skipped|control|deferred) +retention-save +(.*)\\n +${sendId}`);
     let report = '';
     let decision: RegExpExecArray | null = null;
     const decideBy = Date.now() + 30_000;
