@@ -109,8 +109,9 @@ describe('npm start', () => {
     const code = await run.exited;
     const out = run.output();
     expect(code, out).toBe(0);
-    expect(out).toContain('Running night 1 of 2 (run date 2026-11-22;');
-    expect(out).toContain('Running night 2 of 2 (run date 2026-11-23, no new events;');
+    // The replay is followed by a day on the local clock (deferred sends go at their customers' hours), so the first night is the 23rd's.
+    expect(out).toContain('Running night 1 of 2 (run date 2026-11-23;');
+    expect(out).toContain('Running night 2 of 2 (run date 2026-11-24, no new events;');
     const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
     // The Summary block's figures, as printed.
     expect(summary.eventsPublished).toBe(number(out, 'events published'));
@@ -121,7 +122,7 @@ describe('npm start', () => {
     expect(Object.values(summary.triggersByRule).reduce((a, b) => a + b, 0)).toBe(number(out, 'triggers fired'));
     const [first, second] = summary.nights;
     expect(summary.nights).toHaveLength(2);
-    expect([first!.runId, first!.runDate, second!.runId, second!.runDate]).toEqual(['run-2026-11-22', '2026-11-22', 'run-2026-11-23', '2026-11-23']);
+    expect([first!.runId, first!.runDate, second!.runId, second!.runDate]).toEqual(['run-2026-11-23', '2026-11-23', 'run-2026-11-24', '2026-11-24']);
     for (const n of summary.nights) {
       expect(Object.keys(n).sort()).toEqual(['consumedReadUnits', 'consumedWriteUnits', 'customersRead', 'durationMs', 'emitted', 'failed', 'modelStatus', 'runDate', 'runId', 'skipped', 'written']);
       expect(n).toMatchObject({ customersRead: 1000, skipped: 0, failed: 0, modelStatus: 'fitted' });
