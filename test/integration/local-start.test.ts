@@ -109,7 +109,7 @@ describe('npm start', () => {
     const code = await run.exited;
     const out = run.output();
     expect(code, out).toBe(0);
-    // The first night is the one after the replay (scheduled at the next UTC midnight): it scores the replay's day.
+    // The replay is followed by a day on the local clock (deferred sends go at their customers' hours), so the first night is the 23rd's.
     expect(out).toContain('Running night 1 of 2 (run date 2026-11-23;');
     expect(out).toContain('Running night 2 of 2 (run date 2026-11-24, no new events;');
     const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
@@ -215,7 +215,8 @@ describe('npm start', () => {
 
     // `clm customer` against the running stack explains what became of the live complaint (K001 allows email)…
     const sendId = 'retention-save#billing-complaint#K001#live-1';
-    const decided = new RegExp(`\\n  \\S+  (sent|skipped|control) +retention-save +(.*)\\n +${sendId}`);
+    // (deferred: held for the customer's own hour, on a timer)
+    const decided = new RegExp(`\\n  \\S+  (sent|skipped|control|deferred) +retention-save +(.*)\\n +${sendId}`);
     let report = '';
     let decision: RegExpExecArray | null = null;
     const decideBy = Date.now() + 30_000;
