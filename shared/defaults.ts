@@ -26,4 +26,10 @@ export const defaults = {
   rejectionLeaseSeconds: 60,
   /** Days a rejection is remembered, so a redelivery is not rejected twice: the longest SQS keeps a message (14 days). */
   rejectionRetentionDays: 14,
+  /** Months a winback permission (a "yes" to "may we contact you later?") lasts unless its record says otherwise. */
+  winbackPermissionMonths: 24,
+  /** Days after the cancellation at which the winback sequence's counter-offers go out. */
+  winbackDelaysDays: [14, 60, 180],
+  /** Whether a cancellation request gets a save offer (a retention-save trigger) before the customer leaves. */
+  saveOfferOnCancellationRequest: true,
 } as const;

@@ -4,7 +4,8 @@
  * the customer's recent sends from the ledger, the clock and the policy.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
+import { type CustomerProfile } from '../customers/profile.ts';
+import { contactPermission } from '../consent/permission.ts';
 import { isAssigned } from '../experiments/assignment.ts';
 import { defaults } from '../defaults.ts';
 import type { SendRecord } from '../ports.ts';
@@ -87,12 +88,11 @@ export function planSend(input: {
   if (!profile) return skip('unknown-customer');
   const to = profile.email?.value;
   if (!to) return skip('no-email-address');
-  if (!hasConsent(profile, 'email', 'marketing')) return skip('no-marketing-consent');
+  // The consent ledger decides (shared/consent/permission.ts): only a live grant for each purpose the email serves.
+  const refused = contactPermission(profile, campaign === 'winback-counter-offer' ? 'winback-email' : 'marketing-email', now);
+  if (refused) return skip(refused);
   const channel = profile.preferredChannel?.value;
   if (channel && channel !== 'email') return skip(`prefers-${channel}`);
-  if (campaign === 'winback-counter-offer') {
-    if (winbackPermitted(profile).length === 0) return skip('no-winback-permission');
-  }
 
   const nowMs = now.getTime();
   const cooldownFrom = new Date(nowMs - policy.cooldownDays[campaign] * DAY_MS).toISOString();

@@ -55,6 +55,22 @@ export const baseDetail = z.object({
 export const supportReasons = ['billing', 'network', 'technical', 'product', 'delivery', 'cancellation', 'other'] as const;
 export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'cancelled'] as const;
 export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
+/** Why a customer leaves: the fixed taxonomy of cancellations, account closures and exit surveys (free text beside it). */
+export const cancellationReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
+export type CancellationReason = (typeof cancellationReasons)[number];
+/** What a consent is for: marketing and service per channel; winback contact after leaving (any channel). */
+export const consentPurposes = ['marketing', 'service', 'winback'] as const;
+/** Where a consent record came from. */
+export const consentSources = ['exit-survey', 'customer-service', 'unsubscribe-link', 'import', 'api'] as const;
+
+/** The answers to the exit survey's two questions, on a cancellation, a closure or later (ExitSurveyAnswered). */
+const leavingAnswers = {
+  reasonCode: z.enum(cancellationReasons).optional().describe('Why the customer leaves, from the fixed taxonomy'),
+  reason: line(200).min(1).optional().describe('Free text in the customer\'s (or agent\'s) words'),
+  allowWinbackContact: z.boolean().optional().describe('The answer to "may we contact you later?"; absent: not asked'),
+  /** The version of the question's wording the customer answered (the consent ledger keeps it). */
+  wordingVersion: line(64).min(1).optional(),
+};
 
 export const inboundSchemas = {
   CustomerProfileUpdated: baseDetail.extend({
@@ -122,8 +138,32 @@ export const inboundSchemas = {
   SubscriptionCancelled: baseDetail.extend({
     subscriptionId: id,
     productId: id,
-    reason: line(200).min(1),
-    allowWinbackContact: z.boolean().describe('Whether the customer allows contact about coming back'),
+    ...leavingAnswers,
+  }),
+  /** The customer asked to leave but has not yet: a save offer goes first where configured. */
+  CancellationRequested: baseDetail.extend({
+    subscriptionId: id.optional(),
+    productId: id.optional(),
+    reasonCode: leavingAnswers.reasonCode,
+    reason: leavingAnswers.reason,
+  }),
+  /** The whole account is closed (every subscription ends). */
+  AccountClosed: baseDetail.extend({
+    ...leavingAnswers,
+  }),
+  /** The exit survey's answers, joining a cancellation or closure that came without them (or correcting them). */
+  ExitSurveyAnswered: baseDetail.extend({
+    subscriptionId: id.optional().describe('The cancelled subscription; absent: the account (or every cancellation)'),
+    reasonCode: z.enum(cancellationReasons),
+    reason: leavingAnswers.reason,
+    allowWinbackContact: z.boolean(),
+    wordingVersion: leavingAnswers.wordingVersion,
+    source: z.enum(consentSources).default('exit-survey'),
+    actor: id.optional().describe('Who recorded it: the customer (absent) or an agent id'),
+  }),
+  /** Erase the customer's personal data and events (right to be forgotten). */
+  CustomerErasureRequested: baseDetail.extend({
+    requestedBy: id.describe('Who asked for it: an agent or a system id (kept, without personal data, in the erasure record)'),
   }),
   PaymentFailed: baseDetail.extend({
     paymentId: id,
@@ -136,8 +176,14 @@ export const inboundSchemas = {
   }),
   ConsentChanged: baseDetail.extend({
     channel: z.enum(channels),
-    purpose: z.enum(['marketing', 'service']).default('marketing'),
+    purpose: z.enum(consentPurposes).default('marketing'),
     granted: z.boolean(),
+    source: z.enum(consentSources).default('api'),
+    actor: id.optional().describe('Who recorded it: the customer (absent) or an agent or system id'),
+    wordingVersion: line(64).min(1).optional().describe('The version of the consent wording the customer saw'),
+    expiresAt: isoDateTime.optional().describe('When a grant lapses; winback grants default to the winbackPermissionMonths setting'),
+    /** Double opt-in: `requested` (the confirmation email went out; not yet a grant), then `confirmed` (the grant). */
+    doubleOptIn: z.enum(['requested', 'confirmed']).optional(),
   }),
 } as const;
 

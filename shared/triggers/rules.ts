@@ -33,6 +33,8 @@ export type TriggerPolicy = {
    * for what is happening, not for history being loaded or replayed from an archive.
    */
   maxEventAgeDays: number;
+  /** Whether a cancellation request (the customer asked to leave) fires a save offer before she goes. */
+  saveOfferOnCancellationRequest: boolean;
 };
 
 export const defaultTriggerPolicy: TriggerPolicy = {
@@ -43,6 +45,7 @@ export const defaultTriggerPolicy: TriggerPolicy = {
   usageDeclineRatio: 0.5,
   usageBaselineMonths: 3,
   maxEventAgeDays: defaults.triggerFreshnessDays,
+  saveOfferOnCancellationRequest: defaults.saveOfferOnCancellationRequest,
 };
 
 /** Detail-types these rules look at; the stream subscription's filter is built from this list. */
@@ -53,6 +56,7 @@ export const triggerEventTypes = [
   'PaymentFailed',
   'SubscriptionChanged',
   'SubscriptionCancelled',
+  'CancellationRequested',
 ] as const satisfies readonly BusinessEvent['type'][];
 
 type Kind = (typeof triggerKinds)[number];
@@ -172,7 +176,15 @@ export function evaluateTriggers(
   if (event.type === 'SubscriptionCancelled' && event.detail.allowWinbackContact) {
     out.push(
       decision('cancelled-with-winback-permission', 'single', 'winback', customerId, d.eventId,
-        [`cancelled: ${event.detail.reason}`], 1, [d.eventId]),
+        [`cancelled: ${event.detail.reasonCode ?? event.detail.reason ?? 'no reason given'}`], 1, [d.eventId]),
+    );
+  }
+
+  // Seed 003: save a customer who says she no longer wants the product, before she goes.
+  if (event.type === 'CancellationRequested' && policy.saveOfferOnCancellationRequest) {
+    out.push(
+      decision('cancellation-requested', 'single', 'retention-save', customerId, d.eventId,
+        [`asked to cancel${event.detail.reasonCode ? `: ${event.detail.reasonCode}` : ''}`], 0.5, [d.eventId]),
     );
   }
 

@@ -18,7 +18,7 @@ describe('wiring (hand-written expectations)', () => {
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the six types the rules read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the seven types the rules read, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -26,7 +26,7 @@ describe('wiring (hand-written expectations)', () => {
         dynamodb: {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
-            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled'] },
+            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled', 'CancellationRequested'] },
           },
         },
       },

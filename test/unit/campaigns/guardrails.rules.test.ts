@@ -182,7 +182,7 @@ describe('cooldown: the same campaign at most once in 30 (retention) or 90 (winb
   });
 });
 
-describe('winback needs the permission given at cancellation', () => {
+describe('winback needs a live winback grant in the consent ledger, for a customer who left', () => {
   const t = trigger('winback', 'cancelled-with-winback-permission#c-1#e9');
   it('skips when the cancellation refused contact, or the subscription was restarted', () => {
     const refused = fold([address(), consent({ granted: true }), businessEvent('SubscriptionCancelled', { occurredAt: ago(1), allowWinbackContact: false })]);
@@ -193,7 +193,7 @@ describe('winback needs the permission given at cancellation', () => {
       businessEvent('SubscriptionCancelled', { occurredAt: ago(3), subscriptionId: 's-1', allowWinbackContact: true }),
       businessEvent('SubscriptionStarted', { occurredAt: ago(1), subscriptionId: 's-1', productId: 'p-1', plan: 'basic', monthlyPrice: 5, currency: 'EUR' }),
     ]);
-    expect(plan([], restarted, t)).toMatchObject({ reason: 'no-winback-permission' });
+    expect(plan([], restarted, t)).toMatchObject({ reason: 'not-a-former-customer' });
   });
 
   it('a retention save does not need it', () => {
