@@ -5,6 +5,7 @@
  *   clm fit-sbg   fit the sBG retention model to cohort survival counts or tenures
  *   clm validate  calibration/holdout check of the BG/NBD predictions
  *   clm customer  a customer's profile, triggers and send ledger (cli/customer.ts, dispatched in cli/clm.ts)
+ *   clm consent   a customer's consent ledger for an auditor (cli/consent.ts, dispatched in cli/clm.ts)
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -57,6 +58,7 @@ Usage:
   clm fit-sbg  (--survivors N0,N1,N2,... | --tenures tenures.csv) [--periods N] [--discount-rate R]
   clm validate --input transactions.csv --calibration-end YYYY-MM-DD --holdout-end YYYY-MM-DD [--period week|day] [--json]
   clm customer <id> [--endpoint URL] [--table NAME] [--region R]   a customer's profile, triggers and send ledger
+  clm consent <id> [--endpoint URL] [--table NAME] [--region R] [--json]   a customer's consent history (for an auditor)
   clm <command> --help
 
 Inputs:

@@ -11,6 +11,7 @@ import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { ConsentRecord } from './consent/ledger.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -163,4 +164,16 @@ export interface ScoringStore {
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
   /** Marks the assignment's OutreachPlanned published; the first mark stays. */
   markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void>;
+}
+
+/**
+ * The consent ledger's records (shared/consent/ledger.ts): append-only, one per record id, kept
+ * until the customer is erased (no TTL). The profile holds the state derived from them; these
+ * are the history an auditor reads (`clm consent <id>`).
+ */
+export interface ConsentLedger {
+  /** Appends each record once (keyed on its record id); a record already there is left as it is. */
+  append(records: readonly ConsentRecord[]): Promise<void>;
+  /** Every record of the customer, oldest first. */
+  history(customerId: string): Promise<ConsentRecord[]>;
 }

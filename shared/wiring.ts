@@ -56,7 +56,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 30,
     // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
-    // PutItem and GetItem of a REJECTED# item (a rejected event sent once).
+    // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each).
     access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
   },
   'churn-triggers': {
@@ -236,4 +236,6 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Months a winback permission lasts (the consent ledger's default expiry of a winback grant). */
+  winbackPermissionMonths: 'CLM_WINBACK_PERMISSION_MONTHS',
 } as const;

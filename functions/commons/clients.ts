@@ -11,6 +11,8 @@ import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
+import type { ConsentPolicy } from '../../shared/consent/ledger.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
@@ -40,6 +42,8 @@ export const settings = {
   controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, defaults.controlGroupPercent),
   controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaults.controlGroupExperiment,
   frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, defaults.frequencyCapPerWeek),
+  /** How long a winback grant lasts: read by ingest for the ledger's records and the profile fold alike. */
+  consentPolicy: (): ConsentPolicy => ({ winbackPermissionMonths: numberEnv(ENV.winbackPermissionMonths, defaults.winbackPermissionMonths) }),
 };
 
 /**
@@ -63,7 +67,7 @@ export const customerStore = once(
     new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
       tableName: requireEnv(ENV.tableName),
       eventRetentionDays: settings.eventRetentionDays(),
-      profiles: { empty: emptyProfile, apply: applyEvent },
+      profiles: { empty: emptyProfile, apply: (p, e) => applyEvent(p, e, settings.consentPolicy()) },
     }),
 );
 
@@ -125,6 +129,10 @@ export const rejectedEventSink = once(
 );
 
 /** Which rejected events are already on the rejected-events queue (ingest sends each once). */
+export const consentLedger = once(
+  () => new DynamoConsentLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
 export const rejectionLedger = once(
   () =>
     new DynamoRejectionLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {

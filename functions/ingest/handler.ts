@@ -12,7 +12,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
-import { customerStore, rejectedEventSink, rejectionLedger } from '../commons/clients.ts';
+import { consentLedger, customerStore, rejectedEventSink, rejectionLedger, settings } from '../commons/clients.ts';
 import { loggableError } from '../commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
@@ -22,7 +22,7 @@ const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejec
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(
     event.Records.map((r) => r.body),
-    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), now: () => new Date() },
+    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), consent: consentLedger(), consentPolicy: settings.consentPolicy(), now: () => new Date() },
   );
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   const counts = { stored: 0, duplicate: 0, rejected: 0, rejectedBefore: 0, failed: 0 };

@@ -22,6 +22,8 @@ export const SK = {
   /** The customer's send-ledger version, bumped by every claim: serialises send decisions per customer. */
   sendLedger: 'SENDS',
   score: 'SCORE',
+  /** One consent-ledger record, sorted by when it was given (then its id): the auditor's history is one Query. */
+  consent: (at: string, recordId: string) => `CONSENT#${at}#${recordId}`,
   winback: 'WINBACK',
 } as const;
 
@@ -32,6 +34,7 @@ export const SK_PREFIX = {
   subscription: 'SUB#',
   trigger: 'TRIGGER#',
   send: 'SEND#',
+  consent: 'CONSENT#',
 } as const;
 
 const shardKey = (n: number): string => `SHARD#${String(n).padStart(2, '0')}`;

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { defaults } from '../defaults.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound, type Rejection } from '../events/validate.ts';
-import type { CustomerStore, RejectedEventSink, RejectionLedger } from '../ports.ts';
+import type { ConsentLedger, CustomerStore, RejectedEventSink, RejectionLedger } from '../ports.ts';
+import { consentRecordsOf, defaultConsentPolicy, type ConsentPolicy } from '../consent/ledger.ts';
 
 export type IngestOutcome =
   | { outcome: 'stored'; type: string; customerId: string; eventId: string }
@@ -22,7 +23,16 @@ export type IngestOutcome =
 /** One result per raw event, in input order: an outcome, or the error that kept it from being handled (retry it). */
 export type IngestResult = IngestOutcome | { outcome: 'failed'; error: Error };
 
-type Deps = { store: CustomerStore; rejected: RejectedEventSink; rejections: RejectionLedger; now: () => Date };
+type Deps = {
+  store: CustomerStore;
+  rejected: RejectedEventSink;
+  rejections: RejectionLedger;
+  /** Where the consent records the events carry are appended (before the events are stored). */
+  consent: ConsentLedger;
+  /** How long a winback grant lasts (the profile fold of `store` must use the same). */
+  consentPolicy?: ConsentPolicy;
+  now: () => Date;
+};
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
@@ -81,6 +91,10 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
 
   const writes = [...byCustomer].map(async ([customerId, group]) => {
     try {
+      // The ledger first, and also for duplicates: a redelivery after a failure in between records what is missing
+      // (each record once); the events' profile fold then holds the same state.
+      const records = group.flatMap((g) => consentRecordsOf(g.event, deps.consentPolicy ?? defaultConsentPolicy));
+      if (records.length > 0) await deps.consent.append(records);
       const stored = await deps.store.recordEvents(customerId, group.map((g) => g.event), deps.now());
       group.forEach(({ index, event }, k) => {
         results[index] = { outcome: stored[k]!.status, type: event.type, customerId, eventId: event.detail.eventId };

@@ -25,6 +25,7 @@ import type { CustomerProfile } from '../customers/profile.ts';
 import type { EmailMessage } from '../campaigns/messages.ts';
 import type {
   ClaimResult,
+  ConsentLedger,
   CustomerStore,
   EventPublisher,
   Mailer,
@@ -46,6 +47,7 @@ import type {
 } from '../ports.ts';
 import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
+import { consentHistory, type ConsentRecord } from '../consent/ledger.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -220,6 +222,28 @@ export class InMemoryRejectedEventSink implements RejectedEventSink {
  * (shared/adapters/dynamodb-rejection-ledger.ts): a claim succeeds when the id is unknown or
  * its claim's lease ran out; `done` once completed; release gives back only a live claim.
  */
+/** The consent ledger in memory: each record once per customer and record id (the first one stays), history oldest first. */
+export class InMemoryConsentLedger implements ConsentLedger {
+  private readonly records = new Map<string, Map<string, ConsentRecord>>();
+
+  async append(records: readonly ConsentRecord[]): Promise<void> {
+    for (const r of records) {
+      const mine = this.records.get(r.customerId) ?? new Map<string, ConsentRecord>();
+      if (!mine.has(r.recordId)) mine.set(r.recordId, copy(r));
+      this.records.set(r.customerId, mine);
+    }
+  }
+
+  async history(customerId: string): Promise<ConsentRecord[]> {
+    return consentHistory([...(this.records.get(customerId)?.values() ?? [])]).map(copy);
+  }
+
+  /** Removes a customer's records (erasure). */
+  forget(customerId: string): void {
+    this.records.delete(customerId);
+  }
+}
+
 export class InMemoryRejectionLedger implements RejectionLedger {
   private readonly entries = new Map<string, { status: 'claimed' | 'done'; leaseUntil: number }>();
 

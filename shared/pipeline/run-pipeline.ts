@@ -21,7 +21,7 @@ import type { LinkSettings } from '../campaigns/messages.ts';
 import type { CustomerStore, ProfileFold } from '../ports.ts';
 import { validateInbound } from '../events/validate.ts';
 import { subscriptions, type RuleSubscription } from '../wiring.ts';
-import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryMailer, InMemoryRejectedEventSink, InMemoryRejectionLedger } from './in-memory-ports.ts';
+import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryMailer, InMemoryConsentLedger, InMemoryRejectedEventSink, InMemoryRejectionLedger } from './in-memory-ports.ts';
 
 export type PipelineOptions = {
   /** The clock every step reads (the handlers read the wall clock). */
@@ -72,6 +72,7 @@ export function createPipeline(options: PipelineOptions) {
   const mailer = new InMemoryMailer();
   const rejected = new InMemoryRejectedEventSink();
   const rejections = new InMemoryRejectionLedger();
+  const consent = new InMemoryConsentLedger();
   const now = options.now;
   const stream: BusinessEvent[] = [];
   const campaignQueue: ChurnTriggerFired[] = [];
@@ -109,7 +110,7 @@ export function createPipeline(options: PipelineOptions) {
    * caused: each event stored (not a duplicate) is an INSERT on the table stream.
    */
   const ingest = async (raws: string[]): Promise<IngestResult[]> => {
-    const results = await ingestBatch(raws, { store, rejected, rejections, now });
+    const results = await ingestBatch(raws, { store, rejected, rejections, consent, now });
     results.forEach((r, i) => {
       if (r.outcome === 'failed') throw r.error;
       if (r.outcome !== 'stored' || !streamTypes.has(r.type)) return;
@@ -127,7 +128,7 @@ export function createPipeline(options: PipelineOptions) {
     return results;
   };
 
-  return { store, publisher, mailer, rejected, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
+  return { store, publisher, mailer, rejected, consent, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

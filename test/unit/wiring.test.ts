@@ -102,6 +102,7 @@ describe('wiring (hand-written expectations)', () => {
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
       scoringConfig: 'CLM_SCORING_CONFIG',
+      winbackPermissionMonths: 'CLM_WINBACK_PERMISSION_MONTHS',
     });
   });
 });
