@@ -12,7 +12,7 @@
  * arrives very late, which older entries are kept can differ. Every count, sum,
  * register and purchase day is exact whatever the order.
  */
-import type { BusinessEvent, CancellationReason, InboundDetail } from '../events/catalog.ts';
+import type { BusinessEvent, ExitReason, InboundDetail } from '../events/catalog.ts';
 import { consentRecordsOf, defaultConsentPolicy, foldConsent, type ConsentPolicy, type ConsentState } from '../consent/ledger.ts';
 
 /** A last-writer-wins register: the value with the latest (at, by) wins. */
@@ -40,7 +40,7 @@ export type Subscription = {
    * The latest cancellation: why (the taxonomy's code and free text, either may be absent), and
    * whether the customer allowed winback contact (false when not asked; the consent ledger holds the answer).
    */
-  cancellation?: Stamped<{ reason: string; reasonCode?: CancellationReason; allowWinbackContact: boolean }>;
+  cancellation?: Stamped<{ reason: string; reasonCode?: ExitReason; allowWinbackContact: boolean }>;
   lastChange?: Stamped<'upgrade' | 'downgrade' | 'other'>;
 };
 
@@ -66,9 +66,9 @@ export type CustomerProfile = {
    */
   consentState: ConsentState;
   /** Why the customer left (or is leaving): the latest reason from the taxonomy given by a cancellation, closure or exit survey. */
-  leavingReason?: Stamped<{ code: CancellationReason; text?: string }>;
+  leavingReason?: Stamped<{ code: ExitReason; text?: string }>;
   /** The latest cancellation request (the customer asked to leave; a save offer may follow). */
-  cancellationRequest?: Stamped<{ subscriptionId?: string; reasonCode?: CancellationReason }>;
+  cancellationRequest?: Stamped<{ subscriptionId?: string; reasonCode?: ExitReason }>;
   /** When the account was closed (the latest closure): every subscription started before it ended then. */
   accountClosedAt?: Stamped<true>;
   /** Time of the earliest and the latest event seen (ISO, UTC). */

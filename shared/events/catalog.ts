@@ -56,16 +56,16 @@ export const supportReasons = ['billing', 'network', 'technical', 'product', 'de
 export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'cancelled'] as const;
 export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
 /** Why a customer leaves: the fixed taxonomy of cancellations, account closures and exit surveys (free text beside it). */
-export const cancellationReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
-export type CancellationReason = (typeof cancellationReasons)[number];
+export const exitReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
+export type ExitReason = (typeof exitReasons)[number];
 /** What a consent is for: marketing and service per channel; winback contact after leaving (any channel). */
 export const consentPurposes = ['marketing', 'service', 'winback'] as const;
 /** Where a consent record came from. */
-export const consentSources = ['exit-survey', 'customer-service', 'unsubscribe-link', 'import', 'api'] as const;
+export const consentSources = ['unsubscribe-link', 'exit-survey', 'customer-service', 'import', 'api'] as const;
 
 /** The answers to the exit survey's two questions, on a cancellation, a closure or later (ExitSurveyAnswered). */
 const leavingAnswers = {
-  reasonCode: z.enum(cancellationReasons).optional().describe('Why the customer leaves, from the fixed taxonomy'),
+  reasonCode: z.enum(exitReasons).optional().describe('Why the customer leaves, from the fixed taxonomy'),
   reason: line(200).min(1).optional().describe('Free text in the customer\'s (or agent\'s) words'),
   allowWinbackContact: z.boolean().optional().describe('The answer to "may we contact you later?"; absent: not asked'),
   /** The version of the question's wording the customer answered (the consent ledger keeps it). */
@@ -154,7 +154,7 @@ export const inboundSchemas = {
   /** The exit survey's answers, joining a cancellation or closure that came without them (or correcting them). */
   ExitSurveyAnswered: baseDetail.extend({
     subscriptionId: id.optional().describe('The cancelled subscription; absent: the account (or every cancellation)'),
-    reasonCode: z.enum(cancellationReasons),
+    reasonCode: z.enum(exitReasons),
     reason: leavingAnswers.reason,
     allowWinbackContact: z.boolean(),
     wordingVersion: leavingAnswers.wordingVersion,
