@@ -10,6 +10,9 @@ if (argv[0] === 'customer') {
 } else if (argv[0] === 'consent') {
   const { consentCommand } = await import('./consent.ts');
   process.exitCode = await consentCommand(argv.slice(1), io);
+} else if (argv[0] === 'erase') {
+  const { eraseCommand } = await import('./erase.ts');
+  process.exitCode = await eraseCommand(argv.slice(1), io);
 } else {
   process.exitCode = main(argv);
 }

@@ -6,6 +6,7 @@
  *   clm validate  calibration/holdout check of the BG/NBD predictions
  *   clm customer  a customer's profile, triggers and send ledger (cli/customer.ts, dispatched in cli/clm.ts)
  *   clm consent   a customer's consent ledger for an auditor (cli/consent.ts, dispatched in cli/clm.ts)
+ *   clm erase     erase a customer (cli/erase.ts, dispatched in cli/clm.ts)
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -59,6 +60,7 @@ Usage:
   clm validate --input transactions.csv --calibration-end YYYY-MM-DD --holdout-end YYYY-MM-DD [--period week|day] [--json]
   clm customer <id> [--endpoint URL] [--table NAME] [--region R]   a customer's profile, triggers and send ledger
   clm consent <id> [--endpoint URL] [--table NAME] [--region R] [--json]   a customer's consent history (for an auditor)
+  clm erase <id> --requested-by WHO --yes [--endpoint URL] [--table NAME]   erase a customer (right to be forgotten)
   clm <command> --help
 
 Inputs:

@@ -12,6 +12,7 @@ import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { ConsentRecord } from './consent/ledger.ts';
+import type { ErasureRecord } from './privacy/erasure.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -176,4 +177,22 @@ export interface ConsentLedger {
   append(records: readonly ConsentRecord[]): Promise<void>;
   /** Every record of the customer, oldest first. */
   history(customerId: string): Promise<ConsentRecord[]>;
+}
+
+/**
+ * What erasure needs of the table (shared/privacy/erasure.ts): the per-table salt of the hashes,
+ * tombstones of erased customer ids, the suppression list of erased addresses, deleting a
+ * customer's partition and the erasure records. Hashes only: no id or address is stored.
+ */
+export interface PrivacyStore {
+  /** The table's random salt, created on first use and the same ever after. */
+  salt(): Promise<string>;
+  putTombstone(customerHash: string, at: Date): Promise<void>;
+  /** Which of these customer hashes have a tombstone. */
+  tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>>;
+  suppress(emailHash: string, at: Date): Promise<void>;
+  isSuppressedHash(emailHash: string): Promise<boolean>;
+  /** Deletes every item of the customer's partition; returns how many of each kind (itemKind). */
+  deletePartition(customerId: string): Promise<Record<string, number>>;
+  recordErasure(record: ErasureRecord): Promise<void>;
 }

@@ -56,8 +56,10 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 30,
     // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
-    // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each).
-    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+    // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each);
+    // erasure (shared/privacy/erasure.ts): GetItem/PutItem of the salt, BatchGetItem of tombstones, PutItem of a
+    // tombstone, suppression and erasure record, Query of the customer's keys and BatchWriteItem of their deletes.
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true },
   },
   'churn-triggers': {
     entry: 'functions/churn-triggers/handler.ts',

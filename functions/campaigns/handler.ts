@@ -14,7 +14,7 @@ import { emittedSchemas } from '../../shared/events/catalog.ts';
 import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { customerStore, eventPublisher, mailer, requireEnv, settings } from '../commons/clients.ts';
+import { customerStore, eventPublisher, mailer, privacyStore, requireEnv, settings } from '../commons/clients.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 import { serializeByKey } from '../commons/serialize-by-key.ts';
@@ -31,6 +31,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     mailer: mailer(),
     publisher: eventPublisher(),
     now: () => new Date(),
+    privacy: privacyStore(),
     links: { unsubscribeBaseUrl: requireEnv(ENV.unsubscribeBaseUrl), helpBaseUrl: requireEnv(ENV.helpBaseUrl) },
     policy: {
       ...defaultSendPolicy,

@@ -12,6 +12,7 @@ import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-sto
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
+import { DynamoPrivacyStore } from '../../shared/adapters/dynamodb-privacy-store.ts';
 import type { ConsentPolicy } from '../../shared/consent/ledger.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
@@ -131,6 +132,10 @@ export const rejectedEventSink = once(
 /** Which rejected events are already on the rejected-events queue (ingest sends each once). */
 export const consentLedger = once(
   () => new DynamoConsentLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
+export const privacyStore = once(
+  () => new DynamoPrivacyStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
 );
 
 export const rejectionLedger = once(

@@ -77,6 +77,8 @@ export function planSend(input: {
   recentSends: SendRecord[];
   now: Date;
   policy?: SendPolicy;
+  /** The address is on the suppression list (an erased customer's, shared/privacy/erasure.ts). */
+  suppressed?: boolean;
 }): SendPlan | undefined {
   const { trigger, profile, recentSends, now } = input;
   const policy = input.policy ?? defaultSendPolicy;
@@ -88,6 +90,7 @@ export function planSend(input: {
   if (!profile) return skip('unknown-customer');
   const to = profile.email?.value;
   if (!to) return skip('no-email-address');
+  if (input.suppressed) return skip('suppressed');
   // The consent ledger decides (shared/consent/permission.ts): only a live grant for each purpose the email serves.
   const refused = contactPermission(profile, campaign === 'winback-counter-offer' ? 'winback-email' : 'marketing-email', now);
   if (refused) return skip(refused);

@@ -6,7 +6,8 @@
  * and marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import type { ClaimResult, CustomerStore, EventPublisher, Mailer, SendRecord } from '../ports.ts';
+import type { ClaimResult, CustomerStore, EventPublisher, Mailer, PrivacyStore, SendRecord } from '../ports.ts';
+import { isSuppressed } from '../privacy/erasure.ts';
 import { defaultSendPolicy, planSend, type SendPlan, type SendPolicy } from './guardrails.ts';
 import { renderEmail, type LinkSettings } from './messages.ts';
 import { defaults } from '../defaults.ts';
@@ -31,6 +32,8 @@ type Deps = {
   links: LinkSettings;
   policy?: SendPolicy;
   leaseSeconds?: number;
+  /** The suppression list of erased customers' addresses; without it, none is checked. */
+  privacy?: PrivacyStore;
 };
 
 const DAY_MS = 86_400_000;
@@ -60,13 +63,15 @@ export async function sendCampaign(trigger: ChurnTriggerFired, deps: Deps): Prom
     deps.store.getProfile(trigger.customerId),
   ]);
   if (!known) return { outcome: 'unknown-trigger' };
+  const email = profile?.email?.value;
+  const suppressed = email !== undefined && deps.privacy !== undefined && (await isSuppressed(email, deps.privacy));
 
   // Decide on the customer's ledger as read, and claim only if no other send was claimed since;
   // otherwise decide again on the new ledger (the caps may now say no).
   const decide = async (): Promise<{ plan: SendPlan; claim: ClaimResult } | undefined> => {
     for (let attempt = 0; attempt < MAX_DECISIONS; attempt++) {
       const { records, ledgerVersion } = await deps.store.recentSends(trigger.customerId, new Date(now.getTime() - lookback * DAY_MS));
-      const plan = planSend({ trigger, profile, recentSends: records, now, policy });
+      const plan = planSend({ trigger, profile, recentSends: records, now, policy, suppressed });
       if (!plan) return undefined;
       const claim = await deps.store.claimSend(
         { sendId: plan.sendId, customerId: trigger.customerId, campaign: plan.campaign },

@@ -37,6 +37,7 @@ export function explainReason(reason: string | undefined, campaign?: string): st
   if (reason === 'no-winback-permission') return 'no live winback permission in the consent ledger (never given, or withdrawn; see clm consent)';
   if (reason === 'winback-permission-expired') return 'the winback permission expired (see clm consent)';
   if (reason === 'marketing-consent-expired') return 'the marketing consent for email expired (see clm consent)';
+  if (reason === 'suppressed') return 'the address is on the suppression list (it belonged to an erased customer)';
   if (reason === 'not-a-former-customer') return 'the customer has not left, or came back: no winback';
   if (reason === 'cooldown') return `cooldown: this campaign already went to the customer in the ${cooldown ?? 'cooldown'} days before`;
   if (reason === 'frequency-cap') return 'frequency cap: the customer already got the weekly maximum of marketing emails (CLM_FREQUENCY_CAP_PER_WEEK)';

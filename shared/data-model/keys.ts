@@ -59,3 +59,14 @@ export const REJECTION_SK = 'REJECTED';
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
 export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
+
+/** Erasure (shared/privacy/erasure.ts): the table's hash salt, tombstones of erased ids, the suppression list, erasure records. */
+export const PRIVACY = {
+  saltPk: 'PRIVACY',
+  saltSk: 'SALT',
+  tombstonePk: (customerHash: string) => `ERASED#${customerHash}`,
+  suppressionPk: (emailHash: string) => `SUPPRESS#${emailHash}`,
+  /** One partition per month of erasure records, so an auditor can list a month's erasures with one Query. */
+  erasurePk: (month: string) => `ERASURE#${month}`,
+  sk: 'ITEM',
+} as const;

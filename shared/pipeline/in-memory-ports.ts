@@ -26,6 +26,7 @@ import type { EmailMessage } from '../campaigns/messages.ts';
 import type {
   ClaimResult,
   ConsentLedger,
+  PrivacyStore,
   CustomerStore,
   EventPublisher,
   Mailer,
@@ -48,6 +49,7 @@ import type {
 import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import { consentHistory, type ConsentRecord } from '../consent/ledger.ts';
+import type { ErasureRecord } from '../privacy/erasure.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -101,6 +103,15 @@ export class InMemoryCustomerStore implements CustomerStore {
       c.profile = this.profiles.apply(c.profile ?? this.profiles.empty(customerId), event);
       return { status: 'stored', profile: c.profile };
     });
+  }
+
+  /** Removes everything of a customer (erasure); returns how many items of each kind the table would have held. */
+  forget(customerId: string): Record<string, number> {
+    const c = this.customers.get(customerId);
+    this.customers.delete(customerId);
+    if (!c) return {};
+    const counts: Record<string, number> = { profile: c.profile ? 1 : 0, event: c.eventIds.size, trigger: c.triggers.size, send: c.sends.size + (c.ledgerVersion > 0 ? 1 : 0) };
+    return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
   }
 
   /** Ids of the customers with a profile (what the scoring index holds). */
@@ -243,6 +254,56 @@ export class InMemoryConsentLedger implements ConsentLedger {
     this.records.delete(customerId);
   }
 }
+
+/**
+ * Erasure's store in memory. `forget` deletes a customer's items wherever the caller keeps them
+ * (`forgetIn(store, consent)` for the in-memory store and ledger) and counts them by kind.
+ */
+export class InMemoryPrivacyStore implements PrivacyStore {
+  readonly tombstones = new Set<string>();
+  readonly suppressed = new Set<string>();
+  readonly erasures: ErasureRecord[] = [];
+
+  constructor(
+    private readonly forget: (customerId: string) => Promise<Record<string, number>> = async () => ({}),
+    private readonly saltValue = 'in-memory-salt',
+  ) {}
+
+  async salt(): Promise<string> {
+    return this.saltValue;
+  }
+
+  async putTombstone(customerHash: string): Promise<void> {
+    this.tombstones.add(customerHash);
+  }
+
+  async tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>> {
+    return new Set(customerHashes.filter((h) => this.tombstones.has(h)));
+  }
+
+  async suppress(emailHash: string): Promise<void> {
+    this.suppressed.add(emailHash);
+  }
+
+  async isSuppressedHash(emailHash: string): Promise<boolean> {
+    return this.suppressed.has(emailHash);
+  }
+
+  deletePartition(customerId: string): Promise<Record<string, number>> {
+    return this.forget(customerId);
+  }
+
+  async recordErasure(record: ErasureRecord): Promise<void> {
+    this.erasures.push(copy(record));
+  }
+}
+
+/** Forgets a customer in the in-memory store and consent ledger (InMemoryPrivacyStore's `forget`). */
+export const forgetIn = (store: InMemoryCustomerStore, consent: InMemoryConsentLedger) => async (customerId: string): Promise<Record<string, number>> => {
+  const records = (await consent.history(customerId)).length;
+  consent.forget(customerId);
+  return { ...store.forget(customerId), ...(records ? { consent: records } : {}) };
+};
 
 export class InMemoryRejectionLedger implements RejectionLedger {
   private readonly entries = new Map<string, { status: 'claimed' | 'done'; leaseUntil: number }>();

@@ -21,7 +21,7 @@ import type { LinkSettings } from '../campaigns/messages.ts';
 import type { CustomerStore, ProfileFold } from '../ports.ts';
 import { validateInbound } from '../events/validate.ts';
 import { subscriptions, type RuleSubscription } from '../wiring.ts';
-import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryMailer, InMemoryConsentLedger, InMemoryRejectedEventSink, InMemoryRejectionLedger } from './in-memory-ports.ts';
+import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryMailer, InMemoryConsentLedger, InMemoryPrivacyStore, InMemoryRejectedEventSink, forgetIn, InMemoryRejectionLedger } from './in-memory-ports.ts';
 
 export type PipelineOptions = {
   /** The clock every step reads (the handlers read the wall clock). */
@@ -73,6 +73,7 @@ export function createPipeline(options: PipelineOptions) {
   const rejected = new InMemoryRejectedEventSink();
   const rejections = new InMemoryRejectionLedger();
   const consent = new InMemoryConsentLedger();
+  const privacy = new InMemoryPrivacyStore(store instanceof InMemoryCustomerStore ? forgetIn(store, consent) : undefined);
   const now = options.now;
   const stream: BusinessEvent[] = [];
   const campaignQueue: ChurnTriggerFired[] = [];
@@ -92,7 +93,7 @@ export function createPipeline(options: PipelineOptions) {
 
   /** The campaigns step for one ChurnTriggerFired (a message of its rule's queue); a redelivery is this called again. */
   const deliverTrigger = async (trigger: ChurnTriggerFired): Promise<CampaignOutcome> => {
-    const outcome = await sendCampaign(trigger, { store, publisher, mailer, now, links: options.links ?? DEFAULT_LINKS, policy: options.sendPolicy });
+    const outcome = await sendCampaign(trigger, { store, publisher, mailer, now, links: options.links ?? DEFAULT_LINKS, policy: options.sendPolicy, privacy });
     campaignResults.push({ trigger, outcome });
     return outcome;
   };
@@ -110,7 +111,7 @@ export function createPipeline(options: PipelineOptions) {
    * caused: each event stored (not a duplicate) is an INSERT on the table stream.
    */
   const ingest = async (raws: string[]): Promise<IngestResult[]> => {
-    const results = await ingestBatch(raws, { store, rejected, rejections, consent, now });
+    const results = await ingestBatch(raws, { store, rejected, rejections, consent, privacy, now });
     results.forEach((r, i) => {
       if (r.outcome === 'failed') throw r.error;
       if (r.outcome !== 'stored' || !streamTypes.has(r.type)) return;
@@ -128,7 +129,7 @@ export function createPipeline(options: PipelineOptions) {
     return results;
   };
 
-  return { store, publisher, mailer, rejected, consent, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
+  return { store, publisher, mailer, rejected, consent, privacy, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -500,14 +500,14 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(senders).toEqual(['campaigns']);
   });
 
-  it('no function may Scan or use a wildcard on the table, only the nightly run may batch-write; each has exactly the actions its code calls', () => {
+  it('no function may Scan or use a wildcard on the table, only the nightly run (scores) and ingest (erasure\'s deletes) may batch-write; each has exactly the actions its code calls', () => {
     const dynamoActions = (name: FunctionName) =>
       statementsOfRole(template, roleId(name))
         .flatMap(actionsOf)
         .filter((a) => a.startsWith('dynamodb:'))
         .sort();
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
-    expect(dynamoActions('ingest')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...stream].sort());
     expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(dynamoActions('nightly-rescore')).toEqual([
@@ -519,7 +519,7 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:Query', // on the table (triggers, models, outreach) and on the byScoringShard index
       'dynamodb:UpdateItem', // an outreach assignment's publishedAt
     ]);
-    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore');
+    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'ingest');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
       const text = JSON.stringify(policy.Properties.PolicyDocument);
       expect(text).not.toContain('dynamodb:Scan');

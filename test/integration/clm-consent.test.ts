@@ -13,7 +13,7 @@ import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-sto
 import { consentState } from '../../shared/consent/ledger.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
-import { InMemoryRejectedEventSink, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
+import { InMemoryPrivacyStore, InMemoryRejectedEventSink, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
 import { detail, envelope } from '../support/events.ts';
 import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
 
@@ -47,7 +47,7 @@ beforeAll(async () => {
   ({ tableName } = await freshTable(local.aws().dynamodb.endpoint));
   store = new DynamoCustomerStore(local.client(), { tableName, profiles: { empty: emptyProfile, apply: applyEvent } });
   ledger = new DynamoConsentLedger(local.client(), { tableName });
-  const deps = { store, rejected: new InMemoryRejectedEventSink(), rejections: new InMemoryRejectionLedger(), consent: ledger, now: () => now };
+  const deps = { store, rejected: new InMemoryRejectedEventSink(), rejections: new InMemoryRejectionLedger(), consent: ledger, privacy: new InMemoryPrivacyStore(), now: () => now };
   // Newest first, one by one, then the whole history again in one batch (a redelivery): each record once.
   for (const r of [...history].reverse()) expect((await ingestBatch([r], deps))[0]!.outcome).toBe('stored');
   expect((await ingestBatch([...history, history[2]!], deps)).map((r) => r.outcome)).toEqual(Array(6).fill('duplicate'));

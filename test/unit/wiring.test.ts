@@ -67,7 +67,7 @@ describe('wiring (hand-written expectations)', () => {
 
   it('each function may touch exactly this', () => {
     expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
-      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
+      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true } },
       'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true } },
       campaigns: {
         entry: 'functions/campaigns/handler.ts',
