@@ -30,6 +30,8 @@ export const defaults = {
   winbackPermissionMonths: 24,
   /** Days after the cancellation at which the winback sequence's counter-offers go out. */
   winbackDelaysDays: [14, 60, 180],
+  /** A former customer with at least this CLV (the nightly score) gets a personal-outreach task instead of the winback email. */
+  winbackHighValueMinClv: 1000,
   /** Whether a cancellation request gets a save offer (a retention-save trigger) before the customer leaves. */
   saveOfferOnCancellationRequest: true,
 } as const;
