@@ -13,6 +13,7 @@ import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { ConsentRecord } from './consent/ledger.ts';
 import type { ErasureRecord } from './privacy/erasure.ts';
+import type { LeaverFact } from './winback/report.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -195,4 +196,22 @@ export interface PrivacyStore {
   /** Deletes every item of the customer's partition; returns how many of each kind (itemKind). */
   deletePartition(customerId: string): Promise<Record<string, number>>;
   recordErasure(record: ErasureRecord): Promise<void>;
+}
+
+/** A customer's link to the anonymous fact of one leaving (`CUST#<id>` / `WINBACK#<leftAt>`); erasure deletes it, the fact stays unlinkable. */
+export type LeavingLink = { customerId: string; leftAt: string; factId: string; leftOn: string };
+
+/**
+ * The winback sequence's storage (shared/winback/track.ts): per leaving, the customer's link and
+ * the anonymous leaver fact the reports read (`LEAVERS#<YYYY-MM>` / `<factId>`, no customer id).
+ */
+export interface WinbackStore {
+  /** The link of this leaving, creating it and its fact (with `fact`'s fields) if there is none yet. */
+  recordLeaving(customerId: string, leftAt: string, fact: Pick<LeaverFact, 'reasonCode' | 'inSequence'>): Promise<LeavingLink>;
+  /** The customer's latest leaving, if any. */
+  latestLeaving(customerId: string): Promise<LeavingLink | undefined>;
+  /** Updates the fact: its reason and whether a sequence runs (when given), an offer made (once per step), how it ended (the first outcome stays). */
+  updateFact(link: LeavingLink, change: { reasonCode?: LeaverFact['reasonCode']; inSequence?: boolean; offer?: LeaverFact['offers'][number]; outcome?: NonNullable<LeaverFact['outcome']> }): Promise<void>;
+  /** Every fact of customers who left in these months (YYYY-MM). */
+  facts(months: readonly string[]): Promise<LeaverFact[]>;
 }

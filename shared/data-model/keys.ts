@@ -24,7 +24,8 @@ export const SK = {
   score: 'SCORE',
   /** One consent-ledger record, sorted by when it was given (then its id): the auditor's history is one Query. */
   consent: (at: string, recordId: string) => `CONSENT#${at}#${recordId}`,
-  winback: 'WINBACK',
+  /** A customer's link to the anonymous leaver fact of one leaving (the winback sequence). */
+  winback: (leftAt: string) => `WINBACK#${leftAt}`,
 } as const;
 
 export const SK_PREFIX = {
@@ -35,6 +36,7 @@ export const SK_PREFIX = {
   trigger: 'TRIGGER#',
   send: 'SEND#',
   consent: 'CONSENT#',
+  winback: 'WINBACK#',
 } as const;
 
 const shardKey = (n: number): string => `SHARD#${String(n).padStart(2, '0')}`;
@@ -70,3 +72,6 @@ export const PRIVACY = {
   erasurePk: (month: string) => `ERASURE#${month}`,
   sk: 'ITEM',
 } as const;
+
+/** Anonymous leaver facts of one month of leavings (no customer id): the winback and reasons reports read them. */
+export const leaversPk = (month: string): string => `LEAVERS#${month}`;

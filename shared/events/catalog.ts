@@ -17,6 +17,7 @@ export const EMITTED_SOURCES = {
   scoring: 'clm.scoring',
   outreach: 'clm.outreach',
   campaigns: 'clm.campaigns',
+  winback: 'clm.winback',
 } as const;
 
 /** EventBridge's own limit for one entry (detail + envelope). */
@@ -262,6 +263,17 @@ export const emittedSchemas = {
     sentAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
+  /** A personal-outreach task for an agent (a high-value former customer in the winback sequence). Deduplicate on `taskId`. */
+  OutreachTaskCreated: z.object({
+    taskId: id.describe('Deterministic: the sequence step; the same task is published again only if its first publish is not known to have gone out'),
+    customerId: id,
+    purpose: z.enum(['winback']),
+    offer: z.string().min(1),
+    step: z.number().int().positive(),
+    reasonCode: z.string().min(1),
+    createdAt: isoDateTime,
+    schemaVersion: z.literal(1).default(1),
+  }),
   EmailSkipped: z.object({
     sendId: id,
     customerId: id,
@@ -284,4 +296,5 @@ export const emittedSource: Record<EmittedDetailType, string> = {
   NightlyRunCompleted: EMITTED_SOURCES.scoring,
   EmailSent: EMITTED_SOURCES.campaigns,
   EmailSkipped: EMITTED_SOURCES.campaigns,
+  OutreachTaskCreated: EMITTED_SOURCES.winback,
 };

@@ -26,7 +26,9 @@ import type { EmailMessage } from '../campaigns/messages.ts';
 import type {
   ClaimResult,
   ConsentLedger,
+  LeavingLink,
   PrivacyStore,
+  WinbackStore,
   CustomerStore,
   EventPublisher,
   Mailer,
@@ -50,6 +52,7 @@ import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scor
 import type { ModelRecord } from '../scoring/fit.ts';
 import { consentHistory, type ConsentRecord } from '../consent/ledger.ts';
 import type { ErasureRecord } from '../privacy/erasure.ts';
+import type { LeaverFact } from '../winback/report.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -295,6 +298,49 @@ export class InMemoryPrivacyStore implements PrivacyStore {
 
   async recordErasure(record: ErasureRecord): Promise<void> {
     this.erasures.push(copy(record));
+  }
+}
+
+/** The winback store in memory: links per customer, facts by id (the adapter's once-only semantics). */
+export class InMemoryWinbackStore implements WinbackStore {
+  readonly links = new Map<string, Map<string, LeavingLink>>();
+  readonly factsById = new Map<string, LeaverFact>();
+  private n = 0;
+
+  async recordLeaving(customerId: string, leftAt: string, fact: Pick<LeaverFact, 'reasonCode' | 'inSequence'>): Promise<LeavingLink> {
+    const mine = this.links.get(customerId) ?? new Map<string, LeavingLink>();
+    this.links.set(customerId, mine);
+    const held = mine.get(leftAt);
+    if (held) return { ...held };
+    const link = { customerId, leftAt, factId: `fact-${++this.n}`, leftOn: leftAt.slice(0, 10) };
+    mine.set(leftAt, link);
+    this.factsById.set(link.factId, { factId: link.factId, leftOn: link.leftOn, ...fact, offers: [] });
+    return { ...link };
+  }
+
+  async latestLeaving(customerId: string): Promise<LeavingLink | undefined> {
+    const all = [...(this.links.get(customerId)?.values() ?? [])].sort((a, b) => a.leftAt.localeCompare(b.leftAt));
+    return all.at(-1) && { ...all.at(-1)! };
+  }
+
+  async updateFact(link: LeavingLink, change: Parameters<WinbackStore['updateFact']>[1]): Promise<void> {
+    const f = this.factsById.get(link.factId);
+    if (!f) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    if (change.reasonCode !== undefined) f.reasonCode = change.reasonCode;
+    if (change.inSequence !== undefined) f.inSequence = change.inSequence;
+    if (change.offer && !f.offers.some((o) => o.step === change.offer!.step)) f.offers = [...f.offers, copy(change.offer)].sort((a, b) => a.step - b.step);
+    if (change.outcome && !f.outcome) f.outcome = copy(change.outcome);
+  }
+
+  async facts(months: readonly string[]): Promise<LeaverFact[]> {
+    return [...this.factsById.values()].filter((f) => months.includes(f.leftOn.slice(0, 7))).map(copy);
+  }
+
+  /** Erasure: the customer's links go, her facts stay (unlinkable). */
+  forget(customerId: string): number {
+    const n = this.links.get(customerId)?.size ?? 0;
+    this.links.delete(customerId);
+    return n;
   }
 }
 
