@@ -13,6 +13,9 @@ if (argv[0] === 'customer') {
 } else if (argv[0] === 'erase') {
   const { eraseCommand } = await import('./erase.ts');
   process.exitCode = await eraseCommand(argv.slice(1), io);
+} else if (argv[0] === 'winback-report') {
+  const { winbackReportCommand } = await import('./winback-report.ts');
+  process.exitCode = await winbackReportCommand(argv.slice(1), io);
 } else {
   process.exitCode = main(argv);
 }

@@ -9,28 +9,13 @@ import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { InMemoryEventPublisher, InMemoryWinbackStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import { winbackReport } from '../../../shared/winback/report.ts';
-import { trackWinback, winbackStepHandler, type WinbackTimers } from '../../../shared/winback/track.ts';
+import { trackWinback, winbackStepHandler } from '../../../shared/winback/track.ts';
+import { ManualTimers as Timers } from '../../support/manual-timers.ts';
 import { businessEvent } from '../../support/events.ts';
 import { MemoryCustomerStore } from '../../support/memory-store.ts';
 
 const LEFT = '2026-01-10T00:00:00.000Z';
 const day = (n: number) => new Date(Date.parse(LEFT) + n * 86_400_000);
-
-/** Timers in a map, swept by hand: due ones fire in due order, then are gone (as marked fired). */
-class Timers implements WinbackTimers {
-  readonly pending = new Map<string, { customerId: string; kind: string; key: string; dueAt: string; payload?: Record<string, unknown> }>();
-  readonly fired = new Set<string>();
-  async set(t: { customerId: string; kind: string; key: string; dueAt: string; payload?: Record<string, unknown> }) {
-    const id = `${t.customerId}|${t.kind}|${t.key}`;
-    if (!this.fired.has(id)) this.pending.set(id, t);
-  }
-  async cancel(t: { customerId: string; kind: string; key: string }) {
-    this.pending.delete(`${t.customerId}|${t.kind}|${t.key}`);
-  }
-  due(now: Date) {
-    return [...this.pending.entries()].filter(([, t]) => Date.parse(t.dueAt) <= now.getTime()).sort(([, a], [, b]) => a.dueAt.localeCompare(b.dueAt));
-  }
-}
 
 function world(clv = 100) {
   const store = new MemoryCustomerStore();
@@ -50,11 +35,7 @@ function world(clv = 100) {
   /** Moves the clock and fires every due step. */
   const advance = async (to: Date) => {
     now = to;
-    for (const [id, t] of timers.due(now)) {
-      await handler(t, now);
-      timers.pending.delete(id);
-      timers.fired.add(id);
-    }
+    await timers.sweep(now, handler);
   };
   const triggers = () => publisher.ofType('ChurnTriggerFired').map((t) => t.reasons[0]);
   const tasks = () => publisher.ofType('OutreachTaskCreated').map((t) => t.offer);
