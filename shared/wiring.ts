@@ -240,4 +240,8 @@ export const ENV = {
   scoringConfig: 'CLM_SCORING_CONFIG',
   /** Months a winback permission lasts (the consent ledger's default expiry of a winback grant). */
   winbackPermissionMonths: 'CLM_WINBACK_PERMISSION_MONTHS',
+  /** The winback sequence's delays in days, comma-separated (e.g. 14,60,180). */
+  winbackDelaysDays: 'CLM_WINBACK_DELAYS_DAYS',
+  winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
+  winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
 } as const;

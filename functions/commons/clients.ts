@@ -14,6 +14,7 @@ import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { DynamoPrivacyStore } from '../../shared/adapters/dynamodb-privacy-store.ts';
 import type { ConsentPolicy } from '../../shared/consent/ledger.ts';
+import { defaultWinbackPolicy, type WinbackPolicy } from '../../shared/winback/sequence.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
@@ -45,6 +46,17 @@ export const settings = {
   frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, defaults.frequencyCapPerWeek),
   /** How long a winback grant lasts: read by ingest for the ledger's records and the profile fold alike. */
   consentPolicy: (): ConsentPolicy => ({ winbackPermissionMonths: numberEnv(ENV.winbackPermissionMonths, defaults.winbackPermissionMonths) }),
+  /** The winback sequence's delays, high-value threshold and personal outreach (docs/consent.md). */
+  winbackPolicy: (): WinbackPolicy => {
+    const raw = process.env[ENV.winbackDelaysDays]?.trim();
+    const delaysDays = raw ? raw.split(',').map(Number) : [...defaults.winbackDelaysDays];
+    if (delaysDays.some((d, i) => !Number.isInteger(d) || d < 1 || (i > 0 && d <= delaysDays[i - 1]!))) {
+      throw new Error(`environment variable ${ENV.winbackDelaysDays} must be increasing whole numbers of days, e.g. 14,60,180`);
+    }
+    const outreach = process.env[ENV.winbackPersonalOutreach]?.trim() || defaultWinbackPolicy.personalOutreach;
+    if (outreach !== 'instead' && outreach !== 'before' && outreach !== 'off') throw new Error(`environment variable ${ENV.winbackPersonalOutreach} must be instead, before or off`);
+    return { delaysDays, highValueMinClv: numberEnv(ENV.winbackHighValueMinClv, defaults.winbackHighValueMinClv), personalOutreach: outreach };
+  },
 };
 
 /**

@@ -389,6 +389,10 @@ describe('functions (from functionSpecs)', () => {
           [ENV.controlGroupPercent]: '15',
           [ENV.controlGroupExperiment]: 'v7',
           [ENV.frequencyCapPerWeek]: '3',
+          [ENV.winbackPermissionMonths]: '24',
+          [ENV.winbackDelaysDays]: '14,60,180',
+          [ENV.winbackHighValueMinClv]: '1000',
+          [ENV.winbackPersonalOutreach]: 'instead',
         }),
       },
     });

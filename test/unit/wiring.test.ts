@@ -103,6 +103,9 @@ describe('wiring (hand-written expectations)', () => {
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
       scoringConfig: 'CLM_SCORING_CONFIG',
       winbackPermissionMonths: 'CLM_WINBACK_PERMISSION_MONTHS',
+      winbackDelaysDays: 'CLM_WINBACK_DELAYS_DAYS',
+      winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
+      winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
     });
   });
 });
