@@ -47,6 +47,8 @@ export type Settings = {
   nightlySchedule: string;
   /** IANA time zone the nightly schedule is evaluated in. */
   nightlyTimeZone: string;
+  /** EventBridge Scheduler rate expression of the timer sweep (shared/timers/): the worst-case delay of a timer. */
+  timerSweepSchedule: string;
   /** E-mail address subscribed to the alarm topic (none when unset). */
   alarmEmail?: string;
   /** Days the bus archive keeps events (0 = forever). */
@@ -104,6 +106,7 @@ export const settingDefaults = {
   sesSandboxRecipients: [] as string[],
   nightlySchedule: 'cron(0 2 * * ? *)',
   nightlyTimeZone: 'UTC',
+  timerSweepSchedule: 'rate(5 minutes)',
   eventArchiveDays: 30,
   eventRetentionDays: defaults.eventRetentionDays,
   controlGroupPercent: defaults.controlGroupPercent,
@@ -306,6 +309,20 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     return s;
   }, settingDefaults.nightlyTimeZone);
 
+  const timerSweepSchedule = val('timerSweepSchedule', (v) => {
+    const s = str('timerSweepSchedule', v).trim();
+    const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(s);
+    const n = Number(m?.[1]);
+    const unit = m?.[2] ?? '';
+    // Scheduler's own form: a singular unit for 1, the plural otherwise.
+    const wellFormed = m !== null && n >= 1 && (n === 1) === !unit.endsWith('s');
+    const minutes = n * (unit.startsWith('hour') ? 60 : 1);
+    if (!wellFormed || minutes > 60) {
+      throw new SettingsError('timerSweepSchedule', `expected an EventBridge Scheduler rate expression of 1 to 60 minutes such as "rate(5 minutes)" or "rate(1 minute)", got ${JSON.stringify(v)}`);
+    }
+    return s;
+  }, settingDefaults.timerSweepSchedule);
+
   const alarmEmail = val<string | undefined>('alarmEmail', (v) => {
     const s = str('alarmEmail', v);
     if (!EMAIL.test(s)) throw new SettingsError('alarmEmail', `expected an email address, got ${JSON.stringify(v)}`);
@@ -383,6 +400,7 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     sesMaxSendRate,
     nightlySchedule,
     nightlyTimeZone,
+    timerSweepSchedule,
     alarmEmail,
     eventArchiveDays: val('eventArchiveDays', (v) => int('eventArchiveDays', v, 0, 36500), settingDefaults.eventArchiveDays),
     eventRetentionDays: val('eventRetentionDays', (v) => int('eventRetentionDays', v, 1, 36500), settingDefaults.eventRetentionDays),

@@ -18,6 +18,7 @@ import { EmailSending } from './constructs/email-sending.ts';
 import { ClmEventBus } from './constructs/event-bus.ts';
 import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
+import { TimerSweep } from './constructs/timer-sweep.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
 import { planSendRate, type SendRatePlan } from './send-rate.ts';
@@ -160,15 +161,20 @@ export class ServerlessClmStack extends Stack {
           break;
         }
         case 'schedule': {
-          if (sub.function !== nightlyRun.function) throw new Error(`The schedule ${sub.id} must start the nightly run of ${nightlyRun.function}`);
-          const s = new NightlySchedule(this, sub.id, {
-            spec: sub,
-            stateMachine: this.nightlyRun.stateMachine,
-            expression: settings[sub.expressionSetting],
-            timeZone: settings.nightlyTimeZone,
-          });
-          // Filled by EventBridge Scheduler with SendMessage.
-          this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          if (sub.function === nightlyRun.function) {
+            const s = new NightlySchedule(this, sub.id, {
+              spec: sub,
+              stateMachine: this.nightlyRun.stateMachine,
+              expression: settings[sub.expressionSetting],
+              timeZone: settings.nightlyTimeZone,
+            });
+            // Filled by EventBridge Scheduler with SendMessage.
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          } else {
+            // Any other schedule invokes its function directly (the timer sweep).
+            const s = new TimerSweep(this, sub.id, { spec: sub, fn: fn.function, expression: settings[sub.expressionSetting] });
+            this.deadLetterQueues[`${sub.id}DeadLetterQueue`] = { queue: s.deadLetterQueue, filledBy: 'send' };
+          }
           break;
         }
         default: {

@@ -6,18 +6,48 @@
  * Local only: nothing under functions/ or shared/ knows about it.
  */
 export function startClockAt(at: Date): void {
-  const RealDate = Date;
-  const offset = at.getTime() - RealDate.now();
+  const clock = installedClock();
+  clock.offset = at.getTime() - clock.RealDate.now();
+}
+
+/**
+ * Moves the process clock forward (or back, with a negative amount) by `ms`: what a test does
+ * to "jump ten days" and have the timer sweep (shared/timers/) find the timers due by then.
+ * Starts a shifted clock at the real time first if none is running.
+ */
+export function advanceClock(ms: number): void {
+  installedClock().offset += ms;
+}
+
+/**
+ * The real time (ms), whatever the process clock was moved to: for comparisons with times the
+ * local services stamp themselves (DynamoDB Local's stream records carry its own, real, time).
+ */
+export function realNow(): number {
+  return clock && globalThis.Date === clock.cls ? clock.RealDate.now() : Date.now();
+}
+
+type ShiftedClock = { cls: DateConstructor; RealDate: DateConstructor; offset: number };
+let clock: ShiftedClock | undefined;
+
+/** The shifted `Date` in place, installing it (over the real one) if it is not. */
+function installedClock(): ShiftedClock {
+  if (clock && globalThis.Date === clock.cls) return clock;
+  const RealDate = globalThis.Date;
+  const state: ShiftedClock = { cls: RealDate, RealDate, offset: 0 };
   class ShiftedDate extends RealDate {
     constructor(...args: ConstructorParameters<DateConstructor> | []) {
-      if (args.length === 0) super(RealDate.now() + offset);
+      if (args.length === 0) super(RealDate.now() + state.offset);
       else super(...(args as [string | number | Date]));
     }
     static override now(): number {
-      return RealDate.now() + offset;
+      return RealDate.now() + state.offset;
     }
   }
-  globalThis.Date = ShiftedDate as DateConstructor;
+  state.cls = ShiftedDate as DateConstructor;
+  globalThis.Date = state.cls;
+  clock = state;
+  return state;
 }
 
 /** Parses `--now`: an ISO 8601 time with an offset (e.g. 2026-11-23T00:00:00Z). */

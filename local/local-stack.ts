@@ -360,21 +360,36 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       }
       throw new Error('the local stack did not become idle in time');
     };
-    /** Invokes each schedule subscription's function once, as EventBridge Scheduler would. */
-    const runSchedules = async () => {
-      const results: { id: string; function: FunctionName; ok: boolean; result?: unknown; error?: string; ms: number }[] = [];
-      for (const s of scheduleSubs) {
-        const started = Date.now();
-        try {
-          const handler = await handlerFor(s.function);
-          const result = await invokeWithTimeout(handler, s.function, schedulerEvent(s.id, region), region);
-          results.push({ id: s.id, function: s.function, ok: true, result, ms: Date.now() - started });
-        } catch (e) {
-          recordError(s.function, e);
-          results.push({ id: s.id, function: s.function, ok: false, error: String((e as Error)?.message ?? e), ms: Date.now() - started });
-        }
+    type ScheduleResult = { id: string; function: FunctionName; ok: boolean; result?: unknown; error?: string; ms: number };
+    /** Invokes one schedule subscription's function once, as EventBridge Scheduler would (at the process clock's time). */
+    const runSchedule = async (id: string): Promise<ScheduleResult> => {
+      const s = scheduleSubs.find((x) => x.id === id);
+      if (!s) throw new Error(`no schedule subscription ${id} in shared/wiring.ts`);
+      const started = Date.now();
+      try {
+        const handler = await handlerFor(s.function);
+        const result = await invokeWithTimeout(handler, s.function, schedulerEvent(s.id, region), region);
+        return { id: s.id, function: s.function, ok: true, result, ms: Date.now() - started };
+      } catch (e) {
+        recordError(s.function, e);
+        return { id: s.id, function: s.function, ok: false, error: String((e as Error)?.message ?? e), ms: Date.now() - started };
       }
+    };
+    /** Invokes each schedule subscription's function once, as EventBridge Scheduler would. */
+    const runSchedules = async (): Promise<ScheduleResult[]> => {
+      const results: ScheduleResult[] = [];
+      for (const s of scheduleSubs) results.push(await runSchedule(s.id));
       return results;
+    };
+    /**
+     * One timer sweep (the TimerSweep schedule's function, as Scheduler invokes it every few
+     * minutes in AWS), then waits until what it fired has gone through. With the process clock
+     * moved forward (local/clock.ts advanceClock), it fires the timers due by then.
+     */
+    const sweepTimers = async (): Promise<ScheduleResult> => {
+      const result = await runSchedule('TimerSweep');
+      await waitForIdle();
+      return result;
     };
 
     const emails = async (): Promise<{ destination?: { to?: string[] }; subject?: string; messageId?: string }[]> => {
@@ -572,6 +587,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       trace,
       waitForIdle,
       runSchedules,
+      runSchedule,
+      sweepTimers,
       emails,
       saveEmails,
       countStoredEvents,

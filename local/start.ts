@@ -13,7 +13,7 @@ import { toBatches } from './bus.ts';
 import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, type GeneratedEntry } from './synthetic/generate.ts';
 import { importCsvDirectory } from './import/import-csv.ts';
-import { defaultTriggerPolicy } from '../shared/triggers/rules.ts';
+import { triggerConfig } from '../shared/triggers/config.ts';
 import { parseNow, startClockAt } from './clock.ts';
 import { runFigures, type NightFigures, type RunSummary } from './run-figures.ts';
 import { writeFileSync } from 'node:fs';
@@ -331,7 +331,7 @@ async function main(): Promise<number> {
   for (const [id, s] of Object.entries(c.streams)) out(`  ${(id + " ").padEnd(26)}${fmt(s.recordsRead)} stream records read from ${s.shards} shard(s), ${fmt(s.recordsMatched)} matched the filter, ${fmt(s.invocations)} invocations`);
   const st = pathCheck.steps;
   out(
-    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${defaultTriggerPolicy.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
+    `  retention path          ${pathCheck.ok ? 'OK' : 'FAILED'}: ${fmt(st.billingComplaints)} billing complaints from the last ${triggerConfig.maxEventAgeDays} days (older history fires nothing) → ${fmt(st.stored)} stored → ${fmt(st.streamed)} read from the stream → ${fmt(st.triggered)} ChurnTriggerFired → ${fmt(st.toCampaigns)} to campaigns → ${fmt(st.emailed)} emailed`,
   );
   const ex = pathCheck.expected;
   out(

@@ -13,6 +13,7 @@
  * failed records' batch info goes to the on-failure destination and the poller
  * moves on, as Lambda does. Bisect-on-error is not emulated.
  */
+import { realNow } from './clock.ts';
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
@@ -288,7 +289,8 @@ export class StreamPoller {
     let pending = batch;
     const maxAge = this.o.maxRecordAgeSeconds;
     if (maxAge !== undefined && maxAge >= 0) {
-      const now = Date.now() / 1000;
+      // DynamoDB Local stamps records with the real time, not the process clock a run may have moved (local/clock.ts).
+      const now = realNow() / 1000;
       const tooOld = pending.filter((r) => r.dynamodb.ApproximateCreationDateTime !== undefined && now - r.dynamodb.ApproximateCreationDateTime > maxAge);
       if (tooOld.length) {
         await this.sendToFailure(s, tooOld, 'RecordAgeExceeded', 0);

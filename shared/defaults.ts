@@ -13,7 +13,7 @@ export const defaults = {
   /** At most this many marketing emails per customer in any 7 days. */
   frequencyCapPerWeek: 2,
   /** The same campaign goes to a customer at most once in this many days. */
-  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 },
   /** Only events that happened within this many days fire churn triggers (the freshness window). */
   triggerFreshnessDays: 14,
   /** Days a stored business event is kept in the table before TTL removes it. */
@@ -32,6 +32,8 @@ export const defaults = {
   winbackDelaysDays: [14, 60, 180],
   /** A former customer with at least this CLV (the nightly score) gets a personal-outreach task instead of the winback email. */
   winbackHighValueMinClv: 1000,
-  /** Whether a cancellation request gets a save offer (a retention-save trigger) before the customer leaves. */
-  saveOfferOnCancellationRequest: true,
+  /** Hours back from now a timer sweep reads (shared/adapters/dynamodb-timer-store.ts): covers a sweeper stopped this long. */
+  timerLookbackHours: 72,
+  /** Days after its due time a timer item expires (pending ones fire long before; fired ones are the record that they did). */
+  timerRetentionDays: 90,
 } as const;

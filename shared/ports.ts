@@ -215,3 +215,42 @@ export interface WinbackStore {
   /** Every fact of customers who left in these months (YYYY-MM). */
   facts(months: readonly string[]): Promise<LeaverFact[]>;
 }
+
+/** Names one durable timer: its customer, its kind (which handler fires it) and a key unique within the kind. */
+export type TimerKey = { customerId: string; kind: string; key: string };
+
+/** A timer to set: when it is due, and what its handler needs (small, JSON-safe). */
+export type TimerSpec = TimerKey & { dueAt: string; payload?: Record<string, unknown> };
+
+/** A pending timer as the store holds it. */
+export type PendingTimer = TimerSpec & { setAt: string; attempts: number; lastError?: string };
+
+/**
+ * Durable timers (shared/timers/, docs/triggers.md): set when a state begins, moved or cancelled
+ * when it ends, swept when due. A timer is identified by (customerId, kind, key).
+ */
+export interface TimerStore {
+  /**
+   * Sets the timer to fire at `dueAt`, replacing (moving) a pending one. Setting it again with the
+   * due time it already has, pending or fired, does nothing: a redelivered record does not re-arm
+   * a timer that fired. With `keepEarlier`, a pending timer due at or before `dueAt` is kept
+   * as it is (a lazy timer: its handler checks the state when it fires and sets it again for
+   * later if the state was renewed meanwhile, one write per period instead of one per event).
+   * Returns what it did.
+   */
+  set(timer: TimerSpec, now: Date, options?: { keepEarlier?: boolean }): Promise<'set' | 'moved' | 'unchanged' | 'already-fired'>;
+  /** Cancels a pending timer (a fired one stays as the record that it fired). */
+  cancel(timer: TimerKey): Promise<void>;
+  /** Pending timers due at or before `now`, earliest first, at most `limit`. */
+  due(now: Date, limit: number): Promise<PendingTimer[]>;
+  /**
+   * Marks the timer fired, if it is still pending with the same due time (one moved meanwhile
+   * stays pending for its new time). Returns whether it was marked.
+   */
+  markFired(timer: PendingTimer, at: Date): Promise<boolean>;
+  /**
+   * Records a failed attempt. After `maxAttempts` the timer is given up: out of the due index,
+   * kept with its error for an operator. Returns which.
+   */
+  markFailed(timer: PendingTimer, error: string, at: Date, maxAttempts: number): Promise<'retry' | 'gave-up'>;
+}

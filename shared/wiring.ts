@@ -7,11 +7,12 @@
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
+import { winbackEventTypes } from './winback/track.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -66,8 +67,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Reads new events from the table stream and fires single and collective churn triggers',
     memoryMb: 512,
     timeoutSeconds: 30,
-    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true },
+    // GetItem of the profile and of a trigger; PutItem of a trigger once; UpdateItem of publishedAt (CustomerStore.markPublished);
+    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage) and of the
+    // winback steps; the winback tracking (shared/winback/track.ts): GetItem and a transaction of two conditional Puts of a
+    // leaving's link and fact, UpdateItem of the fact, Query of the customer's latest WINBACK# link.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
@@ -92,6 +96,17 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
       table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
+  },
+  'timer-sweep': {
+    entry: 'functions/timer-sweep/handler.ts',
+    description: 'Every few minutes fires the durable timers that are due (stuck orders, stopped usage, deferred sends) by kind',
+    memoryMb: 512,
+    timeoutSeconds: 240,
+    // Query of the byTimerDue index (due timers); UpdateItem of a timer (fired, failed). What the registered
+    // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
+    // of publishedAt (churn triggers fired by a timer, shared/triggers/); the winback steps (shared/winback/track.ts):
+    // GetItem of the profile and the score, Query of the latest WINBACK# link, UpdateItem of its fact, DeleteItem of cancelled steps.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], queryIndexes: ['byTimerDue'] }, putEvents: true },
   },
 };
 
@@ -133,8 +148,8 @@ export type ScheduleSubscription = {
   id: string;
   function: FunctionName;
   description: string;
-  /** Name of the configuration setting holding the cron expression. */
-  expressionSetting: 'nightlySchedule';
+  /** Name of the configuration setting holding the schedule expression (cron or rate). */
+  expressionSetting: 'nightlySchedule' | 'timerSweepSchedule';
   /**
    * The payload the function receives: the schedule target's input, given the
    * scheduled time. CDK calls it with Scheduler's `<aws.scheduler.scheduled-time>`
@@ -174,7 +189,8 @@ export const subscriptions: Subscription[] = [
     filters: [
       {
         eventName: ['INSERT'],
-        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] } } },
+        // The types the enabled triggers read, then those the winback tracking reads (shared/winback/track.ts).
+        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...new Set([...triggerEventTypes, ...winbackEventTypes])] } } },
       },
     ],
     batchSize: 50,
@@ -201,6 +217,14 @@ export const subscriptions: Subscription[] = [
     description: 'Rescore every customer once a night',
     expressionSetting: 'nightlySchedule',
     input: (scheduledTime) => ({ subscription: 'NightlyRescore', scheduledTime }),
+  },
+  {
+    kind: 'schedule',
+    id: 'TimerSweep',
+    function: 'timer-sweep',
+    description: 'Fire the durable timers that are due, every few minutes',
+    expressionSetting: 'timerSweepSchedule',
+    input: (scheduledTime) => ({ subscription: 'TimerSweep', scheduledTime }),
   },
 ];
 

@@ -13,8 +13,10 @@ import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { DynamoPrivacyStore } from '../../shared/adapters/dynamodb-privacy-store.ts';
+import { DynamoWinbackStore } from '../../shared/adapters/dynamodb-winback-store.ts';
 import type { ConsentPolicy } from '../../shared/consent/ledger.ts';
 import { defaultWinbackPolicy, type WinbackPolicy } from '../../shared/winback/sequence.ts';
+import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
@@ -84,6 +86,11 @@ export const customerStore = once(
     }),
 );
 
+const timerClient = once(() => tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())));
+export const timerStore = once(() => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName) }));
+/** A timer store that reads further back than the default (an operator's sweep after an outage). */
+export const timerStoreLookingBack = (lookbackHours: number) => new DynamoTimerStore(timerClient(), { tableName: requireEnv(ENV.tableName), lookbackHours });
+
 export const scoringStore = once(
   () => new DynamoScoringStore(tracer.captureAWSv3Client(new DynamoDBClient({})), { tableName: requireEnv(ENV.tableName), profiles: { empty: emptyProfile } }),
 );
@@ -144,6 +151,10 @@ export const rejectedEventSink = once(
 /** Which rejected events are already on the rejected-events queue (ingest sends each once). */
 export const consentLedger = once(
   () => new DynamoConsentLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
+export const winbackStore = once(
+  () => new DynamoWinbackStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
 );
 
 export const privacyStore = once(

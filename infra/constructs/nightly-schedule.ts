@@ -38,39 +38,50 @@ export class NightlySchedule extends Construct {
     super(scope, id);
     const { spec } = props;
 
-    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
-    const stack = Stack.of(this);
-    // Own role (rather than CDK's shared one), assumable by EventBridge
-    // Scheduler for schedules of this account's default group only.
-    this.role = new iam.Role(this, 'Role', {
-      description: `EventBridge Scheduler role of the ${spec.id} schedule`,
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
-          },
-        },
-      }),
-    });
-
+    const base = scheduleTargetBase(this, spec);
+    this.deadLetterQueue = base.deadLetterQueue;
+    this.role = base.role;
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: spec.description,
       schedule: scheduler.ScheduleExpression.expression(props.expression, TimeZone.of(props.timeZone)),
-      target: new schedulerTargets.StepFunctionsStartExecution(props.stateMachine, {
-        // The input shape is the wiring's (`spec.input`), shared with the local stack;
-        // Scheduler fills in the scheduled time.
-        input: scheduler.ScheduleTargetInput.fromObject(spec.input(scheduler.ContextAttribute.scheduledTime)),
-        retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
-        maxEventAge: SCHEDULE_MAX_EVENT_AGE,
-        deadLetterQueue: this.deadLetterQueue,
-        role: this.role,
-      }),
-    });
-
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the EventBridge Scheduler target; it is watched by a CloudWatch alarm.',
+      target: new schedulerTargets.StepFunctionsStartExecution(props.stateMachine, base.target),
     });
   }
+}
+
+/**
+ * What every schedule of the stack has: its own dead-letter queue, its own role (rather than
+ * CDK's shared one) assumable by EventBridge Scheduler for schedules of this account's default
+ * group only, and the target settings — the wiring's input (`spec.input`, shared with the local
+ * stack; Scheduler fills in the scheduled time), retries and the dead-letter queue.
+ */
+export function scheduleTargetBase(scope: Construct, spec: ScheduleSubscription) {
+  const queue = deadLetterQueue(scope, 'DeadLetterQueue');
+  const stack = Stack.of(scope);
+  const role = new iam.Role(scope, 'Role', {
+    description: `EventBridge Scheduler role of the ${spec.id} schedule`,
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      conditions: {
+        StringEquals: {
+          'aws:SourceAccount': stack.account,
+          'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+        },
+      },
+    }),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: 'This queue is the dead-letter queue of the EventBridge Scheduler target; it is watched by a CloudWatch alarm.',
+  });
+  return {
+    deadLetterQueue: queue,
+    role,
+    target: {
+      input: scheduler.ScheduleTargetInput.fromObject(spec.input(scheduler.ContextAttribute.scheduledTime)),
+      retryAttempts: SCHEDULE_RETRY_ATTEMPTS,
+      maxEventAge: SCHEDULE_MAX_EVENT_AGE,
+      deadLetterQueue: queue,
+      role,
+    },
+  };
 }

@@ -24,7 +24,7 @@
  */
 import { defaultSendPolicy, inControlGroup } from '../../shared/campaigns/guardrails.ts';
 import type { supportReasons } from '../../shared/events/catalog.ts';
-import { defaultTriggerPolicy } from '../../shared/triggers/rules.ts';
+import { triggerConfig } from '../../shared/triggers/config.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { billingPath } from '../../shared/pipeline/billing-path.ts';
 import { busEnvelope, createPipeline } from '../../shared/pipeline/run-pipeline.ts';
@@ -387,7 +387,7 @@ async function ensureDeliverableComplaint(
   const dropped = new Set<Raw>();
   const added: Raw[] = [];
   // Two days' margin inside the freshness window, for a run that goes on after `runAt`.
-  const freshFrom = pipeline.now().getTime() - (defaultTriggerPolicy.maxEventAgeDays - 2) * DAY;
+  const freshFrom = pipeline.now().getTime() - (triggerConfig.maxEventAgeDays - 2) * DAY;
   const eligible = [...byCustomer].filter(([id]) => !inControlGroup(id, 'retention-save', pipeline.sendPolicy.controlGroupPercent, pipeline.sendPolicy.controlGroupExperiment));
   const chosen = eligible.findLast(([, mine]) => mine.some((r) => isBillingComplaint(r) && r.at >= freshFrom)) ?? eligible.at(-1);
   if (!chosen) return { dropped, added }; // everyone is in the control group: no retention email can go out

@@ -92,6 +92,12 @@ export class DynamoWinbackStore implements WinbackStore {
     );
   }
 
+  /** The CLV of the customer's last nightly score (the SCORE item), if she was scored: her value when she left. */
+  async formerClv(customerId: string): Promise<number | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: customerPk(customerId), sk: SK.score }, ProjectionExpression: 'clv' }));
+    return typeof Item?.clv === 'number' ? Item.clv : undefined;
+  }
+
   async facts(months: readonly string[]): Promise<LeaverFact[]> {
     const out: LeaverFact[] = [];
     for (const month of months) {

@@ -10,7 +10,7 @@ import { isAssigned } from '../experiments/assignment.ts';
 import { defaults } from '../defaults.ts';
 import type { SendRecord } from '../ports.ts';
 
-export type CampaignName = 'retention-save' | 'winback-counter-offer';
+export type CampaignName = 'retention-save' | 'winback-counter-offer' | 'winback-sequence';
 
 export type SendPolicy = {
   /** Share of eligible customers held out as a control group, per campaign, in percent. */
@@ -45,7 +45,8 @@ export function campaignFor(trigger: ChurnTriggerFired): CampaignName | undefine
     case 'retention-save':
       return 'retention-save';
     case 'winback':
-      return 'winback-counter-offer';
+      // The winback sequence's steps (shared/winback/) are their own campaign, with their own cooldown.
+      return trigger.rule === 'winback-sequence' ? 'winback-sequence' : 'winback-counter-offer';
     default:
       return undefined;
   }
@@ -92,7 +93,7 @@ export function planSend(input: {
   if (!to) return skip('no-email-address');
   if (input.suppressed) return skip('suppressed');
   // The consent ledger decides (shared/consent/permission.ts): only a live grant for each purpose the email serves.
-  const refused = contactPermission(profile, campaign === 'winback-counter-offer' ? 'winback-email' : 'marketing-email', now);
+  const refused = contactPermission(profile, campaign === 'retention-save' ? 'marketing-email' : 'winback-email', now);
   if (refused) return skip(refused);
   const channel = profile.preferredChannel?.value;
   if (channel && channel !== 'email') return skip(`prefers-${channel}`);

@@ -13,6 +13,7 @@ import type { ChurnTriggerFired } from '../events/catalog.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { singleLine } from '../text/control-chars.ts';
 import type { CampaignName } from './guardrails.ts';
+import { offerCopy } from '../winback/offer-copy.ts';
 
 export type EmailMessage = {
   subject: string;
@@ -56,6 +57,8 @@ const copy: Record<CampaignName, (name: string, trigger: ChurnTriggerFired) => {
       'If you would like to give us another try, your first three months are at half price.',
     ],
   }),
+  // The winback sequence's counter-offers: the offer chosen by leaving reason and value (shared/winback/).
+  'winback-sequence': (name, trigger) => offerCopy(name, trigger),
 };
 
 export function renderEmail(input: {

@@ -96,9 +96,16 @@ export type CustomerProfile = {
   /** productId → first time the customer used it. */
   adoptedProducts: Record<string, string>;
   paymentFailures: string[];
+  /** productId → the latest time it was used (a usage event with a quantity above zero): the stopped-usage timers. */
+  lastUsedAt: Record<string, string>;
+  /** The most recent returns (capped), latest first: the returns triggers. */
+  returns: ReturnEntry[];
 };
 
-export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20 } as const;
+/** One return: when, how much, why (the producer's free text), and the event that said so. */
+export type ReturnEntry = { orderId: string; at: string; amount: number; reason?: string; by: string };
+
+export const LIMITS = { recentOrders: 50, recentCalls: 50, usageMonths: 13, paymentFailures: 20, recentReturns: 20 } as const;
 
 export function emptyProfile(customerId: string): CustomerProfile {
   return {
@@ -122,6 +129,8 @@ export function emptyProfile(customerId: string): CustomerProfile {
     subscriptions: {},
     adoptedProducts: {},
     paymentFailures: [],
+    lastUsedAt: {},
+    returns: [],
   };
 }
 
@@ -224,6 +233,8 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent, conse
       const e = d as Detail<'OrderReturned'>;
       p.returnCount += 1;
       p.returnValue = addMoney(p.returnValue, e.amount);
+      const entry: ReturnEntry = { orderId: e.orderId, at, amount: e.amount, ...(e.reason ? { reason: e.reason } : {}), by };
+      p.returns = [...p.returns, entry].sort((a, b) => (later(a, b) ? -1 : later(b, a) ? 1 : 0)).slice(0, LIMITS.recentReturns);
       break;
     }
     case 'InvoiceIssued': {
@@ -241,7 +252,10 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent, conse
       byMonth[month] = (Math.round((byMonth[month] ?? 0) * 1e6) + Math.round(e.quantity * 1e6)) / 1e6;
       const months = Object.keys(byMonth).sort().reverse().slice(0, LIMITS.usageMonths);
       p.usage[e.productId] = Object.fromEntries(months.map((m) => [m, byMonth[m]!]));
-      if (e.quantity > 0) p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+      if (e.quantity > 0) {
+        p.adoptedProducts[e.productId] = minIso(p.adoptedProducts[e.productId], at);
+        p.lastUsedAt[e.productId] = maxIso(p.lastUsedAt[e.productId], at);
+      }
       break;
     }
     case 'SupportCallLogged': {

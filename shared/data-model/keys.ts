@@ -4,7 +4,7 @@
  * guardrails read one customer with one Query.
  */
 import { fnv1a } from '../hash.ts';
-import { SCORING_SHARDS } from './table.ts';
+import { SCORING_SHARDS, TIMER_SHARDS } from './table.ts';
 
 export const customerPk = (customerId: string): string => `CUST#${customerId}`;
 export const customerIdFromPk = (pk: string): string => pk.slice('CUST#'.length);
@@ -26,6 +26,8 @@ export const SK = {
   consent: (at: string, recordId: string) => `CONSENT#${at}#${recordId}`,
   /** A customer's link to the anonymous leaver fact of one leaving (the winback sequence). */
   winback: (leftAt: string) => `WINBACK#${leftAt}`,
+  /** A durable timer of the customer (shared/timers/): one item per kind and key. */
+  timer: (kind: string, key: string) => `TIMER#${kind}#${key}`,
 } as const;
 
 export const SK_PREFIX = {
@@ -37,6 +39,7 @@ export const SK_PREFIX = {
   send: 'SEND#',
   consent: 'CONSENT#',
   winback: 'WINBACK#',
+  timer: 'TIMER#',
 } as const;
 
 const shardKey = (n: number): string => `SHARD#${String(n).padStart(2, '0')}`;
@@ -75,3 +78,13 @@ export const PRIVACY = {
 
 /** Anonymous leaver facts of one month of leavings (no customer id): the winback and reasons reports read them. */
 export const leaversPk = (month: string): string => `LEAVERS#${month}`;
+/** The hour (UTC, `yyyy-mm-ddThh`) of an instant: the timer index's time bucket. */
+export const timerHour = (at: Date): string => at.toISOString().slice(0, 13);
+
+/** Partition key of the timer index: the due hour and a stable shard of the timer (FNV-1a of its keys). */
+export function timerBucket(hour: string, pk: string, sk: string, shards = TIMER_SHARDS): string {
+  return `TIMER#${hour}#${fnv1a(`${pk}\n${sk}`) % shards}`;
+}
+
+/** Every partition of the timer index for one hour bucket. */
+export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => Array.from({ length: shards }, (_, i) => `TIMER#${hour}#${i}`);

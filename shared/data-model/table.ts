@@ -24,10 +24,25 @@ export const tableDefinition = {
       sortKey: { name: 'pk', type: 'S' },
       projection: 'KEYS_ONLY',
     },
+    {
+      /**
+       * Sparse index over pending timers only (shared/timers/): partition = the hour bucket a
+       * timer is due in and a shard (`TIMER#<yyyy-mm-ddThh>#<shard>`), sort = its due time. The
+       * sweeper queries the buckets up to now; a timer that fires or is given up drops its
+       * `timerBucket`, so only pending timers are in the index. ALL: the sweeper needs the payload.
+       */
+      indexName: 'byTimerDue',
+      partitionKey: { name: 'timerBucket', type: 'S' },
+      sortKey: { name: 'timerDue', type: 'S' },
+      projection: 'ALL',
+    },
   ],
 } as const;
 
 /** Number of scoring shards: nightly rescoring reads the shards in parallel, one Query stream each. */
 export const SCORING_SHARDS = 32;
+
+/** Shards of each hour bucket of the timer index: spreads the writes of timers due in the same hour. */
+export const TIMER_SHARDS = 4;
 
 export const tableName = (prefix: string): string => `${prefix}${tableDefinition.baseName}`;

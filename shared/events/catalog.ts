@@ -198,7 +198,7 @@ export type BusinessEvent = {
 }[InboundDetailType];
 
 export const triggerKinds = ['single', 'collective', 'timer'] as const;
-export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'none'] as const;
+export const nextActions = ['retention-save', 'winback', 'education', 'usage-stimulation', 'cross-sell', 'up-sell', 'down-sell', 'reward', 'service-recovery', 'payment-help', 'none'] as const;
 
 export const emittedSchemas = {
   ChurnTriggerFired: z.object({

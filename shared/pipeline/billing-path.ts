@@ -11,7 +11,7 @@
  */
 import type { CampaignOutcome } from '../campaigns/send-campaign.ts';
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { defaultTriggerPolicy } from '../triggers/rules.ts';
+import { triggerConfig } from '../triggers/config.ts';
 import { createPipeline, type PipelineOptions } from './run-pipeline.ts';
 
 export type BillingPathTrigger = { triggerId: string; rule: string; kind: ChurnTriggerFired['kind']; outcome?: CampaignOutcome['outcome']; reason?: string };
@@ -48,8 +48,8 @@ const isBillingComplaint = (e: Envelope | undefined): boolean => e?.['detail-typ
  * that could still fire (occurred within the trigger policy's freshness window), once each.
  */
 export async function billingPath(bodies: readonly string[], options: PipelineOptions): Promise<BillingComplaintPath[]> {
-  const policy = options.triggerPolicy ?? defaultTriggerPolicy;
-  const freshFrom = options.now().getTime() - policy.maxEventAgeDays * DAY_MS;
+  const config = options.triggerConfig ?? triggerConfig;
+  const freshFrom = options.now().getTime() - config.maxEventAgeDays * DAY_MS;
   const parsed = bodies.map(parse);
   const customers = new Set<string>();
   for (const e of parsed) {

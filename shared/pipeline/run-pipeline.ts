@@ -14,7 +14,9 @@ import type { BusinessEvent, ChurnTriggerFired } from '../events/catalog.ts';
 import { applyEvent, emptyProfile } from '../customers/profile.ts';
 import { ingestBatch, type IngestResult } from '../ingest/ingest-event.ts';
 import { fireTriggers } from '../triggers/fire-triggers.ts';
-import { triggerEventTypes, type TriggerPolicy } from '../triggers/rules.ts';
+import { triggerEventTypes } from '../triggers/rules.ts';
+import type { TriggerConfig } from '../triggers/config.ts';
+import { InMemoryTimerStore } from '../timers/in-memory-timer-store.ts';
 import { sendCampaign, type CampaignOutcome } from '../campaigns/send-campaign.ts';
 import type { SendPolicy } from '../campaigns/guardrails.ts';
 import type { LinkSettings } from '../campaigns/messages.ts';
@@ -28,7 +30,7 @@ export type PipelineOptions = {
   now: () => Date;
   /** Default: an in-memory store (the contract test passes the DynamoDB adapter). */
   store?: CustomerStore;
-  triggerPolicy?: TriggerPolicy;
+  triggerConfig?: TriggerConfig;
   sendPolicy?: SendPolicy;
   links?: LinkSettings;
   profiles?: ProfileFold;
@@ -69,6 +71,8 @@ export function busEnvelope(entry: BusEntry, id: string): string | undefined {
 export function createPipeline(options: PipelineOptions) {
   const store = options.store ?? new InMemoryCustomerStore(options.profiles ?? { empty: emptyProfile, apply: applyEvent });
   const publisher = new InMemoryEventPublisher();
+  /** The timers the triggers set (stuck orders, stopped usage); the pure pipeline does not sweep them. */
+  const timers = new InMemoryTimerStore();
   const mailer = new InMemoryMailer();
   const rejected = new InMemoryRejectedEventSink();
   const rejections = new InMemoryRejectionLedger();
@@ -86,7 +90,7 @@ export function createPipeline(options: PipelineOptions) {
 
   /** The churn-triggers step for one stored event (a stream record); a redelivery is this called again. */
   const deliverStoredEvent = async (event: BusinessEvent): Promise<ChurnTriggerFired[]> => {
-    const fired = await fireTriggers(event, { store, publisher, now, policy: options.triggerPolicy });
+    const fired = await fireTriggers(event, { store, publisher, timers, now, config: options.triggerConfig });
     triggerResults.push({ event, fired });
     return fired;
   };
@@ -129,7 +133,7 @@ export function createPipeline(options: PipelineOptions) {
     return results;
   };
 
-  return { store, publisher, mailer, rejected, consent, privacy, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
+  return { store, publisher, mailer, rejected, consent, privacy, timers, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -1,18 +1,28 @@
 /**
- * React to one newly stored business event: evaluate the churn rules against
- * the customer's profile, record each fired trigger once, publish it once.
+ * React to one newly stored business event: evaluate the churn triggers (config/triggers.json)
+ * against the customer's profile, record each fired trigger once, publish it once, and set,
+ * move or cancel the timers of the triggers that fire from a timer (an order stuck in a status,
+ * usage that stopped). When such a timer is due, `triggerTimerHandler` checks the state again
+ * and fires the trigger (or sets the timer again for later).
  */
+import { z } from 'zod';
 import type { BusinessEvent, ChurnTriggerFired } from '../events/catalog.ts';
-import type { CustomerStore, EventPublisher } from '../ports.ts';
-import { defaultTriggerPolicy, evaluateTriggers, type TriggerPolicy } from './rules.ts';
+import type { CustomerStore, EventPublisher, TimerStore, TriggerDecision } from '../ports.ts';
+import type { TimerHandler } from '../timers/sweep.ts';
+import { triggerConfig as repositoryConfig, type TriggerConfig } from './config.ts';
+import { evaluateTimerTrigger, evaluateTriggers, timersFor } from './rules.ts';
 
-export async function fireTriggers(
-  event: BusinessEvent,
-  deps: { store: CustomerStore; publisher: EventPublisher; now: () => Date; policy?: TriggerPolicy },
-): Promise<ChurnTriggerFired[]> {
-  const profile = await deps.store.getProfile(event.detail.customerId);
-  if (!profile) throw new Error(`no profile for a stored event of customer (event ${event.detail.eventId})`);
-  const decisions = evaluateTriggers(event, profile, deps.now(), deps.policy ?? defaultTriggerPolicy);
+export type FireDeps = {
+  store: CustomerStore;
+  publisher: EventPublisher;
+  timers: TimerStore;
+  now: () => Date;
+  /** Default: config/triggers.json. */
+  config?: TriggerConfig;
+};
+
+/** Records each decision once and publishes its ChurnTriggerFired once (a redelivery publishes what was recorded but not published). */
+export async function publishDecisions(decisions: readonly TriggerDecision[], deps: FireDeps): Promise<ChurnTriggerFired[]> {
   const fired: ChurnTriggerFired[] = [];
   for (const decision of decisions) {
     const now = deps.now();
@@ -24,4 +34,36 @@ export async function fireTriggers(
     fired.push(detail);
   }
   return fired;
+}
+
+export async function fireTriggers(event: BusinessEvent, deps: FireDeps): Promise<ChurnTriggerFired[]> {
+  const config = deps.config ?? repositoryConfig;
+  const profile = await deps.store.getProfile(event.detail.customerId);
+  if (!profile) throw new Error(`no profile for a stored event of customer (event ${event.detail.eventId})`);
+  const now = deps.now();
+  const timers = timersFor(event, profile, now, config);
+  for (const t of timers.set) {
+    const { lazy, ...spec } = t;
+    await deps.timers.set(spec, now, { keepEarlier: lazy });
+  }
+  for (const t of timers.cancel) await deps.timers.cancel(t);
+  return publishDecisions(evaluateTriggers(event, profile, now, config), deps);
+}
+
+const timerPayload = z.object({ trigger: z.string().min(1), subject: z.string().min(1) });
+
+/**
+ * The handler of the churn triggers' timers (kind `churn-trigger`): the trigger fires if its
+ * state still holds; a renewed state sets the timer again for its new time (the sweep then
+ * finds it moved and leaves it pending); an ended state does nothing. Idempotent: the
+ * trigger's id names the state's occurrence, so a timer fired twice records one trigger.
+ */
+export function triggerTimerHandler(deps: FireDeps): TimerHandler {
+  return async (timer, now) => {
+    const payload = timerPayload.parse(timer.payload);
+    const profile = await deps.store.getProfile(timer.customerId);
+    const { decision, rearmAt } = evaluateTimerTrigger(payload, timer.customerId, profile, now, deps.config ?? repositoryConfig);
+    if (rearmAt) await deps.timers.set({ customerId: timer.customerId, kind: timer.kind, key: timer.key, dueAt: rearmAt, payload }, now);
+    if (decision) await publishDecisions([decision], deps);
+  };
 }

@@ -1,92 +1,36 @@
 /**
- * Churn trigger rules: given a newly stored business event and the customer's
- * profile (which already includes that event), decide which triggers fire.
+ * Churn trigger evaluation: the trigger definitions of config/triggers.json (shared/triggers/
+ * config.ts) against a customer's profile.
  *
- * - single triggers fire on one event (a billing complaint, a slow resolution);
- * - collective triggers fire when several signals line up (declining usage
- *   plus a network complaint; repeated complaints; repeated payment failures).
+ * Every trigger type is a condition on the profile at a time `at` (`signalState`): the support
+ * calls of a window, the usage of the last months, the orders' statuses, … An arriving event
+ * evaluates the enabled triggers that read its type (`evaluateTriggers`), at the event's time;
+ * the timer types (an order stuck in a status, usage that stopped) are evaluated when their
+ * timer fires (`evaluateTimerTrigger`), and the event only sets, moves or cancels the timer
+ * (`timersFor`). A collective trigger adds up the weights of its signals that hold.
  *
- * Trigger ids are deterministic, so a redelivered stream record fires nothing new:
- * single triggers are keyed on the event, collective ones on the customer and
- * a time window (they fire at most once per window).
+ * Trigger ids are deterministic, so a redelivered stream record or a timer fired twice fires
+ * nothing new: `<trigger id>#<customer>#<key>`, the key from the cooldown — the event's id
+ * (`per-event`; for a timer trigger, the occurrence of the state), the month (`per-month`), or
+ * the N-day period (`{ days: N }`).
  */
-import type { BusinessEvent, nextActions, triggerKinds } from '../events/catalog.ts';
+import type { BusinessEvent, triggerKinds } from '../events/catalog.ts';
 import { toUtcIso, type CustomerProfile } from '../customers/profile.ts';
-import { defaults } from '../defaults.ts';
-import type { TriggerDecision } from '../ports.ts';
-
-export type TriggerPolicy = {
-  /** Resolution time above which a resolved call counts as a bad experience. */
-  slowResolutionMinutes: number;
-  /** Window in days for the collective rules. */
-  windowDays: number;
-  /** Complaints within the window that count as repeated. */
-  repeatComplaints: number;
-  /** Payment failures within the window that count as repeated. */
-  repeatPaymentFailures: number;
-  /** Last complete month's usage below this share of the mean of the months before it counts as declining. */
-  usageDeclineRatio: number;
-  /** Months before the last one used as the usage baseline. */
-  usageBaselineMonths: number;
-  /**
-   * Events that happened longer ago than this (relative to now) fire nothing: triggers are
-   * for what is happening, not for history being loaded or replayed from an archive.
-   */
-  maxEventAgeDays: number;
-  /** Whether a cancellation request (the customer asked to leave) fires a save offer before she goes. */
-  saveOfferOnCancellationRequest: boolean;
-};
-
-export const defaultTriggerPolicy: TriggerPolicy = {
-  slowResolutionMinutes: 48 * 60,
-  windowDays: 30,
-  repeatComplaints: 3,
-  repeatPaymentFailures: 2,
-  usageDeclineRatio: 0.5,
-  usageBaselineMonths: 3,
-  maxEventAgeDays: defaults.triggerFreshnessDays,
-  saveOfferOnCancellationRequest: defaults.saveOfferOnCancellationRequest,
-};
-
-/** Detail-types these rules look at; the stream subscription's filter is built from this list. */
-export const triggerEventTypes = [
-  'SupportCallLogged',
-  'SupportCallResolved',
-  'UsageRecorded',
-  'PaymentFailed',
-  'SubscriptionChanged',
-  'SubscriptionCancelled',
-  'CancellationRequested',
-] as const satisfies readonly BusinessEvent['type'][];
+import type { TimerSpec, TriggerDecision } from '../ports.ts';
+import { eventTypesOf, timerTypes, triggerConfig, typeEvents, type Cooldown, type Signal, type SignalType, type TriggerConfig, type TriggerDefinition } from './config.ts';
 
 type Kind = (typeof triggerKinds)[number];
-type Action = (typeof nextActions)[number];
 
 const DAY_MS = 86_400_000;
-const complaintReasons = new Set(['billing', 'network', 'technical', 'product', 'delivery']);
 
-function decision(
-  rule: string,
-  kind: Kind,
-  action: Action,
-  customerId: string,
-  key: string,
-  reasons: string[],
-  boost: number,
-  sourceEventIds: string[],
-): TriggerDecision {
-  return { triggerId: `${rule}#${customerId}#${key}`, customerId, rule, kind, action, reasons, churnRiskBoost: boost, sourceEventIds };
-}
+/** Detail-types the enabled triggers read; the stream subscription's filter is built from this list. */
+export const triggerEventTypes: readonly BusinessEvent['type'][] = eventTypesOf(triggerConfig);
 
-/** The call ids of complaints logged within `days` before `at` (inclusive). */
-function recentComplaints(profile: CustomerProfile, at: string, days: number, reason?: string): string[] {
-  const from = new Date(Date.parse(at) - days * DAY_MS).toISOString();
-  return Object.values(profile.supportCalls)
-    .filter((c) => c.loggedAt !== undefined && c.loggedAt >= from && c.loggedAt <= at)
-    .filter((c) => (reason ? c.reason === reason : complaintReasons.has(c.reason ?? '')))
-    .map((c) => c.callId)
-    .sort();
-}
+/** The timer kind of the churn triggers that fire from a timer (functions/timer-sweep/kinds.ts). */
+export const TRIGGER_TIMER_KIND = 'churn-trigger';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const inWindow = (t: string | undefined, at: string, days: number): boolean => t !== undefined && t <= at && t >= iso(Date.parse(at) - days * DAY_MS);
 
 const monthKey = (d: Date): string => d.toISOString().slice(0, 7);
 function previousMonths(at: string, n: number): string[] {
@@ -96,97 +40,277 @@ function previousMonths(at: string, n: number): string[] {
   return out;
 }
 
+export type UsageDeclineParams = { ratio: number; baselineMonths: number; minBaseline: number };
+export const defaultUsageDecline: UsageDeclineParams = { ratio: 0.5, baselineMonths: 3, minBaseline: 0 };
+
 /**
- * Products whose usage in the last complete month (before `at`) fell below
- * `ratio` × the mean of the `baseline` months before it. Needs a full baseline.
+ * Products whose usage in the last complete month (before `at`) fell below `ratio` × the mean
+ * of the `baselineMonths` months before it; the baseline must be complete, its mean above zero
+ * and at least `minBaseline`.
  */
-export function decliningProducts(profile: CustomerProfile, at: string, policy: TriggerPolicy = defaultTriggerPolicy): string[] {
-  const [last, ...baseline] = previousMonths(at, policy.usageBaselineMonths + 1);
+export function decliningProducts(profile: CustomerProfile, at: string, params: UsageDeclineParams = defaultUsageDecline): string[] {
+  const [last, ...baseline] = previousMonths(at, params.baselineMonths + 1);
   const out: string[] = [];
   for (const [productId, months] of Object.entries(profile.usage)) {
     if (baseline.some((m) => months[m] === undefined)) continue;
     const mean = baseline.reduce((s, m) => s + (months[m] ?? 0), 0) / baseline.length;
     const lastUse = months[last!] ?? 0;
-    if (mean > 0 && lastUse < policy.usageDeclineRatio * mean) out.push(productId);
+    if (mean > 0 && mean >= params.minBaseline && lastUse < params.ratio * mean) out.push(productId);
   }
   return out.sort();
 }
 
-export function evaluateTriggers(
-  event: BusinessEvent,
-  profile: CustomerProfile,
-  now: Date,
-  policy: TriggerPolicy = defaultTriggerPolicy,
-): TriggerDecision[] {
+/** Whether a signal's condition holds, with the reasons to give, and the subjects it is about (orders, products). */
+type SignalState = { reasons: string[]; subjects?: string[] } | undefined;
+
+type P = Record<string, never> & Record<string, unknown>;
+
+/** Orders in one of `statuses` since at least `days` days before `at`: [orderId, since]. */
+function stuckOrders(profile: CustomerProfile, at: string, statuses: string[], days: number): [string, string][] {
+  const cut = iso(Date.parse(at) - days * DAY_MS);
+  return Object.values(profile.orders)
+    .filter((o) => o.status && statuses.includes(o.status.value) && o.status.at <= cut)
+    .map((o): [string, string] => [o.orderId, o.status!.at])
+    .sort();
+}
+
+/** Products used in at least `minActiveMonths` months whose last use is at least `days` days before `at`: [productId, lastUsedAt]. */
+function stoppedProducts(profile: CustomerProfile, at: string, days: number, minActiveMonths: number): [string, string][] {
+  const cut = iso(Date.parse(at) - days * DAY_MS);
+  return Object.entries(profile.lastUsedAt ?? {})
+    .filter(([productId, last]) => last <= cut && activeMonths(profile, productId) >= minActiveMonths)
+    .sort();
+}
+
+const activeMonths = (profile: CustomerProfile, productId: string): number => Object.values(profile.usage[productId] ?? {}).filter((q) => q > 0).length;
+
+function spendBetween(profile: CustomerProfile, fromExclusive: string, toInclusive: string): number {
+  let sum = 0;
+  for (const [day, amount] of Object.entries(profile.purchaseDays)) if (day > fromExclusive && day <= toInclusive) sum += amount;
+  return sum;
+}
+
+/**
+ * The state of a condition of `type` on the profile at `at` (the triggering event, if any, is in
+ * the profile already), as a trigger of its own or as a `signal` of a collective one (the reasons
+ * are worded for each).
+ */
+export function signalState(type: SignalType, params: P, profile: CustomerProfile, at: string, event?: BusinessEvent, role: 'trigger' | 'signal' = 'trigger'): SignalState {
+  switch (type) {
+    case 'support-calls': {
+      const reasons = new Set(params.reasons as string[]);
+      const calls = Object.values(profile.supportCalls).filter((c) => reasons.has(c.reason ?? '') && inWindow(c.loggedAt, at, params.windowDays as number));
+      if (calls.length < (params.minCount as number)) return undefined;
+      if (role === 'signal') return { reasons: [`${calls.length} ${reasons.size === 1 ? `${[...reasons][0]} ` : ''}complaint(s) in ${params.windowDays} days`] };
+      if (params.minCount === 1 && event?.type === 'SupportCallLogged') return { reasons: [`support call about ${event.detail.reason}`] };
+      return { reasons: [`${calls.length} complaints in ${params.windowDays} days`] };
+    }
+    case 'slow-resolution': {
+      const slow = (r: { minutes: number; resolved: boolean }) => r.minutes > (params.maxResolutionMinutes as number) || (params.unresolved === true && !r.resolved);
+      if (event?.type === 'SupportCallResolved') {
+        const e = event.detail;
+        if (!slow({ minutes: e.resolutionMinutes, resolved: e.resolved })) return undefined;
+        return { reasons: [e.resolved && e.resolutionMinutes > (params.maxResolutionMinutes as number) ? `support call took ${Math.round(e.resolutionMinutes / 60)} hours to resolve` : 'support call closed unresolved'] };
+      }
+      const n = Object.values(profile.supportCalls).filter((c) => c.resolution && inWindow(c.resolution.at, at, params.windowDays as number) && slow(c.resolution.value)).length;
+      return n ? { reasons: [`${n} support call(s) resolved slowly or not at all in ${params.windowDays} days`] } : undefined;
+    }
+    case 'usage-decline': {
+      const declining = decliningProducts(profile, at, params as unknown as UsageDeclineParams);
+      return declining.length ? { reasons: [`usage declining for ${declining.join(', ')}`], subjects: declining } : undefined;
+    }
+    case 'usage-stopped': {
+      const stopped = stoppedProducts(profile, at, params.days as number, params.minActiveMonths as number);
+      return stopped.length ? { reasons: [`no usage of ${stopped.map(([p]) => p).join(', ')} for ${params.days} days`], subjects: stopped.map(([p, last]) => `${p}#${last}`) } : undefined;
+    }
+    case 'returns': {
+      const wanted = (params.reasons as string[] | undefined)?.map((r) => r.toLowerCase());
+      const returns = (profile.returns ?? []).filter((r) => inWindow(r.at, at, params.windowDays as number) && (!wanted || wanted.includes((r.reason ?? '').trim().toLowerCase())));
+      const value = returns.reduce((s, r) => s + r.amount, 0);
+      if (returns.length < (params.minCount as number) || value < (params.minValue as number)) return undefined;
+      return { reasons: [`${returns.length} return(s) worth ${Math.round(value * 100) / 100} in ${params.windowDays} days`] };
+    }
+    case 'payment-failures': {
+      const failures = profile.paymentFailures.filter((f) => inWindow(f, at, params.windowDays as number));
+      return failures.length >= (params.minCount as number) ? { reasons: [`${failures.length} failed payments in ${params.windowDays} days`] } : undefined;
+    }
+    case 'downgrade': {
+      if (event?.type === 'SubscriptionChanged') return event.detail.change === 'downgrade' ? { reasons: ['subscription downgraded'] } : undefined;
+      const n = Object.values(profile.subscriptions).filter((s) => s.lastChange?.value === 'downgrade' && inWindow(s.lastChange.at, at, params.windowDays as number)).length;
+      return n ? { reasons: [`${n} subscription(s) downgraded in ${params.windowDays} days`] } : undefined;
+    }
+    case 'cancellation': {
+      const allowed = (permission: boolean) => permission || params.requireWinbackPermission !== true;
+      if (event?.type === 'SubscriptionCancelled') {
+        return allowed(event.detail.allowWinbackContact === true) ? { reasons: [`cancelled: ${event.detail.reasonCode ?? event.detail.reason ?? 'no reason given'}`] } : undefined;
+      }
+      const n = Object.values(profile.subscriptions).filter((s) => s.cancellation && allowed(s.cancellation.value.allowWinbackContact) && inWindow(s.cancellation.at, at, params.windowDays as number)).length;
+      return n ? { reasons: [`${n} subscription(s) cancelled in ${params.windowDays} days`] } : undefined;
+    }
+    case 'cancellation-request': {
+      // Seed 003: save a customer who says she no longer wants the product, before she goes.
+      if (event?.type === 'CancellationRequested') return { reasons: [`asked to cancel${event.detail.reasonCode ? `: ${event.detail.reasonCode}` : ''}`] };
+      const r = profile.cancellationRequest;
+      return r && inWindow(r.at, at, params.windowDays as number) ? { reasons: [`asked to cancel within ${params.windowDays} days`] } : undefined;
+    }
+    case 'spend-drop': {
+      const day = at.slice(0, 10);
+      const recentFrom = iso(Date.parse(`${day}T00:00:00Z`) - (params.recentDays as number) * DAY_MS).slice(0, 10);
+      const baselineFrom = iso(Date.parse(`${recentFrom}T00:00:00Z`) - (params.baselineDays as number) * DAY_MS).slice(0, 10);
+      const recent = spendBetween(profile, recentFrom, day);
+      const baseline = spendBetween(profile, baselineFrom, recentFrom);
+      if (baseline <= 0 || baseline < (params.minBaselineSpend as number)) return undefined;
+      const expected = (baseline * (params.recentDays as number)) / (params.baselineDays as number);
+      if (!(recent < (params.ratio as number) * expected)) return undefined;
+      return { reasons: [`spent ${Math.round(recent)} in the last ${params.recentDays} days where ${Math.round(expected)} was usual`] };
+    }
+    case 'order-stuck': {
+      const stuck = stuckOrders(profile, at, params.statuses as string[], params.days as number);
+      return stuck.length ? { reasons: [`order(s) ${stuck.map(([o]) => o).join(', ')} in ${(params.statuses as string[]).join(' or ')} for more than ${params.days} days`], subjects: stuck.map(([o, since]) => `${o}#${since}`) } : undefined;
+    }
+  }
+}
+
+/** Whether the event concerns a condition of this type: the call of a support-calls trigger has one of its reasons, and so on. */
+function concerns(type: SignalType, params: P, events: readonly string[], event: BusinessEvent): boolean {
+  if (!events.includes(event.type)) return false;
+  if (type === 'support-calls') return event.type === 'SupportCallLogged' && (params.reasons as string[]).includes(event.detail.reason);
+  if (type === 'downgrade') return event.type === 'SubscriptionChanged' && event.detail.change === 'downgrade';
+  return true;
+}
+
+/** Whether the event concerns a signal of a collective trigger: one of the signal type's events that the trigger reads, and about the signal. */
+const concernsSignal = (t: TriggerDefinition, s: Signal, event: BusinessEvent): boolean =>
+  concerns(s.type, s.params as P, typeEvents[s.type].filter((e) => t.events.includes(e)), event);
+
+/** The record's kind: a timer trigger, a collective (several signals, or a count over a window), or a single event. */
+function kindOf(t: TriggerDefinition): Kind {
+  if (timerTypes.includes(t.type as SignalType)) return 'timer';
+  if (t.type === 'collective' || t.cooldown !== 'per-event') return 'collective';
+  return 'single';
+}
+
+function cooldownKey(cooldown: Cooldown, at: string, occurrence: string): string {
+  if (cooldown === 'per-event') return occurrence;
+  if (cooldown === 'per-month') return at.slice(0, 7); // once per customer per calendar month
+  return `${cooldown.days}d${Math.floor(Date.parse(at) / (cooldown.days * DAY_MS))}`;
+}
+
+function decisionOf(t: TriggerDefinition, customerId: string, key: string, reasons: string[], sourceEventIds: string[]): TriggerDecision {
+  return { triggerId: `${t.id}#${customerId}#${key}`, customerId, rule: t.id, kind: kindOf(t), action: t.action, reasons, churnRiskBoost: t.weight, sourceEventIds };
+}
+
+/** The state of a collective trigger: the weights of the signals that hold, against its threshold. */
+function collectiveState(t: TriggerDefinition, profile: CustomerProfile, at: string, event: BusinessEvent): SignalState {
+  const signals = t.params.signals as Signal[];
+  let sum = 0;
+  const reasons: string[] = [];
+  for (const s of signals) {
+    const state = signalState(s.type, s.params as P, profile, at, concernsSignal(t, s, event) ? event : undefined, 'signal');
+    if (state) {
+      sum += s.weight;
+      reasons.push(...state.reasons);
+    }
+  }
+  return sum >= (t.params.threshold as number) ? { reasons } : undefined;
+}
+
+/** The decisions of the enabled (non-timer) triggers that read this event's type. */
+export function evaluateTriggers(event: BusinessEvent, profile: CustomerProfile, now: Date, config: TriggerConfig = triggerConfig): TriggerDecision[] {
   const d = event.detail;
-  const customerId = d.customerId;
   const at = toUtcIso(d.occurredAt);
-  if (Date.parse(at) < now.getTime() - policy.maxEventAgeDays * DAY_MS) return [];
-  const window = `${at.slice(0, 7)}`; // collective rules fire at most once per customer per calendar month
+  if (Date.parse(at) < now.getTime() - config.maxEventAgeDays * DAY_MS) return [];
   const out: TriggerDecision[] = [];
-
-  if (event.type === 'SupportCallLogged') {
-    if (event.detail.reason === 'billing') {
-      out.push(decision('billing-complaint', 'single', 'retention-save', customerId, d.eventId, ['support call about billing'], 0.2, [d.eventId]));
+  for (const t of config.triggers) {
+    if (!t.enabled || !t.events.includes(event.type) || timerTypes.includes(t.type as SignalType)) continue;
+    let state: SignalState;
+    if (t.type === 'collective') {
+      // Evaluated when the event concerns one of its signals (whichever arrives last completes it).
+      if (!(t.params.signals as Signal[]).some((s) => concernsSignal(t, s, event))) continue;
+      state = collectiveState(t, profile, at, event);
+    } else {
+      // A per-event trigger fires on an event it is about (the billing call, not any call while billing calls are recent).
+      if (t.cooldown === 'per-event' && !concerns(t.type, t.params as P, t.events, event)) continue;
+      state = signalState(t.type, t.params as P, profile, at, event);
     }
-    const complaints = recentComplaints(profile, at, policy.windowDays);
-    if (complaints.length >= policy.repeatComplaints) {
-      out.push(
-        decision('repeated-complaints', 'collective', 'retention-save', customerId, window,
-          [`${complaints.length} complaints in ${policy.windowDays} days`], 0.25, [d.eventId]),
-      );
-    }
+    if (state) out.push(decisionOf(t, d.customerId, cooldownKey(t.cooldown, at, d.eventId), state.reasons, [d.eventId]));
   }
-
-  if (event.type === 'SupportCallResolved') {
-    const e = event.detail;
-    if (e.resolutionMinutes > policy.slowResolutionMinutes || !e.resolved) {
-      const why = e.resolved ? `support call took ${Math.round(e.resolutionMinutes / 60)} hours to resolve` : 'support call closed unresolved';
-      out.push(decision('poor-resolution', 'single', 'retention-save', customerId, d.eventId, [why], 0.15, [d.eventId]));
-    }
-  }
-
-  // Collective: declining usage plus a network complaint within the window, whichever arrives last.
-  if (event.type === 'UsageRecorded' || (event.type === 'SupportCallLogged' && event.detail.reason === 'network')) {
-    const declining = decliningProducts(profile, at, policy);
-    const network = recentComplaints(profile, at, policy.windowDays, 'network');
-    if (declining.length > 0 && network.length > 0) {
-      out.push(
-        decision('usage-decline-with-network-complaint', 'collective', 'retention-save', customerId, window,
-          [`usage declining for ${declining.join(', ')}`, `${network.length} network complaint(s) in ${policy.windowDays} days`], 0.3, [d.eventId]),
-      );
-    }
-  }
-
-  if (event.type === 'PaymentFailed') {
-    const from = new Date(Date.parse(at) - policy.windowDays * DAY_MS).toISOString();
-    const failures = profile.paymentFailures.filter((f) => f >= from && f <= at);
-    if (failures.length >= policy.repeatPaymentFailures) {
-      out.push(
-        decision('repeated-payment-failures', 'collective', 'retention-save', customerId, window,
-          [`${failures.length} failed payments in ${policy.windowDays} days`], 0.2, [d.eventId]),
-      );
-    }
-  }
-
-  if (event.type === 'SubscriptionChanged' && event.detail.change === 'downgrade') {
-    out.push(decision('downgrade', 'single', 'retention-save', customerId, d.eventId, ['subscription downgraded'], 0.1, [d.eventId]));
-  }
-
-  if (event.type === 'SubscriptionCancelled' && event.detail.allowWinbackContact) {
-    out.push(
-      decision('cancelled-with-winback-permission', 'single', 'winback', customerId, d.eventId,
-        [`cancelled: ${event.detail.reasonCode ?? event.detail.reason ?? 'no reason given'}`], 1, [d.eventId]),
-    );
-  }
-
-  // Seed 003: save a customer who says she no longer wants the product, before she goes.
-  if (event.type === 'CancellationRequested' && policy.saveOfferOnCancellationRequest) {
-    out.push(
-      decision('cancellation-requested', 'single', 'retention-save', customerId, d.eventId,
-        [`asked to cancel${event.detail.reasonCode ? `: ${event.detail.reasonCode}` : ''}`], 0.5, [d.eventId]),
-    );
-  }
-
   return out;
+}
+
+/** What a timer of a churn trigger carries: the trigger and the subject (an order or a product). */
+export type TriggerTimerPayload = { trigger: string; subject: string };
+
+/**
+ * The timers this event sets or cancels for the enabled timer triggers that read its type: an
+ * order entering a watched status sets one due `days` later, leaving it cancels it; a use of
+ * a product sets a lazy one due `days` after the last use (its handler moves it if the
+ * product was used since). Computed from the profile (which holds the event), so a redelivered
+ * or late event gives the same timers. States older than the freshness window set nothing.
+ */
+export function timersFor(event: BusinessEvent, profile: CustomerProfile, now: Date, config: TriggerConfig = triggerConfig): { set: (TimerSpec & { lazy: boolean })[]; cancel: TimerSpec[] } {
+  const out = { set: [] as (TimerSpec & { lazy: boolean })[], cancel: [] as TimerSpec[] };
+  const customerId = event.detail.customerId;
+  const oldest = now.getTime() - config.maxEventAgeDays * DAY_MS;
+  for (const t of config.triggers) {
+    if (!t.enabled || !t.events.includes(event.type)) continue;
+    const spec = (subject: string, dueMs: number) => ({ customerId, kind: TRIGGER_TIMER_KIND, key: `${t.id}#${subject}`, dueAt: iso(dueMs), payload: { trigger: t.id, subject } satisfies TriggerTimerPayload });
+    if (t.type === 'order-stuck' && (event.type === 'OrderPlaced' || event.type === 'OrderStatusChanged')) {
+      const orderId = event.detail.orderId;
+      const status = profile.orders[orderId]?.status;
+      const due = status ? Date.parse(status.at) + (t.params.days as number) * DAY_MS : NaN;
+      if (status && (t.params.statuses as string[]).includes(status.value) && due >= oldest) out.set.push({ ...spec(orderId, due), lazy: false });
+      else out.cancel.push(spec(orderId, 0));
+    }
+    if (t.type === 'usage-stopped' && event.type === 'UsageRecorded') {
+      const productId = event.detail.productId;
+      const last = profile.lastUsedAt?.[productId];
+      const due = last ? Date.parse(last) + (t.params.days as number) * DAY_MS : NaN;
+      if (last && due >= oldest && activeMonths(profile, productId) >= (t.params.minActiveMonths as number)) out.set.push({ ...spec(productId, due), lazy: true });
+    }
+  }
+  return out;
+}
+
+/**
+ * A churn trigger's timer fired: the decision if its state still holds for the subject (the
+ * order still in the status it entered then; the product still unused since), else what to do
+ * with the timer — set it again for a later time (the state was renewed: a newer last use, the
+ * order back in the status later), or nothing (the state ended, or the trigger is gone).
+ */
+export function evaluateTimerTrigger(
+  payload: TriggerTimerPayload,
+  customerId: string,
+  profile: CustomerProfile | undefined,
+  now: Date,
+  config: TriggerConfig = triggerConfig,
+): { decision?: TriggerDecision; rearmAt?: string } {
+  const t = config.triggers.find((x) => x.id === payload.trigger);
+  if (!t || !t.enabled || !profile) return {};
+  const at = now.toISOString();
+  const days = t.params.days as number;
+  let occurrence: string | undefined;
+  let since: string | undefined;
+  // The event that began the state, where the profile knows it (the status change); else the timer.
+  let source = `timer:${t.id}#${payload.subject}`;
+  if (t.type === 'order-stuck') {
+    const status = profile.orders[payload.subject]?.status;
+    if (!status || !(t.params.statuses as string[]).includes(status.value)) return {};
+    since = status.at;
+    occurrence = `${payload.subject}#${status.at}`;
+    source = status.by;
+  } else if (t.type === 'usage-stopped') {
+    since = profile.lastUsedAt?.[payload.subject];
+    if (!since || activeMonths(profile, payload.subject) < (t.params.minActiveMonths as number)) return {};
+    occurrence = `${payload.subject}#${since}`;
+  } else return {};
+  const due = Date.parse(since) + days * DAY_MS;
+  if (due > now.getTime()) return { rearmAt: iso(due) };
+  // A state that became due longer ago than the freshness window is history (e.g. loaded late), not news.
+  if (due < now.getTime() - config.maxEventAgeDays * DAY_MS) return {};
+  const reason =
+    t.type === 'order-stuck'
+      ? `order ${payload.subject} in ${profile.orders[payload.subject]!.status!.value} since ${since.slice(0, 10)}, more than ${days} days`
+      : `no usage of ${payload.subject} since ${since.slice(0, 10)}, more than ${days} days`;
+  return { decision: decisionOf(t, customerId, cooldownKey(t.cooldown, at, occurrence), [reason], [source]) };
 }

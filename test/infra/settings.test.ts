@@ -22,6 +22,7 @@ describe('parseSettings', () => {
       sesMaxSendRate: 14,
       nightlySchedule: 'cron(0 2 * * ? *)',
       nightlyTimeZone: 'UTC',
+      timerSweepSchedule: 'rate(5 minutes)',
       eventArchiveDays: 30,
       eventRetentionDays: 400,
       controlGroupPercent: 10,
@@ -88,6 +89,10 @@ describe('parseSettings', () => {
     ['nightlySchedule', 'cron(0 2 * *)', /six fields/],
     ['nightlySchedule', 'rate(1 day)', /nightlySchedule/],
     ['nightlyTimeZone', 'Mars/Olympus', /IANA time zone/],
+    ['timerSweepSchedule', 'rate(5 minute)', /timerSweepSchedule.*rate expression/],
+    ['timerSweepSchedule', 'rate(1 minutes)', /timerSweepSchedule/],
+    ['timerSweepSchedule', 'rate(2 hours)', /1 to 60 minutes/],
+    ['timerSweepSchedule', 'cron(0/5 * * * ? *)', /timerSweepSchedule/],
     ['alarmEmail', 'ops', /alarmEmail.*email address/],
     ['account', '1234', /12-digit/],
     ['region', 'europe', /region/],
@@ -150,6 +155,10 @@ describe('parseSettings', () => {
     const big = { nextBestAction: { subscription: p.subscription, adhoc } };
     expect(parseScoringConfig(big).ok).toBe(true);
     expect(() => parse({ scoringConfig: big })).toThrow(/scoringConfig.*bytes as JSON, more than the 3000/);
+  });
+
+  it('accepts rate expressions of the timer sweep from 1 minute to an hour', () => {
+    for (const r of ['rate(1 minute)', 'rate(5 minutes)', 'rate(60 minutes)', 'rate(1 hour)']) expect(parse({ timerSweepSchedule: r }).timerSweepSchedule).toBe(r);
   });
 
   it('accepts valid IANA zones', () => {

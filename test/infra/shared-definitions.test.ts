@@ -30,10 +30,18 @@ describe('schedule payload (one shape for CDK and the local stack)', () => {
 });
 
 describe('local CreateTable (from shared/data-model/table.ts)', () => {
-  it('creates byScoringShard with a KEYS_ONLY projection, as CDK does', () => {
+  it('creates byScoringShard with a KEYS_ONLY projection and byTimerDue with ALL, as CDK does', () => {
     const input = createTableInput('t');
     expect(input.GlobalSecondaryIndexes).toEqual([
       expect.objectContaining({ IndexName: 'byScoringShard', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+      expect.objectContaining({
+        IndexName: 'byTimerDue',
+        KeySchema: [
+          { AttributeName: 'timerBucket', KeyType: 'HASH' },
+          { AttributeName: 'timerDue', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      }),
     ]);
   });
 });

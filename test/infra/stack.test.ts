@@ -14,6 +14,7 @@ import { ENV, type FunctionName, functionSpecs, nightlyRun, type RuleSubscriptio
 import { RULE_TARGET_MAX_EVENT_AGE, RULE_TARGET_RETRY_ATTEMPTS, type RuleSubscription } from '../../infra/constructs/rule-subscription.ts';
 import type { StreamSubscription } from '../../infra/constructs/stream-subscription.ts';
 import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS } from '../../infra/constructs/nightly-schedule.ts';
+import type { TimerSweep } from '../../infra/constructs/timer-sweep.ts';
 import { STALE_RUN_HOURS } from '../../infra/constructs/nightly-run.ts';
 import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
 import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
@@ -45,6 +46,8 @@ const functionNames = Object.keys(functionSpecs) as FunctionName[];
 const ruleSubs = subscriptions.filter((s): s is RuleSpec => s.kind === 'rule');
 const streamSubs = subscriptions.filter((s): s is StreamSpec => s.kind === 'stream');
 const scheduleSubs = subscriptions.filter((s): s is ScheduleSpec => s.kind === 'schedule');
+const nightlySchedules = scheduleSubs.filter((s) => s.function === nightlyRun.function);
+const functionSchedules = scheduleSubs.filter((s) => s.function !== nightlyRun.function);
 
 beforeAll(() => {
   built = synth(context);
@@ -224,7 +227,7 @@ describe('stream subscriptions (table stream → function)', () => {
 describe('nightly schedule', () => {
   const stateMachineRef = () => ({ Ref: id(stack.nightlyRun.stateMachine) });
 
-  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s starts the nightly run at the configured cron in the configured time zone, with retries and a DLQ', (_, sub) => {
+  it.each(nightlySchedules.map((s) => [s.id, s] as const))('%s starts the nightly run at the configured cron in the configured time zone, with retries and a DLQ', (_, sub) => {
     const c = stack.node.findChild(sub.id) as NightlySchedule;
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(30 3 * * ? *)',
@@ -243,11 +246,29 @@ describe('nightly schedule', () => {
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
   });
 
-  it.each(scheduleSubs.map((s) => [s.id, s] as const))('%s sends the input shape defined in wiring.ts, with the scheduled time', (_, sub) => {
+  it.each(nightlySchedules.map((s) => [s.id, s] as const))('%s sends the input shape defined in wiring.ts, with the scheduled time', (_, sub) => {
     const [, schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(stateMachineRef()))!;
     const input = JSON.parse(schedule.Properties.Target.Input);
     expect(input).toEqual(sub.input('<aws.scheduler.scheduled-time>'));
     expect(input).toEqual({ subscription: sub.id, scheduledTime: '<aws.scheduler.scheduled-time>' });
+  });
+
+  it.each(functionSchedules.map((s) => [s.id, s] as const))('%s invokes its function at the timerSweepSchedule rate with the wiring input, retries and a DLQ', (_, sub) => {
+    expect(sub.function).toBe('timer-sweep');
+    const c = stack.node.findChild(sub.id) as TimerSweep;
+    const [, schedule] = resourcesOf(template, 'AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties.Target.Arn) === JSON.stringify(arnOf(fnId(sub.function))))!;
+    expect(schedule.Properties).toMatchObject({
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Target: {
+        RoleArn: arnOf(id(c.role)),
+        DeadLetterConfig: { Arn: arnOf(id(c.deadLetterQueue)) },
+        RetryPolicy: { MaximumRetryAttempts: SCHEDULE_RETRY_ATTEMPTS, MaximumEventAgeInSeconds: SCHEDULE_MAX_EVENT_AGE.toSeconds() },
+      },
+    });
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ subscription: sub.id, scheduledTime: '<aws.scheduler.scheduled-time>' });
+    const statements = statementsOfRole(template, id(c.role));
+    expect(statements.flatMap(actionsOf).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
   });
 });
 
@@ -512,7 +533,7 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
         .sort();
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
     expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...stream].sort());
+    expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...stream].sort());
     expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(dynamoActions('nightly-rescore')).toEqual([
       'dynamodb:BatchGetItem',
@@ -522,6 +543,14 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:Query',
       'dynamodb:Query', // on the table (triggers, models, outreach) and on the byScoringShard index
       'dynamodb:UpdateItem', // an outreach assignment's publishedAt
+    ]);
+    expect(dynamoActions('timer-sweep')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query', // on the table (a customer's latest WINBACK# link) and on the byTimerDue index
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
     ]);
     for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'ingest');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {

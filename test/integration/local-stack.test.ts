@@ -102,7 +102,7 @@ beforeAll(async () => {
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-stack-'));
   stack = await startLocalStack({
     stateDir,
-    handlers: { ingest, 'churn-triggers': churnTriggers, campaigns, 'nightly-rescore': async (e) => void seen.scheduled.push(e) },
+    handlers: { ingest, 'churn-triggers': churnTriggers, campaigns, 'nightly-rescore': async (e) => void seen.scheduled.push(e), 'timer-sweep': async (e) => void seen.scheduled.push(e) },
     maxBatchingWindowMs: 50,
     redeliveryDelayMs: 5,
   });
@@ -276,8 +276,12 @@ describe('local stack with test handlers', () => {
 
   it('invokes the schedule once on demand with the schedule target input', async () => {
     const results = await stack.runSchedules();
-    expect(results).toEqual([expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true })]);
+    expect(results).toEqual([
+      expect.objectContaining({ id: 'NightlyRescore', function: 'nightly-rescore', ok: true }),
+      expect.objectContaining({ id: 'TimerSweep', function: 'timer-sweep', ok: true }),
+    ]);
     // The schedule target's input from shared/wiring.ts, verbatim (local/invoke.ts schedulerEvent).
     expect(seen.scheduled[0]).toEqual({ subscription: 'NightlyRescore', scheduledTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
+    expect(seen.scheduled[1]).toEqual({ subscription: 'TimerSweep', scheduledTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) });
   });
 });

@@ -78,7 +78,7 @@ describe('stream poller on DynamoDB Local', () => {
     });
     // Written before the poller starts: TRIM_HORIZON must still see them.
     await putEvent(name, 'c1', 'e1', 'SupportCallLogged');
-    await putEvent(name, 'c1', 'e2', 'OrderPlaced'); // not a trigger type → skipped
+    await putEvent(name, 'c1', 'e2', 'InvoiceIssued'); // not a trigger type → skipped
     await ddb.send(new PutItemCommand({ TableName: name, Item: { pk: { S: 'CUST#c1' }, sk: { S: 'PROFILE' }, type: { S: 'SupportCallLogged' } } })); // not EVT#
     poller.start();
     await putEvent(name, 'c2', 'e3', 'PaymentFailed');

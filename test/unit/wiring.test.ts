@@ -15,10 +15,11 @@ describe('wiring (hand-written expectations)', () => {
       ['stream', 'NewEventsToChurnTriggers', 'churn-triggers'],
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
       ['schedule', 'NightlyRescore', 'nightly-rescore'],
+      ['schedule', 'TimerSweep', 'timer-sweep'],
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the seven types the rules read, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the nine types the enabled triggers of config/triggers.json read and the four more the winback sequence reads, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -26,7 +27,12 @@ describe('wiring (hand-written expectations)', () => {
         dynamodb: {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
-            type: { S: ['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled', 'CancellationRequested'] },
+            type: {
+              S: [
+                'OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'CancellationRequested', 'PaymentFailed',
+                'AccountClosed', 'ExitSurveyAnswered', 'ConsentChanged', 'SubscriptionStarted',
+              ],
+            },
           },
         },
       },
@@ -65,10 +71,16 @@ describe('wiring (hand-written expectations)', () => {
     expect(s?.kind === 'schedule' && s.expressionSetting).toBe('nightlySchedule');
   });
 
+  it('the timer sweep passes its id and the scheduled time; its expression is the timerSweepSchedule setting', () => {
+    const s = byId('TimerSweep');
+    expect(s?.kind === 'schedule' && s.input('2026-11-01T02:05:00Z')).toEqual({ subscription: 'TimerSweep', scheduledTime: '2026-11-01T02:05:00Z' });
+    expect(s?.kind === 'schedule' && s.expressionSetting).toBe('timerSweepSchedule');
+  });
+
   it('each function may touch exactly this', () => {
     expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
       ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true } },
-      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, putEvents: true } },
+      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] }, putEvents: true } },
       campaigns: {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
@@ -80,6 +92,12 @@ describe('wiring (hand-written expectations)', () => {
         memoryMb: 1769,
         timeoutSeconds: 900,
         access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+      },
+      'timer-sweep': {
+        entry: 'functions/timer-sweep/handler.ts',
+        memoryMb: 512,
+        timeoutSeconds: 240,
+        access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);

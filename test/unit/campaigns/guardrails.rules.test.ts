@@ -15,7 +15,7 @@ const now = new Date('2026-11-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const ago = (days: number, extraMs = 0): string => new Date(now.getTime() - days * DAY - extraMs).toISOString();
 /** No control group, so every eligible customer is sent to (the hash is not what these tests are about). */
-const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
+const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 } };
 
 const trigger = (action: ChurnTriggerFired['action'] = 'retention-save', triggerId = 'billing-complaint#c-1#e1'): ChurnTriggerFired => ({
   triggerId,
@@ -104,7 +104,7 @@ describe('order of the checks', () => {
   });
 
   it('without a policy, the default applies: 2 a week, cooldowns of 30 and 90 days', () => {
-    expect(defaultSendPolicy).toEqual({ controlGroupPercent: 10, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } });
+    expect(defaultSendPolicy).toEqual({ controlGroupPercent: 10, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 } });
     const busy = [record('education', ago(1), 'sent', 1), record('cross-sell', ago(2), 'sent', 2)];
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: busy, now })).toMatchObject({ reason: 'frequency-cap' });
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: [record('retention-save', ago(29))], now })).toMatchObject({ reason: 'cooldown' });
@@ -177,7 +177,7 @@ describe('cooldown: the same campaign at most once in 30 (retention) or 90 (winb
   });
 
   it('a cooldown of 0 days turns the cooldown off', () => {
-    const off: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } };
+    const off: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0, 'winback-sequence': 0 } };
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: [record('retention-save', now.toISOString())], now, policy: off })?.decision).toBe('send');
   });
 });

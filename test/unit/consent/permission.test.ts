@@ -6,7 +6,7 @@ import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { businessEvent, churnTrigger } from '../../support/events.ts';
 
 const fold = (events: BusinessEvent[]): CustomerProfile => events.reduce((p, e) => applyEvent(p, e), emptyProfile('c-1'));
-const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
+const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 } };
 const left = (allow: boolean | undefined, at = '2026-01-10T00:00:00Z') => [
   businessEvent('CustomerProfileUpdated', { occurredAt: '2025-01-01T00:00:00Z' }),
   businessEvent('ConsentChanged', { occurredAt: '2025-01-01T00:00:00Z', granted: true }),

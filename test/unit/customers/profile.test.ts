@@ -296,6 +296,11 @@ function expectedProfile(events: BusinessEvent[]) {
     ),
     adoptedProducts: Object.fromEntries([...group(adoptions, (e) => e.detail.productId)].map(([p, es]) => [p, es.map(utc).sort()[0]])),
     paymentFailures: of('PaymentFailed').map(utc).sort().reverse().slice(0, 20),
+    lastUsedAt: Object.fromEntries([...group(usage.filter((e) => e.detail.quantity > 0), (e) => e.detail.productId)].map(([p, es]) => [p, es.map(utc).sort().at(-1)])),
+    returns: of('OrderReturned')
+      .map((e) => ({ orderId: e.detail.orderId, at: utc(e), amount: e.detail.amount, ...(e.detail.reason ? { reason: e.detail.reason } : {}), by: e.detail.eventId }))
+      .sort((a, b) => (a.at === b.at ? (a.by < b.by ? 1 : -1) : a.at < b.at ? 1 : -1))
+      .slice(0, 20),
   };
 }
 
@@ -305,7 +310,7 @@ const profileFields = [
   'consentState', 'leavingReason', 'cancellationRequest', 'accountClosedAt',
   'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue',
   'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
-  'subscriptions', 'adoptedProducts', 'paymentFailures',
+  'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns',
 ] as const satisfies readonly (keyof CustomerProfile)[];
 
 describe('applyEvent on random histories of every event type', () => {

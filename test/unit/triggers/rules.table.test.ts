@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { applyEvent, emptyProfile, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
-import { decliningProducts, defaultTriggerPolicy, evaluateTriggers, triggerEventTypes, type TriggerPolicy } from '../../../shared/triggers/rules.ts';
+import { decliningProducts, evaluateTriggers, triggerEventTypes } from '../../../shared/triggers/rules.ts';
+import { triggerConfig, type TriggerConfig } from '../../../shared/triggers/config.ts';
+
+/** The repository's configuration with one trigger's parameters changed (what a marketer does in config/triggers.json). */
+const withParams = (id: string, params: Record<string, unknown>): TriggerConfig => ({
+  ...triggerConfig,
+  triggers: triggerConfig.triggers.map((t) => (t.id === id ? { ...t, params: { ...t.params, ...params } } : t)),
+});
 import { businessEvent } from '../../support/events.ts';
 
 const DAY = 86_400_000;
@@ -119,21 +126,20 @@ describe('the trigger table', () => {
     if (expected.length === 1) expect(fired[0]).toEqual(expected[0]);
   });
 
-  it('the rules look at exactly these event types (the stream filter is built from them)', () => {
-    expect([...triggerEventTypes].sort()).toEqual(['CancellationRequested', 'PaymentFailed', 'SubscriptionCancelled', 'SubscriptionChanged', 'SupportCallLogged', 'SupportCallResolved', 'UsageRecorded']);
+  it('the enabled triggers read exactly these event types (the stream filter is built from them)', () => {
+    expect([...triggerEventTypes].sort()).toEqual(['CancellationRequested', 'OrderPlaced', 'OrderStatusChanged', 'PaymentFailed', 'SubscriptionCancelled', 'SubscriptionChanged', 'SupportCallLogged', 'SupportCallResolved', 'UsageRecorded']);
   });
 
-  it('the default policy is the one the docs describe', () => {
-    expect(defaultTriggerPolicy).toEqual({
-      slowResolutionMinutes: 2880,
-      windowDays: 30,
-      repeatComplaints: 3,
-      repeatPaymentFailures: 2,
-      usageDeclineRatio: 0.5,
-      usageBaselineMonths: 3,
-      maxEventAgeDays: 14,
-      saveOfferOnCancellationRequest: true,
-    });
+  it('the built-in rules are entries of config/triggers.json with the parameters the docs describe', () => {
+    const byId = Object.fromEntries(triggerConfig.triggers.map((t) => [t.id, t]));
+    expect(triggerConfig.maxEventAgeDays).toBe(14);
+    expect(byId['billing-complaint']).toMatchObject({ type: 'support-calls', params: { reasons: ['billing'], minCount: 1, windowDays: 30 }, weight: 0.2, cooldown: 'per-event', action: 'retention-save', enabled: true });
+    expect(byId['repeated-complaints']).toMatchObject({ params: { reasons: ['billing', 'network', 'technical', 'product', 'delivery'], minCount: 3, windowDays: 30 }, weight: 0.25, cooldown: 'per-month' });
+    expect(byId['poor-resolution']).toMatchObject({ type: 'slow-resolution', params: { maxResolutionMinutes: 2880, unresolved: true }, weight: 0.15 });
+    expect(byId['repeated-payment-failures']).toMatchObject({ type: 'payment-failures', params: { minCount: 2, windowDays: 30 }, weight: 0.2, cooldown: 'per-month' });
+    expect(byId['usage-decline-with-network-complaint']).toMatchObject({ type: 'collective', params: { threshold: 2 }, weight: 0.3, cooldown: 'per-month' });
+    expect(byId['downgrade']).toMatchObject({ type: 'downgrade', weight: 0.1, cooldown: 'per-event' });
+    expect(byId['cancelled-with-winback-permission']).toMatchObject({ type: 'cancellation', params: { requireWinbackPermission: true }, weight: 1, action: 'winback' });
   });
 });
 
@@ -146,21 +152,16 @@ describe('freshness: an event older than 14 days fires nothing, whatever the rul
     expect(evaluateTriggers(event, profile, new Date(at + 30 * DAY))).toEqual([]);
   });
 
-  it('a cancellation request fires no save offer where the policy turns it off', () => {
-    const req = businessEvent('CancellationRequested', { eventId: 'e-req', occurredAt: '2026-10-10T00:00:00Z' });
-    expect(evaluateTriggers(req, fold([req]), minuteAfter(req.detail.occurredAt), { ...defaultTriggerPolicy, saveOfferOnCancellationRequest: false })).toEqual([]);
-  });
-
-  it('follows the policy', () => {
+  it('follows the configuration', () => {
     const e = scenarios[0]!.event;
-    const policy: TriggerPolicy = { ...defaultTriggerPolicy, maxEventAgeDays: 3 };
+    const policy: TriggerConfig = { ...triggerConfig, maxEventAgeDays: 3 };
     expect(evaluateTriggers(e, fold([e]), new Date(Date.parse(e.detail.occurredAt) + 3 * DAY), policy)).toHaveLength(1);
     expect(evaluateTriggers(e, fold([e]), new Date(Date.parse(e.detail.occurredAt) + 4 * DAY), policy)).toEqual([]);
   });
 });
 
 describe('thresholds', () => {
-  const evalLast = (events: BusinessEvent[], policy?: TriggerPolicy) => {
+  const evalLast = (events: BusinessEvent[], policy?: TriggerConfig) => {
     const e = events.at(-1)!;
     return evaluateTriggers(e, fold(events), minuteAfter(e.detail.occurredAt), policy).map((t) => t.rule);
   };
@@ -186,10 +187,10 @@ describe('thresholds', () => {
     expect(evaluateTriggers(third, p, new Date('2026-10-10T09:01:00Z'))).toEqual([]);
   });
 
-  it('repeated complaints follow the policy count and window', () => {
+  it('repeated complaints follow the configured count and window', () => {
     const two = [call('a', '2026-10-01T09:00:00Z', 'network'), call('b', '2026-10-10T09:00:00Z', 'product')];
-    expect(evalLast(two, { ...defaultTriggerPolicy, repeatComplaints: 2 })).toEqual(['repeated-complaints']);
-    expect(evalLast(two, { ...defaultTriggerPolicy, repeatComplaints: 2, windowDays: 5 })).toEqual([]);
+    expect(evalLast(two, withParams('repeated-complaints', { minCount: 2 }))).toEqual(['repeated-complaints']);
+    expect(evalLast(two, withParams('repeated-complaints', { minCount: 2, windowDays: 5 }))).toEqual([]);
   });
 
   it('payment failures: two within 30 days inclusive', () => {
@@ -198,7 +199,7 @@ describe('thresholds', () => {
     // a later failure is not one "within the window before" this one
     const b = failure('b', '2026-10-10T00:00:00Z');
     expect(evaluateTriggers(b, fold([b, failure('c', '2026-10-20T00:00:00Z')]), new Date('2026-10-10T00:01:00Z'))).toEqual([]);
-    expect(evalLast([failure('a', '2026-10-01T00:00:00Z')], { ...defaultTriggerPolicy, repeatPaymentFailures: 1 })).toEqual(['repeated-payment-failures']);
+    expect(evalLast([failure('a', '2026-10-01T00:00:00Z')], withParams('repeated-payment-failures', { minCount: 1 }))).toEqual(['repeated-payment-failures']);
   });
 
   it('a subscription change other than a downgrade fires nothing; a cancellation without permission neither', () => {
@@ -239,10 +240,13 @@ describe('declining usage', () => {
     expect(decliningProducts(fold(events), at)).toEqual(['net', 'tv']);
   });
 
-  it('follows the policy ratio and baseline length', () => {
+  it('follows the configured ratio, baseline length and minimum baseline', () => {
     const p = fold([usage('2026-07', 100), usage('2026-08', 100), usage('2026-09', 70)]);
-    expect(decliningProducts(p, at, { ...defaultTriggerPolicy, usageBaselineMonths: 2, usageDeclineRatio: 0.8 })).toEqual(['net']);
-    expect(decliningProducts(p, at, { ...defaultTriggerPolicy, usageBaselineMonths: 2, usageDeclineRatio: 0.7 })).toEqual([]);
+    expect(decliningProducts(p, at, { baselineMonths: 2, ratio: 0.8, minBaseline: 0 })).toEqual(['net']);
+    expect(decliningProducts(p, at, { baselineMonths: 2, ratio: 0.7, minBaseline: 0 })).toEqual([]);
+    // light users do not fire: a baseline mean below the minimum
+    expect(decliningProducts(p, at, { baselineMonths: 2, ratio: 0.8, minBaseline: 100 })).toEqual(['net']);
+    expect(decliningProducts(p, at, { baselineMonths: 2, ratio: 0.8, minBaseline: 100.01 })).toEqual([]);
   });
 
   it('the network complaint must fall within the window', () => {

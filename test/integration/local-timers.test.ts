@@ -1,0 +1,106 @@
+/**
+ * Timers end to end through the local stack, with the real handlers: events in → ingest → table
+ * stream → churn-triggers sets a timer → the clock moves forward (local/clock.ts) → the timer
+ * sweep (the TimerSweep schedule's function) fires the trigger → ChurnTriggerFired on the bus →
+ * campaigns → the email (or nothing, for an action without a campaign). A stuck order fires
+ * exactly once, and not at all when the order moves on in time; stopped usage fires once after
+ * 30 days and not before.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advanceClock } from '../../local/clock.ts';
+import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
+import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+
+const DAY = 86_400_000;
+const RealDate = Date;
+let stack: LocalStack;
+let start: number;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-timers-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
+  start = Date.now();
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+  globalThis.Date = RealDate;
+});
+
+/** A customer outside the retention campaign's control group (so the email is not held back). */
+const customer = (prefix: string) => {
+  for (let i = 0; ; i++) if (!inControlGroup(`${prefix}-${i}`, 'retention-save', stack.controlGroupPercent, stack.controlGroupExperiment)) return `${prefix}-${i}`;
+};
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+
+async function put(entries: { type: string; detail: Record<string, unknown> }[]) {
+  const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  try {
+    for (let i = 0; i < entries.length; i += 10) {
+      const res = await client.send(
+        new PutEventsCommand({ Entries: entries.slice(i, i + 10).map((e) => ({ EventBusName: stack.busName, Source: 'com.example.shop', DetailType: e.type, Detail: JSON.stringify(e.detail) })) }),
+      );
+      expect(res.FailedEntryCount).toBe(0);
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+const emitted = (type: string, customerId: string) => stack.bus.emitted.filter((e) => e['detail-type'] === type && (e.detail as { customerId?: string }).customerId === customerId).map((e) => e.detail as Record<string, unknown>);
+const onboarding = (customerId: string) => [
+  { type: 'CustomerProfileUpdated', detail: { eventId: `${customerId}-p`, customerId, occurredAt: ago(40 * DAY), email: `${customerId}@example.com`, firstName: 'Sam' } },
+  { type: 'ConsentChanged', detail: { eventId: `${customerId}-c`, customerId, occurredAt: ago(40 * DAY), channel: 'email', purpose: 'marketing', granted: true } },
+];
+
+describe('timers through the local stack with the clock moved forward', () => {
+  it('a stuck order fires once after 10 days; one that moved on in time never; stopped usage once after 30 days, emailed', async () => {
+    const stuck = customer('stuck');
+    const moved = customer('moved');
+    const quiet = customer('quiet');
+    await put([
+      ...onboarding(stuck),
+      { type: 'OrderPlaced', detail: { eventId: `${stuck}-o`, customerId: stuck, occurredAt: ago(3 * 3_600_000), orderId: 'ord-1', amount: 120, currency: 'EUR' } },
+      { type: 'OrderStatusChanged', detail: { eventId: `${stuck}-s1`, customerId: stuck, occurredAt: ago(2 * 3_600_000), orderId: 'ord-1', status: 'preparing' } },
+      ...onboarding(moved),
+      { type: 'OrderPlaced', detail: { eventId: `${moved}-o`, customerId: moved, occurredAt: ago(3 * 3_600_000), orderId: 'ord-2', amount: 80, currency: 'EUR' } },
+      { type: 'OrderStatusChanged', detail: { eventId: `${moved}-s1`, customerId: moved, occurredAt: ago(2 * 3_600_000), orderId: 'ord-2', status: 'preparing' } },
+      { type: 'OrderStatusChanged', detail: { eventId: `${moved}-s2`, customerId: moved, occurredAt: ago(3_600_000), orderId: 'ord-2', status: 'shipped' } },
+      ...onboarding(quiet),
+      ...[62, 31, 0].map((d, i) => ({ type: 'UsageRecorded', detail: { eventId: `${quiet}-u${i}`, customerId: quiet, occurredAt: ago(d * DAY + 3_600_000), productId: 'fibre', quantity: 40, unit: 'GB' } })),
+    ]);
+    await stack.waitForIdle();
+    expect(emitted('ChurnTriggerFired', stuck)).toEqual([]);
+
+    // Nothing is due yet.
+    expect((await stack.sweepTimers()).result).toMatchObject({ due: 0, fired: 0 });
+
+    // Ten days (and a sweep interval) later: the stuck order fires; the order that shipped does not.
+    advanceClock(start + 10 * DAY + 5 * 60_000 - Date.now());
+    expect((await stack.sweepTimers()).result).toMatchObject({ fired: 1, byKind: { 'churn-trigger': 1 } });
+    expect(emitted('ChurnTriggerFired', stuck)).toEqual([expect.objectContaining({ rule: 'order-stuck-preparing', kind: 'timer', action: 'service-recovery', sourceEventIds: [`${stuck}-s1`] })]);
+    expect(emitted('ChurnTriggerFired', moved)).toEqual([]);
+    expect(emitted('ChurnTriggerFired', quiet)).toEqual([]);
+    // Swept again: nothing more.
+    expect((await stack.sweepTimers()).result).toMatchObject({ due: 0, fired: 0 });
+
+    // 29 days after the last use: not yet. 30 days (and a sweep interval): fired once, and emailed.
+    advanceClock(start + 29 * DAY - Date.now());
+    expect((await stack.sweepTimers()).result).toMatchObject({ fired: 0 });
+    expect(emitted('ChurnTriggerFired', quiet)).toEqual([]);
+    advanceClock(start + 30 * DAY + 5 * 60_000 - Date.now());
+    expect((await stack.sweepTimers()).result).toMatchObject({ fired: 1 });
+    expect(emitted('ChurnTriggerFired', quiet)).toEqual([expect.objectContaining({ rule: 'usage-stopped', kind: 'timer', action: 'retention-save' })]);
+    expect(emitted('EmailSent', quiet)).toEqual([expect.objectContaining({ campaign: 'retention-save' })]);
+    expect((await stack.sweepTimers()).result).toMatchObject({ due: 0 });
+
+    // Each trigger once in all; no handler failed, nothing dead-lettered.
+    expect(emitted('ChurnTriggerFired', stuck)).toHaveLength(1);
+    expect(emitted('ChurnTriggerFired', moved)).toEqual([]);
+    const c = await stack.counters();
+    expect(c.handlerErrors).toEqual([]);
+    expect(Object.values(c.deadLetters).every((n) => n === 0)).toBe(true);
+  }, 240_000);
+});
