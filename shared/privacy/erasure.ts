@@ -84,6 +84,6 @@ export function itemKind(sk: string): string {
   if (sk === 'SCORE') return 'score';
   if (sk === 'SENDS' || sk.startsWith('SEND#')) return 'send';
   const prefix = sk.split('#')[0]!;
-  const kinds: Record<string, string> = { EVT: 'event', CONSENT: 'consent', TRIGGER: 'trigger', WINBACK: 'winback' };
+  const kinds: Record<string, string> = { EVT: 'event', CONSENT: 'consent', TRIGGER: 'trigger', WINBACK: 'winback', TIMER: 'timer' };
   return kinds[prefix] ?? 'other';
 }
