@@ -7,7 +7,6 @@
  * and a late event for her stores nothing.
  */
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { emittedFor, putAndSettle } from '../support/local-stack-events.ts';
 
 const DAY = 86_400_000;
 const RealDate = Date;
@@ -27,9 +27,10 @@ beforeAll(async () => {
   stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-winback-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
   start = Date.now();
 }, 120_000);
+// The clock was moved forward: give the real one back.
 afterAll(async () => {
-  await stack?.stop();
   globalThis.Date = RealDate;
+  await stack?.stop();
 });
 
 /** A customer outside the control group of both winback campaigns. */
@@ -41,22 +42,8 @@ const customer = (prefix: string) => {
 };
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
-async function put(entries: { type: string; detail: Record<string, unknown> }[]) {
-  const client = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  try {
-    for (let i = 0; i < entries.length; i += 10) {
-      const res = await client.send(
-        new PutEventsCommand({ Entries: entries.slice(i, i + 10).map((e) => ({ EventBusName: stack.busName, Source: 'com.example.billing', DetailType: e.type, Detail: JSON.stringify(e.detail) })) }),
-      );
-      expect(res.FailedEntryCount).toBe(0);
-    }
-  } finally {
-    client.destroy();
-  }
-  await stack.waitForIdle();
-}
-
-const emitted = (type: string, customerId: string) => stack.bus.emitted.filter((e) => e['detail-type'] === type && (e.detail as { customerId?: string }).customerId === customerId).map((e) => e.detail as Record<string, unknown>);
+const put = (entries: { type: string; detail: Record<string, unknown> }[]) => putAndSettle(stack, 'com.example.billing', entries);
+const emitted = (type: string, customerId: string) => emittedFor(stack, type, customerId);
 const leaving = (id: string, reasonCode: string) => [
   { type: 'CustomerProfileUpdated', detail: { eventId: `${id}-p`, customerId: id, occurredAt: ago(400 * DAY), email: `${id}@example.com`, firstName: 'Sam' } },
   { type: 'ConsentChanged', detail: { eventId: `${id}-c`, customerId: id, occurredAt: ago(400 * DAY), channel: 'email', purpose: 'marketing', granted: true } },
