@@ -15,6 +15,19 @@ const left = (allow: boolean | undefined, at = '2026-01-10T00:00:00Z') => [
 ];
 const winback = churnTrigger('c-1', 'e-1', { action: 'winback', rule: 'cancelled-with-winback-permission', triggerId: 'cancelled-with-winback-permission#c-1#e-1' });
 
+describe('the winback sequence\'s steps are their own campaign', () => {
+  const step = churnTrigger('c-1', 'e-2', { action: 'winback', rule: 'winback-sequence', triggerId: 'winback-sequence#c-1#2026-01-10T00:00:00.000Z#2' });
+  const now = new Date('2026-03-11T00:00:00Z');
+  const sent = (campaign: string, at: string) => ({ sendId: `${campaign}#x#${at}`, customerId: 'c-1', campaign, status: 'sent' as const, at });
+
+  it('not cooled by the counter-offer at cancellation; 30 days between steps; the same consent rules', () => {
+    const p = fold(left(true));
+    expect(planSend({ trigger: step, profile: p, recentSends: [sent('winback-counter-offer', '2026-01-10T01:00:00.000Z')], now, policy })).toMatchObject({ decision: 'send', campaign: 'winback-sequence' });
+    expect(planSend({ trigger: step, profile: p, recentSends: [sent('winback-sequence', '2026-02-10T00:00:00.000Z')], now, policy })).toMatchObject({ decision: 'skip', reason: 'cooldown' });
+    expect(planSend({ trigger: step, profile: fold(left(false)), recentSends: [], now, policy })).toMatchObject({ decision: 'skip', reason: 'no-winback-permission' });
+  });
+});
+
 describe('contact permission comes from the consent ledger', () => {
   it('winback: a live grant given at cancellation, until it expires (24 months)', () => {
     const p = fold(left(true));
