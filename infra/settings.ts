@@ -72,6 +72,12 @@ export type Settings = {
   unsubscribeBaseUrl: string;
   /** Base URL of the help / preference centre linked from emails. */
   helpBaseUrl: string;
+  /**
+   * https base URL the public pages are reached at in emails (`<base>/u/TOKEN`, …), when a
+   * domain of yours (e.g. a CloudFront distribution) forwards to the pages function's URL.
+   * Unset: the function URL itself (stack output `PagesUrl`).
+   */
+  pagesBaseUrl?: string;
   /** Extra AWS account ids allowed to put events on the bus. */
   producerAccountIds: string[];
   /** Days the function log groups keep logs. */
@@ -413,6 +419,7 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
     frequencyCapPerWeek: val('frequencyCapPerWeek', (v) => int('frequencyCapPerWeek', v, 0, 100), settingDefaults.frequencyCapPerWeek),
     unsubscribeBaseUrl: val('unsubscribeBaseUrl', (v) => url('unsubscribeBaseUrl', v), settingDefaults.unsubscribeBaseUrl),
     helpBaseUrl: val('helpBaseUrl', (v) => url('helpBaseUrl', v), settingDefaults.helpBaseUrl),
+    pagesBaseUrl: val<string | undefined>('pagesBaseUrl', (v) => url('pagesBaseUrl', v), undefined),
     producerAccountIds,
     logRetentionDays,
     removalPolicy,

@@ -9,7 +9,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
-import { ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
+import { ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
@@ -19,6 +19,7 @@ import { ClmEventBus } from './constructs/event-bus.ts';
 import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { TimerSweep } from './constructs/timer-sweep.ts';
+import { PageSigningKeys, PublicPages } from './constructs/public-pages.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
 import { planSendRate, type SendRatePlan } from './send-rate.ts';
@@ -58,6 +59,9 @@ export class ServerlessClmStack extends Stack {
   readonly eventBus: ClmEventBus;
   readonly rejectedEvents: RejectedEvents;
   readonly email: EmailSending;
+  /** The secret of the page signing keys, and the public pages' function URL. */
+  readonly pageKeys: PageSigningKeys;
+  readonly publicPages: PublicPages;
   readonly alarms: Alarms;
   readonly dashboard: PipelineDashboard;
   readonly functions: Record<FunctionName, ClmFunction>;
@@ -93,6 +97,7 @@ export class ServerlessClmStack extends Stack {
       sandboxRecipients: settings.sesSandbox ? settings.sesSandboxRecipients : undefined,
     });
     this.alarms = new Alarms(this, 'Alarms', { alarmEmail: settings.alarmEmail });
+    this.pageKeys = new PageSigningKeys(this, 'PageSigningKeys', { removalPolicy });
 
     // The rule subscription of a function that sends email is sized to the SES send rate.
     const senders = subscriptions.filter((s): s is RuleSubscriptionSpec => s.kind === 'rule' && functionSpecs[s.function].access.sendEmail === true);
@@ -116,6 +121,12 @@ export class ServerlessClmStack extends Stack {
         return [name, fn];
       }),
     ) as Record<FunctionName, ClmFunction>;
+
+    // The public pages behind their function URL; the functions that send email link to them.
+    this.publicPages = new PublicPages(this, 'PublicPages', { fn: this.functions[publicPages.function].function });
+    for (const [name, spec] of entries) {
+      if (spec.access.sendEmail) this.functions[name].function.addEnvironment(ENV.pagesBaseUrl, settings.pagesBaseUrl ?? this.publicPages.url.url);
+    }
 
     // The nightly run: a state machine over the steps of its function.
     const nightlyFn = this.functions[nightlyRun.function];
@@ -244,6 +255,7 @@ export class ServerlessClmStack extends Stack {
     if (access.table) env[ENV.tableName] = this.table.table.tableName;
     if (access.putEvents) env[ENV.busName] = this.eventBus.bus.eventBusName;
     if (access.rejectedEvents) env[ENV.rejectedQueueUrl] = this.rejectedEvents.queue.queueUrl;
+    if (access.pageKeys) env[ENV.pageKeysSecret] = this.pageKeys.secret.secretArn;
     if (access.sendEmail) {
       env[ENV.senderAddress] = s.senderAddress;
       env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
@@ -263,5 +275,6 @@ export class ServerlessClmStack extends Stack {
     if (access.putEvents) this.eventBus.bus.grantPutEventsTo(fn.function);
     if (access.sendEmail) this.email.grantSendEmail(fn.function, fn.role);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
+    if (access.pageKeys) this.pageKeys.grantRead(fn.function);
   }
 }

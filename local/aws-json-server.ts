@@ -5,6 +5,8 @@
  * - SQS (AWS JSON 1.0): `X-Amz-Target: AmazonSQS.<Operation>` for SendMessage,
  *   SendMessageBatch, ReceiveMessage, DeleteMessage, DeleteMessageBatch,
  *   GetQueueAttributes, GetQueueUrl, ListQueues and PurgeQueue on the local queues;
+ * - Secrets Manager (AWS JSON 1.1): `X-Amz-Target: secretsmanager.GetSecretValue` of the
+ *   secrets the local stack holds (the page signing keys, local/page-keys.ts);
  * - `GET /queues` and `GET /queues/<name>` to inspect the queues, `GET /health`.
  *
  * Any AWS SDK or the AWS CLI works against it with `--endpoint-url`; requests
@@ -50,6 +52,8 @@ export async function startAwsJsonServer(options: {
   queues: QueueRegistry;
   port?: number;
   host?: string;
+  /** Secrets served by GetSecretValue, by name (the local stack's page signing keys). */
+  secrets?: ReadonlyMap<string, () => string>;
 }): Promise<AwsJsonServer> {
   const { bus, queues } = options;
   const host = options.host ?? '127.0.0.1';
@@ -253,6 +257,13 @@ export async function startAwsJsonServer(options: {
           const op = sqs[operation];
           if (!op) throw new AwsJsonError('UnknownOperationException', `Operation ${operation} is not supported by the local SQS emulation.`);
           return sendJson(res, 200, op(body), contentType);
+        }
+        if (service === 'secretsmanager') {
+          if (operation !== 'GetSecretValue') throw new AwsJsonError('UnknownOperationException', `Operation ${operation} is not supported by the local Secrets Manager (only GetSecretValue).`);
+          const id = typeof body.SecretId === 'string' ? body.SecretId : '';
+          const secret = options.secrets?.get(id);
+          if (!secret) throw new AwsJsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+          return sendJson(res, 200, { ARN: `arn:aws:secretsmanager:${bus.region}:${LOCAL_ACCOUNT_ID}:secret:${id}`, Name: id, SecretString: secret(), VersionId: 'local', VersionStages: ['AWSCURRENT'], CreatedDate: 0 }, contentType);
         }
         throw new AwsJsonError('UnknownOperationException', `Unknown X-Amz-Target "${target}".`);
       } catch (e) {

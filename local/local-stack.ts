@@ -16,7 +16,7 @@ import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { tableName as tableNameFor } from '../shared/data-model/table.ts';
 import { customerPk, SK } from '../shared/data-model/keys.ts';
 import { settingDefaults } from '../infra/settings.ts';
-import { ENV, functionSpecs, subscriptions, type FunctionName, type RuleSubscription, type StreamSubscription } from '../shared/wiring.ts';
+import { ENV, functionSpecs, publicPages, subscriptions, type FunctionName, type RuleSubscription, type StreamSubscription } from '../shared/wiring.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
@@ -27,6 +27,8 @@ import {
   type RunningService,
 } from './services.ts';
 import { startAwsJsonServer, type AwsJsonServer } from './aws-json-server.ts';
+import { ensureLocalPageKeys } from './page-keys.ts';
+import { startPagesServer } from './pages-server.ts';
 import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts';
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
 import { QueueConsumer, QueueRegistry } from './queues.ts';
@@ -45,6 +47,8 @@ export const EMAILS_DIR = 'emails';
  * so producers' code and docs/events.md work unchanged against the local bus.
  */
 export const LOCAL_BUS_NAME = `${settingDefaults.stackName}-events`;
+/** The local Secrets Manager secret of the page signing keys (generated per state directory, local/page-keys.ts). */
+export const LOCAL_PAGE_KEYS_SECRET = `${settingDefaults.stackName}-page-keys`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
 
 export type LocalStackOptions = {
@@ -52,6 +56,8 @@ export type LocalStackOptions = {
   dynamodbPort?: number;
   sesPort?: number;
   busPort?: number;
+  /** Port of the public pages' server (default: a free port). */
+  pagesPort?: number;
   /** Use already running services instead of starting them (tests). */
   dynamodbEndpoint?: string;
   sesEndpoint?: string;
@@ -82,6 +88,8 @@ export type Endpoints = {
   sesInbox: string;
   sesStore: string;
   rejectedQueueUrl: string;
+  /** The public pages (unsubscribe, help page, exit survey): the pages function behind a local function URL. */
+  pages: string;
 };
 
 export type HandlerErrorLog = { function: FunctionName; count: number; samples: string[] };
@@ -141,8 +149,12 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     }
     for (const s of streamSubs) queues.ensure(dlqName(s.id), { persist: true });
     const bus = new LocalBus({ name: busName, region, queueFor: (sub) => queues.get(sub.id)! });
-    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort });
+    const pageKeysText = ensureLocalPageKeys(stateDir);
+    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort, secrets: new Map([[LOCAL_PAGE_KEYS_SECRET, () => pageKeysText]]) });
     cleanups.push(server.close);
+    // The public pages, as behind a function URL; the handler is loaded at the first request (after the environment is set).
+    const pagesServer = await startPagesServer({ handler: () => handlerFor(publicPages.function), region, port: options.pagesPort, onError: (e) => recordError(publicPages.function, e) });
+    cleanups.push(pagesServer.close);
 
     const endpoints: Endpoints = {
       bus: server.url,
@@ -152,6 +164,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       sesInbox: `${ses}/`,
       sesStore: `${ses}/store`,
       rejectedQueueUrl: queues.url(REJECTED_QUEUE),
+      pages: pagesServer.url,
     };
 
     // 4. The environment the handlers read, set before their modules load. The
@@ -167,6 +180,9 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       AWS_ENDPOINT_URL_SESV2: ses,
       AWS_ENDPOINT_URL_EVENTBRIDGE: server.url,
       AWS_ENDPOINT_URL_SQS: server.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
+      [ENV.pageKeysSecret]: LOCAL_PAGE_KEYS_SECRET,
+      [ENV.pagesBaseUrl]: pagesServer.url,
       [ENV.tableName]: tableName,
       [ENV.busName]: busName,
       [ENV.rejectedQueueUrl]: endpoints.rejectedQueueUrl,

@@ -30,10 +30,12 @@ const HELP = `Usage: npm start -- [options]
   --dynamodb-port P    port for DynamoDB Local (default: a free port)
   --ses-port P         port for the SES emulator and its inbox (default: a free port)
   --bus-port P         port for the local bus (EventBridge PutEvents + SQS) (default: a free port)
+  --pages-port P       port for the public pages (unsubscribe, help page, exit survey) (default: a free port)
   --state-dir DIR      where rejected events, dead letters and the sent emails are written, this run only (default .local)
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
-                       another (run date advanced by a day each; later nights see no new events)
+                       another (the first scores the replay's day, each later one the next day;
+                       later nights see no new events)
   --summary-json FILE  write the run's summary (the Summary figures and each night's) to FILE as JSON
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -48,6 +50,7 @@ type Args = {
   dynamodbPort?: number;
   sesPort?: number;
   busPort?: number;
+  pagesPort?: number;
   stateDir: string;
   nights: number;
   summaryJsonFile?: string;
@@ -66,6 +69,7 @@ function parse(argv: string[]): Args {
       'dynamodb-port': { type: 'string' },
       'ses-port': { type: 'string' },
       'bus-port': { type: 'string' },
+      'pages-port': { type: 'string' },
       'state-dir': { type: 'string' },
       'run-nightly': { type: 'boolean' },
       nights: { type: 'string' },
@@ -94,6 +98,7 @@ function parse(argv: string[]): Args {
     dynamodbPort: int('dynamodb-port', values['dynamodb-port'], 1, 65535),
     sesPort: int('ses-port', values['ses-port'], 1, 65535),
     busPort: int('bus-port', values['bus-port'], 1, 65535),
+    pagesPort: int('pages-port', values['pages-port'], 1, 65535),
     stateDir: values['state-dir'] ?? '.local',
     nights: int('nights', values.nights, 1, 366) ?? (values['run-nightly'] ? 1 : 0),
     summaryJsonFile: values['summary-json'],
@@ -165,6 +170,7 @@ async function main(): Promise<number> {
     dynamodbPort: args.dynamodbPort,
     sesPort: args.sesPort,
     busPort: args.busPort,
+    pagesPort: args.pagesPort,
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
@@ -205,6 +211,7 @@ async function main(): Promise<number> {
     if (args.keepRunning) out(`  SES inbox          ${stack.endpoints.sesInbox}   (JSON: ${stack.endpoints.sesStore})`);
     else out(`  SES emulator       ${stack.endpoints.ses}   (emails are saved to ${path.join(stack.stateDir, EMAILS_DIR)}/)`);
     out(`  bus (PutEvents)    ${stack.endpoints.bus}   (bus ${stack.busName}; SQS on the same endpoint; queues at ${stack.endpoints.bus}/queues)`);
+    out(`  public pages       ${stack.endpoints.pages}   (/u/TOKEN, /learn/TOKEN, /exit/TOKEN: the links in the emails)`);
   };
   printEndpoints();
   out(`  up in ${secs(Date.now() - started)}`);
@@ -268,7 +275,10 @@ async function main(): Promise<number> {
     const { runNightlyStateMachine } = await import('./nightly-run.ts');
     const { runDateOf } = await import('../shared/scoring/nightly-run.ts');
     const { runIdOf } = await import('../shared/scoring/nightly-steps.ts');
-    const firstScheduled = new Date();
+    // The first night is the one after the replay: scheduled at the next UTC midnight, so its run
+    // date is the replay's day and the triggers the replay fired count tonight (a night scheduled
+    // now would score yesterday, and those triggers would first count on the next, quiet night).
+    const firstScheduled = new Date(Math.floor(Date.now() / 86_400_000 + 1) * 86_400_000);
     for (let i = 0; i < args.nights; i++) {
       // Each night is scheduled a day after the one before: its own run date and run id; no new events arrive in between.
       const scheduledTime = new Date(firstScheduled.getTime() + i * 86_400_000);

@@ -14,6 +14,7 @@ import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { ConsentRecord } from './consent/ledger.ts';
 import type { ErasureRecord } from './privacy/erasure.ts';
 import type { LeaverFact } from './winback/report.ts';
+import type { KeyRing } from './pages/tokens.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -150,8 +151,17 @@ export interface ScoringStore {
   /**
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
    * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
+   * `scores: false` reads the profiles only (the fit's gathering needs no stored score).
    */
-  readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  readCustomers(customerIds: readonly string[], triggersSince?: Date, options?: { scores?: boolean }): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  /**
+   * Keeps a part of a run's step (a segment's gathered summaries, its outreach top N) out of the
+   * state machine's state, whose 256 KB it would outgrow: stored under the run, with a TTL; the
+   * returned key is all the state carries. Every put is a new part (a retried step puts another).
+   */
+  putRunPart(runId: string, name: string, part: unknown): Promise<{ key: string; consumedWriteUnits: number }>;
+  /** The parts of these keys, in order (strongly consistent); a missing one is an error. */
+  getRunParts(runId: string, keys: readonly string[]): Promise<{ parts: unknown[]; consumedReadUnits: number }>;
   /** Writes these scores (replacing the stored ones). */
   writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }>;
   /** The model item of a run, if it was stored. */
@@ -164,7 +174,12 @@ export interface ScoringStore {
   outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
   /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
-  /** Marks the assignment's OutreachPlanned published; the first mark stays. */
+  /**
+   * Treated assignments whose OutreachPlanned is not yet marked published, of any experiment and
+   * period (strongly consistent), so a publish that failed on a month's last night is retried after.
+   */
+  unpublishedOutreach(): Promise<OutreachAssignment[]>;
+  /** Marks the assignment's OutreachPlanned published (it leaves `unpublishedOutreach`); the first mark stays. */
   markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void>;
 }
 
@@ -253,4 +268,13 @@ export interface TimerStore {
    * kept with its error for an operator. Returns which.
    */
   markFailed(timer: PendingTimer, error: string, at: Date, maxAttempts: number): Promise<'retry' | 'gave-up'>;
+}
+
+/**
+ * The keys that sign and verify the public pages' tokens (shared/pages/tokens.ts): the current
+ * key and the retired ones still accepted. In AWS a Secrets Manager secret, locally a key the
+ * local stack generates per state directory. Never logged.
+ */
+export interface PageKeySource {
+  keyRing(): Promise<KeyRing>;
 }

@@ -12,7 +12,7 @@ import { winbackEventTypes } from './winback/track.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -47,6 +47,8 @@ export type FunctionSpec = {
     putEvents?: boolean;
     sendEmail?: boolean;
     rejectedEvents?: boolean;
+    /** Reads the page signing keys (the Secrets Manager secret): signs or verifies the public pages' tokens. */
+    pageKeys?: boolean;
   };
 };
 
@@ -80,7 +82,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 60,
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -90,10 +93,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
     // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
     // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
-    // GetItem/PutItem (conditional) of the model item and of outreach assignments; UpdateItem of an
-    // assignment's publishedAt (ScoringStore.markOutreachPublished).
+    // GetItem/PutItem (conditional) of the model item and of outreach assignments, a treated one in a
+    // TransactWriteItems with its copy in the unpublished list (PutItem); UpdateItem of an assignment's
+    // publishedAt with the DeleteItem of that copy, in one TransactWriteItems (ScoringStore.markOutreachPublished).
     access: {
-      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
+      table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] },
       putEvents: true,
     },
   },
@@ -107,6 +111,16 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // of publishedAt (churn triggers fired by a timer, shared/triggers/); the winback steps (shared/winback/track.ts):
     // GetItem of the profile and the score, Query of the latest WINBACK# link, UpdateItem of its fact, DeleteItem of cancelled steps.
     access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+  },
+  pages: {
+    entry: 'functions/pages/handler.ts',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
+    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent);
+    // PutItem of its consent records (CONSENT#, once each).
+    access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
 };
 
@@ -245,6 +259,17 @@ export const nightlyRun = {
   timeoutHours: 8,
 };
 
+/**
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
+ * the local stack (local/pages-server.ts).
+ */
+export const publicPages = {
+  function: 'pages' as FunctionName,
+  /** The paths, by the token purpose they take (shared/pages/tokens.ts `pagePaths`). */
+  paths: ['/u/{token}', '/learn/{token}', '/exit/{token}'],
+};
+
 /** Environment variable names the functions read; set by CDK in AWS and by the local stack locally. */
 export const ENV = {
   tableName: 'CLM_TABLE_NAME',
@@ -268,4 +293,8 @@ export const ENV = {
   winbackDelaysDays: 'CLM_WINBACK_DELAYS_DAYS',
   winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
   winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
+  /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
+  pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
+  pagesBaseUrl: 'CLM_PAGES_BASE_URL',
 } as const;

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pThrottle from 'p-throttle';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
@@ -22,6 +23,7 @@ import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
+import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
 import type { Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -167,4 +169,9 @@ export const rejectionLedger = once(
       tableName: requireEnv(ENV.tableName),
       retentionDays: defaults.rejectionRetentionDays,
     }),
+);
+
+/** The page signing keys (tokens of the unsubscribe, help and exit-survey links), read from Secrets Manager and cached per container. */
+export const pageKeys = once(
+  () => new SecretsManagerPageKeys(tracer.captureAWSv3Client(new SecretsManagerClient(clientOptions())), requireEnv(ENV.pageKeysSecret)),
 );

@@ -13,10 +13,18 @@
  * - models: one item per run under `MODEL`, put once (a rerun keeps the first); the record is
  *   kept as JSON (it may hold an infinite tier cut, which DynamoDB numbers cannot).
  * - outreach: one item per customer under `OUTREACH#<experiment>#<period>`, put on the
- *   condition that there is none (never reassigned); `publishedAt` set once its OutreachPlanned
- *   is published (UpdateItem, the first mark stays).
+ *   condition that there is none (never reassigned); a treated one is put in one transaction with
+ *   a copy under `OUTREACH_UNPUBLISHED` (any experiment and period: what an attempt still has to
+ *   publish); once its OutreachPlanned is published, one transaction sets `publishedAt` (the first
+ *   mark stays) and deletes the copy.
+ * - run parts: a step's part kept out of the state machine's state (a segment's gathered
+ *   summaries, its outreach top N) as gzipped JSON under `NIGHTLY#<runId>`, `PART#<name>#<uuid>#<n>`,
+ *   split into items of at most `RUN_PART_CHUNK_BYTES` (DynamoDB's item limit is 400 KB), with a
+ *   TTL (`runPartTtlDays`); read back by a strongly consistent Query of the key's prefix.
  * Every call asks for ReturnConsumedCapacity TOTAL; the units are returned for the run summary.
  */
+import { randomUUID } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -25,11 +33,26 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { CustomerProfile } from '../customers/profile.ts';
-import { MODEL_PK, MODEL_SK_PREFIX, SK, SK_PREFIX, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk } from '../data-model/keys.ts';
+import {
+  MODEL_PK,
+  MODEL_SK_PREFIX,
+  OUTREACH_UNPUBLISHED_PK,
+  RUN_PART_SK_PREFIX,
+  SK,
+  SK_PREFIX,
+  customerIdFromPk,
+  customerPk,
+  modelSk,
+  outreachPk,
+  outreachSk,
+  outreachUnpublishedSk,
+  runPartsPk,
+} from '../data-model/keys.ts';
 import type { ProfileFold, PutAssignmentResult, ScoringCustomer, ScoringStore, SegmentCursor, SegmentPage } from '../ports.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
@@ -46,7 +69,12 @@ export type DynamoScoringStoreOptions = {
   maxTriggerDelaySeconds?: number;
   /** Backoff base in ms (full jitter, doubling, capped at 2 s). */
   backoffBaseMs?: number;
+  /** Days a run part is kept (TTL): it only has to outlive its run's execution (at most 8 hours). */
+  runPartTtlDays?: number;
 };
+
+/** Bytes of gzipped JSON per run-part item: below DynamoDB's 400 KB item limit with room for the keys. */
+export const RUN_PART_CHUNK_BYTES = 350_000;
 
 const INDEX = 'byScoringShard';
 const PROFILE_ATTRIBUTES = ['pk', 'sk', 'scoringShard', 'version', 'updatedAt', 'entity'] as const;
@@ -70,6 +98,11 @@ const encodeRecord = (m: ModelRecord): string =>
 const decodeRecord = (s: string): ModelRecord =>
   JSON.parse(s, (_k, v) => (v && typeof v === 'object' && typeof v.$number === 'string' && Object.keys(v).length === 1 ? Number(v.$number) : v));
 
+/** A failed condition, of a single write or of a transaction's. */
+const conditionFailed = (e: unknown): boolean =>
+  (e as Error).name === 'ConditionalCheckFailedException' ||
+  ((e as Error).name === 'TransactionCanceledException' && ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
 function strip<T extends Record<string, unknown>>(item: T, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...item };
   for (const k of keys) delete out[k];
@@ -83,6 +116,7 @@ export class DynamoScoringStore implements ScoringStore {
   private readonly maxAttempts: number;
   private readonly maxTriggerDelayMs: number;
   private readonly backoffBaseMs: number;
+  private readonly runPartTtlS: number;
 
   constructor(client: DynamoDBClient, options: DynamoScoringStoreOptions) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
@@ -91,6 +125,7 @@ export class DynamoScoringStore implements ScoringStore {
     this.maxAttempts = options.maxBatchAttempts ?? 10;
     this.maxTriggerDelayMs = (options.maxTriggerDelaySeconds ?? 86_400) * 1000;
     this.backoffBaseMs = options.backoffBaseMs ?? 50;
+    this.runPartTtlS = (options.runPartTtlDays ?? 7) * 86_400;
   }
 
   private backoff(attempt: number): Promise<void> {
@@ -114,16 +149,14 @@ export class DynamoScoringStore implements ScoringStore {
     return { customerIds, ...(next && { next }), consumedReadUnits: units(page.ConsumedCapacity) };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+    const withScores = options.scores !== false;
     const profiles = new Map<string, Record<string, unknown>>();
     const scores = new Map<string, Record<string, unknown>>();
     let consumed = 0;
     for (let start = 0; start < customerIds.length; start += CUSTOMERS_PER_GET) {
       const ids = [...new Set(customerIds.slice(start, start + CUSTOMERS_PER_GET))];
-      let keys: Record<string, unknown>[] = ids.flatMap((id) => [
-        { pk: customerPk(id), sk: SK.profile },
-        { pk: customerPk(id), sk: SK.score },
-      ]);
+      let keys: Record<string, unknown>[] = ids.flatMap((id) => [{ pk: customerPk(id), sk: SK.profile }, ...(withScores ? [{ pk: customerPk(id), sk: SK.score }] : [])]);
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
         if (attempt > 0) await this.backoff(attempt);
@@ -209,6 +242,40 @@ export class DynamoScoringStore implements ScoringStore {
     return { consumedWriteUnits: consumed };
   }
 
+  async putRunPart(runId: string, name: string, part: unknown): Promise<{ key: string; consumedWriteUnits: number }> {
+    const key = `${name}#${randomUUID()}`;
+    const bytes = gzipSync(JSON.stringify(part));
+    const expiresAt = Math.floor(Date.now() / 1000) + this.runPartTtlS;
+    const items = [];
+    for (let at = 0, n = 0; at === 0 || at < bytes.length; at += RUN_PART_CHUNK_BYTES, n++) {
+      items.push({ pk: runPartsPk(runId), sk: `${RUN_PART_SK_PREFIX}${key}#${String(n).padStart(4, '0')}`, entity: 'run-part', data: bytes.subarray(at, at + RUN_PART_CHUNK_BYTES), expiresAt });
+    }
+    let consumed = 0;
+    // one item a call: a BatchWriteItem takes at most 16 MB, and a few items of 350 KB would near it
+    for (const Item of items) {
+      const out = await this.doc.send(new PutCommand({ TableName: this.table, Item, ReturnConsumedCapacity: 'TOTAL' }));
+      consumed += units(out.ConsumedCapacity);
+    }
+    return { key, consumedWriteUnits: consumed };
+  }
+
+  async getRunParts(runId: string, keys: readonly string[]): Promise<{ parts: unknown[]; consumedReadUnits: number }> {
+    let consumed = 0;
+    const parts: unknown[] = [];
+    for (const key of keys) {
+      const { items, consumed: c } = await this.queryAll({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': runPartsPk(runId), ':prefix': `${RUN_PART_SK_PREFIX}${key}#` },
+        ConsistentRead: true,
+      });
+      consumed += c;
+      if (items.length === 0) throw new Error(`no run part ${key} of ${runId} (expired, or never stored)`);
+      parts.push(JSON.parse(gunzipSync(Buffer.concat(items.map((i) => i.data as Uint8Array))).toString('utf8')));
+    }
+    return { parts, consumedReadUnits: consumed };
+  }
+
   async getModel(runId: string, runDate: string): Promise<ModelRecord | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: MODEL_PK, sk: modelSk(runDate, runId) }, ConsistentRead: true }));
     return Item ? decodeRecord(String(Item.record)) : undefined;
@@ -258,24 +325,46 @@ export class DynamoScoringStore implements ScoringStore {
 
   async putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult> {
     const key = { pk: outreachPk(assignment.experimentId, assignment.period), sk: outreachSk(assignment.customerId) };
+    const put = { TableName: this.table, Item: { ...assignment, ...key, entity: 'outreach' }, ConditionExpression: 'attribute_not_exists(pk)' };
     try {
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...assignment, ...key, entity: 'outreach' }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      if (assignment.group === 'treatment' && !assignment.publishedAt) {
+        // With its copy in the unpublished list, or not at all.
+        await this.doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, { Put: { TableName: this.table, Item: { ...assignment, ...this.unpublishedKey(assignment), entity: 'outreach-unpublished' } } }] }));
+      } else {
+        await this.doc.send(new PutCommand(put));
+      }
       return { status: 'created', assignment };
     } catch (e) {
-      if ((e as Error).name !== 'ConditionalCheckFailedException') throw e;
+      if (!conditionFailed(e)) throw e;
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
       return { status: 'existing', assignment: Item ? (strip(Item, ['pk', 'sk', 'entity']) as OutreachAssignment) : assignment };
     }
   }
 
+  private unpublishedKey(a: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>) {
+    return { pk: OUTREACH_UNPUBLISHED_PK, sk: outreachUnpublishedSk(a.experimentId, a.period, a.customerId) };
+  }
+
+  async unpublishedOutreach(): Promise<OutreachAssignment[]> {
+    const { items } = await this.queryAll({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': OUTREACH_UNPUBLISHED_PK }, ConsistentRead: true });
+    return items.map((i) => strip(i, ['pk', 'sk', 'entity']) as OutreachAssignment);
+  }
+
   async markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void> {
     await this.doc.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { pk: outreachPk(assignment.experimentId, assignment.period), sk: outreachSk(assignment.customerId) },
-        UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':at': at.toISOString() },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.table,
+              Key: { pk: outreachPk(assignment.experimentId, assignment.period), sk: outreachSk(assignment.customerId) },
+              UpdateExpression: 'SET publishedAt = if_not_exists(publishedAt, :at)',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':at': at.toISOString() },
+            },
+          },
+          { Delete: { TableName: this.table, Key: this.unpublishedKey(assignment) } },
+        ],
       }),
     );
   }

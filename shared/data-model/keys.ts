@@ -57,6 +57,10 @@ export const MODEL_PK = 'MODEL';
 export const modelSk = (runDate: string, runId: string): string => `RUN#${runDate}#${runId}`;
 export const MODEL_SK_PREFIX = 'RUN#';
 
+/** Parts of a nightly run's steps kept out of the state machine's state: one partition per run, TTL'd. */
+export const runPartsPk = (runId: string): string => `NIGHTLY#${runId}`;
+export const RUN_PART_SK_PREFIX = 'PART#';
+
 /** A rejected event put on the rejected-events queue, once per rejection id (the SHA-256 of its raw body): one item, TTL'd. */
 export const rejectionPk = (rejectionId: string): string => `REJECTED#${rejectionId}`;
 export const REJECTION_SK = 'REJECTED';
@@ -88,3 +92,10 @@ export function timerBucket(hour: string, pk: string, sk: string, shards = TIMER
 
 /** Every partition of the timer index for one hour bucket. */
 export const timerBuckets = (hour: string, shards = TIMER_SHARDS): string[] => Array.from({ length: shards }, (_, i) => `TIMER#${hour}#${i}`);
+
+/**
+ * Treated assignments whose OutreachPlanned is not yet published, of any experiment and period: one
+ * small partition (an item is put with its assignment and deleted when it is marked published).
+ */
+export const OUTREACH_UNPUBLISHED_PK = 'OUTREACH_UNPUBLISHED';
+export const outreachUnpublishedSk = (experimentId: string, period: string, customerId: string): string => `${experimentId}#${period}#${outreachSk(customerId)}`;

@@ -153,15 +153,18 @@ export const inboundSchemas = {
     ...leavingAnswers,
   }),
   /** The exit survey's answers, joining a cancellation or closure that came without them (or correcting them). */
-  ExitSurveyAnswered: baseDetail.extend({
-    subscriptionId: id.optional().describe('The cancelled subscription; absent: the account (or every cancellation)'),
-    reasonCode: z.enum(exitReasons),
-    reason: leavingAnswers.reason,
-    allowWinbackContact: z.boolean(),
-    wordingVersion: leavingAnswers.wordingVersion,
-    source: z.enum(consentSources).default('exit-survey'),
-    actor: id.optional().describe('Who recorded it: the customer (absent) or an agent id'),
-  }),
+  ExitSurveyAnswered: baseDetail
+    .extend({
+      subscriptionId: id.optional().describe('The cancelled subscription; absent: the account (or every cancellation)'),
+      reasonCode: z.enum(exitReasons),
+      /** The customer's own words (required with reason `other`, optional otherwise). */
+      reason: line(500).min(1).optional(),
+      allowWinbackContact: z.boolean().describe('The answer to "may we contact you later?" (winback permission)'),
+      wordingVersion: leavingAnswers.wordingVersion,
+      source: z.enum(consentSources).default('exit-survey'),
+      actor: id.optional().describe('Who recorded it: the customer (absent) or an agent id'),
+    })
+    .refine((d) => d.reasonCode !== 'other' || (d.reason?.trim() ?? '') !== '', { message: 'reason (free text) is required when reasonCode is other', path: ['reason'] }),
   /** Erase the customer's personal data and events (right to be forgotten). */
   CustomerErasureRequested: baseDetail.extend({
     requestedBy: id.describe('Who asked for it: an agent or a system id (kept, without personal data, in the erasure record)'),

@@ -383,6 +383,9 @@ export class InMemoryScoringStore implements ScoringStore {
   private readonly scores = new Map<string, CustomerScore>();
   private readonly models = new Map<string, ModelRecord>();
   private readonly assignments = new Map<string, OutreachAssignment>();
+  /** Run parts as JSON, by run and key. */
+  private readonly parts = new Map<string, string>();
+  private partSeq = 0;
   /** Calls made, by method, so tests can see that a quiet rerun writes nothing. */
   readonly calls = { writeScores: 0, scoresWritten: 0 };
 
@@ -404,16 +407,31 @@ export class InMemoryScoringStore implements ScoringStore {
     };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince?: Date): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
     const customers = await Promise.all(
       customerIds.map(async (customerId): Promise<ScoringCustomer> => {
         const profile = await this.customers.getProfile(customerId);
-        const stored = this.scores.get(customerId);
+        const stored = options.scores === false ? undefined : this.scores.get(customerId);
         const triggers = triggersSince ? this.customers.triggersOf(customerId).filter((t) => Date.parse(t.firedAt) >= triggersSince.getTime()) : [];
         return { customerId, ...(profile && { profile }), ...(stored && { stored: copy(stored) }), triggers };
       }),
     );
     return { customers, consumedReadUnits: 0 };
+  }
+
+  async putRunPart(runId: string, name: string, part: unknown): Promise<{ key: string; consumedWriteUnits: number }> {
+    const key = `${name}#${++this.partSeq}`;
+    this.parts.set(`${runId}\n${key}`, JSON.stringify(part));
+    return { key, consumedWriteUnits: 0 };
+  }
+
+  async getRunParts(runId: string, keys: readonly string[]): Promise<{ parts: unknown[]; consumedReadUnits: number }> {
+    const parts = keys.map((key) => {
+      const json = this.parts.get(`${runId}\n${key}`);
+      if (json === undefined) throw new Error(`no run part ${key} of ${runId}`);
+      return JSON.parse(json) as unknown;
+    });
+    return { parts, consumedReadUnits: 0 };
   }
 
   async writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }> {
@@ -458,6 +476,10 @@ export class InMemoryScoringStore implements ScoringStore {
     if (held) return { status: 'existing', assignment: copy(held) };
     this.assignments.set(key, copy(assignment));
     return { status: 'created', assignment: copy(assignment) };
+  }
+
+  async unpublishedOutreach(): Promise<OutreachAssignment[]> {
+    return [...this.assignments.values()].filter((a) => a.group === 'treatment' && !a.publishedAt).map(copy);
   }
 
   async markOutreachPublished(assignment: Pick<OutreachAssignment, 'experimentId' | 'period' | 'customerId'>, at: Date): Promise<void> {

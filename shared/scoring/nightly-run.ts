@@ -82,7 +82,7 @@ export async function gatherSegment(
   let { gathered, summary } = input.part ?? emptyGatherPart();
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
     const sampled = ids.filter((id) => inFitSample(id, deps.config.fit.sampleSalt, input.sampleShare));
-    const { customers, consumedReadUnits } = await deps.store.readCustomers(sampled);
+    const { customers, consumedReadUnits } = await deps.store.readCustomers(sampled, undefined, { scores: false });
     summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
     const summaries: ModelSummary[] = [];
     for (const c of customers) {
@@ -219,8 +219,8 @@ export type NightResult = {
 
 /**
  * Merges the segments' parts (and the gather step's), plans tonight's outreach, stores the
- * new assignments once and publishes `OutreachPlanned` for each treated assignment of the
- * period not yet marked published (tonight's, or one an earlier attempt failed to publish), then the
+ * new assignments once and publishes `OutreachPlanned` for each treated assignment not yet
+ * marked published (tonight's, or one an earlier attempt failed to publish, whatever its month), then the
  * run summary (`NightlyRunCompleted`). `failedSegments` are the segments that gave up: they
  * are named in the summary, and a rerun of the night resumes them.
  */
@@ -245,8 +245,10 @@ export async function finishNight(
     held.push(put.assignment);
   }
   // Stored first, then published, then marked: an attempt that fails in between leaves the mark
-  // unset and the next attempt (a retry, a rerun, the next night of the month) publishes it again.
-  for (const a of unpublishedTreated(held)) {
+  // unset and the next attempt (a retry, a rerun, the next night, in this month or a later one)
+  // publishes it again. `unpublishedOutreach` holds those of any period; `held`, tonight's too
+  // (and any of this month stored before the store kept the unpublished list).
+  for (const a of unpublishedTreated([...(await store.unpublishedOutreach()), ...held])) {
     await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
     await store.markOutreachPublished(a, deps.now());
   }

@@ -1,24 +1,26 @@
 /**
  * The nightly run's steps as the state machine invokes them: one JSON input per step, validated,
  * and one JSON output that the next state takes. `runNightlyStep` dispatches to the services of
- * nightly-run.ts. The state carries ids, checkpoints and mergeable parts, never the model item
- * (each step reads it from the store by run id: JSON cannot hold an infinite tier cut).
+ * nightly-run.ts. The state carries ids, checkpoints, the summaries and the keys of the parts,
+ * never the model item (each step reads it from the store by run id: JSON cannot hold an
+ * infinite tier cut) nor the parts themselves: each segment invocation stores what it gathered or
+ * its outreach top N as a run part (ScoringStore.putRunPart, in the table with a TTL) and passes
+ * the key on, so the state stays a few KB at any base size (Step Functions' limit is 256 KB).
  *
  *  start   (the schedule's input: { subscription, scheduledTime }) → the night and its segments
- *  gather  { night, sampleShare, segment, cursor?, part? } → the same with the new cursor and part, and `done`
- *  fit     { night, sampleShare, parts: GatherPart[] } → { modelId, keep, fit, gather }
- *  score   { night, keep, segment, cursor?, part? } → the same with the new cursor and part, and `done`
- *  finish  { night, keep, fit, parts: ScorePart[], gather?, failedSegments? } → the night's result
+ *  gather  { night, sampleShare, segment, cursor?, part? } → the same with the new cursor and part ({keys, summary}), and `done`
+ *  fit     { night, sampleShare, results } → { modelId, keep, fit, gather } (reads the gathered parts by key)
+ *  score   { night, keep, segment, cursor?, part? } → the same with the new cursor and part ({keys, summary}), and `done`
+ *  finish  { night, keep, fit, results, gather, failedSegments } → the night's result (reads the top-N parts by key)
  */
 import { z } from 'zod';
 import { allScoringShards } from '../data-model/keys.ts';
 import type { SegmentCursor } from '../ports.ts';
 import { mergeGathered, emptyGathered, type GatheredSummaries } from './gathered-summaries.ts';
 import type { OutreachCandidate } from './outreach.ts';
-import { emptyRunSummary, mergeRunSummaries, type RunSummaryPart } from './run-summary.ts';
+import { addConsumedUnits, emptyRunSummary, mergeRunSummaries, type RunSummaryPart } from './run-summary.ts';
 import {
   type Budget,
-  type GatherPart,
   type NightModel,
   type NightResult,
   type NightlyDeps,
@@ -52,16 +54,12 @@ const summary = z
     failedSegments: z.array(z.string()),
   })
   .strict() satisfies z.ZodType<RunSummaryPart>;
-const gathered = z
-  .object({
-    adHoc: z.array(z.object({ frequency: units, recency: units, T: units, monetary: units, count }).strict()),
-    tenures: z.array(z.object({ periods: count, churned: z.boolean(), monthlyValue: units, count }).strict()),
-    withoutHistory: count,
-  })
-  .strict() satisfies z.ZodType<GatheredSummaries>;
-const candidate = z.object({ customerId: z.string(), clv: z.number(), churnRisk: z.number(), rankValue: z.number() }).strict() satisfies z.ZodType<OutreachCandidate>;
-const gatherPart = z.object({ gathered, summary }).strict();
-const scorePart = z.object({ summary, top: z.array(candidate) }).strict();
+/** A segment's part as the state carries it: the keys of what its invocations stored, and its summary so far. */
+const partKey = z.string().regex(/^[A-Za-z0-9#:._-]{1,200}$/);
+const statePart = z.object({ keys: z.array(partKey).max(1000), summary }).strict();
+export type StatePart = z.infer<typeof statePart>;
+const gatherPart = statePart;
+const scorePart = statePart;
 const share = z.number().gt(0).max(1);
 const outcome = z.union([
   z.object({ source: z.literal('tonight') }).strict(),
@@ -93,10 +91,10 @@ export type StartOutput = { night: { runId: string; runDate: string }; sampleSha
  * checkpoint and the part so far) plus `done`: a state machine loops by passing the output
  * back until `done` is true.
  */
-export type SegmentOutput<S extends 'gather' | 'score', P> = (S extends 'gather' ? { step: S; sampleShare: number } : { step: S; keep: number }) & {
+export type SegmentOutput<S extends 'gather' | 'score'> = (S extends 'gather' ? { step: S; sampleShare: number } : { step: S; keep: number }) & {
   night: { runId: string; runDate: string };
   segment: string;
-  part: P;
+  part: StatePart;
   cursor?: SegmentCursor;
   done: boolean;
 };
@@ -106,12 +104,19 @@ export type FitOutput = { modelId: string; keep: number; fit: NightModel['fit'];
 /** The run id of a night: one per run date, so a rerun of a night is the same run (it resumes, reuses its model). */
 export const runIdOf = (runDate: string): string => `run-${runDate}`;
 
+/** Stores an invocation's part (when there is one) and adds its key and the units the put consumed to the state's part. */
+async function keepPart(deps: NightlyDeps, runId: string, name: string, data: unknown, part: StatePart): Promise<StatePart> {
+  if (data === undefined) return part;
+  const put = await deps.store.putRunPart(runId, name, data);
+  return { keys: [...part.keys, put.key], summary: addConsumedUnits(part.summary, { write: put.consumedWriteUnits }) };
+}
+
 /** Runs one validated step. `budget` bounds the segment steps (one invocation's share of a segment). */
 export async function runNightlyStep(
   deps: NightlyDeps,
   step: NightlyStep,
   budget: Budget,
-): Promise<StartOutput | SegmentOutput<'gather', GatherPart> | SegmentOutput<'score', ScorePart> | FitOutput | NightResult> {
+): Promise<StartOutput | SegmentOutput<'gather'> | SegmentOutput<'score'> | FitOutput | NightResult> {
   if (!('step' in step)) {
     const runDate = runDateOf(step.scheduledTime);
     const previous = await deps.store.previousModel(runDate);
@@ -119,30 +124,44 @@ export async function runNightlyStep(
   }
   switch (step.step) {
     case 'gather': {
-      const { next, ...part } = await gatherSegment(deps, { night: step.night, segment: step.segment, sampleShare: step.sampleShare, budget, ...(step.cursor && { cursor: step.cursor }), ...(step.part && { part: step.part }) });
+      // This invocation's summaries go to a run part of their own; the state keeps its key and the summary.
+      const prior = step.part ?? { keys: [], summary: emptyRunSummary() };
+      // A rerun of a night whose model is stored fits nothing (it reuses the model): nothing to gather.
+      if (!step.cursor && !step.part && (await deps.store.getModel(step.night.runId, step.night.runDate))) {
+        return { step: 'gather', night: step.night, sampleShare: step.sampleShare, segment: step.segment, part: prior, done: true };
+      }
+      const { next, gathered, summary } = await gatherSegment(deps, { night: step.night, segment: step.segment, sampleShare: step.sampleShare, budget, ...(step.cursor && { cursor: step.cursor }), part: { gathered: emptyGathered(), summary: prior.summary } });
+      const part = await keepPart(deps, step.night.runId, `gather#${step.segment}`, gathered.adHoc.length + gathered.tenures.length + gathered.withoutHistory > 0 ? gathered : undefined, { keys: prior.keys, summary });
       return { step: 'gather', night: step.night, sampleShare: step.sampleShare, segment: step.segment, part, ...(next && { cursor: next }), done: !next };
     }
     case 'fit': {
       const parts = step.results.flatMap((r) => ('part' in r ? [r.part] : []));
-      const merged = parts.map((p) => p.gathered).reduce(mergeGathered, emptyGathered());
+      const read = await deps.store.getRunParts(step.night.runId, parts.flatMap((p) => p.keys));
+      const merged = (read.parts as GatheredSummaries[]).reduce(mergeGathered, emptyGathered());
       const m = await fitNight(deps, { night: step.night, gathered: merged, sampleShare: step.sampleShare });
-      const gather = parts.map((p) => p.summary).reduce(mergeRunSummaries, emptyRunSummary());
+      const gather = addConsumedUnits(parts.map((p) => p.summary).reduce(mergeRunSummaries, emptyRunSummary()), { read: read.consumedReadUnits });
       return { modelId: m.model.modelId, keep: m.keep, fit: m.fit, reused: m.reused, gather, failedSegments: step.results.flatMap((r) => ('failed' in r ? [r.segment] : [])) };
     }
     case 'score': {
       const model = await deps.store.getModel(step.night.runId, step.night.runDate);
       if (!model) throw new Error(`no model stored for run ${step.night.runId}: the fit step must run first`);
-      const { next, ...part } = await scoreSegment(deps, { night: step.night, model, keep: step.keep, segment: step.segment, budget, ...(step.cursor && { cursor: step.cursor }), ...(step.part && { part: step.part }) });
+      // This invocation's outreach top N goes to a run part of its own (finish merges them all).
+      const prior = step.part ?? { keys: [], summary: emptyRunSummary() };
+      const { next, top, summary } = await scoreSegment(deps, { night: step.night, model, keep: step.keep, segment: step.segment, budget, ...(step.cursor && { cursor: step.cursor }), part: { summary: prior.summary, top: [] } });
+      const part = await keepPart(deps, step.night.runId, `score#${step.segment}`, top.length > 0 ? top : undefined, { keys: prior.keys, summary });
       return { step: 'score', night: step.night, keep: step.keep, segment: step.segment, part, ...(next && { cursor: next }), done: !next };
     }
     case 'finish': {
       const model = await deps.store.getModel(step.night.runId, step.night.runDate);
       if (!model) throw new Error(`no model stored for run ${step.night.runId}: the fit step must run first`);
+      const parts = step.results.flatMap((r) => ('part' in r ? [r.part] : []));
+      const read = await deps.store.getRunParts(step.night.runId, parts.flatMap((p) => p.keys));
+      const tops: ScorePart[] = (read.parts as OutreachCandidate[][]).map((top) => ({ summary: emptyRunSummary(), top }));
       return finishNight(deps, {
         night: step.night,
         model: { model, fit: step.fit, keep: step.keep, reused: false },
-        parts: step.results.flatMap((r) => ('part' in r ? [r.part] : [])),
-        gather: step.gather,
+        parts: [...parts.map((p) => ({ summary: p.summary, top: [] })), ...tops],
+        gather: addConsumedUnits(step.gather, { read: read.consumedReadUnits }),
         failedSegments: [...step.failedSegments, ...step.results.flatMap((r) => ('failed' in r ? [r.segment] : []))],
       });
     }

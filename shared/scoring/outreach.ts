@@ -226,9 +226,9 @@ export function outreachPlannedDetail(a: OutreachAssignment, fallback: Date): Em
   return { planId: a.planId, customerId: a.customerId, group: a.group, rank: a.rank, plannedAt: a.plannedAt ?? fallback.toISOString(), schemaVersion: 1 };
 }
 
-/** The treated assignments whose OutreachPlanned is not yet marked published, by rank (a customer once). */
+/** The treated assignments whose OutreachPlanned is not yet marked published, oldest night first, by rank (a plan once). */
 export function unpublishedTreated(assignments: readonly OutreachAssignment[]): OutreachAssignment[] {
-  const byCustomer = new Map<string, OutreachAssignment>();
-  for (const a of assignments) if (a.group === 'treatment' && !a.publishedAt && !byCustomer.has(a.customerId)) byCustomer.set(a.customerId, a);
-  return [...byCustomer.values()].sort((a, b) => a.plannedOn.localeCompare(b.plannedOn) || a.rank - b.rank);
+  const byPlan = new Map<string, OutreachAssignment>();
+  for (const a of assignments) if (a.group === 'treatment' && !a.publishedAt && !byPlan.has(a.planId)) byPlan.set(a.planId, a);
+  return [...byPlan.values()].sort((a, b) => a.plannedOn.localeCompare(b.plannedOn) || a.rank - b.rank);
 }

@@ -26,6 +26,7 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::StepFunctions::StateMachine': ['StateMachineName'],
   'AWS::SES::ConfigurationSet': ['Name'],
   'AWS::SES::EmailIdentity': ['EmailIdentity'],
+  'AWS::SecretsManager::Secret': ['Name'],
   // Named by (or within) their parent, or not named at all.
   'AWS::IAM::Policy': [],
   'AWS::SQS::QueuePolicy': [],
@@ -34,6 +35,7 @@ const PHYSICAL_NAME_PROPERTIES: Record<string, string[]> = {
   'AWS::Lambda::EventSourceMapping': [],
   'AWS::Lambda::EventInvokeConfig': [],
   'AWS::Lambda::Permission': [],
+  'AWS::Lambda::Url': [],
 };
 
 type Name = { type: string; property: string; value: string; logicalId: string };

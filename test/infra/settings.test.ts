@@ -113,6 +113,7 @@ describe('parseSettings', () => {
     ['producerAccountIds', '12345', /12-digit/],
     ['unsubscribeBaseUrl', 'http://example.com/u', /https/],
     ['helpBaseUrl', 'not a url', /absolute https URL/],
+    ['pagesBaseUrl', 'http://pages.example.com', /https/],
     ['tablePrefix', 'dev-', /was removed.*\$\{stackName\}-clm/],
     ['tableDeletionProtection', 'on', /true or false/],
     ['sesSandbox', 'maybe', /true or false/],

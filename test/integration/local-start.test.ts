@@ -99,7 +99,7 @@ describe('npm start', () => {
     expect(out).not.toMatch(/ECONNREFUSED|socket usage at capacity/);
   }, 240_000);
 
-  it('--nights 2 --summary-json: two nights, the second with no new events writes little; the JSON holds each night', async () => {
+  it('--nights 2 --summary-json: two nights, the second with no new events writes under 1%; the JSON holds each night', async () => {
     // 1,000 customers: the fewest for which every model fits (at least 500 ad-hoc buyers and 100 subscribers).
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-nights-'));
     const file = path.join(stateDir, 'summary.json');
@@ -107,8 +107,9 @@ describe('npm start', () => {
     const code = await run.exited;
     const out = run.output();
     expect(code, out).toBe(0);
-    expect(out).toContain('Running night 1 of 2 (run date 2026-11-22;');
-    expect(out).toContain('Running night 2 of 2 (run date 2026-11-23, no new events;');
+    // The first night is the one after the replay (scheduled at the next UTC midnight): it scores the replay's day.
+    expect(out).toContain('Running night 1 of 2 (run date 2026-11-23;');
+    expect(out).toContain('Running night 2 of 2 (run date 2026-11-24, no new events;');
     const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
     // The Summary block's figures, as printed.
     expect(summary.eventsPublished).toBe(number(out, 'events published'));
@@ -119,7 +120,7 @@ describe('npm start', () => {
     expect(Object.values(summary.triggersByRule).reduce((a, b) => a + b, 0)).toBe(number(out, 'triggers fired'));
     const [first, second] = summary.nights;
     expect(summary.nights).toHaveLength(2);
-    expect([first!.runId, first!.runDate, second!.runId, second!.runDate]).toEqual(['run-2026-11-22', '2026-11-22', 'run-2026-11-23', '2026-11-23']);
+    expect([first!.runId, first!.runDate, second!.runId, second!.runDate]).toEqual(['run-2026-11-23', '2026-11-23', 'run-2026-11-24', '2026-11-24']);
     for (const n of summary.nights) {
       expect(Object.keys(n).sort()).toEqual(['consumedReadUnits', 'consumedWriteUnits', 'customersRead', 'durationMs', 'emitted', 'failed', 'modelStatus', 'runDate', 'runId', 'skipped', 'written']);
       expect(n).toMatchObject({ customersRead: 1000, skipped: 0, failed: 0, modelStatus: 'fitted' });
@@ -131,13 +132,14 @@ describe('npm start', () => {
     }
     // Night 1 scores every customer for the first time: all written, all emitted.
     expect(first).toMatchObject({ written: 1000, emitted: 1000 });
-    // Night 2 sees no new events: only values that moved past a threshold (a day's ageing, decaying
-    // trigger boosts, refitted tier cuts) are written. 56 for this seed and clock (docs/scoring.md).
+    // Night 2 sees no new events and no new triggers: only what a day's ageing moves past a threshold
+    // against the stored score (a risk band or tier crossed, a rule's tenure limit passed) is written:
+    // under 1% of the customers (6 for this seed and clock; docs/scoring.md breaks them down).
     expect(second!.written).toBeGreaterThan(0);
-    expect(second!.written).toBeLessThan(100);
+    expect(second!.written).toBeLessThan(first!.customersRead / 100);
     // The same figures as printed, one line per night.
     expect(out).toContain(`"customersRead":1000,"written":${second!.written},`);
-  }, 300_000);
+  }, 600_000); // about 7 minutes on a 2-core machine shared with other jobs (load average 20)
 
   it('--customers 20 --seed 2: a small run still has a deliverable billing complaint and exits 0', async () => {
     const run = start(['--customers', '20', '--seed', '2', '--state-dir', mkdtempSync(path.join(os.tmpdir(), 'clm-seed-'))]);

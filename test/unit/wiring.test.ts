@@ -85,13 +85,13 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 60,
-        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true },
+        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
       },
       'nightly-rescore': {
         entry: 'functions/nightly-rescore/handler.ts',
         memoryMb: 1769,
         timeoutSeconds: 900,
-        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], queryIndexes: ['byScoringShard'] }, putEvents: true },
       },
       'timer-sweep': {
         entry: 'functions/timer-sweep/handler.ts',
@@ -99,6 +99,7 @@ describe('wiring (hand-written expectations)', () => {
         timeoutSeconds: 240,
         access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
+      pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
     // every subscription says what it carries (the wiring is read as documentation of the stack)
@@ -124,6 +125,8 @@ describe('wiring (hand-written expectations)', () => {
       winbackDelaysDays: 'CLM_WINBACK_DELAYS_DAYS',
       winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
       winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
+      pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+      pagesBaseUrl: 'CLM_PAGES_BASE_URL',
     });
   });
 });

@@ -21,6 +21,16 @@ function world() {
   return { customers, store, publisher, deps };
 }
 
+/** The `nth` publish of an OutreachPlanned fails (once); the others go through. */
+function failOutreachPublish(w: ReturnType<typeof world>, nth: number): void {
+  const publish = w.publisher.publish.bind(w.publisher);
+  let outreachPublishes = 0;
+  w.publisher.publish = async (events) => {
+    if (events.some((e) => e.detailType === 'OutreachPlanned') && ++outreachPublishes === nth) throw new Error('PutEvents failed');
+    return publish(events);
+  };
+}
+
 const night1 = { runId: 'run-1997-09-30', runDate: '1997-09-30' };
 const night2 = { runId: 'run-1997-10-01', runDate: '1997-10-01' };
 
@@ -142,13 +152,8 @@ describe('finishing a night', () => {
 
   it('publishes an OutreachPlanned whose publish failed on the rerun, once, the same event (deduplicable by planId)', async () => {
     const w = world();
-    const publish = w.publisher.publish.bind(w.publisher);
-    let outreachPublishes = 0;
     // the fifth OutreachPlanned fails: the four before are published and marked, the rest are stored but not published
-    w.publisher.publish = async (events) => {
-      if (events.some((e) => e.detailType === 'OutreachPlanned') && ++outreachPublishes === 5) throw new Error('PutEvents failed');
-      return publish(events);
-    };
+    failOutreachPublish(w, 5);
     await expect(runNight(w.deps, night1)).rejects.toThrow('PutEvents failed');
     const stored = await w.store.outreachAssignments(config.outreach.experimentId, '1997-09');
     const treated = stored.filter((a) => a.group === 'treatment');
@@ -165,6 +170,27 @@ describe('finishing a night', () => {
     expect((await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment' && !a.publishedAt)).toEqual([]);
     await runNight(w.deps, night1);
     expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(treated.length);
+  });
+
+  it("publishes an OutreachPlanned that failed on a month's last night on the next night, in the new month", async () => {
+    const w = world();
+    failOutreachPublish(w, 3);
+    // 1997-09-30 is September's last night: two treated published, the rest stored unpublished
+    await expect(runNight(w.deps, night1)).rejects.toThrow('PutEvents failed');
+    const september = async () => (await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment');
+    const treated = await september();
+    expect(treated.filter((a) => a.publishedAt)).toHaveLength(2);
+    expect((await w.store.unpublishedOutreach()).map((a) => a.planId).sort()).toEqual(treated.filter((a) => !a.publishedAt).map((a) => a.planId).sort());
+    // the next night plans October and publishes September's leftovers too, each once
+    const october = await runNight(w.deps, night2);
+    expect(october.outreach.period).toBe('1997-10');
+    const octoberTreated = (await w.store.outreachAssignments(config.outreach.experimentId, '1997-10')).filter((a) => a.group === 'treatment');
+    const events = w.publisher.ofType('OutreachPlanned');
+    expect(events.map((e) => e.planId).sort()).toEqual([...treated, ...octoberTreated].map((a) => a.planId).sort());
+    expect((await september()).filter((a) => !a.publishedAt)).toEqual([]);
+    expect(await w.store.unpublishedOutreach()).toEqual([]);
+    await runNight(w.deps, night2);
+    expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(events.length);
   });
 
   it('a rerun that reuses a degraded model reports its fit as the first attempt did: the fallbacks, their reasons and the alarm', async () => {
