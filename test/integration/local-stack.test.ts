@@ -151,7 +151,7 @@ describe('local stack with test handlers', () => {
       new PutEventsCommand({
         Entries: [
           entry('SupportCallLogged', { eventId: 'e1', customerId: 'A1', reason: 'billing' }),
-          entry('OrderPlaced', { eventId: 'e2', customerId: 'A2' }),
+          entry('InvoiceIssued', { eventId: 'e2', customerId: 'A2' }),
           entry('SupportCallLogged', { eventId: 'e3', customerId: 'A3', mode: 'fail-once' }),
           entry('UsageRecorded', { eventId: 'e4', customerId: 'A4', mode: 'always-fail' }),
         ],

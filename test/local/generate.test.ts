@@ -54,7 +54,14 @@ describe('synthetic generator', async () => {
     expect(s.subscriptionCustomers / 600).toBeLessThan(0.5);
     expect(s.emailConsent / 600).toBeGreaterThan(0.65);
     expect(s.emailConsent / 600).toBeLessThan(0.9);
-    for (const t of inboundDetailTypes) expect(s.byType[t], t).toBeGreaterThan(0);
+    // Not drawn yet by the synthetic base: cancellation requests, account closures, exit-survey answers and
+    // erasures (issue 11). Their paths are tested on their own (test/unit/winback, test/integration/erasure,
+    // local-winback and pages-browser); drawing them would move the fixed-seed local-run figures.
+    const notGenerated = ['CancellationRequested', 'AccountClosed', 'ExitSurveyAnswered', 'CustomerErasureRequested'];
+    for (const t of inboundDetailTypes) {
+      if (notGenerated.includes(t)) expect(s.byType[t] ?? 0, t).toBe(0);
+      else expect(s.byType[t], t).toBeGreaterThan(0);
+    }
     expect(s.events / 600).toBeGreaterThan(8);
   });
 
