@@ -23,7 +23,7 @@ import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, requireEnv, settings, timerStore } from '../commons/clients.ts';
+import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
@@ -45,6 +45,7 @@ const deps = (): CampaignDeps => ({
   mailer: mailer(),
   publisher: eventPublisher(),
   now: () => new Date(),
+  privacy: privacyStore(),
   links: { unsubscribeBaseUrl: requireEnv(ENV.unsubscribeBaseUrl), helpBaseUrl: requireEnv(ENV.helpBaseUrl) },
   policy: {
     ...defaultSendPolicy,
