@@ -88,8 +88,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
+    // BatchGetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/privacy/erasure.ts).
     // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+    access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',

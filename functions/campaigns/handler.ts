@@ -7,6 +7,7 @@
  * a statement or invoice; a failed payment: the collection notice), validated here as
  * ingest validates it.
  */
+import { erasedAmong } from '../../shared/privacy/erasure.ts';
 import middy from '@middy/core';
 import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -81,7 +82,12 @@ async function resolve(record: SQSRecord, deps: () => CampaignDeps): Promise<Res
   if (!valid.ok) return { outcome: { outcome: 'no-request', reason: `invalid-event: ${valid.code}` } };
   const d = deps();
   const decision = decideEventRequest(valid.event, await d.store.getProfile(valid.event.detail.customerId), d.now(), defaults.triggerFreshnessDays);
-  if (decision.kind === 'wait') throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
+  if (decision.kind === 'wait') {
+    // An erased customer's late event: ingest drops it (shared/privacy/erasure.ts), so it will never be in a profile.
+    const erased = await erasedAmong([valid.event.detail.customerId], privacyStore());
+    if (erased.size > 0) return { outcome: { outcome: 'no-request', reason: 'erased' } };
+    throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
+  }
   if (decision.kind === 'none') return { outcome: { outcome: 'no-request', reason: decision.reason } };
   return { request: decision.request };
 }

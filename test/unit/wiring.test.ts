@@ -113,7 +113,7 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 60,
-        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+        access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
       },
       'nightly-rescore': {
         entry: 'functions/nightly-rescore/handler.ts',
