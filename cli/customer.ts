@@ -4,22 +4,17 @@
  * each decision's reason. Reads the stack's table through the CustomerReader port
  * (shared/adapters/dynamodb-customer-store.ts), locally or in AWS.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseArgs } from 'node:util';
 import { DynamoCustomerStore } from '../shared/adapters/dynamodb-customer-store.ts';
 import { formatCustomerReport } from '../shared/customers/customer-report.ts';
 import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
-import { tableName as tableNameFor } from '../shared/data-model/table.ts';
 import type { CustomerReader } from '../shared/ports.ts';
-import { ENV } from '../shared/wiring.ts';
 import type { Io } from './main.ts';
+import { TABLE_HELP, TABLE_OPTIONS, dynamoClient, tableTarget } from './table-target.ts';
 
 export const CUSTOMER_HELP = `clm customer <customer-id> — a customer's profile, triggers and send ledger, with the reason for each decision.
 
-  --endpoint URL          DynamoDB endpoint, e.g. the local stack's http://127.0.0.1:<port> (default: AWS)
-  --table NAME            the table: the deployed stack's TableName output (default: $${ENV.tableName};
-                          with --endpoint, the local stack's ${tableNameFor('local-')})
-  --region REGION         AWS region (default: $AWS_REGION; with --endpoint, eu-west-1)
+${TABLE_HELP}
   --show-personal-data    show the email address and first name (masked by default)
   --json                  print the record as JSON (personal data included)
 
@@ -36,13 +31,7 @@ export type CustomerCommandDeps = {
 };
 
 function dynamoReader(o: { endpoint?: string; table: string; region?: string }, env: NodeJS.ProcessEnv) {
-  // DynamoDB Local takes any credentials; without any configured, use placeholders rather than fail.
-  const local = o.endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
-  const client = new DynamoDBClient({
-    endpoint: o.endpoint,
-    region: o.region,
-    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  const client = dynamoClient(o, env);
   const reader = new DynamoCustomerStore(client, { tableName: o.table, profiles: { empty: emptyProfile, apply: applyEvent } });
   return { reader, close: () => client.destroy() };
 }
@@ -57,9 +46,7 @@ export async function customerCommand(argv: string[], io: Io, deps: CustomerComm
       allowPositionals: true,
       strict: true,
       options: {
-        endpoint: { type: 'string' },
-        table: { type: 'string' },
-        region: { type: 'string' },
+        ...TABLE_OPTIONS,
         'show-personal-data': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -78,13 +65,12 @@ export async function customerCommand(argv: string[], io: Io, deps: CustomerComm
     io.stderr(`clm: customer takes exactly one customer id\n\n${CUSTOMER_HELP}`);
     return 2;
   }
-  const endpoint = values.endpoint;
-  const table = values.table ?? env[ENV.tableName] ?? (endpoint ? tableNameFor('local-') : undefined);
-  if (!table) {
-    io.stderr(`clm: customer needs the table: --table NAME (the deployed stack's TableName output) or $${ENV.tableName}\n`);
+  const target = tableTarget(values, env, 'customer');
+  if ('error' in target) {
+    io.stderr(target.error);
     return 2;
   }
-  const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'eu-west-1' : undefined);
+  const { endpoint, table, region } = target;
   const { reader, close } = (deps.reader ?? ((o) => dynamoReader(o, env)))({ endpoint, table, region });
   try {
     const record = await reader.readCustomer(positionals[0]);

@@ -7,6 +7,9 @@
  *   clm customer  a customer's profile, triggers and send ledger (cli/customer.ts, dispatched in cli/clm.ts)
  *   clm report    the report of the latest nightly run (cli/report.ts, dispatched in cli/clm.ts)
  *   clm backfill  upload history files and backfill them (cli/backfill.ts, dispatched in cli/clm.ts)
+ *   clm consent   a customer's consent ledger for an auditor (cli/consent.ts, dispatched in cli/clm.ts)
+ *   clm erase     erase a customer (cli/erase.ts, dispatched in cli/clm.ts)
+ *   clm winback-report  winback rates and leaving reasons as JSON (cli/winback-report.ts, dispatched in cli/clm.ts)
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
@@ -61,6 +64,9 @@ Usage:
   clm customer <id> [--endpoint URL] [--table NAME] [--region R]   a customer's profile, triggers and send ledger
   clm report   [--out DIR] [--endpoint URL] [--table NAME] [--part FILE] [--cost-per-contact N]   the nightly report (HTML, JSON, lookalike export)
   clm backfill upload <dir> [--bucket B] [--state-machine ARN] [--wait]   upload history files and backfill them
+  clm consent <id> [--endpoint URL] [--table NAME] [--region R] [--json]   a customer's consent history (for an auditor)
+  clm erase <id> --requested-by WHO --yes [--endpoint URL] [--table NAME]   erase a customer (right to be forgotten)
+  clm winback-report --from YYYY-MM [--to YYYY-MM] [--endpoint URL] [--table NAME]   winback rate by reason and offer, reasons by month (JSON)
   clm <command> --help
 
 Inputs:

@@ -103,6 +103,14 @@ export type Settings = {
    * gets them as CLM_REPORT_SETTINGS (JSON). `{}`: the defaults.
    */
   reportSettings: Record<string, unknown>;
+  /** Months a winback permission lasts unless its record says otherwise (docs/consent.md). */
+  winbackPermissionMonths: number;
+  /** Days after leaving at which the winback sequence's counter-offers go out, ascending. */
+  winbackDelaysDays: number[];
+  /** CLV from which a former customer is high-value (personal outreach). */
+  winbackHighValueMinClv: number;
+  /** What a high-value former customer gets: a personal-outreach task `instead` of the winback email, `before` it (both), or `off`. */
+  winbackPersonalOutreach: 'instead' | 'before' | 'off';
 };
 
 /** Context keys and their defaults, as documented; cdk.json repeats them. */
@@ -130,6 +138,10 @@ export const settingDefaults = {
   scoringConfig: {} as Record<string, unknown>,
   reportSchedule: 'cron(0 6 * * ? *)',
   reportSettings: {} as Record<string, unknown>,
+  winbackPermissionMonths: defaults.winbackPermissionMonths,
+  winbackDelaysDays: [...defaults.winbackDelaysDays] as number[],
+  winbackHighValueMinClv: defaults.winbackHighValueMinClv,
+  winbackPersonalOutreach: 'instead' as 'instead' | 'before' | 'off',
 } as const;
 
 /** SES's maximum send rate in the sandbox, and the rate new production accounts usually get. */
@@ -432,6 +444,19 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
       return s;
     }, settingDefaults.reportSchedule),
     reportSettings: val('reportSettings', (v) => reportSettingsSetting(v), { ...settingDefaults.reportSettings }),
+    winbackPermissionMonths: val('winbackPermissionMonths', (v) => int('winbackPermissionMonths', v, 1, 120), settingDefaults.winbackPermissionMonths),
+    winbackDelaysDays: val('winbackDelaysDays', (v) => {
+      const days = (Array.isArray(v) ? v : list('winbackDelaysDays', v)).map((d) => int('winbackDelaysDays', d as Raw, 1, 3650));
+      if (days.length === 0 || days.length > 10 || days.some((d, i) => i > 0 && d <= days[i - 1]!)) {
+        throw new SettingsError('winbackDelaysDays', `expected 1 to 10 whole numbers of days in increasing order such as [14, 60, 180], got ${JSON.stringify(v)}`);
+      }
+      return days;
+    }, [...settingDefaults.winbackDelaysDays]),
+    winbackHighValueMinClv: val('winbackHighValueMinClv', (v) => int('winbackHighValueMinClv', v, 0, 1_000_000_000), settingDefaults.winbackHighValueMinClv),
+    winbackPersonalOutreach: val('winbackPersonalOutreach', (v) => {
+      if (v === 'instead' || v === 'before' || v === 'off') return v;
+      throw new SettingsError('winbackPersonalOutreach', `expected instead, before or off, got ${JSON.stringify(v)}`);
+    }, settingDefaults.winbackPersonalOutreach),
   };
 }
 

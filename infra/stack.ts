@@ -292,6 +292,10 @@ export class ServerlessClmStack extends Stack {
       [ENV.controlGroupPercent]: String(s.controlGroupPercent),
       [ENV.controlGroupExperiment]: s.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(s.frequencyCapPerWeek),
+      [ENV.winbackPermissionMonths]: String(s.winbackPermissionMonths),
+      [ENV.winbackDelaysDays]: s.winbackDelaysDays.join(','),
+      [ENV.winbackHighValueMinClv]: String(s.winbackHighValueMinClv),
+      [ENV.winbackPersonalOutreach]: s.winbackPersonalOutreach,
     };
     const { access } = spec;
     if (access.table) env[ENV.tableName] = this.table.table.tableName;

@@ -13,7 +13,7 @@ export const defaults = {
   /** At most this many marketing emails per customer in any 7 days. */
   frequencyCapPerWeek: 2,
   /** The same campaign goes to a customer at most once in this many days. */
-  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+  cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 },
   /** Share of all customers held out of every marketing email (the global holdout), in percent. */
   holdoutPercent: 5,
   /** Names the global holdout draw (the hash salt): a new name draws a new group. */
@@ -38,6 +38,12 @@ export const defaults = {
   rejectionLeaseSeconds: 60,
   /** Days a rejection is remembered, so a redelivery is not rejected twice: the longest SQS keeps a message (14 days). */
   rejectionRetentionDays: 14,
+  /** Months a winback permission (a "yes" to "may we contact you later?") lasts unless its record says otherwise. */
+  winbackPermissionMonths: 24,
+  /** Days after the cancellation at which the winback sequence's counter-offers go out. */
+  winbackDelaysDays: [14, 60, 180],
+  /** A former customer with at least this CLV (the nightly score) gets a personal-outreach task instead of the winback email. */
+  winbackHighValueMinClv: 1000,
   /** Hours back from now a timer sweep reads (shared/adapters/dynamodb-timer-store.ts): covers a sweeper stopped this long. */
   timerLookbackHours: 72,
   /** Days after its due time a timer item expires (pending ones fire long before; fired ones are the record that they did). */

@@ -11,6 +11,9 @@ import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { ConsentRecord } from './consent/ledger.ts';
+import type { ErasureRecord } from './privacy/erasure.ts';
+import type { LeaverFact } from './winback/report.ts';
 import type { KeyRing } from './pages/tokens.ts';
 import type { ReportPart } from './report/aggregate.ts';
 
@@ -237,6 +240,54 @@ export interface ReportStore {
 export interface ReportSink {
   /** Writes one file under `key` with its content type. */
   putFile(key: string, body: string, contentType: string): Promise<void>;
+}
+
+/**
+ * The consent ledger's records (shared/consent/ledger.ts): append-only, one per record id, kept
+ * until the customer is erased (no TTL). The profile holds the state derived from them; these
+ * are the history an auditor reads (`clm consent <id>`).
+ */
+export interface ConsentLedger {
+  /** Appends each record once (keyed on its record id); a record already there is left as it is. */
+  append(records: readonly ConsentRecord[]): Promise<void>;
+  /** Every record of the customer, oldest first. */
+  history(customerId: string): Promise<ConsentRecord[]>;
+}
+
+/**
+ * What erasure needs of the table (shared/privacy/erasure.ts): the per-table salt of the hashes,
+ * tombstones of erased customer ids, the suppression list of erased addresses, deleting a
+ * customer's partition and the erasure records. Hashes only: no id or address is stored.
+ */
+export interface PrivacyStore {
+  /** The table's random salt, created on first use and the same ever after. */
+  salt(): Promise<string>;
+  putTombstone(customerHash: string, at: Date): Promise<void>;
+  /** Which of these customer hashes have a tombstone. */
+  tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>>;
+  suppress(emailHash: string, at: Date): Promise<void>;
+  isSuppressedHash(emailHash: string): Promise<boolean>;
+  /** Deletes every item of the customer's partition; returns how many of each kind (itemKind). */
+  deletePartition(customerId: string): Promise<Record<string, number>>;
+  recordErasure(record: ErasureRecord): Promise<void>;
+}
+
+/** A customer's link to the anonymous fact of one leaving (`CUST#<id>` / `WINBACK#<leftAt>`); erasure deletes it, the fact stays unlinkable. */
+export type LeavingLink = { customerId: string; leftAt: string; factId: string; leftOn: string };
+
+/**
+ * The winback sequence's storage (shared/winback/track.ts): per leaving, the customer's link and
+ * the anonymous leaver fact the reports read (`LEAVERS#<YYYY-MM>` / `<factId>`, no customer id).
+ */
+export interface WinbackStore {
+  /** The link of this leaving, creating it and its fact (with `fact`'s fields) if there is none yet. */
+  recordLeaving(customerId: string, leftAt: string, fact: Pick<LeaverFact, 'reasonCode' | 'inSequence'>): Promise<LeavingLink>;
+  /** The customer's latest leaving, if any. */
+  latestLeaving(customerId: string): Promise<LeavingLink | undefined>;
+  /** Updates the fact: its reason and whether a sequence runs (when given), an offer made (once per step), how it ended (the first outcome stays). */
+  updateFact(link: LeavingLink, change: { reasonCode?: LeaverFact['reasonCode']; inSequence?: boolean; offer?: LeaverFact['offers'][number]; outcome?: NonNullable<LeaverFact['outcome']> }): Promise<void>;
+  /** Every fact of customers who left in these months (YYYY-MM). */
+  facts(months: readonly string[]): Promise<LeaverFact[]>;
 }
 
 /** Names one durable timer: its customer, its kind (which handler fires it) and a key unique within the kind. */

@@ -9,6 +9,7 @@ import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
 import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 import { requestEventTypes } from './campaigns/requests.ts';
+import { winbackEventTypes } from './winback/track.ts';
 
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
@@ -62,8 +63,10 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 30,
     // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
-    // PutItem and GetItem of a REJECTED# item (a rejected event sent once).
-    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+    // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each);
+    // erasure (shared/privacy/erasure.ts): GetItem/PutItem of the salt, BatchGetItem of tombstones, PutItem of a
+    // tombstone, suppression and erasure record, Query of the customer's keys and BatchWriteItem of their deletes.
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true },
   },
   'churn-triggers': {
     entry: 'functions/churn-triggers/handler.ts',
@@ -72,8 +75,10 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // GetItem of the profile, of a trigger and of the nightly SCORE; PutItem of a trigger once; UpdateItem of publishedAt
     // (CustomerStore.markPublished); a transaction of a PutItem and an UpdateItem claiming an outreach task (OutreachDesk);
-    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true },
+    // GetItem, PutItem and DeleteItem of the timers of absence (TimerStore set/cancel: stuck orders, stopped usage) and of the
+    // winback steps; the winback tracking (shared/winback/track.ts): GetItem and a transaction of two conditional Puts of a
+    // leaving's link and fact, UpdateItem of the fact, Query of the customer's latest WINBACK# link.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] }, putEvents: true },
   },
   campaigns: {
     entry: 'functions/campaigns/handler.ts',
@@ -83,8 +88,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
+    // BatchGetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/privacy/erasure.ts).
     // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+    access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -119,8 +125,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 240,
     // Query of the byTimerDue index (due timers); UpdateItem of a timer (fired, failed). What the registered
     // kinds do: GetItem of the profile and of a trigger, PutItem of a trigger and a re-armed timer, UpdateItem
-    // of publishedAt (churn triggers fired by a timer, shared/triggers/).
-    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+    // of publishedAt (churn triggers fired by a timer, shared/triggers/); the winback steps (shared/winback/track.ts):
+    // GetItem of the profile and the score, Query of the latest WINBACK# link, UpdateItem of its fact, DeleteItem of cancelled steps.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], queryIndexes: ['byTimerDue'] }, putEvents: true },
   },
   pages: {
     entry: 'functions/pages/handler.ts',
@@ -128,7 +135,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 256,
     timeoutSeconds: 10,
     // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
-    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent).
+    // once as a business event and folded into the profile, as ingest does: CustomerStore.recordEvent);
+    // PutItem of its consent records (CONSENT#, once each).
     access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true },
   },
   report: {
@@ -234,8 +242,9 @@ export const subscriptions: Subscription[] = [
     filters: [
       {
         eventName: ['INSERT'],
-        // Events a backfill stored (marked `backfill`, shared/backfill) are history: they fire nothing.
-        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...triggerEventTypes] }, backfill: { S: [{ exists: false }] } } },
+        // The types the enabled triggers read, then those the winback tracking reads (shared/winback/track.ts);
+        // events a backfill stored (marked `backfill`, shared/backfill) are history: they fire nothing.
+        dynamodb: { NewImage: { sk: { S: [{ prefix: 'EVT#' }] }, type: { S: [...new Set([...triggerEventTypes, ...winbackEventTypes])] }, backfill: { S: [{ exists: false }] } } },
       },
     ],
     batchSize: 50,
@@ -365,6 +374,12 @@ export const ENV = {
   sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
   /** The nightly scoring settings as JSON (shared/scoring/config.ts); unset: the defaults. */
   scoringConfig: 'CLM_SCORING_CONFIG',
+  /** Months a winback permission lasts (the consent ledger's default expiry of a winback grant). */
+  winbackPermissionMonths: 'CLM_WINBACK_PERMISSION_MONTHS',
+  /** The winback sequence's delays in days, comma-separated (e.g. 14,60,180). */
+  winbackDelaysDays: 'CLM_WINBACK_DELAYS_DAYS',
+  winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
+  winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
   /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
   pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
   /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */

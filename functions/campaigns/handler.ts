@@ -7,6 +7,7 @@
  * a statement or invoice; a failed payment: the collection notice), validated here as
  * ingest validates it.
  */
+import { erasedAmong } from '../../shared/privacy/erasure.ts';
 import middy from '@middy/core';
 import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -23,7 +24,7 @@ import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, requireEnv, settings, timerStore } from '../commons/clients.ts';
+import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
@@ -45,6 +46,7 @@ const deps = (): CampaignDeps => ({
   mailer: mailer(),
   publisher: eventPublisher(),
   now: () => new Date(),
+  privacy: privacyStore(),
   links: { unsubscribeBaseUrl: requireEnv(ENV.unsubscribeBaseUrl), helpBaseUrl: requireEnv(ENV.helpBaseUrl) },
   policy: {
     ...defaultSendPolicy,
@@ -80,7 +82,12 @@ async function resolve(record: SQSRecord, deps: () => CampaignDeps): Promise<Res
   if (!valid.ok) return { outcome: { outcome: 'no-request', reason: `invalid-event: ${valid.code}` } };
   const d = deps();
   const decision = decideEventRequest(valid.event, await d.store.getProfile(valid.event.detail.customerId), d.now(), defaults.triggerFreshnessDays);
-  if (decision.kind === 'wait') throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
+  if (decision.kind === 'wait') {
+    // An erased customer's late event: ingest drops it (shared/privacy/erasure.ts), so it will never be in a profile.
+    const erased = await erasedAmong([valid.event.detail.customerId], privacyStore());
+    if (erased.size > 0) return { outcome: { outcome: 'no-request', reason: 'erased' } };
+    throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
+  }
   if (decision.kind === 'none') return { outcome: { outcome: 'no-request', reason: decision.reason } };
   return { request: decision.request };
 }

@@ -13,7 +13,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { storedEventFromImage } from '../../shared/adapters/stream-image.ts';
 import { fireTriggers } from '../../shared/triggers/fire-triggers.ts';
-import { customerStore, eventPublisher, outreachDesk, timerStore } from '../commons/clients.ts';
+import { customerStore, eventPublisher, outreachDesk, settings, timerStore, winbackStore } from '../commons/clients.ts';
+import { trackWinback, winbackEventTypes } from '../../shared/winback/track.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
@@ -25,6 +26,11 @@ async function recordHandler(record: DynamoDBRecord): Promise<void> {
   if (!image) throw new Error(`stream record ${record.eventID} has no new image`);
   const event = storedEventFromImage(image);
   const fired = await fireTriggers(event, { store: customerStore(), publisher: eventPublisher(), timers: timerStore(), desk: outreachDesk(), now: () => new Date() });
+  // The winback sequence: a leaving arms its steps, a withdrawal or a return stops them (shared/winback/track.ts).
+  if ((winbackEventTypes as readonly string[]).includes(event.type)) {
+    const profile = await customerStore().getProfile(event.detail.customerId);
+    if (profile) await trackWinback(event, profile, { winback: winbackStore(), timers: timerStore(), now: () => new Date(), policy: settings.winbackPolicy() });
+  }
   for (const t of fired) {
     logger.info('churn trigger fired', { rule: t.rule, kind: t.kind, action: t.action, triggerId: t.triggerId });
     metrics.addMetric('ChurnTriggersFired', MetricUnit.Count, 1);

@@ -18,6 +18,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { ReportSettings } from '../../shared/report/figures.ts';
 import { parseReportSettings } from '../../shared/report/settings.ts';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
+import { DynamoPrivacyStore } from '../../shared/adapters/dynamodb-privacy-store.ts';
+import { DynamoWinbackStore } from '../../shared/adapters/dynamodb-winback-store.ts';
+import type { ConsentPolicy } from '../../shared/consent/ledger.ts';
+import { defaultWinbackPolicy, type WinbackPolicy } from '../../shared/winback/sequence.ts';
 import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
 import { DynamoOutreachDesk } from '../../shared/adapters/dynamodb-outreach-desk.ts';
 import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/config.ts';
@@ -51,6 +56,19 @@ export const settings = {
   controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, defaults.controlGroupPercent),
   controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaults.controlGroupExperiment,
   frequencyCapPerWeek: () => numberEnv(ENV.frequencyCapPerWeek, defaults.frequencyCapPerWeek),
+  /** How long a winback grant lasts: read by ingest for the ledger's records and the profile fold alike. */
+  consentPolicy: (): ConsentPolicy => ({ winbackPermissionMonths: numberEnv(ENV.winbackPermissionMonths, defaults.winbackPermissionMonths) }),
+  /** The winback sequence's delays, high-value threshold and personal outreach (docs/consent.md). */
+  winbackPolicy: (): WinbackPolicy => {
+    const raw = process.env[ENV.winbackDelaysDays]?.trim();
+    const delaysDays = raw ? raw.split(',').map(Number) : [...defaults.winbackDelaysDays];
+    if (delaysDays.some((d, i) => !Number.isInteger(d) || d < 1 || (i > 0 && d <= delaysDays[i - 1]!))) {
+      throw new Error(`environment variable ${ENV.winbackDelaysDays} must be increasing whole numbers of days, e.g. 14,60,180`);
+    }
+    const outreach = process.env[ENV.winbackPersonalOutreach]?.trim() || defaultWinbackPolicy.personalOutreach;
+    if (outreach !== 'instead' && outreach !== 'before' && outreach !== 'off') throw new Error(`environment variable ${ENV.winbackPersonalOutreach} must be instead, before or off`);
+    return { delaysDays, highValueMinClv: numberEnv(ENV.winbackHighValueMinClv, defaults.winbackHighValueMinClv), personalOutreach: outreach };
+  },
 };
 
 /**
@@ -74,7 +92,7 @@ export const customerStore = once(
     new DynamoCustomerStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
       tableName: requireEnv(ENV.tableName),
       eventRetentionDays: settings.eventRetentionDays(),
-      profiles: { empty: emptyProfile, apply: applyEvent },
+      profiles: { empty: emptyProfile, apply: (p, e) => applyEvent(p, e, settings.consentPolicy()) },
     }),
 );
 
@@ -200,6 +218,18 @@ export const rejectedEventSink = once(
 );
 
 /** Which rejected events are already on the rejected-events queue (ingest sends each once). */
+export const consentLedger = once(
+  () => new DynamoConsentLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
+export const winbackStore = once(
+  () => new DynamoWinbackStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
+export const privacyStore = once(
+  () => new DynamoPrivacyStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
 export const rejectionLedger = once(
   () =>
     new DynamoRejectionLedger(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {

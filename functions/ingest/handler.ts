@@ -12,20 +12,20 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
-import { customerStore, rejectedEventSink, rejectionLedger } from '../commons/clients.ts';
+import { consentLedger, customerStore, privacyStore, rejectedEventSink, rejectionLedger, settings } from '../commons/clients.ts';
 import { loggableError } from '../commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', rejected: 'EventsRejected', rejectedBefore: 'RepeatedRejections', failed: FAILED_RECORDS_METRIC } as const;
+const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', erased: 'EventsOfErasedCustomers', rejected: 'EventsRejected', rejectedBefore: 'RepeatedRejections', failed: FAILED_RECORDS_METRIC } as const;
 
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(
     event.Records.map((r) => r.body),
-    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), now: () => new Date() },
+    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), consent: consentLedger(), consentPolicy: settings.consentPolicy(), privacy: privacyStore(), now: () => new Date() },
   );
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  const counts = { stored: 0, duplicate: 0, rejected: 0, rejectedBefore: 0, failed: 0 };
+  const counts = { stored: 0, duplicate: 0, erased: 0, rejected: 0, rejectedBefore: 0, failed: 0 };
   results.forEach((result, i) => {
     const messageId = event.Records[i]!.messageId;
     counts[result.outcome === 'rejected' && result.repeated ? 'rejectedBefore' : result.outcome]++;

@@ -12,7 +12,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { LambdaFunctionURLResult } from 'aws-lambda';
 import { learnContent } from '../../shared/pages/learn-content.ts';
 import { servePage } from '../../shared/pages/serve-page.ts';
-import { customerStore, pageKeys } from '../commons/clients.ts';
+import { consentLedger, customerStore, pageKeys, settings } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 export const handler = middy(async (raw: unknown): Promise<LambdaFunctionURLResult> => {
@@ -25,7 +25,7 @@ export const handler = middy(async (raw: unknown): Promise<LambdaFunctionURLResu
   const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const { response, outcome } = await servePage(
     { method: event.requestContext.http.method, path: event.rawPath, contentType: event.headers['content-type'], body },
-    { keys: pageKeys(), store: customerStore(), now: () => new Date(), content: learnContent },
+    { keys: pageKeys(), store: customerStore(), now: () => new Date(), content: learnContent, consent: consentLedger(), consentPolicy: settings.consentPolicy() },
   );
   logger.info('page', { ...outcome, status: response.status });
   metrics.addMetric(`Page_${outcome.page}_${outcome.result}`, MetricUnit.Count, 1);

@@ -127,6 +127,8 @@ export function rowEvents(format: BackfillFormat, file: string, row: unknown, no
   for (const e of envelopes) {
     const v = validateInbound(e, now);
     if (!v.ok) return { ok: false, reason: v.reason };
+    // An erasure is an act, not history: it goes live (the bus) or through `clm erase` (docs/erasure.md).
+    if (v.event.type === 'CustomerErasureRequested') return { ok: false, reason: 'CustomerErasureRequested is not history: send it on the bus or run clm erase' };
     events.push(v.event);
   }
   return { ok: true, events };

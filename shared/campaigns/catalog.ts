@@ -12,6 +12,7 @@ export const campaignNames = [
   'welcome',
   'retention-save',
   'winback-counter-offer',
+  'winback-sequence',
   'cross-sell',
   'up-sell',
   'down-sell',
@@ -111,8 +112,11 @@ export const campaignOfAction: Record<(typeof nextActions)[number], CampaignName
  */
 export function chooseOffer(
   catalog: CampaignCatalog,
-  input: { campaign: CampaignName; customerType: CustomerType; nextBestAction?: (typeof nextActions)[number] },
+  input: { campaign: CampaignName; customerType: CustomerType; nextBestAction?: (typeof nextActions)[number]; offerId?: string },
 ): { id: string; offer: Offer } | undefined {
+  // An offer the request names (a winback step's, chosen by the leaving reason) when it is one of this campaign's.
+  const named = input.offerId ? catalog.offers[input.offerId] : undefined;
+  if (named && named.campaigns.includes(input.campaign)) return { id: input.offerId!, offer: named };
   const fits = (c: CampaignName) =>
     Object.entries(catalog.offers).find(([, o]) => o.campaigns.includes(c) && o.customerTypes.includes(input.customerType));
   const purpose = catalog.campaigns[input.campaign].purpose;

@@ -7,7 +7,9 @@
  * docs/campaigns.md's "Guardrails" table.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { emailSuppressed, hasConsent, winbackPermitted, type CustomerProfile } from '../customers/profile.ts';
+import { emailSuppressed, type CustomerProfile } from '../customers/profile.ts';
+import { contactPermission } from '../consent/permission.ts';
+import { WINBACK_SEQUENCE_RULE } from '../winback/offer-copy.ts';
 import { isAssigned } from '../experiments/assignment.ts';
 import { defaults } from '../defaults.ts';
 import type { SendRecord } from '../ports.ts';
@@ -62,6 +64,8 @@ const DAY_MS = 86_400_000;
 
 /** The campaign a churn trigger's recommended action becomes (none for `none`). */
 export function campaignFor(trigger: ChurnTriggerFired): CampaignName | undefined {
+  // A step of the winback sequence (shared/winback/) is its own campaign, with its own cooldown.
+  if (trigger.action === 'winback' && trigger.rule === WINBACK_SEQUENCE_RULE) return 'winback-sequence';
   return campaignOfAction[trigger.action];
 }
 
@@ -120,6 +124,8 @@ export function planSend(input: {
    * one, the customer's hour is not applied: a send is never held where nothing would wake it.
    */
   canDefer?: boolean;
+  /** The address is on the suppression list (an erased customer's, shared/privacy/erasure.ts). */
+  suppressed?: boolean;
 }): SendPlan | undefined {
   const { profile, recentSends, now } = input;
   const policy = input.policy ?? defaultSendPolicy;
@@ -138,16 +144,16 @@ export function planSend(input: {
   if (!to) return skip('no-email-address');
   const suppressed = emailSuppressed(profile); // a hard bounce or complaint of this address (SES feedback)
   if (suppressed) return skip(`suppressed-${suppressed}`);
+  if (input.suppressed) return skip('suppressed'); // an erased customer's address (shared/privacy/erasure.ts)
   if (marketing) {
-    if (!hasConsent(profile, 'email', 'marketing')) return skip('no-marketing-consent');
+    // The consent ledger decides (shared/consent/permission.ts): only a live grant for each purpose the email serves.
+    const refused = contactPermission(profile, campaign === 'winback-counter-offer' || campaign === 'winback-sequence' ? 'winback-email' : 'marketing-email', now);
+    if (refused) return skip(refused);
     const channel = profile.preferredChannel?.value;
     if (channel && channel !== 'email') return skip(`prefers-${channel}`);
   } else if (purpose === 'service' && profile.consent['email:marketing']?.value === false) {
     // The welcome asks for permission: not to someone who already said no.
     return skip('marketing-refused');
-  }
-  if (campaign === 'winback-counter-offer') {
-    if (winbackPermitted(profile).length === 0) return skip('no-winback-permission');
   }
 
   const nowMs = now.getTime();

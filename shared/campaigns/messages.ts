@@ -117,7 +117,7 @@ export function composeEmail(input: {
   // or a transactional one whose customer allows marketing. The welcome asks for permission: no offer.
   const mayMarket = purpose === 'marketing' || (purpose === 'transactional' && marketingConsent);
   const customerType = customerTypeOf(profile);
-  const chosen = mayMarket ? chooseOffer(catalog, { campaign, customerType, nextBestAction: request.nextBestAction }) : undefined;
+  const chosen = mayMarket ? chooseOffer(catalog, { campaign, customerType, nextBestAction: request.nextBestAction, ...(request.offerId && { offerId: request.offerId }) }) : undefined;
   const copy = chosen ? offerCopyFor(chosen.offer.copy, localeCandidates(profile.locale?.value, catalog.defaultLocale)) : undefined;
   const unused = unusedPaidProducts(profile);
   const learn = links.link('learn', profile.customerId, sendId);

@@ -10,6 +10,7 @@ import type { BusinessEvent, ChurnTriggerFired, EmittedDetail, InboundDetail } f
 import type { NextBestAction } from '../scoring/next-best-action.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { campaignOfAction, type CampaignName } from './catalog.ts';
+import { WINBACK_SEQUENCE_RULE, winbackOfferOf } from '../winback/offer-copy.ts';
 
 /** The statement, invoice or notice a transactional email is about (from the producer: untrusted text). */
 export type CampaignDocument = { kind: 'statement' | 'invoice' | 'collection-notice'; number: string; amount: number; currency: string };
@@ -25,9 +26,16 @@ export type CampaignRequest = {
   /** What the nightly run recommends, when known: a statement's offer block follows it. */
   nextBestAction?: NextBestAction;
   document?: CampaignDocument;
+  /** The offer the source chose (a winback step's, by the leaving reason: templates/campaigns.json). */
+  offerId?: string;
 };
 
 export function requestFromTrigger(trigger: ChurnTriggerFired): CampaignRequest | undefined {
+  // A step of the winback sequence (shared/winback/): its own campaign and cooldown, the offer its reason chose.
+  if (trigger.action === 'winback' && trigger.rule === WINBACK_SEQUENCE_RULE) {
+    const offer = winbackOfferOf(trigger);
+    return { requestId: trigger.triggerId, customerId: trigger.customerId, campaign: 'winback-sequence', source: 'trigger', rule: trigger.rule, nextBestAction: trigger.action, ...(offer && { offerId: offer }) };
+  }
   const campaign = campaignOfAction[trigger.action];
   if (!campaign) return undefined;
   return { requestId: trigger.triggerId, customerId: trigger.customerId, campaign, source: 'trigger', rule: trigger.rule, nextBestAction: trigger.action };

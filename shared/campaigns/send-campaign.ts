@@ -9,7 +9,7 @@
  * marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { SendOutcomeUnknownError, type ClaimResult, type CustomerStore, type EventPublisher, type Mailer, type SendRecord } from '../ports.ts';
+import { SendOutcomeUnknownError, type ClaimResult, type CustomerStore, type EventPublisher, type Mailer, type PrivacyStore, type SendRecord } from '../ports.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { cooldownOf, defaultSendPolicy, planSend, type SendPlan, type SendPolicy } from './guardrails.ts';
 import { composeEmail, unsignedLinks, type EmailMessage, type LinkSettings, type PersonalLinks } from './messages.ts';
@@ -17,6 +17,7 @@ import { requestFromTrigger, type CampaignRequest } from './requests.ts';
 import { defaultCatalog, type CampaignCatalog, type CampaignName } from './catalog.ts';
 import type { DeliverabilityFigures } from './circuit-breaker.ts';
 import type { TemplateRenderer } from './templates.ts';
+import { isSuppressed } from '../privacy/erasure.ts';
 import { defaults } from '../defaults.ts';
 
 export type CampaignOutcome =
@@ -56,6 +57,8 @@ export type CampaignDeps = {
   catalog?: CampaignCatalog;
   deferred?: DeferredSends;
   deliverability?: DeliverabilityCounter;
+  /** The suppression list of erased customers' addresses; without it, none is checked. */
+  privacy?: PrivacyStore;
 };
 type Deps = CampaignDeps;
 
@@ -117,13 +120,15 @@ export async function prepareRequest(request: CampaignRequest, deps: Deps, known
       ? deps.deliverability.figures(now, policy.breaker.windowHours)
       : undefined,
   ]);
+  const email = profile?.email?.value;
+  const suppressed = email !== undefined && deps.privacy !== undefined && (await isSuppressed(email, deps.privacy));
 
   // Decide on the customer's ledger as read, and claim only if no other send was claimed since;
   // otherwise decide again on the new ledger (the caps may now say no).
   const decide = async (): Promise<{ plan: SendPlan; claim: ClaimResult }> => {
     for (let attempt = 0; attempt < MAX_DECISIONS; attempt++) {
       const { records, ledgerVersion } = await deps.store.recentSends(request.customerId, new Date(now.getTime() - lookback * DAY_MS));
-      const plan = planSend({ request, profile, recentSends: records, now, policy, catalog, deliverability, canDefer: deps.deferred !== undefined })!;
+      const plan = planSend({ request, profile, recentSends: records, now, policy, catalog, deliverability, canDefer: deps.deferred !== undefined, suppressed })!;
       const claim = await deps.store.claimSend(
         { sendId: plan.sendId, customerId: request.customerId, campaign: plan.campaign },
         now,

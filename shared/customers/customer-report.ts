@@ -35,7 +35,11 @@ export function explainReason(reason: string | undefined, campaign?: string): st
   if (reason === 'no-marketing-consent') return 'no marketing consent for email (no grant recorded, or withdrawn)';
   if (reason === 'no-email-address') return 'the profile has no email address';
   if (reason === 'unknown-customer') return 'no profile for the customer when the trigger was handled';
-  if (reason === 'no-winback-permission') return 'the customer did not allow winback contact when cancelling';
+  if (reason === 'no-winback-permission') return 'no live winback permission in the consent ledger (never given, or withdrawn; see clm consent)';
+  if (reason === 'winback-permission-expired') return 'the winback permission expired (see clm consent)';
+  if (reason === 'marketing-consent-expired') return 'the marketing consent for email expired (see clm consent)';
+  if (reason === 'suppressed') return 'the address is on the suppression list (it belonged to an erased customer)';
+  if (reason === 'not-a-former-customer') return 'the customer has not left, or came back: no winback';
   if (reason === 'cooldown') return `cooldown: this campaign already went to the customer in the ${cooldown ?? 'cooldown'} days before`;
   if (reason === 'frequency-cap') return 'frequency cap: the customer already got the weekly maximum of marketing emails (CLM_FREQUENCY_CAP_PER_WEEK)';
   if (reason.startsWith('prefers-')) return `the customer prefers ${reason.slice('prefers-'.length)}, not email`;

@@ -13,7 +13,8 @@
  * register and purchase day is exact whatever the order.
  */
 import { createHash } from 'node:crypto';
-import type { BusinessEvent, InboundDetail } from '../events/catalog.ts';
+import type { BusinessEvent, ExitReason, InboundDetail } from '../events/catalog.ts';
+import { consentRecordsOf, defaultConsentPolicy, foldConsent, type ConsentPolicy, type ConsentState } from '../consent/ledger.ts';
 
 /** A last-writer-wins register: the value with the latest (at, by) wins. */
 export type Stamped<T> = { value: T; at: string; by: string };
@@ -36,8 +37,11 @@ export type Subscription = {
   /** First and latest start: a start after the last cancellation makes the subscription active again. */
   startedAt?: string;
   lastStartedAt?: string;
-  /** The latest cancellation: why, and whether the customer allows winback contact. */
-  cancellation?: Stamped<{ reason: string; allowWinbackContact: boolean }>;
+  /**
+   * The latest cancellation: why (the taxonomy's code and free text, either may be absent), and
+   * whether the customer allowed winback contact (false when not asked; the consent ledger holds the answer).
+   */
+  cancellation?: Stamped<{ reason: string; reasonCode?: ExitReason; allowWinbackContact: boolean }>;
   lastChange?: Stamped<'upgrade' | 'downgrade' | 'other'>;
 };
 
@@ -57,6 +61,17 @@ export type CustomerProfile = {
   customerType?: Stamped<'subscription' | 'adhoc'>;
   /** `${channel}:${purpose}` → granted, last writer wins. */
   consent: Record<string, Stamped<boolean>>;
+  /**
+   * The consent ledger's current state (shared/consent/ledger.ts): per purpose, the latest grant or
+   * withdrawal record. The records themselves are kept as CONSENT# items (the auditor's history).
+   */
+  consentState: ConsentState;
+  /** Why the customer left (or is leaving): the latest reason from the taxonomy given by a cancellation, closure or exit survey. */
+  leavingReason?: Stamped<{ code: ExitReason; text?: string }>;
+  /** The latest cancellation request (the customer asked to leave; a save offer may follow). */
+  cancellationRequest?: Stamped<{ subscriptionId?: string; reasonCode?: ExitReason }>;
+  /** When the account was closed (the latest closure): every subscription started before it ended then. */
+  accountClosedAt?: Stamped<true>;
   /** Time of the earliest and the latest event seen (ISO, UTC). */
   firstSeenAt?: string;
   lastEventAt?: string;
@@ -119,6 +134,7 @@ export function emptyProfile(customerId: string): CustomerProfile {
   return {
     customerId,
     consent: {},
+    consentState: {},
     eventCount: 0,
     purchaseDays: {},
     orderCount: 0,
@@ -181,9 +197,14 @@ function capByLatest<T>(map: Record<string, T>, cap: number, key: (t: T) => stri
 
 type Detail<T extends BusinessEvent['type']> = InboundDetail<T>;
 
-/** Folds one (deduplicated) business event into the profile. Returns a new profile; the input is not changed. */
-export function applyEvent(profile: CustomerProfile, event: BusinessEvent): CustomerProfile {
+/**
+ * Folds one (deduplicated) business event into the profile. Returns a new profile; the input is not changed.
+ * `consent` sets when a winback grant lapses (the records the event gives, shared/consent/ledger.ts).
+ */
+export function applyEvent(profile: CustomerProfile, event: BusinessEvent, consent: ConsentPolicy = defaultConsentPolicy): CustomerProfile {
   const p: CustomerProfile = structuredClone(profile);
+  // A profile stored before the ledger existed has no state yet.
+  p.consentState = consentRecordsOf(event, consent).reduce(foldConsent, p.consentState ?? {});
   const d = event.detail;
   const at = toUtcIso(d.occurredAt);
   const by = d.eventId;
@@ -206,7 +227,8 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
     case 'ConsentChanged': {
       const e = d as Detail<'ConsentChanged'>;
       const key = `${e.channel}:${e.purpose}`;
-      p.consent[key] = lww(p.consent[key], e.granted, at, by)!;
+      // The first step of a double opt-in is not a grant (the ledger records it; the register waits for the confirmation).
+      if (!(e.granted && e.doubleOptIn === 'requested')) p.consent[key] = lww(p.consent[key], e.granted, at, by)!;
       break;
     }
     case 'OrderPlaced': {
@@ -300,8 +322,23 @@ export function applyEvent(profile: CustomerProfile, event: BusinessEvent): Cust
       const e = d as Detail<'SubscriptionCancelled'>;
       const s = p.subscriptions[e.subscriptionId] ?? { subscriptionId: e.subscriptionId };
       s.productId = lww(s.productId, e.productId, at, by);
-      s.cancellation = lww(s.cancellation, { reason: e.reason, allowWinbackContact: e.allowWinbackContact }, at, by);
+      const reason = { reason: e.reason ?? e.reasonCode ?? '', ...(e.reasonCode ? { reasonCode: e.reasonCode } : {}), allowWinbackContact: e.allowWinbackContact ?? false };
+      s.cancellation = lww(s.cancellation, reason, at, by);
       p.subscriptions[e.subscriptionId] = s;
+      if (e.reasonCode) p.leavingReason = lww(p.leavingReason, { code: e.reasonCode, ...(e.reason ? { text: e.reason } : {}) }, at, by);
+      break;
+    }
+    case 'AccountClosed':
+    case 'ExitSurveyAnswered': {
+      const e = d as Detail<'AccountClosed'> | Detail<'ExitSurveyAnswered'>;
+      if (event.type === 'AccountClosed') p.accountClosedAt = lww(p.accountClosedAt, true, at, by);
+      if (e.reasonCode) p.leavingReason = lww(p.leavingReason, { code: e.reasonCode, ...(e.reason ? { text: e.reason } : {}) }, at, by);
+      break;
+    }
+    case 'CancellationRequested': {
+      const e = d as Detail<'CancellationRequested'>;
+      const request = { ...(e.subscriptionId ? { subscriptionId: e.subscriptionId } : {}), ...(e.reasonCode ? { reasonCode: e.reasonCode } : {}) };
+      p.cancellationRequest = lww(p.cancellationRequest, request, at, by);
       break;
     }
     case 'PaymentFailed': {
@@ -396,18 +433,37 @@ export function hasConsent(profile: CustomerProfile, channel: string, purpose: '
   return profile.consent[`${channel}:${purpose}`]?.value === true;
 }
 
-/** Active: started, and not cancelled since its latest start. */
-export function isActive(s: Subscription): boolean {
-  return s.lastStartedAt !== undefined && (s.cancellation === undefined || s.lastStartedAt > s.cancellation.at);
+/** Active: started, and not cancelled since its latest start (nor, given the account's closure time, closed since). */
+export function isActive(s: Subscription, accountClosedAt?: string): boolean {
+  return (
+    s.lastStartedAt !== undefined &&
+    (s.cancellation === undefined || s.lastStartedAt > s.cancellation.at) &&
+    (accountClosedAt === undefined || s.lastStartedAt > accountClosedAt)
+  );
 }
 
 export function activeSubscriptions(profile: CustomerProfile): Subscription[] {
-  return Object.values(profile.subscriptions).filter(isActive);
+  return Object.values(profile.subscriptions).filter((s) => isActive(s, profile.accountClosedAt?.at));
 }
 
 /** Cancelled (and not restarted) subscriptions whose customer allowed winback contact when leaving. */
 export function winbackPermitted(profile: CustomerProfile): Subscription[] {
-  return Object.values(profile.subscriptions).filter((s) => !isActive(s) && s.cancellation?.value.allowWinbackContact === true);
+  return Object.values(profile.subscriptions).filter((s) => !isActive(s, profile.accountClosedAt?.at) && s.cancellation?.value.allowWinbackContact === true);
+}
+
+/**
+ * When the customer left, if she has left and not come back: the latest end (the cancellation of a
+ * subscription not started again since, or the account's closure). Undefined for a customer who
+ * never left, or who came back (started a subscription after that end).
+ */
+export function formerCustomerSince(profile: CustomerProfile): string | undefined {
+  const closedAt = profile.accountClosedAt?.at;
+  const subs = Object.values(profile.subscriptions);
+  const ends = subs.filter((s) => !isActive(s, closedAt) && s.cancellation !== undefined).map((s) => s.cancellation!.at);
+  if (closedAt !== undefined) ends.push(closedAt);
+  const end = ends.sort().at(-1);
+  if (end === undefined || subs.some((s) => s.lastStartedAt !== undefined && s.lastStartedAt > end)) return undefined;
+  return end;
 }
 
 /** Products the customer pays for (active subscriptions) but has never used. */

@@ -23,7 +23,10 @@ export const SK = {
   /** The customer's send-ledger version, bumped by every claim: serialises send decisions per customer. */
   sendLedger: 'SENDS',
   score: 'SCORE',
-  winback: 'WINBACK',
+  /** One consent-ledger record, sorted by when it was given (then its id): the auditor's history is one Query. */
+  consent: (at: string, recordId: string) => `CONSENT#${at}#${recordId}`,
+  /** A customer's link to the anonymous leaver fact of one leaving (the winback sequence). */
+  winback: (leftAt: string) => `WINBACK#${leftAt}`,
   /** A durable timer of the customer (shared/timers/): one item per kind and key. */
   timer: (kind: string, key: string) => `TIMER#${kind}#${key}`,
 } as const;
@@ -35,6 +38,8 @@ export const SK_PREFIX = {
   subscription: 'SUB#',
   trigger: 'TRIGGER#',
   send: 'SEND#',
+  consent: 'CONSENT#',
+  winback: 'WINBACK#',
   timer: 'TIMER#',
 } as const;
 
@@ -73,6 +78,20 @@ export const backfillRunPk = (runId: string): string => `BACKFILL#${runId}`;
 export const backfillFilePrefix = (file: string): string => `FILE#${createHash('sha256').update(file).digest('base64url').slice(0, 16)}#`;
 export const backfillBatchSk = (file: string, token: string): string => `${backfillFilePrefix(file)}BATCH#${token}`;
 export const backfillFailureSk = (file: string, token: string): string => `${backfillFilePrefix(file)}FAILED#${token}`;
+
+/** Erasure (shared/privacy/erasure.ts): the table's hash salt, tombstones of erased ids, the suppression list, erasure records. */
+export const PRIVACY = {
+  saltPk: 'PRIVACY',
+  saltSk: 'SALT',
+  tombstonePk: (customerHash: string) => `ERASED#${customerHash}`,
+  suppressionPk: (emailHash: string) => `SUPPRESS#${emailHash}`,
+  /** One partition per month of erasure records, so an auditor can list a month's erasures with one Query. */
+  erasurePk: (month: string) => `ERASURE#${month}`,
+  sk: 'ITEM',
+} as const;
+
+/** Anonymous leaver facts of one month of leavings (no customer id): the winback and reasons reports read them. */
+export const leaversPk = (month: string): string => `LEAVERS#${month}`;
 /** The hour (UTC, `yyyy-mm-ddThh`) of an instant: the timer index's time bucket. */
 export const timerHour = (at: Date): string => at.toISOString().slice(0, 13);
 

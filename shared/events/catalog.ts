@@ -18,6 +18,7 @@ export const EMITTED_SOURCES = {
   outreach: 'clm.outreach',
   campaigns: 'clm.campaigns',
   backfill: 'clm.backfill',
+  winback: 'clm.winback',
 } as const;
 
 /** EventBridge's own limit for one entry (detail + envelope). */
@@ -65,8 +66,20 @@ export const emailFeedbackKinds = ['delivery', 'bounce', 'complaint', 'open', 'c
  * `aws.*` sources in PutEvents, so no producer can forge them (ingest rejects them from any other source).
  */
 export const serviceOnlyDetailTypes: Partial<Record<string, string>> = { EmailFeedback: 'aws.ses' };
-/** Why a customer leaves: the fixed taxonomy of the exit survey (issue 11). `other` takes free text. */
+/** Why a customer leaves: the fixed taxonomy of cancellations, account closures and exit surveys (free text beside it). */
 export const exitReasons = ['price', 'service-quality', 'network', 'billing', 'moved', 'competitor', 'no-longer-needed', 'other'] as const;
+export type ExitReason = (typeof exitReasons)[number];
+/** What a consent is for: marketing and service per channel; winback contact after leaving (any channel). */
+export const consentPurposes = ['marketing', 'service', 'winback'] as const;
+
+/** The answers to the exit survey's two questions, on a cancellation, a closure or later (ExitSurveyAnswered). */
+const leavingAnswers = {
+  reasonCode: z.enum(exitReasons).optional().describe('Why the customer leaves, from the fixed taxonomy'),
+  reason: line(200).min(1).optional().describe('Free text in the customer\'s (or agent\'s) words'),
+  allowWinbackContact: z.boolean().optional().describe('The answer to "may we contact you later?"; absent: not asked'),
+  /** The version of the question's wording the customer answered (the consent ledger keeps it). */
+  wordingVersion: line(64).min(1).optional(),
+};
 
 export const inboundSchemas = {
   CustomerProfileUpdated: baseDetail.extend({
@@ -134,8 +147,35 @@ export const inboundSchemas = {
   SubscriptionCancelled: baseDetail.extend({
     subscriptionId: id,
     productId: id,
-    reason: line(200).min(1),
-    allowWinbackContact: z.boolean().describe('Whether the customer allows contact about coming back'),
+    ...leavingAnswers,
+  }),
+  /** The customer asked to leave but has not yet: a save offer goes first where configured. */
+  CancellationRequested: baseDetail.extend({
+    subscriptionId: id.optional(),
+    productId: id.optional(),
+    reasonCode: leavingAnswers.reasonCode,
+    reason: leavingAnswers.reason,
+  }),
+  /** The whole account is closed (every subscription ends). */
+  AccountClosed: baseDetail.extend({
+    ...leavingAnswers,
+  }),
+  /** The exit survey's answers, joining a cancellation or closure that came without them (or correcting them). */
+  ExitSurveyAnswered: baseDetail
+    .extend({
+      subscriptionId: id.optional().describe('The cancelled subscription; absent: the account (or every cancellation)'),
+      reasonCode: z.enum(exitReasons),
+      /** The customer's own words (required with reason `other`, optional otherwise). */
+      reason: line(500).min(1).optional(),
+      allowWinbackContact: z.boolean().describe('The answer to "may we contact you later?" (winback permission)'),
+      wordingVersion: leavingAnswers.wordingVersion,
+      source: z.enum(consentSources).default('exit-survey'),
+      actor: id.optional().describe('Who recorded it: the customer (absent) or an agent id'),
+    })
+    .refine((d) => d.reasonCode !== 'other' || (d.reason?.trim() ?? '') !== '', { message: 'reason (free text) is required when reasonCode is other', path: ['reason'] }),
+  /** Erase the customer's personal data and events (right to be forgotten). */
+  CustomerErasureRequested: baseDetail.extend({
+    requestedBy: id.describe('Who asked for it: an agent or a system id (kept, without personal data, in the erasure record)'),
   }),
   PaymentFailed: baseDetail.extend({
     paymentId: id,
@@ -148,9 +188,14 @@ export const inboundSchemas = {
   }),
   ConsentChanged: baseDetail.extend({
     channel: z.enum(channels),
-    purpose: z.enum(['marketing', 'service']).default('marketing'),
+    purpose: z.enum(consentPurposes).default('marketing'),
     granted: z.boolean(),
-    source: z.enum(consentSources).optional().describe('Where the change was made, e.g. unsubscribe-link'),
+    source: z.enum(consentSources).default('api'),
+    actor: id.optional().describe('Who recorded it: the customer (absent) or an agent or system id'),
+    wordingVersion: line(64).min(1).optional().describe('The version of the consent wording the customer saw'),
+    expiresAt: isoDateTime.optional().describe('When a grant lapses; winback grants default to the winbackPermissionMonths setting'),
+    /** Double opt-in: `requested` (the confirmation email went out; not yet a grant), then `confirmed` (the grant). */
+    doubleOptIn: z.enum(['requested', 'confirmed']).optional(),
   }),
   EmailFeedback: baseDetail
     .extend({
@@ -167,12 +212,6 @@ export const inboundSchemas = {
       addressHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
     })
     .refine((d) => (d.kind === 'bounce') === (d.bounceType !== undefined), { message: 'bounceType is required for a bounce, and only for one', path: ['bounceType'] }),
-  ExitSurveyAnswered: baseDetail.extend({
-    reason: z.enum(exitReasons),
-    /** The customer's own words (required with reason `other`, optional otherwise). */
-    reasonText: line(500).optional(),
-    mayContactLater: z.boolean().describe('The answer to "may we contact you later?" (winback permission)'),
-  }).refine((d) => d.reason !== 'other' || (d.reasonText?.trim() ?? '') !== '', { message: 'reasonText is required when reason is other', path: ['reasonText'] }),
 } as const;
 
 export type InboundDetailType = keyof typeof inboundSchemas;
@@ -207,22 +246,41 @@ export const emittedSchemas = {
     firedAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),
-  OutreachTaskCreated: z.object({
-    /** The trigger's id: one task per trigger; the idempotency key for the CRM or contact centre. */
-    taskId: id,
-    customerId: id,
-    triggerId: id,
-    rule: z.string().min(1),
-    action: z.enum(nextActions),
-    reasons: z.array(z.string()).min(1),
-    clv: z.number().nonnegative(),
-    valueTier: z.string(),
-    churnRisk: z.number().min(0).max(1),
-    /** The UTC day whose capacity the task counts against. */
-    capacityDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
-    createdAt: isoDateTime,
-    schemaVersion: z.literal(1).default(1),
-  }),
+  /**
+   * A personal-outreach task for people (a CRM or contact centre). Deduplicate on `taskId`. Two kinds:
+   * a churn trigger routed to people by value (`purpose` absent or `churn-trigger`: docs/triggers.md),
+   * or a step of the winback sequence for a high-value former customer (`purpose: winback`: docs/consent.md).
+   */
+  OutreachTaskCreated: z.union([
+    z.object({
+      /** The trigger's id: one task per trigger; the idempotency key for the CRM or contact centre. */
+      taskId: id,
+      customerId: id,
+      purpose: z.literal('churn-trigger').optional(),
+      triggerId: id,
+      rule: z.string().min(1),
+      action: z.enum(nextActions),
+      reasons: z.array(z.string()).min(1),
+      clv: z.number().nonnegative(),
+      valueTier: z.string(),
+      churnRisk: z.number().min(0).max(1),
+      /** The UTC day whose capacity the task counts against. */
+      capacityDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+      createdAt: isoDateTime,
+      schemaVersion: z.literal(1).default(1),
+    }),
+    z.object({
+      /** Deterministic: the sequence step; the same task is published again only if its first publish is not known to have gone out. */
+      taskId: id,
+      customerId: id,
+      purpose: z.literal('winback'),
+      offer: z.string().min(1),
+      step: z.number().int().positive(),
+      reasonCode: z.string().min(1),
+      createdAt: isoDateTime,
+      schemaVersion: z.literal(1).default(1),
+    }),
+  ]),
   CustomerRescored: z.object({
     customerId: id,
     clv: z.number().nonnegative(),
@@ -307,6 +365,8 @@ export const emittedSchemas = {
     document: z
       .object({ kind: z.enum(['statement', 'invoice', 'collection-notice']), number: z.string().min(1).max(128), amount: z.number().finite(), currency: z.string().min(1).max(8) })
       .optional(),
+    /** The offer the source chose (a winback step's). */
+    offerId: z.string().min(1).max(128).optional(),
     dueAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),

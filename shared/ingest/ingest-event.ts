@@ -8,11 +8,15 @@ import { createHash } from 'node:crypto';
 import { defaults } from '../defaults.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound, type Rejection } from '../events/validate.ts';
-import type { CustomerStore, RejectedEventSink, RejectionLedger } from '../ports.ts';
+import type { ConsentLedger, CustomerStore, PrivacyStore, RejectedEventSink, RejectionLedger } from '../ports.ts';
+import { eraseCustomer, erasedAmong } from '../privacy/erasure.ts';
+import { consentRecordsOf, defaultConsentPolicy, type ConsentPolicy } from '../consent/ledger.ts';
 
 export type IngestOutcome =
   | { outcome: 'stored'; type: string; customerId: string; eventId: string }
   | { outcome: 'duplicate'; type: string; customerId: string; eventId: string }
+  /** The customer was erased (before, or by a CustomerErasureRequested in this batch): the event is dropped, not stored. */
+  | { outcome: 'erased'; type: string; customerId: string; eventId: string }
   /**
    * `repeated`: this raw event was rejected before (a redelivery), so it was not sent again.
    * `ledgerError`: it was sent, but the ledger could not record that (a later redelivery may send it again).
@@ -22,7 +26,18 @@ export type IngestOutcome =
 /** One result per raw event, in input order: an outcome, or the error that kept it from being handled (retry it). */
 export type IngestResult = IngestOutcome | { outcome: 'failed'; error: Error };
 
-type Deps = { store: CustomerStore; rejected: RejectedEventSink; rejections: RejectionLedger; now: () => Date };
+type Deps = {
+  store: CustomerStore;
+  rejected: RejectedEventSink;
+  rejections: RejectionLedger;
+  /** Where the consent records the events carry are appended (before the events are stored). */
+  consent: ConsentLedger;
+  /** How long a winback grant lasts (the profile fold of `store` must use the same). */
+  consentPolicy?: ConsentPolicy;
+  /** Tombstones of erased customers (their events are dropped) and erasure itself (docs/erasure.md). */
+  privacy: PrivacyStore;
+  now: () => Date;
+};
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
@@ -79,8 +94,32 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
     byCustomer.set(id, group);
   });
 
+  // Events of erased customers are dropped: a late event, a replay or a re-import under the same id.
+  let erased: Set<string>;
+  try {
+    erased = await erasedAmong([...byCustomer.keys()], deps.privacy);
+  } catch (e) {
+    erased = new Set();
+    for (const group of byCustomer.values()) for (const { index } of group) results[index] = { outcome: 'failed', error: asError(e) };
+    byCustomer.clear();
+  }
+  const dropped = (customerId: string, group: { index: number; event: BusinessEvent }[]) => {
+    for (const { index, event } of group) results[index] = { outcome: 'erased', type: event.type, customerId, eventId: event.detail.eventId };
+  };
+
   const writes = [...byCustomer].map(async ([customerId, group]) => {
     try {
+      if (erased.has(customerId)) return dropped(customerId, group);
+      const erasure = group.find((g) => g.event.type === 'CustomerErasureRequested');
+      if (erasure) {
+        const { requestedBy } = erasure.event.detail as { requestedBy: string };
+        await eraseCustomer(customerId, { requestedBy, via: 'event' }, { store: deps.store, privacy: deps.privacy, now: deps.now });
+        return dropped(customerId, group);
+      }
+      // The ledger first, and also for duplicates: a redelivery after a failure in between records what is missing
+      // (each record once); the events' profile fold then holds the same state.
+      const records = group.flatMap((g) => consentRecordsOf(g.event, deps.consentPolicy ?? defaultConsentPolicy));
+      if (records.length > 0) await deps.consent.append(records);
       const stored = await deps.store.recordEvents(customerId, group.map((g) => g.event), deps.now());
       group.forEach(({ index, event }, k) => {
         results[index] = { outcome: stored[k]!.status, type: event.type, customerId, eventId: event.detail.eventId };

@@ -25,7 +25,8 @@ import { createHash } from 'node:crypto';
 import { exitReasons, type InboundDetail } from '../events/catalog.ts';
 import { validateInbound } from '../events/validate.ts';
 import { activeSubscriptions, hasConsent, unusedPaidProducts, type CustomerProfile } from '../customers/profile.ts';
-import type { CustomerStore, PageKeySource } from '../ports.ts';
+import { consentRecordsOf, type ConsentPolicy } from '../consent/ledger.ts';
+import type { ConsentLedger, CustomerStore, PageKeySource } from '../ports.ts';
 import { singleLine } from '../text/control-chars.ts';
 import { html, layout, PAGE_HEADERS, type Html } from './html.ts';
 import { contentLocale, helpFor, type LearnContent } from './learn-content.ts';
@@ -71,7 +72,13 @@ export type PageDeps = {
   store: Pick<CustomerStore, 'getProfile' | 'recordEvent'>;
   now: () => Date;
   content: LearnContent;
+  /** The consent ledger the answers' records are appended to (an unsubscribe, the winback answer), as ingest does. */
+  consent?: ConsentLedger;
+  consentPolicy?: ConsentPolicy;
 };
+
+/** The version of the exit survey's wording (the consent ledger keeps it with the winback answer). */
+export const EXIT_SURVEY_WORDING_VERSION = 'exit-survey-v1';
 
 type Served = { response: PageResponse; outcome: PageOutcome };
 
@@ -121,6 +128,8 @@ async function record<T extends 'ConsentChanged' | 'ExitSurveyAnswered'>(
   const v = validateInbound({ source: PAGES_EVENT_SOURCE, 'detail-type': type, detail }, now);
   // Our own code built it from validated input: a failure here is a bug, not the customer's.
   if (!v.ok) throw new Error(`the ${type} the pages built is invalid: ${v.reason}`);
+  // The ledger first, as ingest does (shared/ingest/ingest-event.ts): a retry fills a gap, each record once.
+  if (deps.consent) await deps.consent.append(consentRecordsOf(v.event, deps.consentPolicy));
   const result = await deps.store.recordEvent(v.event, now);
   return result.status;
 }
@@ -308,9 +317,11 @@ async function answerExitSurvey(req: PageRequest, token: string, customerId: str
     eventId: `exit-survey-${sha256(token).slice(0, 40)}`,
     customerId,
     occurredAt: deps.now().toISOString(),
-    reason,
-    ...(reasonText ? { reasonText } : {}),
-    mayContactLater: answer.mayContactLater === 'yes',
+    reasonCode: reason,
+    ...(reasonText ? { reason: reasonText } : {}),
+    allowWinbackContact: answer.mayContactLater === 'yes',
+    wordingVersion: EXIT_SURVEY_WORDING_VERSION,
+    source: 'exit-survey',
   });
   return thanks(status === 'stored' ? 'answered' : 'already-answered');
 }

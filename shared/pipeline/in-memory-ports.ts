@@ -27,6 +27,10 @@ import type { EmailMessage } from '../campaigns/messages.ts';
 import type { ReportStore, StoredReportPart } from '../ports.ts';
 import type {
   ClaimResult,
+  ConsentLedger,
+  LeavingLink,
+  PrivacyStore,
+  WinbackStore,
   CustomerStore,
   EventPublisher,
   Mailer,
@@ -49,6 +53,9 @@ import type {
 import { SK, customerIdFromPk, customerPk, modelSk, outreachPk, outreachSk, scoringShard } from '../data-model/keys.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import type { BackfillCustomerState, BackfillEventWrite, BackfillStore, BatchResult, FailedBatch } from '../backfill/backfill.ts';
+import { consentHistory, type ConsentRecord } from '../consent/ledger.ts';
+import type { ErasureRecord } from '../privacy/erasure.ts';
+import type { LeaverFact } from '../winback/report.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
@@ -160,6 +167,15 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
   async runRecords(runId: string, file: string): Promise<{ results: BatchResult[]; failures: FailedBatch[] }> {
     const r = this.backfillRun(runId, file);
     return { results: [...r.results.values()].map(copy), failures: [...r.failures.values()].map(copy) };
+  }
+
+  /** Removes everything of a customer (erasure); returns how many items of each kind the table would have held. */
+  forget(customerId: string): Record<string, number> {
+    const c = this.customers.get(customerId);
+    this.customers.delete(customerId);
+    if (!c) return {};
+    const counts: Record<string, number> = { profile: c.profile ? 1 : 0, event: c.eventIds.size, trigger: c.triggers.size, send: c.sends.size + (c.ledgerVersion > 0 ? 1 : 0) };
+    return Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0));
   }
 
   /** Ids of the customers with a profile (what the scoring index holds). */
@@ -293,6 +309,121 @@ export class InMemoryRejectedEventSink implements RejectedEventSink {
  * (shared/adapters/dynamodb-rejection-ledger.ts): a claim succeeds when the id is unknown or
  * its claim's lease ran out; `done` once completed; release gives back only a live claim.
  */
+/** The consent ledger in memory: each record once per customer and record id (the first one stays), history oldest first. */
+export class InMemoryConsentLedger implements ConsentLedger {
+  private readonly records = new Map<string, Map<string, ConsentRecord>>();
+
+  async append(records: readonly ConsentRecord[]): Promise<void> {
+    for (const r of records) {
+      const mine = this.records.get(r.customerId) ?? new Map<string, ConsentRecord>();
+      if (!mine.has(r.recordId)) mine.set(r.recordId, copy(r));
+      this.records.set(r.customerId, mine);
+    }
+  }
+
+  async history(customerId: string): Promise<ConsentRecord[]> {
+    return consentHistory([...(this.records.get(customerId)?.values() ?? [])]).map(copy);
+  }
+
+  /** Removes a customer's records (erasure). */
+  forget(customerId: string): void {
+    this.records.delete(customerId);
+  }
+}
+
+/**
+ * Erasure's store in memory. `forget` deletes a customer's items wherever the caller keeps them
+ * (`forgetIn(store, consent)` for the in-memory store and ledger) and counts them by kind.
+ */
+export class InMemoryPrivacyStore implements PrivacyStore {
+  readonly tombstones = new Set<string>();
+  readonly suppressed = new Set<string>();
+  readonly erasures: ErasureRecord[] = [];
+
+  constructor(
+    private readonly forget: (customerId: string) => Promise<Record<string, number>> = async () => ({}),
+    private readonly saltValue = 'in-memory-salt',
+  ) {}
+
+  async salt(): Promise<string> {
+    return this.saltValue;
+  }
+
+  async putTombstone(customerHash: string): Promise<void> {
+    this.tombstones.add(customerHash);
+  }
+
+  async tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>> {
+    return new Set(customerHashes.filter((h) => this.tombstones.has(h)));
+  }
+
+  async suppress(emailHash: string): Promise<void> {
+    this.suppressed.add(emailHash);
+  }
+
+  async isSuppressedHash(emailHash: string): Promise<boolean> {
+    return this.suppressed.has(emailHash);
+  }
+
+  deletePartition(customerId: string): Promise<Record<string, number>> {
+    return this.forget(customerId);
+  }
+
+  async recordErasure(record: ErasureRecord): Promise<void> {
+    this.erasures.push(copy(record));
+  }
+}
+
+/** The winback store in memory: links per customer, facts by id (the adapter's once-only semantics). */
+export class InMemoryWinbackStore implements WinbackStore {
+  readonly links = new Map<string, Map<string, LeavingLink>>();
+  readonly factsById = new Map<string, LeaverFact>();
+  private n = 0;
+
+  async recordLeaving(customerId: string, leftAt: string, fact: Pick<LeaverFact, 'reasonCode' | 'inSequence'>): Promise<LeavingLink> {
+    const mine = this.links.get(customerId) ?? new Map<string, LeavingLink>();
+    this.links.set(customerId, mine);
+    const held = mine.get(leftAt);
+    if (held) return { ...held };
+    const link = { customerId, leftAt, factId: `fact-${++this.n}`, leftOn: leftAt.slice(0, 10) };
+    mine.set(leftAt, link);
+    this.factsById.set(link.factId, { factId: link.factId, leftOn: link.leftOn, ...fact, offers: [] });
+    return { ...link };
+  }
+
+  async latestLeaving(customerId: string): Promise<LeavingLink | undefined> {
+    const all = [...(this.links.get(customerId)?.values() ?? [])].sort((a, b) => a.leftAt.localeCompare(b.leftAt));
+    return all.at(-1) && { ...all.at(-1)! };
+  }
+
+  async updateFact(link: LeavingLink, change: Parameters<WinbackStore['updateFact']>[1]): Promise<void> {
+    const f = this.factsById.get(link.factId);
+    if (!f) throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+    if (change.reasonCode !== undefined) f.reasonCode = change.reasonCode;
+    if (change.inSequence !== undefined) f.inSequence = change.inSequence;
+    if (change.offer && !f.offers.some((o) => o.step === change.offer!.step)) f.offers = [...f.offers, copy(change.offer)].sort((a, b) => a.step - b.step);
+    if (change.outcome && !f.outcome) f.outcome = copy(change.outcome);
+  }
+
+  async facts(months: readonly string[]): Promise<LeaverFact[]> {
+    return [...this.factsById.values()].filter((f) => months.includes(f.leftOn.slice(0, 7))).map(copy);
+  }
+
+  /** Erasure: the customer's links go, her facts stay (unlinkable). */
+  forget(customerId: string): number {
+    const n = this.links.get(customerId)?.size ?? 0;
+    this.links.delete(customerId);
+    return n;
+  }
+}
+
+/** Forgets a customer in the in-memory store and consent ledger (InMemoryPrivacyStore's `forget`). */
+export const forgetIn = (store: InMemoryCustomerStore, consent: InMemoryConsentLedger) => async (customerId: string): Promise<Record<string, number>> => {
+  const records = (await consent.history(customerId)).length;
+  consent.forget(customerId);
+  return { ...store.forget(customerId), ...(records ? { consent: records } : {}) };
+};
+
 export class InMemoryRejectionLedger implements RejectionLedger {
   private readonly entries = new Map<string, { status: 'claimed' | 'done'; leaseUntil: number }>();
 

@@ -23,7 +23,7 @@ import type { LinkSettings } from '../campaigns/messages.ts';
 import type { CustomerStore, ProfileFold } from '../ports.ts';
 import { validateInbound } from '../events/validate.ts';
 import { subscriptions, type RuleSubscription } from '../wiring.ts';
-import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryMailer, InMemoryRejectedEventSink, InMemoryRejectionLedger } from './in-memory-ports.ts';
+import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryMailer, InMemoryConsentLedger, InMemoryPrivacyStore, InMemoryRejectedEventSink, forgetIn, InMemoryRejectionLedger } from './in-memory-ports.ts';
 
 export type PipelineOptions = {
   /** The clock every step reads (the handlers read the wall clock). */
@@ -79,6 +79,8 @@ export function createPipeline(options: PipelineOptions) {
   const mailer = new InMemoryMailer();
   const rejected = new InMemoryRejectedEventSink();
   const rejections = new InMemoryRejectionLedger();
+  const consent = new InMemoryConsentLedger();
+  const privacy = new InMemoryPrivacyStore(store instanceof InMemoryCustomerStore ? forgetIn(store, consent) : undefined);
   const now = options.now;
   const stream: BusinessEvent[] = [];
   const campaignQueue: ChurnTriggerFired[] = [];
@@ -99,7 +101,7 @@ export function createPipeline(options: PipelineOptions) {
 
   /** The campaigns step for one ChurnTriggerFired (a message of its rule's queue); a redelivery is this called again. */
   const deliverTrigger = async (trigger: ChurnTriggerFired): Promise<CampaignOutcome> => {
-    const outcome = await sendCampaign(trigger, { store, publisher, mailer, now, links: options.links ?? DEFAULT_LINKS, policy: options.sendPolicy });
+    const outcome = await sendCampaign(trigger, { store, publisher, mailer, now, links: options.links ?? DEFAULT_LINKS, policy: options.sendPolicy, privacy });
     campaignResults.push({ trigger, outcome });
     return outcome;
   };
@@ -117,7 +119,7 @@ export function createPipeline(options: PipelineOptions) {
    * caused: each event stored (not a duplicate) is an INSERT on the table stream.
    */
   const ingest = async (raws: string[]): Promise<IngestResult[]> => {
-    const results = await ingestBatch(raws, { store, rejected, rejections, now });
+    const results = await ingestBatch(raws, { store, rejected, rejections, consent, privacy, now });
     results.forEach((r, i) => {
       if (r.outcome === 'failed') throw r.error;
       if (r.outcome !== 'stored' || !streamTypes.has(r.type)) return;
@@ -135,7 +137,7 @@ export function createPipeline(options: PipelineOptions) {
     return results;
   };
 
-  return { store, publisher, mailer, rejected, timers, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
+  return { store, publisher, mailer, rejected, consent, privacy, timers, ingest, run, drain, deliverStoredEvent, deliverTrigger, triggerResults, campaignResults };
 }
 
 export type Pipeline = ReturnType<typeof createPipeline>;

@@ -14,7 +14,8 @@ import type { BgNbdParams } from '../clv/bgnbd.ts';
 import { adHocChurnRisk, subscriptionChurnRisk } from '../clv/churn.ts';
 import { DataError } from '../clv/errors.ts';
 import type { ValueTier } from '../clv/tiers.ts';
-import { type CustomerProfile, activeSubscriptions, unusedPaidProducts, winbackPermitted } from '../customers/profile.ts';
+import { type CustomerProfile, activeSubscriptions, unusedPaidProducts } from '../customers/profile.ts';
+import { WINBACK, hasLiveGrant } from '../consent/ledger.ts';
 import { decliningProducts } from '../triggers/rules.ts';
 import type { ScoringConfig } from './config.ts';
 import { WEEKS_PER_MONTH, adHocRetainedSpend, adHocValues, subscriberClv } from './customer-value.ts';
@@ -168,7 +169,8 @@ function finish(input: CustomerInput, kind: 'adhoc' | 'subscription', values: Mo
     riskBand: band,
     valueTier,
     triggerActions: live.map((t) => t.action),
-    winbackPermitted: !values.active && winbackPermitted(profile).length > 0,
+    // The consent ledger's live winback grant (docs/consent.md), not the answer stored on the cancellation.
+    winbackPermitted: !values.active && hasLiveGrant(profile.consentState, WINBACK, asOf),
     unusedPaidProduct: unusedPaidProducts(profile).length > 0,
     usageDeclining: Object.keys(profile.usage).length > 0 && decliningProducts(profile, asOf.toISOString()).length > 0,
     repeatPurchases: values.repeatPurchases,

@@ -52,6 +52,8 @@ export const triggerParams = {
   downgrade: z.strictObject({ windowDays: days.default(30) }),
   /** A subscription cancelled (with permission to contact about coming back, if `requireWinbackPermission`; as a signal: within `windowDays`). */
   cancellation: z.strictObject({ requireWinbackPermission: z.boolean(), windowDays: days.default(30) }),
+  /** The customer asked to cancel (a CancellationRequested; as a signal: within `windowDays`): a save offer before she goes. */
+  'cancellation-request': z.strictObject({ windowDays: days.default(30) }),
   /** Spend in the last `recentDays` below `ratio` × the spend of the `baselineDays` before them scaled to `recentDays`; that baseline at least `minBaselineSpend`. */
   'spend-drop': z.strictObject({
     recentDays: days,
@@ -80,6 +82,7 @@ export const typeEvents: Record<SignalType, readonly InboundDetailType[]> = {
   'payment-failures': ['PaymentFailed'],
   downgrade: ['SubscriptionChanged'],
   cancellation: ['SubscriptionCancelled'],
+  'cancellation-request': ['CancellationRequested'],
   'spend-drop': ['OrderPlaced', 'OrderReturned'],
   'order-stuck': ['OrderPlaced', 'OrderStatusChanged'],
 };

@@ -141,9 +141,17 @@ export function signalState(type: SignalType, params: P, profile: CustomerProfil
     }
     case 'cancellation': {
       const allowed = (permission: boolean) => permission || params.requireWinbackPermission !== true;
-      if (event?.type === 'SubscriptionCancelled') return allowed(event.detail.allowWinbackContact) ? { reasons: [`cancelled: ${event.detail.reason}`] } : undefined;
+      if (event?.type === 'SubscriptionCancelled') {
+        return allowed(event.detail.allowWinbackContact === true) ? { reasons: [`cancelled: ${event.detail.reasonCode ?? event.detail.reason ?? 'no reason given'}`] } : undefined;
+      }
       const n = Object.values(profile.subscriptions).filter((s) => s.cancellation && allowed(s.cancellation.value.allowWinbackContact) && inWindow(s.cancellation.at, at, params.windowDays as number)).length;
       return n ? { reasons: [`${n} subscription(s) cancelled in ${params.windowDays} days`] } : undefined;
+    }
+    case 'cancellation-request': {
+      // Seed 003: save a customer who says she no longer wants the product, before she goes.
+      if (event?.type === 'CancellationRequested') return { reasons: [`asked to cancel${event.detail.reasonCode ? `: ${event.detail.reasonCode}` : ''}`] };
+      const r = profile.cancellationRequest;
+      return r && inWindow(r.at, at, params.windowDays as number) ? { reasons: [`asked to cancel within ${params.windowDays} days`] } : undefined;
     }
     case 'spend-drop': {
       const day = at.slice(0, 10);

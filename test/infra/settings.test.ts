@@ -32,10 +32,19 @@ describe('parseSettings', () => {
       logRetentionDays: 30,
       removalPolicy: 'retain',
       logLevel: 'INFO',
+      winbackPermissionMonths: 24,
+      winbackDelaysDays: [14, 60, 180],
+      winbackHighValueMinClv: 1000,
+      winbackPersonalOutreach: 'instead',
     });
     expect(s.alarmEmail).toBeUndefined();
     expect(s.account).toBeUndefined();
     expect(s.region).toBeUndefined();
+  });
+
+  it('reads the winback delays from a JSON list or -c text', () => {
+    expect(parse({ winbackDelaysDays: [7, 30] }).winbackDelaysDays).toEqual([7, 30]);
+    expect(parse({ winbackDelaysDays: '10, 40,100' }).winbackDelaysDays).toEqual([10, 40, 100]);
   });
 
   it('treats empty strings (as in cdk.json) as unset', () => {
@@ -93,6 +102,11 @@ describe('parseSettings', () => {
     ['controlGroupExperiment', 'new group', /controlGroupExperiment.*letters, digits/],
     ['controlGroupExperiment', 'x'.repeat(65), /1 to 64/],
     ['frequencyCapPerWeek', 'two', /whole number/],
+    ['winbackPermissionMonths', '0', /winbackPermissionMonths.*1 to 120/],
+    ['winbackDelaysDays', '60,14', /winbackDelaysDays.*increasing order/],
+    ['winbackDelaysDays', '14,x', /winbackDelaysDays.*whole number/],
+    ['winbackHighValueMinClv', '-5', /winbackHighValueMinClv.*whole number/],
+    ['winbackPersonalOutreach', 'sometimes', /instead, before or off/],
     ['logRetentionDays', '31', /CloudWatch Logs accepts/],
     ['removalPolicy', 'snapshot', /"retain" or "destroy"/],
     ['createSenderIdentity', 'yes', /true or false/],

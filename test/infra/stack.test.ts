@@ -417,6 +417,10 @@ describe('functions (from functionSpecs)', () => {
           [ENV.controlGroupPercent]: '15',
           [ENV.controlGroupExperiment]: 'v7',
           [ENV.frequencyCapPerWeek]: '3',
+          [ENV.winbackPermissionMonths]: '24',
+          [ENV.winbackDelaysDays]: '14,60,180',
+          [ENV.winbackHighValueMinClv]: '1000',
+          [ENV.winbackPersonalOutreach]: 'instead',
         }),
       },
     });
@@ -528,16 +532,16 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(senders).toEqual(['campaigns']);
   });
 
-  it('no function may Scan or use a wildcard on the table, only the nightly run and the backfill may batch-write; each has exactly the actions its code calls', () => {
+  it('no function may Scan or use a wildcard on the table, only the nightly run, the backfill and ingest (erasure\'s deletes) may batch-write; each has exactly the actions its code calls', () => {
     const dynamoActions = (name: FunctionName) =>
       statementsOfRole(template, roleId(name))
         .flatMap(actionsOf)
         .filter((a) => a.startsWith('dynamodb:'))
         .sort();
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
-    expect(dynamoActions('ingest')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', ...stream].sort());
-    expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...stream].sort());
+    expect(dynamoActions('campaigns')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(dynamoActions('nightly-rescore')).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
@@ -552,11 +556,12 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Query', // on the byTimerDue index only
+      'dynamodb:Query', // on the table (a customer's latest WINBACK# link) and on the byTimerDue index
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
     expect(dynamoActions('backfill')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill');
+    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill' || name === 'ingest');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
       const text = JSON.stringify(policy.Properties.PolicyDocument);
       expect(text).not.toContain('dynamodb:Scan');

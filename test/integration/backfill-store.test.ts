@@ -18,7 +18,7 @@ import { backfillBatch, summarise, type BackfillBatch, type BackfillStore } from
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../shared/events/catalog.ts';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
-import { InMemoryRejectedEventSink, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
+import { InMemoryRejectedEventSink, InMemoryRejectionLedger, InMemoryConsentLedger, InMemoryPrivacyStore } from '../../shared/pipeline/in-memory-ports.ts';
 import { subscriptions, type StreamSubscription } from '../../shared/wiring.ts';
 import { businessEvent } from '../support/events.ts';
 import { freshTable, sdkConfig, useLocalDynamoDb } from '../support/local-aws.ts';
@@ -34,7 +34,7 @@ async function table() {
   const backfill = new DynamoBackfillStore(local.client(), { tableName, profiles });
   const live = new DynamoCustomerStore(local.client(), { tableName, profiles });
   const ingest = (events: BusinessEvent[]) =>
-    ingestBatch(events.map((e) => JSON.stringify({ id: `env-${e.detail.eventId}`, ...line(e) })), { store: live, rejected: new InMemoryRejectedEventSink(), rejections: new InMemoryRejectionLedger(), now: () => new Date() });
+    ingestBatch(events.map((e) => JSON.stringify({ id: `env-${e.detail.eventId}`, ...line(e) })), { store: live, rejected: new InMemoryRejectedEventSink(), rejections: new InMemoryRejectionLedger(), consent: new InMemoryConsentLedger(), privacy: new InMemoryPrivacyStore(), now: () => new Date() });
   return { tableName, streamArn, backfill, live, ingest };
 }
 

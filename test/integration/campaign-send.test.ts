@@ -92,7 +92,7 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
   it('holds the weekly cap when triggers of one customer are handled at the same time by different workers', async () => {
     await consentingCustomer('r-1', 'r@example.com');
     const mailer = new SesMailer(ses, { from: 'care@example.com' });
-    const capped = { store, mailer, publisher, now: () => new Date(), links, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } } };
+    const capped = { store, mailer, publisher, now: () => new Date(), links, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0, 'winback-sequence': 0 } } };
     const triggers = await Promise.all(['a', 'b', 'c', 'd'].map((id) => fired('r-1', id)));
     const outcomes = await Promise.allSettled(triggers.map((t) => sendCampaign(t, capped)));
     const sent = outcomes.filter((o) => o.status === 'fulfilled' && o.value.outcome === 'sent');
@@ -162,7 +162,7 @@ describe('sendCampaign (DynamoDB Local + SES v2 emulator)', () => {
     expect(published.map((p) => p.detailType)).toEqual(['EmailSkipped']);
 
     await consentingCustomer('f-1', 'f@example.com');
-    const capped = { ...deps, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } } };
+    const capped = { ...deps, policy: { ...policy, frequencyCapPerWeek: 1, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0, 'winback-sequence': 0 } } };
     expect((await sendCampaign(await fired('f-1', 'a'), capped)).outcome).toBe('sent');
     expect(await sendCampaign(await fired('f-1', 'b'), capped)).toMatchObject({ outcome: 'skipped', reason: 'frequency-cap' });
     expect(await inbox()).toHaveLength(1);

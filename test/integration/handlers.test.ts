@@ -122,8 +122,10 @@ describe('handlers end to end', () => {
   });
 
   it('reads the stored complaint from the stream, fires a retention save, and isolates a poison record', async () => {
-    const relevant = await customerWithComplaint('h-2', 'h2@example.com');
-    expect(relevant).toHaveLength(1); // the complaint; profile/consent events are filtered out
+    const passed = await customerWithComplaint('h-2', 'h2@example.com');
+    // the consent (read by the winback sequence) and the complaint; the profile update is filtered out
+    expect(passed.map((r) => (r.dynamodb.NewImage as { type: { S: string } }).type.S)).toEqual(['ConsentChanged', 'SupportCallLogged']);
+    const relevant = passed.filter((r) => (r.dynamodb.NewImage as { type: { S: string } }).type.S === 'SupportCallLogged');
     const poison: LambdaStreamRecord = structuredClone(relevant[0]!);
     poison.dynamodb.SequenceNumber = '999999999999';
     (poison.dynamodb.NewImage as Record<string, unknown>).type = { S: 'Nonsense' };

@@ -20,7 +20,7 @@ import { startAwsJsonServer, type AwsJsonServer } from '../../local/aws-json-ser
 import { FUNCTIONS_CREDENTIALS, LocalBus, MAX_DETAIL_DEPTH } from '../../local/bus.ts';
 import { QueueRegistry } from '../../local/queues.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
-import { InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
+import { InMemoryConsentLedger, InMemoryPrivacyStore, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
 import type { CustomerStore } from '../../shared/ports.ts';
 
@@ -227,7 +227,7 @@ describe('the producer\'s Detail, end to end through the endpoint', () => {
     queues.ensure('rejected-verbatim');
     const rejectedUrl = queues.url('rejected-verbatim');
     const noStore = { recordEvents: async () => { throw new Error('a rejected event must not be stored'); } } as unknown as CustomerStore;
-    const [result] = await ingestBatch([message.Body!], { store: noStore, rejected: new SqsRejectedEventSink(sqs, rejectedUrl), rejections: new InMemoryRejectionLedger(), now: () => new Date('2026-01-02T00:00:00Z') });
+    const [result] = await ingestBatch([message.Body!], { store: noStore, rejected: new SqsRejectedEventSink(sqs, rejectedUrl), rejections: new InMemoryRejectionLedger(), consent: new InMemoryConsentLedger(), privacy: new InMemoryPrivacyStore(), now: () => new Date('2026-01-02T00:00:00Z') });
     expect(result).toMatchObject({ outcome: 'rejected', rejection: { code: 'invalid-detail', reason: expect.stringMatching(/^OrderPlaced: amount: /) } });
     const kept = await sqs.send(new ReceiveMessageCommand({ QueueUrl: rejectedUrl, MaxNumberOfMessages: 10 }));
     expect(kept.Messages).toHaveLength(1);

@@ -17,6 +17,7 @@ import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { PAGE_KEYS_FILE } from '../../local/page-keys.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { applyEvent, emptyProfile, hasConsent } from '../../shared/customers/profile.ts';
 import { parseKeyRing, signToken, signedPageUrl, type KeyRing, type TokenPurpose } from '../../shared/pages/tokens.ts';
 
@@ -109,6 +110,9 @@ describe('public pages in headless Chromium, served by the local stack', () => {
     expect(hasConsent((await store.getProfile('P-1'))!, 'email', 'marketing')).toBe(false);
     const consent = (await storedEvents('P-1')).filter((e) => e.type === 'ConsentChanged' && e.source === 'serverless-clm.pages');
     expect(consent.map((e) => [e.detail.granted, e.detail.source])).toEqual([[{ BOOL: false }, { S: 'unsubscribe-link' }]]);
+    // The consent ledger has the withdrawal, as the auditor sees it.
+    const ledger = await new DynamoConsentLedger(stack.dynamodb, { tableName: stack.tableName }).history('P-1');
+    expect(ledger.map((r) => [r.purpose, r.action, r.source])).toEqual([['marketing:email', 'granted', 'api'], ['marketing:email', 'withdrawn', 'unsubscribe-link']]);
     // Nothing but the page itself was loaded (no external resources), and no CSP violation was reported.
     expect(requests.every((r) => r.startsWith(stack.endpoints.pages))).toBe(true);
     expect(console).toEqual([]);
@@ -158,7 +162,10 @@ describe('public pages in headless Chromium, served by the local stack', () => {
     await expect(page.locator('h1').textContent()).resolves.toBe('Thank you');
     const answers = (await storedEvents('P-3')).filter((e) => e.type === 'ExitSurveyAnswered');
     expect(answers).toHaveLength(1);
-    expect([answers[0]!.detail.reason, answers[0]!.detail.reasonText, answers[0]!.detail.mayContactLater]).toEqual([{ S: 'network' }, { S: 'no signal at home' }, { BOOL: true }]);
+    expect([answers[0]!.detail.reasonCode, answers[0]!.detail.reason, answers[0]!.detail.allowWinbackContact]).toEqual([{ S: 'network' }, { S: 'no signal at home' }, { BOOL: true }]);
+    const winback = (await new DynamoConsentLedger(stack.dynamodb, { tableName: stack.tableName }).history('P-3')).filter((r) => r.purpose === 'winback');
+    // the answer on the cancellation, then the survey's, with its source and the question's wording
+    expect(winback.at(-1)).toEqual(expect.objectContaining({ action: 'granted', source: 'exit-survey', actor: 'customer', wordingVersion: 'exit-survey-v1', eventType: 'ExitSurveyAnswered' }));
     expect(console).toEqual([]);
     await page.close();
   });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoRejectionLedger } from '../../shared/adapters/dynamodb-rejection-ledger.ts';
-import { InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
+import { InMemoryConsentLedger, InMemoryPrivacyStore, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
 import { ingestBatch, rejectionIdFor } from '../../shared/ingest/ingest-event.ts';
 import type { CustomerStore, RejectedEventSink, RejectionLedger } from '../../shared/ports.ts';
 import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
@@ -48,7 +48,7 @@ describe('the rejection ledger', () => {
     const store = { recordEvents: async () => { throw new Error('no valid event here'); } } as unknown as CustomerStore;
     const batch = ['nope', '{"detail-type":"OrderPlaced"}'];
     for (let delivery = 0; delivery < 3; delivery++) {
-      const results = await ingestBatch(batch, { store, rejected, rejections, now: () => t0 });
+      const results = await ingestBatch(batch, { store, rejected, rejections, consent: new InMemoryConsentLedger(), privacy: new InMemoryPrivacyStore(), now: () => t0 });
       expect(results.map((r) => r.outcome === 'rejected' && r.repeated)).toEqual([delivery > 0, delivery > 0]);
     }
     // Each rejection once; a batch's rejections are handled concurrently, so in no set order.

@@ -54,10 +54,15 @@ describe('synthetic generator', async () => {
     expect(s.subscriptionCustomers / 600).toBeLessThan(0.5);
     expect(s.emailConsent / 600).toBeGreaterThan(0.65);
     expect(s.emailConsent / 600).toBeLessThan(0.9);
-    // Not from producers: EmailFeedback only SES can send (docs/email-feedback.md); ExitSurveyAnswered comes from the exit-survey page (docs/pages.md).
-    const notGenerated: string[] = ['EmailFeedback', 'ExitSurveyAnswered'];
-    for (const t of inboundDetailTypes.filter((x) => !notGenerated.includes(x))) expect(s.byType[t], t).toBeGreaterThan(0);
-    for (const t of notGenerated) expect(s.byType[t] ?? 0, t).toBe(0);
+    // Not drawn by the synthetic base: EmailFeedback only SES can send (docs/email-feedback.md); cancellation
+    // requests, account closures, exit-survey answers (the exit-survey page, docs/pages.md) and erasures (issue 11)
+    // are tested on their own (test/unit/winback, test/integration/erasure, local-winback and pages-browser);
+    // drawing them would move the fixed-seed local-run figures.
+    const notGenerated: string[] = ['EmailFeedback', 'CancellationRequested', 'AccountClosed', 'ExitSurveyAnswered', 'CustomerErasureRequested'];
+    for (const t of inboundDetailTypes) {
+      if (notGenerated.includes(t)) expect(s.byType[t] ?? 0, t).toBe(0);
+      else expect(s.byType[t], t).toBeGreaterThan(0);
+    }
     expect(s.events / 600).toBeGreaterThan(8);
   });
 

@@ -26,11 +26,13 @@ export const arbByType = {
     locale: maybe(fc.constantFrom('en-GB', 'nl-NL')), timeZone: maybe(fc.constantFrom('Europe/Paris', 'UTC')),
     preferredChannel: maybe(fc.constantFrom('email', 'sms')), preferredHour: maybe(fc.integer({ min: 0, max: 23 })), customerType: maybe(fc.constantFrom('subscription', 'adhoc')),
   }),
-  ConsentChanged: fc.record({ occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service'), granted: fc.boolean(), source: maybe(fc.constantFrom('unsubscribe-link', 'api')) }),
+  ConsentChanged: fc.record({
+    occurredAt: ts, channel: fc.constantFrom('email', 'sms'), purpose: fc.constantFrom('marketing', 'service', 'winback'), granted: fc.boolean(),
+    doubleOptIn: maybe(fc.constantFrom('requested', 'confirmed')), source: fc.constantFrom('api', 'unsubscribe-link'),
+  }),
   EmailFeedback: fc
     .record({ occurredAt: ts, kind: fc.constantFrom('delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'), messageId: smallId('m'), addressHash: maybe(fc.constantFrom(emailAddressHash('a@example.com'), emailAddressHash('b@example.com'), 'c'.repeat(64))), bounceType: fc.constantFrom('permanent', 'transient', 'undetermined') })
     .map(({ kind, bounceType, messageId, ...rest }) => ({ ...rest, kind, messageId, sendId: `send-${messageId}`, campaign: 'retention-save', ...(kind === 'bounce' ? { bounceType } : {}) })),
-  ExitSurveyAnswered: fc.record({ occurredAt: ts, reason: fc.constantFrom('price', 'network'), mayContactLater: fc.boolean() }),
   OrderPlaced: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency }),
   OrderStatusChanged: fc.record({ occurredAt: ts, orderId: smallId('o'), status: fc.constantFrom('preparing', 'shipped', 'delivered', 'cancelled') }),
   OrderReturned: fc.record({ occurredAt: ts, orderId: smallId('o'), amount, currency, reason: fc.option(fc.constantFrom('damaged', ' Damaged ', 'wrong size', 'changed mind'), { nil: undefined }) }),
@@ -40,7 +42,14 @@ export const arbByType = {
   SupportCallResolved: fc.record({ occurredAt: ts, callId: smallId('k'), resolutionMinutes: fc.integer({ min: 1, max: 5000 }), resolved: fc.boolean() }),
   SubscriptionStarted: fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: product, plan: fc.constantFrom('basic', 'plus'), monthlyPrice: fc.integer({ min: 1, max: 30 }), currency }),
   SubscriptionChanged: fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: product, plan: fc.constantFrom('basic', 'plus'), monthlyPrice: fc.integer({ min: 1, max: 30 }), currency, change: fc.constantFrom('upgrade', 'downgrade', 'other') }),
-  SubscriptionCancelled: fc.record({ occurredAt: ts, subscriptionId: smallId('s'), productId: product, reason: fc.constantFrom('price', 'moving'), allowWinbackContact: fc.boolean() }),
+  SubscriptionCancelled: fc.record({
+    occurredAt: ts, subscriptionId: smallId('s'), productId: product, reason: maybe(fc.constantFrom('too dear', 'moving')),
+    reasonCode: maybe(fc.constantFrom('price', 'moved')), allowWinbackContact: maybe(fc.boolean()),
+  }),
+  CancellationRequested: fc.record({ occurredAt: ts, subscriptionId: maybe(smallId('s')), reasonCode: maybe(fc.constantFrom('price', 'network')) }),
+  AccountClosed: fc.record({ occurredAt: ts, reasonCode: maybe(fc.constantFrom('competitor', 'other')), reason: maybe(fc.constantFrom('left', 'gone')), allowWinbackContact: maybe(fc.boolean()) }),
+  ExitSurveyAnswered: fc.record({ occurredAt: ts, reasonCode: fc.constantFrom('price', 'network'), reason: maybe(fc.constantFrom('too dear')), allowWinbackContact: fc.boolean() }),
+  CustomerErasureRequested: fc.record({ occurredAt: ts, requestedBy: fc.constantFrom('agent-1') }),
   PaymentFailed: fc.record({ occurredAt: ts, paymentId: smallId('x'), amount, currency }),
   ProductAdopted: fc.record({ occurredAt: ts, productId: product }),
 } satisfies Record<InboundDetailType, fc.Arbitrary<Record<string, unknown>>>;

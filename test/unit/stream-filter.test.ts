@@ -22,13 +22,17 @@ describe('stream filter on AWS-shaped records', () => {
     ]);
   });
 
-  it.each(['SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled', 'OrderPlaced', 'OrderStatusChanged'])('passes a stored %s', (type) => {
+  it.each([
+    'SupportCallLogged', 'SupportCallResolved', 'UsageRecorded', 'PaymentFailed', 'SubscriptionChanged', 'SubscriptionCancelled', 'OrderPlaced', 'OrderStatusChanged', 'CancellationRequested',
+    // the winback sequence's (shared/winback/track.ts)
+    'AccountClosed', 'ExitSurveyAnswered', 'ConsentChanged', 'SubscriptionStarted',
+  ])('passes a stored %s', (type) => {
     const r = structuredClone(fixture.Records[0]!);
     r.dynamodb!.NewImage!.type = { S: type };
     expect(matchesAny(filters, r)).toBe(true);
   });
 
-  it.each(['CustomerProfileUpdated', 'ConsentChanged', 'OrderReturned', 'InvoiceIssued', 'SubscriptionStarted', 'ProductAdopted'])('drops a stored %s', (type) => {
+  it.each(['CustomerProfileUpdated', 'OrderReturned', 'InvoiceIssued', 'ProductAdopted', 'CustomerErasureRequested'])('drops a stored %s', (type) => {
     const r = structuredClone(fixture.Records[0]!);
     r.dynamodb!.NewImage!.type = { S: type };
     expect(matchesAny(filters, r)).toBe(false);

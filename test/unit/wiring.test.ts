@@ -21,7 +21,7 @@ describe('wiring (hand-written expectations)', () => {
     ]);
   });
 
-  it('the stream filter passes newly inserted events of the eight types the enabled triggers of config/triggers.json read, unless a backfill stored them, and nothing else', () => {
+  it('the stream filter passes newly inserted events of the nine types the enabled triggers of config/triggers.json read and the four more the winback sequence reads, unless a backfill stored them, and nothing else', () => {
     const s = byId('NewEventsToChurnTriggers') as StreamSubscription;
     expect(s.filters).toEqual([
       {
@@ -29,7 +29,12 @@ describe('wiring (hand-written expectations)', () => {
         dynamodb: {
           NewImage: {
             sk: { S: [{ prefix: 'EVT#' }] },
-            type: { S: ['OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'PaymentFailed'] },
+            type: {
+              S: [
+                'OrderPlaced', 'OrderStatusChanged', 'UsageRecorded', 'SupportCallLogged', 'SupportCallResolved', 'SubscriptionChanged', 'SubscriptionCancelled', 'CancellationRequested', 'PaymentFailed',
+                'AccountClosed', 'ExitSurveyAnswered', 'ConsentChanged', 'SubscriptionStarted',
+              ],
+            },
             backfill: { S: [{ exists: false }] },
           },
         },
@@ -102,13 +107,13 @@ describe('wiring (hand-written expectations)', () => {
 
   it('each function may touch exactly this', () => {
     expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
-      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
-      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true } },
+      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true } },
+      'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] }, putEvents: true } },
       campaigns: {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 60,
-        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+        access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
       },
       'nightly-rescore': {
         entry: 'functions/nightly-rescore/handler.ts',
@@ -120,7 +125,7 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/timer-sweep/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 240,
-        access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'], queryIndexes: ['byTimerDue'] }, putEvents: true },
+        access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], queryIndexes: ['byTimerDue'] }, putEvents: true },
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
       report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
@@ -163,6 +168,10 @@ describe('wiring (hand-written expectations)', () => {
       frequencyCapPerWeek: 'CLM_FREQUENCY_CAP_PER_WEEK',
       sesSendsPerSecond: 'CLM_SES_SENDS_PER_SECOND',
       scoringConfig: 'CLM_SCORING_CONFIG',
+      winbackPermissionMonths: 'CLM_WINBACK_PERMISSION_MONTHS',
+      winbackDelaysDays: 'CLM_WINBACK_DELAYS_DAYS',
+      winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
+      winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
       pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
       pagesBaseUrl: 'CLM_PAGES_BASE_URL',
       reportBucket: 'CLM_REPORT_BUCKET',

@@ -15,7 +15,7 @@ const now = new Date('2026-11-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const ago = (days: number, extraMs = 0): string => new Date(now.getTime() - days * DAY - extraMs).toISOString();
 /** No control group, so every eligible customer is sent to (the hash is not what these tests are about). */
-const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
+const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 } };
 
 const trigger = (action: ChurnTriggerFired['action'] = 'retention-save', triggerId = 'billing-complaint#c-1#e1'): ChurnTriggerFired => ({
   triggerId,
@@ -108,7 +108,7 @@ describe('order of the checks', () => {
       controlGroupPercent: 10,
       controlGroupExperiment: 'v1',
       frequencyCapPerWeek: 2,
-      cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 },
+      cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 },
       holdoutPercent: 5,
       holdoutExperiment: 'v1',
       quietHours: { startHour: 21, endHour: 8 },
@@ -186,12 +186,12 @@ describe('cooldown: the same campaign at most once in 30 (retention) or 90 (winb
   });
 
   it('a cooldown of 0 days turns the cooldown off', () => {
-    const off: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0 } };
+    const off: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 0, 'winback-counter-offer': 0, 'winback-sequence': 0 } };
     expect(planSend({ trigger: trigger(), profile: eligible(), recentSends: [record('retention-save', now.toISOString())], now, policy: off })?.decision).toBe('send');
   });
 });
 
-describe('winback needs the permission given at cancellation', () => {
+describe('winback needs a live winback grant in the consent ledger, for a customer who left', () => {
   const t = trigger('winback', 'cancelled-with-winback-permission#c-1#e9');
   it('skips when the cancellation refused contact, or the subscription was restarted', () => {
     const refused = fold([address(), consent({ granted: true }), businessEvent('SubscriptionCancelled', { occurredAt: ago(1), allowWinbackContact: false })]);
@@ -202,7 +202,7 @@ describe('winback needs the permission given at cancellation', () => {
       businessEvent('SubscriptionCancelled', { occurredAt: ago(3), subscriptionId: 's-1', allowWinbackContact: true }),
       businessEvent('SubscriptionStarted', { occurredAt: ago(1), subscriptionId: 's-1', productId: 'p-1', plan: 'basic', monthlyPrice: 5, currency: 'EUR' }),
     ]);
-    expect(plan([], restarted, t)).toMatchObject({ reason: 'no-winback-permission' });
+    expect(plan([], restarted, t)).toMatchObject({ reason: 'not-a-former-customer' });
   });
 
   it('a retention save does not need it', () => {

@@ -22,7 +22,7 @@ const customer = (fields: { consent?: boolean; locale?: string; subscriber?: boo
   if (fields.consent !== undefined) events.push(businessEvent('ConsentChanged', { granted: fields.consent }));
   if (fields.subscriber) events.push(businessEvent('SubscriptionStarted', { subscriptionId: 'sub-1', productId: 'tv', plan: 'basic', monthlyPrice: 10, currency: 'EUR' }));
   if (fields.subscriber && !fields.unused) events.push(businessEvent('UsageRecorded', { productId: 'tv', quantity: 3, unit: 'h' }));
-  return events.reduce(applyEvent, emptyProfile('c-1'));
+  return events.reduce((p, e) => applyEvent(p, e), emptyProfile('c-1'));
 };
 const statement = (extra: Partial<CampaignRequest> = {}): CampaignRequest => ({
   requestId: 'e9', customerId: 'c-1', campaign: 'statement', source: 'event', rule: '', document: { kind: 'statement', number: 'ST-2026-11', amount: 42.5, currency: 'EUR' }, ...extra,

@@ -14,7 +14,7 @@ import { MemoryCustomerStore } from '../../support/memory-store.ts';
 const now = new Date('2026-11-01T12:00:00.000Z');
 const DAY = 86_400_000;
 const links = { unsubscribeBaseUrl: 'https://example.com/unsubscribe', helpBaseUrl: 'https://example.com/help' };
-const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90 } };
+const policy: SendPolicy = { controlGroupPercent: 0, controlGroupExperiment: 'v1', frequencyCapPerWeek: 2, cooldownDays: { 'retention-save': 30, 'winback-counter-offer': 90, 'winback-sequence': 30 } };
 
 const trigger = (over: Partial<ChurnTriggerFired> = {}): ChurnTriggerFired => ({
   triggerId: 'billing-complaint#c-1#e1',
@@ -83,7 +83,7 @@ describe('sendCampaign', () => {
       120,
       0,
     ]);
-    const short: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 2, 'winback-counter-offer': 3 } };
+    const short: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 2, 'winback-counter-offer': 3, 'winback-sequence': 3 } };
     store.calls.length = 0;
     await recorded(trigger({ triggerId: 't2' }));
     await sendCampaign(trigger({ triggerId: 't2' }), deps({ policy: short, leaseSeconds: 30 }));

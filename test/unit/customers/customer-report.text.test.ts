@@ -146,7 +146,10 @@ describe('customer report, in full', () => {
     expect(explainReason('no-marketing-consent')).toBe('no marketing consent for email (no grant recorded, or withdrawn)');
     expect(explainReason('no-email-address')).toBe('the profile has no email address');
     expect(explainReason('unknown-customer')).toBe('no profile for the customer when the trigger was handled');
-    expect(explainReason('no-winback-permission')).toBe('the customer did not allow winback contact when cancelling');
+    expect(explainReason('no-winback-permission')).toBe('no live winback permission in the consent ledger (never given, or withdrawn; see clm consent)');
+    expect(explainReason('winback-permission-expired')).toBe('the winback permission expired (see clm consent)');
+    expect(explainReason('marketing-consent-expired')).toBe('the marketing consent for email expired (see clm consent)');
+    expect(explainReason('not-a-former-customer')).toBe('the customer has not left, or came back: no winback');
     expect(explainReason('cooldown')).toBe('cooldown: this campaign already went to the customer in the cooldown days before');
     expect(explainReason('cooldown', 'no-such-campaign')).toBe('cooldown: this campaign already went to the customer in the cooldown days before');
     expect(explainReason('frequency-cap')).toBe('frequency cap: the customer already got the weekly maximum of marketing emails (CLM_FREQUENCY_CAP_PER_WEEK)');

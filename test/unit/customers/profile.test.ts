@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { activeSubscriptions, applyEvent, emailAddressHash, emptyProfile, hasConsent, unusedPaidProducts, type CustomerProfile } from '../../../shared/customers/profile.ts';
 import { inboundDetailTypes, type BusinessEvent, type InboundDetailType } from '../../../shared/events/catalog.ts';
+import { consentRecordsOf, consentState } from '../../../shared/consent/ledger.ts';
 import { businessEvent } from '../../support/events.ts';
 import { arbByType, arbEvent } from '../../support/event-arbitraries.ts';
 
@@ -75,6 +76,8 @@ describe('applyEvent', () => {
     const cancelB = businessEvent('SubscriptionCancelled', { eventId: 'b', subscriptionId: 's', productId: 'p', reason: 'moving', allowWinbackContact: true, occurredAt: '2026-02-01T00:00:00Z' });
     expect(fold([start, cancelA, cancelB]).subscriptions.s?.cancellation?.value).toEqual({ reason: 'moving', allowWinbackContact: true });
     expect(fold([start, cancelB, cancelA]).subscriptions.s?.cancellation?.value).toEqual({ reason: 'moving', allowWinbackContact: true });
+    expect(fold([start, cancelA]).consentState.winback).toMatchObject({ action: 'withdrawn', recordId: 'a' });
+    expect(fold([start, cancelA, cancelB]).consentState.winback).toMatchObject({ action: 'granted', recordId: 'b', expiresAt: '2028-02-01T00:00:00.000Z' });
     expect(activeSubscriptions(fold([start, cancelA]))).toHaveLength(0);
     const restart = businessEvent('SubscriptionStarted', { subscriptionId: 's', productId: 'p', plan: 'x', monthlyPrice: 5, currency: 'EUR', occurredAt: '2026-03-01T00:00:00Z' });
     expect(activeSubscriptions(fold([restart, cancelA, start]))).toHaveLength(1);
@@ -173,7 +176,22 @@ function expectedProfile(events: BusinessEvent[]) {
     preferredChannel: latest(profileUpdates, (e) => e.detail.preferredChannel),
     preferredHour: latest(profileUpdates, (e) => e.detail.preferredHour),
     customerType: latest(profileUpdates, (e) => e.detail.customerType),
-    consent: Object.fromEntries([...group(of('ConsentChanged'), (e) => `${e.detail.channel}:${e.detail.purpose}`)].map(([k, es]) => [k, latest(es, (e) => e.detail.granted)])),
+    consent: Object.fromEntries(
+      [...group(of('ConsentChanged').filter((e) => !(e.detail.granted && e.detail.doubleOptIn === 'requested')), (e) => `${e.detail.channel}:${e.detail.purpose}`)].map(([k, es]) => [
+        k,
+        latest(es, (e) => e.detail.granted),
+      ]),
+    ),
+    // Per purpose, the latest decisive record of the whole ledger (the ledger's own tests check its rules).
+    consentState: consentState(events.flatMap((e) => consentRecordsOf(e))),
+    leavingReason: latest(of('SubscriptionCancelled', 'AccountClosed', 'ExitSurveyAnswered'), (e) =>
+      e.detail.reasonCode ? { code: e.detail.reasonCode, ...(e.detail.reason ? { text: e.detail.reason } : {}) } : undefined,
+    ),
+    cancellationRequest: latest(of('CancellationRequested'), (e) => ({
+      ...(e.detail.subscriptionId ? { subscriptionId: e.detail.subscriptionId } : {}),
+      ...(e.detail.reasonCode ? { reasonCode: e.detail.reasonCode } : {}),
+    })),
+    accountClosedAt: latest(of('AccountClosed'), () => true as const),
     firstSeenAt: times[0],
     lastEventAt: times.at(-1),
     eventCount: events.length,
@@ -219,7 +237,11 @@ function expectedProfile(events: BusinessEvent[]) {
           currency: latest(terms, (e) => e.detail.currency),
           startedAt: starts[0],
           lastStartedAt: starts.at(-1),
-          cancellation: latest(es, (e) => (e.type === 'SubscriptionCancelled' ? { reason: e.detail.reason, allowWinbackContact: e.detail.allowWinbackContact } : undefined)),
+          cancellation: latest(es, (e) =>
+            e.type === 'SubscriptionCancelled'
+              ? { reason: e.detail.reason ?? e.detail.reasonCode ?? '', ...(e.detail.reasonCode ? { reasonCode: e.detail.reasonCode } : {}), allowWinbackContact: e.detail.allowWinbackContact ?? false }
+              : undefined,
+          ),
           lastChange: latest(es, (e) => (e.type === 'SubscriptionChanged' ? e.detail.change : undefined)),
         };
         return [subscriptionId, Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))];
@@ -273,6 +295,7 @@ function expectedEmailFeedback(feedback: Ev<'EmailFeedback'>[]) {
 /** Every field of CustomerProfile, written out: a field added to the profile must be added here (and asserted). */
 const profileFields = [
   'customerId', 'email', 'firstName', 'locale', 'timeZone', 'preferredChannel', 'preferredHour', 'customerType', 'consent',
+  'consentState', 'leavingReason', 'cancellationRequest', 'accountClosedAt',
   'firstSeenAt', 'lastEventAt', 'eventCount', 'purchaseDays', 'orderCount', 'totalSpend', 'orders', 'returnCount', 'returnValue',
   'invoiceCount', 'statementCount', 'invoicedTotal', 'usage', 'supportCallCount', 'supportCallsByReason', 'supportCalls',
   'subscriptions', 'adoptedProducts', 'paymentFailures', 'lastUsedAt', 'returns', 'emailSuppressions', 'emailStats', 'emailResponses', 'suppression',
@@ -281,7 +304,7 @@ const profileFields = [
 describe('applyEvent on random histories of every event type', () => {
   it('the generator produces every inbound event type of the catalog', () => {
     expect(Object.keys(arbByType).sort()).toEqual([...inboundDetailTypes].sort());
-    expect(inboundDetailTypes).toHaveLength(16);
+    expect(inboundDetailTypes).toHaveLength(19);
     const seen = new Set(fc.sample(arbEvent, { numRuns: 2000, seed: 7 }).map((e) => e.type));
     expect([...seen].sort()).toEqual([...inboundDetailTypes].sort());
   });

@@ -21,7 +21,7 @@ describe('accepted events, written as JSON', () => {
     [
       'ConsentChanged',
       '{"eventId":"cons-1","customerId":"c-1","occurredAt":"2026-10-31T09:00:00Z","channel":"email","granted":true}',
-      { eventId: 'cons-1', customerId: 'c-1', occurredAt: '2026-10-31T09:00:00Z', schemaVersion: 1, channel: 'email', purpose: 'marketing', granted: true },
+      { eventId: 'cons-1', customerId: 'c-1', occurredAt: '2026-10-31T09:00:00Z', schemaVersion: 1, channel: 'email', purpose: 'marketing', granted: true, source: 'api' },
     ],
     [
       'SupportCallLogged',
@@ -73,7 +73,7 @@ describe('rejected events, written as JSON', () => {
       'an unknown detail-type',
       wrap('OrderTeleported', `{${base}}`),
       'unknown-detail-type',
-      'unknown detail-type "OrderTeleported"; known: CustomerProfileUpdated, OrderPlaced, OrderStatusChanged, OrderReturned, InvoiceIssued, UsageRecorded, SupportCallLogged, SupportCallResolved, SubscriptionStarted, SubscriptionChanged, SubscriptionCancelled, PaymentFailed, ProductAdopted, ConsentChanged, EmailFeedback, ExitSurveyAnswered',
+      'unknown detail-type "OrderTeleported"; known: CustomerProfileUpdated, OrderPlaced, OrderStatusChanged, OrderReturned, InvoiceIssued, UsageRecorded, SupportCallLogged, SupportCallResolved, SubscriptionStarted, SubscriptionChanged, SubscriptionCancelled, CancellationRequested, AccountClosed, ExitSurveyAnswered, CustomerErasureRequested, PaymentFailed, ProductAdopted, ConsentChanged, EmailFeedback',
     ],
     [
       'SES feedback from a producer (only aws.ses may send it)',
@@ -93,7 +93,9 @@ describe('rejected events, written as JSON', () => {
     ['an email that is not one', wrap('CustomerProfileUpdated', `{${base},"email":"not-an-email"}`), 'invalid-detail', 'CustomerProfileUpdated: email: Invalid email address'],
     ['a CR LF in a first name', wrap('CustomerProfileUpdated', `{${base},"firstName":"Ann\\r\\nBcc"}`), 'invalid-detail', 'CustomerProfileUpdated: firstName: must not contain control characters such as CR or LF (found U+000D at position 3)'],
     ['an hour of 24', wrap('CustomerProfileUpdated', `{${base},"preferredHour":24}`), 'invalid-detail', 'CustomerProfileUpdated: preferredHour: Too big: expected number to be <=23'],
-    ['no permission flag on a cancellation', wrap('SubscriptionCancelled', `{${base},"subscriptionId":"s","productId":"p","reason":"price"}`), 'invalid-detail', 'SubscriptionCancelled: allowWinbackContact: Invalid input: expected boolean, received undefined'],
+    ['a cancellation reason outside the taxonomy', wrap('SubscriptionCancelled', `{${base},"subscriptionId":"s","productId":"p","reasonCode":"weather"}`), 'invalid-detail', expect.stringMatching(/^SubscriptionCancelled: reasonCode: Invalid option: expected one of "price"\|"service-quality"\|"network"\|"billing"\|"moved"\|"competitor"\|"no-longer-needed"\|"other"$/)],
+    ['an exit survey without the winback answer', wrap('ExitSurveyAnswered', `{${base},"reasonCode":"price"}`), 'invalid-detail', 'ExitSurveyAnswered: allowWinbackContact: Invalid input: expected boolean, received undefined'],
+    ['a consent from an unknown source', wrap('ConsentChanged', `{${base},"channel":"email","granted":true,"source":"rumour"}`), 'invalid-detail', expect.stringMatching(/^ConsentChanged: source: Invalid option/)],
     ['a date more than a day ahead', wrap('ProductAdopted', '{"eventId":"x","customerId":"c-1","occurredAt":"2026-11-02T12:00:00.001Z","productId":"tv"}'), 'invalid-detail', 'ProductAdopted: occurredAt: more than 24 hours in the future'],
     ['a date before 1970', wrap('ProductAdopted', '{"eventId":"x","customerId":"c-1","occurredAt":"1969-12-31T23:59:59Z","productId":"tv"}'), 'invalid-detail', 'ProductAdopted: occurredAt: before 1970-01-01T00:00:00Z'],
   ])('rejects %s', (_name, raw, code, reason) => {

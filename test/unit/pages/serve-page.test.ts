@@ -221,7 +221,8 @@ describe('/exit/TOKEN exit survey', () => {
     const { response, outcome } = await servePage({ method: 'POST', path: p, ...form({ reason: 'network', reasonText: 'no signal\r\nat home', mayContactLater: 'yes' }) }, deps);
     expect([response.status, outcome.result]).toEqual([200, 'answered']);
     const stored = store.events.filter((e) => e.type === 'ExitSurveyAnswered');
-    expect(stored.map((e) => e.detail)).toMatchObject([{ customerId: 'c-1', reason: 'network', reasonText: 'no signal at home', mayContactLater: true }]);
+    // The catalog's ExitSurveyAnswered: the taxonomy's code, the customer's words, the winback answer and the question's wording.
+    expect(stored.map((e) => e.detail)).toMatchObject([{ customerId: 'c-1', reasonCode: 'network', reason: 'no signal at home', allowWinbackContact: true, wordingVersion: 'exit-survey-v1', source: 'exit-survey' }]);
     expect(stored[0]!.source).toBe(PAGES_EVENT_SOURCE);
     const again = await servePage({ method: 'POST', path: p, ...form({ reason: 'price', mayContactLater: 'no' }) }, deps);
     expect(again.outcome.result).toBe('already-answered');
@@ -249,8 +250,8 @@ describe('/exit/TOKEN exit survey', () => {
 
   it('"other" with its text is stored with the text', async () => {
     await servePage({ method: 'POST', path: path('exit', 'exit'), ...form({ reason: 'other', reasonText: 'x'.repeat(600), mayContactLater: 'no' }) }, deps);
-    const d = store.events.find((e) => e.type === 'ExitSurveyAnswered')!.detail as { reasonText: string; mayContactLater: boolean };
-    expect([d.reasonText.length, d.mayContactLater]).toEqual([500, false]);
+    const d = store.events.find((e) => e.type === 'ExitSurveyAnswered')!.detail as { reason: string; allowWinbackContact: boolean };
+    expect([d.reason.length, d.allowWinbackContact]).toEqual([500, false]);
   });
 });
 

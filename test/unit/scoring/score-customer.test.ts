@@ -164,8 +164,15 @@ describe('scoring a subscriber', () => {
 
     const gone = subscriber('2023-01-05T00:00:00.000Z');
     gone.subscriptions.a!.cancellation = { value: { reason: 'moving', allowWinbackContact: true }, at: '2025-02-01T00:00:00.000Z', by: 'c' };
+    // Without the consent ledger's grant the answer on the cancellation alone permits nothing.
+    expect(scored(scoreCustomer({ profile: gone, triggers: [], model, runDate: '2025-03-20', config: config() })).nextBestAction).toBe('none');
+    gone.consentState = {
+      winback: { recordId: 'c', customerId: gone.customerId, purpose: 'winback', action: 'granted', at: '2025-02-01T00:00:00.000Z', source: 'api', actor: 'customer', expiresAt: '2027-02-01T00:00:00.000Z', eventId: 'c', eventType: 'SubscriptionCancelled', eventSource: 'x' },
+    };
     const g = scored(scoreCustomer({ profile: gone, triggers: [], model, runDate: '2025-03-20', config: config() }));
     expect(g).toMatchObject({ clv: 0, pAlive: 0, churnRisk: 1, riskBand: 'high', valueTier: 'lapsed', nextBestAction: 'winback', nextBestActionRule: 'winback-permitted' });
+    // Expired by the run date: no winback.
+    expect(scored(scoreCustomer({ profile: gone, triggers: [], model, runDate: '2027-03-20', config: config() })).nextBestActionRule).not.toBe('winback-permitted');
     expect(g.potentialSpend).toBeUndefined();
   });
 

@@ -84,6 +84,30 @@ const scenarios: Scenario[] = [
     expected: [{ triggerId: 'cancelled-with-winback-permission#c-1#e-cancel', customerId: 'c-1', rule: 'cancelled-with-winback-permission', kind: 'single', action: 'winback', reasons: ['cancelled: price'], churnRiskBoost: 1, sourceEventIds: ['e-cancel'] }],
   },
   {
+    name: 'cancellation with a reason from the taxonomy and free text: the code is the reason',
+    history: [],
+    event: businessEvent('SubscriptionCancelled', { eventId: 'e-cancel2', occurredAt: '2026-10-10T00:00:00Z', subscriptionId: 's', productId: 'p', reason: 'found it cheaper', reasonCode: 'competitor', allowWinbackContact: true }),
+    expected: [{ triggerId: 'cancelled-with-winback-permission#c-1#e-cancel2', customerId: 'c-1', rule: 'cancelled-with-winback-permission', kind: 'single', action: 'winback', reasons: ['cancelled: competitor'], churnRiskBoost: 1, sourceEventIds: ['e-cancel2'] }],
+  },
+  {
+    name: 'cancellation with no answer to "may we contact you later?"',
+    history: [],
+    event: businessEvent('SubscriptionCancelled', { eventId: 'e-cancel3', occurredAt: '2026-10-10T00:00:00Z', subscriptionId: 's', productId: 'p', reason: undefined, allowWinbackContact: undefined }),
+    expected: [],
+  },
+  {
+    name: 'a cancellation request gets a save offer first',
+    history: [],
+    event: businessEvent('CancellationRequested', { eventId: 'e-req', occurredAt: '2026-10-10T00:00:00Z', subscriptionId: 's', reasonCode: 'price' }),
+    expected: [{ triggerId: 'cancellation-requested#c-1#e-req', customerId: 'c-1', rule: 'cancellation-requested', kind: 'single', action: 'retention-save', reasons: ['asked to cancel: price'], churnRiskBoost: 0.5, sourceEventIds: ['e-req'] }],
+  },
+  {
+    name: 'a cancellation request without a reason',
+    history: [],
+    event: businessEvent('CancellationRequested', { eventId: 'e-req2', occurredAt: '2026-10-10T00:00:00Z' }),
+    expected: [{ triggerId: 'cancellation-requested#c-1#e-req2', customerId: 'c-1', rule: 'cancellation-requested', kind: 'single', action: 'retention-save', reasons: ['asked to cancel'], churnRiskBoost: 0.5, sourceEventIds: ['e-req2'] }],
+  },
+  {
     name: 'billing complaint that is also the third complaint',
     history: [call('e-1', '2026-10-01T09:00:00Z', 'network'), call('e-2', '2026-10-05T09:00:00Z', 'technical')],
     event: call('e-3', '2026-10-10T09:00:00Z', 'billing'),
@@ -103,7 +127,7 @@ describe('the trigger table', () => {
   });
 
   it('the enabled triggers read exactly these event types (the stream filter is built from them)', () => {
-    expect([...triggerEventTypes].sort()).toEqual(['OrderPlaced', 'OrderStatusChanged', 'PaymentFailed', 'SubscriptionCancelled', 'SubscriptionChanged', 'SupportCallLogged', 'SupportCallResolved', 'UsageRecorded']);
+    expect([...triggerEventTypes].sort()).toEqual(['CancellationRequested', 'OrderPlaced', 'OrderStatusChanged', 'PaymentFailed', 'SubscriptionCancelled', 'SubscriptionChanged', 'SupportCallLogged', 'SupportCallResolved', 'UsageRecorded']);
   });
 
   it('the built-in rules are entries of config/triggers.json with the parameters the docs describe', () => {

@@ -1,0 +1,80 @@
+/**
+ * clm erase <id> — erase a customer (the right to be forgotten): the same erasure as the
+ * CustomerErasureRequested event (shared/privacy/erasure.ts), run directly against the table.
+ * Prints the erasure record (no personal data). docs/erasure.md says what is kept and why.
+ */
+import { parseArgs } from 'node:util';
+import { DynamoCustomerStore } from '../shared/adapters/dynamodb-customer-store.ts';
+import { DynamoPrivacyStore } from '../shared/adapters/dynamodb-privacy-store.ts';
+import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
+import { eraseCustomer } from '../shared/privacy/erasure.ts';
+import type { CustomerStore, PrivacyStore } from '../shared/ports.ts';
+import type { Io } from './main.ts';
+import { TABLE_HELP, TABLE_OPTIONS, dynamoClient, tableTarget, type TableTarget } from './table-target.ts';
+
+export const ERASE_HELP = `clm erase <customer-id> --requested-by WHO --yes — erase the customer's personal data and events:
+a tombstone of the id (later events are dropped), the email address's salted hash on the suppression
+list, every item of the customer deleted, an erasure record without personal data. Run it again if it
+fails half-way (each step is idempotent).
+
+  --requested-by WHO      who asks (an agent or ticket id; kept in the erasure record)
+  --yes                   confirm: without it nothing is erased
+${TABLE_HELP}
+
+  Against AWS it needs dynamodb:GetItem, PutItem, Query and BatchWriteItem on the table.
+`;
+
+export type EraseCommandDeps = {
+  stores?: (o: TableTarget) => { store: Pick<CustomerStore, 'getProfile'>; privacy: PrivacyStore; close: () => void };
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+};
+
+export async function eraseCommand(argv: string[], io: Io, deps: EraseCommandDeps = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...TABLE_OPTIONS, 'requested-by': { type: 'string' }, yes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (e) {
+    io.stderr(`clm: ${(e as Error).message}\n\n${ERASE_HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout(ERASE_HELP);
+    return 0;
+  }
+  const requestedBy = values['requested-by']?.trim();
+  if (positionals.length !== 1 || !positionals[0] || !requestedBy) {
+    io.stderr(`clm: erase takes exactly one customer id and --requested-by\n\n${ERASE_HELP}`);
+    return 2;
+  }
+  if (!values.yes) {
+    io.stderr(`clm: erasing customer ${JSON.stringify(positionals[0])} cannot be undone; add --yes to erase\n`);
+    return 2;
+  }
+  const target = tableTarget(values, env, 'erase');
+  if ('error' in target) {
+    io.stderr(target.error);
+    return 2;
+  }
+  const { store, privacy, close } = (deps.stores ?? ((o) => {
+    const client = dynamoClient(o, env);
+    return {
+      store: new DynamoCustomerStore(client, { tableName: o.table, profiles: { empty: emptyProfile, apply: applyEvent } }),
+      privacy: new DynamoPrivacyStore(client, { tableName: o.table }),
+      close: () => client.destroy(),
+    };
+  }))(target);
+  try {
+    const record = await eraseCustomer(positionals[0], { requestedBy, via: 'cli' }, { store, privacy, now: deps.now ?? (() => new Date()) });
+    io.stdout(`${JSON.stringify(record, null, 2)}\n`);
+    return 0;
+  } catch (e) {
+    const err = e as Error;
+    io.stderr(`clm: could not erase customer ${JSON.stringify(positionals[0])} in table ${target.table}${target.endpoint ? ` at ${target.endpoint}` : ''}: ${err.name}: ${err.message}; run it again to finish\n`);
+    return 1;
+  } finally {
+    close();
+  }
+}

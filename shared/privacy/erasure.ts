@@ -1,0 +1,89 @@
+/**
+ * Erasure (the right to be forgotten): remove everything the stack holds about one customer,
+ * and remember only what stops her coming back into marketing by accident.
+ *
+ * What happens, in this order (each step idempotent, so an erasure that failed half-way is
+ * simply run again):
+ * 1. a tombstone `ERASED#<hash of the customer id>`: ingest drops every later event for the id
+ *    (a late event, a replay from the event archive, a re-import under the same id);
+ * 2. if the profile has an email address, `SUPPRESS#<hash of the address>`: the send guardrails
+ *    skip any customer with that address (a re-import or a new sign-up under another id);
+ * 3. every item of the customer's partition is deleted: profile, events, consent records,
+ *    triggers, send ledger, score, winback state;
+ * 4. an erasure record without personal data (when, who asked, how many items of each kind).
+ *
+ * The hashes are SHA-256 of a per-table random salt and the value: the table holds no address or
+ * id of an erased customer, and the same address gives the same hash only with that salt.
+ * docs/erasure.md says what is kept and why, and how backups and the event archive are covered.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { CustomerStore, PrivacyStore } from '../ports.ts';
+
+/** The form of an address that is hashed: trimmed and lower-cased (ingest lower-cases it too). */
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+/** The salted hash of a value of one kind (hex SHA-256 of salt, kind and value, NUL-separated). */
+export function saltedHash(salt: string, kind: 'email' | 'customer', value: string): string {
+  return createHash('sha256').update(`${salt}\u0000${kind}\u0000${kind === 'email' ? normalizeEmail(value) : value}`).digest('hex');
+}
+
+/** What an erasure removed and kept: no personal data (no id, no address). */
+export type ErasureRecord = {
+  erasureId: string;
+  erasedAt: string;
+  /** Who asked: an agent or system id (from the request), never the customer's data. */
+  requestedBy: string;
+  /** How the request came: the CustomerErasureRequested event, or the `clm erase` command. */
+  via: 'event' | 'cli';
+  /** Items deleted, by kind (profile, event, consent, trigger, send, score, winback, other). */
+  deleted: Record<string, number>;
+  /** Whether an email address was put on the suppression list. */
+  emailSuppressed: boolean;
+};
+
+export async function eraseCustomer(
+  customerId: string,
+  request: { requestedBy: string; via: ErasureRecord['via'] },
+  deps: { store: Pick<CustomerStore, 'getProfile'>; privacy: PrivacyStore; now: () => Date },
+): Promise<ErasureRecord> {
+  const profile = await deps.store.getProfile(customerId);
+  const salt = await deps.privacy.salt();
+  await deps.privacy.putTombstone(saltedHash(salt, 'customer', customerId), deps.now());
+  const email = profile?.email?.value;
+  if (email) await deps.privacy.suppress(saltedHash(salt, 'email', email), deps.now());
+  const deleted = await deps.privacy.deletePartition(customerId);
+  const record: ErasureRecord = {
+    erasureId: randomUUID(),
+    erasedAt: deps.now().toISOString(),
+    requestedBy: request.requestedBy,
+    via: request.via,
+    deleted,
+    emailSuppressed: email !== undefined,
+  };
+  await deps.privacy.recordErasure(record);
+  return record;
+}
+
+/** Which of these customer ids were erased (their later events are dropped). */
+export async function erasedAmong(customerIds: readonly string[], privacy: PrivacyStore): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
+  const salt = await privacy.salt();
+  const byHash = new Map(customerIds.map((id) => [saltedHash(salt, 'customer', id), id]));
+  const found = await privacy.tombstonesAmong([...byHash.keys()]);
+  return new Set([...found].map((h) => byHash.get(h)!));
+}
+
+/** Whether the address belongs to an erased customer (it must not be marketed to again). */
+export async function isSuppressed(email: string, privacy: PrivacyStore): Promise<boolean> {
+  return privacy.isSuppressedHash(saltedHash(await privacy.salt(), 'email', email));
+}
+
+/** The kind of a customer item by its sort key, for the erasure record's counts. */
+export function itemKind(sk: string): string {
+  if (sk === 'PROFILE') return 'profile';
+  if (sk === 'SCORE') return 'score';
+  if (sk === 'SENDS' || sk.startsWith('SEND#')) return 'send';
+  const prefix = sk.split('#')[0]!;
+  const kinds: Record<string, string> = { EVT: 'event', CONSENT: 'consent', TRIGGER: 'trigger', WINBACK: 'winback', TIMER: 'timer' };
+  return kinds[prefix] ?? 'other';
+}

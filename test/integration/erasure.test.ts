@@ -1,0 +1,111 @@
+/**
+ * Erasure on DynamoDB Local through the real ingest and send path: a CustomerErasureRequested
+ * event (and `clm erase`) deletes the customer's partition, leaves a tombstone and the address's
+ * salted hash; a late event for the erased id is dropped; a re-import under a new id with the same
+ * address is stored but never emailed (suppressed); nothing of the id or address stays in the table.
+ */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eraseCommand } from '../../cli/erase.ts';
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
+import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { DynamoPrivacyStore } from '../../shared/adapters/dynamodb-privacy-store.ts';
+import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
+import { sendCampaign } from '../../shared/campaigns/send-campaign.ts';
+import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
+import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
+import { InMemoryRejectedEventSink, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
+import { saltedHash } from '../../shared/privacy/erasure.ts';
+import type { EventPublisher, Mailer } from '../../shared/ports.ts';
+import { churnTrigger, detail, envelope } from '../support/events.ts';
+import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
+
+const local = useLocalDynamoDb();
+const now = new Date('2026-06-01T00:00:00Z');
+let tableName: string;
+let store: DynamoCustomerStore;
+let privacy: DynamoPrivacyStore;
+let ingest: (raws: string[]) => ReturnType<typeof ingestBatch>;
+
+const raw = (type: Parameters<typeof detail>[0], fields: Record<string, unknown>) =>
+  JSON.stringify(envelope(type, detail(type, { occurredAt: '2026-05-20T10:00:00Z', ...fields }), 'com.example.crm'));
+const joined = (customerId: string, email: string) => [
+  raw('CustomerProfileUpdated', { customerId, email, firstName: 'Eve' }),
+  raw('ConsentChanged', { customerId, granted: true }),
+  raw('SupportCallLogged', { customerId, callId: `${customerId}-call`, reason: 'billing' }),
+];
+const scan = async () => (await DynamoDBDocumentClient.from(local.client()).send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+
+beforeAll(async () => {
+  ({ tableName } = await freshTable(local.aws().dynamodb.endpoint));
+  store = new DynamoCustomerStore(local.client(), { tableName, profiles: { empty: emptyProfile, apply: applyEvent } });
+  privacy = new DynamoPrivacyStore(local.client(), { tableName });
+  const consent = new DynamoConsentLedger(local.client(), { tableName });
+  ingest = (raws) => ingestBatch(raws, { store, rejected: new InMemoryRejectedEventSink(), rejections: new InMemoryRejectionLedger(), consent, privacy, now: () => now });
+}, 120_000);
+
+describe('erasure', () => {
+  it('an erasure event deletes everything of the customer, keeps a tombstone and the address hash, and a record without personal data', async () => {
+    expect((await ingest(joined('E-1', 'Eve.Erased@Example.com'))).map((r) => r.outcome)).toEqual(['stored', 'stored', 'stored']);
+    await store.recordTrigger({ ...churnTrigger('E-1', 'x'), firedAt: undefined } as never, now);
+    expect((await scan()).filter((i) => i.pk === 'CUST#E-1').length).toBeGreaterThan(3);
+
+    const results = await ingest([raw('CustomerErasureRequested', { customerId: 'E-1', eventId: 'erase-1', requestedBy: 'privacy-desk' })]);
+    expect(results).toEqual([{ outcome: 'erased', type: 'CustomerErasureRequested', customerId: 'E-1', eventId: 'erase-1' }]);
+
+    const items = await scan();
+    expect(items.filter((i) => String(i.pk).startsWith('CUST#E-1'))).toEqual([]);
+    const salt = await privacy.salt();
+    expect(salt).toMatch(/^[0-9a-f]{64}$/);
+    expect(items.some((i) => i.pk === `ERASED#${saltedHash(salt, 'customer', 'E-1')}`)).toBe(true);
+    expect(items.some((i) => i.pk === `SUPPRESS#${saltedHash(salt, 'email', 'eve.erased@example.com')}`)).toBe(true);
+    const [record] = items.filter((i) => i.entity === 'erasure');
+    expect(record).toMatchObject({ requestedBy: 'privacy-desk', via: 'event', emailSuppressed: true, deleted: { profile: 1, event: 3, consent: 1, trigger: 1 } });
+    // Nothing left names the customer or her address.
+    const text = JSON.stringify(items);
+    for (const personal of ['E-1', 'eve.erased', 'Eve.Erased', 'Eve"']) expect(text).not.toContain(personal);
+  });
+
+  it('a late event for the erased id is dropped; a redelivered erasure is too', async () => {
+    const late = await ingest([raw('OrderPlaced', { customerId: 'E-1', orderId: 'o-late', amount: 5, currency: 'EUR' }), raw('CustomerErasureRequested', { customerId: 'E-1', eventId: 'erase-1', requestedBy: 'privacy-desk' })]);
+    expect(late.map((r) => r.outcome)).toEqual(['erased', 'erased']);
+    expect(await store.getProfile('E-1')).toBeUndefined();
+    expect((await scan()).filter((i) => i.pk === 'CUST#E-1')).toEqual([]);
+  });
+
+  it('a re-import under a new id with the same address is stored but never marketed to', async () => {
+    expect((await ingest(joined('E-2', 'eve.erased@example.com'))).map((r) => r.outcome)).toEqual(['stored', 'stored', 'stored']);
+    const trigger = churnTrigger('E-2', 'reimport', { firedAt: now.toISOString() });
+    await store.recordTrigger(trigger, now);
+    const mailer: Mailer = { send: async () => { throw new Error('must not send'); } };
+    const publisher: EventPublisher = { publish: async () => {} };
+    const deps = { store, mailer, publisher, privacy, now: () => now, links: { unsubscribeBaseUrl: 'https://e/u', helpBaseUrl: 'https://e/h' }, policy: { ...defaultSendPolicy, controlGroupPercent: 0 } };
+    expect(await sendCampaign(trigger, deps)).toMatchObject({ outcome: 'skipped', reason: 'suppressed' });
+    // Another address of a live customer is not suppressed.
+    expect((await ingest(joined('L-1', 'live@example.com'))).map((r) => r.outcome)).toEqual(['stored', 'stored', 'stored']);
+    const live = churnTrigger('L-1', 'live', { firedAt: now.toISOString() });
+    await store.recordTrigger(live, now);
+    expect(await sendCampaign(live, { ...deps, mailer: { send: async () => ({ messageId: 'm-1' }) } })).toMatchObject({ outcome: 'sent' });
+  });
+
+  it('clm erase does the same, asks for --yes, and is idempotent', async () => {
+    const run = async (args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await eraseCommand(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) }, { env: {}, now: () => now });
+      return { code, stdout, stderr };
+    };
+    const target = ['--endpoint', local.aws().dynamodb.endpoint, '--table', tableName];
+    expect(await run(['L-1', '--requested-by', 'ticket-9', ...target])).toMatchObject({ code: 2, stderr: expect.stringContaining('add --yes') });
+    expect(await store.getProfile('L-1')).toBeDefined();
+    const first = await run(['L-1', '--requested-by', 'ticket-9', '--yes', ...target]);
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout)).toMatchObject({ requestedBy: 'ticket-9', via: 'cli', emailSuppressed: true, deleted: { profile: 1, event: 3, consent: 1, trigger: 1 } });
+    expect(await store.getProfile('L-1')).toBeUndefined();
+    const again = await run(['L-1', '--requested-by', 'ticket-9', '--yes', ...target]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ deleted: {}, emailSuppressed: false });
+    expect((await ingest([raw('OrderPlaced', { customerId: 'L-1', orderId: 'o', amount: 1, currency: 'EUR' })]))[0]!.outcome).toBe('erased');
+    expect((await run([])).code).toBe(2);
+  });
+});

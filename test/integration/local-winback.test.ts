@@ -1,0 +1,105 @@
+/**
+ * The winback sequence and erasure end to end through the local stack, with the real handlers:
+ * events on the bus → ingest (the consent ledger) → table stream → churn-triggers arms the steps →
+ * the clock moves forward (local/clock.ts) → the timer sweep fires a step → a winback-sequence
+ * ChurnTriggerFired → campaigns → the counter-offer email of the leaving reason. A withdrawal in
+ * the middle stops the sequence; an erasure event removes the customer and her pending steps,
+ * and a late event for her stores nothing.
+ */
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advanceClock } from '../../local/clock.ts';
+import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
+import { localDynamoDbClient } from '../../local/services.ts';
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
+import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { emittedFor, putAndSettle } from '../support/local-stack-events.ts';
+
+const DAY = 86_400_000;
+const RealDate = Date;
+let stack: LocalStack;
+let start: number;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-winback-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
+  start = Date.now();
+}, 120_000);
+// The clock was moved forward: give the real one back.
+afterAll(async () => {
+  globalThis.Date = RealDate;
+  await stack?.stop();
+});
+
+/** A customer outside the control group of both winback campaigns. */
+const customer = (prefix: string) => {
+  for (let i = 0; ; i++) {
+    const id = `${prefix}-${i}`;
+    if (['winback-counter-offer', 'winback-sequence'].every((c) => !inControlGroup(id, c, stack.controlGroupPercent, stack.controlGroupExperiment))) return id;
+  }
+};
+const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+
+const put = (entries: { type: string; detail: Record<string, unknown> }[]) => putAndSettle(stack, 'com.example.billing', entries);
+const emitted = (type: string, customerId: string) => emittedFor(stack, type, customerId);
+const leaving = (id: string, reasonCode: string) => [
+  { type: 'CustomerProfileUpdated', detail: { eventId: `${id}-p`, customerId: id, occurredAt: ago(400 * DAY), email: `${id}@example.com`, firstName: 'Sam' } },
+  { type: 'ConsentChanged', detail: { eventId: `${id}-c`, customerId: id, occurredAt: ago(400 * DAY), channel: 'email', purpose: 'marketing', granted: true } },
+  { type: 'SubscriptionStarted', detail: { eventId: `${id}-s`, customerId: id, occurredAt: ago(400 * DAY), subscriptionId: 'sub-1', productId: 'broadband', plan: 'fibre', monthlyPrice: 39, currency: 'EUR' } },
+  { type: 'SubscriptionCancelled', detail: { eventId: `${id}-x`, customerId: id, occurredAt: ago(3_600_000), subscriptionId: 'sub-1', productId: 'broadband', reasonCode, allowWinbackContact: true, wordingVersion: 'exit-v1' } },
+];
+const sweepAt = async (days: number) => {
+  advanceClock(start + days * DAY + 5 * 60_000 - Date.now());
+  return (await stack.sweepTimers()).result;
+};
+
+describe('the winback sequence and erasure through the local stack', () => {
+  it('emails the reason\'s counter-offers at 14 and 60 days; stops on a withdrawal; an erased customer gets nothing', async () => {
+    const stays = customer('wb-stays');
+    const withdraws = customer('wb-withdraws');
+    const erased = customer('wb-erased');
+    await put([...leaving(stays, 'network'), ...leaving(withdraws, 'price'), ...leaving(erased, 'competitor')]);
+    // The counter-offer at cancellation, as before.
+    expect(emitted('EmailSent', stays)).toEqual([expect.objectContaining({ campaign: 'winback-counter-offer' })]);
+    // Her yes is in the consent ledger.
+    const ddb = localDynamoDbClient(stack.endpoints.dynamodb);
+    try {
+      const history = await new DynamoConsentLedger(ddb, { tableName: stack.tableName }).history(stays);
+      expect(history.map((r) => [r.purpose, r.action, r.wordingVersion])).toEqual([['marketing:email', 'granted', undefined], ['winback', 'granted', 'exit-v1']]);
+    } finally {
+      ddb.destroy();
+    }
+
+    await put([
+      { type: 'ConsentChanged', detail: { eventId: `${withdraws}-w`, customerId: withdraws, occurredAt: ago(0), channel: 'email', purpose: 'winback', granted: false, source: 'customer-service', actor: 'agent-7' } },
+      { type: 'CustomerErasureRequested', detail: { eventId: `${erased}-e`, customerId: erased, occurredAt: ago(0), requestedBy: 'privacy-desk' } },
+    ]);
+    expect(await stack.sweepTimers()).toMatchObject({ result: { due: 0 } });
+
+    expect(await sweepAt(14)).toMatchObject({ fired: 1, byKind: { 'winback-step': 1 } });
+    expect(emitted('ChurnTriggerFired', stays).map((t) => t.reasons)).toEqual([
+      [expect.stringMatching(/^cancelled: network$/)],
+      ['winback step 1: offer network-fix-news-1', 'left: network'],
+    ]);
+    expect(emitted('EmailSent', stays).map((e) => e.campaign)).toEqual(['winback-counter-offer', 'winback-sequence']);
+    expect(await sweepAt(60)).toMatchObject({ fired: 1 });
+    expect(emitted('EmailSent', stays).map((e) => e.campaign)).toEqual(['winback-counter-offer', 'winback-sequence', 'winback-sequence']);
+
+    // The one who withdrew got only the offer at cancellation; the erased one nothing more, and a late event of hers is dropped.
+    expect(emitted('ChurnTriggerFired', withdraws).map((t) => t.rule)).toEqual(['cancelled-with-winback-permission']);
+    expect(emitted('ChurnTriggerFired', erased).map((t) => t.rule)).toEqual(['cancelled-with-winback-permission']);
+    await put([{ type: 'OrderPlaced', detail: { eventId: `${erased}-late`, customerId: erased, occurredAt: ago(0), orderId: 'o-late', amount: 10, currency: 'EUR' } }]);
+    const after = localDynamoDbClient(stack.endpoints.dynamodb);
+    try {
+      const items = await after.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }));
+      expect(items.Items).toEqual([]);
+    } finally {
+      after.destroy();
+    }
+    const c = await stack.counters();
+    expect(c.handlerErrors).toEqual([]);
+    expect(Object.values(c.deadLetters).every((n) => n === 0)).toBe(true);
+  }, 300_000);
+});
