@@ -53,7 +53,7 @@ beforeAll(async () => {
   expect((await decide(trigger('K-1', 'call-1', { firedAt: new Date(Date.now() - 60_000).toISOString() }))).outcome).toBe('sent');
   expect(await decide(trigger('K-1', 'call-2'))).toMatchObject({ outcome: 'skipped', reason: 'cooldown' });
   // An action without an email campaign: recorded, nothing decided.
-  expect((await decide(trigger('K-1', 'use-1', { triggerId: 'declining-usage#K-1#use-1', rule: 'declining-usage', action: 'usage-stimulation' }))).outcome).toBe('not-a-campaign');
+  expect((await decide(trigger('K-1', 'use-1', { triggerId: 'declining-usage#K-1#use-1', rule: 'declining-usage', action: 'none' }))).outcome).toBe('not-a-campaign');
   // K-2 never granted marketing consent.
   await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId: 'K-2', email: 'k2@example.com' }), new Date());
   expect(await decide(trigger('K-2', 'call-9'))).toMatchObject({ outcome: 'skipped', reason: 'no-marketing-consent' });
@@ -76,7 +76,7 @@ describe('clm customer', () => {
     expect(stdout).toMatch(/Triggers \(3, newest first\)/);
     expect(stdout).toMatch(/billing-complaint \(single\) → retention-save[^\n]*\n\s+retention-save sent \S+, message ses-test-1/);
     expect(stdout).toMatch(/retention-save skipped \S+: cooldown: this campaign already went to the customer in the 30 days before/);
-    expect(stdout).toMatch(/declining-usage \(single\) → usage-stimulation[^\n]*\n\s+no email: the action "usage-stimulation" has no email campaign/);
+    expect(stdout).toMatch(/declining-usage \(single\) → none[^\n]*\n\s+no email: the action "none" has no email campaign/);
     expect(stdout).toMatch(/Send ledger \(2, newest first\)/);
     expect(stdout).toMatch(/sent\s+retention-save\s+message ses-test-1/);
   });
