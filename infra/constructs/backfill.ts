@@ -20,6 +20,7 @@
  * logged to a second bucket; the Map's results expire after 30 days.
  */
 import { App, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { nagEnv } from './names.ts';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -150,7 +151,10 @@ export class Backfill extends Construct {
       reason: "The Distributed Maps read the uploaded files (any key: the file names are the user's) and write their results under results/ of the backfill's own bucket only (s3:GetObject, s3:PutObject and multipart upload, as CDK's item reader and result writer add them).",
     });
     // The Map Runs' child executions of this state machine (CDK's DistributedMapPolicy).
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(this.stateMachine)}"}]}]}`;
+    // The region and account as the template names them: tokens in an environment-agnostic stack, literal when set
+    // (`cdk synth` sets the region from CDK_DEFAULT_REGION).
+    const { region, account } = nagEnv(this);
+    const executions = `arn:<AWS::Partition>:states:${region}:${account}:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalId(this.stateMachine)}"}]}]}`;
     for (const resource of [`${executions}:*`, `${executions}/*:*`]) {
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${resource}]`,

@@ -15,6 +15,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import { nagEnv } from './names.ts';
 import { loadTemplateSet } from '../../shared/campaigns/template-files.ts';
 import { checkTemplates } from '../../shared/campaigns/templates.ts';
 
@@ -109,7 +110,7 @@ export class EmailSending extends Construct {
     );
     if (role && this.recipientIdentityArns.some((arn) => arn.endsWith('identity/*'))) {
       Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:${nagEnv(this).region}:${nagEnv(this).account}:identity/*]`,
         reason:
           'sesSandbox=true without sesSandboxRecipients: in the SES sandbox SendEmail is also authorised against each (verified) recipient identity, so the grant covers the identities of the account; the ses:FromAddress condition still limits sending to the sender address. List the test recipients in sesSandboxRecipients to scope it.',
       });

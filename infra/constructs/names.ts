@@ -7,7 +7,7 @@
  * from the stack name and logical id, which are unique per stack already.
  */
 import { createHash } from 'node:crypto';
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -27,3 +27,16 @@ export function nameFor(stackName: string, suffix: string, maxLength: number): s
 /** `nameFor` with the stack name of the construct's stack. */
 export const physicalName = (scope: IConstruct, suffix: string, maxLength: number): string =>
   nameFor(Stack.of(scope).stackName, suffix, maxLength);
+
+/**
+ * The region and account of `scope`'s stack as cdk-nag writes them in a finding's resource: the
+ * pseudo parameters of an environment-agnostic stack, or the literal values when the environment
+ * is set (`cdk synth` sets the region from CDK_DEFAULT_REGION).
+ */
+export function nagEnv(scope: IConstruct): { region: string; account: string } {
+  const stack = Stack.of(scope);
+  return {
+    region: Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region,
+    account: Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account,
+  };
+}
