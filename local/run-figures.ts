@@ -59,8 +59,10 @@ const countBy = (values: string[]): Record<string, number> => {
 export async function runFigures(stack: LocalStack): Promise<RunFigures> {
   const c = await stack.counters();
   /** The emitted events of a type, once per id (a retried publish may put one on the bus twice). */
-  const emitted = (type: string, id: string) => [
-    ...new Map(stack.bus.emitted.filter((e) => e['detail-type'] === type).map((e) => [String((e.detail as Record<string, unknown>)[id]), e.detail as Record<string, unknown>])).values(),
+  const emitted = (type: string, ...ids: string[]) => [
+    ...new Map(
+      stack.bus.emitted.filter((e) => e['detail-type'] === type).map((e) => [ids.map((id) => String((e.detail as Record<string, unknown>)[id])).join('/'), e.detail as Record<string, unknown>]),
+    ).values(),
   ];
   const rejected = new Map<string, string>();
   for (const m of stack.queues.get(REJECTED_QUEUE)!.history) {
@@ -72,6 +74,7 @@ export async function runFigures(stack: LocalStack): Promise<RunFigures> {
     rejectedByCode: countBy([...rejected.values()]),
     triggersByRule: countBy(emitted('ChurnTriggerFired', 'triggerId').map((d) => String(d.rule))),
     emailsSent: c.emailsSent,
-    skippedByReason: countBy(emitted('EmailSkipped', 'sendId').map((d) => String(d.reason))),
+    // A send id is unique per customer (the nightly's `nba#<action>#<day>` is the same for every customer).
+    skippedByReason: countBy(emitted('EmailSkipped', 'customerId', 'sendId').map((d) => String(d.reason))),
   };
 }
