@@ -50,7 +50,7 @@ export const LOCAL_BUS_NAME = `${settingDefaults.stackName}-events`;
 /** The local Secrets Manager secret of the page signing keys (generated per state directory, local/page-keys.ts). */
 export const LOCAL_PAGE_KEYS_SECRET = `${settingDefaults.stackName}-page-keys`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
-/** How long `waitForIdle` (without a timeout) waits with nothing happening at all before it gives up. */
+/** After its first hour, how long `waitForIdle` (without a timeout) waits with nothing happening at all before it gives up. */
 const STALL_MS = 10 * 60_000;
 
 export type LocalStackOptions = {
@@ -361,17 +361,18 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
      * Resolves once every queue is drained (nothing visible, in flight or due
      * for redelivery) and every stream poller has completed two full polling
      * rounds with no new records while nothing else changed. With `timeoutMs`, gives up after
-     * that long; without, only after `STALL_MS` with no activity at all (a large base's replay,
-     * or a night's CustomerRescored for every customer, takes longer than any fixed time).
+     * that long; without, not before an hour, and after it only once `STALL_MS` have passed with
+     * no activity at all (a large base's replay, or a night's CustomerRescored for every customer,
+     * takes longer than any fixed time).
      */
     const waitForIdle = async (opts: { timeoutMs?: number } = {}) => {
-      let deadline = Date.now() + (opts.timeoutMs ?? STALL_MS);
+      let deadline = Date.now() + (opts.timeoutMs ?? 60 * 60_000);
       let seen = activity();
       const allConsumersIdle = () => [...consumers.values()].every((c) => c.idle);
       while (Date.now() < deadline) {
         if (opts.timeoutMs === undefined && activity() !== seen) {
           seen = activity();
-          deadline = Date.now() + STALL_MS;
+          deadline = Math.max(deadline, Date.now() + STALL_MS);
         }
         if (!allConsumersIdle()) {
           const busy = [...consumers].find(([, c]) => !c.idle)!;
@@ -383,7 +384,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         const quiet = [...pollers.values()].every((p) => p.emptyRounds >= 1 && !p.busy);
         if (quiet && allConsumersIdle() && activity() === before) return;
       }
-      throw new Error(opts.timeoutMs === undefined ? `the local stack did not become idle: no activity for ${STALL_MS / 60_000} minutes` : 'the local stack did not become idle in time');
+      throw new Error(opts.timeoutMs === undefined ? `the local stack did not become idle: an hour, and no activity in the last ${STALL_MS / 60_000} minutes` : 'the local stack did not become idle in time');
     };
     type ScheduleResult = { id: string; function: FunctionName; ok: boolean; result?: unknown; error?: string; ms: number };
     /** Invokes one schedule subscription's function once, as EventBridge Scheduler would (at the process clock's time). */
