@@ -263,8 +263,10 @@ export interface PrivacyStore {
   /** The table's random salt, created on first use and the same ever after. */
   salt(): Promise<string>;
   putTombstone(customerHash: string, at: Date): Promise<void>;
-  /** Which of these customer hashes have a tombstone. */
+  /** Which of these customer hashes have a tombstone (one BatchGetItem per 100). */
   tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>>;
+  /** Whether this customer hash has a tombstone (one GetItem). */
+  hasTombstone(customerHash: string): Promise<boolean>;
   suppress(emailHash: string, at: Date): Promise<void>;
   isSuppressedHash(emailHash: string): Promise<boolean>;
   /** Deletes every item of the customer's partition; returns how many of each kind (itemKind). */

@@ -14,7 +14,7 @@ import { winbackEventTypes } from './winback/track.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback' | 'backfill';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback' | 'backfill' | 'erasure';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -64,9 +64,19 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
     // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each);
-    // erasure (shared/privacy/erasure.ts): GetItem/PutItem of the salt, BatchGetItem of tombstones, PutItem of a
-    // tombstone, suppression and erasure record, Query of the customer's keys and BatchWriteItem of their deletes.
-    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true },
+    // BatchGetItem of the batch's customers' erasure tombstones (their events are dropped); GetItem/PutItem of the salt.
+    // Erasure itself is the erasure function's.
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem'] }, rejectedEvents: true },
+  },
+  erasure: {
+    entry: 'functions/erasure/handler.ts',
+    description: "Erases a customer on request (CustomerErasureRequested): the customer's items deleted, a tombstone and the address's salted hash kept",
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    // shared/privacy/erasure.ts on the DynamoDB adapter (shared/adapters/dynamodb-privacy-store.ts): GetItem of the
+    // profile and of the salt, PutItem of the salt, tombstone, suppression entry and erasure record (conditional),
+    // Query of the customer's keys and BatchWriteItem of their deletes.
+    access: { table: { actions: ['GetItem', 'PutItem', 'Query', 'BatchWriteItem'] } },
   },
   'churn-triggers': {
     entry: 'functions/churn-triggers/handler.ts',
@@ -88,9 +98,10 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
-    // BatchGetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/privacy/erasure.ts).
+    // GetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/campaigns/requests.ts),
+    // of the salt and of an address's suppression entry (PutItem of the salt if there is none yet).
     // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
-    access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -231,6 +242,17 @@ export const subscriptions: Subscription[] = [
     pattern: { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }] },
     // Large batches: ingest writes each customer's events in a batch with one transaction.
     batchSize: 100,
+    maxBatchingWindowSeconds: 1,
+    maxReceiveCount: 5,
+  },
+  {
+    kind: 'rule',
+    id: 'ErasureRequestsToErasure',
+    function: 'erasure',
+    description: "A producer's erasure requests (ingest gets them too, stores none and rejects an invalid one)",
+    pattern: { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': ['CustomerErasureRequested'] },
+    // Small batches: an erasure deletes a whole partition (one Query page and 25 deletes a call).
+    batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
   },

@@ -76,6 +76,11 @@ export class DynamoPrivacyStore implements PrivacyStore {
     return Item !== undefined;
   }
 
+  async hasTombstone(customerHash: string): Promise<boolean> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: PRIVACY.tombstonePk(customerHash), sk: PRIVACY.sk }, ProjectionExpression: 'pk', ConsistentRead: true }));
+    return Item !== undefined;
+  }
+
   async tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     const unique = [...new Set(customerHashes)];

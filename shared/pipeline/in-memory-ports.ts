@@ -357,6 +357,10 @@ export class InMemoryPrivacyStore implements PrivacyStore {
     return new Set(customerHashes.filter((h) => this.tombstones.has(h)));
   }
 
+  async hasTombstone(customerHash: string): Promise<boolean> {
+    return this.tombstones.has(customerHash);
+  }
+
   async suppress(emailHash: string): Promise<void> {
     this.suppressed.add(emailHash);
   }

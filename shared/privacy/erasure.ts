@@ -17,6 +17,8 @@
  * docs/erasure.md says what is kept and why, and how backups and the event archive are covered.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import type { InboundDetail } from '../events/catalog.ts';
+import { validateInbound } from '../events/validate.ts';
 import type { CustomerStore, PrivacyStore } from '../ports.ts';
 
 /** The form of an address that is hashed: trimmed and lower-cased (ingest lower-cases it too). */
@@ -65,7 +67,7 @@ export async function eraseCustomer(
 }
 
 /** Which of these customer ids were erased (their later events are dropped). */
-export async function erasedAmong(customerIds: readonly string[], privacy: PrivacyStore): Promise<Set<string>> {
+export async function erasedAmong(customerIds: readonly string[], privacy: Pick<PrivacyStore, 'salt' | 'tombstonesAmong'>): Promise<Set<string>> {
   if (customerIds.length === 0) return new Set();
   const salt = await privacy.salt();
   const byHash = new Map(customerIds.map((id) => [saltedHash(salt, 'customer', id), id]));
@@ -73,8 +75,32 @@ export async function erasedAmong(customerIds: readonly string[], privacy: Priva
   return new Set([...found].map((h) => byHash.get(h)!));
 }
 
+/** Whether this customer id was erased (one tombstone read). */
+export async function isErased(customerId: string, privacy: Pick<PrivacyStore, 'salt' | 'hasTombstone'>): Promise<boolean> {
+  return privacy.hasTombstone(saltedHash(await privacy.salt(), 'customer', customerId));
+}
+
+/** What the erasure function did with one message of its queue. */
+export type ErasureRequestOutcome =
+  | { outcome: 'erased'; record: ErasureRecord }
+  /** Not a valid CustomerErasureRequested: nothing erased (ingest, which gets the same event, puts it on the rejected-events queue). */
+  | { outcome: 'invalid'; code: string; reason: string };
+
+/**
+ * One message of the erasure function's queue (an EventBridge event as JSON): validated as ingest
+ * validates it, then the customer erased. A message of another type is an error (the rule routes
+ * only CustomerErasureRequested here): it fails and reaches the dead-letter queue.
+ */
+export async function eraseOnRequest(raw: string, deps: Parameters<typeof eraseCustomer>[2]): Promise<ErasureRequestOutcome> {
+  const v = validateInbound(raw, deps.now());
+  if (!v.ok) return { outcome: 'invalid', code: v.code, reason: v.reason };
+  if (v.event.type !== 'CustomerErasureRequested') throw new Error(`erasure got a ${v.event.type} event; only CustomerErasureRequested is routed to it`);
+  const { customerId, requestedBy } = v.event.detail as InboundDetail<'CustomerErasureRequested'>;
+  return { outcome: 'erased', record: await eraseCustomer(customerId, { requestedBy, via: 'event' }, deps) };
+}
+
 /** Whether the address belongs to an erased customer (it must not be marketed to again). */
-export async function isSuppressed(email: string, privacy: PrivacyStore): Promise<boolean> {
+export async function isSuppressed(email: string, privacy: Pick<PrivacyStore, 'salt' | 'isSuppressedHash'>): Promise<boolean> {
   return privacy.isSuppressedHash(saltedHash(await privacy.salt(), 'email', email));
 }
 

@@ -1,6 +1,6 @@
 /**
- * Erasure on DynamoDB Local through the real ingest and send path: a CustomerErasureRequested
- * event (and `clm erase`) deletes the customer's partition, leaves a tombstone and the address's
+ * Erasure on DynamoDB Local through the real ingest, erasure and send path: a CustomerErasureRequested
+ * event (ingest stores none; the erasure function's handler erases) and `clm erase` delete the customer's partition, leaves a tombstone and the address's
  * salted hash; a late event for the erased id is dropped; a re-import under a new id with the same
  * address is stored but never emailed (suppressed); nothing of the id or address stays in the table.
  */
@@ -18,8 +18,10 @@ import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
 import { InMemoryRejectedEventSink, InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
 import { saltedHash } from '../../shared/privacy/erasure.ts';
 import type { EventPublisher, Mailer } from '../../shared/ports.ts';
-import { churnTrigger, detail, envelope } from '../support/events.ts';
-import { freshTable, useLocalDynamoDb } from '../support/local-aws.ts';
+import { ENV } from '../../shared/wiring.ts';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { churnTrigger, detail, envelope, sqsEvent } from '../support/events.ts';
+import { freshTable, useLocalDynamoDb, useLocalEndpoints } from '../support/local-aws.ts';
 
 const local = useLocalDynamoDb();
 const now = new Date('2026-06-01T00:00:00Z');
@@ -27,6 +29,8 @@ let tableName: string;
 let store: DynamoCustomerStore;
 let privacy: DynamoPrivacyStore;
 let ingest: (raws: string[]) => ReturnType<typeof ingestBatch>;
+let eraseHandler: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>;
+const context = { functionName: 'erasure', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
 
 const raw = (type: Parameters<typeof detail>[0], fields: Record<string, unknown>) =>
   JSON.stringify(envelope(type, detail(type, { occurredAt: '2026-05-20T10:00:00Z', ...fields }), 'com.example.crm'));
@@ -43,6 +47,9 @@ beforeAll(async () => {
   privacy = new DynamoPrivacyStore(local.client(), { tableName });
   const consent = new DynamoConsentLedger(local.client(), { tableName });
   ingest = (raws) => ingestBatch(raws, { store, rejected: new InMemoryRejectedEventSink(), rejections: new InMemoryRejectionLedger(), consent, privacy, now: () => now });
+  useLocalEndpoints({ dynamodb: local.aws().dynamodb.endpoint });
+  process.env[ENV.tableName] = tableName;
+  eraseHandler = (await import('../../functions/erasure/handler.ts')).handler as never;
 }, 120_000);
 
 describe('erasure', () => {
@@ -51,8 +58,16 @@ describe('erasure', () => {
     await store.recordTrigger({ ...churnTrigger('E-1', 'x'), firedAt: undefined } as never, now);
     expect((await scan()).filter((i) => i.pk === 'CUST#E-1').length).toBeGreaterThan(3);
 
-    const results = await ingest([raw('CustomerErasureRequested', { customerId: 'E-1', eventId: 'erase-1', requestedBy: 'privacy-desk' })]);
-    expect(results).toEqual([{ outcome: 'erased', type: 'CustomerErasureRequested', customerId: 'E-1', eventId: 'erase-1' }]);
+    const request = raw('CustomerErasureRequested', { customerId: 'E-1', eventId: 'erase-1', requestedBy: 'privacy-desk' });
+    // ingest gets the request too (its rule takes every producer event): it stores nothing and erases nothing
+    expect(await ingest([request])).toEqual([{ outcome: 'erased', type: 'CustomerErasureRequested', customerId: 'E-1', eventId: 'erase-1' }]);
+    expect(await store.getProfile('E-1')).toBeDefined();
+
+    // the erasure function: the request erased; an invalid one erases nothing (ingest rejects it); a misrouted event fails alone
+    const invalid = JSON.stringify(envelope('CustomerErasureRequested', { eventId: 'erase-bad', customerId: 'L-0', occurredAt: '2026-05-20T10:00:00Z' }, 'com.example.crm'));
+    const misrouted = raw('OrderPlaced', { customerId: 'E-9', orderId: 'o-9', amount: 1, currency: 'EUR' });
+    const batch = sqsEvent([request, invalid, misrouted]);
+    expect(await eraseHandler(batch, context)).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[2]!.messageId }] });
 
     const items = await scan();
     expect(items.filter((i) => String(i.pk).startsWith('CUST#E-1'))).toEqual([]);
