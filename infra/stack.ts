@@ -22,6 +22,7 @@ import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { TimerSweep } from './constructs/timer-sweep.ts';
 import { PageSigningKeys, PublicPages } from './constructs/public-pages.ts';
+import { PrivacySalt } from './constructs/privacy-salt.ts';
 import { Report } from './constructs/report.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
@@ -64,6 +65,7 @@ export class ServerlessClmStack extends Stack {
   readonly email: EmailSending;
   /** The secret of the page signing keys, and the public pages' function URL. */
   readonly pageKeys: PageSigningKeys;
+  readonly privacySalt: PrivacySalt;
   readonly publicPages: PublicPages;
   readonly alarms: Alarms;
   readonly dashboard: PipelineDashboard;
@@ -108,6 +110,7 @@ export class ServerlessClmStack extends Stack {
     // where the email-feedback subscription's rule picks them up.
     this.email.publishEventsTo(this.defaultBus());
     this.pageKeys = new PageSigningKeys(this, 'PageSigningKeys', { removalPolicy });
+    this.privacySalt = new PrivacySalt(this, 'PrivacySalt', { removalPolicy });
 
     // The rule subscription of a function that sends email is sized to the SES send rate.
     const senders = subscriptions.filter((s): s is RuleSubscriptionSpec => s.kind === 'rule' && functionSpecs[s.function].access.sendEmail === true);
@@ -302,6 +305,7 @@ export class ServerlessClmStack extends Stack {
     if (access.putEvents) env[ENV.busName] = this.eventBus.bus.eventBusName;
     if (access.rejectedEvents) env[ENV.rejectedQueueUrl] = this.rejectedEvents.queue.queueUrl;
     if (access.pageKeys) env[ENV.pageKeysSecret] = this.pageKeys.secret.secretArn;
+    if (access.privacySalt) env[ENV.privacySaltSecret] = this.privacySalt.secret.secretArn;
     if (access.sendEmail) {
       env[ENV.senderAddress] = s.senderAddress;
       env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
@@ -310,7 +314,8 @@ export class ServerlessClmStack extends Stack {
       env[ENV.sesSendsPerSecond] = String(this.sendRate.sendsPerSecondPerInvocation);
     }
     // The nightly run's scoring settings (validated at synthesis; `{}` = the defaults).
-    if (name === nightlyRun.function) env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
+    // Erasure reads its outreach experiment and churn horizon (the residues of her assignments) from it too.
+    if (name === nightlyRun.function || name === 'erasure') env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
     // The report's settings (validated at synthesis; `{}` = the defaults).
     if (access.reportBucket) env[ENV.reportSettings] = JSON.stringify(s.reportSettings);
     return env;
@@ -324,5 +329,6 @@ export class ServerlessClmStack extends Stack {
     if (access.sendEmail) this.email.grantSendEmail(fn.function, fn.role);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
     if (access.pageKeys) this.pageKeys.grantRead(fn.function);
+    if (access.privacySalt) this.privacySalt.grantRead(fn.function);
   }
 }

@@ -53,6 +53,8 @@ export type FunctionSpec = {
     pageKeys?: boolean;
     /** PutObject into the private report bucket. */
     reportBucket?: boolean;
+    /** Reads the erasure salt (the Secrets Manager secret): hashes customer ids and addresses against the tombstones and suppression list. */
+    privacySalt?: boolean;
   };
 };
 
@@ -64,9 +66,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
     // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each);
-    // BatchGetItem of the batch's customers' erasure tombstones (their events are dropped); GetItem/PutItem of the salt.
+    // BatchGetItem of the batch's customers' erasure tombstones (their events are dropped; privacySalt: the hashes' salt).
     // Erasure itself is the erasure function's.
-    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem'] }, rejectedEvents: true },
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem'] }, rejectedEvents: true, privacySalt: true },
   },
   erasure: {
     entry: 'functions/erasure/handler.ts',
@@ -74,9 +76,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     memoryMb: 512,
     timeoutSeconds: 120,
     // shared/privacy/erasure.ts on the DynamoDB adapter (shared/adapters/dynamodb-privacy-store.ts): GetItem of the
-    // profile and of the salt, PutItem of the salt, tombstone, suppression entry and erasure record (conditional),
-    // Query of the customer's keys and BatchWriteItem of their deletes.
-    access: { table: { actions: ['GetItem', 'PutItem', 'Query', 'BatchWriteItem'] } },
+    // profile, PutItem of the tombstone, suppression entry and erasure record (conditional); BatchGetItem of her
+    // outreach assignments, each replaced by its residue in a TransactWriteItems (Delete of it and of its unpublished
+    // copy, Put of the residue); Query of her personal-outreach task items and of her partition's keys, BatchWriteItem
+    // of their deletes; privacySalt: the hashes' salt. The scoring config (CLM_SCORING_CONFIG): the outreach experiment.
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'DeleteItem', 'Query', 'BatchWriteItem'] }, privacySalt: true },
   },
   'churn-triggers': {
     entry: 'functions/churn-triggers/handler.ts',
@@ -98,10 +102,10 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
-    // GetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/campaigns/requests.ts),
-    // of the salt and of an address's suppression entry (PutItem of the salt if there is none yet).
+    // GetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/campaigns/requests.ts)
+    // and of an address's suppression entry (privacySalt: the hashes' salt).
     // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
-    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true, privacySalt: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -127,7 +131,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // What the backfill calls (shared/adapters/dynamodb-backfill-store.ts): BatchGetItem (consistent) of the
     // profiles and of the batch's EVT# keys; BatchWriteItem of the EVT# items; PutItem (conditional) of a
     // profile and of a batch result; Query of a run's BACKFILL# partition. BackfillCompleted on the bus.
-    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
+    // BatchGetItem of the erasure tombstones of a batch's customers (privacySalt: their hashes' salt): an erased customer's rows are refused.
+    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
   },
   'timer-sweep': {
     entry: 'functions/timer-sweep/handler.ts',
@@ -404,6 +409,8 @@ export const ENV = {
   winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
   /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
   pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Name or ARN of the Secrets Manager secret holding the erasure salt (shared/adapters/secrets-manager-privacy-salt.ts). */
+  privacySaltSecret: 'CLM_PRIVACY_SALT_SECRET',
   /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
   pagesBaseUrl: 'CLM_PAGES_BASE_URL',
   /** The private bucket the report function writes to. */

@@ -14,21 +14,21 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { eraseOnRequest } from '../../shared/privacy/erasure.ts';
-import { customerStore, privacyStore } from '../commons/clients.ts';
+import { customerStore, erasureScope, privacyStore } from '../commons/clients.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 const processor = new LoggingBatchProcessor(EventType.SQS);
 
 const recordHandler = async (record: SQSRecord): Promise<void> => {
-  const result = await eraseOnRequest(record.body, { store: customerStore(), privacy: privacyStore(), now: () => new Date() });
+  const result = await eraseOnRequest(record.body, { store: customerStore(), privacy: privacyStore(), now: () => new Date(), ...erasureScope() });
   if (result.outcome === 'invalid') {
     logger.warn('erasure request invalid; nothing erased', { messageId: record.messageId, code: result.code, reason: result.reason });
     metrics.addMetric('ErasureRequestsInvalid', MetricUnit.Count, 1);
     return;
   }
-  const { erasureId, deleted, emailSuppressed } = result.record;
-  logger.info('customer erased', { messageId: record.messageId, erasureId, deleted, emailSuppressed });
+  const { erasureId, deleted, anonymised, emailSuppressed } = result.record;
+  logger.info('customer erased', { messageId: record.messageId, erasureId, deleted, anonymised, emailSuppressed });
   metrics.addMetric('CustomersErased', MetricUnit.Count, 1);
 };
 

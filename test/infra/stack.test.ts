@@ -436,6 +436,7 @@ describe('functions (from functionSpecs)', () => {
     expect(vars[ENV.busName] !== undefined).toBe(access.putEvents === true);
     expect(vars[ENV.rejectedQueueUrl] !== undefined).toBe(access.rejectedEvents === true);
     expect(vars[ENV.configurationSet] !== undefined).toBe(access.sendEmail === true);
+    expect(vars[ENV.privacySaltSecret] !== undefined).toBe(access.privacySalt === true);
     if (access.table) expect(vars[ENV.tableName]).toEqual({ Ref: id(stack.table.table) });
     // The table name is set for any table access, so functions/commons/clients.ts can build the store.
     if (access.table) expect(access.table.actions.length + (access.table.queryIndexes?.length ?? 0)).toBeGreaterThan(0);
@@ -541,7 +542,8 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
     // ingest reads the erasure tombstones of a batch's customers (BatchGetItem) but neither queries nor deletes: erasure is its own function
     expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(dynamoActions('erasure')).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    // her outreach assignments (BatchGetItem, a transaction deleting each and its unpublished copy), task items and partition
+    expect(dynamoActions('erasure')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...stream].sort());
     expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(dynamoActions('nightly-rescore')).toEqual([
