@@ -210,7 +210,6 @@ export function parseTriggerConfig(input: unknown, source = 'config/triggers.jso
     if (t.type === 'collective') {
       const total = signals.reduce((s, x) => s + x.weight, 0);
       if ((t.params.threshold as number) > total) problems.push(`${who}, field params.threshold: ${t.params.threshold} is more than the signals' weights add up to (${total}), so it could never fire`);
-      if (signals.some((s) => timerTypes.includes(s.type))) problems.push(`${who}, field params.signals: ${timerTypes.join(' and ')} fire from timers and cannot be signals of a collective trigger`);
     }
     if (t.type === 'spend-drop' && (t.params.baselineDays as number) < (t.params.recentDays as number)) {
       problems.push(`${who}, field params.baselineDays: must be at least recentDays (${t.params.recentDays})`);

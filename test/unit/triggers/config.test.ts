@@ -60,7 +60,7 @@ const definition = (type: string, over: Record<string, unknown> = {}): Record<st
 const collectiveParams = () => ({
   threshold: 2,
   signals: [
-    { type: 'usage-decline', params: structuredClone(paramsOf['usage-decline']), weight: 1 },
+    { type: 'usage-stopped', params: structuredClone(paramsOf['usage-stopped']), weight: 1 },
     { type: 'support-calls', params: { reasons: ['network'], minCount: 1, windowDays: 30 }, weight: 1 },
   ],
 });
