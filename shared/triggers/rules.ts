@@ -7,7 +7,9 @@
  * evaluates the enabled triggers that read its type (`evaluateTriggers`), at the event's time;
  * the timer types (an order stuck in a status, usage that stopped) are evaluated when their
  * timer fires (`evaluateTimerTrigger`), and the event only sets, moves or cancels the timer
- * (`timersFor`). A collective trigger adds up the weights of its signals that hold.
+ * (`timersFor`). A collective trigger adds up the weights of its signals that hold; its timer
+ * signals (usage stopped, an order stuck) have timers of their own, and hold from their due time
+ * while the state lasts, so the sweep or a later event of another signal completes it.
  *
  * Trigger ids are deterministic, so a redelivered stream record or a timer fired twice fires
  * nothing new: `<trigger id>#<customer>#<key>`, the key from the cooldown — the event's id
