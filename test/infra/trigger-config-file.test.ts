@@ -6,7 +6,7 @@
  * bundled code reads it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
@@ -67,7 +67,7 @@ describe('cdk synth', () => {
     expect(r.stderr).toMatch(/TriggerConfigError/);
     expect(r.stderr).toMatch(BAD_WINDOW);
     expect(readdirSync(r.outdir)).toEqual([]);
-  });
+  }, 240_000);
 
   it('a good file of its own drives the stream filter (enabling a trigger on returns adds OrderReturned) and ships beside every function', () => {
     const file = configFile((c) => (c.triggers.find((t) => t.id === 'repeated-returns')!.enabled = true));
@@ -82,6 +82,7 @@ describe('cdk synth', () => {
     const types = JSON.parse(mappings[0]!.Properties.FilterCriteria.Filters[0].Pattern).dynamodb.NewImage.type.S as string[];
     expect(types).toContain('OrderReturned');
     expect(types).toContain('SupportCallLogged');
+    rmSync(r.outdir, { recursive: true, force: true });
   }, 240_000);
 });
 
@@ -94,7 +95,7 @@ describe('npm start', () => {
     // Nothing started: no endpoints printed, nothing written to the state directory.
     expect(r.stdout).not.toMatch(/DynamoDB|bus ServerlessClm-events|Summary/);
     expect(readdirSync(stateDir)).toEqual([]);
-  });
+  }, 180_000);
 });
 
 describe('the functions read the file shipped beside their bundle', () => {
@@ -110,5 +111,5 @@ describe('the functions read the file shipped beside their bundle', () => {
     const bad = load();
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(BAD_WINDOW);
-  });
+  }, 120_000);
 });
