@@ -6,7 +6,7 @@
  */
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
-import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
+import { SES_SOURCE, routedSesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 import { requestEventTypes } from './campaigns/requests.ts';
 import { winbackEventTypes } from './winback/track.ts';
@@ -89,6 +89,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
     // BatchGetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/privacy/erasure.ts).
+    // Query of the circuit breaker's hour buckets (DELIVERABILITY#<shard>, read before marketing sends).
     // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
     access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
@@ -154,7 +155,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // As ingest: GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (the EmailFeedback
     // event and the profile); PutItem and GetItem of a REJECTED# item (an invalid SES event sent once).
-    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+    // The circuit breaker's counts: TransactWriteItems of conditional Puts (a counted event's marker) and an
+    // UpdateItem (ADD to an hour bucket). UpdateItem of a `submitted` SEND# entry SES's events confirm.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, rejectedEvents: true },
   },
 };
 
@@ -281,7 +284,7 @@ export const subscriptions: Subscription[] = [
     function: 'email-feedback',
     description: "SES's events of the configuration set's emails (on the account's default bus) to the customer's record",
     bus: 'default',
-    pattern: { source: [SES_SOURCE], 'detail-type': Object.values(sesDetailTypes) },
+    pattern: { source: [SES_SOURCE], 'detail-type': [...routedSesDetailTypes] },
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
@@ -388,4 +391,6 @@ export const ENV = {
   reportBucket: 'CLM_REPORT_BUCKET',
   /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */
   reportSettings: 'CLM_REPORT_SETTINGS',
+  /** The deliverability circuit breaker's policy as JSON (shared/campaigns/circuit-breaker.ts); unset: the defaults. */
+  circuitBreaker: 'CLM_CIRCUIT_BREAKER',
 } as const;
