@@ -26,8 +26,12 @@ export type CampaignOutcome =
   /** Not now: recorded `deferred` until `until` (the customer's hour, or the circuit breaker's pause), planned again then. */
   | { outcome: 'deferred'; sendId: string; reason: string; until: string }
   | { outcome: 'already-done'; sendId: string }
-  /** Handed to SES by a worker that died before recording the outcome: it may have gone, so it is never sent again. */
-  | { outcome: 'in-doubt'; sendId: string }
+  /**
+   * Handed to SES by a worker that died before recording the outcome (or whose call's outcome is
+   * unknown): it may have gone, so it is not sent now. SES's events of the email confirm it `sent`;
+   * `until`: when it is looked at again (the reconciliation timer), and claimed again if still unconfirmed.
+   */
+  | { outcome: 'in-doubt'; sendId: string; until?: string }
   | { outcome: 'not-a-campaign' }
   /** The trigger is not one this stack recorded (forged, or another stack's): nothing is sent or recorded. */
   | { outcome: 'unknown-trigger' };
@@ -59,6 +63,8 @@ export type CampaignDeps = {
   deliverability?: DeliverabilityCounter;
   /** The suppression list of erased customers' addresses; without it, none is checked. */
   privacy?: PrivacyStore;
+  /** Minutes after which an unconfirmed `submitted` entry is known not taken by SES (default `defaults.submittedTimeoutMinutes`). */
+  submittedTimeoutMinutes?: number;
 };
 type Deps = CampaignDeps;
 
@@ -134,6 +140,7 @@ export async function prepareRequest(request: CampaignRequest, deps: Deps, known
         now,
         deps.leaseSeconds ?? defaults.sendLeaseSeconds,
         ledgerVersion,
+        { submittedTimeoutSeconds: submittedTimeoutMinutes(deps) * 60 },
       );
       if (claim.state !== 'stale') return { plan, claim };
     }
@@ -142,7 +149,7 @@ export async function prepareRequest(request: CampaignRequest, deps: Deps, known
   const { plan, claim } = await decide();
   if (claim.state === 'done') {
     await publishOutcome(claim.record, deps);
-    if (claim.record.status === 'submitted') return { outcome: 'in-doubt', sendId: plan.sendId };
+    if (claim.record.status === 'submitted') return reconcileLater(request, claim.record, deps);
     return { outcome: 'already-done', sendId: plan.sendId };
   }
   if (claim.state === 'busy') throw new SendInProgressError(`send ${plan.sendId} is being handled by another worker; retry later`);
@@ -191,6 +198,24 @@ export async function deferSend(request: CampaignRequest, base: { sendId: string
   }
   await deps.store.completeSend({ ...base, status: 'deferred', at: deps.now().toISOString(), reason, deferredUntil: until });
   return { outcome: 'deferred', sendId: base.sendId, reason, until };
+}
+
+const submittedTimeoutMinutes = (deps: Deps): number => deps.submittedTimeoutMinutes ?? defaults.submittedTimeoutMinutes;
+
+/**
+ * A send left `submitted` (its worker died between the SES call and the record, or the call's
+ * outcome is unknown): not sent now. If SES took it, its Send event (or a later one) turns the entry
+ * `sent` (shared/email-feedback/record-feedback.ts). The request is looked at again through the
+ * durable timer when the timeout has passed since the submission: then a confirmed entry is done
+ * (its EmailSent published), and an unconfirmed one is claimed again and planned from the first
+ * guardrail — SES never took it. Without a timer, only a redelivery looks at it again.
+ */
+export async function reconcileLater(request: CampaignRequest, record: Pick<SendRecord, 'sendId' | 'at'>, deps: Deps): Promise<CampaignOutcome> {
+  if (!deps.deferred) return { outcome: 'in-doubt', sendId: record.sendId };
+  // A minute past the timeout, so the claim then finds it old enough.
+  const until = new Date(Date.parse(record.at) + (submittedTimeoutMinutes(deps) + 1) * 60_000);
+  await deps.deferred.defer(request, until);
+  return { outcome: 'in-doubt', sendId: record.sendId, until: until.toISOString() };
 }
 
 export const isReady = (x: CampaignOutcome | ReadySend): x is ReadySend => 'message' in x;

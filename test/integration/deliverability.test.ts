@@ -5,14 +5,12 @@
  * with its reason, never dropped) while transactional mail goes, then sending it once the rate
  * has recovered. Emails go to the SES v2 emulator.
  */
-import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoDeliverability, hourOf } from '../../shared/adapters/dynamodb-deliverability.ts';
 import { SesMailer } from '../../shared/adapters/ses-mailer.ts';
-import { localDynamoDbClient } from '../../local/services.ts';
 import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
 import { handleRequest, type CampaignDeps, type DeferredSends } from '../../shared/campaigns/send-campaign.ts';
 import type { CampaignRequest } from '../../shared/campaigns/requests.ts';
@@ -22,7 +20,7 @@ import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { InMemoryRejectionLedger } from '../../shared/pipeline/in-memory-ports.ts';
 import type { EventPublisher } from '../../shared/ports.ts';
 import { businessEvent } from '../support/events.ts';
-import { freshTable, sdkConfig, startLocalAws, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, useLocalDynamoDbAndSes } from '../support/local-aws.ts';
 
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/aws/ses-events.json', import.meta.url), 'utf8')) as { detail: { mail: { timestamp: string } } }[];
 const T0 = new Date('2026-11-20T12:00:00.000Z');
@@ -31,27 +29,15 @@ const at = (hours: number) => new Date(T0.getTime() + hours * HOUR);
 const counts = (prefix: string, kind: DeliverabilityCount['kind'], n: number, when: Date): DeliverabilityCount[] =>
   Array.from({ length: n }, (_, i) => ({ eventId: `${prefix}-${i}`, kind, at: when }));
 
-let aws: LocalAws;
-let ddb: ReturnType<typeof localDynamoDbClient>;
-let ses: SESv2Client;
+const local = useLocalDynamoDbAndSes();
 let tableName: string;
 let tally: DynamoDeliverability;
 let store: DynamoCustomerStore;
 
-beforeAll(async () => {
-  aws = await startLocalAws();
-  ddb = localDynamoDbClient(aws.dynamodb.endpoint);
-  ses = new SESv2Client(sdkConfig(aws.ses.endpoint));
-}, 120_000);
-afterAll(async () => {
-  ddb?.destroy();
-  ses?.destroy();
-  await aws?.stop();
-});
 beforeEach(async () => {
-  ({ tableName } = await freshTable(aws.dynamodb.endpoint));
-  tally = new DynamoDeliverability(ddb, { tableName, shards: 4 });
-  store = new DynamoCustomerStore(ddb, { tableName, profiles: { empty: emptyProfile, apply: applyEvent } });
+  ({ tableName } = await freshTable(local.aws().dynamodb.endpoint));
+  tally = new DynamoDeliverability(local.client(), { tableName, shards: 4 });
+  store = new DynamoCustomerStore(local.client(), { tableName, profiles: { empty: emptyProfile, apply: applyEvent } });
 });
 
 describe('the deliverability counts (DynamoDB Local)', () => {
@@ -67,7 +53,7 @@ describe('the deliverability counts (DynamoDB Local)', () => {
     expect(await tally.figures(at(30), 24)).toEqual({ sends: 0, bounces: 0, complaints: 0 });
 
     // Items: hour buckets spread over the shards, expiring 8 days after their hour; one marker per event.
-    const doc = DynamoDBDocumentClient.from(ddb);
+    const doc = DynamoDBDocumentClient.from(local.client());
     const { Item: marker } = await doc.send(new GetCommand({ TableName: tableName, Key: { pk: 'DELIVERABILITY#COUNTED#b-0', sk: 'COUNTED' } }));
     expect(marker).toMatchObject({ kind: 'bounces', expiresAt: Math.floor(T0.getTime() / 1000) + 8 * 86_400 });
     const buckets = (
@@ -79,7 +65,7 @@ describe('the deliverability counts (DynamoDB Local)', () => {
   });
 
   it('concurrent writers on few shards all count (conflicts retried), nothing twice', async () => {
-    const narrow = new DynamoDeliverability(ddb, { tableName, shards: 1 });
+    const narrow = new DynamoDeliverability(local.client(), { tableName, shards: 1 });
     await Promise.all(Array.from({ length: 12 }, (_, w) => narrow.count([...counts(`w${w}`, 'sends', 5, at(0)), ...counts(`w${w}`, 'sends', 5, at(0))])));
     // and the same events again, concurrently
     await Promise.all(Array.from({ length: 12 }, (_, w) => narrow.count(counts(`w${w}`, 'sends', 5, at(0)))));
@@ -122,7 +108,7 @@ describe('the campaigns path reads the window before marketing sends (DynamoDB L
     const deferredTo: Date[] = [];
     const deferred: DeferredSends = { defer: async (_r, until) => void deferredTo.push(until) };
     let now = at(0);
-    const deps: CampaignDeps = { store, mailer: new SesMailer(ses, { from: 'care@example.com' }), publisher, now: () => now, links, policy, deferred, deliverability: tally };
+    const deps: CampaignDeps = { store, mailer: new SesMailer(local.ses(), { from: 'care@example.com' }), publisher, now: () => now, links, policy, deferred, deliverability: tally };
 
     expect(await handleRequest(request('cross-sell', 'r-1'), deps)).toEqual({
       outcome: 'deferred',
@@ -142,7 +128,7 @@ describe('the campaigns path reads the window before marketing sends (DynamoDB L
     now = at(24);
     await tally.count(counts('clean', 'sends', 150, at(23)));
     expect(await handleRequest(request('cross-sell', 'r-1'), deps)).toMatchObject({ outcome: 'sent', sendId: 'cross-sell#r-1' });
-    const emails = ((await (await fetch(`${aws.ses.endpoint}/store`)).json()) as { emails: { destination: { to: string[] }; subject: string }[] }).emails;
+    const emails = ((await (await fetch(`${local.aws().ses.endpoint}/store`)).json()) as { emails: { destination: { to: string[] }; subject: string }[] }).emails;
     expect(emails.filter((e) => e.destination.to.includes('mia@example.com'))).toHaveLength(2);
   });
 });

@@ -72,7 +72,7 @@ describe('sendCampaign', () => {
     ]);
   });
 
-  it('claims with the ledger version it read, a 120 s lease by default, and reads 90 days of sends (the longest cooldown)', async () => {
+  it('claims with the ledger version it read, a 120 s lease by default, a 3-hour reconciliation timeout, and reads 90 days of sends (the longest cooldown)', async () => {
     await customer();
     await recorded(trigger());
     await sendCampaign(trigger(), deps());
@@ -82,13 +82,14 @@ describe('sendCampaign', () => {
       now,
       120,
       0,
+      { submittedTimeoutSeconds: 3 * 3600 },
     ]);
     const short: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 2, 'winback-counter-offer': 3, 'winback-sequence': 3 } };
     store.calls.length = 0;
     await recorded(trigger({ triggerId: 't2' }));
     await sendCampaign(trigger({ triggerId: 't2' }), deps({ policy: short, leaseSeconds: 30 }));
     expect(store.calls.find((c) => c.method === 'recentSends')?.args[1]).toEqual(new Date(now.getTime() - 7 * DAY));
-    expect(store.calls.find((c) => c.method === 'claimSend')?.args.slice(2)).toEqual([30, 1]);
+    expect(store.calls.find((c) => c.method === 'claimSend')?.args.slice(2)).toEqual([30, 1, { submittedTimeoutSeconds: 3 * 3600 }]);
   });
 
   it('a redelivered trigger sends nothing more and publishes nothing more', async () => {
