@@ -45,7 +45,7 @@ export type DeliverabilityCount = { eventId: string; kind: DeliverabilityKind; a
 export function cachedFigures(
   read: (now: Date, windowHours: number) => Promise<DeliverabilityFigures>,
   ttlMs: number,
-  clock: () => number = Date.now,
+  clock: () => number = () => Date.now(),
 ): (now: Date, windowHours: number) => Promise<DeliverabilityFigures> {
   const cache = new Map<number, { until: number; figures: Promise<DeliverabilityFigures> }>();
   return (now, windowHours) => {
