@@ -90,7 +90,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
     // BatchGetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/privacy/erasure.ts).
     // Query of the circuit breaker's hour buckets (DELIVERABILITY#<shard>, read before marketing sends).
-    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    // PutItem of CONSENT# records and a TransactWriteItems of conditional Puts (the welcome's double opt-in request, a
+    // ConsentChanged stored on the customer as ingest stores one).
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey, double opt-in confirmation) in its emails.
     access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
   },
   'nightly-rescore': {
@@ -132,7 +134,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
   },
   pages: {
     entry: 'functions/pages/handler.ts',
-    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page, the exit survey and the double opt-in confirmation',
     memoryMb: 256,
     timeoutSeconds: 10,
     // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
@@ -352,7 +354,7 @@ export const backfillRun = {
 };
 
 /**
- * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`, `/confirm/TOKEN`)
  * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
  * the local stack (local/pages-server.ts).
  */

@@ -24,7 +24,7 @@ import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { bulkMailer, bulkPacer, customerStore, deliverabilityCounter, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
+import { bulkMailer, bulkPacer, consentLedger, customerStore, deliverabilityCounter, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
@@ -58,6 +58,9 @@ const deps = (): CampaignDeps => ({
   },
   // The circuit breaker's window (SES's sends, hard bounces and complaints, counted by email-feedback).
   deliverability: deliverabilityCounter(),
+  // A welcome that went records the double opt-in's request (on the customer and in the consent ledger).
+  consent: consentLedger(),
+  consentPolicy: settings.consentPolicy(),
 });
 
 type Resolved = { request: CampaignRequest } | { outcome: CampaignOutcome | { outcome: 'no-request'; reason: string } };

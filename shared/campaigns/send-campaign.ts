@@ -9,7 +9,10 @@
  * marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { SendOutcomeUnknownError, type ClaimResult, type CustomerStore, type EventPublisher, type Mailer, type PrivacyStore, type SendRecord } from '../ports.ts';
+import { createHash } from 'node:crypto';
+import { recordOwnEvent } from '../events/record-own-event.ts';
+import type { ConsentPolicy } from '../consent/ledger.ts';
+import { SendOutcomeUnknownError, type ClaimResult, type ConsentLedger, type CustomerStore, type EventPublisher, type Mailer, type PrivacyStore, type SendRecord } from '../ports.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { cooldownOf, defaultSendPolicy, planSend, type SendPlan, type SendPolicy } from './guardrails.ts';
 import { composeEmail, unsignedLinks, type EmailMessage, type LinkSettings, type PersonalLinks } from './messages.ts';
@@ -65,6 +68,9 @@ export type CampaignDeps = {
   privacy?: PrivacyStore;
   /** Minutes after which an unconfirmed `submitted` entry is known not taken by SES (default `defaults.submittedTimeoutMinutes`). */
   submittedTimeoutMinutes?: number;
+  /** The consent ledger: a welcome that went records the double opt-in's request there (and on the customer); without it, nothing. */
+  consent?: ConsentLedger;
+  consentPolicy?: ConsentPolicy;
 };
 type Deps = CampaignDeps;
 
@@ -82,9 +88,37 @@ async function defaultRenderer(): Promise<TemplateRenderer> {
   return repoRenderer;
 }
 
-/** Puts the outcome of a completed ledger entry on the bus once. */
+/** The version of the welcome's double opt-in wording (templates/welcome: "confirm your subscription"), kept with the request in the consent ledger. */
+export const WELCOME_OPT_IN_WORDING_VERSION = 'welcome-v1';
+/** The envelope source of the events the campaigns function stores on the customer's behalf (not `clm.*`: validated as a producer's). */
+export const CAMPAIGNS_EVENT_SOURCE = 'serverless-clm.campaigns';
+
+/**
+ * The first step of the double opt-in: the welcome (which asks the customer to confirm at
+ * `/confirm/TOKEN`) went out. A `ConsentChanged` (marketing email, `doubleOptIn: requested`, source
+ * `double-opt-in`) stored on the customer and its record appended to the consent ledger; it grants
+ * nothing (the page's confirmation does). Once per send (its eventId comes from the send id).
+ */
+async function recordOptInRequest(record: SendRecord, deps: Deps): Promise<void> {
+  if (!deps.consent || record.status !== 'sent' || (deps.catalog ?? defaultCatalog).campaigns[record.campaign as CampaignName]?.purpose !== 'service') return;
+  await recordOwnEvent(deps, CAMPAIGNS_EVENT_SOURCE, 'ConsentChanged', {
+    eventId: `double-opt-in-requested-${createHash('sha256').update(record.sendId, 'utf8').digest('hex').slice(0, 40)}`,
+    customerId: record.customerId,
+    occurredAt: record.at,
+    channel: 'email',
+    purpose: 'marketing',
+    granted: true,
+    doubleOptIn: 'requested',
+    source: 'double-opt-in',
+    actor: 'serverless-clm',
+    wordingVersion: WELCOME_OPT_IN_WORDING_VERSION,
+  });
+}
+
+/** Puts the outcome of a completed ledger entry on the bus once (after recording a welcome's opt-in request). */
 async function publishOutcome(record: SendRecord, deps: Deps): Promise<void> {
   if (record.publishedAt) return;
+  await recordOptInRequest(record, deps);
   const base = { sendId: record.sendId, customerId: record.customerId, campaign: record.campaign, schemaVersion: 1 as const };
   if (record.status === 'sent') {
     await deps.publisher.publish([
