@@ -248,6 +248,8 @@ export class ServerlessClmStack extends Stack {
     for (const name of batchFunctions) this.alarms.watchFailedRecords(constructId(name), name);
     this.alarms.watchTable(this.table.table, tableOperations(entries.map(([, spec]) => spec)));
     this.alarms.watchSesReputation();
+    // Marketing paused by the deliverability circuit breaker (the campaigns function counts each paused send).
+    for (const [name, spec] of entries) if (spec.access.sendEmail) this.alarms.watchCircuitBreaker(constructId(name), name);
 
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       functions: Object.fromEntries(entries.map(([name]) => [name, this.functions[name].function])),
@@ -320,6 +322,8 @@ export class ServerlessClmStack extends Stack {
     // The nightly run's scoring settings (validated at synthesis; `{}` = the defaults).
     // Erasure reads its outreach experiment and churn horizon (the residues of her assignments) from it too.
     if (name === nightlyRun.function || name === 'erasure') env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
+    // The deliverability circuit breaker's policy for the function that sends (validated at synthesis; `{}` = the defaults).
+    if (access.sendEmail) env[ENV.circuitBreaker] = JSON.stringify(s.circuitBreaker);
     // The report's settings (validated at synthesis; `{}` = the defaults).
     if (access.reportBucket) env[ENV.reportSettings] = JSON.stringify(s.reportSettings);
     return env;

@@ -210,6 +210,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.controlGroupPercent]: String(settingDefaults.controlGroupPercent),
       [ENV.controlGroupExperiment]: settingDefaults.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(settingDefaults.frequencyCapPerWeek),
+      [ENV.circuitBreaker]: JSON.stringify(settingDefaults.circuitBreaker),
       [ENV.winbackPermissionMonths]: String(settingDefaults.winbackPermissionMonths),
       [ENV.winbackDelaysDays]: settingDefaults.winbackDelaysDays.join(','),
       [ENV.winbackHighValueMinClv]: String(settingDefaults.winbackHighValueMinClv),

@@ -17,6 +17,7 @@ import type { ErasureRecord } from './privacy/erasure.ts';
 import type { LeaverFact } from './winback/report.ts';
 import type { KeyRing } from './pages/tokens.ts';
 import type { ReportPart } from './report/aggregate.ts';
+import type { DeliverabilityCount, DeliverabilityFigures } from './campaigns/circuit-breaker.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -35,7 +36,8 @@ export type SendRecord = {
    * `deferredUntil` (a durable timer); `parked`: could not be sent (SES refused it for good),
    * with the reason; `submitted`: handed to SES and not yet recorded — if it stays so, the
    * worker died between the SES call and the record, so the email may have gone: it is never
-   * sent again (docs/campaigns.md, "Exactly once").
+   * sent again until SES's events confirm it (`sent`) or the reconciliation timeout shows SES never
+   * took it (claimed again; docs/campaigns.md, "Exactly once").
    */
   status: 'sending' | 'submitted' | 'sent' | 'skipped' | 'control' | 'deferred' | 'parked';
   /** When the status was reached (ISO, UTC). */
@@ -47,6 +49,13 @@ export type SendRecord = {
   /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
   publishedAt?: string;
 };
+
+/**
+ * `submittedTimeoutSeconds`: a `submitted` entry this much older than `now` (with no SES event
+ * confirming it meanwhile) is known not to have been taken by SES and may be claimed again
+ * (docs/campaigns.md, "Exactly once"). Unset: a `submitted` entry is never taken over.
+ */
+export type ClaimOptions = { submittedTimeoutSeconds?: number };
 
 /** The send a worker claims before the email goes out. */
 export type SendClaim = { sendId: string; customerId: string; campaign: string };
@@ -84,7 +93,7 @@ export interface CustomerStore {
    * `busy`: another worker holds a live claim; `stale`: the customer's ledger changed since
    * `ledgerVersion` was read (another send was claimed), so the decision must be taken again.
    */
-  claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult>;
+  claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number, options?: ClaimOptions): Promise<ClaimResult>;
   /**
    * Marks claimed sends `submitted` just before they go to SES (only entries still `sending`).
    * From then on no claim takes them over: a worker that dies before recording the outcome
@@ -92,6 +101,12 @@ export interface CustomerStore {
    */
   markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void>;
   completeSend(entry: SendRecord): Promise<void>;
+  /**
+   * SES reported an email of this entry (its Send event, or a delivery, bounce, …: the entry's send
+   * id is in the email's tags): a `submitted` entry becomes `sent` with SES's message id, dated `at`,
+   * with reason `confirmed-by-ses-event`. Returns whether it did (false: the entry was not `submitted`).
+   */
+  confirmSubmitted(customerId: string, sendId: string, messageId: string, at: Date): Promise<boolean>;
   /** Gives a claim (`sending` or `submitted`) back after SES refused the attempt, so a retry can take it at once. */
   releaseSend(customerId: string, sendId: string): Promise<void>;
 }
@@ -127,6 +142,18 @@ export interface BulkMailer {
   readonly maxEntries: number;
   /** Results in entry order. Throws when the whole call failed (throttling: a retryable error; see `isRetryable`). */
   sendBulk(entries: readonly BulkEntry[]): Promise<BulkEntryResult[]>;
+}
+
+/**
+ * The deliverability circuit breaker's counts (shared/campaigns/circuit-breaker.ts): the emails SES
+ * accepted, hard bounces and complaints, per hour. The SES feedback path counts; the campaigns
+ * path reads the window before marketing sends.
+ */
+export interface DeliverabilityTally {
+  /** Adds each entry to the bucket of its hour, once per `eventId` (a redelivered SES event adds nothing). */
+  count(entries: readonly DeliverabilityCount[]): Promise<void>;
+  /** The sums over the hour buckets of the window: from the hour `windowHours` before `now` through `now`'s hour. */
+  figures(now: Date, windowHours: number): Promise<DeliverabilityFigures>;
 }
 
 export interface RejectedEventSink {

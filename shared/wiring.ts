@@ -6,7 +6,7 @@
  */
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
-import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
+import { SES_SOURCE, routedSesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 import { requestEventTypes } from './campaigns/requests.ts';
 import { winbackEventTypes } from './winback/track.ts';
@@ -104,7 +104,10 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
     // GetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/campaigns/requests.ts)
     // and of an address's suppression entry (privacySalt: the hashes' salt).
-    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
+    // Query of the circuit breaker's hour buckets (DELIVERABILITY#<shard>, read before marketing sends).
+    // PutItem of CONSENT# records and a TransactWriteItems of conditional Puts (the welcome's double opt-in request, a
+    // ConsentChanged stored on the customer as ingest stores one).
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey, double opt-in confirmation) in its emails.
     access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true, privacySalt: true },
   },
   'nightly-rescore': {
@@ -147,7 +150,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
   },
   pages: {
     entry: 'functions/pages/handler.ts',
-    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page, the exit survey and the double opt-in confirmation',
     memoryMb: 256,
     timeoutSeconds: 10,
     // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
@@ -170,7 +173,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // As ingest: GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (the EmailFeedback
     // event and the profile); PutItem and GetItem of a REJECTED# item (an invalid SES event sent once).
-    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+    // The circuit breaker's counts: TransactWriteItems of conditional Puts (a counted event's marker) and an
+    // UpdateItem (ADD to an hour bucket). UpdateItem of a `submitted` SEND# entry SES's events confirm.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, rejectedEvents: true },
   },
 };
 
@@ -308,7 +313,7 @@ export const subscriptions: Subscription[] = [
     function: 'email-feedback',
     description: "SES's events of the configuration set's emails (on the account's default bus) to the customer's record",
     bus: 'default',
-    pattern: { source: [SES_SOURCE], 'detail-type': Object.values(sesDetailTypes) },
+    pattern: { source: [SES_SOURCE], 'detail-type': [...routedSesDetailTypes] },
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
@@ -376,7 +381,7 @@ export const backfillRun = {
 };
 
 /**
- * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`, `/confirm/TOKEN`)
  * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
  * the local stack (local/pages-server.ts).
  */
@@ -417,4 +422,6 @@ export const ENV = {
   reportBucket: 'CLM_REPORT_BUCKET',
   /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */
   reportSettings: 'CLM_REPORT_SETTINGS',
+  /** The deliverability circuit breaker's policy as JSON (shared/campaigns/circuit-breaker.ts); unset: the defaults. */
+  circuitBreaker: 'CLM_CIRCUIT_BREAKER',
 } as const;

@@ -23,10 +23,11 @@ import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
+import { bulkMailer, bulkPacer, consentLedger, customerStore, deliverabilityCounter, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 // Logs and counts (FailedRecords) each record that fails; only those are retried.
@@ -52,7 +53,13 @@ const deps = (): CampaignDeps => ({
     controlGroupPercent: settings.controlGroupPercent(),
     controlGroupExperiment: settings.controlGroupExperiment(),
     frequencyCapPerWeek: settings.frequencyCapPerWeek(),
+    breaker: settings.breakerPolicy(),
   },
+  // The circuit breaker's window (SES's sends, hard bounces and complaints, counted by email-feedback).
+  deliverability: deliverabilityCounter(),
+  // A welcome that went records the double opt-in's request (on the customer and in the consent ledger).
+  consent: consentLedger(),
+  consentPolicy: settings.consentPolicy(),
 });
 
 type Resolved = { request: CampaignRequest } | { outcome: CampaignOutcome | { outcome: 'no-request'; reason: string } };
@@ -135,6 +142,8 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     // No personal data: ids, outcome and reason codes only.
     logger.info('campaign decision', { messageId: record.messageId, ...result });
     metrics.addMetric(`Campaign_${String(result.outcome)}`, MetricUnit.Count, 1);
+    // A marketing send the deliverability circuit breaker paused (deferred, planned again later): the alarm's metric.
+    if (result.outcome === 'deferred' && String(result.reason).startsWith('circuit-breaker')) metrics.addMetric(CIRCUIT_BREAKER_PAUSED_METRIC, MetricUnit.Count, 1);
   };
   return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
 })

@@ -120,3 +120,12 @@ export const reportSk = (runDate: string, runId: string): string => `RUN#${runDa
 export const outreachTasksPk = (day: string): string => `OUTREACHTASKS#${day}`;
 export const OUTREACH_TASKS_COUNT_SK = 'COUNT';
 export const outreachTaskSk = (triggerId: string): string => `TASK#${triggerId}`;
+
+/**
+ * The deliverability circuit breaker's hour buckets (sends, hard bounces, complaints; atomic ADD, TTL'd),
+ * spread over a few partitions, and the marker of each counted SES event (counted once).
+ */
+export const deliverabilityPk = (shard: number): string => `DELIVERABILITY#${String(shard).padStart(2, '0')}`;
+export const deliverabilityHourSk = (hour: string): string => `HOUR#${hour}`;
+export const deliverabilityCountedPk = (eventId: string): string => `DELIVERABILITY#COUNTED#${eventId}`;
+export const DELIVERABILITY_COUNTED_SK = 'COUNTED';

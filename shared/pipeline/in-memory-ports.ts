@@ -14,7 +14,8 @@
  *   whose lease ran out, and the customer's ledger version is the one the decision
  *   was taken on (then it is bumped); otherwise `done` (a completed entry), `busy`
  *   (a live claim) or `stale` (the ledger moved on). markSubmitted turns `sending` into
- *   `submitted` (never taken over: `done`). completeSend replaces the entry;
+ *   `submitted` (taken over only with `submittedTimeoutSeconds`, once it is that old; else `done`);
+ *   confirmSubmitted turns `submitted` into `sent` (an SES event of the email). completeSend replaces the entry;
  *   releaseSend removes only a `sending` or `submitted` one.
  * Triggers and ledger entries are copied in and out, as a round trip through a table would.
  * Profiles are not copied (the pipeline reads hundreds of thousands): they are values the
@@ -26,6 +27,7 @@ import type { CustomerProfile } from '../customers/profile.ts';
 import type { EmailMessage } from '../campaigns/messages.ts';
 import type { ReportStore, StoredReportPart } from '../ports.ts';
 import type {
+  ClaimOptions,
   ClaimResult,
   ConsentLedger,
   LeavingLink,
@@ -226,11 +228,17 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
     return { records, ledgerVersion: c.ledgerVersion };
   }
 
-  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
+  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number, options: ClaimOptions = {}): Promise<ClaimResult> {
     const c = this.customer(entry.customerId);
     const held = c.sends.get(entry.sendId);
-    // A deferred entry is planned again (its timer went off, or the request was redelivered).
-    const free = !held || held.status === 'deferred' || (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime());
+    const timeout = options.submittedTimeoutSeconds;
+    // A deferred entry is planned again (its timer went off, or the request was redelivered); a submission
+    // no SES event confirmed within the timeout was never taken by SES.
+    const free =
+      !held ||
+      held.status === 'deferred' ||
+      (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime()) ||
+      (held.status === 'submitted' && timeout !== undefined && held.at < new Date(now.getTime() - timeout * 1000).toISOString());
     if (!free) return held.status === 'sending' ? { state: 'busy' } : { state: 'done', record: sendRecord(held) };
     if (c.ledgerVersion !== ledgerVersion) return { state: 'stale' };
     c.sends.set(entry.sendId, { ...copy(entry), status: 'sending', at: now.toISOString(), leaseUntil: now.getTime() + leaseSeconds * 1000 });
@@ -250,6 +258,13 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
 
   async completeSend(entry: SendRecord): Promise<void> {
     this.customer(entry.customerId).sends.set(entry.sendId, copy(entry));
+  }
+
+  async confirmSubmitted(customerId: string, sendId: string, messageId: string, at: Date): Promise<boolean> {
+    const held = this.customers.get(customerId)?.sends.get(sendId);
+    if (held?.status !== 'submitted') return false;
+    this.customer(customerId).sends.set(sendId, { ...held, status: 'sent', at: at.toISOString(), messageId, reason: 'confirmed-by-ses-event' });
+    return true;
   }
 
   async releaseSend(customerId: string, sendId: string): Promise<void> {

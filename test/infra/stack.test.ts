@@ -17,7 +17,7 @@ import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS }
 import type { TimerSweep } from '../../infra/constructs/timer-sweep.ts';
 import { STALE_RUN_HOURS } from '../../infra/constructs/nightly-run.ts';
 import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
-import { TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
 import { actionsOf, arnOf, logicalId, resourcesOf, statementsOfRole, synth, type TestApp } from './helpers.ts';
 
@@ -448,6 +448,8 @@ describe('functions (from functionSpecs)', () => {
       expect(vars[ENV.unsubscribeBaseUrl]).toBe('https://acme.test/u');
       expect(vars[ENV.helpBaseUrl]).toBe('https://acme.test/help');
     }
+    // The circuit breaker's policy goes to the function that sends (`{}`: the defaults).
+    expect(vars[ENV.circuitBreaker]).toBe(access.sendEmail ? '{}' : undefined);
   });
 
   it('bundles with esbuild to minified ESM with the createRequire banner and a source map', () => {
@@ -605,8 +607,10 @@ describe('alarms', () => {
     const watchedQueues = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
     // Queues, errors + throttles per function, failed records per batch function, work queue age,
     // iterator age per stream, table throttles + system errors, SES bounce + complaint rates,
-    // a failed and a stale nightly run, timers given up per function schedule (the timer sweep), a failed backfill.
-    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length + 1);
+    // a failed and a stale nightly run, timers given up per function schedule (the timer sweep), a failed backfill,
+    // the circuit breaker per function that sends email.
+    const senders = functionNames.filter((n) => functionSpecs[n].access.sendEmail);
+    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length + 1 + senders.length);
     expect(stack.alarms.alarms).toHaveLength(all.length);
     // The stale-run alarm looks at 26 hourly periods (tested with the state machine).
     const alarms = all.filter((a) => a.MetricName !== 'ExecutionsSucceeded');
@@ -689,6 +693,25 @@ describe('alarms', () => {
       // The alarm is on the sum of the operations.
       expect((alarm!.Metrics as any[]).find((m) => m.ReturnData !== false).Expression).toMatch(/\+/);
     }
+  });
+
+  it('alarms when the deliverability circuit breaker pauses marketing (any paused send of the function that sends email)', () => {
+    const senders = functionNames.filter((n) => functionSpecs[n].access.sendEmail);
+    expect(senders).toEqual(['campaigns']);
+    const breaker = alarmProps().filter((a) => a.MetricName === CIRCUIT_BREAKER_PAUSED_METRIC);
+    expect(breaker).toEqual([
+      expect.objectContaining({
+        AlarmName: 'Acme-CampaignsCircuitBreakerOpen',
+        Namespace: 'ServerlessClm',
+        Statistic: 'Sum',
+        Threshold: 0,
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'service', Value: 'campaigns' }],
+      }),
+    ]);
+    expect(breaker[0]!.AlarmDescription).toMatch(/bounce or complaint rate/);
   });
 
   it('alarms on the SES bounce and complaint rates at 80% of the rates SES reviews an account at (5%, 0.1%)', () => {

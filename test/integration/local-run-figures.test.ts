@@ -18,7 +18,7 @@ import type { RunFigures } from '../../local/run-figures.ts';
 const RUN_ARGS = ['--customers', '100', '--seed', '1', '--now', '2026-11-23T00:00:00Z'];
 
 const EXPECTED: RunFigures = {
-  eventsStored: 1797,
+  eventsStored: 1798,
   rejectedByCode: { 'invalid-detail': 8, 'unknown-detail-type': 2 },
   triggersByRule: { 'billing-complaint': 7, 'cancelled-with-winback-permission': 1, 'downgrade': 1, 'poor-resolution': 2, 'repeated-complaints': 1 },
   emailsSent: 21,

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   LOCAL_CREDENTIALS,
@@ -151,4 +152,25 @@ export async function useLocalPrivacySalt(): Promise<{ salt: string; stateDir: s
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = server.url;
   process.env[ENV.privacySaltSecret] = secretId;
   return { salt, stateDir, reads: () => reads, close: () => server.close() };
+}
+
+/**
+ * DynamoDB Local and the SES v2 emulator for the test file, with a client on each: started before
+ * its tests, stopped after (the getters give them once `beforeAll` has run).
+ */
+export function useLocalDynamoDbAndSes(): { aws: () => LocalAws; client: () => ReturnType<typeof localDynamoDbClient>; ses: () => SESv2Client } {
+  let aws: LocalAws | undefined;
+  let client: ReturnType<typeof localDynamoDbClient> | undefined;
+  let ses: SESv2Client | undefined;
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    client = localDynamoDbClient(aws.dynamodb.endpoint);
+    ses = new SESv2Client(sdkConfig(aws.ses.endpoint));
+  }, 120_000);
+  afterAll(async () => {
+    client?.destroy();
+    ses?.destroy();
+    await aws?.stop();
+  });
+  return { aws: () => aws!, client: () => client!, ses: () => ses! };
 }

@@ -96,7 +96,7 @@ describe('wiring (hand-written expectations)', () => {
     expect(s.bus).toBe('default');
     expect(s.pattern).toEqual({
       source: ['aws.ses'],
-      'detail-type': ['Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Opened', 'Email Clicked', 'Email Rejected', 'Email Rendering Failed'],
+      'detail-type': ['Email Sent', 'Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Opened', 'Email Clicked', 'Email Rejected', 'Email Rendering Failed'],
     });
     expect({ batchSize: s.batchSize, window: s.maxBatchingWindowSeconds, receives: s.maxReceiveCount, concurrency: s.maxConcurrency }).toEqual({ batchSize: 10, window: 1, receives: 5, concurrency: undefined });
     // every other rule is on the stack's own bus
@@ -143,7 +143,7 @@ describe('wiring (hand-written expectations)', () => {
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
       report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
-      'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
+      'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, rejectedEvents: true } },
       backfill: {
         entry: 'functions/backfill/handler.ts',
         memoryMb: 1769,
@@ -191,6 +191,7 @@ describe('wiring (hand-written expectations)', () => {
       pagesBaseUrl: 'CLM_PAGES_BASE_URL',
       reportBucket: 'CLM_REPORT_BUCKET',
       reportSettings: 'CLM_REPORT_SETTINGS',
+      circuitBreaker: 'CLM_CIRCUIT_BREAKER',
     });
   });
 });
