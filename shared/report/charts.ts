@@ -71,6 +71,45 @@ export function reportCharts(f: ReportFigures): ChartSpec[] {
       },
     } as vl.TopLevelSpec,
   });
+  const pct = Math.round(f.settings.confidence * 100);
+  const responseAll = f.campaignResponse.rows.filter((r) => r.slice === 'all');
+  const purchase = responseAll.flatMap((r) =>
+    [
+      { group: 'sent', rate: r.sent.purchased },
+      { group: 'held back', rate: r.heldBack.purchased },
+    ]
+      .filter((g) => g.rate)
+      .map((g) => ({ campaign: r.campaign, group: g.group, rate: g.rate!.rate, low: g.rate!.low, high: g.rate!.high })),
+  );
+  const engagement = responseAll.flatMap((r) =>
+    [
+      { measure: 'opened', rate: r.sent.opened },
+      { measure: 'clicked', rate: r.sent.clicked },
+    ]
+      .filter((g) => g.rate)
+      .map((g) => ({ campaign: r.campaign, measure: g.measure, rate: g.rate!.rate, low: g.rate!.low, high: g.rate!.high })),
+  );
+  const rateWithInterval = (id: string, title: string, values: object[], color: string, yTitle: string): ChartSpec => ({
+    id,
+    title,
+    spec: {
+      ...base(title, values),
+      encoding: {
+        x: { field: 'campaign', type: 'nominal', title: 'campaign', axis: { labelAngle: 0 } },
+        xOffset: { field: color, type: 'nominal' },
+      },
+      layer: [
+        { mark: 'bar', encoding: { y: { field: 'rate', type: 'quantitative', title: yTitle, axis: { format: '%' } }, color: { field: color, type: 'nominal', title: null } } },
+        { mark: { type: 'rule', color: 'black', strokeWidth: 1.5 }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+      ],
+    } as vl.TopLevelSpec,
+  });
+  const responseCharts = f.campaignResponse.rows.length
+    ? [
+        rateWithInterval('response-purchase', `Purchased within ${f.campaignResponse.attributionDays} days: sent against held back, with ${pct} % intervals`, purchase, 'group', 'purchased in the window'),
+        rateWithInterval('response-engagement', `Opened and clicked within ${f.campaignResponse.attributionDays} days, with ${pct} % intervals`, engagement, 'measure', 'of the emails sent'),
+      ]
+    : [];
   return [
     {
       id: 'outreach-churn',
@@ -98,6 +137,7 @@ export function reportCharts(f: ReportFigures): ChartSpec[] {
         ],
       } as vl.TopLevelSpec,
     },
+    ...responseCharts,
     {
       id: 'best-customers',
       title: 'The top CLV decile against the rest',

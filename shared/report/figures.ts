@@ -11,6 +11,7 @@ import { zOf } from '../stats/normal.ts';
 import { minimumDetectableEffect, periodsUntilDetectable } from '../stats/power.ts';
 import { compareProportions } from '../stats/proportions.ts';
 import { type ExperimentGroupPart, type ProfilePart, type ReportPart, RESOLUTION_EDGES_MIN } from './aggregate.ts';
+import { type CampaignResponseFigures, campaignResponseFigures } from './response.ts';
 import { type Moments, OTHER, meanOf, varianceOf } from './sketch.ts';
 
 export type ReportSettings = {
@@ -88,7 +89,7 @@ export type ReportFigures = {
   settings: ReportSettings;
   customers: number;
   outreach: { periods: ExperimentFigures[]; pooled?: ExperimentFigures; verdict: string };
-  campaignResponse: { status: 'no responses recorded yet' | 'recorded'; note: string };
+  campaignResponse: CampaignResponseFigures;
   bestCustomers: { top: ProfileFigures; rest: ProfileFigures; lookalike: { segment: LookalikeSegment; rows: LookalikeRow[]; suppressed: number } };
   relationshipLength: { curves: { group: string; curve: SurvivalCurve }[]; hazard: { month: number; atRisk: number; churned: number; rate: number }[]; churnWithin: { months: number; share: number }[] };
   returns: { customers: number; returns: number; value: number; byReason: ReasonFigures[] };
@@ -292,10 +293,7 @@ export function reportFigures(part: ReportPart, context: { runId: string; runDat
     settings,
     customers: part.customers,
     outreach: { periods: perPeriod, ...(pooled && { pooled }), verdict: verdictSentence(pooled, periods.length, settings) },
-    campaignResponse: {
-      status: 'no responses recorded yet',
-      note: 'The customer profile records no campaign responses (opens, clicks, purchases attributed to a campaign) yet; this section fills in once they are recorded.',
-    },
+    campaignResponse: campaignResponseFigures(part.response, settings.confidence),
     bestCustomers: { top, rest, lookalike: lookalike(part, top, rest, settings.minLookalikeCount) },
     relationshipLength: { curves, hazard, churnWithin },
     returns: {

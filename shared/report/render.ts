@@ -11,6 +11,7 @@
 import { escapeHtml } from '../text/html.ts';
 import { type ChartSpec, chartSvg, reportCharts } from './charts.ts';
 import type { ExperimentFigures, ProfileFigures, ReasonFigures, ReportFigures } from './figures.ts';
+import type { RateFigure, ResponseRow } from './response.ts';
 
 export type ReportFiles = { 'report.html': string; 'report.json': string; 'lookalike-segment.json': string; 'lookalike-top-decile.csv': string };
 
@@ -67,6 +68,24 @@ function profileRows(top: ProfileFigures, rest: ProfileFigures, currency: string
   ];
 }
 
+const rate = (r: RateFigure | undefined) => (r ? `${pct(r.rate)} (${interval(r, (x) => pct(x))})` : dash);
+
+function responseRows(rows: readonly ResponseRow[], currency: string): string[][] {
+  return rows.map((r) => [
+    r.campaign,
+    r.slice,
+    `${fmt(r.sent.decisions, 0)} / ${fmt(r.heldBack.decisions, 0)} (${fmt(r.heldBack.holdout, 0)} holdout, ${fmt(r.heldBack.control, 0)} control)`,
+    rate(r.sent.opened),
+    rate(r.sent.clicked),
+    rate(r.sent.purchased),
+    rate(r.heldBack.purchased),
+    r.purchaseLift ? `${pct(r.purchaseLift.estimate)} (${interval(r.purchaseLift, (x) => pct(x))})` : dash,
+    r.purchaseLift?.pValue !== undefined ? fmt(r.purchaseLift.pValue, 4) : dash,
+    `${money(r.sent.meanSpend, currency)} / ${money(r.heldBack.meanSpend, currency)}`,
+    r.spendLift ? `${money(r.spendLift.estimate, currency)} (${interval(r.spendLift, (x) => money(x, currency))})` : dash,
+  ]);
+}
+
 const reasonRows = (rs: ReasonFigures[]) => rs.map((r) => [r.reason, fmt(r.customers, 0), fmt(r.events, 0), fmt(r.perCustomer, 2), pct(r.churnRate), fmt(r.meanChurnRisk, 2)]);
 
 function figure(chart: ChartSpec, svg: string): string {
@@ -113,6 +132,15 @@ ${c('outreach-churn')}${c('outreach-reduction')}
 
 <section id="campaign-response"><h2>Campaign response</h2>
 <p>${e(f.campaignResponse.status === 'no responses recorded yet' ? `No responses recorded yet. ${f.campaignResponse.note}` : f.campaignResponse.note)}</p>
+${
+  f.campaignResponse.rows.length
+    ? `${table(
+        ['campaign', 'segment or tier', 'decisions (sent / held back)', 'opened', 'clicked', 'purchased (sent)', 'purchased (held back)', 'purchase lift (interval)', 'p-value', 'mean spend in the window (sent / held back)', 'spend lift (interval)'],
+        responseRows(f.campaignResponse.rows, cur),
+      )}
+${c('response-purchase')}${c('response-engagement')}`
+    : ''
+}
 </section>
 
 <section id="best-customers"><h2>Best customers</h2>

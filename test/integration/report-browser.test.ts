@@ -48,7 +48,10 @@ describe('the HTML report in headless Chromium', () => {
       { id: 'returns-service', title: 'Returns and service' },
     ]);
     expect(await page.textContent('#verdict')).toMatch(/^Outreach to the top \d+ at-risk customers .*: (pays|does not pay|not yet measurable)\.$/);
-    expect(await page.textContent('#campaign-response')).toContain('No responses recorded yet');
+    const response = await page.textContent('#campaign-response');
+    expect(response).toContain('opens, clicks and purchases in the 7 days after');
+    expect(await page.$$eval('#campaign-response tbody tr', (rows) => rows.length)).toBe(10);
+    expect(await page.$$eval('#campaign-response figure[data-chart]', (figs) => figs.map((f) => f.getAttribute('data-chart')))).toEqual(['response-purchase', 'response-engagement']);
 
     // every figure holds a rendered SVG with marks, laid out with a size
     const charts = await page.$$eval('figure[data-chart]', (figs) =>
@@ -58,7 +61,7 @@ describe('the HTML report in headless Chromium', () => {
         return { id: f.getAttribute('data-chart'), marks: svg?.querySelectorAll('path, line, rect, text').length ?? 0, width: box?.width ?? 0, height: box?.height ?? 0 };
       }),
     );
-    expect(charts.map((c) => c.id)).toEqual(['outreach-churn', 'outreach-reduction', 'best-customers', 'survival-segment', 'survival-cohort', 'churn-by-tenure', 'return-reasons', 'service-reasons', 'resolution-time', 'churn-by-reason']);
+    expect(charts.map((c) => c.id)).toEqual(['outreach-churn', 'outreach-reduction', 'response-purchase', 'response-engagement', 'best-customers', 'survival-segment', 'survival-cohort', 'churn-by-tenure', 'return-reasons', 'service-reasons', 'resolution-time', 'churn-by-reason']);
     for (const c of charts) {
       expect(c.marks, c.id!).toBeGreaterThan(5);
       expect(c.width, c.id!).toBeGreaterThan(100);

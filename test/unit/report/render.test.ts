@@ -11,9 +11,10 @@ describe('the rendered report', () => {
     const html = files['report.html'];
     for (const id of ['outreach', 'campaign-response', 'best-customers', 'relationship-length', 'returns-service']) expect(html).toContain(`<section id="${id}">`);
     expect(figures.outreach.verdict).toMatch(/^Outreach to the top \d+ at-risk customers retained -?[\d.]+ ± [\d.]+ customers and -?\$[\d,]+ of CLV a month at a cost of \$[\d,]+: (pays|does not pay|not yet measurable)\.$/);
-    expect(html).toContain('No responses recorded yet.');
+    expect(html).not.toContain('No responses recorded yet.');
+    expect(html).toContain('opens, clicks and purchases in the 7 days after each decision&#39;s day');
     const charts = [...html.matchAll(/<figure data-chart="([a-z-]+)"><figcaption>[^<]+<\/figcaption><svg /g)].map((m) => m[1]);
-    expect(charts).toEqual(['outreach-churn', 'outreach-reduction', 'best-customers', 'survival-segment', 'survival-cohort', 'churn-by-tenure', 'return-reasons', 'service-reasons', 'resolution-time', 'churn-by-reason']);
+    expect(charts).toEqual(['outreach-churn', 'outreach-reduction', 'response-purchase', 'response-engagement', 'best-customers', 'survival-segment', 'survival-cohort', 'churn-by-tenure', 'return-reasons', 'service-reasons', 'resolution-time', 'churn-by-reason']);
     // no script, no external resource: a page that loads nothing
     expect(html).not.toMatch(/<script|<link|src="http|href="http/i);
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
@@ -31,10 +32,27 @@ describe('the rendered report', () => {
     const json = JSON.parse(files['report.json']) as typeof figures & { charts: { id: string; vegaLite: { $schema: string } }[] };
     expect(json.outreach.verdict).toBe(figures.outreach.verdict);
     expect(json.customers).toBe(600);
-    expect(json.charts).toHaveLength(10);
+    expect(json.charts).toHaveLength(12);
     expect(json.charts[0]!.vegaLite.$schema).toMatch(/vega-lite\/v6/);
     expect(json.relationshipLength.curves.map((c) => c.group)).toContain('all');
     expect(json.settings).toMatchObject({ costPerContact: 12, currency: 'USD' });
+  });
+
+  it('shows campaign response per campaign, kind and tier, against the held back', async () => {
+    const { files, figures } = await built;
+    const html = files['report.html'];
+    const rows = figures.campaignResponse.rows;
+    expect(rows.filter((r) => r.slice === 'all').map((r) => r.campaign)).toEqual(['cross-sell', 'retention-save']);
+    expect(new Set(rows.map((r) => r.slice))).toEqual(new Set(['all', 'kind:adhoc', 'kind:subscription', 'tier:top', 'tier:medium']));
+    for (const r of rows) {
+      expect(r.heldBack.holdout + r.heldBack.control).toBe(r.heldBack.decisions);
+      expect(r.sent.purchased!.low).toBeLessThanOrEqual(r.sent.purchased!.rate);
+    }
+    // every row of the figures is a row of the section's table
+    const section = html.slice(html.indexOf('<section id="campaign-response">'), html.indexOf('<section id="best-customers">'));
+    expect(section.match(/<tr><td>/g)).toHaveLength(rows.length);
+    const json = JSON.parse(files['report.json']) as typeof figures;
+    expect(json.campaignResponse).toEqual(JSON.parse(JSON.stringify(figures.campaignResponse)));
   });
 
   it('exports the top decile as a segment definition and a file of non-personal attributes', async () => {
