@@ -7,6 +7,7 @@
 import { Rng } from '../../shared/clv/simulate.ts';
 import { type CustomerProfile, applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { SendRecord, StoredReportPart } from '../../shared/ports.ts';
+import { InMemoryWinbackStore } from '../../shared/pipeline/in-memory-ports.ts';
 import { inControlGroup, inGlobalHoldout } from '../../shared/campaigns/guardrails.ts';
 import { type ReportPart, addCustomer, emptyReportPart, finishPart, mergeReportParts } from '../../shared/report/aggregate.ts';
 import { defaultScoringConfig } from '../../shared/scoring/config.ts';
@@ -124,4 +125,33 @@ export function reportFixture(options: { customers?: number; seed?: number; runD
   });
   const part = finishPart(parts.reduce(mergeReportParts));
   return { runId: `run-${runDate}`, runDate, storedAt: `${runDate}T03:00:00.000Z`, part };
+}
+
+/**
+ * Leaver facts as the winback sequence records them (InMemoryWinbackStore): 150 leavings over
+ * the 14 months before the run date (the report reads the last 12), with reasons from the
+ * taxonomy, a winback sequence for those who allowed contact, offers at its steps, and returns
+ * more often after a price offer.
+ */
+export async function winbackFixture(options: { seed?: number; runDate?: string } = {}): Promise<InMemoryWinbackStore> {
+  const rng = new Rng((options.seed ?? 5) + 2000);
+  const end = Date.parse(`${options.runDate ?? '2026-11-30'}T12:00:00Z`);
+  const store = new InMemoryWinbackStore();
+  const reasons = ['price', 'service-quality', 'network', 'moved', 'competitor'] as const;
+  const offers: Record<string, string> = { price: 'price-discount', 'service-quality': 'service-apology', network: 'network-fix-news', moved: 'generic-return', competitor: 'price-discount' };
+  for (let i = 0; i < 150; i++) {
+    const leftAt = end - Math.floor(rng.uniform() * 425) * DAY;
+    const reasonCode = reasons[Math.floor(rng.uniform() * reasons.length)]!;
+    const inSequence = rng.uniform() < 0.6;
+    const link = await store.recordLeaving(`W${i}`, iso(leftAt), { reasonCode, inSequence });
+    if (!inSequence) {
+      if (rng.uniform() < 0.05) await store.updateFact(link, { outcome: { kind: 'returned', on: day(leftAt + 90 * DAY) } });
+      continue;
+    }
+    const offer = offers[reasonCode]!;
+    await store.updateFact(link, { offer: { step: 1, offer, on: day(leftAt + 14 * DAY), via: 'email' } });
+    const back = rng.uniform() < (offer === 'price-discount' ? 0.3 : 0.12);
+    if (back) await store.updateFact(link, { outcome: { kind: 'returned', on: day(leftAt + 30 * DAY) } });
+  }
+  return store;
 }
