@@ -163,7 +163,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Writes the report of the latest nightly run (HTML with charts, JSON, lookalike export) to the private report bucket',
     memoryMb: 1024,
     timeoutSeconds: 120,
-    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
+    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts) and of the
+    // LEAVERS#<month> partitions (the winback section, shared/report/winback.ts); PutObject of the files.
     access: { table: { actions: ['Query'] }, reportBucket: true },
   },
   'email-feedback': {
