@@ -10,6 +10,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
+import { BUNDLED_TRIGGERS_FILE, triggerConfigSource } from '../shared/triggers/config.ts';
 import { backfillRun, ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
@@ -116,6 +117,7 @@ export class ServerlessClmStack extends Stack {
 
     // Functions, each with exactly the access wiring.ts gives it.
     const entries = Object.entries(functionSpecs) as [FunctionName, FunctionSpec][];
+    const triggersFile = triggerConfigSource;
     this.functions = Object.fromEntries(
       entries.map(([name, spec]) => {
         const fn = new ClmFunction(this, `${constructId(name)}Function`, {
@@ -127,6 +129,8 @@ export class ServerlessClmStack extends Stack {
           removalPolicy,
           // A function that sends email renders the template files: they ship beside its bundle.
           bundledDirs: spec.access.sendEmail ? ['templates'] : undefined,
+          // A trigger configuration other than the repository's (CLM_TRIGGERS_FILE, validated when this module loaded) ships beside every bundle.
+          bundledFiles: triggersFile ? [{ from: triggersFile, name: BUNDLED_TRIGGERS_FILE }] : undefined,
         });
         this.grantAccess(fn, spec);
         this.alarms.watchFunction(constructId(name), fn.function);
