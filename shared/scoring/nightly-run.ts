@@ -184,7 +184,7 @@ export async function scoreSegment(
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(
-      present.map((c) => ({ profile: c.profile!, triggers: c.triggers })),
+      present.map((c) => ({ profile: c.profile!, triggers: c.triggers, stored: c.stored })),
       { model, runDate: night.runDate, config },
     );
     const toWrite: CustomerScore[] = [];
