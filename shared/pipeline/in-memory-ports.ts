@@ -373,7 +373,7 @@ export class InMemoryPrivacyStore implements PrivacyStore {
     return this.scoring?.replaceAssignment(assignment, residue) ?? false;
   }
 
-  /** The in-memory stores keep no personal-outreach task items. */
+  /** Not wired to an outreach desk (the pure pipeline routes no trigger to people): no task items to delete. */
   async deleteOutreachTasks(): Promise<number> {
     return 0;
   }

@@ -259,12 +259,12 @@ describe('settings in the template', () => {
     expect(() => synth({ scoringConfig: { outreach: { treatedPercent: 150 } } }, { bundle: false })).toThrow(/scoringConfig.*outreach\.treatedPercent/);
   });
 
-  it('scoringConfig reaches the nightly function (only it) as CLM_SCORING_CONFIG, which the function reads back as set', () => {
+  it('scoringConfig reaches the nightly function and erasure (its outreach experiment and churn horizon; only they) as CLM_SCORING_CONFIG, which the function reads back as set', () => {
     const { template } = synth({ scoringConfig: 'test/fixtures/settings/scoring-config.json' }, { bundle: false });
     const fns = Object.values(template.findResources('AWS::Lambda::Function')).map((r) => r.Properties.Environment?.Variables ?? {});
     const withConfig = fns.filter((v) => v[ENV.scoringConfig] !== undefined);
-    expect(withConfig).toHaveLength(1);
-    expect(withConfig[0]!.POWERTOOLS_SERVICE_NAME).toBe(nightlyRun.function);
+    expect(withConfig.map((v) => v.POWERTOOLS_SERVICE_NAME).sort()).toEqual(['erasure', nightlyRun.function]);
+    expect(withConfig[0]![ENV.scoringConfig]).toBe(withConfig[1]![ENV.scoringConfig]);
     const read = parseScoringConfig(JSON.parse(withConfig[0]![ENV.scoringConfig]));
     expect(read.ok && read.config.outreach).toMatchObject({ customersPerMonth: 400, rankBy: 'value-at-risk' });
     expect(read.ok && read.config.clv.months).toBe(24);
