@@ -5,7 +5,7 @@
  * → campaigns → email. EventBridge and SQS calls go to a capture server.
  */
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, DynamoDBBatchResponse } from 'aws-lambda';
 import { toLambdaRecord, type LambdaStreamRecord } from '../../local/stream-poller.ts';
@@ -17,6 +17,7 @@ import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { businessEvent, detail, envelope, sqsEvent } from '../support/events.ts';
+import { MIDDAY_UTC } from '../support/clock.ts';
 import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, useLocalPrivacySalt, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
@@ -102,6 +103,10 @@ async function customerWithComplaint(customerId: string, email: string): Promise
 
 // Each test sets up its own customer, so any one of them runs alone and in any order.
 describe('handlers end to end', () => {
+  // Outside the quiet hours (the customers have no time zone: UTC), whatever the hour the tests run at.
+  beforeEach(() => vi.useFakeTimers({ toFake: ['Date'], now: MIDDAY_UTC }));
+  afterEach(() => vi.useRealTimers());
+
   it('ingests a batch: stores good events once, rejects bad ones with reasons, fails nothing', async () => {
     const profile = body('CustomerProfileUpdated', { customerId: 'h-1', email: 'hopper@example.com', firstName: 'Grace' }, 'com.example.crm');
     const consent = body('ConsentChanged', { customerId: 'h-1', granted: true }, 'com.example.crm');
