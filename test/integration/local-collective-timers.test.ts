@@ -29,10 +29,11 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceClock } from '../../local/clock.ts';
+import { advanceClock, startClockAt } from '../../local/clock.ts';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
 import { triggerConfig, triggerConfigSource } from '../../shared/triggers/config.ts';
+import { MIDDAY_UTC } from '../support/clock.ts';
 import { emittedFor, putAndSettle } from '../support/local-stack-events.ts';
 
 const DAY = 86_400_000;
@@ -42,6 +43,8 @@ const RealDate = Date;
 let stack: LocalStack;
 
 beforeAll(async () => {
+  // Every send and sweep at about midday UTC: outside the customers' quiet hours at any real hour.
+  startClockAt(MIDDAY_UTC);
   stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-collective-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
 }, 120_000);
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceClock } from '../../local/clock.ts';
+import { advanceClock, startClockAt } from '../../local/clock.ts';
 import { runBackfillStateMachine } from '../../local/backfill-run.ts';
 import { readImportDirectory } from '../../local/import/import-csv.ts';
 import { ERASED_ROW_REASON } from '../../shared/backfill/backfill.ts';
@@ -19,6 +19,7 @@ import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { MIDDAY_UTC } from '../support/clock.ts';
 import { emittedFor, putAndSettle } from '../support/local-stack-events.ts';
 
 const DAY = 86_400_000;
@@ -27,6 +28,8 @@ let stack: LocalStack;
 let start: number;
 
 beforeAll(async () => {
+  // Every send and sweep at about midday UTC: outside the customers' quiet hours at any real hour.
+  startClockAt(MIDDAY_UTC);
   stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-winback-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
   start = Date.now();
 }, 120_000);
