@@ -28,6 +28,7 @@ import {
 } from './services.ts';
 import { startAwsJsonServer, type AwsJsonServer } from './aws-json-server.ts';
 import { ensureLocalPageKeys } from './page-keys.ts';
+import { ensureLocalPrivacySalt } from './privacy-salt.ts';
 import { startPagesServer } from './pages-server.ts';
 import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts';
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
@@ -49,6 +50,8 @@ export const EMAILS_DIR = 'emails';
 export const LOCAL_BUS_NAME = `${settingDefaults.stackName}-events`;
 /** The local Secrets Manager secret of the page signing keys (generated per state directory, local/page-keys.ts). */
 export const LOCAL_PAGE_KEYS_SECRET = `${settingDefaults.stackName}-page-keys`;
+/** The local Secrets Manager secret of the erasure salt (generated per state directory, local/privacy-salt.ts). */
+export const LOCAL_PRIVACY_SALT_SECRET = `${settingDefaults.stackName}-privacy-salt`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
 
 export type LocalStackOptions = {
@@ -150,7 +153,12 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     for (const s of streamSubs) queues.ensure(dlqName(s.id), { persist: true });
     const bus = new LocalBus({ name: busName, region, queueFor: (sub) => queues.get(sub.id)! });
     const pageKeysText = ensureLocalPageKeys(stateDir);
-    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort, secrets: new Map([[LOCAL_PAGE_KEYS_SECRET, () => pageKeysText]]) });
+    const privacySalt = ensureLocalPrivacySalt(stateDir);
+    const secrets = new Map([
+      [LOCAL_PAGE_KEYS_SECRET, () => pageKeysText],
+      [LOCAL_PRIVACY_SALT_SECRET, () => privacySalt],
+    ]);
+    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort, secrets });
     cleanups.push(server.close);
     // The public pages, as behind a function URL; the handler is loaded at the first request (after the environment is set).
     const pagesServer = await startPagesServer({ handler: () => handlerFor(publicPages.function), region, port: options.pagesPort, onError: (e) => recordError(publicPages.function, e) });
@@ -182,6 +190,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       AWS_ENDPOINT_URL_SQS: server.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
       [ENV.pageKeysSecret]: LOCAL_PAGE_KEYS_SECRET,
+      [ENV.privacySaltSecret]: LOCAL_PRIVACY_SALT_SECRET,
       [ENV.pagesBaseUrl]: pagesServer.url,
       [ENV.tableName]: tableName,
       [ENV.busName]: busName,

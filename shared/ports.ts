@@ -11,6 +11,7 @@ import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { ErasedOutreach } from './privacy/outreach-residue.ts';
 import type { ConsentRecord } from './consent/ledger.ts';
 import type { ErasureRecord } from './privacy/erasure.ts';
 import type { LeaverFact } from './winback/report.ts';
@@ -188,6 +189,8 @@ export type CustomerRecord = {
   triggers: TriggerRecord[];
   /** The whole send ledger of the customer: one entry per decision, with its status and reason. */
   sends: SendRecord[];
+  /** Her consent ledger (`CONSENT#` records, any order): the current state is derived from it, as the guardrails derive it. */
+  consent?: ConsentRecord[];
 };
 
 /** Read-only view of a customer for operators. */
@@ -239,8 +242,10 @@ export interface ScoringStore {
   previousModel(runDate: string): Promise<ModelRecord | undefined>;
   /** Stores a run's model once; a run that has one keeps it (returned), so every score of a night names one model. */
   putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }>;
-  /** Every assignment of the experiment in the period (strongly consistent). */
+  /** Every assignment of the experiment in the period (strongly consistent); not the residues of erased customers'. */
   outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
+  /** The anonymous residues of erased customers' assignments of the experiment in the period (shared/privacy/outreach-residue.ts). */
+  erasedOutreach(experimentId: string, period: string): Promise<ErasedOutreach[]>;
   /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
   /**
@@ -282,20 +287,31 @@ export interface ConsentLedger {
 }
 
 /**
- * What erasure needs of the table (shared/privacy/erasure.ts): the per-table salt of the hashes,
+ * What erasure needs of the table (shared/privacy/erasure.ts): the salt of the hashes (a secret),
  * tombstones of erased customer ids, the suppression list of erased addresses, deleting a
  * customer's partition and the erasure records. Hashes only: no id or address is stored.
  */
 export interface PrivacyStore {
-  /** The table's random salt, created on first use and the same ever after. */
+  /** The salt of the hashes: a secret outside the table (docs/erasure.md), the same ever after. */
   salt(): Promise<string>;
   putTombstone(customerHash: string, at: Date): Promise<void>;
-  /** Which of these customer hashes have a tombstone. */
+  /** Which of these customer hashes have a tombstone (one BatchGetItem per 100). */
   tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>>;
+  /** Whether this customer hash has a tombstone (one GetItem). */
+  hasTombstone(customerHash: string): Promise<boolean>;
   suppress(emailHash: string, at: Date): Promise<void>;
   isSuppressedHash(emailHash: string): Promise<boolean>;
   /** Deletes every item of the customer's partition; returns how many of each kind (itemKind). */
   deletePartition(customerId: string): Promise<Record<string, number>>;
+  /** The customer's outreach assignments (`OUTREACH#<experiment>#<period>` / `PLAN#<id>`) of these experiments and periods (consistent). */
+  outreachAssignmentsOf(customerId: string, experimentIds: readonly string[], periods: readonly string[]): Promise<OutreachAssignment[]>;
+  /**
+   * Replaces the assignment by its anonymous residue and deletes its copy in the unpublished list, in
+   * one transaction; false when the assignment is gone already (replaced by an earlier attempt).
+   */
+  replaceOutreachAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): Promise<boolean>;
+  /** Deletes the customer's personal-outreach task items (`OUTREACHTASKS#<day>` / `TASK#…`) of these days (UTC, YYYY-MM-DD); returns how many. */
+  deleteOutreachTasks(customerId: string, days: readonly string[]): Promise<number>;
   recordErasure(record: ErasureRecord): Promise<void>;
 }
 

@@ -7,7 +7,6 @@
  * a statement or invoice; a failed payment: the collection notice), validated here as
  * ingest validates it.
  */
-import { erasedAmong } from '../../shared/privacy/erasure.ts';
 import middy from '@middy/core';
 import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -19,7 +18,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { emittedSchemas } from '../../shared/events/catalog.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
 import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
-import { decideEventRequest, requestEventTypes, requestFromRescore, requestFromTrigger, type CampaignRequest } from '../../shared/campaigns/requests.ts';
+import { decideStoredEventRequest, requestEventTypes, requestFromRescore, requestFromTrigger, type CampaignRequest } from '../../shared/campaigns/requests.ts';
 import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -88,13 +87,9 @@ async function resolve(record: SQSRecord, deps: () => CampaignDeps): Promise<Res
   const valid = validateInbound(record.body);
   if (!valid.ok) return { outcome: { outcome: 'no-request', reason: `invalid-event: ${valid.code}` } };
   const d = deps();
-  const decision = decideEventRequest(valid.event, await d.store.getProfile(valid.event.detail.customerId), d.now(), defaults.triggerFreshnessDays);
-  if (decision.kind === 'wait') {
-    // An erased customer's late event: ingest drops it (shared/privacy/erasure.ts), so it will never be in a profile.
-    const erased = await erasedAmong([valid.event.detail.customerId], privacyStore());
-    if (erased.size > 0) return { outcome: { outcome: 'no-request', reason: 'erased' } };
-    throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
-  }
+  // An erased customer's late event asks for nothing (shared/campaigns/requests.ts); another `wait` is retried.
+  const decision = await decideStoredEventRequest(valid.event, { store: d.store, privacy: privacyStore(), now: d.now, freshnessDays: defaults.triggerFreshnessDays });
+  if (decision.kind === 'wait') throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
   if (decision.kind === 'none') return { outcome: { outcome: 'no-request', reason: decision.reason } };
   return { request: decision.request };
 }

@@ -35,6 +35,8 @@ import { DynamoDeliverability } from '../../shared/adapters/dynamodb-deliverabil
 import { SES_BULK_MAX_ENTRIES, SesBulkMailer, SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
+import { SecretsManagerPrivacySalt } from '../../shared/adapters/secrets-manager-privacy-salt.ts';
+import type { OutreachScope } from '../../shared/privacy/outreach-residue.ts';
 import type { BulkMailer, Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -230,8 +232,23 @@ export const winbackStore = once(
   () => new DynamoWinbackStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
 );
 
+/** Where erasure looks for a customer's outreach assignments: the scoring config's experiment and churn horizon. */
+export const erasureScope = once((): { outreach: OutreachScope } => {
+  const config = scoringConfig();
+  return { outreach: { experimentIds: [config.outreach.experimentId], horizonMonths: config.churn.horizonMonths } };
+});
+
+/** The erasure salt, read from Secrets Manager once per container (never logged). */
+export const privacySalt = once(
+  () => new SecretsManagerPrivacySalt(tracer.captureAWSv3Client(new SecretsManagerClient(clientOptions())), requireEnv(ENV.privacySaltSecret)),
+);
+
 export const privacyStore = once(
-  () => new DynamoPrivacyStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+  () =>
+    new DynamoPrivacyStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
+      tableName: requireEnv(ENV.tableName),
+      salt: () => privacySalt().salt(),
+    }),
 );
 
 export const rejectionLedger = once(

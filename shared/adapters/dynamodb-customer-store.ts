@@ -5,6 +5,8 @@
  * which makes redelivery a no-op) and the new profile (condition: the version
  * we read, which makes concurrent writers retry instead of losing an update).
  */
+import { recordOf } from './dynamodb-consent-ledger.ts';
+import { consentHistory } from '../consent/ledger.ts';
 import { createHash } from 'node:crypto';
 import type { TransactionCanceledException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -439,17 +441,18 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     return items;
   }
 
-  /** The profile, every recorded trigger and the whole send ledger of a customer (for operators: `clm customer`). */
+  /** The profile, every recorded trigger, the whole send ledger and the consent ledger of a customer (for operators: `clm customer`). */
   async readCustomer(customerId: string): Promise<CustomerRecord> {
-    const [{ profile }, triggerItems, sendItems] = await Promise.all([
+    const [{ profile }, triggerItems, sendItems, consentItems] = await Promise.all([
       this.readProfileItem(customerId),
       this.itemsWithPrefix(customerId, SK_PREFIX.trigger),
       this.itemsWithPrefix(customerId, SK_PREFIX.send),
+      this.itemsWithPrefix(customerId, SK_PREFIX.consent),
     ]);
     const triggers = triggerItems.map((i) => {
       const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, ...trigger } = i;
       return trigger as TriggerRecord;
     });
-    return { customerId, profile, triggers, sends: sendItems.map(sendRecordOf) };
+    return { customerId, profile, triggers, sends: sendItems.map(sendRecordOf), consent: consentHistory(consentItems.map(recordOf)) };
   }
 }

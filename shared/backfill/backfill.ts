@@ -30,7 +30,8 @@ import { z } from 'zod';
 import type { CustomerProfile } from '../customers/profile.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound } from '../events/validate.ts';
-import type { EventPublisher, ProfileFold } from '../ports.ts';
+import type { EventPublisher, PrivacyStore, ProfileFold } from '../ports.ts';
+import { erasedAmong } from '../privacy/erasure.ts';
 import { csvRowEvents } from './rows.ts';
 
 export type BackfillFormat = 'csv' | 'jsonl';
@@ -183,7 +184,18 @@ export function planCustomer(
   return { write, profile, batches: [...state.batches, token], stored: write.length, duplicates: events.length - write.length - deferred, deferred };
 }
 
-type Deps = { store: BackfillStore; fold: ProfileFold; now: () => Date; leaseSeconds?: number; log?: (rejected: RejectedRow) => void };
+type Deps = {
+  store: BackfillStore;
+  fold: ProfileFold;
+  now: () => Date;
+  leaseSeconds?: number;
+  log?: (rejected: RejectedRow) => void;
+  /** Tombstones of erased customers: their rows are refused, so a re-import cannot bring them back (docs/erasure.md). */
+  privacy?: Pick<PrivacyStore, 'salt' | 'tombstonesAmong'>;
+};
+
+/** The reason a row of an erased customer is refused (no id: the reason is logged and kept in the batch result). */
+export const ERASED_ROW_REASON = 'the customer was erased: not stored (docs/erasure.md)';
 
 /** Backfills one batch of rows and records its result. Throws when the store fails (the Map retries the batch). */
 export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<BatchResult> {
@@ -193,21 +205,30 @@ export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<B
   const token = batchToken(runId, file, Math.min(...indexes), Math.max(...indexes));
   const result: BatchResult = { runId, token, file, rowsRead: batch.Items.length, rowsRejected: 0, rejected: [], eventsStored: 0, duplicates: 0, deferred: 0, customersWritten: 0 };
 
-  const byCustomer = new Map<string, Map<string, BusinessEvent>>();
+  const reject = (index: number, reason: string) => {
+    const rejected = { file, line: lineOf(format, index), reason };
+    result.rowsRejected++;
+    if (result.rejected.length < MAX_LISTED_REJECTS) result.rejected.push(rejected);
+    deps.log?.(rejected);
+  };
+  const valid: { index: number; events: BusinessEvent[] }[] = [];
   for (const { index, row } of batch.Items) {
     const v = rowEvents(format, file, row, now);
-    if (!v.ok) {
-      const rejected = { file, line: lineOf(format, index), reason: v.reason };
-      result.rowsRejected++;
-      if (result.rejected.length < MAX_LISTED_REJECTS) result.rejected.push(rejected);
-      deps.log?.(rejected);
+    if (v.ok) valid.push({ index, events: v.events });
+    else reject(index, v.reason);
+  }
+  const erased = deps.privacy ? await erasedAmong([...new Set(valid.flatMap((r) => r.events.map((e) => e.detail.customerId)))], deps.privacy) : new Set<string>();
+  const byCustomer = new Map<string, Map<string, BusinessEvent>>();
+  for (const { index, events } of valid) {
+    if (events.some((e) => erased.has(e.detail.customerId))) {
+      reject(index, ERASED_ROW_REASON);
       continue;
     }
-    for (const e of v.events) {
-      const events = byCustomer.get(e.detail.customerId) ?? new Map<string, BusinessEvent>();
-      byCustomer.set(e.detail.customerId, events);
-      if (events.has(e.detail.eventId)) result.duplicates++;
-      else events.set(e.detail.eventId, e);
+    for (const e of events) {
+      const mine = byCustomer.get(e.detail.customerId) ?? new Map<string, BusinessEvent>();
+      byCustomer.set(e.detail.customerId, mine);
+      if (mine.has(e.detail.eventId)) result.duplicates++;
+      else mine.set(e.detail.eventId, e);
     }
   }
 

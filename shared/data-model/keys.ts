@@ -68,7 +68,11 @@ export const REJECTION_SK = 'REJECTED';
 
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
-export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
+export const OUTREACH_PLAN_PREFIX = 'PLAN#';
+export const outreachSk = (customerId: string): string => `${OUTREACH_PLAN_PREFIX}${customerId}`;
+/** The anonymous residue of an erased customer's assignment, in the same partition (shared/privacy/outreach-residue.ts). */
+export const OUTREACH_ERASED_PREFIX = 'ERASED#';
+export const erasedOutreachSk = (residueId: string): string => `${OUTREACH_ERASED_PREFIX}${residueId}`;
 
 /**
  * A backfill run's records: one partition per run; per file (by a hash of its key), one item per
@@ -79,10 +83,8 @@ export const backfillFilePrefix = (file: string): string => `FILE#${createHash('
 export const backfillBatchSk = (file: string, token: string): string => `${backfillFilePrefix(file)}BATCH#${token}`;
 export const backfillFailureSk = (file: string, token: string): string => `${backfillFilePrefix(file)}FAILED#${token}`;
 
-/** Erasure (shared/privacy/erasure.ts): the table's hash salt, tombstones of erased ids, the suppression list, erasure records. */
+/** Erasure (shared/privacy/erasure.ts): tombstones of erased ids, the suppression list, erasure records (the salt is a secret, not an item). */
 export const PRIVACY = {
-  saltPk: 'PRIVACY',
-  saltSk: 'SALT',
   tombstonePk: (customerHash: string) => `ERASED#${customerHash}`,
   suppressionPk: (emailHash: string) => `SUPPRESS#${emailHash}`,
   /** One partition per month of erasure records, so an auditor can list a month's erasures with one Query. */

@@ -59,6 +59,7 @@ import { consentHistory, type ConsentRecord } from '../consent/ledger.ts';
 import type { ErasureRecord } from '../privacy/erasure.ts';
 import type { LeaverFact } from '../winback/report.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
+import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
 
@@ -358,7 +359,24 @@ export class InMemoryPrivacyStore implements PrivacyStore {
   constructor(
     private readonly forget: (customerId: string) => Promise<Record<string, number>> = async () => ({}),
     private readonly saltValue = 'in-memory-salt',
+    /** The nightly run's store, whose outreach assignments erasure replaces (none without one). */
+    private readonly scoring?: InMemoryScoringStore,
   ) {}
+
+  async outreachAssignmentsOf(customerId: string, experimentIds: readonly string[], periods: readonly string[]): Promise<OutreachAssignment[]> {
+    if (!this.scoring) return [];
+    const all = await Promise.all(experimentIds.flatMap((e) => periods.map((p) => this.scoring!.outreachAssignments(e, p))));
+    return all.flat().filter((a) => a.customerId === customerId);
+  }
+
+  async replaceOutreachAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): Promise<boolean> {
+    return this.scoring?.replaceAssignment(assignment, residue) ?? false;
+  }
+
+  /** The in-memory stores keep no personal-outreach task items. */
+  async deleteOutreachTasks(): Promise<number> {
+    return 0;
+  }
 
   async salt(): Promise<string> {
     return this.saltValue;
@@ -370,6 +388,10 @@ export class InMemoryPrivacyStore implements PrivacyStore {
 
   async tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>> {
     return new Set(customerHashes.filter((h) => this.tombstones.has(h)));
+  }
+
+  async hasTombstone(customerHash: string): Promise<boolean> {
+    return this.tombstones.has(customerHash);
   }
 
   async suppress(emailHash: string): Promise<void> {
@@ -471,6 +493,7 @@ export class InMemoryScoringStore implements ScoringStore {
   private readonly scores = new Map<string, CustomerScore>();
   private readonly models = new Map<string, ModelRecord>();
   private readonly assignments = new Map<string, OutreachAssignment>();
+  private readonly residues: ErasedOutreach[] = [];
   /** Run parts as JSON, by run and key. */
   private readonly parts = new Map<string, string>();
   private partSeq = 0;
@@ -564,6 +587,18 @@ export class InMemoryScoringStore implements ScoringStore {
     if (held) return { status: 'existing', assignment: copy(held) };
     this.assignments.set(key, copy(assignment));
     return { status: 'created', assignment: copy(assignment) };
+  }
+
+  async erasedOutreach(experimentId: string, period: string): Promise<ErasedOutreach[]> {
+    return this.residues.filter((r) => r.experimentId === experimentId && r.period === period).map(copy);
+  }
+
+  /** Erasure (InMemoryPrivacyStore): the customer's assignment replaced by its residue; false if it is gone. */
+  replaceAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): boolean {
+    const key = `${outreachPk(assignment.experimentId, assignment.period)}\n${outreachSk(assignment.customerId)}`;
+    if (!this.assignments.delete(key)) return false;
+    this.residues.push(copy(residue));
+    return true;
   }
 
   async unpublishedOutreach(): Promise<OutreachAssignment[]> {

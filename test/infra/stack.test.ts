@@ -436,6 +436,7 @@ describe('functions (from functionSpecs)', () => {
     expect(vars[ENV.busName] !== undefined).toBe(access.putEvents === true);
     expect(vars[ENV.rejectedQueueUrl] !== undefined).toBe(access.rejectedEvents === true);
     expect(vars[ENV.configurationSet] !== undefined).toBe(access.sendEmail === true);
+    expect(vars[ENV.privacySaltSecret] !== undefined).toBe(access.privacySalt === true);
     if (access.table) expect(vars[ENV.tableName]).toEqual({ Ref: id(stack.table.table) });
     // The table name is set for any table access, so functions/commons/clients.ts can build the store.
     if (access.table) expect(access.table.actions.length + (access.table.queryIndexes?.length ?? 0)).toBeGreaterThan(0);
@@ -534,16 +535,19 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(senders).toEqual(['campaigns']);
   });
 
-  it('no function may Scan or use a wildcard on the table, only the nightly run, the backfill and ingest (erasure\'s deletes) may batch-write; each has exactly the actions its code calls', () => {
+  it('no function may Scan or use a wildcard on the table, only the nightly run, the backfill and erasure may batch-write; each has exactly the actions its code calls', () => {
     const dynamoActions = (name: FunctionName) =>
       statementsOfRole(template, roleId(name))
         .flatMap(actionsOf)
         .filter((a) => a.startsWith('dynamodb:'))
         .sort();
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
-    expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    // ingest reads the erasure tombstones of a batch's customers (BatchGetItem) but neither queries nor deletes: erasure is its own function
+    expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // her outreach assignments (BatchGetItem, a transaction deleting each and its unpublished copy), task items and partition
+    expect(dynamoActions('erasure')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...stream].sort());
-    expect(dynamoActions('campaigns')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(dynamoActions('nightly-rescore')).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
@@ -563,7 +567,7 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(dynamoActions('backfill')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill' || name === 'ingest');
+    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill' || name === 'erasure');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
       const text = JSON.stringify(policy.Properties.PolicyDocument);
       expect(text).not.toContain('dynamodb:Scan');

@@ -14,9 +14,11 @@ import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-sto
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { businessEvent } from '../support/events.ts';
-import { freshTable, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, startCaptureServer, startLocalAws, useLocalEndpoints, useLocalPrivacySalt, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
+/** The erasure salt secret ingest, campaigns and the backfill read (docs/erasure.md). */
+let salt: Awaited<ReturnType<typeof useLocalPrivacySalt>> | undefined;
 let capture: Awaited<ReturnType<typeof startCaptureServer>>;
 let handler: (e: unknown, c: Context) => Promise<unknown>;
 let tableName: string;
@@ -26,9 +28,11 @@ beforeAll(async () => {
   ({ tableName } = await freshTable(aws.dynamodb.endpoint));
   useLocalEndpoints({ dynamodb: aws.dynamodb.endpoint, eventbridge: capture.endpoint });
   Object.assign(process.env, { [ENV.tableName]: tableName, [ENV.busName]: 'clm-test-bus' });
+  salt = await useLocalPrivacySalt();
   handler = (await import('../../functions/backfill/handler.ts')).handler as never;
 }, 120_000);
 afterAll(async () => {
+  await salt?.close();
   await Promise.all([aws?.stop(), capture?.stop()]);
 });
 

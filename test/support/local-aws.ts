@@ -146,3 +146,31 @@ export function useLocalDynamoDbAndSes(): { aws: () => LocalAws; client: () => R
   });
   return { aws: () => aws!, client: () => client!, ses: () => ses! };
 }
+
+/**
+ * The erasure salt as the functions read it (docs/erasure.md): the local stack's salt file in a fresh
+ * state directory, served as its Secrets Manager secret by the local AWS JSON endpoint, with the
+ * environment the functions read (the endpoint and CLM_PRIVACY_SALT_SECRET) set. `reads` counts GetSecretValue calls.
+ */
+export async function useLocalPrivacySalt(): Promise<{ salt: string; stateDir: string; reads: () => number; close: () => Promise<void> }> {
+  const [{ mkdtempSync }, os, path, { startAwsJsonServer }, { LocalBus }, { QueueRegistry }, { ensureLocalPrivacySalt }, { ENV }] = await Promise.all([
+    import('node:fs'),
+    import('node:os'),
+    import('node:path'),
+    import('../../local/aws-json-server.ts'),
+    import('../../local/bus.ts'),
+    import('../../local/queues.ts'),
+    import('../../local/privacy-salt.ts'),
+    import('../../shared/wiring.ts'),
+  ]);
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-salt-'));
+  const salt = ensureLocalPrivacySalt(stateDir);
+  const secretId = 'ServerlessClm-privacy-salt';
+  let reads = 0;
+  const queues = new QueueRegistry({ region: LOCAL_REGION, persistDir: stateDir });
+  const bus = new LocalBus({ name: 'salt-only', region: LOCAL_REGION, queueFor: (sub) => queues.ensure(sub.id) });
+  const server = await startAwsJsonServer({ bus, queues, secrets: new Map([[secretId, () => (reads++, salt)]]) });
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = server.url;
+  process.env[ENV.privacySaltSecret] = secretId;
+  return { salt, stateDir, reads: () => reads, close: () => server.close() };
+}

@@ -6,12 +6,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backfillBatch, batchToken, failedBatch, lineOf, planCustomer, summarise, type BackfillBatch, type BackfillStore } from '../../../shared/backfill/backfill.ts';
+import { ERASED_ROW_REASON, backfillBatch, batchToken, failedBatch, lineOf, planCustomer, summarise, type BackfillBatch, type BackfillStore } from '../../../shared/backfill/backfill.ts';
 import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { ingestBatch } from '../../../shared/ingest/ingest-event.ts';
 import { InMemoryCustomerStore, InMemoryRejectedEventSink, InMemoryRejectionLedger, InMemoryConsentLedger, InMemoryPrivacyStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import { arbEvent } from '../../support/event-arbitraries.ts';
+import { saltedHash } from '../../../shared/privacy/erasure.ts';
 import { businessEvent } from '../../support/events.ts';
 
 const fold = { empty: emptyProfile, apply: applyEvent };
@@ -55,6 +56,22 @@ describe('backfillBatch', () => {
     ]);
     expect(await store.getProfile('a')).toEqual(applyEvent(applyEvent(emptyProfile('a'), a1), a2));
     expect((await store.runRecords('run-1', 'history.jsonl')).results).toEqual([r]);
+  });
+
+  it("refuses an erased customer's rows (a re-import cannot bring her back), naming no id, and stores the others", async () => {
+    const store = new InMemoryCustomerStore(fold);
+    const privacy = new InMemoryPrivacyStore();
+    privacy.tombstones.add(saltedHash(await privacy.salt(), 'customer', 'a'));
+    const logged: unknown[] = [];
+    const r = await backfillBatch(jsonl('run-e', [line(a1), line(b1), line(a2)], 0), { ...deps(store), privacy, log: (x) => logged.push(x) });
+    expect(r).toMatchObject({ rowsRead: 3, rowsRejected: 2, eventsStored: 1, customersWritten: 1 });
+    expect(r.rejected).toEqual([
+      { file: 'history.jsonl', line: 1, reason: ERASED_ROW_REASON },
+      { file: 'history.jsonl', line: 3, reason: ERASED_ROW_REASON },
+    ]);
+    expect(logged).toEqual(r.rejected);
+    expect(await store.getProfile('a')).toBeUndefined();
+    expect(await store.getProfile('b')).toBeDefined();
   });
 
   it('maps CSV rows as --import does, with the header on line 1, without quoting values in the reasons', async () => {
