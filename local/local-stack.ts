@@ -53,6 +53,8 @@ export const LOCAL_PAGE_KEYS_SECRET = `${settingDefaults.stackName}-page-keys`;
 /** The local Secrets Manager secret of the erasure salt (generated per state directory, local/privacy-salt.ts). */
 export const LOCAL_PRIVACY_SALT_SECRET = `${settingDefaults.stackName}-privacy-salt`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
+/** How long `waitForIdle` (without a timeout) waits with nothing happening at all before it gives up. */
+const STALL_MS = 10 * 60_000;
 
 export type LocalStackOptions = {
   /** Ports for the services; default: free ports. */
@@ -368,12 +370,19 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     /**
      * Resolves once every queue is drained (nothing visible, in flight or due
      * for redelivery) and every stream poller has completed two full polling
-     * rounds with no new records while nothing else changed.
+     * rounds with no new records while nothing else changed. With `timeoutMs`, gives up after
+     * that long; without, only after `STALL_MS` with no activity at all (a large base's replay,
+     * or a night's CustomerRescored for every customer, takes longer than any fixed time).
      */
     const waitForIdle = async (opts: { timeoutMs?: number } = {}) => {
-      const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60_000);
+      let deadline = Date.now() + (opts.timeoutMs ?? STALL_MS);
+      let seen = activity();
       const allConsumersIdle = () => [...consumers.values()].every((c) => c.idle);
       while (Date.now() < deadline) {
+        if (opts.timeoutMs === undefined && activity() !== seen) {
+          seen = activity();
+          deadline = Date.now() + STALL_MS;
+        }
         if (!allConsumersIdle()) {
           const busy = [...consumers].find(([, c]) => !c.idle)!;
           await queues.get(busy[0])!.waitForChange(100);
@@ -384,7 +393,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         const quiet = [...pollers.values()].every((p) => p.emptyRounds >= 1 && !p.busy);
         if (quiet && allConsumersIdle() && activity() === before) return;
       }
-      throw new Error('the local stack did not become idle in time');
+      throw new Error(opts.timeoutMs === undefined ? `the local stack did not become idle: no activity for ${STALL_MS / 60_000} minutes` : 'the local stack did not become idle in time');
     };
     type ScheduleResult = { id: string; function: FunctionName; ok: boolean; result?: unknown; error?: string; ms: number };
     /** Invokes one schedule subscription's function once, as EventBridge Scheduler would (at the process clock's time). */

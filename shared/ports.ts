@@ -211,6 +211,8 @@ export type ScoringCustomer = {
   profile?: CustomerProfile;
   stored?: CustomerScore;
   triggers: ActiveTrigger[];
+  /** the send ledger entries at or after `sendsSince` (asked for by the nightly run's report: campaign response) */
+  sends?: SendRecord[];
 };
 
 /** How putting an outreach assignment went: `created`, or `existing` (planned before; the stored one is returned). */
@@ -224,8 +226,9 @@ export interface ScoringStore {
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
    * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
    * `scores: false` reads the profiles only (the fit's gathering needs no stored score).
+   * `sendsSince`: also the customers' send ledger entries whose time is at or after it (`sends`).
    */
-  readCustomers(customerIds: readonly string[], triggersSince?: Date, options?: { scores?: boolean }): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  readCustomers(customerIds: readonly string[], triggersSince?: Date, options?: { scores?: boolean; sendsSince?: Date }): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
   /**
    * Keeps a part of a run's step (a segment's gathered summaries, its outreach top N) out of the
    * state machine's state, whose 256 KB it would outgrow: stored under the run, with a TTL; the

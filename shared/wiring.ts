@@ -133,9 +133,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 300,
     // What the backfill calls (shared/adapters/dynamodb-backfill-store.ts): BatchGetItem (consistent) of the
     // profiles and of the batch's EVT# keys; BatchWriteItem of the EVT# items; PutItem (conditional) of a
-    // profile and of a batch result; Query of a run's BACKFILL# partition. BackfillCompleted on the bus.
+    // profile and of a batch result; Query of a run's BACKFILL# partition. The history's timers of absence
+    // (shared/adapters/dynamodb-timer-store.ts): GetItem and PutItem of a timer, DeleteItem of a cancelled one; its
+    // consent records (dynamodb-consent-ledger.ts): PutItem (conditional). BackfillCompleted on the bus.
     // BatchGetItem of the erasure tombstones of a batch's customers (privacySalt: their hashes' salt): an erased customer's rows are refused.
-    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
+    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
   },
   'timer-sweep': {
     entry: 'functions/timer-sweep/handler.ts',
@@ -163,7 +165,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Writes the report of the latest nightly run (HTML with charts, JSON, lookalike export) to the private report bucket',
     memoryMb: 1024,
     timeoutSeconds: 120,
-    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
+    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts) and of the
+    // LEAVERS#<month> partitions (the winback section, shared/report/winback.ts); PutObject of the files.
     access: { table: { actions: ['Query'] }, reportBucket: true },
   },
   'email-feedback': {

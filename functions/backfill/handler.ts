@@ -13,7 +13,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { backfillStepSchema, runBackfillStep } from '../../shared/backfill/backfill.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
-import { backfillStore, eventPublisher, privacyStore } from '../commons/clients.ts';
+import { backfillStore, consentLedger, eventPublisher, privacyStore, settings, timerStore } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 export const handler = middy(async (event: unknown) => {
@@ -26,7 +26,10 @@ export const handler = middy(async (event: unknown) => {
   const out = await runBackfillStep(parsed.data, {
     store: backfillStore(),
     publisher: eventPublisher(),
-    fold: { empty: emptyProfile, apply: applyEvent },
+    fold: { empty: emptyProfile, apply: (p, e) => applyEvent(p, e, settings.consentPolicy()) },
+    timers: timerStore(),
+    consent: consentLedger(),
+    consentPolicy: settings.consentPolicy(),
     now: () => new Date(),
     privacy: privacyStore(),
     log: (rejected) => logger.warn('backfill row rejected', { ...rejected }),

@@ -324,11 +324,13 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
               Update: {
                 TableName: this.table,
                 Key: { pk, sk: SK.sendLedger },
-                UpdateExpression: 'SET version = :next, entity = :entity',
+                // lastClaimAt: the nightly run reads the ledger entries only of customers claimed since its window began (campaign response)
+                UpdateExpression: 'SET version = :next, entity = :entity, lastClaimAt = :at',
                 ConditionExpression: ledgerVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
                 ExpressionAttributeValues: {
                   ':next': ledgerVersion + 1,
                   ':entity': 'send-ledger',
+                  ':at': now.toISOString(),
                   ...(ledgerVersion === 0 ? {} : { ':v': ledgerVersion }),
                 },
               },

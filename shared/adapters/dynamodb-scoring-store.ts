@@ -8,6 +8,9 @@
  *   TRIGGER# items only for the customers whose profile was written recently enough for a
  *   trigger to have fired since `triggersSince` (a trigger fires from the stream of an event
  *   write, at most `maxTriggerDelaySeconds` after it), so a quiet customer costs no Query.
+ *   With `sendsSince` (the report's campaign response), the BatchGetItem also takes each
+ *   customer's send-ledger version item (`SENDS`, 33 customers a call), and the `SEND#` entries
+ *   are queried only for customers whose last claim (`lastClaimAt`) is at or after it.
  * - writeScores: BatchWriteItem of SCORE items, 25 a call, UnprocessedItems retried with
  *   full-jitter backoff.
  * - models: one item per run under `MODEL`, put once (a rerun keeps the first); the record is
@@ -55,7 +58,7 @@ import {
   outreachUnpublishedSk,
   runPartsPk,
 } from '../data-model/keys.ts';
-import type { ProfileFold, PutAssignmentResult, ScoringCustomer, ScoringStore, SegmentCursor, SegmentPage } from '../ports.ts';
+import type { ProfileFold, PutAssignmentResult, ScoringCustomer, SendRecord, ScoringStore, SegmentCursor, SegmentPage } from '../ports.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
@@ -82,7 +85,8 @@ export const RUN_PART_CHUNK_BYTES = 350_000;
 const INDEX = 'byScoringShard';
 const PROFILE_ATTRIBUTES = ['pk', 'sk', 'scoringShard', 'version', 'updatedAt', 'entity'] as const;
 const SCORE_ATTRIBUTES = ['pk', 'sk', 'entity'] as const;
-/** BatchGetItem takes 100 keys: two per customer. */
+/** BatchGetItem takes 100 keys: two per customer (three with the send ledger's version item). */
+const MAX_KEYS_PER_GET = 100;
 const CUSTOMERS_PER_GET = 50;
 const ITEMS_PER_WRITE = 25;
 /** Concurrent trigger Queries of one readCustomers call. */
@@ -152,14 +156,21 @@ export class DynamoScoringStore implements ScoringStore {
     return { customerIds, ...(next && { next }), consumedReadUnits: units(page.ConsumedCapacity) };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean; sendsSince?: Date } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
     const withScores = options.scores !== false;
     const profiles = new Map<string, Record<string, unknown>>();
     const scores = new Map<string, Record<string, unknown>>();
+    const ledgers = new Map<string, Record<string, unknown>>();
     let consumed = 0;
-    for (let start = 0; start < customerIds.length; start += CUSTOMERS_PER_GET) {
-      const ids = [...new Set(customerIds.slice(start, start + CUSTOMERS_PER_GET))];
-      let keys: Record<string, unknown>[] = ids.flatMap((id) => [{ pk: customerPk(id), sk: SK.profile }, ...(withScores ? [{ pk: customerPk(id), sk: SK.score }] : [])]);
+    // With the send ledgers' SENDS items: three keys a customer.
+    const perGet = options.sendsSince ? Math.floor(MAX_KEYS_PER_GET / 3) : CUSTOMERS_PER_GET;
+    for (let start = 0; start < customerIds.length; start += perGet) {
+      const ids = [...new Set(customerIds.slice(start, start + perGet))];
+      let keys: Record<string, unknown>[] = ids.flatMap((id) => [
+        { pk: customerPk(id), sk: SK.profile },
+        ...(withScores ? [{ pk: customerPk(id), sk: SK.score }] : []),
+        ...(options.sendsSince ? [{ pk: customerPk(id), sk: SK.sendLedger }] : []),
+      ]);
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
         if (attempt > 0) await this.backoff(attempt);
@@ -169,7 +180,7 @@ export class DynamoScoringStore implements ScoringStore {
         consumed += units(out.ConsumedCapacity);
         for (const item of out.Responses?.[this.table] ?? []) {
           const id = customerIdFromPk(String(item.pk));
-          (item.sk === SK.profile ? profiles : scores).set(id, item);
+          (item.sk === SK.profile ? profiles : item.sk === SK.sendLedger ? ledgers : scores).set(id, item);
         }
         keys = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
@@ -186,14 +197,27 @@ export class DynamoScoringStore implements ScoringStore {
         consumed += g.consumed;
       });
     }
+    // The ledger entries only of customers with a claim since `sendsSince` (a ledger from before lastClaimAt was kept: read).
+    const sendsSince = options.sendsSince?.toISOString();
+    const needSends = sendsSince ? [...ledgers.entries()].filter(([id, l]) => profiles.has(id) && !(typeof l.lastClaimAt === 'string' && l.lastClaimAt < sendsSince)).map(([id]) => id) : [];
+    const sends = new Map<string, SendRecord[]>();
+    for (let start = 0; start < needSends.length; start += TRIGGER_QUERY_CONCURRENCY) {
+      const got = await Promise.all(needSends.slice(start, start + TRIGGER_QUERY_CONCURRENCY).map((id) => this.sendsOf(id, sendsSince!)));
+      got.forEach((g, k) => {
+        if (g.sends.length) sends.set(needSends[start + k]!, g.sends);
+        consumed += g.consumed;
+      });
+    }
     const customers = customerIds.map((customerId): ScoringCustomer => {
       const p = profiles.get(customerId);
       const s = scores.get(customerId);
+      const ledger = sends.get(customerId);
       return {
         customerId,
         ...(p && { profile: { ...this.profiles.empty(customerId), ...(strip(p, PROFILE_ATTRIBUTES) as Partial<CustomerProfile>) } }),
         ...(s && { stored: strip(s, SCORE_ATTRIBUTES) as CustomerScore }),
         triggers: triggers.get(customerId) ?? [],
+        ...(ledger && { sends: ledger }),
       };
     });
     return { customers, consumedReadUnits: consumed };
@@ -211,6 +235,20 @@ export class DynamoScoringStore implements ScoringStore {
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return { items, consumed };
+  }
+
+  /** The customer's send ledger entries whose time is at or after `since` (the campaign response's decisions). */
+  private async sendsOf(customerId: string, since: string): Promise<{ sends: SendRecord[]; consumed: number }> {
+    const { items, consumed } = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#at >= :since',
+      ProjectionExpression: 'sendId, customerId, campaign, #status, #at, reason, messageId',
+      ExpressionAttributeNames: { '#at': 'at', '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': SK_PREFIX.send, ':since': since },
+    });
+    const sends = items.map((i) => ({ sendId: i.sendId, customerId: i.customerId, campaign: i.campaign, status: i.status, at: i.at, ...(i.reason !== undefined && { reason: i.reason }), ...(i.messageId !== undefined && { messageId: i.messageId }) }) as SendRecord);
+    return { sends, consumed };
   }
 
   private async triggersOf(customerId: string, since: Date): Promise<{ triggers: ActiveTrigger[]; consumed: number }> {

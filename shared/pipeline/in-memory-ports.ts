@@ -518,13 +518,14 @@ export class InMemoryScoringStore implements ScoringStore {
     };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean; sendsSince?: Date } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
     const customers = await Promise.all(
       customerIds.map(async (customerId): Promise<ScoringCustomer> => {
         const profile = await this.customers.getProfile(customerId);
         const stored = options.scores === false ? undefined : this.scores.get(customerId);
         const triggers = triggersSince ? this.customers.triggersOf(customerId).filter((t) => Date.parse(t.firedAt) >= triggersSince.getTime()) : [];
-        return { customerId, ...(profile && { profile }), ...(stored && { stored: copy(stored) }), triggers };
+        const sends = options.sendsSince ? (await this.customers.recentSends(customerId, options.sendsSince)).records : undefined;
+        return { customerId, ...(profile && { profile }), ...(stored && { stored: copy(stored) }), triggers, ...(sends?.length && { sends }) };
       }),
     );
     return { customers, consumedReadUnits: 0 };

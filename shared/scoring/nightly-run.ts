@@ -23,6 +23,7 @@ import type { EventPublisher, ReportStore, ScoringStore, SegmentCursor } from '.
 import { type ReportPart, addCustomer, emptyReportPart, finishPart } from '../report/aggregate.ts';
 import { followedAssignments, storeNightReport } from '../report/nightly.ts';
 import { erasedOutreachPart } from '../report/erased-outreach.ts';
+import { responseSendsSince } from '../report/response.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
@@ -175,13 +176,15 @@ export async function scoreSegment(
   for (const c of input.part?.top ?? []) top.offer(c);
   const report = input.part?.report ? structuredClone(input.part.report) : emptyReportPart();
   const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
+  const response = config.campaignResponse.decisionDays > 0 ? config.campaignResponse : undefined;
+  const sendsSince = response && responseSendsSince(night.runDate, response);
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
-    const { customers, consumedReadUnits } = await store.readCustomers(ids, triggersSince);
+    const { customers, consumedReadUnits } = await store.readCustomers(ids, triggersSince, sendsSince && { sendsSince });
     summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(
-      present.map((c) => ({ profile: c.profile!, triggers: c.triggers })),
+      present.map((c) => ({ profile: c.profile!, triggers: c.triggers, stored: c.stored })),
       { model, runDate: night.runDate, config },
     );
     const toWrite: CustomerScore[] = [];
@@ -197,7 +200,11 @@ export async function scoreSegment(
       summary = countCustomer(summary, change.write ? { status: 'written', emitted: change.emit } : { status: 'unchanged' });
       const candidate = outreachCandidate(o.score, config.outreach);
       if (candidate) top.offer(candidate);
-      addCustomer(report, { profile: present[k]!.profile!, score: o.score, assignments: assigned.get(o.score.customerId) }, { runDate: night.runDate, horizonMonths: config.churn.horizonMonths });
+      addCustomer(
+        report,
+        { profile: present[k]!.profile!, score: o.score, assignments: assigned.get(o.score.customerId), sends: present[k]!.sends },
+        { runDate: night.runDate, horizonMonths: config.churn.horizonMonths, ...(response && { response }) },
+      );
     });
     const scoredAt = deps.now().toISOString();
     if (toEmit.length > 0) {

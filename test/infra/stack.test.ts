@@ -566,7 +566,7 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    expect(dynamoActions('backfill')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(dynamoActions('backfill')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill' || name === 'erasure');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
       const text = JSON.stringify(policy.Properties.PolicyDocument);

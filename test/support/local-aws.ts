@@ -127,27 +127,6 @@ export function useLocalDynamoDb(): { aws: () => LocalAws; client: () => ReturnT
 }
 
 /**
- * DynamoDB Local and the SES v2 emulator for the test file, with a client on each: started before
- * its tests, stopped after (the getters give them once `beforeAll` has run).
- */
-export function useLocalDynamoDbAndSes(): { aws: () => LocalAws; client: () => ReturnType<typeof localDynamoDbClient>; ses: () => SESv2Client } {
-  let aws: LocalAws | undefined;
-  let client: ReturnType<typeof localDynamoDbClient> | undefined;
-  let ses: SESv2Client | undefined;
-  beforeAll(async () => {
-    aws = await startLocalAws();
-    client = localDynamoDbClient(aws.dynamodb.endpoint);
-    ses = new SESv2Client(sdkConfig(aws.ses.endpoint));
-  }, 120_000);
-  afterAll(async () => {
-    client?.destroy();
-    ses?.destroy();
-    await aws?.stop();
-  });
-  return { aws: () => aws!, client: () => client!, ses: () => ses! };
-}
-
-/**
  * The erasure salt as the functions read it (docs/erasure.md): the local stack's salt file in a fresh
  * state directory, served as its Secrets Manager secret by the local AWS JSON endpoint, with the
  * environment the functions read (the endpoint and CLM_PRIVACY_SALT_SECRET) set. `reads` counts GetSecretValue calls.
@@ -173,4 +152,25 @@ export async function useLocalPrivacySalt(): Promise<{ salt: string; stateDir: s
   process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = server.url;
   process.env[ENV.privacySaltSecret] = secretId;
   return { salt, stateDir, reads: () => reads, close: () => server.close() };
+}
+
+/**
+ * DynamoDB Local and the SES v2 emulator for the test file, with a client on each: started before
+ * its tests, stopped after (the getters give them once `beforeAll` has run).
+ */
+export function useLocalDynamoDbAndSes(): { aws: () => LocalAws; client: () => ReturnType<typeof localDynamoDbClient>; ses: () => SESv2Client } {
+  let aws: LocalAws | undefined;
+  let client: ReturnType<typeof localDynamoDbClient> | undefined;
+  let ses: SESv2Client | undefined;
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    client = localDynamoDbClient(aws.dynamodb.endpoint);
+    ses = new SESv2Client(sdkConfig(aws.ses.endpoint));
+  }, 120_000);
+  afterAll(async () => {
+    client?.destroy();
+    ses?.destroy();
+    await aws?.stop();
+  });
+  return { aws: () => aws!, client: () => client!, ses: () => ses! };
 }

@@ -148,7 +148,7 @@ describe('wiring (hand-written expectations)', () => {
         entry: 'functions/backfill/handler.ts',
         memoryMb: 1769,
         timeoutSeconds: 300,
-        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
       },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);

@@ -163,7 +163,7 @@ describe('planCustomer', () => {
 
 describe('summarise', () => {
   it('adds up the batches, lists the rejected rows by line, and the failed batches that did not succeed since', () => {
-    const base = { runId: 'r', file: 'f', rowsRead: 3, rowsRejected: 1, eventsStored: 2, duplicates: 0, deferred: 0, customersWritten: 1 };
+    const base = { runId: 'r', file: 'f', rowsRead: 3, rowsRejected: 1, eventsStored: 2, duplicates: 0, deferred: 0, customersWritten: 1, consentRecords: 1, timersSet: 2, timersOverdue: 0 };
     const retried = failedBatch(jsonl('r', [{}, {}, {}], 3, 'f'), { Error: 'States.TaskFailed' });
     const failed = failedBatch(jsonl('r', [{}, {}], 6, 'f'), { Error: 'Error', Cause: JSON.stringify({ errorType: 'UnprocessedBatchError', errorMessage: 'BatchWriteItem left 3 items unprocessed', trace: ['at x'] }) });
     const s = summarise('r', 'f', [
@@ -171,7 +171,7 @@ describe('summarise', () => {
       { ...base, token: batchToken('r', 'f', 0, 2), rejected: [{ file: 'f', line: 2, reason: 'y' }] },
     ], [retried, failed]);
     expect(s).toEqual({
-      runId: 'r', file: 'f', batches: 2, failedBatches: 1, rowsRead: 6, rowsRejected: 2, eventsStored: 4, duplicates: 0, deferred: 0, customersWritten: 2,
+      runId: 'r', file: 'f', batches: 2, failedBatches: 1, rowsRead: 6, rowsRejected: 2, eventsStored: 4, duplicates: 0, deferred: 0, customersWritten: 2, consentRecords: 2, timersSet: 4, timersOverdue: 0,
       rejected: [{ file: 'f', line: 2, reason: 'y' }, { file: 'f', line: 9, reason: 'x' }],
       failed: [{ file: 'f', firstLine: 7, lastLine: 8, error: 'Error UnprocessedBatchError: BatchWriteItem left 3 items unprocessed' }],
     });
