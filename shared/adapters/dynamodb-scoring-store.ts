@@ -51,6 +51,8 @@ import {
   customerIdFromPk,
   customerPk,
   modelSk,
+  OUTREACH_ERASED_PREFIX,
+  OUTREACH_PLAN_PREFIX,
   outreachPk,
   outreachSk,
   outreachUnpublishedSk,
@@ -59,6 +61,7 @@ import {
 import type { ProfileFold, PutAssignmentResult, ScoringCustomer, SendRecord, ScoringStore, SegmentCursor, SegmentPage } from '../ports.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
+import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
 
@@ -354,11 +357,21 @@ export class DynamoScoringStore implements ScoringStore {
   async outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]> {
     const { items } = await this.queryAll({
       TableName: this.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period) },
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :plan)',
+      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period), ':plan': OUTREACH_PLAN_PREFIX },
       ConsistentRead: true,
     });
     return items.map((i) => strip(i, ['pk', 'sk', 'entity']) as OutreachAssignment);
+  }
+
+  async erasedOutreach(experimentId: string, period: string): Promise<ErasedOutreach[]> {
+    const { items } = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :erased)',
+      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period), ':erased': OUTREACH_ERASED_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip(i, ['pk', 'sk', 'entity']) as ErasedOutreach);
   }
 
   async putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult> {

@@ -22,6 +22,7 @@ import { DataError } from '../clv/errors.ts';
 import type { EventPublisher, ReportStore, ScoringStore, SegmentCursor } from '../ports.ts';
 import { type ReportPart, addCustomer, emptyReportPart, finishPart } from '../report/aggregate.ts';
 import { followedAssignments, storeNightReport } from '../report/nightly.ts';
+import { erasedOutreachPart } from '../report/erased-outreach.ts';
 import { responseSendsSince } from '../report/response.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
@@ -183,7 +184,7 @@ export async function scoreSegment(
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(
-      present.map((c) => ({ profile: c.profile!, triggers: c.triggers })),
+      present.map((c) => ({ profile: c.profile!, triggers: c.triggers, stored: c.stored })),
       { model, runDate: night.runDate, config },
     );
     const toWrite: CustomerScore[] = [];
@@ -266,7 +267,9 @@ export async function finishNight(
     await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
     await store.markOutreachPublished(a, deps.now());
   }
-  await storeNightReport(deps.reports, night, input.parts.map((p) => p.report), deps.now());
+  // Erased customers' assignments count through their anonymous residues (shared/report/erased-outreach.ts).
+  const erased = deps.reports ? await erasedOutreachPart(store, o.experimentId, night.runDate, config.churn.horizonMonths) : undefined;
+  await storeNightReport(deps.reports, night, [...input.parts.map((p) => p.report), erased], deps.now());
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
   await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);
