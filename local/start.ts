@@ -13,7 +13,7 @@ import { toBatches } from './bus.ts';
 import { EMAILS_DIR, REJECTED_QUEUE, startLocalStack, type LocalStack } from './local-stack.ts';
 import { generate, splitHistory, type GeneratedEntry } from './synthetic/generate.ts';
 import { readImportDirectory } from './import/import-csv.ts';
-import { runBackfillStateMachine, type LocalBackfillFile } from './backfill-run.ts';
+import { prepareBackfillRun, runBackfillStateMachine, type LocalBackfillFile } from './backfill-run.ts';
 import type { BackfillSummary } from '../shared/backfill/backfill.ts';
 import { triggerConfig } from '../shared/triggers/config.ts';
 import { advanceClock, parseNow, realNow, startClockAt } from './clock.ts';
@@ -228,6 +228,9 @@ async function main(): Promise<number> {
     stateDir: args.stateDir,
     log: (line) => process.stderr.write(`  ${line}\n`),
   });
+  // The backfill's synthesized definition, while the services start (their processes boot meanwhile).
+  const backfillPrepared = new Promise((r) => setTimeout(r, 50)).then(prepareBackfillRun);
+  backfillPrepared.catch(() => {}); // its error, if any, is the backfill's below
   const shutdown = async (why: string, code: number, again: 'exit' | 'ignore' = 'ignore') => {
     if (stopping) {
       if (again === 'ignore') return;
@@ -342,6 +345,7 @@ async function main(): Promise<number> {
   // Backfill: the synthesized backfill state machine, one execution per file, in an ASL interpreter.
   const backfill: BackfillFigures = { files: backfillFiles.length, rowsRead: 0, rowsRejected: 0, eventsStored: 0, duplicates: 0, customersWritten: 0, failedBatches: 0, durationMs: 0 };
   const backfillStarted = Date.now();
+  await backfillPrepared;
   for (const file of backfillFiles) {
     out(`\nBackfilling ${file.key}: ${fmt(file.rows.length)} rows through the backfill state machine (the definition CDK synthesizes, in an ASL interpreter)…`);
     const t = Date.now();

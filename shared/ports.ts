@@ -359,6 +359,14 @@ export interface TimerStore {
    * Returns what it did.
    */
   set(timer: TimerSpec, now: Date, options?: { keepEarlier?: boolean }): Promise<'set' | 'moved' | 'unchanged' | 'already-fired'>;
+  /**
+   * Sets timers the caller knows do not exist yet (pending or fired), without reading them: in
+   * bulk (the backfill's timers of customers new with its batch, shared/backfill). Optional: a
+   * store without it gets `set` one by one.
+   */
+  setNew?(timers: readonly TimerSpec[], now: Date): Promise<void>;
+  /** Which of these timers are pending (in bulk; the backfill cancels only those). Optional: without it, every one is cancelled. */
+  pendingAmong?(timers: readonly TimerKey[]): Promise<TimerKey[]>;
   /** Cancels a pending timer (a fired one stays as the record that it fired). */
   cancel(timer: TimerKey): Promise<void>;
   /** Pending timers due at or before `now`, earliest first, at most `limit`. */
