@@ -13,7 +13,9 @@ import type { ReportFigures } from '../../shared/report/figures.ts';
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
-describe('npm start with --outreach-effect', () => {
+// A long run (a local night, 92 simulated days and a second night for 1,000 customers): part of
+// `npm run test:all` (CI), not of the default `npm test` (docs/testing.md, "Long runs").
+describe.skipIf(!process.env.CLM_SLOW_TESTS)('npm start with --outreach-effect', () => {
   it('--customers 1000 --nights 2 --outreach-effect 0.5: the second night, after the churn horizon, measures the follow-up of the first night\'s plan', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-effect-'));
     const args = ['--customers', '1000', '--seed', '1', '--now', '2026-11-23T00:00:00Z', '--nights', '2', '--outreach-effect', '0.5', '--state-dir', stateDir];
