@@ -174,6 +174,9 @@ export type SegmentCursor = Record<string, string>;
 /** One page of a scoring segment's customer ids, and where the next page starts (absent: the segment is done). */
 export type SegmentPage = { customerIds: string[]; next?: SegmentCursor; consumedReadUnits: number };
 
+/** One page of a scoring segment read whole: its customers (as `readCustomers` gives them), and where the next page starts (absent: the segment is done). */
+export type SegmentRead = { customers: ScoringCustomer[]; next?: SegmentCursor; consumedReadUnits: number };
+
 /** What scoring needs of one customer: her profile, the last score written, and her recent triggers. */
 export type ScoringCustomer = {
   customerId: string;
@@ -190,6 +193,13 @@ export type PutAssignmentResult = { status: 'created'; assignment: OutreachAssig
 export interface ScoringStore {
   /** Up to `limit` customer ids of the segment, from `cursor` on (the keys-only scoring index, in key order). */
   segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage>;
+  /**
+   * About `limit` customers of the segment from `cursor` on, in key order, each read whole: her
+   * profile (what scoring and the report read of it), her stored score unless `scores: false`,
+   * and her triggers fired at or after `triggersSince` (none without it). What the nightly run
+   * reads; the cursor is opaque (JSON-safe).
+   */
+  readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options?: { triggersSince?: Date; scores?: boolean }): Promise<SegmentRead>;
   /**
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
    * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.

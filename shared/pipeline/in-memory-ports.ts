@@ -46,6 +46,7 @@ import type {
   ScoringStore,
   SegmentCursor,
   SegmentPage,
+  SegmentRead,
   SendClaim,
   SendRecord,
   TriggerDecision,
@@ -478,6 +479,12 @@ export class InMemoryScoringStore implements ScoringStore {
       ...(page.length === limit && last !== undefined && { next: { scoringShard: segment, pk: last, sk: SK.profile } }),
       consumedReadUnits: 0,
     };
+  }
+
+  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean } = {}): Promise<SegmentRead> {
+    const page = await this.segmentPage(segment, cursor, limit);
+    const { customers } = await this.readCustomers(page.customerIds, options.triggersSince, { scores: options.scores !== false });
+    return { customers, ...(page.next && { next: page.next }), consumedReadUnits: 0 };
   }
 
   async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
