@@ -191,7 +191,7 @@ export type PutAssignmentResult = { status: 'created'; assignment: OutreachAssig
 
 /** The nightly run's storage: segments of customers, their scores, the model items and the outreach assignments. */
 export interface ScoringStore {
-  /** Up to `limit` customer ids of the segment, from `cursor` on (the keys-only scoring index, in key order). */
+  /** Up to `limit` customer ids of the segment, from `cursor` on (its profile entries in the scoring index, in key order). */
   segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage>;
   /**
    * About `limit` customers of the segment from `cursor` on, in key order, each read whole: her
