@@ -213,21 +213,20 @@ async function main(): Promise<void> {
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
 
-    // 1. load
-    let loadMs = 0;
-    let genMs = 0;
+    // 1. load: the next chunk generated while this one is written
+    const sizesOfChunks: number[] = [];
+    for (let left = CUSTOMERS; left > 0; left -= CHUNK) sizesOfChunks.push(Math.min(CHUNK, left));
+    const loadStart = performance.now();
     let loaded = 0;
-    for (let k = 0; loaded < CUSTOMERS; k++) {
-      const n = Math.min(CHUNK, CUSTOMERS - loaded);
-      let t = performance.now();
-      const items = await chunkProfiles(k, n);
-      genMs += performance.now() - t;
-      t = performance.now();
+    let generating = chunkProfiles(0, sizesOfChunks[0]!);
+    for (let k = 0; k < sizesOfChunks.length; k++) {
+      const items = await generating;
+      if (k + 1 < sizesOfChunks.length) generating = chunkProfiles(k + 1, sizesOfChunks[k + 1]!);
       await batchWrite(doc, items, CONCURRENCY);
-      loadMs += performance.now() - t;
-      loaded += n;
-      log(`  loaded ${loaded.toLocaleString('en')} profiles (generate + fold ${secs(genMs)}, BatchWriteItem ${secs(loadMs)})`);
+      loaded += sizesOfChunks[k]!;
+      log(`  loaded ${loaded.toLocaleString('en')} profiles (${secs(performance.now() - loadStart)})`);
     }
+    const loadMs = performance.now() - loadStart;
 
     // 2. the nights; each step's span (first invocation's start to last one's end) by wrapping the handler
     const handler = await loadHandler(nightlyRun.function);
@@ -317,8 +316,7 @@ async function main(): Promise<void> {
     log('');
     log(`| phase | customers or items | time | per second |`);
     log(`|---|---:|---:|---:|`);
-    log(`| load: generate + fold | ${CUSTOMERS.toLocaleString('en')} | ${secs(genMs)} | ${rate(CUSTOMERS, genMs)} |`);
-    log(`| load: BatchWriteItem of the profiles | ${CUSTOMERS.toLocaleString('en')} | ${secs(loadMs)} | ${rate(CUSTOMERS, loadMs)} |`);
+    log(`| load: generate + fold, overlapped with the BatchWriteItem of the profiles | ${CUSTOMERS.toLocaleString('en')} | ${secs(loadMs)} | ${rate(CUSTOMERS, loadMs)} |`);
     for (const n of nights) {
       log(`| ${n.name}, end to end (${n.s.written.toLocaleString('en')} written) | ${n.s.customersRead.toLocaleString('en')} | ${secs(n.ms)} | ${rate(n.s.customersRead, n.ms)} |`);
       for (const [step, { from, to }] of n.spans) {

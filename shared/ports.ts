@@ -9,6 +9,7 @@ import type { CustomerProfile } from './customers/profile.ts';
 import type { EmailMessage } from './campaigns/messages.ts';
 import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
+import type { StoredScore } from './scoring/score-diff.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { ConsentRecord } from './consent/ledger.ts';
@@ -182,7 +183,8 @@ export type ScoringCustomer = {
   customerId: string;
   /** absent when the profile is gone (the index is eventually consistent) */
   profile?: CustomerProfile;
-  stored?: CustomerScore;
+  /** the last score written: what a night compares the new one with (`readCustomers` gives the whole score) */
+  stored?: StoredScore | CustomerScore;
   triggers: ActiveTrigger[];
 };
 

@@ -3,7 +3,8 @@
  *
  * - readSegment: what the nightly run reads, from the sparse index `byScoringShard` alone: a
  *   Query of one shard returns each customer's PROFILE entry (its compact scoring view,
- *   shared/scoring/scoring-view.ts), SCORE entry (the last score written) and TRIGGER# entries,
+ *   shared/scoring/scoring-view.ts), SCORE entry (the values of the last score written that a
+ *   night compares with) and TRIGGER# entries,
  *   next to each other (sorted by `pk`), billed per 4 KB read rather than per item. A page ends
  *   on a whole customer: when `Limit` cuts a customer's entries, the page stops before her and
  *   the checkpoint is the key of the previous customer's last entry (entries of a checkpoint's own
@@ -68,6 +69,7 @@ import type { ModelRecord } from '../scoring/fit.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
+import type { StoredScore } from '../scoring/score-diff.ts';
 
 export type DynamoScoringStoreOptions = {
   tableName: string;
@@ -116,6 +118,12 @@ const decodeRecord = (s: string): ModelRecord =>
 const conditionFailed = (e: unknown): boolean =>
   (e as Error).name === 'ConditionalCheckFailedException' ||
   ((e as Error).name === 'TransactionCanceledException' && ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+/** The values of a score entry of the index (what it projects: those a night compares with). */
+function storedScoreOf(e: Record<string, unknown>): StoredScore {
+  const { kind, clv, pAlive, churnRisk, riskBand, valueTier, potentialSpend, nextBestAction } = e as StoredScore;
+  return { kind, clv, pAlive, churnRisk, riskBand, valueTier, nextBestAction, ...(potentialSpend !== undefined && { potentialSpend }) };
+}
 
 function strip<T extends Record<string, unknown>>(item: T, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...item };
@@ -232,7 +240,7 @@ export class DynamoScoringStore implements ScoringStore {
       return {
         customerId,
         ...(profile && { profile }),
-        ...(c.score && options.scores !== false && { stored: strip(c.score, SCORE_ATTRIBUTES) as CustomerScore }),
+        ...(c.score && options.scores !== false && { stored: storedScoreOf(c.score) }),
         triggers: c.triggers,
       };
     });

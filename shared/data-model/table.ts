@@ -16,7 +16,7 @@ export const tableDefinition = {
       /**
        * Sparse index of what the nightly run reads, sharded so it reads the shards in parallel:
        * the customer's PROFILE (its compact `scoringView`, shared/scoring/scoring-view.ts), SCORE
-       * (the last written score) and TRIGGER# items (the churn triggers fired), each carrying
+       * (the values of the last written score that a night compares with) and TRIGGER# items (the churn triggers fired), each carrying
        * `scoringShard`; sorted by `pk`, so one customer's entries are next to each other. A worker
        * reads a shard with Query pages (billed per 4 KB read, not per item) and needs no other read.
        * INCLUDE only those attributes: a profile write rewrites its entry only when the scoring view
@@ -29,8 +29,8 @@ export const tableDefinition = {
       nonKeyAttributes: [
         // the profile's
         'scoringView',
-        // the score's (shared/scoring/score-customer.ts CustomerScore)
-        'customerId', 'kind', 'modelId', 'scoredOn', 'clv', 'pAlive', 'modelChurnRisk', 'churnRisk', 'riskBand', 'valueTier', 'potentialSpend', 'nextBestAction', 'nextBestActionRule', 'activeTriggerRules',
+        // the score's values a night compares with (shared/scoring/score-diff.ts StoredScore)
+        'kind', 'clv', 'pAlive', 'churnRisk', 'riskBand', 'valueTier', 'potentialSpend', 'nextBestAction',
         // a trigger's (shared/scoring/risk.ts ActiveTrigger)
         'rule', 'action', 'churnRiskBoost', 'firedAt',
       ],
