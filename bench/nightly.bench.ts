@@ -6,18 +6,20 @@
  *  1. load: the synthetic base (local/synthetic/generate.ts, generated `--chunk` customers at a
  *     time to bound memory, each chunk with its own seed and id prefix), every event validated
  *     as ingest validates it and folded into the customer's profile by the same pure fold
- *     (`applyEvent`), de-duplicated by event id; the profile items written with BatchWriteItem,
- *     stamped `updatedAt` = the customer's last event (as if each event had been ingested when it
- *     happened: only customers with an event in the last days get their triggers queried);
+ *     (`applyEvent`), de-duplicated by event id; the profile items built as ingest builds them
+ *     (`profileItemOf`, with the scoring view) and written with BatchWriteItem, stamped `updatedAt`
+ *     = the customer's last event; the next chunk generated while this one is written;
  *  2. night 1 and a quiet night 2 (no new event), each through the state machine CDK synthesizes,
  *     in the ASL interpreter with the real handler (local/nightly-run.ts, as `npm start` runs it),
  *     the bus a sink that accepts PutEvents;
  *  3. DynamoDB Local's own rates on the same table, by the same process: parallel BatchGetItem of
- *     every customer's PROFILE and SCORE items (what a quiet night must read), and BatchWriteItem
- *     of as many score-sized items (what a first night must write), with the state machine's
- *     concurrency (its Map's MaxConcurrency);
+ *     every customer's PROFILE and SCORE items (the issue's raw read rate), BatchWriteItem of as
+ *     many score-sized items outside the index (its raw write rate), with the state machine's
+ *     concurrency (its Map's MaxConcurrency), and a Query of the whole scoring index (what a night
+ *     reads now);
  *  4. units per customer: as DynamoDB Local reports them (ReturnConsumedCapacity, in the run
- *     summary) and as DynamoDB bills them, computed from the stored items' sizes.
+ *     summary) and as DynamoDB bills them, computed from the stored items' sizes;
+ *  5. what the scoring view costs ingest per event, on a sample of 2,000 customers.
  * It prints a table; it asserts nothing (performance is measured here, never in timed tests).
  */
 import http from 'node:http';
