@@ -10,6 +10,12 @@ import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
 import { eraseCustomer } from '../shared/privacy/erasure.ts';
 import type { CustomerStore, PrivacyStore } from '../shared/ports.ts';
 import type { Io } from './main.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerPrivacySalt, parseSalt } from '../shared/adapters/secrets-manager-privacy-salt.ts';
+import { ENV } from '../shared/wiring.ts';
+import { parseScoringConfig } from '../shared/scoring/config.ts';
 import { TABLE_HELP, TABLE_OPTIONS, dynamoClient, tableTarget, type TableTarget } from './table-target.ts';
 
 export const ERASE_HELP = `clm erase <customer-id> --requested-by WHO --yes — erase the customer's personal data and events:
@@ -19,13 +25,20 @@ fails half-way (each step is idempotent).
 
   --requested-by WHO      who asks (an agent or ticket id; kept in the erasure record)
   --yes                   confirm: without it nothing is erased
+  --salt-secret ID        the erasure salt's Secrets Manager secret: the deployed stack's PrivacySaltSecretArn
+                          output (default: $${ENV.privacySaltSecret})
+  --experiment ID         an outreach experiment whose assignments of her are replaced by anonymous residues
+                          (repeatable; default: the scoring config's, $${ENV.scoringConfig} or the default)
+  --state-dir DIR         with --endpoint and no --salt-secret: the local stack's state directory, whose
+                          privacy-salt file holds the local salt (default: .local)
 ${TABLE_HELP}
 
-  Against AWS it needs dynamodb:GetItem, PutItem, Query and BatchWriteItem on the table.
+  Against AWS it needs dynamodb:GetItem, PutItem, BatchGetItem, DeleteItem, Query and BatchWriteItem
+  on the table and secretsmanager:GetSecretValue on the salt secret.
 `;
 
 export type EraseCommandDeps = {
-  stores?: (o: TableTarget) => { store: Pick<CustomerStore, 'getProfile'>; privacy: PrivacyStore; close: () => void };
+  stores?: (o: TableTarget, salt: () => Promise<string>) => { store: Pick<CustomerStore, 'getProfile'>; privacy: PrivacyStore; close: () => void };
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 };
@@ -34,7 +47,7 @@ export async function eraseCommand(argv: string[], io: Io, deps: EraseCommandDep
   const env = deps.env ?? process.env;
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...TABLE_OPTIONS, 'requested-by': { type: 'string' }, yes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...TABLE_OPTIONS, 'requested-by': { type: 'string' }, 'salt-secret': { type: 'string' }, experiment: { type: 'string', multiple: true }, 'state-dir': { type: 'string' }, yes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     io.stderr(`clm: ${(e as Error).message}\n\n${ERASE_HELP}`);
     return 2;
@@ -58,16 +71,42 @@ export async function eraseCommand(argv: string[], io: Io, deps: EraseCommandDep
     io.stderr(target.error);
     return 2;
   }
-  const { store, privacy, close } = (deps.stores ?? ((o) => {
+  const config = parseScoringConfig(env[ENV.scoringConfig]?.trim() ? safeJson(env[ENV.scoringConfig]!) : {});
+  if (!config.ok) {
+    io.stderr(`clm: $${ENV.scoringConfig} is invalid: ${config.issues.join('; ')}\n`);
+    return 2;
+  }
+  const outreach = { experimentIds: values.experiment?.length ? values.experiment : [config.config.outreach.experimentId], horizonMonths: config.config.churn.horizonMonths };
+  const saltSecret = values['salt-secret'] ?? env[ENV.privacySaltSecret];
+  if (!saltSecret && !target.endpoint) {
+    io.stderr(`clm: erase needs the erasure salt: --salt-secret ID (the deployed stack's PrivacySaltSecretArn output) or $${ENV.privacySaltSecret}\n`);
+    return 2;
+  }
+  const salt = saltSecret ? undefined : localSalt(values['state-dir'] ?? '.local');
+  if (salt && 'error' in salt) {
+    io.stderr(salt.error);
+    return 2;
+  }
+  let secrets: SecretsManagerClient | undefined;
+  const saltSource = salt
+    ? async () => salt.value
+    : () => {
+        secrets ??= new SecretsManagerClient({ region: target.region });
+        return new SecretsManagerPrivacySalt(secrets, saltSecret!).salt();
+      };
+  const { store, privacy, close } = (deps.stores ?? ((o, saltOf) => {
     const client = dynamoClient(o, env);
     return {
       store: new DynamoCustomerStore(client, { tableName: o.table, profiles: { empty: emptyProfile, apply: applyEvent } }),
-      privacy: new DynamoPrivacyStore(client, { tableName: o.table }),
-      close: () => client.destroy(),
+      privacy: new DynamoPrivacyStore(client, { tableName: o.table, salt: saltOf }),
+      close: () => {
+        client.destroy();
+        secrets?.destroy();
+      },
     };
-  }))(target);
+  }))(target, saltSource);
   try {
-    const record = await eraseCustomer(positionals[0], { requestedBy, via: 'cli' }, { store, privacy, now: deps.now ?? (() => new Date()) });
+    const record = await eraseCustomer(positionals[0], { requestedBy, via: 'cli' }, { store, privacy, now: deps.now ?? (() => new Date()), outreach });
     io.stdout(`${JSON.stringify(record, null, 2)}\n`);
     return 0;
   } catch (e) {
@@ -78,3 +117,22 @@ export async function eraseCommand(argv: string[], io: Io, deps: EraseCommandDep
     close();
   }
 }
+
+/** The local stack's salt (local/privacy-salt.ts writes it), or why it cannot be read. Never printed. */
+function localSalt(stateDir: string): { value: string } | { error: string } {
+  const file = path.join(stateDir, 'privacy-salt');
+  if (!existsSync(file)) return { error: `clm: no local erasure salt at ${file}: pass the local stack's --state-dir, or --salt-secret\n` };
+  try {
+    return { value: parseSalt(readFileSync(file, 'utf8'), file) };
+  } catch (e) {
+    return { error: `clm: ${(e as Error).message}\n` };
+  }
+}
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+};

@@ -1,22 +1,24 @@
 /**
  * clm report — the report of the latest nightly run: reads the night's merged aggregate from
- * the stack's table (the ReportStore port, shared/adapters/dynamodb-report-store.ts), or from a
- * file, and writes report.html, report.json and the lookalike export into a directory.
+ * the stack's table (the ReportStore port, shared/adapters/dynamodb-report-store.ts) with the
+ * winback leaver facts of its last 12 months, or from a file (no winback section), and writes
+ * report.html, report.json and the lookalike export into a directory.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoReportStore } from '../shared/adapters/dynamodb-report-store.ts';
+import { DynamoWinbackStore } from '../shared/adapters/dynamodb-winback-store.ts';
 import { tableName as tableNameFor } from '../shared/data-model/table.ts';
-import type { ReportStore, StoredReportPart } from '../shared/ports.ts';
-import { buildReport, parseReportSettings } from '../shared/report/index.ts';
+import type { ReportStore, StoredReportPart, WinbackStore } from '../shared/ports.ts';
+import { type WinbackSection, buildReport, parseReportSettings, readWinbackSection } from '../shared/report/index.ts';
 import { reportPartSchema } from '../shared/report/part-schema.ts';
 import { ENV } from '../shared/wiring.ts';
 import type { Io } from './main.ts';
 
 export const REPORT_HELP = `clm report — the report of the latest nightly run: outreach experiment with its verdict, campaign
-response, best customers and the lookalike export, relationship length, returns and service.
+response, best customers and the lookalike export, relationship length, returns and service, winback.
 
   --out DIR               where to write report.html, report.json, lookalike-segment.json and
                           lookalike-top-decile.csv (default: ./report)
@@ -25,7 +27,7 @@ response, best customers and the lookalike export, relationship length, returns 
                           with --endpoint, the local stack's ${tableNameFor('local-')})
   --region REGION         AWS region (default: $AWS_REGION; with --endpoint, eu-west-1)
   --part FILE             read the night's stored aggregate from a JSON file ({ runId, runDate, storedAt, part })
-                          instead of the table
+                          instead of the table (the report then has no winback figures)
   --cost-per-contact N    what one outreach contact costs (default 15)
   --currency CODE         ISO 4217 currency of the money figures (default EUR)
   --target-reduction R    the churn reduction the business wants to detect, e.g. 0.05 (default)
@@ -35,7 +37,7 @@ response, best customers and the lookalike export, relationship length, returns 
 `;
 
 export type ReportCommandDeps = {
-  store?: (o: { endpoint?: string; table: string; region?: string }) => { store: ReportStore; close: () => void };
+  store?: (o: { endpoint?: string; table: string; region?: string }) => { store: ReportStore; leavers?: Pick<WinbackStore, 'facts'>; close: () => void };
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
 };
@@ -43,7 +45,7 @@ export type ReportCommandDeps = {
 function dynamoStore(o: { endpoint?: string; table: string; region?: string }, env: NodeJS.ProcessEnv) {
   const local = o.endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && !env.AWS_PROFILE;
   const client = new DynamoDBClient({ endpoint: o.endpoint, region: o.region, ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}) });
-  return { store: new DynamoReportStore(client, { tableName: o.table }), close: () => client.destroy() };
+  return { store: new DynamoReportStore(client, { tableName: o.table }), leavers: new DynamoWinbackStore(client, { tableName: o.table }), close: () => client.destroy() };
 }
 
 const number = (name: string, raw: string | undefined): number | undefined => {
@@ -113,6 +115,7 @@ export async function reportCommand(argv: string[], io: Io, deps: ReportCommandD
   }
 
   let stored: StoredReportPart | undefined;
+  let winback: WinbackSection | undefined;
   if (values.part) {
     try {
       const raw = JSON.parse(readFileSync(values.part, 'utf8')) as StoredReportPart;
@@ -131,9 +134,10 @@ export async function reportCommand(argv: string[], io: Io, deps: ReportCommandD
       return 2;
     }
     const region = values.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (endpoint ? 'eu-west-1' : undefined);
-    const { store, close } = (deps.store ?? ((o) => dynamoStore(o, env)))({ endpoint, table, region });
+    const { store, leavers, close } = (deps.store ?? ((o) => dynamoStore(o, env)))({ endpoint, table, region });
     try {
       stored = await store.latestReportPart();
+      if (stored && leavers) winback = await readWinbackSection(leavers, stored.runDate);
     } catch (e) {
       const err = e as Error;
       io.stderr(`clm: could not read the report aggregate from table ${table}${endpoint ? ` at ${endpoint}` : ''}: ${err.name}: ${err.message}\n`);
@@ -146,7 +150,7 @@ export async function reportCommand(argv: string[], io: Io, deps: ReportCommandD
       return 1;
     }
   }
-  const { figures, files } = await buildReport(stored, settings.settings, (deps.now ?? (() => new Date()))());
+  const { figures, files } = await buildReport(stored, settings.settings, (deps.now ?? (() => new Date()))(), winback);
   const written = writeReportFiles(values.out ?? 'report', files);
   io.stdout(`${written.join('\n')}\n${figures.outreach.verdict}\n`);
   return 0;

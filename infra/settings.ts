@@ -11,6 +11,7 @@ import type { Node } from 'constructs';
 import { defaults } from '../shared/defaults.ts';
 import { parseScoringConfig } from '../shared/scoring/config.ts';
 import { parseReportSettings } from '../shared/report/settings.ts';
+import { parseBreakerPolicy } from '../shared/campaigns/circuit-breaker.ts';
 
 export type RemovalPolicySetting = 'retain' | 'destroy';
 export type LogLevelSetting = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -62,6 +63,12 @@ export type Settings = {
   controlGroupExperiment: string;
   /** Maximum marketing emails per customer per week. */
   frequencyCapPerWeek: number;
+  /**
+   * The deliverability circuit breaker's policy fields that differ from the defaults
+   * (shared/campaigns/circuit-breaker.ts: windowHours, minSends, bounceRate, complaintRate,
+   * pauseMinutes). The campaigns function gets them as CLM_CIRCUIT_BREAKER (JSON). `{}`: the defaults.
+   */
+  circuitBreaker: Record<string, unknown>;
   /**
    * Base URL of the unsubscribe page linked from every email (and its
    * List-Unsubscribe header). The campaigns function appends `?token=…`: an
@@ -129,6 +136,7 @@ export const settingDefaults = {
   controlGroupPercent: defaults.controlGroupPercent,
   controlGroupExperiment: defaults.controlGroupExperiment,
   frequencyCapPerWeek: defaults.frequencyCapPerWeek,
+  circuitBreaker: {} as Record<string, unknown>,
   unsubscribeBaseUrl: 'https://example.com/unsubscribe',
   helpBaseUrl: 'https://example.com/help',
   producerAccountIds: [] as string[],
@@ -430,6 +438,7 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
       return s;
     }, settingDefaults.controlGroupExperiment),
     frequencyCapPerWeek: val('frequencyCapPerWeek', (v) => int('frequencyCapPerWeek', v, 0, 100), settingDefaults.frequencyCapPerWeek),
+    circuitBreaker: val('circuitBreaker', (v) => jsonObjectSetting('circuitBreaker', v, (input) => parseBreakerPolicy(input, defaults.circuitBreaker)), { ...settingDefaults.circuitBreaker }),
     unsubscribeBaseUrl: val('unsubscribeBaseUrl', (v) => url('unsubscribeBaseUrl', v), settingDefaults.unsubscribeBaseUrl),
     helpBaseUrl: val('helpBaseUrl', (v) => url('helpBaseUrl', v), settingDefaults.helpBaseUrl),
     pagesBaseUrl: val<string | undefined>('pagesBaseUrl', (v) => url('pagesBaseUrl', v), undefined),
@@ -462,17 +471,22 @@ export function parseSettings(get: (key: string) => Raw, env: NodeJS.ProcessEnv 
 
 /** `reportSettings`: a JSON object (in cdk.json) or its JSON text (`-c reportSettings='{"costPerContact": 20}'`), validated as the function validates CLM_REPORT_SETTINGS. */
 function reportSettingsSetting(v: Raw): Record<string, unknown> {
+  return jsonObjectSetting('reportSettings', v, parseReportSettings);
+}
+
+/** A setting that is a JSON object (in cdk.json) or its JSON text (`-c key='{…}'`), validated with the function's own parser. */
+function jsonObjectSetting(key: string, v: Raw, parse: (input: unknown) => { ok: true } | { ok: false; issues: string[] }): Record<string, unknown> {
   let input: unknown = v;
   if (typeof v === 'string') {
     try {
       input = JSON.parse(v);
     } catch {
-      throw new SettingsError('reportSettings', 'is not valid JSON');
+      throw new SettingsError(key, 'is not valid JSON');
     }
   }
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SettingsError('reportSettings', `expected a JSON object, got ${JSON.stringify(input)}`);
-  const parsed = parseReportSettings(input);
-  if (!parsed.ok) throw new SettingsError('reportSettings', parsed.issues.join('; '));
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SettingsError(key, `expected a JSON object, got ${JSON.stringify(input)}`);
+  const parsed = parse(input);
+  if (!parsed.ok) throw new SettingsError(key, parsed.issues.join('; '));
   return input as Record<string, unknown>;
 }
 

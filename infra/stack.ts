@@ -10,6 +10,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
+import { BUNDLED_TRIGGERS_FILE, triggerConfigSource } from '../shared/triggers/config.ts';
 import { backfillRun, ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
 import { Alarms, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
@@ -22,6 +23,7 @@ import { NightlyRun, STALE_RUN_HOURS } from './constructs/nightly-run.ts';
 import { NightlySchedule } from './constructs/nightly-schedule.ts';
 import { TimerSweep } from './constructs/timer-sweep.ts';
 import { PageSigningKeys, PublicPages } from './constructs/public-pages.ts';
+import { PrivacySalt } from './constructs/privacy-salt.ts';
 import { Report } from './constructs/report.ts';
 import { RejectedEvents } from './constructs/rejected-events.ts';
 import { RuleSubscription } from './constructs/rule-subscription.ts';
@@ -64,6 +66,7 @@ export class ServerlessClmStack extends Stack {
   readonly email: EmailSending;
   /** The secret of the page signing keys, and the public pages' function URL. */
   readonly pageKeys: PageSigningKeys;
+  readonly privacySalt: PrivacySalt;
   readonly publicPages: PublicPages;
   readonly alarms: Alarms;
   readonly dashboard: PipelineDashboard;
@@ -108,6 +111,7 @@ export class ServerlessClmStack extends Stack {
     // where the email-feedback subscription's rule picks them up.
     this.email.publishEventsTo(this.defaultBus());
     this.pageKeys = new PageSigningKeys(this, 'PageSigningKeys', { removalPolicy });
+    this.privacySalt = new PrivacySalt(this, 'PrivacySalt', { removalPolicy });
 
     // The rule subscription of a function that sends email is sized to the SES send rate.
     const senders = subscriptions.filter((s): s is RuleSubscriptionSpec => s.kind === 'rule' && functionSpecs[s.function].access.sendEmail === true);
@@ -116,6 +120,7 @@ export class ServerlessClmStack extends Stack {
 
     // Functions, each with exactly the access wiring.ts gives it.
     const entries = Object.entries(functionSpecs) as [FunctionName, FunctionSpec][];
+    const triggersFile = triggerConfigSource;
     this.functions = Object.fromEntries(
       entries.map(([name, spec]) => {
         const fn = new ClmFunction(this, `${constructId(name)}Function`, {
@@ -127,6 +132,8 @@ export class ServerlessClmStack extends Stack {
           removalPolicy,
           // A function that sends email renders the template files: they ship beside its bundle.
           bundledDirs: spec.access.sendEmail ? ['templates'] : undefined,
+          // A trigger configuration other than the repository's (CLM_TRIGGERS_FILE, validated when this module loaded) ships beside every bundle.
+          bundledFiles: triggersFile ? [{ from: triggersFile, name: BUNDLED_TRIGGERS_FILE }] : undefined,
         });
         this.grantAccess(fn, spec);
         this.alarms.watchFunction(constructId(name), fn.function);
@@ -241,6 +248,8 @@ export class ServerlessClmStack extends Stack {
     for (const name of batchFunctions) this.alarms.watchFailedRecords(constructId(name), name);
     this.alarms.watchTable(this.table.table, tableOperations(entries.map(([, spec]) => spec)));
     this.alarms.watchSesReputation();
+    // Marketing paused by the deliverability circuit breaker (the campaigns function counts each paused send).
+    for (const [name, spec] of entries) if (spec.access.sendEmail) this.alarms.watchCircuitBreaker(constructId(name), name);
 
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       functions: Object.fromEntries(entries.map(([name]) => [name, this.functions[name].function])),
@@ -302,6 +311,7 @@ export class ServerlessClmStack extends Stack {
     if (access.putEvents) env[ENV.busName] = this.eventBus.bus.eventBusName;
     if (access.rejectedEvents) env[ENV.rejectedQueueUrl] = this.rejectedEvents.queue.queueUrl;
     if (access.pageKeys) env[ENV.pageKeysSecret] = this.pageKeys.secret.secretArn;
+    if (access.privacySalt) env[ENV.privacySaltSecret] = this.privacySalt.secret.secretArn;
     if (access.sendEmail) {
       env[ENV.senderAddress] = s.senderAddress;
       env[ENV.configurationSet] = this.email.configurationSet.configurationSetName;
@@ -310,7 +320,10 @@ export class ServerlessClmStack extends Stack {
       env[ENV.sesSendsPerSecond] = String(this.sendRate.sendsPerSecondPerInvocation);
     }
     // The nightly run's scoring settings (validated at synthesis; `{}` = the defaults).
-    if (name === nightlyRun.function) env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
+    // Erasure reads its outreach experiment and churn horizon (the residues of her assignments) from it too.
+    if (name === nightlyRun.function || name === 'erasure') env[ENV.scoringConfig] = JSON.stringify(s.scoringConfig);
+    // The deliverability circuit breaker's policy for the function that sends (validated at synthesis; `{}` = the defaults).
+    if (access.sendEmail) env[ENV.circuitBreaker] = JSON.stringify(s.circuitBreaker);
     // The report's settings (validated at synthesis; `{}` = the defaults).
     if (access.reportBucket) env[ENV.reportSettings] = JSON.stringify(s.reportSettings);
     return env;
@@ -324,5 +337,6 @@ export class ServerlessClmStack extends Stack {
     if (access.sendEmail) this.email.grantSendEmail(fn.function, fn.role);
     if (access.rejectedEvents) this.rejectedEvents.queue.grant(fn.function, 'sqs:SendMessage');
     if (access.pageKeys) this.pageKeys.grantRead(fn.function);
+    if (access.privacySalt) this.privacySalt.grantRead(fn.function);
   }
 }

@@ -6,7 +6,7 @@
  *   SendMessageBatch, ReceiveMessage, DeleteMessage, DeleteMessageBatch,
  *   GetQueueAttributes, GetQueueUrl, ListQueues and PurgeQueue on the local queues;
  * - Secrets Manager (AWS JSON 1.1): `X-Amz-Target: secretsmanager.GetSecretValue` of the
- *   secrets the local stack holds (the page signing keys, local/page-keys.ts);
+ *   secrets the local stack holds (the page signing keys, local/page-keys.ts; the erasure salt, local/privacy-salt.ts);
  * - `GET /queues` and `GET /queues/<name>` to inspect the queues, `GET /health`.
  *
  * Any AWS SDK or the AWS CLI works against it with `--endpoint-url`; requests

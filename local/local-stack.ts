@@ -28,6 +28,7 @@ import {
 } from './services.ts';
 import { startAwsJsonServer, type AwsJsonServer } from './aws-json-server.ts';
 import { ensureLocalPageKeys } from './page-keys.ts';
+import { ensureLocalPrivacySalt } from './privacy-salt.ts';
 import { startPagesServer } from './pages-server.ts';
 import { FUNCTIONS_CREDENTIALS, LocalBus, type EventBridgeEvent } from './bus.ts';
 import { invokeWithTimeout, lambdaContext, loadHandler, schedulerEvent, sqsEvent, type Handler } from './invoke.ts';
@@ -49,7 +50,11 @@ export const EMAILS_DIR = 'emails';
 export const LOCAL_BUS_NAME = `${settingDefaults.stackName}-events`;
 /** The local Secrets Manager secret of the page signing keys (generated per state directory, local/page-keys.ts). */
 export const LOCAL_PAGE_KEYS_SECRET = `${settingDefaults.stackName}-page-keys`;
+/** The local Secrets Manager secret of the erasure salt (generated per state directory, local/privacy-salt.ts). */
+export const LOCAL_PRIVACY_SALT_SECRET = `${settingDefaults.stackName}-privacy-salt`;
 export const dlqName = (subscriptionId: string) => `${subscriptionId}-dlq`;
+/** How long `waitForIdle` (without a timeout) waits with nothing happening at all before it gives up. */
+const STALL_MS = 10 * 60_000;
 
 export type LocalStackOptions = {
   /** Ports for the services; default: free ports. */
@@ -150,7 +155,12 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     for (const s of streamSubs) queues.ensure(dlqName(s.id), { persist: true });
     const bus = new LocalBus({ name: busName, region, queueFor: (sub) => queues.get(sub.id)! });
     const pageKeysText = ensureLocalPageKeys(stateDir);
-    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort, secrets: new Map([[LOCAL_PAGE_KEYS_SECRET, () => pageKeysText]]) });
+    const privacySalt = ensureLocalPrivacySalt(stateDir);
+    const secrets = new Map([
+      [LOCAL_PAGE_KEYS_SECRET, () => pageKeysText],
+      [LOCAL_PRIVACY_SALT_SECRET, () => privacySalt],
+    ]);
+    const server: AwsJsonServer = await startAwsJsonServer({ bus, queues, port: options.busPort, secrets });
     cleanups.push(server.close);
     // The public pages, as behind a function URL; the handler is loaded at the first request (after the environment is set).
     const pagesServer = await startPagesServer({ handler: () => handlerFor(publicPages.function), region, port: options.pagesPort, onError: (e) => recordError(publicPages.function, e) });
@@ -182,6 +192,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       AWS_ENDPOINT_URL_SQS: server.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
       [ENV.pageKeysSecret]: LOCAL_PAGE_KEYS_SECRET,
+      [ENV.privacySaltSecret]: LOCAL_PRIVACY_SALT_SECRET,
       [ENV.pagesBaseUrl]: pagesServer.url,
       [ENV.tableName]: tableName,
       [ENV.busName]: busName,
@@ -201,6 +212,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       [ENV.controlGroupPercent]: String(settingDefaults.controlGroupPercent),
       [ENV.controlGroupExperiment]: settingDefaults.controlGroupExperiment,
       [ENV.frequencyCapPerWeek]: String(settingDefaults.frequencyCapPerWeek),
+      [ENV.circuitBreaker]: JSON.stringify(settingDefaults.circuitBreaker),
       [ENV.winbackPermissionMonths]: String(settingDefaults.winbackPermissionMonths),
       [ENV.winbackDelaysDays]: settingDefaults.winbackDelaysDays.join(','),
       [ENV.winbackHighValueMinClv]: String(settingDefaults.winbackHighValueMinClv),
@@ -358,12 +370,19 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
     /**
      * Resolves once every queue is drained (nothing visible, in flight or due
      * for redelivery) and every stream poller has completed two full polling
-     * rounds with no new records while nothing else changed.
+     * rounds with no new records while nothing else changed. With `timeoutMs`, gives up after
+     * that long; without, only after `STALL_MS` with no activity at all (a large base's replay,
+     * or a night's CustomerRescored for every customer, takes longer than any fixed time).
      */
     const waitForIdle = async (opts: { timeoutMs?: number } = {}) => {
-      const deadline = Date.now() + (opts.timeoutMs ?? 60 * 60_000);
+      let deadline = Date.now() + (opts.timeoutMs ?? STALL_MS);
+      let seen = activity();
       const allConsumersIdle = () => [...consumers.values()].every((c) => c.idle);
       while (Date.now() < deadline) {
+        if (opts.timeoutMs === undefined && activity() !== seen) {
+          seen = activity();
+          deadline = Date.now() + STALL_MS;
+        }
         if (!allConsumersIdle()) {
           const busy = [...consumers].find(([, c]) => !c.idle)!;
           await queues.get(busy[0])!.waitForChange(100);
@@ -374,7 +393,7 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         const quiet = [...pollers.values()].every((p) => p.emptyRounds >= 1 && !p.busy);
         if (quiet && allConsumersIdle() && activity() === before) return;
       }
-      throw new Error('the local stack did not become idle in time');
+      throw new Error(opts.timeoutMs === undefined ? `the local stack did not become idle: no activity for ${STALL_MS / 60_000} minutes` : 'the local stack did not become idle in time');
     };
     type ScheduleResult = { id: string; function: FunctionName; ok: boolean; result?: unknown; error?: string; ms: number };
     /** Invokes one schedule subscription's function once, as EventBridge Scheduler would (at the process clock's time). */

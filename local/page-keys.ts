@@ -14,15 +14,28 @@ export const PAGE_KEYS_FILE = 'page-keys.json';
 
 /** The stored key ring of the state directory, created when missing. Returns its JSON text (the secret's value). */
 export function ensureLocalPageKeys(stateDir: string): string {
-  const file = path.join(stateDir, PAGE_KEYS_FILE);
+  return ensureOwnerOnlyFile(
+    path.join(stateDir, PAGE_KEYS_FILE),
+    () => {
+      const ring: StoredKeyRing = { kid: `local-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`, key: randomBytes(32).toString('base64url'), previous: [] };
+      return `${JSON.stringify(ring, null, 2)}\n`;
+    },
+    (text) => void parseKeyRing(text), // refuses a damaged file with a message naming the field, not the key
+  );
+}
+
+/**
+ * The text of a secret file of the local stack's state directory: read and checked (`check` throws on a
+ * damaged one, leaving it as it is), or created with `make()` readable by its owner only.
+ */
+export function ensureOwnerOnlyFile(file: string, make: () => string, check: (text: string) => void): string {
   if (existsSync(file)) {
     const text = readFileSync(file, 'utf8');
-    parseKeyRing(text); // refuses a damaged file with a message naming the field, not the key
+    check(text);
     return text;
   }
-  mkdirSync(stateDir, { recursive: true });
-  const ring: StoredKeyRing = { kid: `local-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`, key: randomBytes(32).toString('base64url'), previous: [] };
-  const text = `${JSON.stringify(ring, null, 2)}\n`;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const text = make();
   writeFileSync(file, text, { mode: 0o600 });
   chmodSync(file, 0o600);
   return text;

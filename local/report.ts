@@ -1,6 +1,6 @@
 /**
  * The report after the local run's nights (`npm start -- --run-nightly` or `--nights N`): the
- * latest night's merged aggregate read from DynamoDB Local, rendered as the scheduled report
+ * latest night's merged aggregate (and the winback leaver facts) read from DynamoDB Local, rendered as the scheduled report
  * function renders it in AWS, and written to `<state dir>/report/` (report.html, report.json
  * and the lookalike export).
  */
@@ -8,7 +8,8 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { writeReportFiles } from '../cli/report.ts';
 import { DynamoReportStore } from '../shared/adapters/dynamodb-report-store.ts';
-import { buildReport } from '../shared/report/index.ts';
+import { DynamoWinbackStore } from '../shared/adapters/dynamodb-winback-store.ts';
+import { buildReport, readWinbackSection } from '../shared/report/index.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './services.ts';
 
 export const REPORT_DIR = 'report';
@@ -19,7 +20,8 @@ export async function writeLocalReport(o: { endpoint: string; tableName: string;
   try {
     const stored = await new DynamoReportStore(client, { tableName: o.tableName }).latestReportPart();
     if (!stored) return undefined;
-    const { figures, files } = await buildReport(stored, {}, new Date());
+    const winback = await readWinbackSection(new DynamoWinbackStore(client, { tableName: o.tableName }), stored.runDate);
+    const { figures, files } = await buildReport(stored, {}, new Date(), winback);
     const written = writeReportFiles(path.join(o.stateDir, REPORT_DIR), files);
     return { html: written[0]!, files: written, verdict: figures.outreach.verdict };
   } finally {

@@ -41,7 +41,13 @@ const HELP = `Usage: npm start -- [options]
   --run-nightly        run the nightly state machine once after the replay (= --nights 1)
   --nights N           run the nightly state machine N times after the replay, one night after
                        another (the first scores the replay's day, each later one the next day;
-                       later nights see no new events)
+                       later nights see no new events, but for --outreach-effect's)
+  --outreach-effect R  with --nights 2 or more: after each night but the last, the customers it
+                       planned for outreach go through the churn horizon as the synthetic true
+                       effect says (each churns with her churn risk at planning as the chance,
+                       treated ones × (1 − R), e.g. 0.2: subscribers cancel, ad-hoc buyers who
+                       stay buy again) and the next night comes after the horizon (92 days
+                       later), so its report measures the effect
   --summary-json FILE  write the run's summary (the Summary figures and each night's) to FILE as JSON
   --keep-running       leave everything up and serve the bus until Ctrl-C
   -h, --help           this help
@@ -59,6 +65,7 @@ type Args = {
   pagesPort?: number;
   stateDir: string;
   nights: number;
+  outreachEffect?: number;
   summaryJsonFile?: string;
   keepRunning: boolean;
 };
@@ -79,6 +86,7 @@ function parse(argv: string[]): Args {
       'state-dir': { type: 'string' },
       'run-nightly': { type: 'boolean' },
       nights: { type: 'string' },
+      'outreach-effect': { type: 'string' },
       'summary-json': { type: 'string' },
       'keep-running': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -95,6 +103,11 @@ function parse(argv: string[]): Args {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${v}"`);
     return n;
   };
+  const share = (name: string, v: string): number => {
+    const x = Number(v);
+    if (v.trim() === '' || !(x >= 0 && x <= 1)) throw new Error(`--${name} must be a number from 0 to 1, got "${v}"`);
+    return x;
+  };
   return {
     customers: int('customers', values.customers, 1, 1_000_000) ?? 5000,
     seed: int('seed', values.seed, 0, 2 ** 32 - 1) ?? 42,
@@ -107,6 +120,7 @@ function parse(argv: string[]): Args {
     pagesPort: int('pages-port', values['pages-port'], 1, 65535),
     stateDir: values['state-dir'] ?? '.local',
     nights: int('nights', values.nights, 1, 366) ?? (values['run-nightly'] ? 1 : 0),
+    ...(values['outreach-effect'] !== undefined && { outreachEffect: share('outreach-effect', values['outreach-effect']) }),
     summaryJsonFile: values['summary-json'],
     keepRunning: values['keep-running'] ?? false,
   };
@@ -152,6 +166,38 @@ async function replay(stack: LocalStack, entries: GeneratedEntry[], onProgress: 
     client.destroy();
   }
   return result;
+}
+
+/**
+ * --outreach-effect: the customers tonight planned go through the churn horizon as the synthetic
+ * true effect says (local/outreach-follow-up.ts). The clock moves to 11:00 UTC of the day the
+ * horizon ends, the follow-up's events (dated up to 10:00 that day) take the live path, and the
+ * next night scores that day. Returns the days from tonight's run date to the next one's.
+ */
+async function followUpOutreach(stack: LocalStack, args: Args, runDate: string, print: (line: string) => void): Promise<number> {
+  const { followUpDays, localOutreachFollowUp } = await import('./outreach-follow-up.ts');
+  const { defaultScoringConfig: config } = await import('../shared/scoring/config.ts');
+  const days = followUpDays(config.churn.horizonMonths);
+  const until = new Date(Date.parse(`${runDate}T11:00:00Z`) + days * 86_400_000);
+  if (until.getTime() > Date.now()) advanceClock(until.getTime() - Date.now());
+  const f = await localOutreachFollowUp({
+    endpoint: stack.endpoints.dynamodb,
+    tableName: stack.tableName,
+    experimentId: config.outreach.experimentId,
+    runDate,
+    seed: args.seed,
+    horizonMonths: config.churn.horizonMonths,
+    effect: { relativeChurnReduction: args.outreachEffect! },
+  });
+  const result = await replay(stack, f.entries, () => {});
+  await stack.waitForIdle();
+  const treated = f.planned.filter((a) => a.group === 'treatment').length;
+  const kinds = f.entries.map((e) => e.DetailType);
+  const cancelling = new Set(f.entries.filter((e) => e.DetailType === 'SubscriptionCancelled').map((e) => (JSON.parse(e.Detail) as { customerId: string }).customerId)).size;
+  print(
+    `  outreach follow-up (--outreach-effect ${args.outreachEffect}): of the ${fmt(f.planned.length)} customers planned on ${runDate} (${fmt(treated)} treated, ${fmt(f.planned.length - treated)} control), ${fmt(f.churning)} churn by the true effect in the ${days} days after: ${fmt(cancelling)} subscribers cancel, ${fmt(kinds.filter((k) => k === 'OrderPlaced').length)} ad-hoc buyers who stay buy again (${fmt(result.accepted)} of ${fmt(f.entries.length)} events accepted by the bus; the clock moved to ${until.toISOString().slice(0, 16)}Z)`,
+  );
+  return days;
 }
 
 async function main(): Promise<number> {
@@ -373,14 +419,16 @@ async function main(): Promise<number> {
     // date is the replay's day and the triggers the replay fired count tonight (a night scheduled
     // now would score yesterday, and those triggers would first count on the next, quiet night).
     const firstScheduled = new Date(Math.floor(Date.now() / 86_400_000 + 1) * 86_400_000);
+    // --outreach-effect: the night after a follow-up comes when its outcomes are known (the churn horizon later).
+    let extraDays = 0;
     for (let i = 0; i < args.nights; i++) {
       // Each night is scheduled a day after the one before: its own run date and run id; no new events arrive in between.
-      const scheduledTime = new Date(firstScheduled.getTime() + i * 86_400_000);
+      const scheduledTime = new Date(firstScheduled.getTime() + (i + extraDays) * 86_400_000);
       const runDate = runDateOf(scheduledTime.toISOString());
       out(
         args.nights === 1
           ? '\nRunning the nightly state machine once (--run-nightly; the definition CDK synthesizes, in an ASL interpreter)…'
-          : `\nRunning night ${i + 1} of ${args.nights} (run date ${runDate}${i ? ', no new events' : ''}; the definition CDK synthesizes, in an ASL interpreter)…`,
+          : `\nRunning night ${i + 1} of ${args.nights} (run date ${runDate}${i ? (args.outreachEffect !== undefined ? ', after the outreach follow-up' : ', no new events') : ''}; the definition CDK synthesizes, in an ASL interpreter)…`,
       );
       const nightStarted = Date.now();
       const figures: NightFigures = { runId: runIdOf(runDate), runDate, customersRead: 0, written: 0, skipped: 0, failed: 0, emitted: 0, consumedReadUnits: 0, consumedWriteUnits: 0, durationMs: 0, modelStatus: 'not run' };
@@ -400,6 +448,7 @@ async function main(): Promise<number> {
       }
       nights.push(figures);
       await stack.waitForIdle();
+      if (args.outreachEffect !== undefined && i < args.nights - 1) extraDays += (await followUpOutreach(stack, args, runDate, out)) - 1;
     }
   } else if (schedules.length) {
     out(`\nThe nightly schedule (${schedules.filter((s) => s.id !== 'TimerSweep').map((s) => s.id).join(', ')}) is not fired automatically; --run-nightly runs it after the replay. The timer sweep ran once after the replay.`);

@@ -34,6 +34,12 @@ export const defaults = {
   ledgerRetentionDays: 400,
   /** Seconds a claimed send is held before another worker may take it over. */
   sendLeaseSeconds: 120,
+  /**
+   * Minutes after its SES call a send-ledger entry still `submitted` (no SES event of the email
+   * confirmed it) is known not to have been taken by SES, and is sent again: far beyond the
+   * sending function's 60-second timeout, SES's event latency and the feedback queue's age alarm (30 minutes).
+   */
+  submittedTimeoutMinutes: 180,
   /** Seconds a claimed rejection is held before another worker may take it over (longer than ingest's 30-second timeout). */
   rejectionLeaseSeconds: 60,
   /** Days a rejection is remembered, so a redelivery is not rejected twice: the longest SQS keeps a message (14 days). */

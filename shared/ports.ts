@@ -12,11 +12,13 @@ import type { CustomerScore } from './scoring/score-customer.ts';
 import type { StoredScore } from './scoring/score-diff.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
+import type { ErasedOutreach } from './privacy/outreach-residue.ts';
 import type { ConsentRecord } from './consent/ledger.ts';
 import type { ErasureRecord } from './privacy/erasure.ts';
 import type { LeaverFact } from './winback/report.ts';
 import type { KeyRing } from './pages/tokens.ts';
 import type { ReportPart } from './report/aggregate.ts';
+import type { DeliverabilityCount, DeliverabilityFigures } from './campaigns/circuit-breaker.ts';
 
 /** A trigger the rules decided to fire, before it is recorded (`firedAt`) and published. */
 export type TriggerDecision = Omit<ChurnTriggerFired, 'firedAt' | 'schemaVersion'>;
@@ -35,7 +37,8 @@ export type SendRecord = {
    * `deferredUntil` (a durable timer); `parked`: could not be sent (SES refused it for good),
    * with the reason; `submitted`: handed to SES and not yet recorded — if it stays so, the
    * worker died between the SES call and the record, so the email may have gone: it is never
-   * sent again (docs/campaigns.md, "Exactly once").
+   * sent again until SES's events confirm it (`sent`) or the reconciliation timeout shows SES never
+   * took it (claimed again; docs/campaigns.md, "Exactly once").
    */
   status: 'sending' | 'submitted' | 'sent' | 'skipped' | 'control' | 'deferred' | 'parked';
   /** When the status was reached (ISO, UTC). */
@@ -47,6 +50,13 @@ export type SendRecord = {
   /** When the outcome event (EmailSent / EmailSkipped) was put on the bus. */
   publishedAt?: string;
 };
+
+/**
+ * `submittedTimeoutSeconds`: a `submitted` entry this much older than `now` (with no SES event
+ * confirming it meanwhile) is known not to have been taken by SES and may be claimed again
+ * (docs/campaigns.md, "Exactly once"). Unset: a `submitted` entry is never taken over.
+ */
+export type ClaimOptions = { submittedTimeoutSeconds?: number };
 
 /** The send a worker claims before the email goes out. */
 export type SendClaim = { sendId: string; customerId: string; campaign: string };
@@ -84,7 +94,7 @@ export interface CustomerStore {
    * `busy`: another worker holds a live claim; `stale`: the customer's ledger changed since
    * `ledgerVersion` was read (another send was claimed), so the decision must be taken again.
    */
-  claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult>;
+  claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number, options?: ClaimOptions): Promise<ClaimResult>;
   /**
    * Marks claimed sends `submitted` just before they go to SES (only entries still `sending`).
    * From then on no claim takes them over: a worker that dies before recording the outcome
@@ -92,6 +102,12 @@ export interface CustomerStore {
    */
   markSubmitted(entries: readonly { customerId: string; sendId: string }[], now: Date): Promise<void>;
   completeSend(entry: SendRecord): Promise<void>;
+  /**
+   * SES reported an email of this entry (its Send event, or a delivery, bounce, …: the entry's send
+   * id is in the email's tags): a `submitted` entry becomes `sent` with SES's message id, dated `at`,
+   * with reason `confirmed-by-ses-event`. Returns whether it did (false: the entry was not `submitted`).
+   */
+  confirmSubmitted(customerId: string, sendId: string, messageId: string, at: Date): Promise<boolean>;
   /** Gives a claim (`sending` or `submitted`) back after SES refused the attempt, so a retry can take it at once. */
   releaseSend(customerId: string, sendId: string): Promise<void>;
 }
@@ -129,6 +145,18 @@ export interface BulkMailer {
   sendBulk(entries: readonly BulkEntry[]): Promise<BulkEntryResult[]>;
 }
 
+/**
+ * The deliverability circuit breaker's counts (shared/campaigns/circuit-breaker.ts): the emails SES
+ * accepted, hard bounces and complaints, per hour. The SES feedback path counts; the campaigns
+ * path reads the window before marketing sends.
+ */
+export interface DeliverabilityTally {
+  /** Adds each entry to the bucket of its hour, once per `eventId` (a redelivered SES event adds nothing). */
+  count(entries: readonly DeliverabilityCount[]): Promise<void>;
+  /** The sums over the hour buckets of the window: from the hour `windowHours` before `now` through `now`'s hour. */
+  figures(now: Date, windowHours: number): Promise<DeliverabilityFigures>;
+}
+
 export interface RejectedEventSink {
   /**
    * Keeps a rejected event with its reason where an operator can inspect and replay it.
@@ -162,6 +190,8 @@ export type CustomerRecord = {
   triggers: TriggerRecord[];
   /** The whole send ledger of the customer: one entry per decision, with its status and reason. */
   sends: SendRecord[];
+  /** Her consent ledger (`CONSENT#` records, any order): the current state is derived from it, as the guardrails derive it. */
+  consent?: ConsentRecord[];
 };
 
 /** Read-only view of a customer for operators. */
@@ -186,6 +216,8 @@ export type ScoringCustomer = {
   /** the last score written: what a night compares the new one with (`readCustomers` gives the whole score) */
   stored?: StoredScore | CustomerScore;
   triggers: ActiveTrigger[];
+  /** the send ledger entries at or after `sendsSince` (asked for by the nightly run's report: campaign response) */
+  sends?: SendRecord[];
 };
 
 /** How putting an outreach assignment went: `created`, or `existing` (planned before; the stored one is returned). */
@@ -198,16 +230,18 @@ export interface ScoringStore {
   /**
    * About `limit` customers of the segment from `cursor` on, in key order, each read whole: her
    * profile (what scoring and the report read of it), her stored score unless `scores: false`,
-   * and her triggers fired at or after `triggersSince` (none without it). What the nightly run
+   * her triggers fired at or after `triggersSince` (none without it), and with `sendsSince` her send
+   * ledger entries at or after it (as `readCustomers`). What the nightly run
    * reads; the cursor is opaque (JSON-safe).
    */
-  readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options?: { triggersSince?: Date; scores?: boolean }): Promise<SegmentRead>;
+  readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options?: { triggersSince?: Date; scores?: boolean; sendsSince?: Date }): Promise<SegmentRead>;
   /**
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
    * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
    * `scores: false` reads the profiles only (the fit's gathering needs no stored score).
+   * `sendsSince`: also the customers' send ledger entries whose time is at or after it (`sends`).
    */
-  readCustomers(customerIds: readonly string[], triggersSince?: Date, options?: { scores?: boolean }): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
+  readCustomers(customerIds: readonly string[], triggersSince?: Date, options?: { scores?: boolean; sendsSince?: Date }): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }>;
   /**
    * Keeps a part of a run's step (a segment's gathered summaries, its outreach top N) out of the
    * state machine's state, whose 256 KB it would outgrow: stored under the run, with a TTL; the
@@ -224,8 +258,10 @@ export interface ScoringStore {
   previousModel(runDate: string): Promise<ModelRecord | undefined>;
   /** Stores a run's model once; a run that has one keeps it (returned), so every score of a night names one model. */
   putModel(model: ModelRecord): Promise<{ model: ModelRecord; created: boolean }>;
-  /** Every assignment of the experiment in the period (strongly consistent). */
+  /** Every assignment of the experiment in the period (strongly consistent); not the residues of erased customers'. */
   outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]>;
+  /** The anonymous residues of erased customers' assignments of the experiment in the period (shared/privacy/outreach-residue.ts). */
+  erasedOutreach(experimentId: string, period: string): Promise<ErasedOutreach[]>;
   /** Stores an assignment unless the customer already has one in that experiment and period (never reassigned). */
   putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult>;
   /**
@@ -267,20 +303,31 @@ export interface ConsentLedger {
 }
 
 /**
- * What erasure needs of the table (shared/privacy/erasure.ts): the per-table salt of the hashes,
+ * What erasure needs of the table (shared/privacy/erasure.ts): the salt of the hashes (a secret),
  * tombstones of erased customer ids, the suppression list of erased addresses, deleting a
  * customer's partition and the erasure records. Hashes only: no id or address is stored.
  */
 export interface PrivacyStore {
-  /** The table's random salt, created on first use and the same ever after. */
+  /** The salt of the hashes: a secret outside the table (docs/erasure.md), the same ever after. */
   salt(): Promise<string>;
   putTombstone(customerHash: string, at: Date): Promise<void>;
-  /** Which of these customer hashes have a tombstone. */
+  /** Which of these customer hashes have a tombstone (one BatchGetItem per 100). */
   tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>>;
+  /** Whether this customer hash has a tombstone (one GetItem). */
+  hasTombstone(customerHash: string): Promise<boolean>;
   suppress(emailHash: string, at: Date): Promise<void>;
   isSuppressedHash(emailHash: string): Promise<boolean>;
   /** Deletes every item of the customer's partition; returns how many of each kind (itemKind). */
   deletePartition(customerId: string): Promise<Record<string, number>>;
+  /** The customer's outreach assignments (`OUTREACH#<experiment>#<period>` / `PLAN#<id>`) of these experiments and periods (consistent). */
+  outreachAssignmentsOf(customerId: string, experimentIds: readonly string[], periods: readonly string[]): Promise<OutreachAssignment[]>;
+  /**
+   * Replaces the assignment by its anonymous residue and deletes its copy in the unpublished list, in
+   * one transaction; false when the assignment is gone already (replaced by an earlier attempt).
+   */
+  replaceOutreachAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): Promise<boolean>;
+  /** Deletes the customer's personal-outreach task items (`OUTREACHTASKS#<day>` / `TASK#…`) of these days (UTC, YYYY-MM-DD); returns how many. */
+  deleteOutreachTasks(customerId: string, days: readonly string[]): Promise<number>;
   recordErasure(record: ErasureRecord): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { tableDefinition } from './data-model/table.ts';
 import { CLM_SOURCE_PREFIX, EMITTED_SOURCES } from './events/catalog.ts';
-import { SES_SOURCE, sesDetailTypes } from './email-feedback/ses-events.ts';
+import { SES_SOURCE, routedSesDetailTypes } from './email-feedback/ses-events.ts';
 import { triggerEventTypes } from './triggers/rules.ts';
 import { requestEventTypes } from './campaigns/requests.ts';
 import { winbackEventTypes } from './winback/track.ts';
@@ -14,7 +14,7 @@ import { winbackEventTypes } from './winback/track.ts';
 /** An EventBridge event pattern (also used, in the same syntax, for Lambda stream filter criteria). */
 export type EventPattern = { [key: string]: unknown };
 
-export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback' | 'backfill';
+export type FunctionName = 'ingest' | 'churn-triggers' | 'campaigns' | 'nightly-rescore' | 'timer-sweep' | 'pages' | 'report' | 'email-feedback' | 'backfill' | 'erasure';
 
 /**
  * DynamoDB item actions a function may call on the table, as IAM action names
@@ -53,6 +53,8 @@ export type FunctionSpec = {
     pageKeys?: boolean;
     /** PutObject into the private report bucket. */
     reportBucket?: boolean;
+    /** Reads the erasure salt (the Secrets Manager secret): hashes customer ids and addresses against the tombstones and suppression list. */
+    privacySalt?: boolean;
   };
 };
 
@@ -64,9 +66,21 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (events + profile);
     // PutItem and GetItem of a REJECTED# item (a rejected event sent once); PutItem of CONSENT# records (once each);
-    // erasure (shared/privacy/erasure.ts): GetItem/PutItem of the salt, BatchGetItem of tombstones, PutItem of a
-    // tombstone, suppression and erasure record, Query of the customer's keys and BatchWriteItem of their deletes.
-    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true },
+    // BatchGetItem of the batch's customers' erasure tombstones (their events are dropped; privacySalt: the hashes' salt).
+    // Erasure itself is the erasure function's.
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem'] }, rejectedEvents: true, privacySalt: true },
+  },
+  erasure: {
+    entry: 'functions/erasure/handler.ts',
+    description: "Erases a customer on request (CustomerErasureRequested): the customer's items deleted, a tombstone and the address's salted hash kept",
+    memoryMb: 512,
+    timeoutSeconds: 120,
+    // shared/privacy/erasure.ts on the DynamoDB adapter (shared/adapters/dynamodb-privacy-store.ts): GetItem of the
+    // profile, PutItem of the tombstone, suppression entry and erasure record (conditional); BatchGetItem of her
+    // outreach assignments, each replaced by its residue in a TransactWriteItems (Delete of it and of its unpublished
+    // copy, Put of the residue); Query of her personal-outreach task items and of her partition's keys, BatchWriteItem
+    // of their deletes; privacySalt: the hashes' salt. The scoring config (CLM_SCORING_CONFIG): the outreach experiment.
+    access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'DeleteItem', 'Query', 'BatchWriteItem'] }, privacySalt: true },
   },
   'churn-triggers': {
     entry: 'functions/churn-triggers/handler.ts',
@@ -88,9 +102,13 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     // GetItem of the profile and the ledger entry; Query of SEND#; PutItem (claim, complete); DeleteItem (release);
     // UpdateItem of the ledger entry's publishedAt (CustomerStore.markPublished).
     // GetItem and PutItem of a campaign-send timer (a send deferred to the customer's hour: DynamoTimerStore.set).
-    // BatchGetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/privacy/erasure.ts).
-    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey) in its emails.
-    access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+    // GetItem of an erasure tombstone (a late event of an erased customer asks for no email: shared/campaigns/requests.ts)
+    // and of an address's suppression entry (privacySalt: the hashes' salt).
+    // Query of the circuit breaker's hour buckets (DELIVERABILITY#<shard>, read before marketing sends).
+    // PutItem of CONSENT# records and a TransactWriteItems of conditional Puts (the welcome's double opt-in request, a
+    // ConsentChanged stored on the customer as ingest stores one).
+    // pageKeys: signs the links of the public pages (unsubscribe, help, exit survey, double opt-in confirmation) in its emails.
+    access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true, privacySalt: true },
   },
   'nightly-rescore': {
     entry: 'functions/nightly-rescore/handler.ts',
@@ -115,8 +133,11 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 300,
     // What the backfill calls (shared/adapters/dynamodb-backfill-store.ts): BatchGetItem (consistent) of the
     // profiles and of the batch's EVT# keys; BatchWriteItem of the EVT# items; PutItem (conditional) of a
-    // profile and of a batch result; Query of a run's BACKFILL# partition. BackfillCompleted on the bus.
-    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
+    // profile and of a batch result; Query of a run's BACKFILL# partition. The history's timers of absence
+    // (shared/adapters/dynamodb-timer-store.ts): GetItem and PutItem of a timer, DeleteItem of a cancelled one; its
+    // consent records (dynamodb-consent-ledger.ts): PutItem (conditional). BackfillCompleted on the bus.
+    // BatchGetItem of the erasure tombstones of a batch's customers (privacySalt: their hashes' salt): an erased customer's rows are refused.
+    access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
   },
   'timer-sweep': {
     entry: 'functions/timer-sweep/handler.ts',
@@ -131,7 +152,7 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
   },
   pages: {
     entry: 'functions/pages/handler.ts',
-    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page and the exit survey',
+    description: 'Public pages behind signed links: one-click unsubscribe, the personal help page, the exit survey and the double opt-in confirmation',
     memoryMb: 256,
     timeoutSeconds: 10,
     // GetItem of the profile; TransactWriteItems of conditional Puts (the customer's own answer, stored
@@ -144,7 +165,8 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Writes the report of the latest nightly run (HTML with charts, JSON, lookalike export) to the private report bucket',
     memoryMb: 1024,
     timeoutSeconds: 120,
-    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts); PutObject of the files.
+    // Query of the REPORT partition (the latest night's merged aggregate, shared/adapters/dynamodb-report-store.ts) and of the
+    // LEAVERS#<month> partitions (the winback section, shared/report/winback.ts); PutObject of the files.
     access: { table: { actions: ['Query'] }, reportBucket: true },
   },
   'email-feedback': {
@@ -154,7 +176,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     timeoutSeconds: 30,
     // As ingest: GetItem (consistent) of the profile; TransactWriteItems of conditional Puts (the EmailFeedback
     // event and the profile); PutItem and GetItem of a REJECTED# item (an invalid SES event sent once).
-    access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true },
+    // The circuit breaker's counts: TransactWriteItems of conditional Puts (a counted event's marker) and an
+    // UpdateItem (ADD to an hour bucket). UpdateItem of a `submitted` SEND# entry SES's events confirm.
+    access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, rejectedEvents: true },
   },
 };
 
@@ -235,6 +259,17 @@ export const subscriptions: Subscription[] = [
     maxReceiveCount: 5,
   },
   {
+    kind: 'rule',
+    id: 'ErasureRequestsToErasure',
+    function: 'erasure',
+    description: "A producer's erasure requests (ingest gets them too, stores none and rejects an invalid one)",
+    pattern: { source: [{ 'anything-but': { prefix: CLM_SOURCE_PREFIX } }], 'detail-type': ['CustomerErasureRequested'] },
+    // Small batches: an erasure deletes a whole partition (one Query page and 25 deletes a call).
+    batchSize: 10,
+    maxBatchingWindowSeconds: 1,
+    maxReceiveCount: 5,
+  },
+  {
     kind: 'stream',
     id: 'NewEventsToChurnTriggers',
     function: 'churn-triggers',
@@ -281,7 +316,7 @@ export const subscriptions: Subscription[] = [
     function: 'email-feedback',
     description: "SES's events of the configuration set's emails (on the account's default bus) to the customer's record",
     bus: 'default',
-    pattern: { source: [SES_SOURCE], 'detail-type': Object.values(sesDetailTypes) },
+    pattern: { source: [SES_SOURCE], 'detail-type': [...routedSesDetailTypes] },
     batchSize: 10,
     maxBatchingWindowSeconds: 1,
     maxReceiveCount: 5,
@@ -349,7 +384,7 @@ export const backfillRun = {
 };
 
 /**
- * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`)
+ * The public pages: one function answers every path (`/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`, `/confirm/TOKEN`)
  * behind a Lambda function URL in AWS (infra/constructs/public-pages.ts) and an HTTP server in
  * the local stack (local/pages-server.ts).
  */
@@ -382,10 +417,14 @@ export const ENV = {
   winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
   /** Name or ARN of the Secrets Manager secret holding the page signing keys (shared/pages/tokens.ts). */
   pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+  /** Name or ARN of the Secrets Manager secret holding the erasure salt (shared/adapters/secrets-manager-privacy-salt.ts). */
+  privacySaltSecret: 'CLM_PRIVACY_SALT_SECRET',
   /** Base URL of the public pages (`<base>/u/TOKEN`, `/learn/TOKEN`, `/exit/TOKEN`; docs/pages.md). */
   pagesBaseUrl: 'CLM_PAGES_BASE_URL',
   /** The private bucket the report function writes to. */
   reportBucket: 'CLM_REPORT_BUCKET',
   /** The report's settings as JSON (shared/report/settings.ts: cost per contact, currency, …); unset: the defaults. */
   reportSettings: 'CLM_REPORT_SETTINGS',
+  /** The deliverability circuit breaker's policy as JSON (shared/campaigns/circuit-breaker.ts); unset: the defaults. */
+  circuitBreaker: 'CLM_CIRCUIT_BREAKER',
 } as const;

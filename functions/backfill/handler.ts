@@ -3,7 +3,7 @@
  * calls them (infra/constructs/backfill.ts): a batch of rows from the Distributed Map's item
  * batcher ({ Items, BatchInput }), the record of a batch that failed after its retries
  * ({ step: 'failed', … }), or the file's summary ({ step: 'summarise', runId, file }), which
- * publishes BackfillCompleted. Rejected rows are logged with file, line and reason (never the
+ * publishes BackfillCompleted. The rows of erased customers are refused (their tombstones). Rejected rows are logged with file, line and reason (never the
  * row's values). An invalid input is refused with the reason (it can only come from a wrong definition).
  */
 import middy from '@middy/core';
@@ -13,7 +13,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { backfillStepSchema, runBackfillStep } from '../../shared/backfill/backfill.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
-import { backfillStore, eventPublisher } from '../commons/clients.ts';
+import { backfillStore, consentLedger, eventPublisher, privacyStore, settings, timerStore } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 export const handler = middy(async (event: unknown) => {
@@ -26,8 +26,12 @@ export const handler = middy(async (event: unknown) => {
   const out = await runBackfillStep(parsed.data, {
     store: backfillStore(),
     publisher: eventPublisher(),
-    fold: { empty: emptyProfile, apply: applyEvent },
+    fold: { empty: emptyProfile, apply: (p, e) => applyEvent(p, e, settings.consentPolicy()) },
+    timers: timerStore(),
+    consent: consentLedger(),
+    consentPolicy: settings.consentPolicy(),
     now: () => new Date(),
+    privacy: privacyStore(),
     log: (rejected) => logger.warn('backfill row rejected', { ...rejected }),
   });
   if (out.step === 'batch') {

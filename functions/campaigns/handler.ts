@@ -7,7 +7,6 @@
  * a statement or invoice; a failed payment: the collection notice), validated here as
  * ingest validates it.
  */
-import { erasedAmong } from '../../shared/privacy/erasure.ts';
 import middy from '@middy/core';
 import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -19,15 +18,16 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { emittedSchemas } from '../../shared/events/catalog.ts';
 import { validateInbound } from '../../shared/events/validate.ts';
 import { defaultSendPolicy } from '../../shared/campaigns/guardrails.ts';
-import { decideEventRequest, requestEventTypes, requestFromRescore, requestFromTrigger, type CampaignRequest } from '../../shared/campaigns/requests.ts';
+import { decideStoredEventRequest, requestEventTypes, requestFromRescore, requestFromTrigger, type CampaignRequest } from '../../shared/campaigns/requests.ts';
 import { sendBatch } from '../../shared/campaigns/send-batch.ts';
 import type { CampaignDeps, CampaignOutcome } from '../../shared/campaigns/send-campaign.ts';
 import { defaults } from '../../shared/defaults.ts';
 import { ENV } from '../../shared/wiring.ts';
-import { bulkMailer, bulkPacer, customerStore, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
+import { bulkMailer, bulkPacer, consentLedger, customerStore, deliverabilityCounter, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
 import { LoggingBatchProcessor } from '../commons/batch.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 // Logs and counts (FailedRecords) each record that fails; only those are retried.
@@ -53,7 +53,13 @@ const deps = (): CampaignDeps => ({
     controlGroupPercent: settings.controlGroupPercent(),
     controlGroupExperiment: settings.controlGroupExperiment(),
     frequencyCapPerWeek: settings.frequencyCapPerWeek(),
+    breaker: settings.breakerPolicy(),
   },
+  // The circuit breaker's window (SES's sends, hard bounces and complaints, counted by email-feedback).
+  deliverability: deliverabilityCounter(),
+  // A welcome that went records the double opt-in's request (on the customer and in the consent ledger).
+  consent: consentLedger(),
+  consentPolicy: settings.consentPolicy(),
 });
 
 type Resolved = { request: CampaignRequest } | { outcome: CampaignOutcome | { outcome: 'no-request'; reason: string } };
@@ -81,13 +87,9 @@ async function resolve(record: SQSRecord, deps: () => CampaignDeps): Promise<Res
   const valid = validateInbound(record.body);
   if (!valid.ok) return { outcome: { outcome: 'no-request', reason: `invalid-event: ${valid.code}` } };
   const d = deps();
-  const decision = decideEventRequest(valid.event, await d.store.getProfile(valid.event.detail.customerId), d.now(), defaults.triggerFreshnessDays);
-  if (decision.kind === 'wait') {
-    // An erased customer's late event: ingest drops it (shared/privacy/erasure.ts), so it will never be in a profile.
-    const erased = await erasedAmong([valid.event.detail.customerId], privacyStore());
-    if (erased.size > 0) return { outcome: { outcome: 'no-request', reason: 'erased' } };
-    throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
-  }
+  // An erased customer's late event asks for nothing (shared/campaigns/requests.ts); another `wait` is retried.
+  const decision = await decideStoredEventRequest(valid.event, { store: d.store, privacy: privacyStore(), now: d.now, freshnessDays: defaults.triggerFreshnessDays });
+  if (decision.kind === 'wait') throw new ProfileNotReadyError(`event ${valid.event.detail.eventId}: ${decision.reason}; retried`);
   if (decision.kind === 'none') return { outcome: { outcome: 'no-request', reason: decision.reason } };
   return { request: decision.request };
 }
@@ -140,6 +142,8 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     // No personal data: ids, outcome and reason codes only.
     logger.info('campaign decision', { messageId: record.messageId, ...result });
     metrics.addMetric(`Campaign_${String(result.outcome)}`, MetricUnit.Count, 1);
+    // A marketing send the deliverability circuit breaker paused (deferred, planned again later): the alarm's metric.
+    if (result.outcome === 'deferred' && String(result.reason).startsWith('circuit-breaker')) metrics.addMetric(CIRCUIT_BREAKER_PAUSED_METRIC, MetricUnit.Count, 1);
   };
   return processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false });
 })

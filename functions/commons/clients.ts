@@ -29,9 +29,14 @@ import { type ScoringConfig, parseScoringConfig } from '../../shared/scoring/con
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { EventBridgePublisher } from '../../shared/adapters/eventbridge-publisher.ts';
 import { startPacer } from '../../shared/campaigns/pacer.ts';
+import { cachedFigures, parseBreakerPolicy, type BreakerPolicy } from '../../shared/campaigns/circuit-breaker.ts';
+import type { DeliverabilityCounter } from '../../shared/campaigns/send-campaign.ts';
+import { DynamoDeliverability } from '../../shared/adapters/dynamodb-deliverability.ts';
 import { SES_BULK_MAX_ENTRIES, SesBulkMailer, SesMailer } from '../../shared/adapters/ses-mailer.ts';
 import { SqsRejectedEventSink } from '../../shared/adapters/sqs-rejected-sink.ts';
 import { SecretsManagerPageKeys } from '../../shared/adapters/secrets-manager-page-keys.ts';
+import { SecretsManagerPrivacySalt } from '../../shared/adapters/secrets-manager-privacy-salt.ts';
+import type { OutreachScope } from '../../shared/privacy/outreach-residue.ts';
 import type { BulkMailer, Mailer } from '../../shared/ports.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { defaults } from '../../shared/defaults.ts';
@@ -51,7 +56,26 @@ const numberEnv = (name: string, fallback: number): number => {
   return n;
 };
 
+/** An environment variable holding JSON settings, parsed; unset or empty: `{}` (the defaults). */
+function jsonEnv(name: string): unknown {
+  const raw = process.env[name]?.trim();
+  if (!raw) return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new Error(`environment variable ${name} is not valid JSON`);
+  }
+}
+
+/** The deliverability circuit breaker's policy: the defaults with what CLM_CIRCUIT_BREAKER (JSON) sets. */
+const breakerPolicy = (): BreakerPolicy => {
+  const parsed = parseBreakerPolicy(jsonEnv(ENV.circuitBreaker), defaults.circuitBreaker);
+  if (!parsed.ok) throw new Error(`invalid ${ENV.circuitBreaker}: ${parsed.issues.join('; ')}`);
+  return parsed.policy;
+};
+
 export const settings = {
+  breakerPolicy,
   eventRetentionDays: () => numberEnv(ENV.eventRetentionDays, defaults.eventRetentionDays),
   controlGroupPercent: () => numberEnv(ENV.controlGroupPercent, defaults.controlGroupPercent),
   controlGroupExperiment: () => process.env[ENV.controlGroupExperiment]?.trim() || defaults.controlGroupExperiment,
@@ -122,32 +146,14 @@ export const reportSink = once(() => new S3ReportSink(tracer.captureAWSv3Client(
 
 /** The report's settings from CLM_REPORT_SETTINGS (JSON), validated; unset means the defaults. */
 export const reportSettings = once((): ReportSettings => {
-  const raw = process.env[ENV.reportSettings]?.trim();
-  let input: unknown = {};
-  if (raw) {
-    try {
-      input = JSON.parse(raw);
-    } catch {
-      throw new Error(`environment variable ${ENV.reportSettings} is not valid JSON`);
-    }
-  }
-  const parsed = parseReportSettings(input);
+  const parsed = parseReportSettings(jsonEnv(ENV.reportSettings));
   if (!parsed.ok) throw new Error(`invalid ${ENV.reportSettings}: ${parsed.issues.join('; ')}`);
   return parsed.settings;
 });
 
 /** The nightly scoring settings from CLM_SCORING_CONFIG (JSON), validated; unset means the defaults. */
 export const scoringConfig = once((): ScoringConfig => {
-  const raw = process.env[ENV.scoringConfig]?.trim();
-  let input: unknown = {};
-  if (raw) {
-    try {
-      input = JSON.parse(raw);
-    } catch {
-      throw new Error(`environment variable ${ENV.scoringConfig} is not valid JSON`);
-    }
-  }
-  const parsed = parseScoringConfig(input);
+  const parsed = parseScoringConfig(jsonEnv(ENV.scoringConfig));
   if (!parsed.ok) throw new Error(`environment variable ${ENV.scoringConfig} is invalid: ${parsed.issues.join('; ')}`);
   return parsed.config;
 });
@@ -226,8 +232,23 @@ export const winbackStore = once(
   () => new DynamoWinbackStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
 );
 
+/** Where erasure looks for a customer's outreach assignments: the scoring config's experiment and churn horizon. */
+export const erasureScope = once((): { outreach: OutreachScope } => {
+  const config = scoringConfig();
+  return { outreach: { experimentIds: [config.outreach.experimentId], horizonMonths: config.churn.horizonMonths } };
+});
+
+/** The erasure salt, read from Secrets Manager once per container (never logged). */
+export const privacySalt = once(
+  () => new SecretsManagerPrivacySalt(tracer.captureAWSv3Client(new SecretsManagerClient(clientOptions())), requireEnv(ENV.privacySaltSecret)),
+);
+
 export const privacyStore = once(
-  () => new DynamoPrivacyStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+  () =>
+    new DynamoPrivacyStore(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), {
+      tableName: requireEnv(ENV.tableName),
+      salt: () => privacySalt().salt(),
+    }),
 );
 
 export const rejectionLedger = once(
@@ -242,3 +263,17 @@ export const rejectionLedger = once(
 export const pageKeys = once(
   () => new SecretsManagerPageKeys(tracer.captureAWSv3Client(new SecretsManagerClient(clientOptions())), requireEnv(ENV.pageKeysSecret)),
 );
+
+/** The deliverability circuit breaker's counts (hour buckets in the table): counted by email-feedback, read by campaigns. */
+export const deliverabilityTally = once(
+  () => new DynamoDeliverability(tracer.captureAWSv3Client(new DynamoDBClient(clientOptions())), { tableName: requireEnv(ENV.tableName) }),
+);
+
+/** How long the campaigns function keeps the breaker's window once read: it reacts within this much. */
+export const BREAKER_READ_TTL_MS = 60_000;
+
+/** The breaker's window as campaigns reads it: at most once a minute per container. */
+export const deliverabilityCounter = once((): DeliverabilityCounter => {
+  const tally = deliverabilityTally();
+  return { figures: cachedFigures((now, hours) => tally.figures(now, hours), BREAKER_READ_TTL_MS) };
+});

@@ -5,3 +5,6 @@ export const FAILED_RECORDS_METRIC = 'FailedRecords';
 
 /** One per durable timer the sweep gave up on after its attempts (kept in the table with its error). */
 export const TIMERS_GIVEN_UP_METRIC = 'TimersGivenUp';
+
+/** One per marketing send the deliverability circuit breaker paused (deferred by the campaigns function). */
+export const CIRCUIT_BREAKER_PAUSED_METRIC = 'CircuitBreakerPaused';

@@ -12,7 +12,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { recordFeedbackBatch } from '../../shared/email-feedback/record-feedback.ts';
-import { customerStore, rejectedEventSink, rejectionLedger } from '../commons/clients.ts';
+import { customerStore, deliverabilityTally, rejectedEventSink, rejectionLedger } from '../commons/clients.ts';
 import { loggableError } from '../commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
@@ -20,7 +20,7 @@ import { logger, metrics, tracer } from '../commons/powertools.ts';
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await recordFeedbackBatch(
     event.Records.map((r) => r.body),
-    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), now: () => new Date() },
+    { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), now: () => new Date(), deliverability: deliverabilityTally() },
   );
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   results.forEach((result, i) => {
@@ -29,6 +29,15 @@ export const handler = middy(async (event: SQSEvent, _context: Context): Promise
       case 'stored':
       case 'duplicate':
         metrics.addMetric(`Feedback_${result.kind}${result.outcome === 'duplicate' ? '_duplicate' : ''}`, MetricUnit.Count, 1);
+        if (result.confirmed) metrics.addMetric('Feedback_confirmed_submitted', MetricUnit.Count, 1);
+        break;
+      case 'accepted':
+        metrics.addMetric('Feedback_send', MetricUnit.Count, 1);
+        if (result.confirmed) {
+          // A send whose worker died between the SES call and the record: SES took it (docs/campaigns.md, "Exactly once").
+          logger.info('submitted send confirmed by SES', { customerId: result.customerId, messageId });
+          metrics.addMetric('Feedback_confirmed_submitted', MetricUnit.Count, 1);
+        }
         break;
       case 'ignored':
         logger.info('SES event not recorded', { reason: result.reason, detailType: result.detailType, messageId });

@@ -10,7 +10,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { z } from 'zod';
 import { publishReport } from '../../shared/report/publish.ts';
-import { reportSettings, reportSink, reportStore } from '../commons/clients.ts';
+import { reportSettings, reportSink, reportStore, winbackStore } from '../commons/clients.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 const scheduled = z.object({ subscription: z.literal('NightlyReport'), scheduledTime: z.iso.datetime({ offset: true }) }).strict();
@@ -24,7 +24,7 @@ export const handler = middy(async (event: unknown) => {
   }
   // The bucket client is made when there is something to write (a night with no report yet needs none).
   const sink = { putFile: (key: string, body: string, contentType: string) => reportSink().putFile(key, body, contentType) };
-  const result = await publishReport({ reports: reportStore(), sink, settings: reportSettings(), now: () => new Date() });
+  const result = await publishReport({ reports: reportStore(), sink, settings: reportSettings(), now: () => new Date(), leavers: winbackStore() });
   if (result.status === 'written') {
     logger.info('report written', { runId: result.runId, runDate: result.runDate, files: result.keys.length });
     metrics.addMetric('ReportsWritten', MetricUnit.Count, 1);

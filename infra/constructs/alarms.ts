@@ -18,7 +18,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FAILED_RECORDS_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC, FAILED_RECORDS_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { POWERTOOLS_METRICS_NAMESPACE } from './clm-function.ts';
 import { physicalName } from './names.ts';
 
@@ -202,6 +202,18 @@ export class Alarms extends Construct {
         threshold: SES_COMPLAINT_RATE_ALARM,
       }),
     ];
+  }
+
+  /**
+   * Alarm when the deliverability circuit breaker pauses marketing (the `CircuitBreakerPaused` metric
+   * the sending function emits for each paused send): the stack's own bounce or complaint rate over
+   * the breaker's window nears SES's review thresholds. Transactional mail keeps flowing.
+   */
+  watchCircuitBreaker(id: string, service: string): cloudwatch.Alarm {
+    return this.add(`${id}CircuitBreakerOpen`, {
+      description: `The deliverability circuit breaker paused marketing email of the ${id} function: the bounce or complaint rate of the emails SES accepted over the breaker's window nears SES's review thresholds (docs/campaigns.md). Paused sends are deferred and go when the rate recovers; find the list or campaign that bounces or draws complaints.`,
+      metric: powertoolsMetric(service, CIRCUIT_BREAKER_PAUSED_METRIC),
+    });
   }
 
   /**

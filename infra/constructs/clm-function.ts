@@ -33,6 +33,8 @@ export type ClmFunctionProps = {
   removalPolicy: RemovalPolicy;
   /** Repository directories copied beside the bundle (e.g. `templates` for a function that sends email). */
   bundledDirs?: string[];
+  /** Files copied beside the bundle: an absolute path and the name beside it (e.g. the trigger configuration of CLM_TRIGGERS_FILE). */
+  bundledFiles?: { from: string; name: string }[];
 };
 
 export class ClmFunction extends Construct {
@@ -91,12 +93,15 @@ export class ClmFunction extends Construct {
         // The AWS SDK v3 is part of the nodejs24.x runtime.
         externalModules: ['@aws-sdk/*'],
         tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
-        ...(props.bundledDirs?.length
+        ...(props.bundledDirs?.length || props.bundledFiles?.length
           ? {
               commandHooks: {
                 beforeBundling: () => [],
                 beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) => props.bundledDirs!.map((d) => `cp -R "${path.join(inputDir, d)}" "${path.join(outputDir, d)}"`),
+                afterBundling: (inputDir: string, outputDir: string) => [
+                  ...(props.bundledDirs ?? []).map((d) => `cp -R "${path.join(inputDir, d)}" "${path.join(outputDir, d)}"`),
+                  ...(props.bundledFiles ?? []).map((f) => `cp "${f.from}" "${path.join(outputDir, f.name)}"`),
+                ],
               },
             }
           : {}),

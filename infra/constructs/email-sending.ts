@@ -84,6 +84,8 @@ export class EmailSending extends Construct {
     this.configurationSet.addEventDestination('Feedback', {
       destination: ses.EventDestination.eventBus(bus),
       events: [
+        // Send: SES took the email (counted by the circuit breaker; confirms a `submitted` ledger entry).
+        ses.EmailSendingEvent.SEND,
         ses.EmailSendingEvent.DELIVERY,
         ses.EmailSendingEvent.BOUNCE,
         ses.EmailSendingEvent.COMPLAINT,

@@ -10,10 +10,10 @@
  * `relativeChurnReduction` × their mean churn risk at planning (`trueChurnReduction`): the
  * difference control − treated that the experiment estimates.
  *
- * `followUpEvents` turns the outcomes into what producers would send: each churning
- * subscriber cancels her active subscriptions on a day drawn in the `horizonMonths` after the
- * plan. (Ad-hoc buyers' outcomes are only known after the whole horizon without a purchase;
- * the follow-up leaves them as they are.)
+ * `followUpEvents` turns the outcomes into what producers would send, on a day drawn in the
+ * `horizonMonths` after the plan: each churning subscriber cancels her active subscriptions,
+ * each ad-hoc buyer who does not churn buys again (an ad-hoc buyer churns by not buying in the
+ * horizon: her churn risk is the chance of that).
  */
 import { assignmentPoint } from '../../shared/experiments/assignment.ts';
 import type { CustomerProfile } from '../../shared/customers/profile.ts';
@@ -53,20 +53,31 @@ export function trueChurnReduction(planned: readonly Pick<Planned, 'churnRisk'>[
 const DAY = 86_400_000;
 const iso = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-/** The events of one planned customer's follow-up: her cancellations when she churns and is a subscriber with an active subscription. */
-export function followUpEvents(a: OutreachAssignment, profile: CustomerProfile, options: { seed: number; horizonMonths: number; effect?: OutreachEffect }): GeneratedEntry[] {
-  if (!churnsAfterPlan(a, options.seed, options.effect)) return [];
+/**
+ * The events of one planned customer's follow-up, on a day of the `days` after the plan (default
+ * the `horizonMonths`), at 10:00 UTC: a churning subscriber cancels her active subscriptions; an
+ * ad-hoc buyer who does not churn buys once more (her mean order, an order of 50 without one), and
+ * one who churns buys nothing; a subscriber who does not churn stays as she is.
+ */
+export function followUpEvents(a: OutreachAssignment, profile: CustomerProfile, options: { seed: number; horizonMonths: number; effect?: OutreachEffect; days?: number }): GeneratedEntry[] {
+  const churns = churnsAfterPlan(a, options.seed, options.effect);
   const subs = activeSubscriptions(profile);
-  if (subs.length === 0) return [];
   const planned = Date.parse(`${a.plannedOn}T00:00:00Z`) + DAY;
-  const at = planned + Math.floor(point(a, options.seed, 'when') * options.horizonMonths * 30.44) * DAY + 10 * 3_600_000;
+  const at = planned + Math.floor(point(a, options.seed, 'when') * (options.days ?? options.horizonMonths * 30.44)) * DAY + 10 * 3_600_000;
+  const base = { customerId: a.customerId, occurredAt: iso(at) };
+  if (subs.length === 0) {
+    if (churns) return [];
+    const amount = profile.orderCount > 0 ? Math.max(1, Math.round(profile.totalSpend / profile.orderCount)) : 50;
+    const orderId = `fu-${a.planId.slice(3, 19)}`;
+    return [{ Source: SOURCES.orders, DetailType: 'OrderPlaced', Detail: JSON.stringify({ eventId: orderId, ...base, orderId, amount, currency: 'EUR' }), Time: new Date(at) }];
+  }
+  if (!churns) return [];
   return subs.map((s, k) => ({
     Source: SOURCES.billing,
     DetailType: 'SubscriptionCancelled',
     Detail: JSON.stringify({
       eventId: `fu-${a.planId.slice(3, 19)}-${k}`,
-      customerId: a.customerId,
-      occurredAt: iso(at),
+      ...base,
       subscriptionId: s.subscriptionId,
       productId: s.productId?.value ?? 'unknown',
       reason: 'switching provider',

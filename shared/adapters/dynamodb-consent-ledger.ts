@@ -12,7 +12,8 @@ import type { ConsentLedger } from '../ports.ts';
 const conditionFailed = (e: unknown): boolean => (e as Error)?.name === 'ConditionalCheckFailedException';
 
 /** The record's own fields of an item (the table's attributes left out). */
-function recordOf(item: Record<string, unknown>): ConsentRecord {
+/** A stored consent item as its record (the keys dropped). */
+export function recordOf(item: Record<string, unknown>): ConsentRecord {
   const { pk: _pk, sk: _sk, entity: _entity, ...record } = item;
   return record as ConsentRecord;
 }

@@ -5,6 +5,8 @@
  * which makes redelivery a no-op) and the new profile (condition: the version
  * we read, which makes concurrent writers retry instead of losing an update).
  */
+import { recordOf } from './dynamodb-consent-ledger.ts';
+import { consentHistory } from '../consent/ledger.ts';
 import { createHash } from 'node:crypto';
 import type { TransactionCanceledException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -22,6 +24,7 @@ import { SK, SK_PREFIX, customerPk, scoringShard } from '../data-model/keys.ts';
 import { scoringViewOf } from '../scoring/scoring-view.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import type {
+  ClaimOptions,
   ClaimResult,
   CustomerReader,
   CustomerRecord,
@@ -298,7 +301,8 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     return { records: items.map(sendRecordOf), ledgerVersion: Number(ledger?.version ?? 0) };
   }
 
-  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
+  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number, options: ClaimOptions = {}): Promise<ClaimResult> {
+    const timeout = options.submittedTimeoutSeconds;
     const pk = customerPk(entry.customerId);
     const key = { pk, sk: SK.send(entry.sendId) };
     try {
@@ -317,10 +321,18 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
                   leaseUntil: now.getTime() + leaseSeconds * 1000,
                   expiresAt: Math.floor(now.getTime() / 1000) + this.ledgerTtlS,
                 },
-                // Free: no entry, a deferred one (planned again), or a claim whose lease ran out.
-                ConditionExpression: 'attribute_not_exists(pk) OR #s = :deferred OR (#s = :sending AND leaseUntil < :now)',
-                ExpressionAttributeNames: { '#s': 'status' },
-                ExpressionAttributeValues: { ':sending': 'sending', ':deferred': 'deferred', ':now': now.getTime() },
+                // Free: no entry, a deferred one (planned again), a claim whose lease ran out, or (with a timeout)
+                // a submission no SES event confirmed within it: SES never took it.
+                ConditionExpression:
+                  'attribute_not_exists(pk) OR #s = :deferred OR (#s = :sending AND leaseUntil < :now)' +
+                  (timeout === undefined ? '' : ' OR (#s = :submitted AND #at < :submittedBefore)'),
+                ExpressionAttributeNames: { '#s': 'status', ...(timeout === undefined ? {} : { '#at': 'at' }) },
+                ExpressionAttributeValues: {
+                  ':sending': 'sending',
+                  ':deferred': 'deferred',
+                  ':now': now.getTime(),
+                  ...(timeout === undefined ? {} : { ':submitted': 'submitted', ':submittedBefore': new Date(now.getTime() - timeout * 1000).toISOString() }),
+                },
               },
             },
             {
@@ -328,11 +340,15 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
               Update: {
                 TableName: this.table,
                 Key: { pk, sk: SK.sendLedger },
-                UpdateExpression: 'SET version = :next, entity = :entity',
+                // lastClaimAt: the nightly run reads the ledger entries only of customers claimed since its window began (campaign response)
+                // scoringShard: in the byScoringShard index, where the nightly run reads lastClaimAt
+                UpdateExpression: 'SET version = :next, entity = :entity, lastClaimAt = :at, scoringShard = :shard',
                 ConditionExpression: ledgerVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
                 ExpressionAttributeValues: {
                   ':next': ledgerVersion + 1,
                   ':entity': 'send-ledger',
+                  ':at': now.toISOString(),
+                  ':shard': scoringShard(entry.customerId),
                   ...(ledgerVersion === 0 ? {} : { ':v': ledgerVersion }),
                 },
               },
@@ -391,6 +407,25 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     );
   }
 
+  async confirmSubmitted(customerId: string, sendId: string, messageId: string, at: Date): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: customerPk(customerId), sk: SK.send(sendId) },
+          UpdateExpression: 'SET #s = :sent, #at = :at, messageId = :m, reason = :reason',
+          ConditionExpression: '#s = :submitted',
+          ExpressionAttributeNames: { '#s': 'status', '#at': 'at' },
+          ExpressionAttributeValues: { ':sent': 'sent', ':submitted': 'submitted', ':at': at.toISOString(), ':m': messageId, ':reason': 'confirmed-by-ses-event' },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionalFailure(e)) return false;
+      throw e;
+    }
+  }
+
   async releaseSend(customerId: string, sendId: string): Promise<void> {
     await this.doc.send(
       new DeleteCommand({
@@ -426,17 +461,18 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
     return items;
   }
 
-  /** The profile, every recorded trigger and the whole send ledger of a customer (for operators: `clm customer`). */
+  /** The profile, every recorded trigger, the whole send ledger and the consent ledger of a customer (for operators: `clm customer`). */
   async readCustomer(customerId: string): Promise<CustomerRecord> {
-    const [{ profile }, triggerItems, sendItems] = await Promise.all([
+    const [{ profile }, triggerItems, sendItems, consentItems] = await Promise.all([
       this.readProfileItem(customerId),
       this.itemsWithPrefix(customerId, SK_PREFIX.trigger),
       this.itemsWithPrefix(customerId, SK_PREFIX.send),
+      this.itemsWithPrefix(customerId, SK_PREFIX.consent),
     ]);
     const triggers = triggerItems.map((i) => {
       const { pk: _pk, sk: _sk, entity: _entity, expiresAt: _expiresAt, ...trigger } = i;
       return trigger as TriggerRecord;
     });
-    return { customerId, profile, triggers, sends: sendItems.map(sendRecordOf) };
+    return { customerId, profile, triggers, sends: sendItems.map(sendRecordOf), consent: consentHistory(consentItems.map(recordOf)) };
   }
 }

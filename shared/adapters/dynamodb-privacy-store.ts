@@ -1,14 +1,19 @@
 /**
- * PrivacyStore on the single table (docs/erasure.md): the salt item (`PRIVACY`/`SALT`, created
- * once with a conditional put), tombstones (`ERASED#<hash>`), the suppression list
+ * PrivacyStore on the single table (docs/erasure.md): tombstones (`ERASED#<hash>`), the suppression list
  * (`SUPPRESS#<hash>`), erasure records (`ERASURE#<YYYY-MM>`/`<erasureId>`), all without TTL; and
  * the deletion of a customer's partition (Query of its keys, BatchWriteItem deletes, 25 a call,
- * unprocessed ones retried with full-jitter backoff).
+ * unprocessed ones retried with full-jitter backoff). The salt of the hashes is not in the table: it
+ * comes from `salt` (the Secrets Manager secret in AWS and in the local stack:
+ * shared/adapters/secrets-manager-privacy-salt.ts), so reading the table is not enough to test
+ * guessed addresses against the suppression list.
  */
-import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { PRIVACY, customerPk } from '../data-model/keys.ts';
+import { randomUUID } from 'node:crypto';
+import type { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { OUTREACH_UNPUBLISHED_PK, PRIVACY, customerPk, erasedOutreachSk, outreachPk, outreachSk, outreachTaskSk, outreachTasksPk, outreachUnpublishedSk } from '../data-model/keys.ts';
+import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
+import type { OutreachAssignment } from '../scoring/outreach.ts';
 import { itemKind, type ErasureRecord } from '../privacy/erasure.ts';
 import type { PrivacyStore } from '../ports.ts';
 
@@ -18,11 +23,10 @@ const MAX_ATTEMPTS = 10;
 
 export class DynamoPrivacyStore implements PrivacyStore {
   private readonly doc: DynamoDBDocumentClient;
-  private cachedSalt: Promise<string> | undefined;
 
   constructor(
     client: DynamoDBClient,
-    private readonly options: { tableName: string },
+    private readonly options: { tableName: string; salt: () => Promise<string> },
   ) {
     this.doc = DynamoDBDocumentClient.from(client);
   }
@@ -32,27 +36,7 @@ export class DynamoPrivacyStore implements PrivacyStore {
   }
 
   salt(): Promise<string> {
-    this.cachedSalt ??= this.readOrCreateSalt().catch((e) => {
-      this.cachedSalt = undefined;
-      throw e;
-    });
-    return this.cachedSalt;
-  }
-
-  private async readOrCreateSalt(): Promise<string> {
-    const key = { pk: PRIVACY.saltPk, sk: PRIVACY.saltSk };
-    const read = async () => (await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item?.salt as string | undefined;
-    const held = await read();
-    if (held) return held;
-    try {
-      const salt = randomBytes(32).toString('hex');
-      await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...key, entity: 'privacy-salt', salt }, ConditionExpression: 'attribute_not_exists(pk)' }));
-      return salt;
-    } catch (e) {
-      // Another worker created it first: theirs is the salt.
-      if (!conditionFailed(e)) throw e;
-      return (await read())!;
-    }
+    return this.options.salt();
   }
 
   private async putOnce(pk: string, item: Record<string, unknown>): Promise<void> {
@@ -76,6 +60,11 @@ export class DynamoPrivacyStore implements PrivacyStore {
     return Item !== undefined;
   }
 
+  async hasTombstone(customerHash: string): Promise<boolean> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: PRIVACY.tombstonePk(customerHash), sk: PRIVACY.sk }, ProjectionExpression: 'pk', ConsistentRead: true }));
+    return Item !== undefined;
+  }
+
   async tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     const unique = [...new Set(customerHashes)];
@@ -90,6 +79,19 @@ export class DynamoPrivacyStore implements PrivacyStore {
       }
     }
     return found;
+  }
+
+  /** BatchWriteItem deletes, 25 a call, unprocessed ones retried with backoff. */
+  private async deleteKeys(keys: readonly { pk: string; sk: string }[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 25) {
+      let requests = keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= MAX_ATTEMPTS) throw new Error(`deletes still unprocessed after ${MAX_ATTEMPTS} attempts`);
+        if (attempt > 0) await pause(attempt);
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+        requests = (out.UnprocessedItems?.[this.table] as typeof requests | undefined) ?? [];
+      }
+    }
   }
 
   async deletePartition(customerId: string): Promise<Record<string, number>> {
@@ -107,18 +109,69 @@ export class DynamoPrivacyStore implements PrivacyStore {
         }),
       );
       const keys = (page.Items ?? []) as { pk: string; sk: string }[];
-      for (let i = 0; i < keys.length; i += 25) {
-        let requests = keys.slice(i, i + 25).map((k) => ({ DeleteRequest: { Key: { pk: k.pk, sk: k.sk } } }));
-        for (let attempt = 0; requests.length > 0; attempt++) {
-          if (attempt >= MAX_ATTEMPTS) throw new Error(`deletes still unprocessed after ${MAX_ATTEMPTS} attempts`);
-          if (attempt > 0) await pause(attempt);
-          const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-          requests = (out.UnprocessedItems?.[this.table] as typeof requests | undefined) ?? [];
-        }
-      }
+      await this.deleteKeys(keys);
       for (const k of keys) deleted[itemKind(k.sk)] = (deleted[itemKind(k.sk)] ?? 0) + 1;
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
+    return deleted;
+  }
+
+  async outreachAssignmentsOf(customerId: string, experimentIds: readonly string[], periods: readonly string[]): Promise<OutreachAssignment[]> {
+    const keys = experimentIds.flatMap((e) => periods.map((p) => ({ pk: outreachPk(e, p), sk: outreachSk(customerId) })));
+    const found: OutreachAssignment[] = [];
+    for (let i = 0; i < keys.length; i += 100) {
+      let batch: Record<string, unknown>[] = keys.slice(i, i + 100);
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        if (attempt >= MAX_ATTEMPTS) throw new Error(`outreach assignments still unprocessed after ${MAX_ATTEMPTS} attempts`);
+        if (attempt > 0) await pause(attempt);
+        const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: batch, ConsistentRead: true } } }));
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const { pk: _pk, sk: _sk, entity: _e, ...assignment } = item;
+          found.push(assignment as OutreachAssignment);
+        }
+        batch = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found.sort((a, b) => a.period.localeCompare(b.period) || a.experimentId.localeCompare(b.experimentId));
+  }
+
+  async replaceOutreachAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): Promise<boolean> {
+    const pk = outreachPk(assignment.experimentId, assignment.period);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.table, Key: { pk, sk: outreachSk(assignment.customerId) }, ConditionExpression: 'attribute_exists(pk)' } },
+            { Put: { TableName: this.table, Item: { pk, sk: erasedOutreachSk(randomUUID()), entity: 'outreach-erased', ...residue } } },
+            { Delete: { TableName: this.table, Key: { pk: OUTREACH_UNPUBLISHED_PK, sk: outreachUnpublishedSk(assignment.experimentId, assignment.period, assignment.customerId) } } },
+          ],
+        }),
+      );
+      return true;
+    } catch (e) {
+      // Gone already: an earlier attempt replaced it.
+      const reasons = (e as TransactionCanceledException).CancellationReasons ?? [];
+      if ((e as Error).name === 'TransactionCanceledException' && reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw e;
+    }
+  }
+
+  async deleteOutreachTasks(customerId: string, days: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const day of days) {
+      const { Items } = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :task)',
+          FilterExpression: 'customerId = :id',
+          ExpressionAttributeValues: { ':pk': outreachTasksPk(day), ':task': outreachTaskSk(''), ':id': customerId },
+          ProjectionExpression: 'pk, sk',
+          ConsistentRead: true,
+        }),
+      );
+      await this.deleteKeys((Items ?? []) as { pk: string; sk: string }[]);
+      deleted += Items?.length ?? 0;
+    }
     return deleted;
   }
 

@@ -17,6 +17,9 @@
  *   TRIGGER# items only for the customers whose profile was written recently enough for a
  *   trigger to have fired since `triggersSince` (a trigger fires from the stream of an event
  *   write, at most `maxTriggerDelaySeconds` after it), so a quiet customer costs no Query.
+ *   With `sendsSince` (the report's campaign response), the BatchGetItem also takes each
+ *   customer's send-ledger version item (`SENDS`, 33 customers a call), and the `SEND#` entries
+ *   are queried only for customers whose last claim (`lastClaimAt`) is at or after it.
  * - writeScores: BatchWriteItem of SCORE items (with `scoringShard`: in the index), 25 a call,
  *   four calls in flight, UnprocessedItems retried with full-jitter backoff.
  * - models: one item per run under `MODEL`, put once (a rerun keeps the first); the record is
@@ -57,16 +60,19 @@ import {
   customerIdFromPk,
   customerPk,
   modelSk,
+  OUTREACH_ERASED_PREFIX,
+  OUTREACH_PLAN_PREFIX,
   outreachPk,
   outreachSk,
   outreachUnpublishedSk,
   runPartsPk,
   scoringShard,
 } from '../data-model/keys.ts';
-import type { ProfileFold, PutAssignmentResult, ScoringCustomer, ScoringStore, SegmentCursor, SegmentPage, SegmentRead } from '../ports.ts';
+import type { ProfileFold, PutAssignmentResult, ScoringCustomer, SendRecord, ScoringStore, SegmentCursor, SegmentPage, SegmentRead } from '../ports.ts';
 import { isScoringView, profileOfScoringView } from '../scoring/scoring-view.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
+import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
 import type { StoredScore } from '../scoring/score-diff.ts';
@@ -93,7 +99,8 @@ const PROFILE_ATTRIBUTES = ['pk', 'sk', 'scoringShard', 'scoringView', 'version'
 const SCORE_ATTRIBUTES = ['pk', 'sk', 'entity', 'scoringShard'] as const;
 /** Index entries a customer has on a quiet night (profile and score): a page's `Limit` is this × the customers wanted. */
 const ENTRIES_PER_CUSTOMER = 2;
-/** BatchGetItem takes 100 keys: two per customer. */
+/** BatchGetItem takes 100 keys: two per customer (three with the send ledger's version item). */
+const MAX_KEYS_PER_GET = 100;
 const CUSTOMERS_PER_GET = 50;
 const ITEMS_PER_WRITE = 25;
 /** BatchWriteItem calls of one writeScores in flight. */
@@ -173,7 +180,7 @@ export class DynamoScoringStore implements ScoringStore {
     return { customerIds, ...(next && { next }), consumedReadUnits: units(page.ConsumedCapacity) };
   }
 
-  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean } = {}): Promise<SegmentRead> {
+  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean; sendsSince?: Date } = {}): Promise<SegmentRead> {
     const entries: Record<string, unknown>[] = [];
     let consumed = 0;
     let start: Record<string, unknown> | undefined = cursor;
@@ -208,7 +215,7 @@ export class DynamoScoringStore implements ScoringStore {
       next = { scoringShard: segment, pk: String(end.pk), sk: String(end.sk) };
     }
     const since = options.triggersSince?.toISOString();
-    const byCustomer = new Map<string, { profile?: Record<string, unknown>; score?: Record<string, unknown>; triggers: ActiveTrigger[] }>();
+    const byCustomer = new Map<string, { profile?: Record<string, unknown>; score?: Record<string, unknown>; ledger?: Record<string, unknown>; triggers: ActiveTrigger[] }>();
     for (const e of kept) {
       const id = customerIdFromPk(String(e.pk));
       let c = byCustomer.get(id);
@@ -216,6 +223,7 @@ export class DynamoScoringStore implements ScoringStore {
       const sk = String(e.sk);
       if (sk === SK.profile) c.profile = e;
       else if (sk === SK.score) c.score = e;
+      else if (sk === SK.sendLedger) c.ledger = e;
       else if (sk.startsWith(SK_PREFIX.trigger) && since !== undefined && String(e.firedAt) >= since) {
         c.triggers.push({ rule: e.rule, action: e.action, churnRiskBoost: e.churnRiskBoost, firedAt: e.firedAt } as ActiveTrigger);
       }
@@ -235,26 +243,46 @@ export class DynamoScoringStore implements ScoringStore {
       consumed += read.consumedReadUnits;
       for (const c of read.customers) if (c.profile) views.set(c.customerId, c.profile);
     }
+    // The ledger entries (campaign response) only of customers whose send ledger (its SENDS entry) was claimed since `sendsSince`.
+    const sendsSince = options.sendsSince?.toISOString();
+    const needSends = sendsSince ? [...byCustomer].filter(([id, c]) => views.has(id) && c.ledger && !(typeof c.ledger.lastClaimAt === 'string' && c.ledger.lastClaimAt < sendsSince)).map(([id]) => id) : [];
+    const sends = new Map<string, SendRecord[]>();
+    for (let at = 0; at < needSends.length; at += TRIGGER_QUERY_CONCURRENCY) {
+      const got = await Promise.all(needSends.slice(at, at + TRIGGER_QUERY_CONCURRENCY).map((id) => this.sendsOf(id, sendsSince!)));
+      got.forEach((g, k) => {
+        if (g.sends.length) sends.set(needSends[at + k]!, g.sends);
+        consumed += g.consumed;
+      });
+    }
     const customers = [...byCustomer].map(([customerId, c]): ScoringCustomer => {
       const profile = views.get(customerId);
+      const ledger = sends.get(customerId);
       return {
         customerId,
         ...(profile && { profile }),
         ...(c.score && options.scores !== false && { stored: storedScoreOf(c.score) }),
         triggers: c.triggers,
+        ...(ledger && { sends: ledger }),
       };
     });
     return { customers, ...(next && { next }), consumedReadUnits: consumed };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean; sendsSince?: Date } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
     const withScores = options.scores !== false;
     const profiles = new Map<string, Record<string, unknown>>();
     const scores = new Map<string, Record<string, unknown>>();
+    const ledgers = new Map<string, Record<string, unknown>>();
     let consumed = 0;
-    for (let start = 0; start < customerIds.length; start += CUSTOMERS_PER_GET) {
-      const ids = [...new Set(customerIds.slice(start, start + CUSTOMERS_PER_GET))];
-      let keys: Record<string, unknown>[] = ids.flatMap((id) => [{ pk: customerPk(id), sk: SK.profile }, ...(withScores ? [{ pk: customerPk(id), sk: SK.score }] : [])]);
+    // With the send ledgers' SENDS items: three keys a customer.
+    const perGet = options.sendsSince ? Math.floor(MAX_KEYS_PER_GET / 3) : CUSTOMERS_PER_GET;
+    for (let start = 0; start < customerIds.length; start += perGet) {
+      const ids = [...new Set(customerIds.slice(start, start + perGet))];
+      let keys: Record<string, unknown>[] = ids.flatMap((id) => [
+        { pk: customerPk(id), sk: SK.profile },
+        ...(withScores ? [{ pk: customerPk(id), sk: SK.score }] : []),
+        ...(options.sendsSince ? [{ pk: customerPk(id), sk: SK.sendLedger }] : []),
+      ]);
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchGetItem left ${keys.length} keys unprocessed after ${this.maxAttempts} attempts`);
         if (attempt > 0) await this.backoff(attempt);
@@ -264,7 +292,7 @@ export class DynamoScoringStore implements ScoringStore {
         consumed += units(out.ConsumedCapacity);
         for (const item of out.Responses?.[this.table] ?? []) {
           const id = customerIdFromPk(String(item.pk));
-          (item.sk === SK.profile ? profiles : scores).set(id, item);
+          (item.sk === SK.profile ? profiles : item.sk === SK.sendLedger ? ledgers : scores).set(id, item);
         }
         keys = (out.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
@@ -281,14 +309,27 @@ export class DynamoScoringStore implements ScoringStore {
         consumed += g.consumed;
       });
     }
+    // The ledger entries only of customers with a claim since `sendsSince` (a ledger from before lastClaimAt was kept: read).
+    const sendsSince = options.sendsSince?.toISOString();
+    const needSends = sendsSince ? [...ledgers.entries()].filter(([id, l]) => profiles.has(id) && !(typeof l.lastClaimAt === 'string' && l.lastClaimAt < sendsSince)).map(([id]) => id) : [];
+    const sends = new Map<string, SendRecord[]>();
+    for (let start = 0; start < needSends.length; start += TRIGGER_QUERY_CONCURRENCY) {
+      const got = await Promise.all(needSends.slice(start, start + TRIGGER_QUERY_CONCURRENCY).map((id) => this.sendsOf(id, sendsSince!)));
+      got.forEach((g, k) => {
+        if (g.sends.length) sends.set(needSends[start + k]!, g.sends);
+        consumed += g.consumed;
+      });
+    }
     const customers = customerIds.map((customerId): ScoringCustomer => {
       const p = profiles.get(customerId);
       const s = scores.get(customerId);
+      const ledger = sends.get(customerId);
       return {
         customerId,
         ...(p && { profile: { ...this.profiles.empty(customerId), ...(strip(p, PROFILE_ATTRIBUTES) as Partial<CustomerProfile>) } }),
         ...(s && { stored: strip(s, SCORE_ATTRIBUTES) as CustomerScore }),
         triggers: triggers.get(customerId) ?? [],
+        ...(ledger && { sends: ledger }),
       };
     });
     return { customers, consumedReadUnits: consumed };
@@ -306,6 +347,20 @@ export class DynamoScoringStore implements ScoringStore {
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return { items, consumed };
+  }
+
+  /** The customer's send ledger entries whose time is at or after `since` (the campaign response's decisions). */
+  private async sendsOf(customerId: string, since: string): Promise<{ sends: SendRecord[]; consumed: number }> {
+    const { items, consumed } = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#at >= :since',
+      ProjectionExpression: 'sendId, customerId, campaign, #status, #at, reason, messageId',
+      ExpressionAttributeNames: { '#at': 'at', '#status': 'status' },
+      ExpressionAttributeValues: { ':pk': customerPk(customerId), ':prefix': SK_PREFIX.send, ':since': since },
+    });
+    const sends = items.map((i) => ({ sendId: i.sendId, customerId: i.customerId, campaign: i.campaign, status: i.status, at: i.at, ...(i.reason !== undefined && { reason: i.reason }), ...(i.messageId !== undefined && { messageId: i.messageId }) }) as SendRecord);
+    return { sends, consumed };
   }
 
   private async triggersOf(customerId: string, since: Date): Promise<{ triggers: ActiveTrigger[]; consumed: number }> {
@@ -426,11 +481,21 @@ export class DynamoScoringStore implements ScoringStore {
   async outreachAssignments(experimentId: string, period: string): Promise<OutreachAssignment[]> {
     const { items } = await this.queryAll({
       TableName: this.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period) },
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :plan)',
+      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period), ':plan': OUTREACH_PLAN_PREFIX },
       ConsistentRead: true,
     });
     return items.map((i) => strip(i, ['pk', 'sk', 'entity']) as OutreachAssignment);
+  }
+
+  async erasedOutreach(experimentId: string, period: string): Promise<ErasedOutreach[]> {
+    const { items } = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :erased)',
+      ExpressionAttributeValues: { ':pk': outreachPk(experimentId, period), ':erased': OUTREACH_ERASED_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map((i) => strip(i, ['pk', 'sk', 'entity']) as ErasedOutreach);
   }
 
   async putOutreachAssignment(assignment: OutreachAssignment): Promise<PutAssignmentResult> {

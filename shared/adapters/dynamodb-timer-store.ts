@@ -13,6 +13,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
 import { SK, customerPk, timerBucket, timerBuckets, timerHour } from '../data-model/keys.ts';
 import { defaults } from '../defaults.ts';
 import { TIMER_SHARDS } from '../data-model/table.ts';
@@ -71,7 +72,8 @@ export class DynamoTimerStore implements TimerStore {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
     if (Item && Item.dueAt === due) {
       if (Item.firedAt !== undefined || Item.gaveUpAt !== undefined) return 'already-fired';
-      if (JSON.stringify(Item.payload ?? null) === JSON.stringify(timer.payload ?? null)) return 'unchanged';
+      // Compared as values: DynamoDB gives a map's keys back in an order of its own.
+      if (isDeepStrictEqual(Item.payload ?? null, timer.payload ?? null)) return 'unchanged';
     }
     if (options.keepEarlier && Item && Item.timerBucket !== undefined && String(Item.dueAt) <= due) return 'unchanged';
     // Already due: into the current hour's bucket, which the next sweep reads whatever the look-back.

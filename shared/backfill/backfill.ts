@@ -27,10 +27,14 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { consentRecordsOf, defaultConsentPolicy, type ConsentPolicy, type ConsentRecord } from '../consent/ledger.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound } from '../events/validate.ts';
-import type { EventPublisher, ProfileFold } from '../ports.ts';
+import type { ConsentLedger, EventPublisher, PrivacyStore, ProfileFold, TimerKey, TimerSpec, TimerStore } from '../ports.ts';
+import { erasedAmong } from '../privacy/erasure.ts';
+import { triggerConfig as repositoryTriggers, type TriggerConfig } from '../triggers/config.ts';
+import { timersFor } from '../triggers/rules.ts';
 import { csvRowEvents } from './rows.ts';
 
 export type BackfillFormat = 'csv' | 'jsonl';
@@ -61,6 +65,12 @@ export type BatchResult = {
   deferred: number;
   /** customers whose profile this batch changed */
   customersWritten: number;
+  /** consent-ledger records of the events this batch stored (appended once: a record already in the ledger stays as it is) */
+  consentRecords: number;
+  /** timers of absence (a stuck order, usage that stopped) pending after this batch, as live events would have set them */
+  timersSet: number;
+  /** timers of absence already due when the batch ran: history, so not set (they would fire at once) */
+  timersOverdue: number;
 };
 
 /** What the store knows of one customer, for the events a batch brings. */
@@ -143,6 +153,8 @@ export type CustomerPlan = {
   stored: number;
   duplicates: number;
   deferred: number;
+  /** the events this batch stored (now or in an attempt that went through) and the profile they are folded into: what its timers follow */
+  timers?: { events: BusinessEvent[]; profile: CustomerProfile };
 };
 
 /**
@@ -161,8 +173,10 @@ export function planCustomer(
   const folded = new Set(state.batches);
   if (folded.has(token)) {
     // This batch went through before (a retry): report what it stored then, write nothing.
-    const stored = events.filter((e) => state.stored.get(e.detail.eventId)?.token === token).length;
-    return { write: [], batches: state.batches, stored, duplicates: events.length - stored, deferred: 0 };
+    const mine = events.filter((e) => state.stored.get(e.detail.eventId)?.token === token);
+    const stored = mine.length;
+    // Its timers are set again (setting a timer as it is changes nothing): the attempt may have crashed before setting them.
+    return { write: [], batches: state.batches, stored, duplicates: events.length - stored, deferred: 0, ...(stored > 0 && state.profile ? { timers: { events: mine, profile: state.profile } } : {}) };
   }
   const write: BusinessEvent[] = [];
   let deferred = 0;
@@ -180,10 +194,69 @@ export function planCustomer(
   if (write.length === 0) return { write, batches: state.batches, stored: 0, duplicates: events.length - deferred, deferred };
   let profile = state.profile ?? fold.empty(customerId);
   for (const e of write) profile = fold.apply(profile, e);
-  return { write, profile, batches: [...state.batches, token], stored: write.length, duplicates: events.length - write.length - deferred, deferred };
+  return { write, profile, batches: [...state.batches, token], stored: write.length, duplicates: events.length - write.length - deferred, deferred, timers: { events: write, profile } };
 }
 
-type Deps = { store: BackfillStore; fold: ProfileFold; now: () => Date; leaseSeconds?: number; log?: (rejected: RejectedRow) => void };
+/** What a customer's backfilled events do to the timers of absence (docs/backfill.md, "Timers and the consent ledger"). */
+export type BackfillTimerOps = {
+  /** timers to set (or move), as live events set them; `lazy`: keep a pending earlier one (the timer re-checks when it fires) */
+  set: (TimerSpec & { lazy: boolean })[];
+  /** timers to cancel (the state they wait for no longer holds) */
+  cancel: TimerKey[];
+  /** timers already due at `now`: live, they would have fired; history fires nothing, so they are not set */
+  overdue: TimerKey[];
+};
+
+/**
+ * The timer operations the live path (shared/triggers/fire-triggers.ts, `timersFor`) would have
+ * made for these events, computed from the profile they are folded into, each timer once. The
+ * profile is the same whatever order the events came in, so this is where the live path's timers
+ * end up once every event has arrived. A timer whose due time is not after `now` is overdue: not
+ * set (a backfill fires nothing; live, it would fire at the next sweep). Cancels only when
+ * `mayCancel` (a profile existed before this batch: live ingest or an earlier batch may have set a
+ * timer; a customer new with this batch has none).
+ */
+export function backfillTimerOps(events: readonly BusinessEvent[], profile: CustomerProfile, now: Date, config: TriggerConfig, mayCancel: boolean): BackfillTimerOps {
+  const ops = new Map<string, { op: 'set'; timer: TimerSpec & { lazy: boolean } } | { op: 'cancel' | 'overdue'; timer: TimerKey }>();
+  const id = (t: TimerKey) => `${t.kind}\n${t.key}`;
+  for (const event of events) {
+    const { set, cancel } = timersFor(event, profile, now, config);
+    for (const t of set) ops.set(id(t), Date.parse(t.dueAt) > now.getTime() ? { op: 'set', timer: t } : { op: 'overdue', timer: { customerId: t.customerId, kind: t.kind, key: t.key } });
+    for (const t of cancel) ops.set(id(t), { op: 'cancel', timer: { customerId: t.customerId, kind: t.kind, key: t.key } });
+  }
+  const out: BackfillTimerOps = { set: [], cancel: [], overdue: [] };
+  for (const o of ops.values()) {
+    if (o.op === 'set') out.set.push(o.timer);
+    else if (o.op === 'overdue') out.overdue.push(o.timer);
+    else if (mayCancel) out.cancel.push(o.timer);
+  }
+  return out;
+}
+
+/** The consent-ledger records of backfilled events: as ingest records them, with source `import` (how they reached the ledger). */
+export function backfillConsentRecords(events: readonly BusinessEvent[], policy: ConsentPolicy = defaultConsentPolicy): ConsentRecord[] {
+  return events.flatMap((e) => consentRecordsOf(e, policy)).map((r) => ({ ...r, source: 'import' as const }));
+}
+
+type Deps = {
+  store: BackfillStore;
+  fold: ProfileFold;
+  now: () => Date;
+  leaseSeconds?: number;
+  log?: (rejected: RejectedRow) => void;
+  /** Tombstones of erased customers: their rows are refused, so a re-import cannot bring them back (docs/erasure.md). */
+  privacy?: Pick<PrivacyStore, 'salt' | 'tombstonesAmong'>;
+  /** The timers of absence the history leaves pending (without: none are set). */
+  timers?: TimerStore;
+  /** The consent ledger the history's consent changes are appended to (without: none are). */
+  consent?: ConsentLedger;
+  /** Default: config/triggers.json. */
+  triggers?: TriggerConfig;
+  consentPolicy?: ConsentPolicy;
+};
+
+/** The reason a row of an erased customer is refused (no id: the reason is logged and kept in the batch result). */
+export const ERASED_ROW_REASON = 'the customer was erased: not stored (docs/erasure.md)';
 
 /** Backfills one batch of rows and records its result. Throws when the store fails (the Map retries the batch). */
 export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<BatchResult> {
@@ -191,27 +264,37 @@ export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<B
   const now = deps.now();
   const indexes = batch.Items.map((i) => i.index);
   const token = batchToken(runId, file, Math.min(...indexes), Math.max(...indexes));
-  const result: BatchResult = { runId, token, file, rowsRead: batch.Items.length, rowsRejected: 0, rejected: [], eventsStored: 0, duplicates: 0, deferred: 0, customersWritten: 0 };
+  const result: BatchResult = { runId, token, file, rowsRead: batch.Items.length, rowsRejected: 0, rejected: [], eventsStored: 0, duplicates: 0, deferred: 0, customersWritten: 0, consentRecords: 0, timersSet: 0, timersOverdue: 0 };
 
-  const byCustomer = new Map<string, Map<string, BusinessEvent>>();
+  const reject = (index: number, reason: string) => {
+    const rejected = { file, line: lineOf(format, index), reason };
+    result.rowsRejected++;
+    if (result.rejected.length < MAX_LISTED_REJECTS) result.rejected.push(rejected);
+    deps.log?.(rejected);
+  };
+  const valid: { index: number; events: BusinessEvent[] }[] = [];
   for (const { index, row } of batch.Items) {
     const v = rowEvents(format, file, row, now);
-    if (!v.ok) {
-      const rejected = { file, line: lineOf(format, index), reason: v.reason };
-      result.rowsRejected++;
-      if (result.rejected.length < MAX_LISTED_REJECTS) result.rejected.push(rejected);
-      deps.log?.(rejected);
+    if (v.ok) valid.push({ index, events: v.events });
+    else reject(index, v.reason);
+  }
+  const erased = deps.privacy ? await erasedAmong([...new Set(valid.flatMap((r) => r.events.map((e) => e.detail.customerId)))], deps.privacy) : new Set<string>();
+  const byCustomer = new Map<string, Map<string, BusinessEvent>>();
+  for (const { index, events } of valid) {
+    if (events.some((e) => erased.has(e.detail.customerId))) {
+      reject(index, ERASED_ROW_REASON);
       continue;
     }
-    for (const e of v.events) {
-      const events = byCustomer.get(e.detail.customerId) ?? new Map<string, BusinessEvent>();
-      byCustomer.set(e.detail.customerId, events);
-      if (events.has(e.detail.eventId)) result.duplicates++;
-      else events.set(e.detail.eventId, e);
+    for (const e of events) {
+      const mine = byCustomer.get(e.detail.customerId) ?? new Map<string, BusinessEvent>();
+      byCustomer.set(e.detail.customerId, mine);
+      if (mine.has(e.detail.eventId)) result.duplicates++;
+      else mine.set(e.detail.eventId, e);
     }
   }
 
   let pending = [...byCustomer.keys()];
+  const timed: TimedCustomer[] = [];
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt === MAX_ATTEMPTS) throw new Error(`profiles of ${pending.length} customer(s) kept changing during ${MAX_ATTEMPTS} attempts`);
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(1000, 10 * 2 ** attempt)));
@@ -221,6 +304,9 @@ export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<B
       plan: planCustomer(customerId, [...byCustomer.get(customerId)!.values()], states.get(customerId)!, token, deps.fold, deps.now(), deps.leaseSeconds),
       version: states.get(customerId)!.version,
     }));
+    // The consent ledger first, as ingest does: a crash after it appends the same records again on the retry (each once).
+    const records = backfillConsentRecords(plans.flatMap(({ plan }) => plan.write), deps.consentPolicy);
+    if (deps.consent && records.length > 0) await deps.consent.append(records);
     // Events first: a crash before the profile is written leaves them marked and unfolded, for the retry.
     await deps.store.writeEvents(plans.flatMap(({ plan }) => plan.write.map((event) => ({ event, token }))), now);
     const outcomes = await Promise.all(
@@ -229,17 +315,59 @@ export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<B
       ),
     );
     const retry: string[] = [];
-    plans.forEach(({ customerId, plan }, k) => {
+    plans.forEach(({ customerId, plan, version }, k) => {
       if (outcomes[k] === 'conflict') return void retry.push(customerId);
       result.eventsStored += plan.stored;
       result.duplicates += plan.duplicates;
       result.deferred += plan.deferred;
+      result.consentRecords += deps.consent ? backfillConsentRecords(plan.write, deps.consentPolicy).length : 0;
       if (plan.stored > 0) result.customersWritten++;
+      if (plan.timers) timed.push({ customerId, ...plan.timers, version: plan.profile ? version + 1 : version, mayCancel: version > 0 });
     });
     pending = retry;
   }
+  if (deps.timers) Object.assign(result, await setTimers(timed, deps.timers, deps));
   await deps.store.recordBatch(result);
   return result;
+}
+
+type TimedCustomer = { customerId: string; events: BusinessEvent[]; profile: CustomerProfile; version: number; mayCancel: boolean };
+
+/**
+ * Sets and cancels the timers of absence of the customers a batch wrote, from the profiles it
+ * wrote. Another writer of the same customer (a batch of the same file or another, live ingest)
+ * may fold events of the same order or product meanwhile and set its timers before ours: so the
+ * profiles are read again afterwards, and a customer whose profile changed gets her timers again
+ * from the newer one, until it holds still. The writer of the last profile thus always sets the
+ * timers last or after having seen it. Returns the timers pending and overdue, per the last round.
+ */
+async function setTimers(customers: TimedCustomer[], timers: TimerStore, deps: Deps): Promise<{ timersSet: number; timersOverdue: number }> {
+  const config = deps.triggers ?? repositoryTriggers;
+  const counts = new Map<string, { set: number; overdue: number }>();
+  let round = customers;
+  for (let attempt = 0; round.length > 0; attempt++) {
+    if (attempt === MAX_ATTEMPTS) throw new Error(`profiles of ${round.length} customer(s) kept changing while their timers were set (${MAX_ATTEMPTS} attempts)`);
+    const now = deps.now();
+    const ops = round.map((c) => ({ c, ops: backfillTimerOps(c.events, c.profile, now, config, c.mayCancel) }));
+    await Promise.all(
+      ops.flatMap(({ ops: o }) => [...o.set.map(({ lazy, ...spec }) => timers.set(spec, now, { keepEarlier: lazy })), ...o.cancel.map((t) => timers.cancel(t))]),
+    );
+    const touched = ops.filter(({ ops: o }) => o.set.length + o.cancel.length + o.overdue.length > 0);
+    for (const { c, ops: o } of touched) counts.set(c.customerId, { set: o.set.length, overdue: o.overdue.length });
+    if (touched.length === 0) break;
+    const states = await deps.store.readCustomers(touched.map(({ c }) => ({ customerId: c.customerId, eventIds: [] })));
+    round = touched.flatMap(({ c }) => {
+      const s = states.get(c.customerId);
+      return s?.profile && s.version !== c.version ? [{ ...c, profile: s.profile, version: s.version, mayCancel: true }] : [];
+    });
+  }
+  let timersSet = 0;
+  let timersOverdue = 0;
+  for (const n of counts.values()) {
+    timersSet += n.set;
+    timersOverdue += n.overdue;
+  }
+  return { timersSet, timersOverdue };
 }
 
 /** A file's summary, from its batch results and failures. */
@@ -256,6 +384,11 @@ export type BackfillSummary = {
   deferred: number;
   /** profile writes: a customer whose rows are in k batches counts up to k times */
   customersWritten: number;
+  /** consent-ledger records of the stored events */
+  consentRecords: number;
+  /** timers of absence left pending, and those already due (not set: history fires nothing); a customer in k batches counts up to k times */
+  timersSet: number;
+  timersOverdue: number;
   /** rejected rows, the first MAX_LISTED_REJECTS by line */
   rejected: RejectedRow[];
   /** the failed batches, the first MAX_LISTED_REJECTS by line: rerun the file to retry them */
@@ -276,6 +409,9 @@ export function summarise(runId: string, file: string, results: readonly BatchRe
     duplicates: 0,
     deferred: 0,
     customersWritten: 0,
+    consentRecords: 0,
+    timersSet: 0,
+    timersOverdue: 0,
     rejected: [],
     failed: failed.slice(0, MAX_LISTED_REJECTS).map(({ file: f, firstLine, lastLine, error }) => ({ file: f, firstLine, lastLine, error })),
   };
@@ -286,6 +422,10 @@ export function summarise(runId: string, file: string, results: readonly BatchRe
     s.duplicates += r.duplicates;
     s.deferred += r.deferred;
     s.customersWritten += r.customersWritten;
+    // Results recorded before these figures existed count none.
+    s.consentRecords += r.consentRecords ?? 0;
+    s.timersSet += r.timersSet ?? 0;
+    s.timersOverdue += r.timersOverdue ?? 0;
     s.rejected.push(...r.rejected);
   }
   s.rejected = s.rejected.sort((a, b) => a.line - b.line).slice(0, MAX_LISTED_REJECTS);

@@ -64,13 +64,12 @@ export function unsignedLinks(settings: LinkSettings): PersonalLinks {
 /**
  * Links signed for the public pages (shared/pages/tokens.ts, HMAC with the page keys): the
  * one-click unsubscribe page `/u/TOKEN` (also the preferences link: it shows the customer's
- * email permission with its button) and the personal help page `/learn/TOKEN`. One token per
- * customer and purpose, memoised for the batch. The welcome's double opt-in confirmation has
- * no page yet: its link stays on the unsigned token below `/confirm/`.
+ * email permission with its button), the personal help page `/learn/TOKEN` and the welcome's
+ * double opt-in confirmation `/confirm/TOKEN`. One token per customer and purpose, memoised for the batch.
  */
 export function signedLinks(keys: KeyRing, pagesBaseUrl: string, helpUrl: string, now: Date): PersonalLinks {
   const cache = new Map<string, string>();
-  const signed = (purpose: 'unsubscribe' | 'learn', customerId: string) => {
+  const signed = (purpose: 'unsubscribe' | 'learn' | 'confirm', customerId: string) => {
     const key = `${purpose}\n${customerId}`;
     let url = cache.get(key);
     if (!url) cache.set(key, (url = signedPageUrl(keys, pagesBaseUrl, { purpose, customerId, now })));
@@ -80,7 +79,7 @@ export function signedLinks(keys: KeyRing, pagesBaseUrl: string, helpUrl: string
     help: helpUrl,
     link: (purpose, customerId, sendId) => {
       if (purpose === 'learn') return signed('learn', customerId);
-      if (purpose === 'confirm') return `${pagesBaseUrl.replace(/\/+$/, '')}/confirm/${unsubscribeToken(sendId, customerId)}`;
+      if (purpose === 'confirm') return signed('confirm', customerId);
       return signed('unsubscribe', customerId);
     },
   };

@@ -9,6 +9,8 @@
 import type { BusinessEvent, ChurnTriggerFired, EmittedDetail, InboundDetail } from '../events/catalog.ts';
 import type { NextBestAction } from '../scoring/next-best-action.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
+import type { CustomerStore, PrivacyStore } from '../ports.ts';
+import { isErased } from '../privacy/erasure.ts';
 import { campaignOfAction, type CampaignName } from './catalog.ts';
 import { WINBACK_SEQUENCE_RULE, winbackOfferOf } from '../winback/offer-copy.ts';
 
@@ -106,4 +108,19 @@ export function decideEventRequest(event: BusinessEvent, profile: CustomerProfil
     if (purchases !== 1) return { kind: 'none', reason: 'not-first-purchase' };
   }
   return { kind: 'request', request };
+}
+
+/**
+ * `decideEventRequest` on the customer's stored profile, with one more answer: a `wait` for a
+ * customer who was erased becomes `none` (`erased`). Ingest drops an erased customer's events
+ * (docs/erasure.md), so her profile will never hold the event: waiting would only retry the record
+ * into the dead-letter queue. The tombstone is read only when the decision is to wait.
+ */
+export async function decideStoredEventRequest(
+  event: BusinessEvent,
+  deps: { store: Pick<CustomerStore, 'getProfile'>; privacy: Pick<PrivacyStore, 'salt' | 'hasTombstone'>; now: () => Date; freshnessDays: number },
+): Promise<EventRequestDecision> {
+  const decision = decideEventRequest(event, await deps.store.getProfile(event.detail.customerId), deps.now(), deps.freshnessDays);
+  if (decision.kind === 'wait' && (await isErased(event.detail.customerId, deps.privacy))) return { kind: 'none', reason: 'erased' };
+  return decision;
 }

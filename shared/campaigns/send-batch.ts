@@ -7,19 +7,21 @@
  *
  * Nothing is lost, nothing goes twice:
  * - before a call its entries are marked `submitted`; after it each is recorded `sent` with
- *   its message id. A worker that dies in between leaves them `submitted`: never sent again.
+ *   its message id. A worker that dies in between leaves them `submitted`: not sent again unless
+ *   no SES event confirms them within the timeout (./send-campaign.ts `reconcileLater`).
  * - a call that fails as a whole with a retryable error (throttling) is tried again after a
  *   backoff with full jitter; entries SES answers `retry` for (throttled, transient) likewise;
  * - what still cannot go after the last attempt is deferred by `retryLaterMinutes` through the
  *   durable timer (or, without one, its claim is released and its request reported for retry);
  * - an entry SES refuses for good is recorded `parked` with SES's status as the reason
  *   (and an `EmailSkipped`);
- * - a call whose outcome is unknown (a timeout after writing) leaves its entries `submitted`.
+ * - a call whose outcome is unknown (a timeout after writing) leaves its entries `submitted`,
+ *   looked at again after the timeout (`reconcileLater`).
  */
 import { SendOutcomeUnknownError, type BulkEntryResult, type BulkMailer } from '../ports.ts';
 import type { CampaignRequest } from './requests.ts';
 import { sendIdFor } from './guardrails.ts';
-import { deferSend, finish, isReady, prepareRequest, type CampaignDeps, type CampaignOutcome, type ReadySend } from './send-campaign.ts';
+import { deferSend, finish, isReady, prepareRequest, reconcileLater, type CampaignDeps, type CampaignOutcome, type ReadySend } from './send-campaign.ts';
 
 export type RetryPolicy = {
   /** Calls per entry at most (the first and the retries). */
@@ -103,7 +105,8 @@ async function deliverChunk(sends: ReadySend[], deps: BatchDeps): Promise<BatchO
   const random = deps.random ?? Math.random;
   const out: BatchOutcome[] = new Array(sends.length);
   const baseOf = (s: ReadySend) => ({ sendId: s.sendId, customerId: s.request.customerId, campaign: s.campaign });
-  await deps.store.markSubmitted(sends.map(baseOf), deps.now());
+  const submitted = deps.now();
+  await deps.store.markSubmitted(sends.map(baseOf), submitted);
 
   let pending = sends.map((_, i) => i);
   let lastReason = '';
@@ -115,8 +118,12 @@ async function deliverChunk(sends: ReadySend[], deps: BatchDeps): Promise<BatchO
       results = await deps.bulkMailer.sendBulk(pending.map((i) => ({ to: sends[i]!.to, message: sends[i]!.message })));
     } catch (e) {
       if (e instanceof SendOutcomeUnknownError) {
-        // They may have gone: they stay submitted, never sent again.
-        for (const i of pending) out[i] = { outcome: 'in-doubt', sendId: sends[i]!.sendId };
+        // They may have gone: they stay submitted until SES's events confirm them or the timeout shows SES never took them.
+        const submittedAt = submitted.toISOString();
+        for (const i of pending) {
+          const s = sends[i]!;
+          out[i] = await reconcileLater(s.request, { sendId: s.sendId, at: submittedAt }, deps).catch((err: Error) => ({ outcome: 'failed' as const, error: err }));
+        }
         return out;
       }
       if (!isRetryable(e)) {

@@ -9,7 +9,10 @@
  * marked, so a failed publish is made good by the redelivery.
  */
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { SendOutcomeUnknownError, type ClaimResult, type CustomerStore, type EventPublisher, type Mailer, type PrivacyStore, type SendRecord } from '../ports.ts';
+import { createHash } from 'node:crypto';
+import { recordOwnEvent } from '../events/record-own-event.ts';
+import type { ConsentPolicy } from '../consent/ledger.ts';
+import { SendOutcomeUnknownError, type ClaimResult, type ConsentLedger, type CustomerStore, type EventPublisher, type Mailer, type PrivacyStore, type SendRecord } from '../ports.ts';
 import type { CustomerProfile } from '../customers/profile.ts';
 import { cooldownOf, defaultSendPolicy, planSend, type SendPlan, type SendPolicy } from './guardrails.ts';
 import { composeEmail, unsignedLinks, type EmailMessage, type LinkSettings, type PersonalLinks } from './messages.ts';
@@ -26,8 +29,12 @@ export type CampaignOutcome =
   /** Not now: recorded `deferred` until `until` (the customer's hour, or the circuit breaker's pause), planned again then. */
   | { outcome: 'deferred'; sendId: string; reason: string; until: string }
   | { outcome: 'already-done'; sendId: string }
-  /** Handed to SES by a worker that died before recording the outcome: it may have gone, so it is never sent again. */
-  | { outcome: 'in-doubt'; sendId: string }
+  /**
+   * Handed to SES by a worker that died before recording the outcome (or whose call's outcome is
+   * unknown): it may have gone, so it is not sent now. SES's events of the email confirm it `sent`;
+   * `until`: when it is looked at again (the reconciliation timer), and claimed again if still unconfirmed.
+   */
+  | { outcome: 'in-doubt'; sendId: string; until?: string }
   | { outcome: 'not-a-campaign' }
   /** The trigger is not one this stack recorded (forged, or another stack's): nothing is sent or recorded. */
   | { outcome: 'unknown-trigger' };
@@ -59,6 +66,11 @@ export type CampaignDeps = {
   deliverability?: DeliverabilityCounter;
   /** The suppression list of erased customers' addresses; without it, none is checked. */
   privacy?: PrivacyStore;
+  /** Minutes after which an unconfirmed `submitted` entry is known not taken by SES (default `defaults.submittedTimeoutMinutes`). */
+  submittedTimeoutMinutes?: number;
+  /** The consent ledger: a welcome that went records the double opt-in's request there (and on the customer); without it, nothing. */
+  consent?: ConsentLedger;
+  consentPolicy?: ConsentPolicy;
 };
 type Deps = CampaignDeps;
 
@@ -76,9 +88,37 @@ async function defaultRenderer(): Promise<TemplateRenderer> {
   return repoRenderer;
 }
 
-/** Puts the outcome of a completed ledger entry on the bus once. */
+/** The version of the welcome's double opt-in wording (templates/welcome: "confirm your subscription"), kept with the request in the consent ledger. */
+export const WELCOME_OPT_IN_WORDING_VERSION = 'welcome-v1';
+/** The envelope source of the events the campaigns function stores on the customer's behalf (not `clm.*`: validated as a producer's). */
+export const CAMPAIGNS_EVENT_SOURCE = 'serverless-clm.campaigns';
+
+/**
+ * The first step of the double opt-in: the welcome (which asks the customer to confirm at
+ * `/confirm/TOKEN`) went out. A `ConsentChanged` (marketing email, `doubleOptIn: requested`, source
+ * `double-opt-in`) stored on the customer and its record appended to the consent ledger; it grants
+ * nothing (the page's confirmation does). Once per send (its eventId comes from the send id).
+ */
+async function recordOptInRequest(record: SendRecord, deps: Deps): Promise<void> {
+  if (!deps.consent || record.status !== 'sent' || (deps.catalog ?? defaultCatalog).campaigns[record.campaign as CampaignName]?.purpose !== 'service') return;
+  await recordOwnEvent(deps, CAMPAIGNS_EVENT_SOURCE, 'ConsentChanged', {
+    eventId: `double-opt-in-requested-${createHash('sha256').update(record.sendId, 'utf8').digest('hex').slice(0, 40)}`,
+    customerId: record.customerId,
+    occurredAt: record.at,
+    channel: 'email',
+    purpose: 'marketing',
+    granted: true,
+    doubleOptIn: 'requested',
+    source: 'double-opt-in',
+    actor: 'serverless-clm',
+    wordingVersion: WELCOME_OPT_IN_WORDING_VERSION,
+  });
+}
+
+/** Puts the outcome of a completed ledger entry on the bus once (after recording a welcome's opt-in request). */
 async function publishOutcome(record: SendRecord, deps: Deps): Promise<void> {
   if (record.publishedAt) return;
+  await recordOptInRequest(record, deps);
   const base = { sendId: record.sendId, customerId: record.customerId, campaign: record.campaign, schemaVersion: 1 as const };
   if (record.status === 'sent') {
     await deps.publisher.publish([
@@ -134,6 +174,7 @@ export async function prepareRequest(request: CampaignRequest, deps: Deps, known
         now,
         deps.leaseSeconds ?? defaults.sendLeaseSeconds,
         ledgerVersion,
+        { submittedTimeoutSeconds: submittedTimeoutMinutes(deps) * 60 },
       );
       if (claim.state !== 'stale') return { plan, claim };
     }
@@ -142,7 +183,7 @@ export async function prepareRequest(request: CampaignRequest, deps: Deps, known
   const { plan, claim } = await decide();
   if (claim.state === 'done') {
     await publishOutcome(claim.record, deps);
-    if (claim.record.status === 'submitted') return { outcome: 'in-doubt', sendId: plan.sendId };
+    if (claim.record.status === 'submitted') return reconcileLater(request, claim.record, deps);
     return { outcome: 'already-done', sendId: plan.sendId };
   }
   if (claim.state === 'busy') throw new SendInProgressError(`send ${plan.sendId} is being handled by another worker; retry later`);
@@ -191,6 +232,24 @@ export async function deferSend(request: CampaignRequest, base: { sendId: string
   }
   await deps.store.completeSend({ ...base, status: 'deferred', at: deps.now().toISOString(), reason, deferredUntil: until });
   return { outcome: 'deferred', sendId: base.sendId, reason, until };
+}
+
+const submittedTimeoutMinutes = (deps: Deps): number => deps.submittedTimeoutMinutes ?? defaults.submittedTimeoutMinutes;
+
+/**
+ * A send left `submitted` (its worker died between the SES call and the record, or the call's
+ * outcome is unknown): not sent now. If SES took it, its Send event (or a later one) turns the entry
+ * `sent` (shared/email-feedback/record-feedback.ts). The request is looked at again through the
+ * durable timer when the timeout has passed since the submission: then a confirmed entry is done
+ * (its EmailSent published), and an unconfirmed one is claimed again and planned from the first
+ * guardrail — SES never took it. Without a timer, only a redelivery looks at it again.
+ */
+export async function reconcileLater(request: CampaignRequest, record: Pick<SendRecord, 'sendId' | 'at'>, deps: Deps): Promise<CampaignOutcome> {
+  if (!deps.deferred) return { outcome: 'in-doubt', sendId: record.sendId };
+  // A minute past the timeout, so the claim then finds it old enough.
+  const until = new Date(Date.parse(record.at) + (submittedTimeoutMinutes(deps) + 1) * 60_000);
+  await deps.deferred.defer(request, until);
+  return { outcome: 'in-doubt', sendId: record.sendId, until: until.toISOString() };
 }
 
 export const isReady = (x: CampaignOutcome | ReadySend): x is ReadySend => 'message' in x;

@@ -1,5 +1,6 @@
 /**
- * The operator's view of one customer (`clm customer <id>`): the profile, the
+ * The operator's view of one customer (`clm customer <id>`): the profile, the consent
+ * state per purpose derived from the consent ledger (as the guardrails derive it), the
  * triggers that fired and what each became — sent, held back as control, skipped
  * and why, or no email at all — and the whole send ledger. Pure: it formats a
  * `CustomerRecord` read through the `CustomerReader` port.
@@ -11,12 +12,24 @@ import { campaignFor, cooldownOf, defaultSendPolicy, sendIdFor } from '../campai
 import { isCampaignName } from '../campaigns/catalog.ts';
 import type { CustomerRecord, SendRecord, TriggerRecord } from '../ports.ts';
 import type { ChurnTriggerFired } from '../events/catalog.ts';
-import { hasConsent, isActive, type CustomerProfile } from './profile.ts';
+import { isActive, type CustomerProfile } from './profile.ts';
+import { MARKETING_EMAIL, consentHistory, consentState, consentStatus, type ConsentPurpose, type ConsentRecord, type ConsentStatus } from '../consent/ledger.ts';
 
 export type CustomerReportOptions = {
   /** Show the email address and first name in full (default: masked). */
   showPersonalData?: boolean;
+  /** When the consent state is judged (a grant may have expired): default, the time of the call. */
+  now?: Date;
 };
+
+/** One purpose's state, as the guardrails judge it from the ledger (`clm consent` gives the records behind it). */
+function consentText(purpose: ConsentPurpose, s: ConsentStatus): string {
+  const p = printable(purpose);
+  if (s.live) return `${p} may contact (granted ${s.record.at}${s.record.expiresAt ? `, until ${s.record.expiresAt}` : ''})`;
+  if (s.why === 'no-record') return `${p} may not contact (only a request recorded, no grant)`;
+  if (s.why === 'expired') return `${p} may not contact (the grant of ${s.record!.at} expired ${s.record!.expiresAt})`;
+  return `${p} may not contact (withdrawn ${s.record!.at})`;
+}
 
 /** Control characters (CR, LF, ESC, …) shown as escapes: a producer's value cannot rewrite the operator's terminal. */
 export const printable = (s: string): string =>
@@ -54,11 +67,17 @@ export function explainReason(reason: string | undefined, campaign?: string): st
   return reason;
 }
 
-function profileLines(p: CustomerProfile, o: CustomerReportOptions): string[] {
+function profileLines(p: CustomerProfile, records: readonly ConsentRecord[], o: CustomerReportOptions): string[] {
   const show = (s: string | undefined, mask: (s: string) => string) => (s === undefined ? '—' : printable(o.showPersonalData ? s : mask(s)));
-  const consent = Object.entries(p.consent)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${printable(k)} ${v.value ? 'granted' : 'refused'} ${v.at}`);
+  // The current state derived from the consent ledger (not the profile's registers), as the send guardrails derive it.
+  // The profile keeps each purpose's decisive ledger record (`consentState`, what the guardrails read): taken with
+  // the ledger's records, so history loaded by a backfill (which folds consent into the profile) is shown too.
+  const now = o.now ?? new Date();
+  const all = consentHistory([...records, ...Object.values(p.consentState ?? {})]);
+  const state = consentState(all);
+  const purposes = [...new Set(all.map((r) => r.purpose))].sort();
+  const consent = purposes.map((purpose) => consentText(purpose, consentStatus(state, purpose, now)));
+  const marketing = consentStatus(state, MARKETING_EMAIL, now);
   const calls = Object.entries(p.supportCallsByReason).map(([k, v]) => `${printable(k)} ${v}`);
   const subs = Object.values(p.subscriptions).map((s) => {
     const name = printable(s.productId?.value ?? s.subscriptionId);
@@ -69,11 +88,11 @@ function profileLines(p: CustomerProfile, o: CustomerReportOptions): string[] {
       : `${name} cancelled ${c?.at ?? ''}${c ? ` (winback contact ${c.value.allowWinbackContact ? 'allowed' : 'not allowed'})` : ''}`;
   });
   return [
-    `  email              ${show(p.email?.value, maskEmail)}   (email marketing consent: ${hasConsent(p, 'email') ? 'yes' : 'no'})`,
+    `  email              ${show(p.email?.value, maskEmail)}   (email marketing consent: ${marketing.live ? 'yes' : 'no'}, from the consent ledger)`,
     `  first name         ${show(p.firstName?.value, maskName)}`,
     `  preferred channel  ${printable(p.preferredChannel?.value ?? '— (email is allowed)')}`,
     `  customer type      ${printable(p.customerType?.value ?? '—')}`,
-    `  consent            ${consent.join('; ') || 'none recorded (no marketing email: consent is opt-in)'}`,
+    `  consent            ${consent.length ? `from the consent ledger, now: ${consent.join('; ')}` : 'none in the consent ledger (no marketing email: consent is opt-in)'}`,
     `  events             ${p.eventCount}, first ${p.firstSeenAt ?? '—'}, last ${p.lastEventAt ?? '—'}`,
     `  orders             ${p.orderCount} (spend ${p.totalSpend}), returns ${p.returnCount}, invoices ${p.invoiceCount}, failed payments ${p.paymentFailures.length}`,
     `  support calls      ${p.supportCallCount}${calls.length ? ` (${calls.join(', ')})` : ''}`,
@@ -98,7 +117,7 @@ function outcomeOf(t: TriggerRecord, sends: Map<string, SendRecord>): string {
 
 export function formatCustomerReport(record: CustomerRecord, options: CustomerReportOptions = {}): string {
   const out = [`Customer ${printable(record.customerId)}`, ''];
-  if (record.profile) out.push('Profile', ...profileLines(record.profile, options));
+  if (record.profile) out.push('Profile', ...profileLines(record.profile, record.consent ?? [], options));
   else out.push('Profile', '  none: the stack has stored no event for this customer id (ids are case-sensitive)');
 
   const sends = new Map(record.sends.map((s) => [s.sendId, s]));

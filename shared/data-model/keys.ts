@@ -68,7 +68,11 @@ export const REJECTION_SK = 'REJECTED';
 
 /** Outreach assignments of one experiment and period (a month): one small partition, one item per customer. */
 export const outreachPk = (experimentId: string, period: string): string => `OUTREACH#${experimentId}#${period}`;
-export const outreachSk = (customerId: string): string => `PLAN#${customerId}`;
+export const OUTREACH_PLAN_PREFIX = 'PLAN#';
+export const outreachSk = (customerId: string): string => `${OUTREACH_PLAN_PREFIX}${customerId}`;
+/** The anonymous residue of an erased customer's assignment, in the same partition (shared/privacy/outreach-residue.ts). */
+export const OUTREACH_ERASED_PREFIX = 'ERASED#';
+export const erasedOutreachSk = (residueId: string): string => `${OUTREACH_ERASED_PREFIX}${residueId}`;
 
 /**
  * A backfill run's records: one partition per run; per file (by a hash of its key), one item per
@@ -79,10 +83,8 @@ export const backfillFilePrefix = (file: string): string => `FILE#${createHash('
 export const backfillBatchSk = (file: string, token: string): string => `${backfillFilePrefix(file)}BATCH#${token}`;
 export const backfillFailureSk = (file: string, token: string): string => `${backfillFilePrefix(file)}FAILED#${token}`;
 
-/** Erasure (shared/privacy/erasure.ts): the table's hash salt, tombstones of erased ids, the suppression list, erasure records. */
+/** Erasure (shared/privacy/erasure.ts): tombstones of erased ids, the suppression list, erasure records (the salt is a secret, not an item). */
 export const PRIVACY = {
-  saltPk: 'PRIVACY',
-  saltSk: 'SALT',
   tombstonePk: (customerHash: string) => `ERASED#${customerHash}`,
   suppressionPk: (emailHash: string) => `SUPPRESS#${emailHash}`,
   /** One partition per month of erasure records, so an auditor can list a month's erasures with one Query. */
@@ -118,3 +120,12 @@ export const reportSk = (runDate: string, runId: string): string => `RUN#${runDa
 export const outreachTasksPk = (day: string): string => `OUTREACHTASKS#${day}`;
 export const OUTREACH_TASKS_COUNT_SK = 'COUNT';
 export const outreachTaskSk = (triggerId: string): string => `TASK#${triggerId}`;
+
+/**
+ * The deliverability circuit breaker's hour buckets (sends, hard bounces, complaints; atomic ADD, TTL'd),
+ * spread over a few partitions, and the marker of each counted SES event (counted once).
+ */
+export const deliverabilityPk = (shard: number): string => `DELIVERABILITY#${String(shard).padStart(2, '0')}`;
+export const deliverabilityHourSk = (hour: string): string => `HOUR#${hour}`;
+export const deliverabilityCountedPk = (eventId: string): string => `DELIVERABILITY#COUNTED#${eventId}`;
+export const DELIVERABILITY_COUNTED_SK = 'COUNTED';

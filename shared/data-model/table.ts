@@ -33,6 +33,8 @@ export const tableDefinition = {
         'kind', 'clv', 'pAlive', 'churnRisk', 'riskBand', 'valueTier', 'potentialSpend', 'nextBestAction',
         // a trigger's (shared/scoring/risk.ts ActiveTrigger)
         'rule', 'action', 'churnRiskBoost', 'firedAt',
+        // the send ledger version's (SENDS): the campaign response reads the SEND# entries only of customers claimed since its window
+        'lastClaimAt',
       ],
     },
     {

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import type { BusinessEvent, emailFeedbackKinds } from '../events/catalog.ts';
 import { describeIssues, validateInbound, type Rejection } from '../events/validate.ts';
 import { emailAddressHash } from '../customers/profile.ts';
+import type { DeliverabilityCount } from '../campaigns/circuit-breaker.ts';
 
 export const SES_SOURCE = 'aws.ses';
 
@@ -30,6 +31,14 @@ export const sesDetailTypes: Record<(typeof emailFeedbackKinds)[number], string>
   reject: 'Email Rejected',
   'rendering-failure': 'Email Rendering Failed',
 };
+/**
+ * SES's Send event: SES accepted the email. It is not stored on the customer; it is counted in the
+ * deliverability circuit breaker's window (the sends the bounce and complaint rates are taken over)
+ * and it confirms the email's send-ledger entry (shared/email-feedback/record-feedback.ts).
+ */
+export const SES_SEND_DETAIL_TYPE = 'Email Sent';
+/** Every detail-type the feedback rule routes: the Send event and the recorded kinds. */
+export const routedSesDetailTypes: readonly string[] = [SES_SEND_DETAIL_TYPE, ...Object.values(sesDetailTypes)];
 const kindByDetailType = new Map(Object.entries(sesDetailTypes).map(([kind, type]) => [type, kind as keyof typeof sesDetailTypes]));
 
 /** Tag names the feedback reads from an email (SES publishes an email's tags with every event of it). */
@@ -80,6 +89,8 @@ const SesEvent = z.object({ source: z.literal(SES_SOURCE), 'detail-type': z.stri
 
 export type SesFeedback =
   | { outcome: 'feedback'; event: BusinessEvent }
+  /** SES's Send event of one of our emails: SES accepted it (`at`: when; `eventId`: the same for a redelivery). */
+  | { outcome: 'accepted'; customerId: string; sendId?: string; messageId: string; at: string; eventId: string }
   /** Not recorded: an SES event type the stack does not keep, or an email without the stack's tags. */
   | { outcome: 'ignored'; reason: 'not-recorded-type' | 'not-ours'; detailType?: string }
   | { outcome: 'invalid'; rejection: Rejection };
@@ -110,7 +121,8 @@ export function feedbackFromSesEvent(raw: unknown, now: Date): SesFeedback {
   const kind = typeof detailType === 'string' ? kindByDetailType.get(detailType) : undefined;
   const parsed = SesEvent.safeParse(value);
   if (!parsed.success) return invalid('bad-envelope', `not an SES event: ${describeIssues(parsed.error)}`, typeof detailType === 'string' ? detailType : undefined);
-  if (!kind) return { outcome: 'ignored', reason: 'not-recorded-type', detailType: parsed.data['detail-type'] };
+  const accepted = parsed.data['detail-type'] === SES_SEND_DETAIL_TYPE;
+  if (!kind && !accepted) return { outcome: 'ignored', reason: 'not-recorded-type', detailType: parsed.data['detail-type'] };
   const { detail, time } = parsed.data;
   const { mail } = detail;
 
@@ -118,6 +130,11 @@ export function feedbackFromSesEvent(raw: unknown, now: Date): SesFeedback {
   if (!customerId) return { outcome: 'ignored', reason: 'not-ours', detailType: parsed.data['detail-type'] };
   const sendId = decodeTag(mail.tags, FEEDBACK_TAGS.send);
   const campaign = mail.tags[FEEDBACK_TAGS.campaign]?.[0];
+  if (!kind) {
+    // SES publishes one Send event per email: the message id names it.
+    const eventId = `ses-send-${createHash('sha256').update(`send\n${mail.messageId}`, 'utf8').digest('hex').slice(0, 40)}`;
+    return { outcome: 'accepted', customerId, ...(sendId ? { sendId } : {}), messageId: mail.messageId, at: new Date(mail.timestamp).toISOString(), eventId };
+  }
 
   const sub = { bounce: detail.bounce, complaint: detail.complaint, delivery: detail.delivery, open: detail.open, click: detail.click, reject: detail.reject, 'rendering-failure': detail.failure }[kind];
   if (!sub) return invalid('invalid-detail', `${parsed.data['detail-type']}: detail.${kind === 'rendering-failure' ? 'failure' : kind}: missing`, parsed.data['detail-type']);
@@ -148,4 +165,18 @@ export function feedbackFromSesEvent(raw: unknown, now: Date): SesFeedback {
   );
   if (!result.ok) return invalid(result.code, result.reason, parsed.data['detail-type']);
   return { outcome: 'feedback', event: result.event };
+}
+
+/**
+ * What an SES event adds to the deliverability circuit breaker's window: a Send event an email
+ * SES accepted, a permanent (hard) bounce a bounce, a complaint a complaint (as SES's own bounce
+ * and complaint rates count them); nothing for any other event.
+ */
+export function deliverabilityCountOf(f: SesFeedback): DeliverabilityCount | undefined {
+  if (f.outcome === 'accepted') return { eventId: f.eventId, kind: 'sends', at: new Date(f.at) };
+  if (f.outcome !== 'feedback') return undefined;
+  const d = f.event.detail as { eventId: string; occurredAt: string; kind?: string; bounceType?: string };
+  if (d.kind === 'complaint') return { eventId: d.eventId, kind: 'complaints', at: new Date(d.occurredAt) };
+  if (d.kind === 'bounce' && d.bounceType === 'permanent') return { eventId: d.eventId, kind: 'bounces', at: new Date(d.occurredAt) };
+  return undefined;
 }

@@ -58,7 +58,7 @@ export const supportReasons = ['billing', 'network', 'technical', 'product', 'de
 export const orderStatuses = ['placed', 'preparing', 'shipped', 'delivered', 'cancelled'] as const;
 export const channels = ['email', 'sms', 'push', 'phone', 'mail'] as const;
 /** Where a consent change was made (the consent ledger's `source`). */
-export const consentSources = ['unsubscribe-link', 'exit-survey', 'customer-service', 'import', 'api'] as const;
+export const consentSources = ['unsubscribe-link', 'exit-survey', 'customer-service', 'import', 'api', 'double-opt-in'] as const;
 /** What SES reported about an email (shared/email-feedback/ses-events.ts maps SES's events to these). */
 export const emailFeedbackKinds = ['delivery', 'bounce', 'complaint', 'open', 'click', 'reject', 'rendering-failure'] as const;
 /**
@@ -351,6 +351,9 @@ export const emittedSchemas = {
     duplicates: z.number().int().nonnegative(),
     deferred: z.number().int().nonnegative(),
     customersWritten: z.number().int().nonnegative(),
+    consentRecords: z.number().int().nonnegative().default(0),
+    timersSet: z.number().int().nonnegative().default(0),
+    timersOverdue: z.number().int().nonnegative().default(0),
     completedAt: isoDateTime,
     schemaVersion: z.literal(1).default(1),
   }),

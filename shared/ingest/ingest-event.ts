@@ -9,13 +9,16 @@ import { defaults } from '../defaults.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import { validateInbound, type Rejection } from '../events/validate.ts';
 import type { ConsentLedger, CustomerStore, PrivacyStore, RejectedEventSink, RejectionLedger } from '../ports.ts';
-import { eraseCustomer, erasedAmong } from '../privacy/erasure.ts';
+import { erasedAmong } from '../privacy/erasure.ts';
 import { consentRecordsOf, defaultConsentPolicy, type ConsentPolicy } from '../consent/ledger.ts';
 
 export type IngestOutcome =
   | { outcome: 'stored'; type: string; customerId: string; eventId: string }
   | { outcome: 'duplicate'; type: string; customerId: string; eventId: string }
-  /** The customer was erased (before, or by a CustomerErasureRequested in this batch): the event is dropped, not stored. */
+  /**
+   * The customer was erased, or asked to be by a CustomerErasureRequested in this batch (which the
+   * erasure function, subscribed to it by its own rule, carries out): the event is dropped, not stored.
+   */
   | { outcome: 'erased'; type: string; customerId: string; eventId: string }
   /**
    * `repeated`: this raw event was rejected before (a redelivery), so it was not sent again.
@@ -34,8 +37,8 @@ type Deps = {
   consent: ConsentLedger;
   /** How long a winback grant lasts (the profile fold of `store` must use the same). */
   consentPolicy?: ConsentPolicy;
-  /** Tombstones of erased customers (their events are dropped) and erasure itself (docs/erasure.md). */
-  privacy: PrivacyStore;
+  /** Tombstones of erased customers: their events are dropped (docs/erasure.md). */
+  privacy: Pick<PrivacyStore, 'salt' | 'tombstonesAmong'>;
   now: () => Date;
 };
 
@@ -110,12 +113,8 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
   const writes = [...byCustomer].map(async ([customerId, group]) => {
     try {
       if (erased.has(customerId)) return dropped(customerId, group);
-      const erasure = group.find((g) => g.event.type === 'CustomerErasureRequested');
-      if (erasure) {
-        const { requestedBy } = erasure.event.detail as { requestedBy: string };
-        await eraseCustomer(customerId, { requestedBy, via: 'event' }, { store: deps.store, privacy: deps.privacy, now: deps.now });
-        return dropped(customerId, group);
-      }
+      // The erasure function (functions/erasure, its own rule) erases her; the request and her other events of the batch are not stored.
+      if (group.some((g) => g.event.type === 'CustomerErasureRequested')) return dropped(customerId, group);
       // The ledger first, and also for duplicates: a redelivery after a failure in between records what is missing
       // (each record once); the events' profile fold then holds the same state.
       const records = group.flatMap((g) => consentRecordsOf(g.event, deps.consentPolicy ?? defaultConsentPolicy));

@@ -13,6 +13,9 @@
  *   and does not use, with how-to steps for each (content/pages/learn.json).
  * - `/exit/TOKEN` the exit survey: why they leave (the fixed taxonomy) and
  *   "may we contact you later?", stored as an `ExitSurveyAnswered`.
+ * - `/confirm/TOKEN` the welcome's double opt-in: GET shows a button and changes
+ *   nothing; POST confirms, a `ConsentChanged` (marketing email granted,
+ *   `doubleOptIn: confirmed`, source `double-opt-in`, the page's wording version).
  *
  * The token is checked before anything is read; every failure (tampered,
  * another page's, expired, unknown key) gets the same page, which says nothing
@@ -23,9 +26,9 @@
  */
 import { createHash } from 'node:crypto';
 import { exitReasons, type InboundDetail } from '../events/catalog.ts';
-import { validateInbound } from '../events/validate.ts';
+import { recordOwnEvent } from '../events/record-own-event.ts';
 import { activeSubscriptions, hasConsent, unusedPaidProducts, type CustomerProfile } from '../customers/profile.ts';
-import { consentRecordsOf, type ConsentPolicy } from '../consent/ledger.ts';
+import type { ConsentPolicy } from '../consent/ledger.ts';
 import type { ConsentLedger, CustomerStore, PageKeySource } from '../ports.ts';
 import { singleLine } from '../text/control-chars.ts';
 import { html, layout, PAGE_HEADERS, type Html } from './html.ts';
@@ -47,7 +50,7 @@ export type PageRequest = {
 
 export type PageResponse = { status: number; headers: Record<string, string>; body: string };
 
-export type PageName = 'unsubscribe' | 'learn' | 'exit' | 'none';
+export type PageName = 'unsubscribe' | 'learn' | 'exit' | 'confirm' | 'none';
 /** What happened, for logs and metrics (never a value the customer typed). */
 export type PageOutcome = {
   page: PageName;
@@ -57,6 +60,8 @@ export type PageOutcome = {
     | 'already-unsubscribed'
     | 'answered'
     | 'already-answered'
+    | 'confirmed'
+    | 'already-confirmed'
     | 'unknown-customer'
     | 'invalid-token'
     | 'invalid-form'
@@ -79,6 +84,8 @@ export type PageDeps = {
 
 /** The version of the exit survey's wording (the consent ledger keeps it with the winback answer). */
 export const EXIT_SURVEY_WORDING_VERSION = 'exit-survey-v1';
+/** The version of the double opt-in confirmation page's wording (kept with the confirmation in the consent ledger). */
+export const CONFIRM_WORDING_VERSION = 'confirm-page-v1';
 
 type Served = { response: PageResponse; outcome: PageOutcome };
 
@@ -100,7 +107,7 @@ const notFoundPage = (): PageResponse => page(404, 'Page not found', html`<p>The
 
 const PURPOSE_BY_SEGMENT = new Map<string, TokenPurpose>(Object.entries(pagePaths).map(([purpose, segment]) => [segment, purpose as TokenPurpose]));
 const ROUTE = /^\/([a-z]+)\/([A-Za-z0-9._-]{1,512})\/?$/;
-const ALLOWED: Record<TokenPurpose, string[]> = { unsubscribe: ['GET', 'HEAD', 'POST'], learn: ['GET', 'HEAD'], exit: ['GET', 'HEAD', 'POST'] };
+const ALLOWED: Record<TokenPurpose, string[]> = { unsubscribe: ['GET', 'HEAD', 'POST'], learn: ['GET', 'HEAD'], exit: ['GET', 'HEAD', 'POST'], confirm: ['GET', 'HEAD', 'POST'] };
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -118,21 +125,9 @@ async function formOf(req: PageRequest): Promise<Map<string, string> | undefined
   }
 }
 
-/** Stores an event the customer made, validated as any producer's event is. */
-async function record<T extends 'ConsentChanged' | 'ExitSurveyAnswered'>(
-  deps: PageDeps,
-  type: T,
-  detail: Omit<InboundDetail<T>, 'schemaVersion'>,
-): Promise<'stored' | 'duplicate'> {
-  const now = deps.now();
-  const v = validateInbound({ source: PAGES_EVENT_SOURCE, 'detail-type': type, detail }, now);
-  // Our own code built it from validated input: a failure here is a bug, not the customer's.
-  if (!v.ok) throw new Error(`the ${type} the pages built is invalid: ${v.reason}`);
-  // The ledger first, as ingest does (shared/ingest/ingest-event.ts): a retry fills a gap, each record once.
-  if (deps.consent) await deps.consent.append(consentRecordsOf(v.event, deps.consentPolicy));
-  const result = await deps.store.recordEvent(v.event, now);
-  return result.status;
-}
+/** Stores an event the customer made, validated as any producer's event is (the consent ledger's records first). */
+const record = <T extends 'ConsentChanged' | 'ExitSurveyAnswered'>(deps: PageDeps, type: T, detail: Omit<InboundDetail<T>, 'schemaVersion'>) =>
+  recordOwnEvent(deps, PAGES_EVENT_SOURCE, type, detail);
 
 export async function servePage(req: PageRequest, deps: PageDeps): Promise<Served> {
   const m = ROUTE.exec(req.path);
@@ -164,6 +159,9 @@ export async function servePage(req: PageRequest, deps: PageDeps): Promise<Serve
       break;
     case 'exit':
       served = method === 'POST' ? await answerExitSurvey(req, token, customerId, deps) : { response: exitForm(), outcome: { page: purpose, result: 'shown' } };
+      break;
+    case 'confirm':
+      served = method === 'POST' ? await confirmOptIn(req, token, customerId, deps) : { response: confirmForm(), outcome: { page: purpose, result: 'shown' } };
       break;
   }
   served.outcome.customerId = customerId;
@@ -324,4 +322,46 @@ async function answerExitSurvey(req: PageRequest, token: string, customerId: str
     source: 'exit-survey',
   });
   return thanks(status === 'stored' ? 'answered' : 'already-answered');
+}
+
+// ---- /confirm/TOKEN -----------------------------------------------------------
+
+const confirmForm = (): PageResponse =>
+  page(
+    200,
+    'Confirm your email subscription',
+    html`<p>Press the button to confirm that you want to receive our marketing emails: offers, news and tips about your services. You can unsubscribe at any time with the link in every email.</p>
+<form method="post"><input type="hidden" name="confirm" value="yes"><button type="submit">Confirm</button></form>`,
+  );
+
+const confirmedPage = (): PageResponse =>
+  page(200, 'Thank you, you are subscribed', html`<p>You will receive our marketing emails. Every one of them has a link to unsubscribe.</p>`);
+
+/**
+ * The second step of the welcome's double opt-in: marketing email consent granted by the customer
+ * (`doubleOptIn: confirmed`, source `double-opt-in`, this page's wording version), once per link.
+ */
+async function confirmOptIn(req: PageRequest, token: string, customerId: string, deps: PageDeps): Promise<Served> {
+  const form = await formOf(req);
+  if (form?.get('confirm') !== 'yes') {
+    return {
+      response: page(400, 'Confirm your email subscription', html`<p class="error">The request did not say what to do.</p>`),
+      outcome: { page: 'confirm', result: 'invalid-form' },
+    };
+  }
+  // Nobody to record it for (or erased): nothing is stored.
+  if (!(await deps.store.getProfile(customerId))) return { response: confirmedPage(), outcome: { page: 'confirm', result: 'unknown-customer' } };
+  const status = await record(deps, 'ConsentChanged', {
+    eventId: `double-opt-in-confirmed-${sha256(token).slice(0, 40)}`,
+    customerId,
+    occurredAt: deps.now().toISOString(),
+    channel: 'email',
+    purpose: 'marketing',
+    granted: true,
+    doubleOptIn: 'confirmed',
+    source: 'double-opt-in',
+    actor: 'customer',
+    wordingVersion: CONFIRM_WORDING_VERSION,
+  });
+  return { response: confirmedPage(), outcome: { page: 'confirm', result: status === 'stored' ? 'confirmed' : 'already-confirmed' } };
 }

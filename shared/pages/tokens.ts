@@ -21,11 +21,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 
-export const tokenPurposes = ['unsubscribe', 'learn', 'exit'] as const;
+export const tokenPurposes = ['unsubscribe', 'learn', 'exit', 'confirm'] as const;
 export type TokenPurpose = (typeof tokenPurposes)[number];
 
 /** How long a link of each purpose stays valid, in days (RFC 8058 asks for a working unsubscribe link long after the send). */
-export const tokenLifetimeDays: Record<TokenPurpose, number> = { unsubscribe: 90, learn: 60, exit: 60 };
+export const tokenLifetimeDays: Record<TokenPurpose, number> = { unsubscribe: 90, learn: 60, exit: 60, confirm: 30 };
 
 /** One signing key: its id (goes into the token) and its secret bytes (at least 32). */
 export type SigningKey = { id: string; secret: Uint8Array };
@@ -171,7 +171,7 @@ export function parseKeyRing(text: string): KeyRing {
 }
 
 /** Path of each page below the pages' base URL. */
-export const pagePaths: Record<TokenPurpose, string> = { unsubscribe: 'u', learn: 'learn', exit: 'exit' };
+export const pagePaths: Record<TokenPurpose, string> = { unsubscribe: 'u', learn: 'learn', exit: 'exit', confirm: 'confirm' };
 
 /** The link to a customer's page: `<base>/<path>/<token>` (the token is URL-safe as it is). */
 export function pageUrl(baseUrl: string, purpose: TokenPurpose, token: string): string {

@@ -14,7 +14,8 @@
  *   whose lease ran out, and the customer's ledger version is the one the decision
  *   was taken on (then it is bumped); otherwise `done` (a completed entry), `busy`
  *   (a live claim) or `stale` (the ledger moved on). markSubmitted turns `sending` into
- *   `submitted` (never taken over: `done`). completeSend replaces the entry;
+ *   `submitted` (taken over only with `submittedTimeoutSeconds`, once it is that old; else `done`);
+ *   confirmSubmitted turns `submitted` into `sent` (an SES event of the email). completeSend replaces the entry;
  *   releaseSend removes only a `sending` or `submitted` one.
  * Triggers and ledger entries are copied in and out, as a round trip through a table would.
  * Profiles are not copied (the pipeline reads hundreds of thousands): they are values the
@@ -26,6 +27,7 @@ import type { CustomerProfile } from '../customers/profile.ts';
 import type { EmailMessage } from '../campaigns/messages.ts';
 import type { ReportStore, StoredReportPart } from '../ports.ts';
 import type {
+  ClaimOptions,
   ClaimResult,
   ConsentLedger,
   LeavingLink,
@@ -58,6 +60,7 @@ import { consentHistory, type ConsentRecord } from '../consent/ledger.ts';
 import type { ErasureRecord } from '../privacy/erasure.ts';
 import type { LeaverFact } from '../winback/report.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
+import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
 
@@ -226,11 +229,17 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
     return { records, ledgerVersion: c.ledgerVersion };
   }
 
-  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
+  async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number, options: ClaimOptions = {}): Promise<ClaimResult> {
     const c = this.customer(entry.customerId);
     const held = c.sends.get(entry.sendId);
-    // A deferred entry is planned again (its timer went off, or the request was redelivered).
-    const free = !held || held.status === 'deferred' || (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime());
+    const timeout = options.submittedTimeoutSeconds;
+    // A deferred entry is planned again (its timer went off, or the request was redelivered); a submission
+    // no SES event confirmed within the timeout was never taken by SES.
+    const free =
+      !held ||
+      held.status === 'deferred' ||
+      (held.status === 'sending' && (held.leaseUntil ?? 0) < now.getTime()) ||
+      (held.status === 'submitted' && timeout !== undefined && held.at < new Date(now.getTime() - timeout * 1000).toISOString());
     if (!free) return held.status === 'sending' ? { state: 'busy' } : { state: 'done', record: sendRecord(held) };
     if (c.ledgerVersion !== ledgerVersion) return { state: 'stale' };
     c.sends.set(entry.sendId, { ...copy(entry), status: 'sending', at: now.toISOString(), leaseUntil: now.getTime() + leaseSeconds * 1000 });
@@ -250,6 +259,13 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
 
   async completeSend(entry: SendRecord): Promise<void> {
     this.customer(entry.customerId).sends.set(entry.sendId, copy(entry));
+  }
+
+  async confirmSubmitted(customerId: string, sendId: string, messageId: string, at: Date): Promise<boolean> {
+    const held = this.customers.get(customerId)?.sends.get(sendId);
+    if (held?.status !== 'submitted') return false;
+    this.customer(customerId).sends.set(sendId, { ...held, status: 'sent', at: at.toISOString(), messageId, reason: 'confirmed-by-ses-event' });
+    return true;
   }
 
   async releaseSend(customerId: string, sendId: string): Promise<void> {
@@ -344,7 +360,24 @@ export class InMemoryPrivacyStore implements PrivacyStore {
   constructor(
     private readonly forget: (customerId: string) => Promise<Record<string, number>> = async () => ({}),
     private readonly saltValue = 'in-memory-salt',
+    /** The nightly run's store, whose outreach assignments erasure replaces (none without one). */
+    private readonly scoring?: InMemoryScoringStore,
   ) {}
+
+  async outreachAssignmentsOf(customerId: string, experimentIds: readonly string[], periods: readonly string[]): Promise<OutreachAssignment[]> {
+    if (!this.scoring) return [];
+    const all = await Promise.all(experimentIds.flatMap((e) => periods.map((p) => this.scoring!.outreachAssignments(e, p))));
+    return all.flat().filter((a) => a.customerId === customerId);
+  }
+
+  async replaceOutreachAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): Promise<boolean> {
+    return this.scoring?.replaceAssignment(assignment, residue) ?? false;
+  }
+
+  /** The in-memory stores keep no personal-outreach task items. */
+  async deleteOutreachTasks(): Promise<number> {
+    return 0;
+  }
 
   async salt(): Promise<string> {
     return this.saltValue;
@@ -356,6 +389,10 @@ export class InMemoryPrivacyStore implements PrivacyStore {
 
   async tombstonesAmong(customerHashes: readonly string[]): Promise<Set<string>> {
     return new Set(customerHashes.filter((h) => this.tombstones.has(h)));
+  }
+
+  async hasTombstone(customerHash: string): Promise<boolean> {
+    return this.tombstones.has(customerHash);
   }
 
   async suppress(emailHash: string): Promise<void> {
@@ -457,6 +494,7 @@ export class InMemoryScoringStore implements ScoringStore {
   private readonly scores = new Map<string, CustomerScore>();
   private readonly models = new Map<string, ModelRecord>();
   private readonly assignments = new Map<string, OutreachAssignment>();
+  private readonly residues: ErasedOutreach[] = [];
   /** Run parts as JSON, by run and key. */
   private readonly parts = new Map<string, string>();
   private partSeq = 0;
@@ -481,19 +519,20 @@ export class InMemoryScoringStore implements ScoringStore {
     };
   }
 
-  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean } = {}): Promise<SegmentRead> {
+  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean; sendsSince?: Date } = {}): Promise<SegmentRead> {
     const page = await this.segmentPage(segment, cursor, limit);
-    const { customers } = await this.readCustomers(page.customerIds, options.triggersSince, { scores: options.scores !== false });
+    const { customers } = await this.readCustomers(page.customerIds, options.triggersSince, { scores: options.scores !== false, ...(options.sendsSince && { sendsSince: options.sendsSince }) });
     return { customers, ...(page.next && { next: page.next }), consumedReadUnits: 0 };
   }
 
-  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
+  async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean; sendsSince?: Date } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
     const customers = await Promise.all(
       customerIds.map(async (customerId): Promise<ScoringCustomer> => {
         const profile = await this.customers.getProfile(customerId);
         const stored = options.scores === false ? undefined : this.scores.get(customerId);
         const triggers = triggersSince ? this.customers.triggersOf(customerId).filter((t) => Date.parse(t.firedAt) >= triggersSince.getTime()) : [];
-        return { customerId, ...(profile && { profile }), ...(stored && { stored: copy(stored) }), triggers };
+        const sends = options.sendsSince ? (await this.customers.recentSends(customerId, options.sendsSince)).records : undefined;
+        return { customerId, ...(profile && { profile }), ...(stored && { stored: copy(stored) }), triggers, ...(sends?.length && { sends }) };
       }),
     );
     return { customers, consumedReadUnits: 0 };
@@ -556,6 +595,18 @@ export class InMemoryScoringStore implements ScoringStore {
     if (held) return { status: 'existing', assignment: copy(held) };
     this.assignments.set(key, copy(assignment));
     return { status: 'created', assignment: copy(assignment) };
+  }
+
+  async erasedOutreach(experimentId: string, period: string): Promise<ErasedOutreach[]> {
+    return this.residues.filter((r) => r.experimentId === experimentId && r.period === period).map(copy);
+  }
+
+  /** Erasure (InMemoryPrivacyStore): the customer's assignment replaced by its residue; false if it is gone. */
+  replaceAssignment(assignment: OutreachAssignment, residue: ErasedOutreach): boolean {
+    const key = `${outreachPk(assignment.experimentId, assignment.period)}\n${outreachSk(assignment.customerId)}`;
+    if (!this.assignments.delete(key)) return false;
+    this.residues.push(copy(residue));
+    return true;
   }
 
   async unpublishedOutreach(): Promise<OutreachAssignment[]> {

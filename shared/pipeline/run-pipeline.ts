@@ -1,8 +1,8 @@
 /**
  * The whole event path in one process, on the in-memory ports: ingest →
  * (the table stream, filtered to the trigger rules' event types) → churn
- * triggers → (the bus rule for ChurnTriggerFired) → campaigns. The same domain
- * functions the Lambda handlers call (ingestBatch, fireTriggers, sendCampaign),
+ * triggers → (the bus rule for ChurnTriggerFired) → campaigns; erasure requests → erasure. The same domain
+ * functions the Lambda handlers call (ingestBatch, fireTriggers, sendCampaign, eraseOnRequest),
  * with the same rules and guardrails; only the transport is replaced, by
  * queues drained in order. Deterministic for a clock.
  *
@@ -14,6 +14,7 @@ import type { BusinessEvent, ChurnTriggerFired } from '../events/catalog.ts';
 import { applyEvent, emptyProfile } from '../customers/profile.ts';
 import { ingestBatch, type IngestResult } from '../ingest/ingest-event.ts';
 import { fireTriggers } from '../triggers/fire-triggers.ts';
+import { eraseOnRequest } from '../privacy/erasure.ts';
 import { triggerEventTypes } from '../triggers/rules.ts';
 import type { TriggerConfig } from '../triggers/config.ts';
 import { InMemoryTimerStore } from '../timers/in-memory-timer-store.ts';
@@ -120,6 +121,8 @@ export function createPipeline(options: PipelineOptions) {
    */
   const ingest = async (raws: string[]): Promise<IngestResult[]> => {
     const results = await ingestBatch(raws, { store, rejected, rejections, consent, privacy, now });
+    // The erasure function's rule gets the same CustomerErasureRequested events (ingest stores none of them).
+    for (const [i, r] of results.entries()) if (r.outcome === 'erased' && r.type === 'CustomerErasureRequested') await eraseOnRequest(raws[i]!, { store, privacy, now });
     results.forEach((r, i) => {
       if (r.outcome === 'failed') throw r.error;
       if (r.outcome !== 'stored' || !streamTypes.has(r.type)) return;

@@ -22,6 +22,8 @@ import { type CustomerProfile, isActive } from '../customers/profile.ts';
 import type { OutreachAssignment, OutreachGroup } from '../scoring/outreach.ts';
 import { customerKind, summarizeProfile, wholeMonthsBetween } from '../scoring/profile-summary.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
+import type { SendRecord } from '../ports.ts';
+import { type ResponsePart, type ResponseWindow, addResponses, emptyResponsePart, mergeResponseParts } from './response.ts';
 import { type Counts, type Moments, MAX_KEYS, addToHistogram, boundCounts, emptyMoments, mergeBoundedCounts, mergeCounts, mergeHistograms, mergeMoments, textKey } from './sketch.ts';
 
 /** Resolution-time bin edges in minutes: 15 min, 30 min, 1 h, 2 h, 4 h, 8 h, 1 d, 3 d, 7 d. */
@@ -79,6 +81,8 @@ export type ReportPart = {
   survival: Record<string, Record<string, [number, number]>>;
   returns: { customers: number; returns: number; value: number; byReason: Counts; churnByReason: Record<string, ReasonPart> };
   service: { customers: number; calls: number; byReason: Record<string, ReasonPart>; resolutionMinutes: number[]; resolved: number; unresolved: number; open: number };
+  /** campaign response: the decisions (sent, held back) whose attribution window has closed (response.ts) */
+  response: ResponsePart;
   customers: number;
 };
 
@@ -107,6 +111,7 @@ export const emptyReportPart = (): ReportPart => ({
   survival: {},
   returns: { customers: 0, returns: 0, value: 0, byReason: {}, churnByReason: {} },
   service: { customers: 0, calls: 0, byReason: {}, resolutionMinutes: [], resolved: 0, unresolved: 0, open: 0 },
+  response: emptyResponsePart(),
   customers: 0,
 });
 
@@ -211,10 +216,12 @@ export type ReportCustomer = {
   score: CustomerScore;
   /** the customer's outreach assignments in the periods the report follows */
   assignments?: readonly OutreachAssignment[];
+  /** the customer's send ledger entries since `responseSendsSince` (campaign response); absent: none */
+  sends?: readonly SendRecord[];
 };
 
 /** Adds one scored customer to the part (mutating it: a worker's own accumulator) and returns it. */
-export function addCustomer(part: ReportPart, c: ReportCustomer, context: { runDate: string; horizonMonths: number }): ReportPart {
+export function addCustomer(part: ReportPart, c: ReportCustomer, context: { runDate: string; horizonMonths: number; response?: ResponseWindow }): ReportPart {
   const { profile, score } = c;
   const { runDate, horizonMonths } = context;
   const facts = customerFacts(profile, runDate, horizonMonths);
@@ -233,6 +240,9 @@ export function addCustomer(part: ReportPart, c: ReportCustomer, context: { runD
     put(g.clvAtPlan, a.clv);
     if (outcome === false) put(g.clvKept, score.clv);
   }
+
+  // Campaign response.
+  if (context.response) addResponses((part.response ??= emptyResponsePart()), { profile, kind: facts.kind, tier: score.valueTier, sends: c.sends ?? [] }, { runDate, window: context.response });
 
   // Best customers and the lookalike counts.
   const top = score.valueTier === 'top';
@@ -365,6 +375,7 @@ export function mergeReportParts(a: ReportPart, b: ReportPart): ReportPart {
       unresolved: a.service.unresolved + b.service.unresolved,
       open: a.service.open + b.service.open,
     },
+    response: mergeResponseParts(a.response, b.response),
     customers: a.customers + b.customers,
   });
 }

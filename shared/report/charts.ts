@@ -6,6 +6,7 @@
  */
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
+import { wilsonInterval } from '../stats/proportions.ts';
 import type { ReportFigures } from './figures.ts';
 
 export type ChartSpec = { id: string; title: string; spec: vl.TopLevelSpec };
@@ -71,6 +72,96 @@ export function reportCharts(f: ReportFigures): ChartSpec[] {
       },
     } as vl.TopLevelSpec,
   });
+  const pct = Math.round(f.settings.confidence * 100);
+  const responseAll = f.campaignResponse.rows.filter((r) => r.slice === 'all');
+  const purchase = responseAll.flatMap((r) =>
+    [
+      { group: 'sent', rate: r.sent.purchased },
+      { group: 'held back', rate: r.heldBack.purchased },
+    ]
+      .filter((g) => g.rate)
+      .map((g) => ({ campaign: r.campaign, group: g.group, rate: g.rate!.rate, low: g.rate!.low, high: g.rate!.high })),
+  );
+  const engagement = responseAll.flatMap((r) =>
+    [
+      { measure: 'opened', rate: r.sent.opened },
+      { measure: 'clicked', rate: r.sent.clicked },
+    ]
+      .filter((g) => g.rate)
+      .map((g) => ({ campaign: r.campaign, measure: g.measure, rate: g.rate!.rate, low: g.rate!.low, high: g.rate!.high })),
+  );
+  const rateWithInterval = (id: string, title: string, values: object[], color: string, yTitle: string): ChartSpec => ({
+    id,
+    title,
+    spec: {
+      ...base(title, values),
+      encoding: {
+        x: { field: 'campaign', type: 'nominal', title: 'campaign', axis: { labelAngle: 0 } },
+        xOffset: { field: color, type: 'nominal' },
+      },
+      layer: [
+        { mark: 'bar', encoding: { y: { field: 'rate', type: 'quantitative', title: yTitle, axis: { format: '%' } }, color: { field: color, type: 'nominal', title: null } } },
+        { mark: { type: 'rule', color: 'black', strokeWidth: 1.5 }, encoding: { y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+      ],
+    } as vl.TopLevelSpec,
+  });
+  const responseCharts = f.campaignResponse.rows.length
+    ? [
+        rateWithInterval('response-purchase', `Purchased within ${f.campaignResponse.attributionDays} days: sent against held back, with ${pct} % intervals`, purchase, 'group', 'purchased in the window'),
+        rateWithInterval('response-engagement', `Opened and clicked within ${f.campaignResponse.attributionDays} days, with ${pct} % intervals`, engagement, 'measure', 'of the emails sent'),
+      ]
+    : [];
+  const w = f.winback;
+  const winbackRate = (label: Record<string, string>, r: { leavers: number; returned: number }) => {
+    if (r.leavers === 0) return [];
+    const i = wilsonInterval(r.returned, r.leavers, f.settings.confidence);
+    return [{ ...label, rate: r.returned / r.leavers, low: i.low, high: i.high, leavers: r.leavers }];
+  };
+  const winbackCharts: ChartSpec[] =
+    w && w.leavers > 0
+      ? [
+          {
+            id: 'winback-by-reason',
+            title: `Winback rate by leaving reason, in and out of a winback sequence, with ${pct} % intervals`,
+            spec: {
+              ...base(
+                `Winback rate by leaving reason, in and out of a winback sequence, with ${pct} % intervals`,
+                Object.entries(w.byReason).flatMap(([reason, r]) => [...winbackRate({ reason, group: 'in a sequence' }, r.inSequence), ...winbackRate({ reason, group: 'not in a sequence' }, r.notInSequence)]),
+              ),
+              encoding: { y: { field: 'reason', type: 'nominal', title: 'leaving reason' }, yOffset: { field: 'group', type: 'nominal' } },
+              layer: [
+                { mark: 'bar', encoding: { x: { field: 'rate', type: 'quantitative', title: 'came back', axis: { format: '%' } }, color: { field: 'group', type: 'nominal', title: null } } },
+                { mark: { type: 'rule', color: 'black', strokeWidth: 1.5 }, encoding: { x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } } },
+              ],
+            } as vl.TopLevelSpec,
+          },
+          {
+            id: 'winback-by-offer',
+            title: `Winback rate by offer, with ${pct} % intervals`,
+            spec: {
+              ...base(`Winback rate by offer, with ${pct} % intervals`, Object.entries(w.byOffer).flatMap(([offer, r]) => winbackRate({ offer }, r))),
+              encoding: { y: { field: 'offer', type: 'nominal', title: 'offer' } },
+              layer: [
+                { mark: 'bar', encoding: { x: { field: 'rate', type: 'quantitative', title: 'came back after it', axis: { format: '%' } } } },
+                { mark: { type: 'rule', color: 'black', strokeWidth: 1.5 }, encoding: { x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } } },
+              ],
+            } as vl.TopLevelSpec,
+          },
+          {
+            id: 'leaving-reasons-by-month',
+            title: 'Why customers left, by month',
+            spec: {
+              ...base('Why customers left, by month', Object.entries(w.reasonsByMonth).flatMap(([month, m]) => Object.entries(m).map(([reason, leavers]) => ({ month, reason, leavers })))),
+              mark: 'bar',
+              encoding: {
+                x: { field: 'month', type: 'ordinal', title: 'month of leaving', sort: 'ascending' },
+                y: { field: 'leavers', type: 'quantitative', title: 'customers who left', stack: 'zero' },
+                color: { field: 'reason', type: 'nominal', title: 'reason' },
+              },
+            } as vl.TopLevelSpec,
+          },
+        ]
+      : [];
   return [
     {
       id: 'outreach-churn',
@@ -98,6 +189,7 @@ export function reportCharts(f: ReportFigures): ChartSpec[] {
         ],
       } as vl.TopLevelSpec,
     },
+    ...responseCharts,
     {
       id: 'best-customers',
       title: 'The top CLV decile against the rest',
@@ -149,6 +241,7 @@ export function reportCharts(f: ReportFigures): ChartSpec[] {
         encoding: { y: { field: 'reason', type: 'nominal', title: null, sort: '-x' }, x: { field: 'churn', type: 'quantitative', title: 'churned', axis: { format: '%' } } },
       } as vl.TopLevelSpec,
     },
+    ...winbackCharts,
   ];
 }
 

@@ -11,6 +11,8 @@ import { zOf } from '../stats/normal.ts';
 import { minimumDetectableEffect, periodsUntilDetectable } from '../stats/power.ts';
 import { compareProportions } from '../stats/proportions.ts';
 import { type ExperimentGroupPart, type ProfilePart, type ReportPart, RESOLUTION_EDGES_MIN } from './aggregate.ts';
+import { type CampaignResponseFigures, campaignResponseFigures } from './response.ts';
+import type { WinbackSection } from './winback.ts';
 import { type Moments, OTHER, meanOf, varianceOf } from './sketch.ts';
 
 export type ReportSettings = {
@@ -88,11 +90,13 @@ export type ReportFigures = {
   settings: ReportSettings;
   customers: number;
   outreach: { periods: ExperimentFigures[]; pooled?: ExperimentFigures; verdict: string };
-  campaignResponse: { status: 'no responses recorded yet' | 'recorded'; note: string };
+  campaignResponse: CampaignResponseFigures;
   bestCustomers: { top: ProfileFigures; rest: ProfileFigures; lookalike: { segment: LookalikeSegment; rows: LookalikeRow[]; suppressed: number } };
   relationshipLength: { curves: { group: string; curve: SurvivalCurve }[]; hazard: { month: number; atRisk: number; churned: number; rate: number }[]; churnWithin: { months: number; share: number }[] };
   returns: { customers: number; returns: number; value: number; byReason: ReasonFigures[] };
   service: { customers: number; calls: number; byReason: ReasonFigures[]; resolution: { bin: string; calls: number }[]; resolved: number; unresolved: number; open: number };
+  /** winback by reason and offer, reasons by month (from the leaver facts; absent when they were not read, e.g. `clm report --part`) */
+  winback?: WinbackSection;
 };
 
 export type LookalikeRow = { kind: string; locale: string; products: string; tenure: string; orders: string; customers: number };
@@ -259,7 +263,7 @@ const reasonFigures = (byReason: ReportPart['service']['byReason']): ReasonFigur
     .sort((a, b) => b.events - a.events || a.reason.localeCompare(b.reason));
 
 /** All the report's figures from the merged part. */
-export function reportFigures(part: ReportPart, context: { runId: string; runDate: string; generatedAt: Date; settings?: Partial<ReportSettings> }): ReportFigures {
+export function reportFigures(part: ReportPart, context: { runId: string; runDate: string; generatedAt: Date; settings?: Partial<ReportSettings>; winback?: WinbackSection }): ReportFigures {
   const settings = { ...defaultReportSettings, ...context.settings };
   const periods = Object.keys(part.outreach).sort();
   const perPeriod = periods.map((p) => experimentFigures(p, part.outreach[p]!.treatment, part.outreach[p]!.control, settings));
@@ -292,10 +296,7 @@ export function reportFigures(part: ReportPart, context: { runId: string; runDat
     settings,
     customers: part.customers,
     outreach: { periods: perPeriod, ...(pooled && { pooled }), verdict: verdictSentence(pooled, periods.length, settings) },
-    campaignResponse: {
-      status: 'no responses recorded yet',
-      note: 'The customer profile records no campaign responses (opens, clicks, purchases attributed to a campaign) yet; this section fills in once they are recorded.',
-    },
+    campaignResponse: campaignResponseFigures(part.response, settings.confidence),
     bestCustomers: { top, rest, lookalike: lookalike(part, top, rest, settings.minLookalikeCount) },
     relationshipLength: { curves, hazard, churnWithin },
     returns: {
@@ -313,5 +314,6 @@ export function reportFigures(part: ReportPart, context: { runId: string; runDat
       unresolved: part.service.unresolved,
       open: part.service.open,
     },
+    ...(context.winback && { winback: context.winback }),
   };
 }

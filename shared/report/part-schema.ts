@@ -23,6 +23,16 @@ const profile = z
     locale: counts,
   })
   .strict();
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const responseCell = z.object({ decisions: count, opened: count, clicked: count, purchased: count, spend: moments }).strict();
+const response = z
+  .object({
+    attributionDays: z.number().int().positive().optional(),
+    decidedFrom: day.optional(),
+    decidedTo: day.optional(),
+    cells: z.record(z.string().max(60), z.record(z.string().max(200), responseCell)),
+  })
+  .strict();
 const reason = z.object({ customers: count, events: count, churned: count, churnRisk: moments }).strict();
 
 export const reportPartSchema = z
@@ -35,6 +45,8 @@ export const reportPartSchema = z
     service: z
       .object({ customers: count, calls: count, byReason: z.record(z.string().max(200), reason), resolutionMinutes: z.array(count).max(64), resolved: count, unresolved: count, open: count })
       .strict(),
+    // absent in parts stored before campaign response was counted
+    response: response.default(() => ({ cells: {} })),
     customers: count,
   })
   .strict() satisfies z.ZodType<ReportPart>;

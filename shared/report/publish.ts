@@ -4,9 +4,10 @@
  * time), so the newest report has a fixed address. Writing a night again writes the same keys:
  * a retried or repeated invocation is idempotent (only `generatedAt` moves).
  */
-import type { ReportSink, ReportStore } from '../ports.ts';
+import type { ReportSink, ReportStore, WinbackStore } from '../ports.ts';
 import type { ReportSettings } from './figures.ts';
 import { buildReport } from './index.ts';
+import { readWinbackSection } from './winback.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   'report.html': 'text/html; charset=utf-8',
@@ -17,10 +18,12 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export type PublishResult = { status: 'written'; runId: string; runDate: string; keys: string[]; verdict: string } | { status: 'no-report-yet' };
 
-export async function publishReport(deps: { reports: ReportStore; sink: ReportSink; settings: Partial<ReportSettings>; now: () => Date }): Promise<PublishResult> {
+/** `leavers`: the winback leaver facts (the report's winback section); without them the section says it was not read. */
+export async function publishReport(deps: { reports: ReportStore; sink: ReportSink; settings: Partial<ReportSettings>; now: () => Date; leavers?: Pick<WinbackStore, 'facts'> }): Promise<PublishResult> {
   const stored = await deps.reports.latestReportPart();
   if (!stored) return { status: 'no-report-yet' };
-  const { figures, files } = await buildReport(stored, deps.settings, deps.now());
+  const winback = deps.leavers && (await readWinbackSection(deps.leavers, stored.runDate));
+  const { figures, files } = await buildReport(stored, deps.settings, deps.now(), winback);
   const keys: string[] = [];
   for (const prefix of [`reports/${stored.runDate}/`, 'latest/']) {
     for (const [name, body] of Object.entries(files)) {

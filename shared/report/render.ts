@@ -11,6 +11,10 @@
 import { escapeHtml } from '../text/html.ts';
 import { type ChartSpec, chartSvg, reportCharts } from './charts.ts';
 import type { ExperimentFigures, ProfileFigures, ReasonFigures, ReportFigures } from './figures.ts';
+import type { RateFigure, ResponseRow } from './response.ts';
+import type { WinbackSection } from './winback.ts';
+import type { Rate } from '../winback/report.ts';
+import { wilsonInterval } from '../stats/proportions.ts';
 
 export type ReportFiles = { 'report.html': string; 'report.json': string; 'lookalike-segment.json': string; 'lookalike-top-decile.csv': string };
 
@@ -67,6 +71,50 @@ function profileRows(top: ProfileFigures, rest: ProfileFigures, currency: string
   ];
 }
 
+const rate = (r: RateFigure | undefined) => (r ? `${pct(r.rate)} (${interval(r, (x) => pct(x))})` : dash);
+
+function responseRows(rows: readonly ResponseRow[], currency: string): string[][] {
+  return rows.map((r) => [
+    r.campaign,
+    r.slice,
+    `${fmt(r.sent.decisions, 0)} / ${fmt(r.heldBack.decisions, 0)} (${fmt(r.heldBack.holdout, 0)} holdout, ${fmt(r.heldBack.control, 0)} control)`,
+    rate(r.sent.opened),
+    rate(r.sent.clicked),
+    rate(r.sent.purchased),
+    rate(r.heldBack.purchased),
+    r.purchaseLift ? `${pct(r.purchaseLift.estimate)} (${interval(r.purchaseLift, (x) => pct(x))})` : dash,
+    r.purchaseLift?.pValue !== undefined ? fmt(r.purchaseLift.pValue, 4) : dash,
+    `${money(r.sent.meanSpend, currency)} / ${money(r.heldBack.meanSpend, currency)}`,
+    r.spendLift ? `${money(r.spendLift.estimate, currency)} (${interval(r.spendLift, (x) => money(x, currency))})` : dash,
+  ]);
+}
+
+/** A rate of the winback report with its Wilson interval: "3 of 12: 25.0 % (8.9 % to 53.2 %)". */
+function winbackRate(r: Rate | undefined, confidence: number): string {
+  if (!r || r.leavers === 0) return dash;
+  const i = wilsonInterval(r.returned, r.leavers, confidence);
+  return `${fmt(r.returned, 0)} of ${fmt(r.leavers, 0)}: ${pct(r.returned / r.leavers)} (${interval(i, (x) => pct(x))})`;
+}
+
+function winbackSection(w: WinbackSection | undefined, confidence: number, c: (id: string) => string): string {
+  if (!w) return '<p>Not read: this report was made from a stored aggregate alone (clm report --part); the winback figures come from the leaver facts in the table.</p>';
+  const returned = Object.values(w.byReason).reduce((n, r) => n + r.all.returned, 0);
+  const head = `<p>${e(`${fmt(w.leavers, 0)} customers left from ${w.from} to ${w.to}; ${fmt(returned, 0)} of them came back. The winback rate: of those who left, the share who came back; an offer is credited with a return when it was her latest offer before she came back. Intervals: Wilson, ${Math.round(confidence * 100)} %.`)}</p>`;
+  if (w.leavers === 0) return head;
+  const reasons = [...new Set(Object.values(w.reasonsByMonth).flatMap((m) => Object.keys(m)))].sort();
+  return `${head}
+<h3>Winback rate by leaving reason</h3>
+${table(
+  ['reason', 'all who left', 'in a winback sequence', 'not in a sequence'],
+  Object.entries(w.byReason).map(([reason, r]) => [reason, winbackRate(r.all, confidence), winbackRate(r.inSequence, confidence), winbackRate(r.notInSequence, confidence)]),
+)}
+<h3>Winback rate by offer</h3>
+${Object.keys(w.byOffer).length ? table(['offer', 'came back after it (of those who got it)'], Object.entries(w.byOffer).map(([offer, r]) => [offer, winbackRate(r, confidence)])) : '<p>No counter-offer made yet.</p>'}
+<h3>Leaving reasons by month</h3>
+${table(['month', ...reasons], Object.entries(w.reasonsByMonth).map(([month, m]) => [month, ...reasons.map((r) => fmt(m[r] ?? 0, 0))]))}
+${c('winback-by-reason')}${c('winback-by-offer')}${c('leaving-reasons-by-month')}`;
+}
+
 const reasonRows = (rs: ReasonFigures[]) => rs.map((r) => [r.reason, fmt(r.customers, 0), fmt(r.events, 0), fmt(r.perCustomer, 2), pct(r.churnRate), fmt(r.meanChurnRisk, 2)]);
 
 function figure(chart: ChartSpec, svg: string): string {
@@ -113,6 +161,15 @@ ${c('outreach-churn')}${c('outreach-reduction')}
 
 <section id="campaign-response"><h2>Campaign response</h2>
 <p>${e(f.campaignResponse.status === 'no responses recorded yet' ? `No responses recorded yet. ${f.campaignResponse.note}` : f.campaignResponse.note)}</p>
+${
+  f.campaignResponse.rows.length
+    ? `${table(
+        ['campaign', 'segment or tier', 'decisions (sent / held back)', 'opened', 'clicked', 'purchased (sent)', 'purchased (held back)', 'purchase lift (interval)', 'p-value', 'mean spend in the window (sent / held back)', 'spend lift (interval)'],
+        responseRows(f.campaignResponse.rows, cur),
+      )}
+${c('response-purchase')}${c('response-engagement')}`
+    : ''
+}
 </section>
 
 <section id="best-customers"><h2>Best customers</h2>
@@ -134,6 +191,10 @@ ${table(['reason', 'customers', 'returns', 'per customer', 'churned', 'mean chur
 <h3>Service calls by reason</h3>
 ${table(['reason', 'customers', 'calls', 'per customer', 'churned', 'mean churn risk'], reasonRows(f.service.byReason))}
 ${c('return-reasons')}${c('service-reasons')}${c('resolution-time')}${c('churn-by-reason')}
+</section>
+
+<section id="winback"><h2>Winback</h2>
+${winbackSection(f.winback, f.settings.confidence, c)}
 </section>
 </body></html>
 `;

@@ -100,6 +100,16 @@ export const scoringConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** the report's campaign response (shared/report/response.ts), counted by the scoring workers */
+    campaignResponse: z
+      .object({
+        /** opens, clicks and purchases count in this many days after a decision's day */
+        attributionDays: z.number().int().min(1).max(90).default(7),
+        /** the decisions (sent, held back) of this many days whose window has closed; 0: not counted (no ledger reads) */
+        decisionDays: z.number().int().min(0).max(366).default(28),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -22,6 +22,8 @@ import { DataError } from '../clv/errors.ts';
 import type { EventPublisher, ReportStore, ScoringCustomer, ScoringStore, SegmentCursor } from '../ports.ts';
 import { type ReportPart, addCustomer, emptyReportPart, finishPart } from '../report/aggregate.ts';
 import { followedAssignments, storeNightReport } from '../report/nightly.ts';
+import { erasedOutreachPart } from '../report/erased-outreach.ts';
+import { responseSendsSince } from '../report/response.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
@@ -52,7 +54,7 @@ async function eachPage(
   segment: string,
   cursor: SegmentCursor | undefined,
   budget: Budget,
-  read: { triggersSince?: Date; scores?: boolean },
+  read: { triggersSince?: Date; scores?: boolean; sendsSince?: Date },
   onPage: (customers: ScoringCustomer[], readUnits: number) => Promise<void>,
 ): Promise<SegmentCursor | undefined> {
   const readPage = (from: SegmentCursor | undefined) => deps.store.readSegment(segment, from, budget.pageSize, read);
@@ -180,12 +182,14 @@ export async function scoreSegment(
   for (const c of input.part?.top ?? []) top.offer(c);
   const report = input.part?.report ? structuredClone(input.part.report) : emptyReportPart();
   const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
-  const next = await eachPage(deps, input.segment, input.cursor, input.budget, { triggersSince }, async (customers, consumedReadUnits) => {
+  const response = config.campaignResponse.decisionDays > 0 ? config.campaignResponse : undefined;
+  const sendsSince = response && responseSendsSince(night.runDate, response);
+  const next = await eachPage(deps, input.segment, input.cursor, input.budget, { triggersSince, ...(sendsSince && { sendsSince }) }, async (customers, consumedReadUnits) => {
     summary = addConsumedUnits(summary, { read: consumedReadUnits });
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(
-      present.map((c) => ({ profile: c.profile!, triggers: c.triggers })),
+      present.map((c) => ({ profile: c.profile!, triggers: c.triggers, stored: c.stored })),
       { model, runDate: night.runDate, config },
     );
     const toWrite: CustomerScore[] = [];
@@ -201,7 +205,11 @@ export async function scoreSegment(
       summary = countCustomer(summary, change.write ? { status: 'written', emitted: change.emit } : { status: 'unchanged' });
       const candidate = outreachCandidate(o.score, config.outreach);
       if (candidate) top.offer(candidate);
-      addCustomer(report, { profile: present[k]!.profile!, score: o.score, assignments: assigned.get(o.score.customerId) }, { runDate: night.runDate, horizonMonths: config.churn.horizonMonths });
+      addCustomer(
+        report,
+        { profile: present[k]!.profile!, score: o.score, assignments: assigned.get(o.score.customerId), sends: present[k]!.sends },
+        { runDate: night.runDate, horizonMonths: config.churn.horizonMonths, ...(response && { response }) },
+      );
     });
     const scoredAt = deps.now().toISOString();
     if (toEmit.length > 0) {
@@ -264,7 +272,9 @@ export async function finishNight(
     await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
     await store.markOutreachPublished(a, deps.now());
   }
-  await storeNightReport(deps.reports, night, input.parts.map((p) => p.report), deps.now());
+  // Erased customers' assignments count through their anonymous residues (shared/report/erased-outreach.ts).
+  const erased = deps.reports ? await erasedOutreachPart(store, o.experimentId, night.runDate, config.churn.horizonMonths) : undefined;
+  await storeNightReport(deps.reports, night, [...input.parts.map((p) => p.report), erased], deps.now());
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
   await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);

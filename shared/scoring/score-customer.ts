@@ -24,6 +24,7 @@ import { type NbaFacts, type NextBestAction, chooseNextBestAction } from './next
 import { type AdHocSummary, type ModelSummary, type SubscriptionSummary, customerKind, summarizeProfile } from './profile-summary.ts';
 import { type ActiveTrigger, type RiskBand, activeTriggers, churnRiskWithTriggers, riskBand } from './risk.ts';
 import { valueTierOf } from './value-tiers.ts';
+import { type StoredScore, keptRiskBand, keptValueTier } from './score-diff.ts';
 
 export type CustomerScore = {
   customerId: string;
@@ -56,6 +57,8 @@ export type CustomerInput = {
   profile: CustomerProfile;
   /** the customer's recorded churn triggers (any age; old ones no longer count) */
   triggers: readonly ActiveTrigger[];
+  /** her stored score (the last written): its tier and band are kept while her values are within their write thresholds of them */
+  stored?: Pick<StoredScore, 'kind' | 'valueTier' | 'riskBand'>;
 };
 
 export type ScoringContext = {
@@ -161,8 +164,9 @@ function finish(input: CustomerInput, kind: 'adhoc' | 'subscription', values: Mo
   const decay = { halfLifeDays: config.churn.triggerHalfLifeDays, maxAgeDays: config.churn.triggerMaxAgeDays };
   const live = activeTriggers(input.triggers, asOf, decay);
   const churnRisk = churnRiskWithTriggers(values.modelRisk, live, asOf, decay);
-  const band = riskBand(churnRisk, config.churn.bands);
-  const valueTier = valueTierOf(values.clv, values.pAlive, model.tierCuts);
+  const stored = input.stored?.kind === kind ? input.stored : undefined;
+  const band = keptRiskBand(stored?.riskBand, riskBand(churnRisk, config.churn.bands), churnRisk, config.churn.bands, config.writeThresholds);
+  const valueTier = keptValueTier(stored?.valueTier, valueTierOf(values.clv, values.pAlive, model.tierCuts), values.clv, values.pAlive, model.tierCuts, config.writeThresholds);
   const facts: NbaFacts = {
     kind,
     active: values.active,

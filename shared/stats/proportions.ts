@@ -70,3 +70,18 @@ export function compareProportions(x1: number, n1: number, x2: number, n2: numbe
     confidence,
   };
 }
+
+/**
+ * The Wilson score interval of one proportion x / n (Wilson 1927; method 3 of Newcombe,
+ * "Two-sided confidence intervals for the single proportion", Statistics in Medicine 17, 1998):
+ * unlike the Wald interval it stays within [0, 1] and is not a point at x = 0 or x = n.
+ */
+export function wilsonInterval(x: number, n: number, confidence = 0.95): Interval {
+  check(x, n, 'proportion');
+  const z = zOf(confidence);
+  const p = x / n;
+  const z2n = (z * z) / n;
+  const centre = (p + z2n / 2) / (1 + z2n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n))) / (1 + z2n);
+  return { low: x === 0 ? 0 : Math.max(0, centre - half), high: x === n ? 1 : Math.min(1, centre + half) };
+}

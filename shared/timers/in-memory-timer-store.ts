@@ -6,6 +6,7 @@
  * markFailed apply only to a timer still pending for the same due time. For the pure
  * pipeline and the unit tests; a contract test runs the same scenario on both stores.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { PendingTimer, TimerKey, TimerSpec, TimerStore } from '../ports.ts';
 
 type Item = PendingTimer & { firedAt?: string; gaveUpAt?: string };
@@ -24,7 +25,7 @@ export class InMemoryTimerStore implements TimerStore {
     const held = this.items.get(this.id(timer));
     if (held && held.dueAt === due) {
       if (held.firedAt !== undefined || held.gaveUpAt !== undefined) return 'already-fired';
-      if (JSON.stringify(held.payload ?? null) === JSON.stringify(timer.payload ?? null)) return 'unchanged';
+      if (isDeepStrictEqual(held.payload ?? null, timer.payload ?? null)) return 'unchanged';
     }
     const pending = held !== undefined && held.firedAt === undefined && held.gaveUpAt === undefined;
     if (options.keepEarlier && pending && held.dueAt <= due) return 'unchanged';

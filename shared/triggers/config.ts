@@ -4,7 +4,12 @@
  * is bundled with the functions, so a change is deployed with the stack and needs no code
  * change; the stream filter is derived from it (shared/wiring.ts). A bad definition fails
  * `cdk synth`, `npm start` and the tests with a message naming the trigger and the field.
+ * `CLM_TRIGGERS_FILE` points all of them at another file (`triggerConfigFile`); the stack then
+ * ships that file beside every function's bundle, where the functions read it.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { inboundDetailTypes, nextActions, supportReasons, orderStatuses, type InboundDetailType } from '../events/catalog.ts';
 import rawConfig from '../../config/triggers.json' with { type: 'json' };
@@ -205,7 +210,6 @@ export function parseTriggerConfig(input: unknown, source = 'config/triggers.jso
     if (t.type === 'collective') {
       const total = signals.reduce((s, x) => s + x.weight, 0);
       if ((t.params.threshold as number) > total) problems.push(`${who}, field params.threshold: ${t.params.threshold} is more than the signals' weights add up to (${total}), so it could never fire`);
-      if (signals.some((s) => timerTypes.includes(s.type))) problems.push(`${who}, field params.signals: ${timerTypes.join(' and ')} fire from timers and cannot be signals of a collective trigger`);
     }
     if (t.type === 'spend-drop' && (t.params.baselineDays as number) < (t.params.recentDays as number)) {
       problems.push(`${who}, field params.baselineDays: must be at least recentDays (${t.params.recentDays})`);
@@ -216,8 +220,44 @@ export function parseTriggerConfig(input: unknown, source = 'config/triggers.jso
   return { maxEventAgeDays: config.maxEventAgeDays, routing: config.routing, triggers };
 }
 
-/** The configuration in the repository (config/triggers.json), validated when this module loads. */
-export const triggerConfig: TriggerConfig = parseTriggerConfig(rawConfig);
+/** The environment variable that points `cdk synth`, `npm start`, the tests and `clm` at another trigger configuration file. */
+export const TRIGGERS_FILE_ENV = 'CLM_TRIGGERS_FILE';
+/** The name of the copy beside a Lambda function's bundle (infra/stack.ts ships it when CLM_TRIGGERS_FILE is set). */
+export const BUNDLED_TRIGGERS_FILE = 'triggers.json';
+
+/** Reads and validates a trigger configuration file; a file that cannot be read or is not JSON is a TriggerConfigError too. */
+export function loadTriggerConfig(file: string): TriggerConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new TriggerConfigError(`cannot read the trigger configuration ${file}: ${(e as Error).message}`);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (e) {
+    throw new TriggerConfigError(`invalid trigger configuration in ${file}: not JSON (${(e as Error).message})`);
+  }
+  return parseTriggerConfig(input, file);
+}
+
+/**
+ * The trigger configuration file in use when it is not the repository's config/triggers.json (which
+ * is bundled into the code): `CLM_TRIGGERS_FILE` (a path, relative to the working directory), else
+ * a copy beside the Lambda bundle. Undefined: the repository's.
+ */
+export function triggerConfigFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = env[TRIGGERS_FILE_ENV]?.trim();
+  if (file) return path.resolve(file);
+  const bundled = path.join(path.dirname(fileURLToPath(import.meta.url)), BUNDLED_TRIGGERS_FILE);
+  return existsSync(bundled) ? bundled : undefined;
+}
+
+/** The file `triggerConfig` was read from when it is not the repository's (undefined: config/triggers.json, bundled into the code). */
+export const triggerConfigSource: string | undefined = triggerConfigFile();
+/** The configuration in use (config/triggers.json, or the file `triggerConfigFile` names), validated when this module loads. */
+export const triggerConfig: TriggerConfig = triggerConfigSource ? loadTriggerConfig(triggerConfigSource) : parseTriggerConfig(rawConfig);
 
 /** Detail-types the enabled triggers read, in catalog order: the stream subscription's filter is built from this. */
 export function eventTypesOf(config: TriggerConfig): InboundDetailType[] {

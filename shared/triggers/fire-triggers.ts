@@ -78,12 +78,13 @@ export async function fireTriggers(event: BusinessEvent, deps: FireDeps): Promis
   return publishDecisions(evaluateTriggers(event, profile, now, config), deps);
 }
 
-const timerPayload = z.object({ trigger: z.string().min(1), subject: z.string().min(1) });
+const timerPayload = z.object({ trigger: z.string().min(1), subject: z.string().min(1), signal: z.number().int().min(0).optional() });
 
 /**
  * The handler of the churn triggers' timers (kind `churn-trigger`): the trigger fires if its
- * state still holds; a renewed state sets the timer again for its new time (the sweep then
- * finds it moved and leaves it pending); an ended state does nothing. Idempotent: the
+ * state still holds (for a collective trigger's timer signal: if the weights of the signals
+ * active then reach its threshold); a renewed state sets the timer again for its new time (the
+ * sweep then finds it moved and leaves it pending); an ended state does nothing. Idempotent: the
  * trigger's id names the state's occurrence, so a timer fired twice records one trigger.
  */
 export function triggerTimerHandler(deps: FireDeps): TimerHandler {

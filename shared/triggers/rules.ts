@@ -7,7 +7,9 @@
  * evaluates the enabled triggers that read its type (`evaluateTriggers`), at the event's time;
  * the timer types (an order stuck in a status, usage that stopped) are evaluated when their
  * timer fires (`evaluateTimerTrigger`), and the event only sets, moves or cancels the timer
- * (`timersFor`). A collective trigger adds up the weights of its signals that hold.
+ * (`timersFor`). A collective trigger adds up the weights of its signals that hold; its timer
+ * signals (usage stopped, an order stuck) have timers of their own, and hold from their due time
+ * while the state lasts, so the sweep or a later event of another signal completes it.
  *
  * Trigger ids are deterministic, so a redelivered stream record or a timer fired twice fires
  * nothing new: `<trigger id>#<customer>#<key>`, the key from the cooldown — the event's id
@@ -200,13 +202,17 @@ function decisionOf(t: TriggerDefinition, customerId: string, key: string, reaso
   return { triggerId: `${t.id}#${customerId}#${key}`, customerId, rule: t.id, kind: kindOf(t), action: t.action, reasons, churnRiskBoost: t.weight, sourceEventIds };
 }
 
-/** The state of a collective trigger: the weights of the signals that hold, against its threshold. */
-function collectiveState(t: TriggerDefinition, profile: CustomerProfile, at: string, event: BusinessEvent): SignalState {
+/**
+ * The state of a collective trigger at `at`: the weights of the signals that hold, against its
+ * threshold. `event` is the arriving event, if any (a timer signal's timer has none); a timer
+ * signal (usage stopped, an order stuck) holds while its state lasts past its `days`.
+ */
+function collectiveState(t: TriggerDefinition, profile: CustomerProfile, at: string, event?: BusinessEvent): SignalState {
   const signals = t.params.signals as Signal[];
   let sum = 0;
   const reasons: string[] = [];
   for (const s of signals) {
-    const state = signalState(s.type, s.params as P, profile, at, concernsSignal(t, s, event) ? event : undefined, 'signal');
+    const state = signalState(s.type, s.params as P, profile, at, event && concernsSignal(t, s, event) ? event : undefined, 'signal');
     if (state) {
       sum += s.weight;
       reasons.push(...state.reasons);
@@ -238,8 +244,22 @@ export function evaluateTriggers(event: BusinessEvent, profile: CustomerProfile,
   return out;
 }
 
-/** What a timer of a churn trigger carries: the trigger and the subject (an order or a product). */
-export type TriggerTimerPayload = { trigger: string; subject: string };
+/**
+ * What a timer of a churn trigger carries: the trigger and the subject (an order or a product);
+ * for the timer signal of a collective trigger, also the signal's position in its `signals`.
+ */
+export type TriggerTimerPayload = { trigger: string; subject: string; signal?: number };
+
+/**
+ * The conditions of a trigger that need a timer: the trigger itself if it is of a timer type, or
+ * the timer-type signals of a collective one (each with its position, which names its timers).
+ */
+function timerConditions(t: TriggerDefinition): { type: SignalType; params: P; signal?: number }[] {
+  if (t.type === 'collective') {
+    return (t.params.signals as Signal[]).flatMap((s, i) => (timerTypes.includes(s.type) ? [{ type: s.type, params: s.params as P, signal: i }] : []));
+  }
+  return timerTypes.includes(t.type as SignalType) ? [{ type: t.type as SignalType, params: t.params as P }] : [];
+}
 
 /**
  * The timers this event sets or cancels for the enabled timer triggers that read its type: an
@@ -254,19 +274,28 @@ export function timersFor(event: BusinessEvent, profile: CustomerProfile, now: D
   const oldest = now.getTime() - config.maxEventAgeDays * DAY_MS;
   for (const t of config.triggers) {
     if (!t.enabled || !t.events.includes(event.type)) continue;
-    const spec = (subject: string, dueMs: number) => ({ customerId, kind: TRIGGER_TIMER_KIND, key: `${t.id}#${subject}`, dueAt: iso(dueMs), payload: { trigger: t.id, subject } satisfies TriggerTimerPayload });
-    if (t.type === 'order-stuck' && (event.type === 'OrderPlaced' || event.type === 'OrderStatusChanged')) {
-      const orderId = event.detail.orderId;
-      const status = profile.orders[orderId]?.status;
-      const due = status ? Date.parse(status.at) + (t.params.days as number) * DAY_MS : NaN;
-      if (status && (t.params.statuses as string[]).includes(status.value) && due >= oldest) out.set.push({ ...spec(orderId, due), lazy: false });
-      else out.cancel.push(spec(orderId, 0));
-    }
-    if (t.type === 'usage-stopped' && event.type === 'UsageRecorded') {
-      const productId = event.detail.productId;
-      const last = profile.lastUsedAt?.[productId];
-      const due = last ? Date.parse(last) + (t.params.days as number) * DAY_MS : NaN;
-      if (last && due >= oldest && activeMonths(profile, productId) >= (t.params.minActiveMonths as number)) out.set.push({ ...spec(productId, due), lazy: true });
+    for (const { type, params, signal } of timerConditions(t)) {
+      // A collective trigger's timer signals are told apart by their position: `<id>#<signal>#<subject>`.
+      const spec = (subject: string, dueMs: number) => ({
+        customerId,
+        kind: TRIGGER_TIMER_KIND,
+        key: signal === undefined ? `${t.id}#${subject}` : `${t.id}#${signal}#${subject}`,
+        dueAt: iso(dueMs),
+        payload: { trigger: t.id, subject, ...(signal === undefined ? {} : { signal }) } satisfies TriggerTimerPayload,
+      });
+      if (type === 'order-stuck' && (event.type === 'OrderPlaced' || event.type === 'OrderStatusChanged')) {
+        const orderId = event.detail.orderId;
+        const status = profile.orders[orderId]?.status;
+        const due = status ? Date.parse(status.at) + (params.days as number) * DAY_MS : NaN;
+        if (status && (params.statuses as string[]).includes(status.value) && due >= oldest) out.set.push({ ...spec(orderId, due), lazy: false });
+        else out.cancel.push(spec(orderId, 0));
+      }
+      if (type === 'usage-stopped' && event.type === 'UsageRecorded') {
+        const productId = event.detail.productId;
+        const last = profile.lastUsedAt?.[productId];
+        const due = last ? Date.parse(last) + (params.days as number) * DAY_MS : NaN;
+        if (last && due >= oldest && activeMonths(profile, productId) >= (params.minActiveMonths as number)) out.set.push({ ...spec(productId, due), lazy: true });
+      }
     }
   }
   return out;
@@ -276,7 +305,9 @@ export function timersFor(event: BusinessEvent, profile: CustomerProfile, now: D
  * A churn trigger's timer fired: the decision if its state still holds for the subject (the
  * order still in the status it entered then; the product still unused since), else what to do
  * with the timer — set it again for a later time (the state was renewed: a newer last use, the
- * order back in the status later), or nothing (the state ended, or the trigger is gone).
+ * order back in the status later), or nothing (the state ended, or the trigger is gone). The
+ * timer of a collective trigger's signal fires the collective trigger when, with this signal
+ * now active, the weights of its active signals reach the threshold.
  */
 export function evaluateTimerTrigger(
   payload: TriggerTimerPayload,
@@ -287,29 +318,37 @@ export function evaluateTimerTrigger(
 ): { decision?: TriggerDecision; rearmAt?: string } {
   const t = config.triggers.find((x) => x.id === payload.trigger);
   if (!t || !t.enabled || !profile) return {};
+  const condition = timerConditions(t).find((c) => c.signal === payload.signal);
+  if (!condition) return {};
+  const { type, params } = condition;
   const at = now.toISOString();
-  const days = t.params.days as number;
+  const days = params.days as number;
   let occurrence: string | undefined;
   let since: string | undefined;
   // The event that began the state, where the profile knows it (the status change); else the timer.
   let source = `timer:${t.id}#${payload.subject}`;
-  if (t.type === 'order-stuck') {
+  if (type === 'order-stuck') {
     const status = profile.orders[payload.subject]?.status;
-    if (!status || !(t.params.statuses as string[]).includes(status.value)) return {};
+    if (!status || !(params.statuses as string[]).includes(status.value)) return {};
     since = status.at;
     occurrence = `${payload.subject}#${status.at}`;
     source = status.by;
-  } else if (t.type === 'usage-stopped') {
+  } else {
     since = profile.lastUsedAt?.[payload.subject];
-    if (!since || activeMonths(profile, payload.subject) < (t.params.minActiveMonths as number)) return {};
+    if (!since || activeMonths(profile, payload.subject) < (params.minActiveMonths as number)) return {};
     occurrence = `${payload.subject}#${since}`;
-  } else return {};
+  }
   const due = Date.parse(since) + days * DAY_MS;
   if (due > now.getTime()) return { rearmAt: iso(due) };
   // A state that became due longer ago than the freshness window is history (e.g. loaded late), not news.
   if (due < now.getTime() - config.maxEventAgeDays * DAY_MS) return {};
+  if (payload.signal !== undefined) {
+    // A timer signal: the collective trigger's signals at this moment (this one holds), against its threshold.
+    const state = collectiveState(t, profile, at);
+    return state ? { decision: decisionOf(t, customerId, cooldownKey(t.cooldown, at, `${payload.signal}#${occurrence}`), state.reasons, [source]) } : {};
+  }
   const reason =
-    t.type === 'order-stuck'
+    type === 'order-stuck'
       ? `order ${payload.subject} in ${profile.orders[payload.subject]!.status!.value} since ${since.slice(0, 10)}, more than ${days} days`
       : `no usage of ${payload.subject} since ${since.slice(0, 10)}, more than ${days} days`;
   return { decision: decisionOf(t, customerId, cooldownKey(t.cooldown, at, occurrence), [reason], [source]) };

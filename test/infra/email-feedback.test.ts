@@ -13,13 +13,13 @@ describe('SES feedback', () => {
   const built = synth({}, { bundle: false });
   const defaultBusArn = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] };
 
-  it("the configuration set publishes the seven recorded event types to the account's default bus", () => {
+  it("the configuration set publishes the Send event and the seven recorded event types to the account's default bus", () => {
     const destinations = resourcesOf(built.template, 'AWS::SES::ConfigurationSetEventDestination');
     expect(destinations).toHaveLength(1);
     const d = destinations[0]![1].Properties;
     expect(d.ConfigurationSetName).toEqual({ Ref: logicalId(built.stack, built.stack.email.configurationSet) });
     expect(d.EventDestination.Enabled).toBe(true);
-    expect([...d.EventDestination.MatchingEventTypes].sort()).toEqual(['bounce', 'click', 'complaint', 'delivery', 'open', 'reject', 'renderingFailure']);
+    expect([...d.EventDestination.MatchingEventTypes].sort()).toEqual(['bounce', 'click', 'complaint', 'delivery', 'open', 'reject', 'renderingFailure', 'send']);
     expect(d.EventDestination.EventBridgeDestination).toEqual({ EventBusArn: defaultBusArn });
   });
 

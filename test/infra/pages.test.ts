@@ -18,7 +18,7 @@ describe('public pages', () => {
   const secretId = logicalId(built.stack, built.stack.pageKeys.secret);
 
   it('the signing keys secret holds a generated 64-character key under kid k1', () => {
-    const [[, secret]] = resourcesOf(built.template, 'AWS::SecretsManager::Secret');
+    const [, secret] = resourcesOf(built.template, 'AWS::SecretsManager::Secret').find(([k]) => k === secretId)!;
     expect(secret!.Properties.GenerateSecretString).toEqual({
       SecretStringTemplate: '{"kid":"k1","previous":[]}',
       GenerateStringKey: 'key',
@@ -30,8 +30,8 @@ describe('public pages', () => {
 
   it('only the functions with pageKeys access read the secret, and get its ARN', () => {
     for (const name of names) {
-      const reads = statementsOfRole(built.template, logicalId(built.stack, built.stack.functions[name].role)).filter((s) =>
-        actionsOf(s).includes('secretsmanager:GetSecretValue'),
+      const reads = statementsOfRole(built.template, logicalId(built.stack, built.stack.functions[name].role)).filter(
+        (s) => actionsOf(s).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource) === JSON.stringify({ Ref: secretId }),
       );
       const env = envOf(built, name);
       if (functionSpecs[name].access.pageKeys) {

@@ -149,6 +149,23 @@ describe('parseSettings', () => {
     expect(run).toThrow(message);
   });
 
+  it("takes circuitBreaker as an object or JSON text, validated as the function validates it (margins at most SES's thresholds)", () => {
+    expect(parse({}).circuitBreaker).toEqual({});
+    expect(parse({ circuitBreaker: { bounceRate: 0.03, minSends: 500 } }).circuitBreaker).toEqual({ bounceRate: 0.03, minSends: 500 });
+    expect(parse({ circuitBreaker: '{"complaintRate": 0.0005}' }).circuitBreaker).toEqual({ complaintRate: 0.0005 });
+    for (const [value, message] of [
+      [{ bounceRate: 0.06 }, /circuitBreaker.*bounceRate.*at most 0.05/],
+      [{ complaintRate: 0 }, /circuitBreaker.*complaintRate.*above 0/],
+      [{ minSends: 1.5 }, /circuitBreaker.*minSends/],
+      [{ windowHours: 200 }, /circuitBreaker.*windowHours/],
+      [{ pauses: 60 }, /circuitBreaker/],
+      ['{nope', /circuitBreaker.*not valid JSON/],
+    ] as const) {
+      expect(() => parse({ circuitBreaker: value })).toThrow(SettingsError);
+      expect(() => parse({ circuitBreaker: value })).toThrow(message);
+    }
+  });
+
   it('rejects a valid scoringConfig too long for a Lambda environment variable', () => {
     const p = defaultScoringConfig.nextBestAction;
     // the default ad-hoc rules three times over (renamed), then the catch-all: valid, but over 3,000 bytes

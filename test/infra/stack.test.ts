@@ -17,7 +17,7 @@ import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS }
 import type { TimerSweep } from '../../infra/constructs/timer-sweep.ts';
 import { STALE_RUN_HOURS } from '../../infra/constructs/nightly-run.ts';
 import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
-import { TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
 import { actionsOf, arnOf, logicalId, resourcesOf, statementsOfRole, synth, type TestApp } from './helpers.ts';
 
@@ -439,6 +439,7 @@ describe('functions (from functionSpecs)', () => {
     expect(vars[ENV.busName] !== undefined).toBe(access.putEvents === true);
     expect(vars[ENV.rejectedQueueUrl] !== undefined).toBe(access.rejectedEvents === true);
     expect(vars[ENV.configurationSet] !== undefined).toBe(access.sendEmail === true);
+    expect(vars[ENV.privacySaltSecret] !== undefined).toBe(access.privacySalt === true);
     if (access.table) expect(vars[ENV.tableName]).toEqual({ Ref: id(stack.table.table) });
     // The table name is set for any table access, so functions/commons/clients.ts can build the store.
     if (access.table) expect(access.table.actions.length + (access.table.queryIndexes?.length ?? 0)).toBeGreaterThan(0);
@@ -450,6 +451,8 @@ describe('functions (from functionSpecs)', () => {
       expect(vars[ENV.unsubscribeBaseUrl]).toBe('https://acme.test/u');
       expect(vars[ENV.helpBaseUrl]).toBe('https://acme.test/help');
     }
+    // The circuit breaker's policy goes to the function that sends (`{}`: the defaults).
+    expect(vars[ENV.circuitBreaker]).toBe(access.sendEmail ? '{}' : undefined);
   });
 
   it('bundles with esbuild to minified ESM with the createRequire banner and a source map', () => {
@@ -535,16 +538,19 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
     expect(senders).toEqual(['campaigns']);
   });
 
-  it('no function may Scan or use a wildcard on the table, only the nightly run, the backfill and ingest (erasure\'s deletes) may batch-write; each has exactly the actions its code calls', () => {
+  it('no function may Scan or use a wildcard on the table, only the nightly run, the backfill and erasure may batch-write; each has exactly the actions its code calls', () => {
     const dynamoActions = (name: FunctionName) =>
       statementsOfRole(template, roleId(name))
         .flatMap(actionsOf)
         .filter((a) => a.startsWith('dynamodb:'))
         .sort();
     const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
-    expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    // ingest reads the erasure tombstones of a batch's customers (BatchGetItem) but neither queries nor deletes: erasure is its own function
+    expect(dynamoActions('ingest')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // her outreach assignments (BatchGetItem, a transaction deleting each and its unpublished copy), task items and partition
+    expect(dynamoActions('erasure')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
     expect(dynamoActions('churn-triggers')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', ...stream].sort());
-    expect(dynamoActions('campaigns')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamoActions('campaigns')).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
     expect(dynamoActions('nightly-rescore')).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:BatchWriteItem',
@@ -563,8 +569,8 @@ describe('least-privilege IAM (exactly the access in wiring.ts)', () => {
       'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    expect(dynamoActions('backfill')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:Query']);
-    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill' || name === 'ingest');
+    expect(dynamoActions('backfill')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    for (const name of functionNames) expect(dynamoActions(name).includes('dynamodb:BatchWriteItem')).toBe(name === 'nightly-rescore' || name === 'backfill' || name === 'erasure');
     for (const [, policy] of resourcesOf(template, 'AWS::IAM::Policy')) {
       const text = JSON.stringify(policy.Properties.PolicyDocument);
       expect(text).not.toContain('dynamodb:Scan');
@@ -604,8 +610,10 @@ describe('alarms', () => {
     const watchedQueues = [...Object.values(stack.deadLetterQueues).map((d) => d.queue), stack.rejectedEvents.queue];
     // Queues, errors + throttles per function, failed records per batch function, work queue age,
     // iterator age per stream, table throttles + system errors, SES bounce + complaint rates,
-    // a failed and a stale nightly run, timers given up per function schedule (the timer sweep), a failed backfill.
-    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length + 1);
+    // a failed and a stale nightly run, timers given up per function schedule (the timer sweep), a failed backfill,
+    // the circuit breaker per function that sends email.
+    const senders = functionNames.filter((n) => functionSpecs[n].access.sendEmail);
+    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length + 1 + senders.length);
     expect(stack.alarms.alarms).toHaveLength(all.length);
     // The stale-run alarm looks at 26 hourly periods (tested with the state machine).
     const alarms = all.filter((a) => a.MetricName !== 'ExecutionsSucceeded');
@@ -688,6 +696,25 @@ describe('alarms', () => {
       // The alarm is on the sum of the operations.
       expect((alarm!.Metrics as any[]).find((m) => m.ReturnData !== false).Expression).toMatch(/\+/);
     }
+  });
+
+  it('alarms when the deliverability circuit breaker pauses marketing (any paused send of the function that sends email)', () => {
+    const senders = functionNames.filter((n) => functionSpecs[n].access.sendEmail);
+    expect(senders).toEqual(['campaigns']);
+    const breaker = alarmProps().filter((a) => a.MetricName === CIRCUIT_BREAKER_PAUSED_METRIC);
+    expect(breaker).toEqual([
+      expect.objectContaining({
+        AlarmName: 'Acme-CampaignsCircuitBreakerOpen',
+        Namespace: 'ServerlessClm',
+        Statistic: 'Sum',
+        Threshold: 0,
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'service', Value: 'campaigns' }],
+      }),
+    ]);
+    expect(breaker[0]!.AlarmDescription).toMatch(/bounce or complaint rate/);
   });
 
   it('alarms on the SES bounce and complaint rates at 80% of the rates SES reviews an account at (5%, 0.1%)', () => {

@@ -4,19 +4,26 @@
  * tasks overridden by the real backfill handler, on DynamoDB Local and a captured bus: a CSV file
  * (the --import format) and a JSON Lines file, their summaries and BackfillCompleted; a batch
  * that keeps failing is retried, recorded with its lines and named in the summary while the
- * others go on; the rerun stores nothing twice and clears the failure.
+ * others go on; the rerun stores nothing twice and clears the failure; a history's stuck order
+ * and stopped usage leave their pending timers (an overdue one none) and its consent changes
+ * reach the ledger, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
 import { localBatches, runBackfillStateMachine } from '../../local/backfill-run.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
+import { QueryCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { ENV } from '../../shared/wiring.ts';
 import { businessEvent } from '../support/events.ts';
-import { freshTable, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, startCaptureServer, startLocalAws, useLocalEndpoints, useLocalPrivacySalt, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
+/** The erasure salt secret ingest, campaigns and the backfill read (docs/erasure.md). */
+let salt: Awaited<ReturnType<typeof useLocalPrivacySalt>> | undefined;
 let capture: Awaited<ReturnType<typeof startCaptureServer>>;
 let handler: (e: unknown, c: Context) => Promise<unknown>;
 let tableName: string;
@@ -26,9 +33,11 @@ beforeAll(async () => {
   ({ tableName } = await freshTable(aws.dynamodb.endpoint));
   useLocalEndpoints({ dynamodb: aws.dynamodb.endpoint, eventbridge: capture.endpoint });
   Object.assign(process.env, { [ENV.tableName]: tableName, [ENV.busName]: 'clm-test-bus' });
+  salt = await useLocalPrivacySalt();
   handler = (await import('../../functions/backfill/handler.ts')).handler as never;
 }, 120_000);
 afterAll(async () => {
+  await salt?.close();
   await Promise.all([aws?.stop(), capture?.stop()]);
 });
 
@@ -84,5 +93,42 @@ describe('the synthesized backfill state machine (aws-local-stepfunctions, Dynam
     expect(rerun).toMatchObject({ batches: 1, failedBatches: 0, failed: [], rowsRead: 40, eventsStored: 40, customersWritten: 4 });
     const again = await runBackfillStateMachine({ runId: 'run-j2', file, region: 'eu-west-1', handler, retryWaitMs: 0 });
     expect(again).toMatchObject({ rowsRead: 40, eventsStored: 0, duplicates: 40, customersWritten: 0 });
+  }, 180_000);
+
+  it('a history with a stuck order, stopped usage and consent changes: pending timers (no overdue one), the ledger with source import; a rerun changes nothing', async () => {
+    const base = Date.now();
+    const ago = (days: number) => new Date(base - days * 86_400_000).toISOString();
+    const events = [
+      businessEvent('OrderPlaced', { customerId: 'T1', orderId: 't-o1', occurredAt: ago(6) }),
+      businessEvent('OrderStatusChanged', { customerId: 'T1', orderId: 't-o1', status: 'preparing', occurredAt: ago(5) }),
+      businessEvent('OrderPlaced', { customerId: 'T1', orderId: 't-o2', occurredAt: ago(13) }),
+      businessEvent('OrderStatusChanged', { customerId: 'T1', orderId: 't-o2', status: 'preparing', occurredAt: ago(12) }),
+      ...[80, 50, 20].map((d) => businessEvent('UsageRecorded', { customerId: 'T2', productId: 'p-9', occurredAt: ago(d) })),
+      businessEvent('ConsentChanged', { customerId: 'T2', channel: 'email', purpose: 'marketing', granted: true, occurredAt: ago(90) }),
+      businessEvent('ConsentChanged', { customerId: 'T2', channel: 'email', purpose: 'marketing', granted: false, source: 'unsubscribe-link', occurredAt: ago(10) }),
+    ];
+    const rows = events.map((e) => ({ source: e.source, 'detail-type': e.type, detail: e.detail }));
+    const file = { key: 'upload-3/history.jsonl', format: 'jsonl' as const, rows };
+    const first = await runBackfillStateMachine({ runId: 'run-t', file, region: 'eu-west-1', handler, retryWaitMs: 0 });
+    expect(first).toMatchObject({ rowsRead: 9, eventsStored: 9, timersSet: 2, timersOverdue: 1, consentRecords: 2 });
+    const client = localDynamoDbClient(aws.dynamodb.endpoint);
+    const doc = DynamoDBDocumentClient.from(client);
+    const partition = async (customerId: string, prefix: string) =>
+      ((await doc.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)', ExpressionAttributeValues: { ':pk': `CUST#${customerId}`, ':p': prefix }, ConsistentRead: true }))).Items ?? []);
+    const timers = async () => [...(await partition('T1', 'TIMER#')), ...(await partition('T2', 'TIMER#'))].map((i) => [i.key, i.dueAt]);
+    expect(await timers()).toEqual([
+      ['order-stuck-preparing#t-o1', ago(5 - 10)],
+      ['usage-stopped#p-9', ago(20 - 30)],
+    ]);
+    // Nothing is due: the next sweep fires nothing for this history.
+    expect((await new DynamoTimerStore(client, { tableName }).due(new Date(), 100)).filter((t) => t.customerId.startsWith('T'))).toEqual([]);
+    const ledger = await new DynamoConsentLedger(client, { tableName }).history('T2');
+    expect(ledger.map((r) => [r.action, r.source, r.eventId])).toEqual([['granted', 'import', events[7]!.detail.eventId], ['withdrawn', 'import', events[8]!.detail.eventId]]);
+    const completed = capture.putEvents().filter((e) => e.DetailType === 'BackfillCompleted').map((e) => JSON.parse(e.Detail));
+    expect(completed).toContainEqual(expect.objectContaining({ runId: 'run-t', timersSet: 2, timersOverdue: 1, consentRecords: 2 }));
+    // A rerun: every timer and consent item as it was.
+    const before = [await partition('T1', 'TIMER#'), await partition('T2', 'TIMER#'), await partition('T2', 'CONSENT#')];
+    expect(await runBackfillStateMachine({ runId: 'run-t2', file, region: 'eu-west-1', handler, retryWaitMs: 0 })).toMatchObject({ eventsStored: 0, duplicates: 9, timersSet: 0, consentRecords: 0 });
+    expect([await partition('T1', 'TIMER#'), await partition('T2', 'TIMER#'), await partition('T2', 'CONSENT#')]).toEqual(before);
   }, 180_000);
 });

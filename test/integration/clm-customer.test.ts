@@ -3,6 +3,8 @@
  * sendCampaign on the real store, then the command reads them back through the
  * CustomerReader port and explains each one.
  */
+import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
+import { consentRecordsOf } from '../../shared/consent/ledger.ts';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -49,7 +51,10 @@ beforeAll(async () => {
   };
   // K-1 allows email: the first complaint is emailed, the second falls in the campaign's cooldown.
   await store.recordEvent(businessEvent('CustomerProfileUpdated', { customerId: 'K-1', email: 'grace.hopper@example.com', firstName: 'Grace' }), new Date());
-  await store.recordEvent(businessEvent('ConsentChanged', { customerId: 'K-1', granted: true }), new Date());
+  // as ingest does: the consent records first (the ledger clm customer derives the state from), then the event
+  const grant = businessEvent('ConsentChanged', { customerId: 'K-1', granted: true });
+  await new DynamoConsentLedger(ddb, { tableName }).append(consentRecordsOf(grant));
+  await store.recordEvent(grant, new Date());
   expect((await decide(trigger('K-1', 'call-1', { firedAt: new Date(Date.now() - 60_000).toISOString() }))).outcome).toBe('sent');
   expect(await decide(trigger('K-1', 'call-2'))).toMatchObject({ outcome: 'skipped', reason: 'cooldown' });
   // An action without an email campaign: recorded, nothing decided.
@@ -70,7 +75,8 @@ describe('clm customer', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain('Customer K-1');
-    expect(stdout).toMatch(/email\s+g•••@example\.com\s+\(email marketing consent: yes\)/);
+    expect(stdout).toMatch(/email\s+g•••@example\.com\s+\(email marketing consent: yes, from the consent ledger\)/);
+    expect(stdout).toMatch(/consent\s+from the consent ledger, now: marketing:email may contact \(granted \S+\)/);
     expect(stdout).not.toContain('grace.hopper');
     expect(stdout).not.toContain('Grace');
     expect(stdout).toMatch(/Triggers \(3, newest first\)/);
@@ -84,11 +90,12 @@ describe('clm customer', () => {
   it('explains a missing consent; shows personal data only when asked; JSON has the whole record', async () => {
     const plain = await run(['K-2', '--endpoint', aws.dynamodb.endpoint, '--table', tableName]);
     expect(plain.stdout).toMatch(/skipped \S+: no marketing consent for email/);
-    expect(plain.stdout).toMatch(/consent\s+none recorded/);
+    expect(plain.stdout).toMatch(/consent\s+none in the consent ledger/);
     const shown = await run(['K-1', '--endpoint', aws.dynamodb.endpoint, '--table', tableName, '--show-personal-data']);
     expect(shown.stdout).toContain('grace.hopper@example.com');
     const json = await run(['K-1', '--endpoint', aws.dynamodb.endpoint, '--table', tableName, '--json']);
-    const record = JSON.parse(json.stdout) as { customerId: string; triggers: unknown[]; sends: { status: string; reason?: string }[] };
+    const record = JSON.parse(json.stdout) as { customerId: string; triggers: unknown[]; sends: { status: string; reason?: string }[]; consent: { purpose: string; action: string }[] };
+    expect(record.consent.map((r) => [r.purpose, r.action])).toEqual([['marketing:email', 'granted']]);
     expect(record.customerId).toBe('K-1');
     expect(record.triggers).toHaveLength(3);
     expect(record.sends.map((s) => s.reason ?? s.status).sort()).toEqual(['cooldown', 'sent']);

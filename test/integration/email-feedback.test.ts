@@ -2,7 +2,8 @@
  * SES feedback end to end in the local stack: SES's events (test/fixtures/aws/ses-events.json, in
  * the shape SES puts them on the default bus) are delivered to the local default bus as SES would,
  * routed by the email-feedback rule of shared/wiring.ts to its queue, handled by the real handler
- * and stored on the customer in DynamoDB Local. Redelivery stores nothing twice; an invalid SES
+ * and stored on the customer in DynamoDB Local; the Send event, hard bounce and complaint are counted
+ * in the circuit breaker's window. Redelivery stores and counts nothing twice; an invalid SES
  * event goes to the rejected-events queue with its reason, once.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -14,16 +15,19 @@ import { REJECTED_QUEUE, startLocalStack, type LocalStack } from '../../local/lo
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services.ts';
 import type { EventBridgeEvent } from '../../local/bus.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
+import { DynamoDeliverability } from '../../shared/adapters/dynamodb-deliverability.ts';
 import { applyEvent, emailAddressHash, emailSuppressed, emptyProfile } from '../../shared/customers/profile.ts';
 
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/aws/ses-events.json', import.meta.url), 'utf8')) as EventBridgeEvent[];
 const MESSAGE = '0102019a6f5e3c21-7d1f9a8e-4b2c-4e0f-9a31-5c2b8d7e6f10-000000';
 let stack: LocalStack;
 let store: DynamoCustomerStore;
+let deliverability: DynamoDeliverability;
 
 beforeAll(async () => {
   stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-feedback-')), maxBatchingWindowMs: 50 });
   store = new DynamoCustomerStore(stack.dynamodb, { tableName: stack.tableName, profiles: { empty: emptyProfile, apply: applyEvent } });
+  deliverability = new DynamoDeliverability(stack.dynamodb, { tableName: stack.tableName });
   const bus = new EventBridgeClient({ endpoint: stack.endpoints.bus, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const detail = (eventId: string, fields: Record<string, unknown>) => JSON.stringify({ eventId, customerId: 'aws-1', occurredAt: '2026-11-01T00:00:00Z', ...fields });
   const out = await bus.send(
@@ -52,8 +56,10 @@ describe('SES feedback through the local stack', () => {
     expect(Object.keys(p.emailSuppressions!)).toEqual([emailAddressHash('lin@example.net')]);
     expect(p.emailStats).toEqual({ delivered: 1, softBounces: 1, lastSoftBounceAt: '2026-11-21T10:00:00.000Z', rejected: 1, renderingFailures: 1 });
     expect(p.emailResponses?.[MESSAGE]).toMatchObject({ opens: 1, clicks: 1, campaign: 'retention-save', sendId: 'retention-save#billing-complaint#aws-1#call-aws-1' });
-    // 2 events of the profile + 8 of the 10 SES events (Email Sent is not routed; another sender's delivery is ignored)
+    // 2 events of the profile + 8 of the 10 SES events (Email Sent is not stored; another sender's delivery is ignored)
     expect(p.eventCount).toBe(10);
+    // The circuit breaker's window: the Send event, the hard bounce and the complaint (not the soft bounce)
+    expect(await deliverability.figures(new Date('2026-11-25T00:00:00Z'), 7 * 24)).toEqual({ sends: 1, bounces: 1, complaints: 1 });
     const consumer = stack.consumers.get('SesFeedbackToEmailFeedback')!;
     expect(consumer.succeeded).toBeGreaterThan(0);
     expect(consumer.deadLettered).toBe(0);
@@ -79,6 +85,7 @@ describe('SES feedback through the local stack', () => {
     const after = (await store.getProfile('aws-1'))!;
     expect(after.eventCount).toBe(before.eventCount);
     expect(after.emailStats).toEqual(before.emailStats);
+    expect(await deliverability.figures(new Date('2026-11-25T00:00:00Z'), 7 * 24)).toEqual({ sends: 1, bounces: 1, complaints: 1 });
     const rejected = stack.queues.get(REJECTED_QUEUE)!;
     expect(rejected.sentCount).toBe(1);
     const body = JSON.parse(rejected.history[0]!.body) as { code: string; reason: string; source: string };

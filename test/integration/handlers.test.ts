@@ -17,9 +17,11 @@ import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { ChurnTriggerFired } from '../../shared/events/catalog.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { businessEvent, detail, envelope, sqsEvent } from '../support/events.ts';
-import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, useLocalPrivacySalt, type LocalAws } from '../support/local-aws.ts';
 
 let aws: LocalAws;
+/** The erasure salt secret ingest, campaigns and the backfill read (docs/erasure.md). */
+let salt: Awaited<ReturnType<typeof useLocalPrivacySalt>> | undefined;
 let capture: Awaited<ReturnType<typeof startCaptureServer>>;
 let streamArn: string;
 let streams: DynamoDBStreamsClient;
@@ -44,6 +46,7 @@ beforeAll(async () => {
     [ENV.helpBaseUrl]: 'https://example.com/help',
     [ENV.controlGroupPercent]: '0',
   });
+  salt = await useLocalPrivacySalt();
   streams = new DynamoDBStreamsClient(sdkConfig(aws.dynamodb.endpoint));
   handlers = {
     ingest: (await import('../../functions/ingest/handler.ts')).handler as never,
@@ -52,6 +55,7 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
+  await salt?.close();
   streams?.destroy();
   await Promise.all([aws?.stop(), capture?.stop()]);
 });

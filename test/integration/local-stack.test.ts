@@ -135,6 +135,7 @@ describe('local stack with test handlers', () => {
     expect(stack.controlGroupExperiment).toBe('v1');
     expect(process.env.CLM_CONTROL_GROUP_EXPERIMENT).toBe('v1');
     expect(process.env.CLM_FREQUENCY_CAP_PER_WEEK).toBe('2');
+    expect(process.env.CLM_CIRCUIT_BREAKER).toBe('{}');
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
     // The functions' own access key id: only it may put clm.* sources on the bus.
     expect(process.env.AWS_ACCESS_KEY_ID).toBe(FUNCTIONS_CREDENTIALS.accessKeyId);

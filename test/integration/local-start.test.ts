@@ -101,7 +101,7 @@ describe('npm start', () => {
     expect(out).not.toMatch(/ECONNREFUSED|socket usage at capacity/);
   }, 240_000);
 
-  it('--nights 2 --summary-json: two nights, the second with no new events writes little (1.1%); the JSON holds each night', async () => {
+  it('--nights 2 --summary-json: two nights, the second with no new events writes under 1%; the JSON holds each night', async () => {
     // 1,000 customers: the fewest for which every model fits (at least 500 ad-hoc buyers and 100 subscribers).
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-nights-'));
     const file = path.join(stateDir, 'summary.json');
@@ -136,13 +136,12 @@ describe('npm start', () => {
     }
     // Night 1 scores every customer for the first time: all written, all emitted.
     expect(first).toMatchObject({ written: 1002, emitted: 1002 });
-    // Night 2 sees no new events and no new triggers: only what a day's ageing moves past a threshold
-    // against the stored score (a risk band or tier crossed, a rule's tenure limit passed) is written:
-    // 6 of 1,000 (0.6%) before the local day of deferred sends moved the nights a day on; 11 of 1,002 (1.1%) since,
-    // not yet broken down (issue 7's target is under 1%: met by the CDNOW test, test/integration/nightly-run.test.ts).
-    // Bounded here at 1.5% so that a regression shows.
-    expect(second!.written).toBeGreaterThan(0);
-    expect(second!.written).toBeLessThan((1.5 * first!.customersRead) / 100);
+    // Night 2 sees no new events and no new triggers: only what a day's ageing moves past a threshold against
+    // the stored score is written (a value past its threshold, a rule's tenure limit passed). Before a stored tier and
+    // band were kept within their values' thresholds, this night wrote 11 of 1,002 (1.1%): 9 tiers flipped at the
+    // refitted cut points and 2 risk bands by a change of 0.003 and 0.001 (docs/scoring.md); none of them now.
+    // Issue 7: under 1%.
+    expect(second!.written).toBeLessThan(first!.customersRead / 100);
     // The same figures as printed, one line per night.
     expect(out).toContain(`"customersRead":1002,"written":${second!.written},`);
   }, 600_000); // about 7 minutes on a 2-core machine shared with other jobs (load average 20)

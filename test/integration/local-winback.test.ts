@@ -4,14 +4,17 @@
  * the clock moves forward (local/clock.ts) → the timer sweep fires a step → a winback-sequence
  * ChurnTriggerFired → campaigns → the counter-offer email of the leaving reason. A withdrawal in
  * the middle stops the sequence; an erasure event removes the customer and her pending steps,
- * and a late event for her stores nothing.
+ * and a late event for her stores nothing, nor does a re-import of her rows (--import, through the backfill).
  */
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock } from '../../local/clock.ts';
+import { runBackfillStateMachine } from '../../local/backfill-run.ts';
+import { readImportDirectory } from '../../local/import/import-csv.ts';
+import { ERASED_ROW_REASON } from '../../shared/backfill/backfill.ts';
 import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
@@ -95,6 +98,13 @@ describe('the winback sequence and erasure through the local stack', () => {
     try {
       const items = await after.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }));
       expect(items.Items).toEqual([]);
+      // A re-import of her (npm start -- --import: the CSV files backfilled through the state machine) stores nothing either.
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-reimport-'));
+      writeFileSync(path.join(dir, 'customers.csv'), `customer_id,email,first_name,locale,time_zone,preferred_channel,preferred_hour,customer_type,updated_at\n${erased},${erased}@example.com,Sam,en-GB,Europe/London,email,9,subscription,2025-06-01T09:00:00Z\n`);
+      const [file] = readImportDirectory(dir).files;
+      const summary = await runBackfillStateMachine({ runId: 'reimport', file: file!, region: 'eu-west-1' });
+      expect(summary).toMatchObject({ rowsRead: 1, rowsRejected: 1, eventsStored: 0, rejected: [{ line: 2, reason: ERASED_ROW_REASON }] });
+      expect((await after.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }))).Items).toEqual([]);
     } finally {
       after.destroy();
     }

@@ -34,6 +34,12 @@ const entry = (detailType: string, customerId: string, eventId: string, detail: 
   Detail: JSON.stringify({ eventId, customerId, occurredAt, ...detail }),
 });
 
+/** A time zone where it is midday now. */
+const middayZone = () => {
+  const offset = 12 - new Date().getUTCHours();
+  return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+};
+
 const link = (purpose: TokenPurpose, customerId: string) => signedPageUrl(keys, stack.endpoints.pages, { purpose, customerId, now: new Date() });
 
 /** A page that records every request it makes and every console message (a CSP violation is one). */
@@ -78,6 +84,9 @@ beforeAll(async () => {
         entry('ConsentChanged', 'P-4', 'p4-consent', consent),
         entry('SubscriptionStarted', 'P-3', 'p3-start', { subscriptionId: 's-m', productId: 'mobile', plan: 'm', monthlyPrice: 20, currency: 'EUR' }, hour(24 * 200)),
         entry('SubscriptionCancelled', 'P-3', 'p3-cancel', { subscriptionId: 's-m', productId: 'mobile', reason: 'network', allowWinbackContact: false }),
+        // A first order: the welcome goes (at midday in her time zone, outside the quiet hours) and asks her to confirm.
+        entry('CustomerProfileUpdated', 'P-5', 'p5-profile', { email: 'dee@example.com', firstName: 'Dee', timeZone: middayZone() }),
+        entry('OrderPlaced', 'P-5', 'p5-order', { orderId: 'o-5', amount: 40, currency: 'EUR' }, hour(1)),
   ];
   for (let i = 0; i < entries.length; i += 10) {
     const out = await bus.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
@@ -167,6 +176,54 @@ describe('public pages in headless Chromium, served by the local stack', () => {
     // the answer on the cancellation, then the survey's, with its source and the question's wording
     expect(winback.at(-1)).toEqual(expect.objectContaining({ action: 'granted', source: 'exit-survey', actor: 'customer', wordingVersion: 'exit-survey-v1', eventType: 'ExitSurveyAnswered' }));
     expect(console).toEqual([]);
+    await page.close();
+  });
+
+  it('/confirm/TOKEN: the welcome asks (recorded), the GET page only shows a button, pressing it confirms; both steps in the consent ledger', async () => {
+    const welcome = (await stack.emails()).find((m) => m.destination?.to?.[0] === 'dee@example.com') as { subject: string; body: { text: string } } | undefined;
+    expect(welcome?.subject).toBeDefined();
+    const url = /\S+\/confirm\/[A-Za-z0-9._-]+/.exec(welcome!.body.text)![0];
+    expect(url.startsWith(`${stack.endpoints.pages}/confirm/v1.`)).toBe(true);
+    const ledger = new DynamoConsentLedger(stack.dynamodb, { tableName: stack.tableName });
+    const steps = async () => (await ledger.history('P-5')).map((r) => [r.purpose, r.action, r.doubleOptIn, r.source, r.wordingVersion, r.eventSource]);
+    // The first step, recorded when the welcome went: not a grant.
+    expect(await steps()).toEqual([['marketing:email', 'requested', 'requested', 'double-opt-in', 'welcome-v1', 'serverless-clm.campaigns']]);
+    expect(hasConsent((await store.getProfile('P-5'))!, 'email', 'marketing')).toBe(false);
+
+    const { page, requests, console } = await openPage();
+    const res = await page.goto(url);
+    expect(res!.status()).toBe(200);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Confirm your email subscription');
+    // Loading (and reloading) the page changes nothing: link scanners follow GETs.
+    await page.reload();
+    expect(await steps()).toHaveLength(1);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL(url);
+    await expect(page.locator('h1').textContent()).resolves.toBe('Thank you, you are subscribed');
+    expect(hasConsent((await store.getProfile('P-5'))!, 'email', 'marketing')).toBe(true);
+    expect(await steps()).toEqual([
+      ['marketing:email', 'requested', 'requested', 'double-opt-in', 'welcome-v1', 'serverless-clm.campaigns'],
+      ['marketing:email', 'granted', 'confirmed', 'double-opt-in', 'confirm-page-v1', 'serverless-clm.pages'],
+    ]);
+    expect((await storedEvents('P-5')).filter((e) => e.type === 'ConsentChanged').map((e) => [e.source, e.detail.doubleOptIn])).toEqual(
+      expect.arrayContaining([
+        ['serverless-clm.campaigns', { S: 'requested' }],
+        ['serverless-clm.pages', { S: 'confirmed' }],
+      ]),
+    );
+    expect(requests.every((r) => r.startsWith(stack.endpoints.pages))).toBe(true);
+    expect(console).toEqual([]);
+
+    // A forged, foreign or expired confirmation link: the error page, nothing recorded.
+    const expired = `${stack.endpoints.pages}/confirm/${signToken(keys, { purpose: 'confirm', customerId: 'P-5', now: new Date(Date.now() - 31 * 86_400_000) })}`;
+    for (const bad of [`${url.slice(0, -3)}abc`, link('learn', 'P-5').replace('/learn/', '/confirm/'), expired]) {
+      const r = await page.goto(bad);
+      expect(r!.status()).toBe(404);
+      await expect(page.locator('h1').textContent()).resolves.toBe('This link does not work');
+      const posted = await fetch(bad, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'confirm=yes' });
+      expect(posted.status).toBe(404);
+    }
+    expect(await steps()).toHaveLength(2);
     await page.close();
   });
 

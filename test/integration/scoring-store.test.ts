@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoScoringStore, RUN_PART_CHUNK_BYTES } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services.ts';
 import { matchesAny } from '../../local/event-pattern.ts';
@@ -181,6 +181,40 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     await store.writeScores([score(id, 1)]);
     const after = await store.readSegment(shard, { scoringShard: shard, pk: `CUST#${id}`, sk: 'PROFILE' }, 100);
     expect(after.customers.map((x) => x.customerId)).not.toContain(id);
+  });
+
+  it('reads the send ledger entries since `sendsSince` of the customers claimed since, in batches of three keys a customer', async () => {
+    const { store, ids, customerStore, tableName } = await setup(70);
+    const claim = async (id: string, sendId: string, claimedAt: string, record: { status: 'sent' | 'control'; at: string; reason?: string; messageId?: string }) => {
+      const { ledgerVersion } = await customerStore.recentSends(id, new Date(0));
+      expect(await customerStore.claimSend({ sendId, customerId: id, campaign: 'cross-sell' }, new Date(claimedAt), 60, ledgerVersion)).toEqual({ state: 'claimed' });
+      await customerStore.completeSend({ sendId, customerId: id, campaign: 'cross-sell', ...record });
+    };
+    await claim(ids[40]!, 'cross-sell#a', '2026-11-10T09:00:00Z', { status: 'sent', at: '2026-11-10T09:00:01.000Z', messageId: 'ses-1' });
+    await claim(ids[40]!, 'cross-sell#old', '2026-11-10T09:00:00Z', { status: 'sent', at: '2026-09-01T00:00:00.000Z' }); // before sendsSince
+    await claim(ids[65]!, 'cross-sell#b', '2026-11-12T09:00:00Z', { status: 'control', at: '2026-11-12T09:00:00.000Z', reason: 'global holdout (5%)' });
+    // an impossible state, to see whether the adapter asks: claimed long before the cut, completed after it
+    await claim(ids[5]!, 'cross-sell#c', '2026-09-01T00:00:00Z', { status: 'sent', at: '2026-11-15T00:00:00.000Z' });
+    // a ledger from before lastClaimAt was kept: read
+    const doc = DynamoDBDocumentClient.from(local.client());
+    await doc.send(new PutCommand({ TableName: tableName, Item: { pk: `CUST#${ids[6]}`, sk: 'SENDS', version: 1, entity: 'send-ledger' } }));
+    await doc.send(new PutCommand({ TableName: tableName, Item: { pk: `CUST#${ids[6]}`, sk: 'SEND#welcome#t', entity: 'send', sendId: 'welcome#t', customerId: ids[6], campaign: 'welcome', status: 'sent', at: '2026-11-02T00:00:00.000Z' } }));
+
+    const { customers } = await store.readCustomers(ids, new Date('2026-11-01T00:00:00Z'), { sendsSince: new Date('2026-11-01T00:00:00Z') });
+    expect(customers.map((c) => c.customerId)).toEqual(ids);
+    const withSends = Object.fromEntries(customers.filter((c) => c.sends).map((c) => [c.customerId, c.sends]));
+    expect(withSends).toEqual({
+      [ids[6]!]: [{ sendId: 'welcome#t', customerId: ids[6], campaign: 'welcome', status: 'sent', at: '2026-11-02T00:00:00.000Z' }],
+      [ids[40]!]: [{ sendId: 'cross-sell#a', customerId: ids[40], campaign: 'cross-sell', status: 'sent', at: '2026-11-10T09:00:01.000Z', messageId: 'ses-1' }],
+      [ids[65]!]: [{ sendId: 'cross-sell#b', customerId: ids[65], campaign: 'cross-sell', status: 'control', at: '2026-11-12T09:00:00.000Z', reason: 'global holdout (5%)' }],
+    });
+    // the profiles are read as without the ledgers
+    expect(customers.map((c) => c.profile)).toEqual((await store.readCustomers(ids)).customers.map((c) => c.profile));
+    // the same from the index, where a claim puts the ledger's SENDS entry (ids[6]'s, put by hand without scoringShard, is not in it)
+    for (const id of [ids[40]!, ids[65]!, ids[5]!]) {
+      const seg = await store.readSegment(scoringShard(id), undefined, 200, { sendsSince: new Date('2026-11-01T00:00:00Z') });
+      expect(seg.customers.find((c) => c.customerId === id)!.sends).toEqual(withSends[id]);
+    }
   });
 
   it('writes scores in batches and reads back exactly what it wrote', async () => {

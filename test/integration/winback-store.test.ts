@@ -79,7 +79,7 @@ describe('the winback sequence on DynamoDB', () => {
       reasonsByMonth: { '2026-01': { network: 1, price: 1 } },
     });
 
-    await eraseCustomer('W-1', { requestedBy: 'desk', via: 'cli' }, { store, privacy: new DynamoPrivacyStore(local.client(), { tableName }), now: () => now });
+    await eraseCustomer('W-1', { requestedBy: 'desk', via: 'cli' }, { store, privacy: new DynamoPrivacyStore(local.client(), { tableName, salt: async () => 'a'.repeat(64) }), now: () => now });
     const items = (await DynamoDBDocumentClient.from(local.client()).send(new ScanCommand({ TableName: tableName }))).Items ?? [];
     expect(items.filter((i) => String(i.pk) === 'CUST#W-1')).toEqual([]);
     expect(items.filter((i) => String(i.pk).startsWith('LEAVERS#'))).toHaveLength(2);

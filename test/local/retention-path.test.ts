@@ -53,6 +53,13 @@ describe('retention path check', () => {
     expect(notStored.mismatches[0]).toMatchObject({ customerId: 'ada', actual: 'not stored' });
   });
 
+  it('a trigger published twice (at least once: a retried invocation publishes it again) is one trigger', async () => {
+    const { expected, actual } = await faithfulRun();
+    const check = compareRetentionPath(expected, { ...actual, triggers: [...actual.triggers, ...actual.triggers] });
+    expect(check).toMatchObject({ ok: true, mismatchCount: 0, orderDependent: 0 });
+    expect(check.steps).toEqual({ billingComplaints: 4, stored: 4, streamed: 4, triggered: 4, toCampaigns: 4, emailed: 2 });
+  });
+
   it('counts a difference of order (cooldown, weekly cap) without failing', async () => {
     const { expected, actual } = await faithfulRun();
     const ada = expected.find((e) => e.customerId === 'ada')!;

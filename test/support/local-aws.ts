@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   LOCAL_CREDENTIALS,
@@ -123,4 +124,53 @@ export function useLocalDynamoDb(): { aws: () => LocalAws; client: () => ReturnT
     await aws?.stop();
   });
   return { aws: () => aws!, client: () => client! };
+}
+
+/**
+ * The erasure salt as the functions read it (docs/erasure.md): the local stack's salt file in a fresh
+ * state directory, served as its Secrets Manager secret by the local AWS JSON endpoint, with the
+ * environment the functions read (the endpoint and CLM_PRIVACY_SALT_SECRET) set. `reads` counts GetSecretValue calls.
+ */
+export async function useLocalPrivacySalt(): Promise<{ salt: string; stateDir: string; reads: () => number; close: () => Promise<void> }> {
+  const [{ mkdtempSync }, os, path, { startAwsJsonServer }, { LocalBus }, { QueueRegistry }, { ensureLocalPrivacySalt }, { ENV }] = await Promise.all([
+    import('node:fs'),
+    import('node:os'),
+    import('node:path'),
+    import('../../local/aws-json-server.ts'),
+    import('../../local/bus.ts'),
+    import('../../local/queues.ts'),
+    import('../../local/privacy-salt.ts'),
+    import('../../shared/wiring.ts'),
+  ]);
+  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-salt-'));
+  const salt = ensureLocalPrivacySalt(stateDir);
+  const secretId = 'ServerlessClm-privacy-salt';
+  let reads = 0;
+  const queues = new QueueRegistry({ region: LOCAL_REGION, persistDir: stateDir });
+  const bus = new LocalBus({ name: 'salt-only', region: LOCAL_REGION, queueFor: (sub) => queues.ensure(sub.id) });
+  const server = await startAwsJsonServer({ bus, queues, secrets: new Map([[secretId, () => (reads++, salt)]]) });
+  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = server.url;
+  process.env[ENV.privacySaltSecret] = secretId;
+  return { salt, stateDir, reads: () => reads, close: () => server.close() };
+}
+
+/**
+ * DynamoDB Local and the SES v2 emulator for the test file, with a client on each: started before
+ * its tests, stopped after (the getters give them once `beforeAll` has run).
+ */
+export function useLocalDynamoDbAndSes(): { aws: () => LocalAws; client: () => ReturnType<typeof localDynamoDbClient>; ses: () => SESv2Client } {
+  let aws: LocalAws | undefined;
+  let client: ReturnType<typeof localDynamoDbClient> | undefined;
+  let ses: SESv2Client | undefined;
+  beforeAll(async () => {
+    aws = await startLocalAws();
+    client = localDynamoDbClient(aws.dynamodb.endpoint);
+    ses = new SESv2Client(sdkConfig(aws.ses.endpoint));
+  }, 120_000);
+  afterAll(async () => {
+    client?.destroy();
+    ses?.destroy();
+    await aws?.stop();
+  });
+  return { aws: () => aws!, client: () => client!, ses: () => ses! };
 }

@@ -6,7 +6,7 @@
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../shared/events/catalog.ts';
 import { InMemoryCustomerStore } from '../../shared/pipeline/in-memory-ports.ts';
-import type { ClaimResult, PublishedItem, RecordedTrigger, RecordEventResult, SendClaim, SendRecord, TriggerDecision } from '../../shared/ports.ts';
+import type { ClaimOptions, ClaimResult, PublishedItem, RecordedTrigger, RecordEventResult, SendClaim, SendRecord, TriggerDecision } from '../../shared/ports.ts';
 
 export class MemoryCustomerStore extends InMemoryCustomerStore {
   readonly calls: { method: string; args: unknown[] }[] = [];
@@ -40,8 +40,8 @@ export class MemoryCustomerStore extends InMemoryCustomerStore {
     return super.recentSends(customerId, since);
   }
 
-  override async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number): Promise<ClaimResult> {
-    this.calls.push({ method: 'claimSend', args: [entry, now, leaseSeconds, ledgerVersion] });
-    return super.claimSend(entry, now, leaseSeconds, ledgerVersion);
+  override async claimSend(entry: SendClaim, now: Date, leaseSeconds: number, ledgerVersion: number, options?: ClaimOptions): Promise<ClaimResult> {
+    this.calls.push({ method: 'claimSend', args: options ? [entry, now, leaseSeconds, ledgerVersion, options] : [entry, now, leaseSeconds, ledgerVersion] });
+    return super.claimSend(entry, now, leaseSeconds, ledgerVersion, options);
   }
 }

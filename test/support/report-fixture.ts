@@ -6,7 +6,9 @@
  */
 import { Rng } from '../../shared/clv/simulate.ts';
 import { type CustomerProfile, applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
-import type { StoredReportPart } from '../../shared/ports.ts';
+import type { SendRecord, StoredReportPart } from '../../shared/ports.ts';
+import { InMemoryWinbackStore } from '../../shared/pipeline/in-memory-ports.ts';
+import { inControlGroup, inGlobalHoldout } from '../../shared/campaigns/guardrails.ts';
 import { type ReportPart, addCustomer, emptyReportPart, finishPart, mergeReportParts } from '../../shared/report/aggregate.ts';
 import { defaultScoringConfig } from '../../shared/scoring/config.ts';
 import { outreachCandidate, planOutreach, TopN } from '../../shared/scoring/outreach.ts';
@@ -70,8 +72,35 @@ export function reportFixture(options: { customers?: number; seed?: number; runD
   const clvCuts = people.map((x) => x.clv).sort((a, b) => b - a);
   const topCut = clvCuts[Math.floor(n / 10)]!;
   const parts: ReportPart[] = [emptyReportPart(), emptyReportPart(), emptyReportPart()];
+  // Campaign decisions (their own random stream, so the rest of the fixture does not move): a cross-sell to
+  // each customer allowing email marketing, and a retention save to those at risk, on a day whose 7-day
+  // window has closed; held back by the real guardrail draws (global holdout 5 %, control groups 10 %).
+  // The sent buy more often than the held back (20 % against 10 %, retention save 30 % against 15 %).
+  const responses = new Rng((options.seed ?? 5) + 1000);
+  const response = { attributionDays: 7, decisionDays: 28 };
+  const decide = (profile: CustomerProfile, campaign: 'cross-sell' | 'retention-save', buyRate: number): { profile: CustomerProfile; send: SendRecord } => {
+    const id = profile.customerId;
+    const at = end - (8 + Math.floor(responses.uniform() * 20)) * DAY;
+    const sendId = `${campaign}#${id}`;
+    const reason = inGlobalHoldout(id, 5, 'v1') ? 'global holdout (5%)' : inControlGroup(id, campaign, 10, 'v1') ? 'control group (10%)' : undefined;
+    const send: SendRecord = reason ? { sendId, customerId: id, campaign, status: 'control', at: iso(at), reason } : { sendId, customerId: id, campaign, status: 'sent', at: iso(at), messageId: `ses-${sendId}` };
+    let p = profile;
+    const feedback = (kind: 'open' | 'click', t: number) => ev(id, 'EmailFeedback', t, { kind, messageId: `ses-${sendId}`, sendId, campaign });
+    if (!reason && responses.uniform() < 0.4) p = applyEvent(p, feedback('open', at + 3_600_000));
+    if (!reason && responses.uniform() < 0.1) p = applyEvent(p, feedback('click', at + 7_200_000));
+    if (responses.uniform() < (reason ? buyRate / 2 : buyRate)) p = applyEvent(p, ev(id, 'OrderPlaced', at + (1 + Math.floor(responses.uniform() * 6)) * DAY, { orderId: `r-${sendId}`, amount: 30, currency: 'EUR' }));
+    return { profile: p, send };
+  };
   people.forEach((x, i) => {
     let { profile } = x;
+    const sends: SendRecord[] = [];
+    if (profile.consent['email:marketing']?.value === true) {
+      for (const [campaign, rate] of [['cross-sell', 0.2], ...(x.risk > 0.6 ? [['retention-save', 0.3] as const] : [])] as const) {
+        const d = decide(profile, campaign, rate);
+        profile = d.profile;
+        sends.push(d.send);
+      }
+    }
     const a = byCustomer.get(profile.customerId);
     const subs = Object.values(profile.subscriptions).filter((s) => !s.cancellation);
     if (a && subs.length && churnsAfterPlan(a, 5)) {
@@ -92,8 +121,37 @@ export function reportFixture(options: { customers?: number; seed?: number; runD
       nextBestActionRule: 'none',
       activeTriggerRules: [],
     };
-    addCustomer(parts[i % 3]!, { profile, score, ...(a && { assignments: [a] }) }, { runDate, horizonMonths: 3 });
+    addCustomer(parts[i % 3]!, { profile, score, ...(a && { assignments: [a] }), sends }, { runDate, horizonMonths: 3, response });
   });
   const part = finishPart(parts.reduce(mergeReportParts));
   return { runId: `run-${runDate}`, runDate, storedAt: `${runDate}T03:00:00.000Z`, part };
+}
+
+/**
+ * Leaver facts as the winback sequence records them (InMemoryWinbackStore): 150 leavings over
+ * the 14 months before the run date (the report reads the last 12), with reasons from the
+ * taxonomy, a winback sequence for those who allowed contact, offers at its steps, and returns
+ * more often after a price offer.
+ */
+export async function winbackFixture(options: { seed?: number; runDate?: string } = {}): Promise<InMemoryWinbackStore> {
+  const rng = new Rng((options.seed ?? 5) + 2000);
+  const end = Date.parse(`${options.runDate ?? '2026-11-30'}T12:00:00Z`);
+  const store = new InMemoryWinbackStore();
+  const reasons = ['price', 'service-quality', 'network', 'moved', 'competitor'] as const;
+  const offers: Record<string, string> = { price: 'price-discount', 'service-quality': 'service-apology', network: 'network-fix-news', moved: 'generic-return', competitor: 'price-discount' };
+  for (let i = 0; i < 150; i++) {
+    const leftAt = end - Math.floor(rng.uniform() * 425) * DAY;
+    const reasonCode = reasons[Math.floor(rng.uniform() * reasons.length)]!;
+    const inSequence = rng.uniform() < 0.6;
+    const link = await store.recordLeaving(`W${i}`, iso(leftAt), { reasonCode, inSequence });
+    if (!inSequence) {
+      if (rng.uniform() < 0.05) await store.updateFact(link, { outcome: { kind: 'returned', on: day(leftAt + 90 * DAY) } });
+      continue;
+    }
+    const offer = offers[reasonCode]!;
+    await store.updateFact(link, { offer: { step: 1, offer, on: day(leftAt + 14 * DAY), via: 'email' } });
+    const back = rng.uniform() < (offer === 'price-discount' ? 0.3 : 0.12);
+    if (back) await store.updateFact(link, { outcome: { kind: 'returned', on: day(leftAt + 30 * DAY) } });
+  }
+  return store;
 }

@@ -12,6 +12,7 @@ describe('wiring (hand-written expectations)', () => {
   it('has exactly these subscriptions', () => {
     expect(subscriptions.map((s) => [s.kind, s.id, s.function])).toEqual([
       ['rule', 'BusinessEventsToIngest', 'ingest'],
+      ['rule', 'ErasureRequestsToErasure', 'erasure'],
       ['stream', 'NewEventsToChurnTriggers', 'churn-triggers'],
       ['rule', 'ChurnTriggersToCampaigns', 'campaigns'],
       ['rule', 'SesFeedbackToEmailFeedback', 'email-feedback'],
@@ -78,12 +79,24 @@ describe('wiring (hand-written expectations)', () => {
     });
   });
 
+  it("a producer's erasure requests to erasure (ingest gets them too, and stores none)", () => {
+    const s = byId('ErasureRequestsToErasure') as RuleSubscription;
+    expect(s.pattern).toEqual({ source: [{ 'anything-but': { prefix: 'clm.' } }], 'detail-type': ['CustomerErasureRequested'] });
+    expect({ batchSize: s.batchSize, window: s.maxBatchingWindowSeconds, receives: s.maxReceiveCount, concurrency: s.maxConcurrency, bus: s.bus }).toEqual({
+      batchSize: 10,
+      window: 1,
+      receives: 5,
+      concurrency: undefined,
+      bus: undefined,
+    });
+  });
+
   it("SES's email events, on the account's default bus, to email-feedback", () => {
     const s = byId('SesFeedbackToEmailFeedback') as RuleSubscription;
     expect(s.bus).toBe('default');
     expect(s.pattern).toEqual({
       source: ['aws.ses'],
-      'detail-type': ['Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Opened', 'Email Clicked', 'Email Rejected', 'Email Rendering Failed'],
+      'detail-type': ['Email Sent', 'Email Delivered', 'Email Bounced', 'Email Complaint Received', 'Email Opened', 'Email Clicked', 'Email Rejected', 'Email Rendering Failed'],
     });
     expect({ batchSize: s.batchSize, window: s.maxBatchingWindowSeconds, receives: s.maxReceiveCount, concurrency: s.maxConcurrency }).toEqual({ batchSize: 10, window: 1, receives: 5, concurrency: undefined });
     // every other rule is on the stack's own bus
@@ -107,13 +120,14 @@ describe('wiring (hand-written expectations)', () => {
 
   it('each function may touch exactly this', () => {
     expect(Object.fromEntries(Object.entries(functionSpecs).map(([n, f]) => [n, { entry: f.entry, access: f.access, memoryMb: f.memoryMb, timeoutSeconds: f.timeoutSeconds }]))).toEqual({
-      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'Query', 'BatchWriteItem'] }, rejectedEvents: true } },
+      ingest: { entry: 'functions/ingest/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem'] }, rejectedEvents: true, privacySalt: true } },
+      erasure: { entry: 'functions/erasure/handler.ts', memoryMb: 512, timeoutSeconds: 120, access: { table: { actions: ['GetItem', 'PutItem', 'BatchGetItem', 'DeleteItem', 'Query', 'BatchWriteItem'] }, privacySalt: true } },
       'churn-triggers': { entry: 'functions/churn-triggers/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'] }, putEvents: true } },
       campaigns: {
         entry: 'functions/campaigns/handler.ts',
         memoryMb: 512,
         timeoutSeconds: 60,
-        access: { table: { actions: ['GetItem', 'BatchGetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true },
+        access: { table: { actions: ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'] }, putEvents: true, sendEmail: true, pageKeys: true, privacySalt: true },
       },
       'nightly-rescore': {
         entry: 'functions/nightly-rescore/handler.ts',
@@ -129,12 +143,12 @@ describe('wiring (hand-written expectations)', () => {
       },
       pages: { entry: 'functions/pages/handler.ts', memoryMb: 256, timeoutSeconds: 10, access: { table: { actions: ['GetItem', 'PutItem'] }, pageKeys: true } },
       report: { entry: 'functions/report/handler.ts', memoryMb: 1024, timeoutSeconds: 120, access: { table: { actions: ['Query'] }, reportBucket: true } },
-      'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem'] }, rejectedEvents: true } },
+      'email-feedback': { entry: 'functions/email-feedback/handler.ts', memoryMb: 512, timeoutSeconds: 30, access: { table: { actions: ['GetItem', 'PutItem', 'UpdateItem'] }, rejectedEvents: true } },
       backfill: {
         entry: 'functions/backfill/handler.ts',
         memoryMb: 1769,
         timeoutSeconds: 300,
-        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'PutItem', 'Query'] }, putEvents: true },
+        access: { table: { actions: ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query'] }, putEvents: true, privacySalt: true },
       },
     });
     for (const f of Object.values(functionSpecs)) expect(f.description.length).toBeGreaterThan(20);
@@ -173,9 +187,11 @@ describe('wiring (hand-written expectations)', () => {
       winbackHighValueMinClv: 'CLM_WINBACK_HIGH_VALUE_MIN_CLV',
       winbackPersonalOutreach: 'CLM_WINBACK_PERSONAL_OUTREACH',
       pageKeysSecret: 'CLM_PAGE_KEYS_SECRET',
+      privacySaltSecret: 'CLM_PRIVACY_SALT_SECRET',
       pagesBaseUrl: 'CLM_PAGES_BASE_URL',
       reportBucket: 'CLM_REPORT_BUCKET',
       reportSettings: 'CLM_REPORT_SETTINGS',
+      circuitBreaker: 'CLM_CIRCUIT_BREAKER',
     });
   });
 });

@@ -6,12 +6,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backfillBatch, batchToken, failedBatch, lineOf, planCustomer, summarise, type BackfillBatch, type BackfillStore } from '../../../shared/backfill/backfill.ts';
+import { ERASED_ROW_REASON, backfillBatch, batchToken, failedBatch, lineOf, planCustomer, summarise, type BackfillBatch, type BackfillStore } from '../../../shared/backfill/backfill.ts';
 import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { ingestBatch } from '../../../shared/ingest/ingest-event.ts';
 import { InMemoryCustomerStore, InMemoryRejectedEventSink, InMemoryRejectionLedger, InMemoryConsentLedger, InMemoryPrivacyStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import { arbEvent } from '../../support/event-arbitraries.ts';
+import { saltedHash } from '../../../shared/privacy/erasure.ts';
 import { businessEvent } from '../../support/events.ts';
 
 const fold = { empty: emptyProfile, apply: applyEvent };
@@ -55,6 +56,22 @@ describe('backfillBatch', () => {
     ]);
     expect(await store.getProfile('a')).toEqual(applyEvent(applyEvent(emptyProfile('a'), a1), a2));
     expect((await store.runRecords('run-1', 'history.jsonl')).results).toEqual([r]);
+  });
+
+  it("refuses an erased customer's rows (a re-import cannot bring her back), naming no id, and stores the others", async () => {
+    const store = new InMemoryCustomerStore(fold);
+    const privacy = new InMemoryPrivacyStore();
+    privacy.tombstones.add(saltedHash(await privacy.salt(), 'customer', 'a'));
+    const logged: unknown[] = [];
+    const r = await backfillBatch(jsonl('run-e', [line(a1), line(b1), line(a2)], 0), { ...deps(store), privacy, log: (x) => logged.push(x) });
+    expect(r).toMatchObject({ rowsRead: 3, rowsRejected: 2, eventsStored: 1, customersWritten: 1 });
+    expect(r.rejected).toEqual([
+      { file: 'history.jsonl', line: 1, reason: ERASED_ROW_REASON },
+      { file: 'history.jsonl', line: 3, reason: ERASED_ROW_REASON },
+    ]);
+    expect(logged).toEqual(r.rejected);
+    expect(await store.getProfile('a')).toBeUndefined();
+    expect(await store.getProfile('b')).toBeDefined();
   });
 
   it('maps CSV rows as --import does, with the header on line 1, without quoting values in the reasons', async () => {
@@ -146,7 +163,7 @@ describe('planCustomer', () => {
 
 describe('summarise', () => {
   it('adds up the batches, lists the rejected rows by line, and the failed batches that did not succeed since', () => {
-    const base = { runId: 'r', file: 'f', rowsRead: 3, rowsRejected: 1, eventsStored: 2, duplicates: 0, deferred: 0, customersWritten: 1 };
+    const base = { runId: 'r', file: 'f', rowsRead: 3, rowsRejected: 1, eventsStored: 2, duplicates: 0, deferred: 0, customersWritten: 1, consentRecords: 1, timersSet: 2, timersOverdue: 0 };
     const retried = failedBatch(jsonl('r', [{}, {}, {}], 3, 'f'), { Error: 'States.TaskFailed' });
     const failed = failedBatch(jsonl('r', [{}, {}], 6, 'f'), { Error: 'Error', Cause: JSON.stringify({ errorType: 'UnprocessedBatchError', errorMessage: 'BatchWriteItem left 3 items unprocessed', trace: ['at x'] }) });
     const s = summarise('r', 'f', [
@@ -154,7 +171,7 @@ describe('summarise', () => {
       { ...base, token: batchToken('r', 'f', 0, 2), rejected: [{ file: 'f', line: 2, reason: 'y' }] },
     ], [retried, failed]);
     expect(s).toEqual({
-      runId: 'r', file: 'f', batches: 2, failedBatches: 1, rowsRead: 6, rowsRejected: 2, eventsStored: 4, duplicates: 0, deferred: 0, customersWritten: 2,
+      runId: 'r', file: 'f', batches: 2, failedBatches: 1, rowsRead: 6, rowsRejected: 2, eventsStored: 4, duplicates: 0, deferred: 0, customersWritten: 2, consentRecords: 2, timersSet: 4, timersOverdue: 0,
       rejected: [{ file: 'f', line: 2, reason: 'y' }, { file: 'f', line: 9, reason: 'x' }],
       failed: [{ file: 'f', firstLine: 7, lastLine: 8, error: 'Error UnprocessedBatchError: BatchWriteItem left 3 items unprocessed' }],
     });

@@ -6,7 +6,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChurnTriggerFired } from '../../../shared/events/catalog.ts';
 import type { SendPolicy } from '../../../shared/campaigns/guardrails.ts';
-import { SendInProgressError, sendCampaign } from '../../../shared/campaigns/send-campaign.ts';
+import { CAMPAIGNS_EVENT_SOURCE, SendInProgressError, WELCOME_OPT_IN_WORDING_VERSION, handleRequest, sendCampaign } from '../../../shared/campaigns/send-campaign.ts';
+import type { CampaignRequest } from '../../../shared/campaigns/requests.ts';
+import { InMemoryConsentLedger } from '../../../shared/pipeline/in-memory-ports.ts';
+import { hasConsent } from '../../../shared/customers/profile.ts';
 import type { EventPublisher, Mailer } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
 import { MemoryCustomerStore } from '../../support/memory-store.ts';
@@ -72,7 +75,7 @@ describe('sendCampaign', () => {
     ]);
   });
 
-  it('claims with the ledger version it read, a 120 s lease by default, and reads 90 days of sends (the longest cooldown)', async () => {
+  it('claims with the ledger version it read, a 120 s lease by default, a 3-hour reconciliation timeout, and reads 90 days of sends (the longest cooldown)', async () => {
     await customer();
     await recorded(trigger());
     await sendCampaign(trigger(), deps());
@@ -82,13 +85,14 @@ describe('sendCampaign', () => {
       now,
       120,
       0,
+      { submittedTimeoutSeconds: 3 * 3600 },
     ]);
     const short: SendPolicy = { ...policy, cooldownDays: { 'retention-save': 2, 'winback-counter-offer': 3, 'winback-sequence': 3 } };
     store.calls.length = 0;
     await recorded(trigger({ triggerId: 't2' }));
     await sendCampaign(trigger({ triggerId: 't2' }), deps({ policy: short, leaseSeconds: 30 }));
     expect(store.calls.find((c) => c.method === 'recentSends')?.args[1]).toEqual(new Date(now.getTime() - 7 * DAY));
-    expect(store.calls.find((c) => c.method === 'claimSend')?.args.slice(2)).toEqual([30, 1]);
+    expect(store.calls.find((c) => c.method === 'claimSend')?.args.slice(2)).toEqual([30, 1, { submittedTimeoutSeconds: 3 * 3600 }]);
   });
 
   it('a redelivered trigger sends nothing more and publishes nothing more', async () => {
@@ -204,5 +208,26 @@ describe('sendCampaign', () => {
     await expect(sendCampaign(trigger(), deps())).rejects.toThrow(SendInProgressError);
     await expect(sendCampaign(trigger(), deps())).rejects.toThrow("the customer's sends kept changing; retry later");
     expect(claims).toBe(10);
+  });
+});
+
+describe('the double opt-in request', () => {
+  it('a welcome that went records the request (on the customer and in the consent ledger) once, before its EmailSent; other emails record none', async () => {
+    await store.recordEvents('w-1', [businessEvent('CustomerProfileUpdated', { customerId: 'w-1', email: 'wen@example.com', firstName: 'Wen', occurredAt: '2026-10-01T00:00:00Z' })], now);
+    await customer(true, 'c-2');
+    const consent = new InMemoryConsentLedger();
+    const welcome: CampaignRequest = { requestId: 'first-purchase#w-1', customerId: 'w-1', campaign: 'welcome', source: 'event', rule: '' };
+    const statement: CampaignRequest = { requestId: 's-1', customerId: 'c-2', campaign: 'statement', source: 'event', rule: '', document: { kind: 'statement', number: 'S-1', amount: 1, currency: 'EUR' } };
+    expect((await handleRequest(welcome, deps({ consent }))).outcome).toBe('sent');
+    expect((await handleRequest(welcome, deps({ consent }))).outcome).toBe('already-done');
+    expect((await handleRequest(statement, deps({ consent }))).outcome).toBe('sent');
+    expect((await consent.history('w-1')).map((r) => [r.purpose, r.action, r.doubleOptIn, r.source, r.actor, r.wordingVersion, r.eventSource, r.at])).toEqual([
+      ['marketing:email', 'requested', 'requested', 'double-opt-in', 'serverless-clm', WELCOME_OPT_IN_WORDING_VERSION, CAMPAIGNS_EVENT_SOURCE, now.toISOString()],
+    ]);
+    expect(await consent.history('c-2')).toEqual([]);
+    // not a grant: no marketing consent from it
+    expect(hasConsent((await store.getProfile('w-1'))!, 'email', 'marketing')).toBe(false);
+    expect((await store.getProfile('w-1'))!.eventCount).toBe(2);
+    expect(published.map((p) => p.detailType)).toEqual(['EmailSent', 'EmailSent']);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * The safety property of the delivery path (fast-check): whatever the sequence of consent
  * changes, suppressions and erasures, duplicate requests, deferrals to the customer's hour
- * (and their timers going off), throttled SES calls and workers dying between the SES call
- * and the record, no email reaches someone who may not get it at the moment it goes, and no
- * send goes twice. Runs sendBatch (and so the guardrails, the ledger and the bulk retries)
- * on the in-memory store, with a fake SES that checks each email against the model.
+ * (and their timers going off), throttled SES calls, workers dying between the SES call
+ * and the record (or just before the call), and SES's events of the emails arriving early or
+ * late (but within the reconciliation timeout), no email reaches someone who may not get it at
+ * the moment it goes, and no send goes twice. Runs sendBatch (and so the guardrails, the ledger,
+ * the bulk retries and the reconciliation of `submitted` entries) on the in-memory store, with a
+ * fake SES that checks each email against the model and publishes a Send event for each it takes.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +30,9 @@ type Op =
   | { kind: 'tick'; hours: number }
   | { kind: 'timers' }
   | { kind: 'throttleNext'; calls: number }
-  | { kind: 'crashNext' };
+  | { kind: 'crashNext' }
+  | { kind: 'crashBeforeCall' }
+  | { kind: 'sesEvents' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('consent' as const), customer: fc.nat(2), granted: fc.boolean() }),
@@ -40,6 +44,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('timers' as const) }),
   fc.record({ kind: fc.constant('throttleNext' as const), calls: fc.integer({ min: 1, max: 8 }) }),
   fc.record({ kind: fc.constant('crashNext' as const) }),
+  fc.record({ kind: fc.constant('crashBeforeCall' as const) }),
+  fc.record({ kind: fc.constant('sesEvents' as const) }),
 );
 
 /** The customer and send id an email is for: from the token of its preferences link (base64url of customer id, newline, send id). */
@@ -76,6 +82,12 @@ async function run(ops: Op[], startHour: number): Promise<void> {
   const check = (ok: boolean, what: string) => void (ok || violations.push(what));
   let throttle = 0;
   let crash = false;
+  let crashBeforeCall = false;
+  // SES's Send events of the emails it took, not yet delivered to the feedback path.
+  const sesEvents: { customerId: string; sendId: string; messageId: string }[] = [];
+  const deliverSesEvents = async () => {
+    for (const e of sesEvents.splice(0)) await store.confirmSubmitted(e.customerId, e.sendId, e.messageId, now);
+  };
   const bulk: BulkMailer = {
     maxEntries: 2,
     sendBulk: async (entries): Promise<BulkEntryResult[]> => {
@@ -97,7 +109,9 @@ async function run(ops: Op[], startHour: number): Promise<void> {
         if (customerId === 'p-2' && purposeOf[campaign] === 'marketing') check(hour === 10, `${sendId} outside the preferred hour (${hour}:00)`);
         else check(hour >= 8 && hour < 21, `${sendId} in the quiet hours (${hour}:00)`);
         delivered.add(`${customerId}/${sendId}`);
-        return { status: 'sent', messageId: `m-${delivered.size}-${j}` };
+        const messageId = `m-${delivered.size}-${j}`;
+        sesEvents.push({ customerId, sendId, messageId });
+        return { status: 'sent', messageId };
       });
     },
   };
@@ -123,6 +137,15 @@ async function run(ops: Op[], startHour: number): Promise<void> {
       // The worker dies right after SES took the emails: no record of the outcome.
       const dying = Object.create(store) as MemoryCustomerStore;
       dying.completeSend = async (r) => (r.status === 'sent' ? Promise.reject(new Error('worker died')) : store.completeSend(r));
+      d.store = dying;
+    }
+    if (crashBeforeCall) {
+      crashBeforeCall = false;
+      // The worker dies after marking its entries submitted, before SES gets the call.
+      const mailer = d.bulkMailer;
+      d.bulkMailer = { maxEntries: mailer.maxEntries, sendBulk: async () => Promise.reject(new Error('worker died')) };
+      const dying = Object.create(d.store) as MemoryCustomerStore;
+      dying.releaseSend = async () => Promise.reject(new Error('worker died'));
       d.store = dying;
     }
     return d;
@@ -165,7 +188,15 @@ async function run(ops: Op[], startHour: number): Promise<void> {
         break;
       }
       case 'tick':
+        // SES's events arrive within the reconciliation timeout (3 hours): before the clock moves an hour or more.
+        await deliverSesEvents();
         now = new Date(now.getTime() + o.hours * 3600_000);
+        break;
+      case 'sesEvents':
+        await deliverSesEvents();
+        break;
+      case 'crashBeforeCall':
+        crashBeforeCall = true;
         break;
       case 'timers': {
         const due = timers.filter((t) => t.at <= now.getTime());
@@ -182,6 +213,7 @@ async function run(ops: Op[], startHour: number): Promise<void> {
     }
   }
   // Redeliver everything once more, late: still nothing twice.
+  await deliverSesEvents();
   now = new Date(now.getTime() + 3 * 86_400_000);
   await send(requestsSeen);
   expect(violations).toEqual([]);

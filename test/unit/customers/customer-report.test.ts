@@ -47,7 +47,7 @@ describe('customer report', () => {
     expect(text).toContain("retention-save held back 2026-11-20T08:00:02.000Z: control group (10%): held out on purpose, to measure the campaign's effect");
     expect(text).toContain('winback-counter-offer skipped 2026-11-20T08:00:02.000Z: the customer prefers sms, not email');
     expect(text).toContain('(outcome not yet on the bus)');
-    expect(text).toMatch(/consent\s+none recorded/);
+    expect(text).toMatch(/consent\s+none in the consent ledger/);
   });
 
   it('explains every reason code the guardrails give', () => {

@@ -9,9 +9,10 @@ import { applyEvent, emptyProfile, type CustomerProfile } from '../../../shared/
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import type { CustomerRecord, SendRecord, TriggerRecord } from '../../../shared/ports.ts';
 import { businessEvent } from '../../support/events.ts';
+import { consentRecordsOf } from '../../../shared/consent/ledger.ts';
 
 const ev = (type: Parameters<typeof businessEvent>[0], occurredAt: string, fields: Record<string, unknown>) => businessEvent(type, { customerId: 'C-7', occurredAt, ...fields });
-const profile: CustomerProfile = [
+const events = [
   ev('CustomerProfileUpdated', '2026-01-02T00:00:00Z', { email: 'Grace@Example.com', firstName: 'Grace', preferredChannel: 'email', customerType: 'subscription' }),
   ev('ConsentChanged', '2026-01-03T00:00:00Z', { channel: 'sms', purpose: 'marketing', granted: false }),
   ev('ConsentChanged', '2026-01-03T00:00:00Z', { channel: 'email', purpose: 'marketing', granted: true }),
@@ -24,7 +25,11 @@ const profile: CustomerProfile = [
   ev('SubscriptionStarted', '2026-01-05T00:00:00Z', { subscriptionId: 's1', productId: 'fibre', plan: 'fibre-500', monthlyPrice: 40, currency: 'EUR' }),
   ev('SubscriptionStarted', '2026-01-05T00:00:00Z', { subscriptionId: 's2', productId: 'tv', plan: 'tv-basic', monthlyPrice: 10, currency: 'EUR' }),
   ev('SubscriptionCancelled', '2026-03-01T00:00:00Z', { subscriptionId: 's2', productId: 'tv', reason: 'price', allowWinbackContact: true }),
-].reduce((p: CustomerProfile, e: BusinessEvent) => applyEvent(p, e), emptyProfile('C-7'));
+];
+const profile: CustomerProfile = events.reduce((p: CustomerProfile, e: BusinessEvent) => applyEvent(p, e), emptyProfile('C-7'));
+/** Her consent ledger, as ingest appends it from the same events (in another order: the state does not depend on it). */
+const ledger = events.flatMap((e) => consentRecordsOf(e)).reverse();
+const now = new Date('2026-04-01T00:00:00Z');
 
 const trigger = (triggerId: string, firedAt: string, over: Partial<TriggerRecord> = {}): TriggerRecord => ({
   triggerId, customerId: 'C-7', rule: 'billing-complaint', kind: 'single', action: 'retention-save', reasons: ['support call about billing'],
@@ -48,15 +53,16 @@ const record: CustomerRecord = {
     send('retention-save#t2', 'skipped', '2026-03-02T10:00:01.000Z', { reason: 'cooldown', publishedAt: undefined }),
     send('winback-counter-offer#t3', 'sending', '2026-03-03T10:00:01.000Z'),
   ],
+  consent: ledger,
 };
 
 const profileLines = (email: string, name: string) => [
   'Profile',
-  `  email              ${email}   (email marketing consent: yes)`,
+  `  email              ${email}   (email marketing consent: yes, from the consent ledger)`,
   `  first name         ${name}`,
   '  preferred channel  email',
   '  customer type      subscription',
-  '  consent            email:marketing granted 2026-01-03T00:00:00.000Z; sms:marketing refused 2026-01-03T00:00:00.000Z',
+  '  consent            from the consent ledger, now: marketing:email may contact (granted 2026-01-03T00:00:00.000Z); marketing:sms may not contact (withdrawn 2026-01-03T00:00:00.000Z); winback may contact (granted 2026-03-01T00:00:00.000Z, until 2028-03-01T00:00:00.000Z)',
   '  events             12, first 2026-01-02T00:00:00.000Z, last 2026-03-01T00:00:00.000Z',
   '  orders             1 (spend 12.5), returns 1, invoices 1, failed payments 1',
   '  support calls      2 (billing 1, network 1)',
@@ -87,12 +93,23 @@ const rest = [
 ];
 
 describe('customer report, in full', () => {
+  it("shows the consent state derived from the ledger, not the profile's registers: a later withdrawal, an expiry", () => {
+    const withdrawn = businessEvent('ConsentChanged', { customerId: 'C-7', occurredAt: '2026-03-20T00:00:00Z', channel: 'email', purpose: 'marketing', granted: false, source: 'unsubscribe-link' });
+    const lines = (r: CustomerRecord, at: Date) => formatCustomerReport(r, { now: at }).split('\n').filter((l) => /^ {2}(email|consent) /.test(l));
+    // the profile still says granted: only the ledger has the withdrawal
+    expect(lines({ ...record, consent: [...ledger, ...consentRecordsOf(withdrawn)] }, now)).toEqual([
+      '  email              g•••@example.com   (email marketing consent: no, from the consent ledger)',
+      '  consent            from the consent ledger, now: marketing:email may not contact (withdrawn 2026-03-20T00:00:00.000Z); marketing:sms may not contact (withdrawn 2026-01-03T00:00:00.000Z); winback may contact (granted 2026-03-01T00:00:00.000Z, until 2028-03-01T00:00:00.000Z)',
+    ]);
+    expect(lines(record, new Date('2028-03-02T00:00:00Z'))[1]).toContain('winback may not contact (the grant of 2026-03-01T00:00:00.000Z expired 2028-03-01T00:00:00.000Z)');
+  });
+
   it('masks the address and the first name by default', () => {
-    expect(formatCustomerReport(record).split('\n')).toEqual(['Customer C-7', '', ...profileLines('g•••@example.com', 'G•••'), ...rest]);
+    expect(formatCustomerReport(record, { now }).split('\n')).toEqual(['Customer C-7', '', ...profileLines('g•••@example.com', 'G•••'), ...rest]);
   });
 
   it('shows them when asked', () => {
-    expect(formatCustomerReport(record, { showPersonalData: true }).split('\n')).toEqual(['Customer C-7', '', ...profileLines('grace@example.com', 'Grace'), ...rest]);
+    expect(formatCustomerReport(record, { showPersonalData: true, now }).split('\n')).toEqual(['Customer C-7', '', ...profileLines('grace@example.com', 'Grace'), ...rest]);
   });
 
   it('a customer the stack knows nothing about', () => {
@@ -117,11 +134,11 @@ describe('customer report, in full', () => {
     const bare = { ...emptyProfile('C-8'), email: { value: '@example.com', at: '2026-01-01T00:00:00.000Z', by: 'e' } };
     expect(formatCustomerReport({ customerId: 'C-8', profile: bare, triggers: [], sends: [] }).split('\n').slice(2, 12)).toEqual([
       'Profile',
-      '  email              •••   (email marketing consent: no)',
+      '  email              •••   (email marketing consent: no, from the consent ledger)',
       '  first name         —',
       '  preferred channel  — (email is allowed)',
       '  customer type      —',
-      '  consent            none recorded (no marketing email: consent is opt-in)',
+      '  consent            none in the consent ledger (no marketing email: consent is opt-in)',
       '  events             0, first —, last —',
       '  orders             0 (spend 0), returns 0, invoices 0, failed payments 0',
       '  support calls      0',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyEvent, emailAddressHash, emailSuppressed, emptyProfile, type CustomerProfile } from '../../../shared/customers/profile.ts';
-import { FEEDBACK_TAGS, feedbackFromSesEvent, feedbackTags, sesDetailTypes } from '../../../shared/email-feedback/ses-events.ts';
+import { FEEDBACK_TAGS, deliverabilityCountOf, feedbackFromSesEvent, feedbackTags, sesDetailTypes } from '../../../shared/email-feedback/ses-events.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
 import { businessEvent } from '../../support/events.ts';
 
@@ -23,7 +23,7 @@ describe('SES events (test/fixtures/aws/ses-events.json) → EmailFeedback', () 
   it('maps each recorded type to its kind, with the customer and send from the tags and the address only as a hash', () => {
     const results = fixtures.map((e) => feedbackFromSesEvent(JSON.stringify(e), NOW));
     expect(results.map((r) => (r.outcome === 'feedback' ? (r.event.detail as { kind: string }).kind : `${r.outcome}:${'reason' in r ? r.reason : ''}`))).toEqual([
-      'ignored:not-recorded-type', // Email Sent
+      'accepted:', // Email Sent: SES took the email (counted, confirms the ledger entry; not stored)
       'delivery',
       'open',
       'click',
@@ -48,6 +48,34 @@ describe('SES events (test/fixtures/aws/ses-events.json) → EmailFeedback', () 
     expect(reject!.detail.occurredAt).toBe('2026-11-20T08:14:05Z');
     // nothing of the address, the headers or the links is kept
     for (const r of results) expect(JSON.stringify(r)).not.toMatch(/lin@example\.net|lambda-url|Subject/);
+  });
+
+  it("SES's Send event: the customer, send and message from the email; not stored; counted as a send, as hard bounces and complaints are", () => {
+    const results = fixtures.map((e) => feedbackFromSesEvent(JSON.stringify(e), NOW));
+    expect(results[0]).toEqual({
+      outcome: 'accepted',
+      customerId: 'aws-1',
+      sendId: SEND,
+      messageId: MESSAGE,
+      at: new Date((fixtures[0]!.detail.mail as unknown as { timestamp: string }).timestamp).toISOString(),
+      eventId: expect.stringMatching(/^ses-send-[0-9a-f]{40}$/),
+    });
+    // redelivered: the same id (counted once)
+    expect(feedbackFromSesEvent(JSON.stringify(structuredClone(fixtures[0])), NOW)).toEqual(results[0]);
+    expect(results.map((r) => deliverabilityCountOf(r)?.kind ?? null)).toEqual([
+      'sends', // Email Sent
+      null, // delivery
+      null, // open
+      null, // click
+      null, // a soft bounce is not counted (SES's bounce rate counts hard bounces)
+      'bounces', // the hard bounce
+      'complaints',
+      null, // reject
+      null, // rendering failure
+      null, // another sender's
+    ]);
+    const hard = results[5]!;
+    expect(deliverabilityCountOf(hard)).toEqual({ eventId: (hard as { event: BusinessEvent }).event.detail.eventId, kind: 'bounces', at: new Date((hard as { event: BusinessEvent }).event.detail.occurredAt) });
   });
 
   it('the same SES event twice gets the same eventId; two opens of one email are two events', () => {

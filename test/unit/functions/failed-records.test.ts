@@ -7,7 +7,8 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loggableError } from '../../../functions/commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../../../functions/commons/metric-names.ts';
 import { ENV } from '../../../shared/wiring.ts';
@@ -107,9 +108,13 @@ describe('churn-triggers', () => {
 describe('ingest', () => {
   // An error path DynamoDB Local cannot produce on demand: every table call fails.
   const dynamodb = mockClient(DynamoDBDocumentClient);
+  // The erasure salt (read before the tombstones): Secrets Manager answers; the table does not.
+  const secrets = mockClient(SecretsManagerClient);
   beforeAll(() => {
-    Object.assign(process.env, { AWS_REGION: 'eu-west-1', [ENV.tableName]: 't', [ENV.rejectedQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/000000000000/rejected' });
+    Object.assign(process.env, { AWS_REGION: 'eu-west-1', [ENV.tableName]: 't', [ENV.rejectedQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/000000000000/rejected', [ENV.privacySaltSecret]: 'salt' });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: 'f'.repeat(64) });
   });
+  afterAll(() => secrets.restore());
   afterEach(() => dynamodb.reset());
 
   it('logs an event it could not store with its message id and error, without the personal data in it, and counts it', async () => {

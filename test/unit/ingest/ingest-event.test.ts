@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ingestBatch, rejectionIdFor } from '../../../shared/ingest/ingest-event.ts';
+import { eraseOnRequest } from '../../../shared/privacy/erasure.ts';
 import { defaults } from '../../../shared/defaults.ts';
 import { InMemoryConsentLedger, InMemoryPrivacyStore, InMemoryRejectionLedger, forgetIn } from '../../../shared/pipeline/in-memory-ports.ts';
 import type { Rejection } from '../../../shared/events/validate.ts';
@@ -56,7 +57,7 @@ describe('ingestBatch', () => {
     expect((await consent.history('a')).map((r) => [r.recordId, r.purpose, r.action])).toEqual([['c1', 'marketing:email', 'granted']]);
   });
 
-  it('an erasure request erases the customer (not stored); her later events are dropped; other customers are untouched', async () => {
+  it('an erasure request is not stored and does not erase (the erasure function does); her events of the batch are dropped, then those after the erasure; other customers are untouched', async () => {
     const privacyOf = new InMemoryPrivacyStore(forgetIn(store, consent));
     const deps = { store, rejected: sink, rejections, consent, privacy: privacyOf, now: () => now };
     await ingestBatch([order('e1', 'a'), order('e2', 'b')], deps);
@@ -66,9 +67,13 @@ describe('ingestBatch', () => {
       { outcome: 'erased', type: 'OrderPlaced', customerId: 'a', eventId: 'e3' },
       { outcome: 'stored', type: 'OrderPlaced', customerId: 'b', eventId: 'e4' },
     ]);
-    expect(await store.getProfile('a')).toBeUndefined();
+    // ingest erased nothing: the profile is as it was before the request, and no erasure is recorded
+    expect((await store.getProfile('a'))?.orderCount).toBe(1);
+    expect(privacyOf.erasures).toEqual([]);
     expect((await store.getProfile('b'))?.orderCount).toBe(2);
-    expect(privacyOf.erasures).toEqual([expect.objectContaining({ requestedBy: 'desk', via: 'event', deleted: { profile: 1, event: 1 }, emailSuppressed: false })]);
+    // the erasure function's domain erases her; her later events are dropped
+    expect(await eraseOnRequest(erase, { store, privacy: privacyOf, now: () => now })).toMatchObject({ outcome: 'erased', record: { requestedBy: 'desk', via: 'event', deleted: { profile: 1, event: 1 }, emailSuppressed: false } });
+    expect(await store.getProfile('a')).toBeUndefined();
     expect(await ingestBatch([order('e5', 'a')], deps)).toEqual([{ outcome: 'erased', type: 'OrderPlaced', customerId: 'a', eventId: 'e5' }]);
   });
 

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { applyEvent, emptyProfile, hasConsent } from '../../../shared/customers/profile.ts';
-import { InMemoryCustomerStore } from '../../../shared/pipeline/in-memory-ports.ts';
+import { InMemoryConsentLedger, InMemoryCustomerStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import { CONTENT_SECURITY_POLICY } from '../../../shared/pages/html.ts';
 import { learnContent, parseLearnContent } from '../../../shared/pages/learn-content.ts';
-import { PAGES_EVENT_SOURCE, servePage, type PageDeps, type PageRequest } from '../../../shared/pages/serve-page.ts';
+import { CONFIRM_WORDING_VERSION, PAGES_EVENT_SOURCE, servePage, type PageDeps, type PageRequest } from '../../../shared/pages/serve-page.ts';
 import { signToken, type KeyRing, type TokenPurpose } from '../../../shared/pages/tokens.ts';
 import { businessEvent } from '../../support/events.ts';
 import type { BusinessEvent } from '../../../shared/events/catalog.ts';
@@ -260,5 +260,58 @@ describe('help page content (content/pages/learn.json)', () => {
     expect(Object.keys(learnContent.locales.en!.products).sort()).toEqual(['broadband', 'cloud-backup', 'mobile', 'tv']);
     expect(() => parseLearnContent({ defaultLocale: 'nl', locales: { en: learnContent.locales.en } })).toThrow(/defaultLocale/);
     expect(() => parseLearnContent({ ...learnContent, locales: { en: { ...learnContent.locales.en, other: { name: 'x', intro: 'y', steps: [] } } } })).toThrow(/locales\.en\.other\.steps/);
+  });
+});
+
+describe('/confirm/TOKEN: the double opt-in confirmation', () => {
+  it('GET (and HEAD) shows the button and changes nothing; POST confirms once per link, with source and wording version', async () => {
+    const ledger = new InMemoryConsentLedger();
+    deps = { ...deps, consent: ledger };
+    await seed(ev('CustomerProfileUpdated', { email: 'c1@example.com' }));
+    store.events.length = 0;
+    const p = path('confirm', 'confirm');
+    const shown = await servePage({ method: 'GET', path: p }, deps);
+    expect(shown.response.status).toBe(200);
+    expect(shown.outcome).toEqual({ page: 'confirm', result: 'shown', customerId: 'c-1' });
+    expect(shown.response.body).toContain('<button type="submit">Confirm</button>');
+    expect((await servePage({ method: 'HEAD', path: p }, deps)).response.body).toBe('');
+    expect(store.events).toEqual([]);
+    expect(await ledger.history('c-1')).toEqual([]);
+
+    // a POST without the form's field confirms nothing
+    expect((await servePage({ method: 'POST', path: p, ...form({}) }, deps)).outcome.result).toBe('invalid-form');
+    const done = await servePage({ method: 'POST', path: p, ...form({ confirm: 'yes' }) }, deps);
+    expect(done.response.status).toBe(200);
+    expect(done.outcome).toEqual({ page: 'confirm', result: 'confirmed', customerId: 'c-1' });
+    expect(store.events.map((e) => [e.type, e.source, e.detail])).toEqual([
+      [
+        'ConsentChanged',
+        PAGES_EVENT_SOURCE,
+        expect.objectContaining({ channel: 'email', purpose: 'marketing', granted: true, doubleOptIn: 'confirmed', source: 'double-opt-in', actor: 'customer', wordingVersion: CONFIRM_WORDING_VERSION }),
+      ],
+    ]);
+    expect(hasConsent((await store.getProfile('c-1'))!, 'email', 'marketing')).toBe(true);
+    expect((await ledger.history('c-1')).map((r) => [r.purpose, r.action, r.doubleOptIn, r.source, r.wordingVersion])).toEqual([
+      ['marketing:email', 'granted', 'confirmed', 'double-opt-in', 'confirm-page-v1'],
+    ]);
+    // the same link again: nothing more
+    expect((await servePage({ method: 'POST', path: p, ...form({ confirm: 'yes' }) }, deps)).outcome.result).toBe('already-confirmed');
+    expect(store.events).toHaveLength(1);
+  });
+
+  it('an unknown customer: the page thanks, nothing is stored; a forged, foreign or expired token: the error page', async () => {
+    const unknown = await servePage({ method: 'POST', path: path('confirm', 'confirm', 'nobody'), ...form({ confirm: 'yes' }) }, deps);
+    expect(unknown.outcome.result).toBe('unknown-customer');
+    expect(store.events).toEqual([]);
+    for (const [p, reason] of [
+      [`/confirm/${tokenFor('confirm').slice(0, -2)}AA`, 'bad-signature'],
+      [`/confirm/${tokenFor('unsubscribe')}`, 'wrong-purpose'],
+      [`/confirm/${tokenFor('confirm', 'c-1', new Date(NOW.getTime() - 31 * 86_400_000))}`, 'expired'],
+    ] as const) {
+      const { response, outcome } = await servePage({ method: 'POST', path: p, ...form({ confirm: 'yes' }) }, deps);
+      expect(response.status).toBe(404);
+      expect(outcome).toEqual({ page: 'confirm', result: 'invalid-token', tokenFailure: reason });
+    }
+    expect(store.events).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportCommand } from '../../../cli/report.ts';
 import { InMemoryReportStore } from '../../../shared/pipeline/in-memory-ports.ts';
-import { reportFixture } from '../../support/report-fixture.ts';
+import { reportFixture, winbackFixture } from '../../support/report-fixture.ts';
 
 const io = () => {
   const out = { stdout: '', stderr: '' };
@@ -16,13 +16,14 @@ describe('clm report', () => {
 
   it('writes the report of the latest stored night and prints the files and the verdict', async () => {
     const store = new InMemoryReportStore();
+    const leavers = await winbackFixture();
     await store.putReportPart({ ...stored, runId: 'run-2026-11-29', runDate: '2026-11-29' });
     await store.putReportPart(stored);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-report-cli-'));
     const { out, io: sink } = io();
     let asked: unknown;
     const code = await reportCommand(['--out', dir, '--table', 'T', '--cost-per-contact', '20'], sink, {
-      store: (o) => ((asked = o), { store, close: () => {} }),
+      store: (o) => ((asked = o), { store, leavers, close: () => {} }),
       now: () => new Date('2026-12-01T05:00:00Z'),
       env: {},
     });
@@ -32,7 +33,7 @@ describe('clm report', () => {
     expect(out.stdout.split('\n').slice(0, 4)).toEqual(files);
     expect(out.stdout).toMatch(/\nOutreach to the top \d+ at-risk customers .*a month.*: (pays|does not pay|not yet measurable)\.\n$/);
     const json = JSON.parse(readFileSync(files[1]!, 'utf8'));
-    expect(json).toMatchObject({ runId: stored.runId, runDate: '2026-11-30', settings: { costPerContact: 20 } });
+    expect(json).toMatchObject({ runId: stored.runId, runDate: '2026-11-30', settings: { costPerContact: 20 }, winback: { from: '2025-12', to: '2026-11' } });
   });
 
   it('reads a stored aggregate from a file', async () => {

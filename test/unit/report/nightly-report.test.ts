@@ -64,6 +64,56 @@ describe('the nightly run keeps the report aggregate', () => {
   });
 });
 
+describe('the nightly run counts campaign response from the send ledgers', () => {
+  // CDNOW's customers 1–4 get hand-made September purchases and ledger entries; the night of
+  // 1997-10-01 counts the decisions of 1997-09-03 … 1997-09-24 (W = 7 days, 22 decision days).
+  const customers = new InMemoryCustomerStore({ empty: emptyProfile, apply: applyEvent });
+  const profiles = cdnowProfiles('1997-08-31');
+  const days: Record<string, Record<string, number>> = { '1': { '1997-09-12': 10 }, '2': { '1997-09-20': 5 }, '3': { '1997-09-16': 7 } };
+  for (const p of profiles.values()) {
+    const own = days[p.customerId];
+    customers.loadProfile({
+      ...p,
+      purchaseDays: { ...p.purchaseDays, ...own },
+      ...(p.customerId === '1' && { emailResponses: { m1: { messageId: 'm1', opens: 1, clicks: 0, firstOpenAt: '1997-09-10T12:00:00.000Z' } } }),
+    });
+  }
+  const store = new InMemoryScoringStore(customers);
+  const reports = new InMemoryReportStore();
+  let t = Date.parse('1997-10-01T02:00:00Z');
+  const responseConfig = { ...config, campaignResponse: { attributionDays: 7, decisionDays: 22 } };
+  const deps: NightlyDeps = { store, publisher: new InMemoryEventPublisher(), config: responseConfig, now: () => new Date((t += 7)), reports };
+  let stored: StoredReportPart;
+  beforeAll(async () => {
+    const entry = (customerId: string, sendId: string, status: 'sent' | 'control' | 'skipped', at: string, reason?: string) =>
+      customers.completeSend({ sendId, customerId, campaign: 'cross-sell', status, at, ...(reason && { reason }), ...(status === 'sent' && { messageId: `m${customerId}` }) });
+    await entry('1', 'cross-sell#t1', 'sent', '1997-09-10T10:00:00.000Z');
+    await entry('2', 'cross-sell#t2', 'control', '1997-09-10T10:00:00.000Z', 'control group (10%)'); // bought on D + 10: outside
+    await entry('3', 'cross-sell#t3', 'control', '1997-09-15T10:00:00.000Z', 'global holdout (5%)');
+    await entry('4', 'cross-sell#t4', 'sent', '1997-09-30T10:00:00.000Z'); // its window is still open
+    await entry('4', 'cross-sell#t5', 'skipped', '1997-09-10T10:00:00.000Z', 'frequency-cap');
+    await entry('5', 'cross-sell#t6', 'sent', '1997-09-02T10:00:00.000Z'); // before the first decision day
+    await runNight(deps, { runId: 'run-1997-10-01', runDate: '1997-10-01' }, { pageSize: 25, pagesPerInvocation: 2 });
+    stored = (await reports.latestReportPart())!;
+  });
+
+  it('adds each decision whose window has closed to the merged part, once', () => {
+    const r = stored.part.response;
+    expect(r).toMatchObject({ attributionDays: 7, decidedFrom: '1997-09-03', decidedTo: '1997-09-24' });
+    const byGroup = (group: string) =>
+      Object.entries(r.cells['cross-sell']!)
+        .filter(([k]) => k.startsWith(`${group}|`))
+        .map(([, c]) => c);
+    expect(byGroup('sent')).toEqual([{ decisions: 1, opened: 1, clicked: 0, purchased: 1, spend: { n: 1, sum: 10, sumSq: 100 } }]);
+    expect(byGroup('control')).toEqual([{ decisions: 1, opened: 0, clicked: 0, purchased: 0, spend: { n: 1, sum: 0, sumSq: 0 } }]);
+    expect(byGroup('holdout')).toEqual([{ decisions: 1, opened: 0, clicked: 0, purchased: 1, spend: { n: 1, sum: 7, sumSq: 49 } }]);
+    expect(reportPartSchema.safeParse(stored.part).success).toBe(true);
+    const f = reportFigures(stored.part, { runId: stored.runId, runDate: stored.runDate, generatedAt: new Date(0) });
+    expect(f.campaignResponse.status).toBe('recorded');
+    expect(f.campaignResponse.rows[0]).toMatchObject({ campaign: 'cross-sell', slice: 'all', sent: { decisions: 1 }, heldBack: { decisions: 2, holdout: 1, control: 1 } });
+  });
+});
+
 describe('followedAssignments', () => {
   const a = (customerId: string, period: string, plannedOn: string) => ({ planId: `op-${customerId}`, experimentId: 'x', period, customerId, group: 'control' as const, rank: 1, rankBy: 'clv' as const, clv: 1, churnRisk: 0.9, plannedOn, runId: 'r' });
   it('reads the followed periods once per night and store, without the assignments planned on the run date or later', async () => {

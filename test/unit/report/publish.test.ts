@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryReportStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import type { ReportSink } from '../../../shared/ports.ts';
 import { publishReport } from '../../../shared/report/publish.ts';
-import { reportFixture } from '../../support/report-fixture.ts';
+import { winbackReport } from '../../../shared/winback/report.ts';
+import { reportFixture, winbackFixture } from '../../support/report-fixture.ts';
 
 class RecordingSink implements ReportSink {
   readonly files = new Map<string, { body: string; contentType: string }>();
@@ -28,5 +29,19 @@ describe('publishReport', () => {
     const again = await publishReport({ reports, sink, settings: { costPerContact: 9 }, now });
     expect(again).toEqual(first);
     expect(sink.files.size).toBe(8);
+    expect(JSON.parse(sink.files.get('latest/report.json')!.body).winback).toBeUndefined();
+  });
+
+  it('adds the winback section from the leaver facts of the 12 months up to the run date', async () => {
+    const reports = new InMemoryReportStore();
+    await reports.putReportPart(reportFixture({ customers: 150 }));
+    const leavers = await winbackFixture();
+    const asked: string[][] = [];
+    const sink = new RecordingSink();
+    await publishReport({ reports, sink, settings: {}, now: () => new Date('2026-12-01T06:00:00Z'), leavers: { facts: (months) => (asked.push([...months]), leavers.facts(months)) } });
+    expect(asked).toEqual([['2025-12', '2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06', '2026-07', '2026-08', '2026-09', '2026-10', '2026-11']]);
+    const json = JSON.parse(sink.files.get('latest/report.json')!.body);
+    expect(json.winback).toEqual({ from: '2025-12', to: '2026-11', ...winbackReport(await leavers.facts(asked[0]!)) });
+    expect(json.winback.leavers).toBeGreaterThan(100);
   });
 });

@@ -44,7 +44,7 @@ function runNight(workers: CustomerProfile[][], runDate: string, stored: Map<str
     const top = new TopN(keep);
     // in batches of 100, as BatchGetItem returns the profiles
     const outcomes = [];
-    for (let s = 0; s < w.length; s += 100) outcomes.push(...scoreCustomerBatch(w.slice(s, s + 100).map((profile) => ({ profile, triggers: [] })), { model: fit.model, runDate, config }));
+    for (let s = 0; s < w.length; s += 100) outcomes.push(...scoreCustomerBatch(w.slice(s, s + 100).map((profile) => ({ profile, triggers: [], stored: stored.get(profile.customerId) })), { model: fit.model, runDate, config }));
     for (const [k, profile] of w.entries()) {
       const o = outcomes[k]!;
       if (o.status !== 'scored') {

@@ -103,6 +103,32 @@ describe('scoring an ad-hoc buyer', () => {
     expect(s.nextBestActionRule).toBe('trigger-save');
   });
 
+  it('keeps the stored tier and band while the values are within their write thresholds of them; the action follows the kept ones', () => {
+    const fresh = scored(scoreCustomer({ profile, triggers: [], model, runDate: '1997-09-30', config: config() }));
+    // CLV ≈ 46.1 (high: 30 ≤ CLV < 60), model risk ≈ 0.55 (medium)
+    expect([fresh.valueTier, fresh.riskBand]).toEqual(['high', 'medium']);
+    const near = (cuts: Partial<ModelRecord['tierCuts'] & object>) => ({ ...model, tierCuts: { ...model.tierCuts!, ...cuts } });
+    const at = (m: ModelRecord, stored?: Pick<CustomerScore, 'kind' | 'valueTier' | 'riskBand'>, over: object = {}) =>
+      scored(scoreCustomer({ profile, triggers: [], model: m, runDate: '1997-09-30', config: config(over), stored }));
+    // Tonight's cuts put her just in top (CLV 2 % above the top cut): a stored high stays high (5 % of CLV is the threshold) ...
+    const topCut = fresh.clv / 1.02;
+    expect(at(near({ top: topCut })).valueTier).toBe('top');
+    expect(at(near({ top: topCut }), { kind: 'adhoc', valueTier: 'high', riskBand: 'medium' }).valueTier).toBe('high');
+    // 10 % above the cut: past the threshold, she moves up
+    expect(at(near({ top: fresh.clv / 1.1 }), { kind: 'adhoc', valueTier: 'high', riskBand: 'medium' }).valueTier).toBe('top');
+    // with a zero CLV threshold the fresh tier counts at once
+    expect(at(near({ top: topCut }), { kind: 'adhoc', valueTier: 'high', riskBand: 'medium' }, { writeThresholds: { clv: { absolute: 0, relative: 0 } } }).valueTier).toBe('top');
+    // risk: a stored low band stays while the risk is within 0.02 of it (medium starts at 0.5)
+    const bands = (medium: number) => ({ churn: { bands: { medium, high: 0.8 } } });
+    const keptLow = at(model, { kind: 'adhoc', valueTier: 'high', riskBand: 'low' }, bands(fresh.churnRisk - 0.01));
+    const leftLow = at(model, { kind: 'adhoc', valueTier: 'high', riskBand: 'low' }, bands(fresh.churnRisk - 0.03));
+    expect([keptLow.riskBand, leftLow.riskBand]).toEqual(['low', 'medium']);
+    // the next best action is chosen with the kept band: high tier, low risk → up-sell; medium risk → cross-sell
+    expect([keptLow.nextBestAction, leftLow.nextBestAction]).toEqual(['up-sell', 'cross-sell']);
+    // a stored score of the other kind keeps nothing
+    expect(at(near({ top: topCut }), { kind: 'subscription', valueTier: 'high', riskBand: 'medium' }).valueTier).toBe('top');
+  });
+
   it('a rerun of the night gives the same score', () => {
     const a = scoreCustomer({ profile, triggers: [], model, runDate: '1997-09-30', config: config() });
     const b = scoreCustomer({ profile: structuredClone(profile), triggers: [], model: structuredClone(model), runDate: '1997-09-30', config: config() });
