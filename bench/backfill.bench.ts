@@ -9,10 +9,11 @@
  * a customer. Each measurement gets a fresh table.
  *   raw         BatchWriteItem of the same number of EVT# items (ingest's item shape), 25 a call,
  *               16 calls in flight: the table's own write rate
- *   backfill    backfillBatch (shared/backfill) with DynamoBackfillStore, batches of 500 rows,
- *               16 batches at once (the state machine's MaxConcurrency): validation, the reads of
- *               profiles and event keys, the event batch writes, the conditional profile writes
- *               and the batch results
+ *   backfill    backfillBatch (shared/backfill) with DynamoBackfillStore, DynamoTimerStore and
+ *               DynamoConsentLedger, as the handler runs it, batches of 500 rows, 16 batches at
+ *               once (the state machine's MaxConcurrency): validation, the reads of profiles and
+ *               event keys, the consent records, the event batch writes, the conditional profile
+ *               writes, the timers of absence and the batch results
  *   state machine (with --state-machine) the same through the synthesized state machine in the
  *               ASL interpreter with the real handler, as npm start runs it
  * Also printed: the write and read units consumed per row (ReturnConsumedCapacity).
@@ -22,6 +23,8 @@ import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchPutAll } from '../shared/adapters/dynamodb-batch.ts';
 import { DynamoBackfillStore } from '../shared/adapters/dynamodb-backfill-store.ts';
+import { DynamoConsentLedger } from '../shared/adapters/dynamodb-consent-ledger.ts';
+import { DynamoTimerStore } from '../shared/adapters/dynamodb-timer-store.ts';
 import { eventItem } from '../shared/adapters/dynamodb-customer-store.ts';
 import { backfillBatch, type BackfillBatch } from '../shared/backfill/backfill.ts';
 import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
@@ -51,6 +54,9 @@ const freshTable = async () => {
   return name;
 };
 
+/** Progress on stderr (the table goes to stdout at the end). */
+const progress = (line: string) => process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${line} (load ${os.loadavg()[0]!.toFixed(1)})\n`);
+
 type Row = { path: string; rows: number; seconds: number; perSecond: number; writeUnitsPerRow?: number; readUnitsPerRow?: number };
 const results: Row[] = [];
 
@@ -68,6 +74,7 @@ try {
     const t = performance.now();
     const { consumedWriteUnits } = await batchPutAll(doc, table, unique, { concurrency: CONCURRENCY });
     const seconds = (performance.now() - t) / 1000;
+    progress(`raw: ${unique.length} items in ${seconds.toFixed(1)} s`);
     results.push({ path: 'raw BatchWriteItem (25 a call, 16 in flight)', rows: unique.length, seconds, perSecond: unique.length / seconds, writeUnitsPerRow: consumedWriteUnits / unique.length });
   }
 
@@ -80,17 +87,22 @@ try {
   {
     const table = await freshTable();
     const store = new DynamoBackfillStore(client, { tableName: table, profiles: fold });
+    const extra = { timers: new DynamoTimerStore(client, { tableName: table }), consent: new DynamoConsentLedger(client, { tableName: table }) };
     let next = 0;
     let stored = 0;
+    let timersSet = 0;
     const t = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < batches.length) {
           const b = batches[next++]!;
-          stored += (await backfillBatch(b, { store, fold, now: () => now })).eventsStored;
+          const r = await backfillBatch(b, { store, fold, now: () => now, ...extra });
+          stored += r.eventsStored;
+          timersSet += r.timersSet;
         }
       }),
     );
+    progress(`backfill: ${rows.length} rows, ${timersSet} timers set, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     const seconds = (performance.now() - t) / 1000;
     if (stored === 0) throw new Error('the backfill stored nothing');
     results.push({

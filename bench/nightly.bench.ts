@@ -6,18 +6,20 @@
  *  1. load: the synthetic base (local/synthetic/generate.ts, generated `--chunk` customers at a
  *     time to bound memory, each chunk with its own seed and id prefix), every event validated
  *     as ingest validates it and folded into the customer's profile by the same pure fold
- *     (`applyEvent`), de-duplicated by event id; the profile items written with BatchWriteItem,
- *     stamped `updatedAt` = the customer's last event (as if each event had been ingested when it
- *     happened: only customers with an event in the last days get their triggers queried);
+ *     (`applyEvent`), de-duplicated by event id; the profile items built as ingest builds them
+ *     (`profileItemOf`, with the scoring view) and written with BatchWriteItem, stamped `updatedAt`
+ *     = the customer's last event; the next chunk generated while this one is written;
  *  2. night 1 and a quiet night 2 (no new event), each through the state machine CDK synthesizes,
  *     in the ASL interpreter with the real handler (local/nightly-run.ts, as `npm start` runs it),
  *     the bus a sink that accepts PutEvents;
  *  3. DynamoDB Local's own rates on the same table, by the same process: parallel BatchGetItem of
- *     every customer's PROFILE and SCORE items (what a quiet night must read), and BatchWriteItem
- *     of as many score-sized items (what a first night must write), with the state machine's
- *     concurrency (its Map's MaxConcurrency);
+ *     every customer's PROFILE and SCORE items (the issue's raw read rate), BatchWriteItem of as
+ *     many score-sized items outside the index (its raw write rate), with the state machine's
+ *     concurrency (its Map's MaxConcurrency), and a Query of the whole scoring index (what a night
+ *     reads now);
  *  4. units per customer: as DynamoDB Local reports them (ReturnConsumedCapacity, in the run
- *     summary) and as DynamoDB bills them, computed from the stored items' sizes.
+ *     summary) and as DynamoDB bills them, computed from the stored items' sizes;
+ *  5. what the scoring view costs ingest per event, on a sample of 2,000 customers.
  * It prints a table; it asserts nothing (performance is measured here, never in timed tests).
  */
 import http from 'node:http';
@@ -26,13 +28,15 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { generate } from '../local/synthetic/generate.ts';
 import { loadHandler } from '../local/invoke.ts';
-import { runNightlyStateMachine } from '../local/nightly-run.ts';
+import { localNightlyRunDefinition, runNightlyStateMachine } from '../local/nightly-run.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, localDynamoDbClient, startDynamoDbLocal } from '../local/services.ts';
 import { type CustomerProfile, applyEvent, emptyProfile } from '../shared/customers/profile.ts';
-import { SK, customerPk, scoringShard } from '../shared/data-model/keys.ts';
+import { SK, customerPk } from '../shared/data-model/keys.ts';
+import { profileItemOf } from '../shared/adapters/dynamodb-customer-store.ts';
+import { SCORING_SHARDS } from '../shared/data-model/table.ts';
 import { validateInbound } from '../shared/events/validate.ts';
 import { busEnvelope } from '../shared/pipeline/run-pipeline.ts';
 import { ENV, nightlyRun } from '../shared/wiring.ts';
@@ -96,16 +100,13 @@ function valueSize(v: AttributeValue): number {
 }
 const itemSize = (item: Record<string, AttributeValue>): number => Object.entries(item).reduce((s, [k, v]) => s + Buffer.byteLength(k) + valueSize(v), 0);
 
-/** Sizes of the PROFILE and SCORE items the raw read phase got back, and how many profiles a night queries triggers for. */
-type Sizes = { profile: number[]; score: number[]; triggerQueries: number };
-function addSizes(sizes: Sizes, items: Record<string, unknown>[], triggerCut: string): void {
+/** Sizes of the PROFILE and SCORE items the raw read phase got back. */
+type Sizes = { profile: number[]; score: number[] };
+function addSizes(sizes: Sizes, items: Record<string, unknown>[]): void {
   for (const item of items) {
     const size = itemSize(marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false }));
-    if (item.sk === SK.profile) {
-      sizes.profile.push(size);
-      // the customers whose TRIGGER# items a night queries: profiles written within 91 days of its run date's end
-      if (String(item.updatedAt ?? '') >= triggerCut) sizes.triggerQueries++;
-    } else if (item.sk === SK.score) sizes.score.push(size);
+    if (item.sk === SK.profile) sizes.profile.push(size);
+    else if (item.sk === SK.score) sizes.score.push(size);
   }
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -152,15 +153,45 @@ async function chunkProfiles(k: number, customers: number): Promise<Record<strin
     p.profile = applyEvent(p.profile, event);
     if (event.detail.occurredAt > p.last) p.last = event.detail.occurredAt;
   });
-  return [...profiles.values()].map(({ profile, last }) => ({
-    ...profile,
-    pk: customerPk(profile.customerId),
-    sk: SK.profile,
-    entity: 'profile',
-    scoringShard: scoringShard(profile.customerId),
-    version: 1,
-    updatedAt: new Date(last).toISOString(),
-  }));
+  return [...profiles.values()].map(({ profile, last }) => profileItemOf(profile.customerId, profile, 1, new Date(last)));
+}
+
+/**
+ * What the scoring view costs ingest, on a sample of customers: each of their events folded one
+ * by one as ingest does, and for each write of the profile item whether its scoring view changed
+ * (then the index entry is rewritten: its write units) and the profile item's write units with
+ * and without the view (ingest writes it in a transaction: twice the units).
+ */
+type IngestCost = { events: number; viewChanged: number; indexWru: number; profileWruWith: number; profileWruWithout: number; viewBytes: number[] };
+async function ingestCost(customers: number): Promise<IngestCost> {
+  const data = await generate({ customers, seed: SEED * 1000, now: NOW, malformed: false });
+  const cost: IngestCost = { events: 0, viewChanged: 0, indexWru: 0, profileWruWith: 0, profileWruWithout: 0, viewBytes: [] };
+  const held = new Map<string, { profile: CustomerProfile; view: string; seen: Set<string> }>();
+  data.entries.forEach((entry, i) => {
+    const raw = busEnvelope(entry, `c-${i}`);
+    const v = raw === undefined ? undefined : validateInbound(raw, NOW);
+    if (!v?.ok) return;
+    const id = v.event.detail.customerId;
+    let h = held.get(id);
+    if (!h) held.set(id, (h = { profile: emptyProfile(id), view: '', seen: new Set() }));
+    if (h.seen.has(v.event.detail.eventId)) return;
+    h.seen.add(v.event.detail.eventId);
+    h.profile = applyEvent(h.profile, v.event);
+    const item = profileItemOf(id, h.profile, 1, new Date(v.event.detail.occurredAt));
+    const size = itemSize(marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false }));
+    const viewSize = Buffer.byteLength('scoringView') + Buffer.byteLength(item.scoringView);
+    cost.events++;
+    cost.profileWruWith += 2 * Math.ceil(size / 1024);
+    cost.profileWruWithout += 2 * Math.ceil((size - viewSize) / 1024);
+    if (item.scoringView !== h.view) {
+      cost.viewChanged++;
+      // the index entry: its keys (scoringShard, pk, sk) and the view
+      cost.indexWru += Math.ceil((viewSize + Buffer.byteLength('scoringShard') + item.scoringShard.length + 2 + item.pk.length + 2 + item.sk.length) / 1024);
+      h.view = item.scoringView;
+    }
+  });
+  for (const h of held.values()) cost.viewBytes.push(Buffer.byteLength(h.view));
+  return cost;
 }
 
 type NightSummary = { customersRead: number; written: number; emitted: number; skipped: number; failed: number; consumedReadUnits: number; consumedWriteUnits: number; durations: Record<string, { totalMs: number; maxMs: number; count: number }> };
@@ -184,24 +215,25 @@ async function main(): Promise<void> {
       POWERTOOLS_METRICS_DISABLED: 'true',
     });
 
-    // 1. load
-    let loadMs = 0;
-    let genMs = 0;
+    // 1. load: the next chunk generated while this one is written
+    const sizesOfChunks: number[] = [];
+    for (let left = CUSTOMERS; left > 0; left -= CHUNK) sizesOfChunks.push(Math.min(CHUNK, left));
+    const loadStart = performance.now();
     let loaded = 0;
-    for (let k = 0; loaded < CUSTOMERS; k++) {
-      const n = Math.min(CHUNK, CUSTOMERS - loaded);
-      let t = performance.now();
-      const items = await chunkProfiles(k, n);
-      genMs += performance.now() - t;
-      t = performance.now();
+    let generating = chunkProfiles(0, sizesOfChunks[0]!);
+    for (let k = 0; k < sizesOfChunks.length; k++) {
+      const items = await generating;
+      if (k + 1 < sizesOfChunks.length) generating = chunkProfiles(k + 1, sizesOfChunks[k + 1]!);
       await batchWrite(doc, items, CONCURRENCY);
-      loadMs += performance.now() - t;
-      loaded += n;
-      log(`  loaded ${loaded.toLocaleString('en')} profiles (generate + fold ${secs(genMs)}, BatchWriteItem ${secs(loadMs)})`);
+      loaded += sizesOfChunks[k]!;
+      log(`  loaded ${loaded.toLocaleString('en')} profiles (${secs(performance.now() - loadStart)})`);
     }
+    const loadMs = performance.now() - loadStart;
 
     // 2. the nights; each step's span (first invocation's start to last one's end) by wrapping the handler
     const handler = await loadHandler(nightlyRun.function);
+    // the definition synthesized once, before the clock starts (a CDK synth is no part of a night)
+    const definition = localNightlyRunDefinition();
     const nights: { name: string; ms: number; s: NightSummary; status: string; spans: Map<string, { from: number; to: number }> }[] = [];
     for (const [name, day] of [['night 1', 0], ['night 2 (quiet)', 1]] as const) {
       const spans = new Map<string, { from: number; to: number }>();
@@ -214,7 +246,7 @@ async function main(): Promise<void> {
         return out;
       };
       const t = performance.now();
-      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string } };
+      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, definition, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string } };
       nights.push({ name, ms: performance.now() - t, s: result.summary, status: result.fit.status, spans });
       log(`  ${name}: ${secs(performance.now() - t)}, ${JSON.stringify({ ...result.summary, durations: undefined })}`);
     }
@@ -231,10 +263,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < keys.length; i += 50) calls.push(keys.slice(i, i + 50));
     let rawReadUnits = 0;
     let itemsRead = 0;
-    // the quiet night's trigger cut: its run date's end less triggerMaxAgeDays (90) and the adapter's day of delay
-    const sizes: Sizes = { profile: [], score: [], triggerQueries: 0 };
+    const sizes: Sizes = { profile: [], score: [] };
     const got: Record<string, unknown>[][] = [];
-    const triggerCut = new Date(NOW.getTime() + 86_400_000 - 91 * 86_400_000).toISOString();
     let t = performance.now();
     await pool(calls, CONCURRENCY, async (call) => {
       let Keys: Record<string, unknown>[] = call.flatMap(({ pk }) => [{ pk, sk: SK.profile }, { pk, sk: SK.score }]);
@@ -242,28 +272,53 @@ async function main(): Promise<void> {
         const out = await doc.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys } }, ReturnConsumedCapacity: 'TOTAL' }));
         rawReadUnits += (out.ConsumedCapacity ?? []).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
         itemsRead += out.Responses?.[TABLE]?.length ?? 0;
-        got.push(out.Responses?.[TABLE] ?? []);
+        // the sizes from the first 20,000 customers' items (all of them would not fit in memory at 100,000)
+        if (got.length < 400) got.push(out.Responses?.[TABLE] ?? []);
         Keys = (out.UnprocessedKeys?.[TABLE]?.Keys ?? []) as Record<string, unknown>[];
       }
     });
     const rawReadMs = performance.now() - t;
-    for (const items of got) addSizes(sizes, items, triggerCut);
+    for (const items of got) addSizes(sizes, items);
+    // the scoring index read whole, shard by shard, `CONCURRENCY` shards at once, pages of 500 entries (what a night's Query pages read)
+    const shards = Array.from({ length: SCORING_SHARDS }, (_, i) => `SHARD#${String(i).padStart(2, '0')}`);
+    let rawIndexUnits = 0;
+    let indexEntries = 0;
+    let indexPages = 0;
+    let indexBilled = 0;
+    const indexPagesRead: Record<string, unknown>[][] = [];
+    t = performance.now();
+    await pool(shards, CONCURRENCY, async (shard) => {
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const out = await doc.send(new QueryCommand({ TableName: TABLE, IndexName: 'byScoringShard', KeyConditionExpression: 'scoringShard = :s', ExpressionAttributeValues: { ':s': shard }, Limit: 500, ExclusiveStartKey, ReturnConsumedCapacity: 'TOTAL' }));
+        rawIndexUnits += out.ConsumedCapacity?.CapacityUnits ?? 0;
+        indexEntries += out.Items?.length ?? 0;
+        indexPages++;
+        indexPagesRead.push(out.Items ?? []);
+        ExclusiveStartKey = out.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+    });
+    const rawIndexMs = performance.now() - t;
+    // as DynamoDB bills a Query: the page's entries summed, in 4 KB steps, half a unit each (eventually consistent)
+    for (const items of indexPagesRead) indexBilled += 0.5 * Math.ceil(items.reduce((b, item) => b + itemSize(marshall(item, { removeUndefinedValues: true })), 0) / 4096);
+    indexPagesRead.length = 0;
     const sample = (await doc.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk: keys[0]!.pk, sk: SK.score }] } } }))).Responses?.[TABLE]?.[0] ?? {};
-    const scoreLike = ids.map((i) => ({ ...sample, pk: `BENCH#${i}`, sk: SK.score }));
+    // the raw write is plain items, as before the scores were in the index (no scoringShard: no index write)
+    const { scoringShard: _inIndex, ...plain } = sample;
+    const scoreLike = ids.map((i) => ({ ...plain, pk: `BENCH#${i}`, sk: SK.score }));
     t = performance.now();
     const rawWriteUnits = await batchWrite(doc, scoreLike, CONCURRENCY);
     const rawWriteMs = performance.now() - t;
 
     // 4. the table
     const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en');
-    const billedReadScore = (readUnits(sizes.profile) + readUnits(sizes.score)) / CUSTOMERS;
-    const billedReadProfile = readUnits(sizes.profile) / CUSTOMERS;
+    const billedReadScore = readUnits(sizes.profile) / Math.max(1, sizes.profile.length) + readUnits(sizes.score) / Math.max(1, sizes.score.length);
+    const billedReadProfile = readUnits(sizes.profile) / Math.max(1, sizes.profile.length);
     const billedWrite = writeUnits(sizes.score) / Math.max(1, sizes.score.length);
     log('');
     log(`| phase | customers or items | time | per second |`);
     log(`|---|---:|---:|---:|`);
-    log(`| load: generate + fold | ${CUSTOMERS.toLocaleString('en')} | ${secs(genMs)} | ${rate(CUSTOMERS, genMs)} |`);
-    log(`| load: BatchWriteItem of the profiles | ${CUSTOMERS.toLocaleString('en')} | ${secs(loadMs)} | ${rate(CUSTOMERS, loadMs)} |`);
+    log(`| load: generate + fold, overlapped with the BatchWriteItem of the profiles | ${CUSTOMERS.toLocaleString('en')} | ${secs(loadMs)} | ${rate(CUSTOMERS, loadMs)} |`);
     for (const n of nights) {
       log(`| ${n.name}, end to end (${n.s.written.toLocaleString('en')} written) | ${n.s.customersRead.toLocaleString('en')} | ${secs(n.ms)} | ${rate(n.s.customersRead, n.ms)} |`);
       for (const [step, { from, to }] of n.spans) {
@@ -273,6 +328,10 @@ async function main(): Promise<void> {
     }
     log(`| raw: BatchGetItem of PROFILE + SCORE, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} (${itemsRead.toLocaleString('en')} items) | ${secs(rawReadMs)} | ${rate(CUSTOMERS, rawReadMs)} |`);
     log(`| raw: BatchWriteItem of score-sized items, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} | ${secs(rawWriteMs)} | ${rate(CUSTOMERS, rawWriteMs)} |`);
+    log(`| raw: Query of the whole scoring index, ${CONCURRENCY} shards at once, pages of 500 | ${CUSTOMERS.toLocaleString('en')} (${indexEntries.toLocaleString('en')} entries, ${indexPages} pages) | ${secs(rawIndexMs)} | ${rate(CUSTOMERS, rawIndexMs)} |`);
+    for (const n of nights) {
+      log(`| ${n.name}: share of the raw BatchWriteItem / BatchGetItem rate | | | ${Math.round((100 * rawWriteMs) / n.ms)} % / ${Math.round((100 * rawReadMs) / n.ms)} % |`);
+    }
     log('');
     log(`| night | status | read units / customer (reported) | write units / customer (reported) | steps: total ms (count, max ms) |`);
     log(`|---|---|---:|---:|---|`);
@@ -286,8 +345,10 @@ async function main(): Promise<void> {
     for (const [name, xs] of [['profile', sizes.profile], ['score', sizes.score]] as const) log(`| ${name} (${xs.length.toLocaleString('en')}) | ${Math.round(mean(xs))} | ${percentile(xs, 0.5)} | ${percentile(xs, 0.99)} | ${Math.max(...xs)} |`);
     log('');
     log(`billed units computed from the sizes: reading PROFILE + SCORE ${billedReadScore.toFixed(3)} RRU/customer (PROFILE alone ${billedReadProfile.toFixed(3)}); writing a score ${billedWrite.toFixed(3)} WRU`);
-    log(`trigger Queries a night makes (profiles written within 91 days of the run date's end): ${sizes.triggerQueries.toLocaleString('en')} (${((100 * sizes.triggerQueries) / CUSTOMERS).toFixed(1)} % of the customers; DynamoDB bills each at least 0.5 RRU)`);
     log(`raw phase as DynamoDB Local reported it: ${(rawReadUnits / CUSTOMERS).toFixed(3)} RRU/customer read, ${(rawWriteUnits / CUSTOMERS).toFixed(3)} WRU/item written`);
+    log(`the scoring index read whole (after night 2): ${(rawIndexUnits / CUSTOMERS).toFixed(4)} RRU/customer reported by DynamoDB Local, ${(indexBilled / CUSTOMERS).toFixed(4)} as DynamoDB bills it (${(indexEntries / CUSTOMERS).toFixed(2)} entries a customer)`);
+    const ic = await ingestCost(Math.min(CUSTOMERS, 2000));
+    log(`ingest, ${ic.events.toLocaleString('en')} events of ${Math.min(CUSTOMERS, 2000).toLocaleString('en')} customers folded one by one: the scoring view changed on ${((100 * ic.viewChanged) / ic.events).toFixed(1)} % of the profile writes (index entry write: ${(ic.indexWru / ic.events).toFixed(3)} WRU/event); the profile item's transactional write ${(ic.profileWruWith / ic.events).toFixed(3)} WRU/event with the view, ${(ic.profileWruWithout / ic.events).toFixed(3)} without; view ${Math.round(mean(ic.viewBytes))} bytes mean, p99 ${percentile(ic.viewBytes, 0.99)}, max ${Math.max(...ic.viewBytes)}`);
     log(`events sent to the bus: ${JSON.stringify(Object.fromEntries(sink.counts))}`);
   } finally {
     client.destroy();

@@ -89,6 +89,15 @@ function definitionCopy(): Record<string, unknown> {
 }
 
 /**
+ * Synthesizes the definition ahead of the first run (seconds of CPU: `npm start` does it while
+ * the local services start). Not the handler: its modules read the local stack's environment
+ * (Powertools settings) when they load.
+ */
+export async function prepareBackfillRun(): Promise<void> {
+  definitionCopy();
+}
+
+/**
  * Backfills one file through the synthesized state machine, as `clm backfill upload` starts one
  * execution per file in AWS. Returns the execution's output: the file's summary.
  */

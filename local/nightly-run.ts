@@ -19,8 +19,12 @@ function taskStates(states: Record<string, { Type: string; ItemProcessor?: { Sta
   return Object.entries(states).flatMap(([name, s]) => [...(s.Type === 'Task' ? [name] : []), ...(s.ItemProcessor ? taskStates(s.ItemProcessor.States) : [])]);
 }
 
-export async function runNightlyStateMachine(options: { region: string; scheduledTime?: Date; handler?: Handler; retryWaitMs?: number }): Promise<unknown> {
-  const definition = synthesizedNightlyRunDefinition(LOCAL_FUNCTION_ARN, nightlyRun, Duration.seconds(functionSpecs[nightlyRun.function].timeoutSeconds));
+/** The definition the local run executes: the state machine CDK synthesizes (a CDK synth: seconds; synthesize once for several runs). */
+export const localNightlyRunDefinition = (): Record<string, unknown> =>
+  synthesizedNightlyRunDefinition(LOCAL_FUNCTION_ARN, nightlyRun, Duration.seconds(functionSpecs[nightlyRun.function].timeoutSeconds));
+
+export async function runNightlyStateMachine(options: { region: string; scheduledTime?: Date; handler?: Handler; retryWaitMs?: number; definition?: Record<string, unknown> }): Promise<unknown> {
+  const definition = options.definition ?? localNightlyRunDefinition();
   const schedule = subscriptions.find((s): s is ScheduleSubscription => s.kind === 'schedule' && s.function === nightlyRun.function);
   if (!schedule) throw new Error('no schedule subscription starts the nightly run in shared/wiring.ts');
   const handler = options.handler ?? (await loadHandler(nightlyRun.function));

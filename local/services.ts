@@ -228,7 +228,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: gsi.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: gsi.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: gsi.projection },
+      Projection: { ProjectionType: gsi.projection, ...('nonKeyAttributes' in gsi && { NonKeyAttributes: [...gsi.nonKeyAttributes] }) },
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: def.stream },
   };

@@ -9,6 +9,7 @@ import type { CustomerProfile } from './customers/profile.ts';
 import type { EmailMessage } from './campaigns/messages.ts';
 import type { ActiveTrigger } from './scoring/risk.ts';
 import type { CustomerScore } from './scoring/score-customer.ts';
+import type { StoredScore } from './scoring/score-diff.ts';
 import type { ModelRecord } from './scoring/fit.ts';
 import type { OutreachAssignment } from './scoring/outreach.ts';
 import type { ErasedOutreach } from './privacy/outreach-residue.ts';
@@ -204,12 +205,16 @@ export type SegmentCursor = Record<string, string>;
 /** One page of a scoring segment's customer ids, and where the next page starts (absent: the segment is done). */
 export type SegmentPage = { customerIds: string[]; next?: SegmentCursor; consumedReadUnits: number };
 
+/** One page of a scoring segment read whole: its customers (as `readCustomers` gives them), and where the next page starts (absent: the segment is done). */
+export type SegmentRead = { customers: ScoringCustomer[]; next?: SegmentCursor; consumedReadUnits: number };
+
 /** What scoring needs of one customer: her profile, the last score written, and her recent triggers. */
 export type ScoringCustomer = {
   customerId: string;
   /** absent when the profile is gone (the index is eventually consistent) */
   profile?: CustomerProfile;
-  stored?: CustomerScore;
+  /** the last score written: what a night compares the new one with (`readCustomers` gives the whole score) */
+  stored?: StoredScore | CustomerScore;
   triggers: ActiveTrigger[];
   /** the send ledger entries at or after `sendsSince` (asked for by the nightly run's report: campaign response) */
   sends?: SendRecord[];
@@ -220,8 +225,16 @@ export type PutAssignmentResult = { status: 'created'; assignment: OutreachAssig
 
 /** The nightly run's storage: segments of customers, their scores, the model items and the outreach assignments. */
 export interface ScoringStore {
-  /** Up to `limit` customer ids of the segment, from `cursor` on (the keys-only scoring index, in key order). */
+  /** Up to `limit` customer ids of the segment, from `cursor` on (its profile entries in the scoring index, in key order). */
   segmentPage(segment: string, cursor: SegmentCursor | undefined, limit: number): Promise<SegmentPage>;
+  /**
+   * About `limit` customers of the segment from `cursor` on, in key order, each read whole: her
+   * profile (what scoring and the report read of it), her stored score unless `scores: false`,
+   * her triggers fired at or after `triggersSince` (none without it), and with `sendsSince` her send
+   * ledger entries at or after it (as `readCustomers`). What the nightly run
+   * reads; the cursor is opaque (JSON-safe).
+   */
+  readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options?: { triggersSince?: Date; scores?: boolean; sendsSince?: Date }): Promise<SegmentRead>;
   /**
    * Profiles and stored scores of these customers (eventually consistent), and the triggers fired
    * at or after `triggersSince` (older ones no longer count; none are read without it); in input order.
@@ -359,6 +372,14 @@ export interface TimerStore {
    * Returns what it did.
    */
   set(timer: TimerSpec, now: Date, options?: { keepEarlier?: boolean }): Promise<'set' | 'moved' | 'unchanged' | 'already-fired'>;
+  /**
+   * Sets timers the caller knows do not exist yet (pending or fired), without reading them: in
+   * bulk (the backfill's timers of customers new with its batch, shared/backfill). Optional: a
+   * store without it gets `set` one by one.
+   */
+  setNew?(timers: readonly TimerSpec[], now: Date): Promise<void>;
+  /** Which of these timers are pending (in bulk; the backfill cancels only those). Optional: without it, every one is cancelled. */
+  pendingAmong?(timers: readonly TimerKey[]): Promise<TimerKey[]>;
   /** Cancels a pending timer (a fired one stays as the record that it fired). */
   cancel(timer: TimerKey): Promise<void>;
   /** Pending timers due at or before `now`, earliest first, at most `limit`. */

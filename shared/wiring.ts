@@ -115,9 +115,9 @@ export const functionSpecs: Record<FunctionName, FunctionSpec> = {
     description: 'Nightly run that rescores every customer (CLV, churn risk, value tier, next best action)',
     memoryMb: 1769,
     timeoutSeconds: 900,
-    // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): the keys of one shard from the
-    // KEYS_ONLY byScoringShard index; BatchGetItem of profiles and stored scores; Query of a customer's
-    // TRIGGER# items, of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
+    // What the rescoring calls (shared/adapters/dynamodb-scoring-store.ts): Query of one shard of the
+    // byScoringShard index (scoring views, stored scores, triggers); BatchGetItem of the profiles written
+    // without a scoring view; Query of the MODEL partition and of an outreach period; BatchWriteItem of changed scores;
     // GetItem/PutItem (conditional) of the model item and of outreach assignments, a treated one in a
     // TransactWriteItems with its copy in the unpublished list (PutItem); UpdateItem of an assignment's
     // publishedAt with the DeleteItem of that copy, in one TransactWriteItems (ScoringStore.markOutreachPublished).

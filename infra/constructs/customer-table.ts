@@ -20,7 +20,7 @@ const attribute = (key: KeyDef): dynamodb.Attribute => {
 };
 
 const projection = (p: string): dynamodb.ProjectionType => {
-  const type = { ALL: dynamodb.ProjectionType.ALL, KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY }[p];
+  const type = { ALL: dynamodb.ProjectionType.ALL, KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY, INCLUDE: dynamodb.ProjectionType.INCLUDE }[p];
   if (!type) throw new Error(`Unsupported projection ${p} in shared/data-model/table.ts`);
   return type;
 };
@@ -64,6 +64,7 @@ export class CustomerTable extends Construct {
         partitionKey: attribute(gsi.partitionKey),
         sortKey: gsi.sortKey ? attribute(gsi.sortKey) : undefined,
         projectionType: projection(gsi.projection),
+        ...('nonKeyAttributes' in gsi && { nonKeyAttributes: [...gsi.nonKeyAttributes] }),
       });
     }
   }

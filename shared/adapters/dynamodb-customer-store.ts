@@ -21,6 +21,7 @@ import {
 import { toUtcIso, type CustomerProfile } from '../customers/profile.ts';
 import { defaults } from '../defaults.ts';
 import { SK, SK_PREFIX, customerPk, scoringShard } from '../data-model/keys.ts';
+import { scoringViewOf } from '../scoring/scoring-view.ts';
 import type { BusinessEvent } from '../events/catalog.ts';
 import type {
   ClaimOptions,
@@ -50,7 +51,7 @@ export type DynamoCustomerStoreOptions = {
   maxConflictRetries?: number;
 };
 
-const PROFILE_KEYS = ['pk', 'sk', 'scoringShard', 'version', 'updatedAt', 'entity'] as const;
+const PROFILE_KEYS = ['pk', 'sk', 'scoringShard', 'scoringView', 'version', 'updatedAt', 'entity'] as const;
 const DAY_S = 86_400;
 /** Events per transaction (DynamoDB allows 100 items; one is the profile). */
 const MAX_EVENTS_PER_TRANSACTION = 50;
@@ -78,9 +79,22 @@ export function eventItem(event: BusinessEvent, receivedAt: Date, ttlSeconds: nu
 /** Attributes of the profile item that are not the profile's but are kept by every write: the backfill's batch tokens (shared/backfill). */
 export type ProfileItemExtras = { backfillBatches?: string[] };
 
-/** A profile's item. */
+/**
+ * A profile's item, with its scoring view (JSON) for the `byScoringShard` index: every writer of a
+ * profile item (ingest, the backfill) writes it here, so it never lags the profile.
+ */
 export function profileItemOf(customerId: string, profile: CustomerProfile, version: number, updatedAt: Date, extras: ProfileItemExtras = {}) {
-  return { ...profile, ...extras, pk: customerPk(customerId), sk: SK.profile, entity: 'profile', scoringShard: scoringShard(customerId), version, updatedAt: updatedAt.toISOString() };
+  return {
+    ...profile,
+    ...extras,
+    pk: customerPk(customerId),
+    sk: SK.profile,
+    entity: 'profile',
+    scoringShard: scoringShard(customerId),
+    scoringView: JSON.stringify(scoringViewOf(profile)),
+    version,
+    updatedAt: updatedAt.toISOString(),
+  };
 }
 
 /** The profile, version and extras of a profile item (none: version 0). */
@@ -251,6 +265,8 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
       pk: customerPk(trigger.customerId),
       sk: SK.trigger(trigger.triggerId),
       entity: 'trigger',
+      // in the byScoringShard index, next to the customer's profile: the nightly run reads it there
+      scoringShard: scoringShard(trigger.customerId),
       ...trigger,
       firedAt: firedAt.toISOString(),
       expiresAt: Math.floor(firedAt.getTime() / 1000) + this.ledgerTtlS,
@@ -325,12 +341,14 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
                 TableName: this.table,
                 Key: { pk, sk: SK.sendLedger },
                 // lastClaimAt: the nightly run reads the ledger entries only of customers claimed since its window began (campaign response)
-                UpdateExpression: 'SET version = :next, entity = :entity, lastClaimAt = :at',
+                // scoringShard: in the byScoringShard index, where the nightly run reads lastClaimAt
+                UpdateExpression: 'SET version = :next, entity = :entity, lastClaimAt = :at, scoringShard = :shard',
                 ConditionExpression: ledgerVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
                 ExpressionAttributeValues: {
                   ':next': ledgerVersion + 1,
                   ':entity': 'send-ledger',
                   ':at': now.toISOString(),
+                  ':shard': scoringShard(entry.customerId),
                   ...(ledgerVersion === 0 ? {} : { ':v': ledgerVersion }),
                 },
               },

@@ -1,8 +1,17 @@
 /**
  * ScoringStore on the single DynamoDB table (docs/data-model.md, "Nightly scoring items").
  *
- * - segmentPage: Query of the sparse KEYS_ONLY index `byScoringShard` for one shard, `Limit`
- *   keys a page; the page's LastEvaluatedKey is the worker's checkpoint.
+ * - readSegment: what the nightly run reads, from the sparse index `byScoringShard` alone: a
+ *   Query of one shard returns each customer's PROFILE entry (its compact scoring view,
+ *   shared/scoring/scoring-view.ts), SCORE entry (the values of the last score written that a
+ *   night compares with) and TRIGGER# entries,
+ *   next to each other (sorted by `pk`), billed per 4 KB read rather than per item. A page ends
+ *   on a whole customer: when `Limit` cuts a customer's entries, the page stops before her and
+ *   the checkpoint is the key of the previous customer's last entry (entries of a checkpoint's own
+ *   customer met again later, a trigger recorded meanwhile, are hers: skipped). A profile whose
+ *   view is missing or of another version (written before the view existed) is read in full
+ *   with BatchGetItem.
+ * - segmentPage: the keys of a shard's customers (profile entries), `Limit` a page.
  * - readCustomers: BatchGetItem of the PROFILE and SCORE items (eventually consistent, 50
  *   customers = 100 keys a call), UnprocessedKeys retried with backoff; then a Query of the
  *   TRIGGER# items only for the customers whose profile was written recently enough for a
@@ -11,8 +20,8 @@
  *   With `sendsSince` (the report's campaign response), the BatchGetItem also takes each
  *   customer's send-ledger version item (`SENDS`, 33 customers a call), and the `SEND#` entries
  *   are queried only for customers whose last claim (`lastClaimAt`) is at or after it.
- * - writeScores: BatchWriteItem of SCORE items, 25 a call, UnprocessedItems retried with
- *   full-jitter backoff.
+ * - writeScores: BatchWriteItem of SCORE items (with `scoringShard`: in the index), 25 a call,
+ *   four calls in flight, UnprocessedItems retried with full-jitter backoff.
  * - models: one item per run under `MODEL`, put once (a rerun keeps the first); the record is
  *   kept as JSON (it may hold an infinite tier cut, which DynamoDB numbers cannot).
  * - outreach: one item per customer under `OUTREACH#<experiment>#<period>`, put on the
@@ -57,13 +66,16 @@ import {
   outreachSk,
   outreachUnpublishedSk,
   runPartsPk,
+  scoringShard,
 } from '../data-model/keys.ts';
-import type { ProfileFold, PutAssignmentResult, ScoringCustomer, SendRecord, ScoringStore, SegmentCursor, SegmentPage } from '../ports.ts';
+import type { ProfileFold, PutAssignmentResult, ScoringCustomer, SendRecord, ScoringStore, SegmentCursor, SegmentPage, SegmentRead } from '../ports.ts';
+import { isScoringView, profileOfScoringView } from '../scoring/scoring-view.ts';
 import type { ModelRecord } from '../scoring/fit.ts';
 import type { OutreachAssignment } from '../scoring/outreach.ts';
 import type { ErasedOutreach } from '../privacy/outreach-residue.ts';
 import type { ActiveTrigger } from '../scoring/risk.ts';
 import type { CustomerScore } from '../scoring/score-customer.ts';
+import type { StoredScore } from '../scoring/score-diff.ts';
 
 export type DynamoScoringStoreOptions = {
   tableName: string;
@@ -83,12 +95,16 @@ export type DynamoScoringStoreOptions = {
 export const RUN_PART_CHUNK_BYTES = 350_000;
 
 const INDEX = 'byScoringShard';
-const PROFILE_ATTRIBUTES = ['pk', 'sk', 'scoringShard', 'version', 'updatedAt', 'entity'] as const;
-const SCORE_ATTRIBUTES = ['pk', 'sk', 'entity'] as const;
+const PROFILE_ATTRIBUTES = ['pk', 'sk', 'scoringShard', 'scoringView', 'version', 'updatedAt', 'entity'] as const;
+const SCORE_ATTRIBUTES = ['pk', 'sk', 'entity', 'scoringShard'] as const;
+/** Index entries a customer has on a quiet night (profile and score): a page's `Limit` is this × the customers wanted. */
+const ENTRIES_PER_CUSTOMER = 2;
 /** BatchGetItem takes 100 keys: two per customer (three with the send ledger's version item). */
 const MAX_KEYS_PER_GET = 100;
 const CUSTOMERS_PER_GET = 50;
 const ITEMS_PER_WRITE = 25;
+/** BatchWriteItem calls of one writeScores in flight. */
+const WRITES_AT_ONCE = 4;
 /** Concurrent trigger Queries of one readCustomers call. */
 const TRIGGER_QUERY_CONCURRENCY = 16;
 
@@ -109,6 +125,12 @@ const decodeRecord = (s: string): ModelRecord =>
 const conditionFailed = (e: unknown): boolean =>
   (e as Error).name === 'ConditionalCheckFailedException' ||
   ((e as Error).name === 'TransactionCanceledException' && ((e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? []).some((r) => r.Code === 'ConditionalCheckFailed'));
+
+/** The values of a score entry of the index (what it projects: those a night compares with). */
+function storedScoreOf(e: Record<string, unknown>): StoredScore {
+  const { kind, clv, pAlive, churnRisk, riskBand, valueTier, potentialSpend, nextBestAction } = e as StoredScore;
+  return { kind, clv, pAlive, churnRisk, riskBand, valueTier, nextBestAction, ...(potentialSpend !== undefined && { potentialSpend }) };
+}
 
 function strip<T extends Record<string, unknown>>(item: T, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...item };
@@ -145,7 +167,9 @@ export class DynamoScoringStore implements ScoringStore {
         TableName: this.table,
         IndexName: INDEX,
         KeyConditionExpression: 'scoringShard = :s',
-        ExpressionAttributeValues: { ':s': segment },
+        // the index holds SCORE and TRIGGER# entries too: a page lists the customers of its profile entries
+        FilterExpression: 'sk = :profile',
+        ExpressionAttributeValues: { ':s': segment, ':profile': SK.profile },
         ExclusiveStartKey: cursor,
         Limit: limit,
         ReturnConsumedCapacity: 'TOTAL',
@@ -154,6 +178,94 @@ export class DynamoScoringStore implements ScoringStore {
     const customerIds = (page.Items ?? []).map((i) => customerIdFromPk(String(i.pk)));
     const next = page.LastEvaluatedKey as SegmentCursor | undefined;
     return { customerIds, ...(next && { next }), consumedReadUnits: units(page.ConsumedCapacity) };
+  }
+
+  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean; sendsSince?: Date } = {}): Promise<SegmentRead> {
+    const entries: Record<string, unknown>[] = [];
+    let consumed = 0;
+    let start: Record<string, unknown> | undefined = cursor;
+    let more: Record<string, unknown> | undefined;
+    for (;;) {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: INDEX,
+          KeyConditionExpression: 'scoringShard = :s',
+          ExpressionAttributeValues: { ':s': segment },
+          ExclusiveStartKey: start,
+          Limit: limit * ENTRIES_PER_CUSTOMER,
+          ReturnConsumedCapacity: 'TOTAL',
+        }),
+      );
+      consumed += units(page.ConsumedCapacity);
+      // a customer whose last entry is the checkpoint was read whole by the page that made it
+      for (const item of page.Items ?? []) if (item.pk !== cursor?.pk) entries.push(item);
+      more = page.LastEvaluatedKey;
+      // on to the next page while this one holds no whole customer (the last one may go on)
+      if (!more || (entries.length > 0 && entries[0]!.pk !== entries.at(-1)!.pk)) break;
+      start = more;
+    }
+    let kept = entries;
+    let next: SegmentCursor | undefined;
+    if (more) {
+      const lastPk = entries.at(-1)!.pk;
+      const cut = entries.findIndex((e) => e.pk === lastPk);
+      kept = entries.slice(0, cut);
+      const end = kept.at(-1)!;
+      next = { scoringShard: segment, pk: String(end.pk), sk: String(end.sk) };
+    }
+    const since = options.triggersSince?.toISOString();
+    const byCustomer = new Map<string, { profile?: Record<string, unknown>; score?: Record<string, unknown>; ledger?: Record<string, unknown>; triggers: ActiveTrigger[] }>();
+    for (const e of kept) {
+      const id = customerIdFromPk(String(e.pk));
+      let c = byCustomer.get(id);
+      if (!c) byCustomer.set(id, (c = { triggers: [] }));
+      const sk = String(e.sk);
+      if (sk === SK.profile) c.profile = e;
+      else if (sk === SK.score) c.score = e;
+      else if (sk === SK.sendLedger) c.ledger = e;
+      else if (sk.startsWith(SK_PREFIX.trigger) && since !== undefined && String(e.firedAt) >= since) {
+        c.triggers.push({ rule: e.rule, action: e.action, churnRiskBoost: e.churnRiskBoost, firedAt: e.firedAt } as ActiveTrigger);
+      }
+    }
+    // profiles without a view this code reads (written before it existed): read in full
+    const views = new Map<string, CustomerProfile>();
+    const without: string[] = [];
+    for (const [id, c] of byCustomer) {
+      if (!c.profile) continue;
+      const raw = c.profile.scoringView;
+      const view = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : undefined;
+      if (isScoringView(view)) views.set(id, profileOfScoringView(this.profiles.empty(id), view));
+      else without.push(id);
+    }
+    if (without.length > 0) {
+      const read = await this.readCustomers(without, undefined, { scores: false });
+      consumed += read.consumedReadUnits;
+      for (const c of read.customers) if (c.profile) views.set(c.customerId, c.profile);
+    }
+    // The ledger entries (campaign response) only of customers whose send ledger (its SENDS entry) was claimed since `sendsSince`.
+    const sendsSince = options.sendsSince?.toISOString();
+    const needSends = sendsSince ? [...byCustomer].filter(([id, c]) => views.has(id) && c.ledger && !(typeof c.ledger.lastClaimAt === 'string' && c.ledger.lastClaimAt < sendsSince)).map(([id]) => id) : [];
+    const sends = new Map<string, SendRecord[]>();
+    for (let at = 0; at < needSends.length; at += TRIGGER_QUERY_CONCURRENCY) {
+      const got = await Promise.all(needSends.slice(at, at + TRIGGER_QUERY_CONCURRENCY).map((id) => this.sendsOf(id, sendsSince!)));
+      got.forEach((g, k) => {
+        if (g.sends.length) sends.set(needSends[at + k]!, g.sends);
+        consumed += g.consumed;
+      });
+    }
+    const customers = [...byCustomer].map(([customerId, c]): ScoringCustomer => {
+      const profile = views.get(customerId);
+      const ledger = sends.get(customerId);
+      return {
+        customerId,
+        ...(profile && { profile }),
+        ...(c.score && options.scores !== false && { stored: storedScoreOf(c.score) }),
+        triggers: c.triggers,
+        ...(ledger && { sends: ledger }),
+      };
+    });
+    return { customers, ...(next && { next }), consumedReadUnits: consumed };
   }
 
   async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean; sendsSince?: Date } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {
@@ -265,22 +377,34 @@ export class DynamoScoringStore implements ScoringStore {
   }
 
   async writeScores(scores: readonly CustomerScore[]): Promise<{ consumedWriteUnits: number }> {
+    const calls: CustomerScore[][] = [];
+    for (let start = 0; start < scores.length; start += ITEMS_PER_WRITE) calls.push(scores.slice(start, start + ITEMS_PER_WRITE));
     let consumed = 0;
-    for (let start = 0; start < scores.length; start += ITEMS_PER_WRITE) {
-      // One write per customer within a call (BatchWriteItem refuses two requests for one key): the last score wins.
-      const byId = new Map(scores.slice(start, start + ITEMS_PER_WRITE).map((s) => [s.customerId, s]));
-      let requests: Record<string, unknown>[] = [...byId.values()].map((s) => ({
-        PutRequest: { Item: { ...s, pk: customerPk(s.customerId), sk: SK.score, entity: 'score' } },
-      }));
-      for (let attempt = 0; requests.length > 0; attempt++) {
-        if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchWriteItem left ${requests.length} items unprocessed after ${this.maxAttempts} attempts`);
-        if (attempt > 0) await this.backoff(attempt);
-        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never }, ReturnConsumedCapacity: 'TOTAL' }));
-        consumed += units(out.ConsumedCapacity);
-        requests = (out.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
-      }
+    // WRITES_AT_ONCE calls in flight; each retries its unprocessed items on its own
+    for (let at = 0; at < calls.length; at += WRITES_AT_ONCE) {
+      const done = await Promise.all(calls.slice(at, at + WRITES_AT_ONCE).map((call) => this.writeScoreBatch(call)));
+      consumed += done.reduce((a, b) => a + b, 0);
     }
     return { consumedWriteUnits: consumed };
+  }
+
+  /** One BatchWriteItem of at most 25 scores, its unprocessed items retried with backoff; the write units consumed. */
+  private async writeScoreBatch(batch: readonly CustomerScore[]): Promise<number> {
+    let consumed = 0;
+    // One write per customer within a call (BatchWriteItem refuses two requests for one key): the last score wins.
+    const byId = new Map(batch.map((s) => [s.customerId, s]));
+    let requests: Record<string, unknown>[] = [...byId.values()].map((s) => ({
+      // in the byScoringShard index, next to the customer's profile: the next night reads it there
+      PutRequest: { Item: { ...s, pk: customerPk(s.customerId), sk: SK.score, entity: 'score', scoringShard: scoringShard(s.customerId) } },
+    }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt >= this.maxAttempts) throw new UnprocessedItemsError(`BatchWriteItem left ${requests.length} items unprocessed after ${this.maxAttempts} attempts`);
+      if (attempt > 0) await this.backoff(attempt);
+      const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests as never }, ReturnConsumedCapacity: 'TOTAL' }));
+      consumed += units(out.ConsumedCapacity);
+      requests = (out.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return consumed;
   }
 
   async putRunPart(runId: string, name: string, part: unknown): Promise<{ key: string; consumedWriteUnits: number }> {

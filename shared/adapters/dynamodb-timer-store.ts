@@ -15,6 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { SK, customerPk, timerBucket, timerBuckets, timerHour } from '../data-model/keys.ts';
+import { batchGetAll, batchPutAll } from './dynamodb-batch.ts';
 import { defaults } from '../defaults.ts';
 import { TIMER_SHARDS } from '../data-model/table.ts';
 import type { PendingTimer, TimerKey, TimerSpec, TimerStore } from '../ports.ts';
@@ -76,26 +77,11 @@ export class DynamoTimerStore implements TimerStore {
       if (isDeepStrictEqual(Item.payload ?? null, timer.payload ?? null)) return 'unchanged';
     }
     if (options.keepEarlier && Item && Item.timerBucket !== undefined && String(Item.dueAt) <= due) return 'unchanged';
-    // Already due: into the current hour's bucket, which the next sweep reads whatever the look-back.
-    const hour = timerHour(new Date(Math.max(dueAt.getTime(), now.getTime())));
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.table,
-          Item: {
-            ...key,
-            entity: 'timer',
-            customerId: timer.customerId,
-            kind: timer.kind,
-            key: timer.key,
-            dueAt: due,
-            payload: timer.payload,
-            setAt: now.toISOString(),
-            attempts: 0,
-            timerBucket: timerBucket(hour, key.pk, key.sk),
-            timerDue: due,
-            expiresAt: Math.floor(dueAt.getTime() / 1000) + this.retentionS,
-          },
+          Item: this.item(timer, now),
           // Never re-arms a timer that fired (or was given up) for this same due time since the read.
           ConditionExpression: 'attribute_not_exists(pk) OR dueAt <> :due OR (attribute_not_exists(firedAt) AND attribute_not_exists(gaveUpAt))',
           ExpressionAttributeValues: { ':due': due },
@@ -106,6 +92,45 @@ export class DynamoTimerStore implements TimerStore {
       throw e;
     }
     return Item && Item.timerBucket !== undefined ? 'moved' : 'set';
+  }
+
+  /** The item of a pending timer, as `set` writes it. */
+  private item(timer: TimerSpec, now: Date): Record<string, unknown> {
+    const dueAt = new Date(timer.dueAt);
+    if (Number.isNaN(dueAt.getTime())) throw new Error(`timer ${timer.kind} has an invalid due time`);
+    const due = dueAt.toISOString();
+    const key = this.key(timer);
+    // Already due: into the current hour's bucket, which the next sweep reads whatever the look-back.
+    const hour = timerHour(new Date(Math.max(dueAt.getTime(), now.getTime())));
+    return {
+      ...key,
+      entity: 'timer',
+      customerId: timer.customerId,
+      kind: timer.kind,
+      key: timer.key,
+      dueAt: due,
+      payload: timer.payload,
+      setAt: now.toISOString(),
+      attempts: 0,
+      timerBucket: timerBucket(hour, key.pk, key.sk),
+      timerDue: due,
+      expiresAt: Math.floor(dueAt.getTime() / 1000) + this.retentionS,
+    };
+  }
+
+  /** Sets timers none of which exists yet: batch writes (25 a call), no read, no condition. */
+  async setNew(timers: readonly TimerSpec[], now: Date): Promise<void> {
+    const items = timers.map((t) => this.item(t, now));
+    await batchPutAll(this.doc, this.table, items);
+  }
+
+  async pendingAmong(timers: readonly TimerKey[]): Promise<TimerKey[]> {
+    const { items } = await batchGetAll(this.doc, this.table, timers.map((t) => this.key(t)), { ConsistentRead: true, ProjectionExpression: 'pk, sk, timerBucket' });
+    const pending = new Set(items.filter((i) => i.timerBucket !== undefined).map((i) => `${String(i.pk)}\n${String(i.sk)}`));
+    return timers.filter((t) => {
+      const k = this.key(t);
+      return pending.has(`${k.pk}\n${k.sk}`);
+    });
   }
 
   async cancel(timer: TimerKey): Promise<void> {

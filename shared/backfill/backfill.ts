@@ -349,9 +349,18 @@ async function setTimers(customers: TimedCustomer[], timers: TimerStore, deps: D
     if (attempt === MAX_ATTEMPTS) throw new Error(`profiles of ${round.length} customer(s) kept changing while their timers were set (${MAX_ATTEMPTS} attempts)`);
     const now = deps.now();
     const ops = round.map((c) => ({ c, ops: backfillTimerOps(c.events, c.profile, now, config, c.mayCancel) }));
-    await Promise.all(
-      ops.flatMap(({ ops: o }) => [...o.set.map(({ lazy, ...spec }) => timers.set(spec, now, { keepEarlier: lazy })), ...o.cancel.map((t) => timers.cancel(t))]),
-    );
+    // A customer new with this batch (no profile when it read) has no timer yet: hers are written in bulk, without
+    // reading them first (a concurrent writer's are set again from the newer profile below).
+    const fresh = attempt === 0 && timers.setNew ? ops.filter(({ c }) => !c.mayCancel) : [];
+    const known = fresh.length ? ops.filter(({ c }) => c.mayCancel) : ops;
+    // Cancels of timers that are pending only (a history's delivered orders would otherwise each cost a delete).
+    const cancels = known.flatMap(({ ops: o }) => o.cancel);
+    const toCancel = cancels.length && timers.pendingAmong ? await timers.pendingAmong(cancels) : cancels;
+    await Promise.all([
+      ...(fresh.length ? [timers.setNew!(fresh.flatMap(({ ops: o }) => o.set.map(({ lazy: _, ...spec }) => spec)), now)] : []),
+      ...known.flatMap(({ ops: o }) => o.set.map(({ lazy, ...spec }) => timers.set(spec, now, { keepEarlier: lazy }))),
+      ...toCancel.map((t) => timers.cancel(t)),
+    ]);
     const touched = ops.filter(({ ops: o }) => o.set.length + o.cancel.length + o.overdue.length > 0);
     for (const { c, ops: o } of touched) counts.set(c.customerId, { set: o.set.length, overdue: o.overdue.length });
     if (touched.length === 0) break;

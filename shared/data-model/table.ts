@@ -14,15 +14,28 @@ export const tableDefinition = {
   globalSecondaryIndexes: [
     {
       /**
-       * Sparse index over customer profiles only, sharded so the nightly run reads it in parallel.
-       * KEYS_ONLY: the profile is rewritten on every event, but its keys and `scoringShard` never
-       * change, so an index entry is written once (when the profile is created) instead of on every
-       * write. The nightly run reads the keys of a shard here and BatchGetItem's the profiles.
+       * Sparse index of what the nightly run reads, sharded so it reads the shards in parallel:
+       * the customer's PROFILE (its compact `scoringView`, shared/scoring/scoring-view.ts), SCORE
+       * (the values of the last written score that a night compares with) and TRIGGER# items (the churn triggers fired), each carrying
+       * `scoringShard`; sorted by `pk`, so one customer's entries are next to each other. A worker
+       * reads a shard with Query pages (billed per 4 KB read, not per item) and needs no other read.
+       * INCLUDE only those attributes: a profile write rewrites its entry only when the scoring view
+       * changed (not on every event), and the index holds no email, name or event history.
        */
       indexName: 'byScoringShard',
       partitionKey: { name: 'scoringShard', type: 'S' },
       sortKey: { name: 'pk', type: 'S' },
-      projection: 'KEYS_ONLY',
+      projection: 'INCLUDE',
+      nonKeyAttributes: [
+        // the profile's
+        'scoringView',
+        // the score's values a night compares with (shared/scoring/score-diff.ts StoredScore)
+        'kind', 'clv', 'pAlive', 'churnRisk', 'riskBand', 'valueTier', 'potentialSpend', 'nextBestAction',
+        // a trigger's (shared/scoring/risk.ts ActiveTrigger)
+        'rule', 'action', 'churnRiskBoost', 'firedAt',
+        // the send ledger version's (SENDS): the campaign response reads the SEND# entries only of customers claimed since its window
+        'lastClaimAt',
+      ],
     },
     {
       /**

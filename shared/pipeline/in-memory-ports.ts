@@ -48,6 +48,7 @@ import type {
   ScoringStore,
   SegmentCursor,
   SegmentPage,
+  SegmentRead,
   SendClaim,
   SendRecord,
   TriggerDecision,
@@ -516,6 +517,12 @@ export class InMemoryScoringStore implements ScoringStore {
       ...(page.length === limit && last !== undefined && { next: { scoringShard: segment, pk: last, sk: SK.profile } }),
       consumedReadUnits: 0,
     };
+  }
+
+  async readSegment(segment: string, cursor: SegmentCursor | undefined, limit: number, options: { triggersSince?: Date; scores?: boolean; sendsSince?: Date } = {}): Promise<SegmentRead> {
+    const page = await this.segmentPage(segment, cursor, limit);
+    const { customers } = await this.readCustomers(page.customerIds, options.triggersSince, { scores: options.scores !== false, ...(options.sendsSince && { sendsSince: options.sendsSince }) });
+    return { customers, ...(page.next && { next: page.next }), consumedReadUnits: 0 };
   }
 
   async readCustomers(customerIds: readonly string[], triggersSince?: Date, options: { scores?: boolean; sendsSince?: Date } = {}): Promise<{ customers: ScoringCustomer[]; consumedReadUnits: number }> {

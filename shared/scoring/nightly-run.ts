@@ -19,7 +19,7 @@
  * retry (at least once, never lost).
  */
 import { DataError } from '../clv/errors.ts';
-import type { EventPublisher, ReportStore, ScoringStore, SegmentCursor } from '../ports.ts';
+import type { EventPublisher, ReportStore, ScoringCustomer, ScoringStore, SegmentCursor } from '../ports.ts';
 import { type ReportPart, addCustomer, emptyReportPart, finishPart } from '../report/aggregate.ts';
 import { followedAssignments, storeNightReport } from '../report/nightly.ts';
 import { erasedOutreachPart } from '../report/erased-outreach.ts';
@@ -44,20 +44,28 @@ export type Budget = { pageSize: number; maxPages?: number; shouldStop?: () => b
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Reads the segment page by page from `cursor` within the budget and hands each page to `onPage`.
+ * The next page is read while `onPage` works on this one (once the budget allows another page,
+ * it is read and worked on). Returns the checkpoint after the last page worked on.
+ */
 async function eachPage(
   deps: NightlyDeps,
   segment: string,
   cursor: SegmentCursor | undefined,
   budget: Budget,
-  onPage: (customerIds: string[], readUnits: number) => Promise<void>,
+  read: { triggersSince?: Date; scores?: boolean; sendsSince?: Date },
+  onPage: (customers: ScoringCustomer[], readUnits: number) => Promise<void>,
 ): Promise<SegmentCursor | undefined> {
-  let next = cursor;
-  for (let pages = 0; ; ) {
-    const page = await deps.store.segmentPage(segment, next, budget.pageSize);
-    await onPage(page.customerIds, page.consumedReadUnits);
-    next = page.next;
-    pages++;
-    if (!next || (budget.maxPages !== undefined && pages >= budget.maxPages) || budget.shouldStop?.()) return next;
+  const readPage = (from: SegmentCursor | undefined) => deps.store.readSegment(segment, from, budget.pageSize, read);
+  let page = await readPage(cursor);
+  for (let pages = 1; ; pages++) {
+    const goOn = page.next !== undefined && !(budget.maxPages !== undefined && pages >= budget.maxPages) && !budget.shouldStop?.();
+    const ahead = goOn ? readPage(page.next) : undefined;
+    ahead?.catch(() => undefined); // awaited below; a failure of this page's work must not leave it unhandled
+    await onPage(page.customers, page.consumedReadUnits);
+    if (!ahead) return page.next;
+    page = await ahead;
   }
 }
 
@@ -75,9 +83,9 @@ export function nightSampleShare(previous: ModelRecord | undefined, config: Scor
 }
 
 /**
- * Summaries of the segment's sampled customers, from `cursor` on, added to `part`. Only sampled
- * profiles are read. The part's summary counts read units and time, not customers (the scoring
- * step counts those).
+ * Summaries of the segment's sampled customers, from `cursor` on, added to `part`. The segment is
+ * read whole (index pages, which cost by the kilobyte, not by the customer) and the sample kept.
+ * The part's summary counts read units and time, not customers (the scoring step counts those).
  */
 export async function gatherSegment(
   deps: NightlyDeps,
@@ -85,13 +93,11 @@ export async function gatherSegment(
 ): Promise<GatherPart & { next?: SegmentCursor }> {
   const started = deps.now().getTime();
   let { gathered, summary } = input.part ?? emptyGatherPart();
-  const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
-    const sampled = ids.filter((id) => inFitSample(id, deps.config.fit.sampleSalt, input.sampleShare));
-    const { customers, consumedReadUnits } = await deps.store.readCustomers(sampled, undefined, { scores: false });
-    summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
+  const next = await eachPage(deps, input.segment, input.cursor, input.budget, { scores: false }, async (customers, consumedReadUnits) => {
+    summary = addConsumedUnits(summary, { read: consumedReadUnits });
     const summaries: ModelSummary[] = [];
     for (const c of customers) {
-      if (!c.profile) continue;
+      if (!c.profile || !inFitSample(c.customerId, deps.config.fit.sampleSalt, input.sampleShare)) continue;
       try {
         summaries.push(summarizeProfile(c.profile, input.night.runDate));
       } catch (err) {
@@ -178,9 +184,8 @@ export async function scoreSegment(
   const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
   const response = config.campaignResponse.decisionDays > 0 ? config.campaignResponse : undefined;
   const sendsSince = response && responseSendsSince(night.runDate, response);
-  const next = await eachPage(deps, input.segment, input.cursor, input.budget, async (ids, indexUnits) => {
-    const { customers, consumedReadUnits } = await store.readCustomers(ids, triggersSince, sendsSince && { sendsSince });
-    summary = addConsumedUnits(summary, { read: indexUnits + consumedReadUnits });
+  const next = await eachPage(deps, input.segment, input.cursor, input.budget, { triggersSince, ...(sendsSince && { sendsSince }) }, async (customers, consumedReadUnits) => {
+    summary = addConsumedUnits(summary, { read: consumedReadUnits });
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(

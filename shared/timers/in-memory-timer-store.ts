@@ -33,6 +33,13 @@ export class InMemoryTimerStore implements TimerStore {
     return pending ? 'moved' : 'set';
   }
 
+  async pendingAmong(timers: readonly TimerKey[]): Promise<TimerKey[]> {
+    return timers.filter((t) => {
+      const held = this.items.get(this.id(t));
+      return held !== undefined && held.firedAt === undefined && held.gaveUpAt === undefined;
+    });
+  }
+
   async cancel(timer: TimerKey): Promise<void> {
     const held = this.items.get(this.id(timer));
     if (held && held.firedAt === undefined && held.gaveUpAt === undefined) this.items.delete(this.id(timer));

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { RuleSubscription } from '../../infra/constructs/rule-subscription.ts';
 import { schedulerEvent } from '../../local/invoke.ts';
 import { createTableInput } from '../../local/services.ts';
+import { tableDefinition } from '../../shared/data-model/table.ts';
 import { type RuleSubscription as RuleSpec, type ScheduleSubscription, subscriptions } from '../../shared/wiring.ts';
 
 const scheduleSubs = subscriptions.filter((s): s is ScheduleSubscription => s.kind === 'schedule');
@@ -30,10 +31,10 @@ describe('schedule payload (one shape for CDK and the local stack)', () => {
 });
 
 describe('local CreateTable (from shared/data-model/table.ts)', () => {
-  it('creates byScoringShard with a KEYS_ONLY projection and byTimerDue with ALL, as CDK does', () => {
+  it('creates byScoringShard with an INCLUDE projection (the attributes shared/data-model/table.ts lists) and byTimerDue with ALL, as CDK does', () => {
     const input = createTableInput('t');
     expect(input.GlobalSecondaryIndexes).toEqual([
-      expect.objectContaining({ IndexName: 'byScoringShard', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+      expect.objectContaining({ IndexName: 'byScoringShard', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...tableDefinition.globalSecondaryIndexes[0].nonKeyAttributes] } }),
       expect.objectContaining({
         IndexName: 'byTimerDue',
         KeySchema: [

@@ -92,10 +92,13 @@ describe('table (from shared/data-model/table.ts)', () => {
     for (const key of keys) expect(attrs).toContainEqual({ AttributeName: key.name, AttributeType: key.type });
   });
 
-  it('byScoringShard projects keys only, so rewriting a profile never rewrites its index entry', () => {
+  it('byScoringShard projects the scoring view, the score and the trigger attributes only (no email, name or history), so a profile write rewrites its entry only when the view changed', () => {
     const [, table] = resourcesOf(template, 'AWS::DynamoDB::Table')[0]!;
     const gsi = (table.Properties.GlobalSecondaryIndexes as any[]).find((g) => g.IndexName === 'byScoringShard');
-    expect(gsi.Projection).toEqual({ ProjectionType: 'KEYS_ONLY' });
+    expect(gsi.Projection.ProjectionType).toBe('INCLUDE');
+    expect(gsi.Projection.NonKeyAttributes).toEqual([...tableDefinition.globalSecondaryIndexes[0].nonKeyAttributes]);
+    expect(gsi.Projection.NonKeyAttributes).toContain('scoringView');
+    for (const personal of ['email', 'firstName', 'purchaseDays', 'orders', 'updatedAt', 'version']) expect(gsi.Projection.NonKeyAttributes).not.toContain(personal);
   });
 });
 

@@ -113,5 +113,5 @@ describe('backfill, timers of absence and the consent ledger on DynamoDB Local',
     expect(rerun).toMatchObject({ eventsStored: 0, consentRecords: 0, timersSet: 0 });
     for (let i = 0; i < events.length; i += 5) await backfillBatch(batch('run-3', events.slice(i, i + 5), i), deps);
     expect({ timers: [await items(b, 's', 'TIMER#'), await items(b, 'u', 'TIMER#')], consent: await items(b, 'u', 'CONSENT#') }).toEqual(before);
-  });
+  }, 300_000);
 });

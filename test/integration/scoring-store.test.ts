@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoScoringStore, RUN_PART_CHUNK_BYTES } from '../../shared/adapters/dynamodb-scoring-store.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/services.ts';
 import { matchesAny } from '../../local/event-pattern.ts';
@@ -10,7 +10,8 @@ import { toLambdaRecord } from '../../local/stream-poller.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import { SCORING_SHARDS } from '../../shared/data-model/table.ts';
 import { scoringShard } from '../../shared/data-model/keys.ts';
-import type { SegmentCursor } from '../../shared/ports.ts';
+import type { ScoringCustomer, SegmentCursor } from '../../shared/ports.ts';
+import { profileOfScoringView, scoringViewOf } from '../../shared/scoring/scoring-view.ts';
 import { defaultScoringConfig, type CustomerScore, type ModelRecord, type OutreachAssignment } from '../../shared/scoring/index.ts';
 import { subscriptions, type StreamSubscription } from '../../shared/wiring.ts';
 import { businessEvent } from '../support/events.ts';
@@ -119,6 +120,69 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     expect(await read(86_400)).toEqual([]);
   });
 
+  it('reads a segment from the index alone: each customer whole (scoring view, stored score, recent triggers), pages ending on a customer, resumable', async () => {
+    const { store, ids, customerStore, tableName } = await setup(90);
+    const counts = new Map<string, string[]>();
+    for (const id of ids) counts.set(scoringShard(id), [...(counts.get(scoringShard(id)) ?? []), id]);
+    const [shard, members] = [...counts.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
+    expect(members.length).toBeGreaterThan(4);
+    // a score for every other customer, two triggers (one recent, one old) for the third
+    await store.writeScores(members.filter((_, i) => i % 2 === 0).map((id, i) => score(id, i)));
+    const trigger = { triggerId: 't-1', customerId: members[2]!, rule: 'payment-failed', kind: 'single' as const, action: 'retention-save' as const, reasons: ['x'], churnRiskBoost: 0.3, sourceEventIds: ['e'] };
+    await customerStore.recordTrigger(trigger, new Date('2026-11-01T10:01:00Z'));
+    await customerStore.recordTrigger({ ...trigger, triggerId: 't-old' }, new Date('2026-06-01T00:00:00Z'));
+    const triggersSince = new Date('2026-09-01T00:00:00Z');
+    const whole = async (limit: number, resumeAfter?: number) => {
+      const read: ScoringCustomer[] = [];
+      let cursor: SegmentCursor | undefined;
+      let pages = 0;
+      let units = 0;
+      do {
+        const page = await (resumeAfter === pages ? new DynamoScoringStore(local.client(), { tableName, profiles }) : store).readSegment(shard, cursor, limit, { triggersSince });
+        read.push(...page.customers);
+        units += page.consumedReadUnits;
+        cursor = page.next && (JSON.parse(JSON.stringify(page.next)) as SegmentCursor);
+        pages++;
+      } while (cursor);
+      return { read, pages, units };
+    };
+    const one = await whole(100);
+    expect(one.pages).toBe(1);
+    expect(one.units).toBeGreaterThan(0);
+    expect(one.read.map((c) => c.customerId)).toEqual(members);
+    for (const [i, c] of one.read.entries()) {
+      const full = (await customerStore.getProfile(c.customerId))!;
+      expect(c.profile).toEqual(profileOfScoringView(emptyProfile(c.customerId), scoringViewOf(full)));
+      expect(c.profile!.purchaseDays).toEqual(full.purchaseDays);
+      // the values a night compares with (what the index projects of a score)
+      const { kind, clv, pAlive, churnRisk, riskBand, valueTier, nextBestAction } = score(c.customerId, i / 2);
+      expect(c.stored).toEqual(i % 2 === 0 ? { kind, clv, pAlive, churnRisk, riskBand, valueTier, nextBestAction } : undefined);
+      expect(c.triggers).toEqual(i === 2 ? [{ rule: 'payment-failed', action: 'retention-save', churnRiskBoost: 0.3, firedAt: '2026-11-01T10:01:00.000Z' }] : []);
+    }
+    // pages of two entries (Limit cuts the customers with a score, or a score and triggers): every customer once, whole; a fresh store resumes from a checkpoint
+    const small = await whole(1, 2);
+    expect(small.pages).toBeGreaterThanOrEqual(Math.ceil(members.length / 2));
+    expect(small.read).toEqual(one.read);
+    // without the stored scores (the gather step)
+    const gathered = await store.readSegment(shard, undefined, 100, { scores: false });
+    expect(gathered.customers.every((c) => c.stored === undefined && c.triggers.length === 0 && c.profile)).toBe(true);
+  });
+
+  it('reads in full a profile written without a scoring view (before the view existed); skips entries of a checkpoint\'s customer met again', async () => {
+    const { store, ids, tableName } = await setup(40);
+    const doc = DynamoDBDocumentClient.from(local.client());
+    const id = ids[0]!;
+    await doc.send(new UpdateCommand({ TableName: tableName, Key: { pk: `CUST#${id}`, sk: 'PROFILE' }, UpdateExpression: 'REMOVE scoringView' }));
+    const shard = scoringShard(id);
+    const { customers } = await store.readSegment(shard, undefined, 100);
+    const c = customers.find((x) => x.customerId === id)!;
+    expect(c.profile).toEqual(await new DynamoCustomerStore(local.client(), { tableName, profiles }).getProfile(id));
+    // a checkpoint at the customer's profile: her later entries (a score written meanwhile) are not a customer of the next page
+    await store.writeScores([score(id, 1)]);
+    const after = await store.readSegment(shard, { scoringShard: shard, pk: `CUST#${id}`, sk: 'PROFILE' }, 100);
+    expect(after.customers.map((x) => x.customerId)).not.toContain(id);
+  });
+
   it('reads the send ledger entries since `sendsSince` of the customers claimed since, in batches of three keys a customer', async () => {
     const { store, ids, customerStore, tableName } = await setup(70);
     const claim = async (id: string, sendId: string, claimedAt: string, record: { status: 'sent' | 'control'; at: string; reason?: string; messageId?: string }) => {
@@ -146,6 +210,11 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     });
     // the profiles are read as without the ledgers
     expect(customers.map((c) => c.profile)).toEqual((await store.readCustomers(ids)).customers.map((c) => c.profile));
+    // the same from the index, where a claim puts the ledger's SENDS entry (ids[6]'s, put by hand without scoringShard, is not in it)
+    for (const id of [ids[40]!, ids[65]!, ids[5]!]) {
+      const seg = await store.readSegment(scoringShard(id), undefined, 200, { sendsSince: new Date('2026-11-01T00:00:00Z') });
+      expect(seg.customers.find((c) => c.customerId === id)!.sends).toEqual(withSends[id]);
+    }
   });
 
   it('writes scores in batches and reads back exactly what it wrote', async () => {

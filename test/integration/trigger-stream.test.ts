@@ -26,12 +26,14 @@ import { churnRiskWithTriggers } from '../../shared/scoring/risk.ts';
 import { scoringDecay } from '../../shared/triggers/routing.ts';
 import { ENV, subscriptions, type StreamSubscription } from '../../shared/wiring.ts';
 import { detail, envelope, sqsEvent } from '../support/events.ts';
-import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, type LocalAws } from '../support/local-aws.ts';
+import { freshTable, sdkConfig, startCaptureServer, startLocalAws, useLocalEndpoints, useLocalPrivacySalt, type LocalAws } from '../support/local-aws.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 let aws: LocalAws;
 let capture: Awaited<ReturnType<typeof startCaptureServer>>;
+// ingest reads the erasure tombstones' salt from its secret (docs/erasure.md)
+let salt: Awaited<ReturnType<typeof useLocalPrivacySalt>> | undefined;
 let table: { tableName: string; streamArn: string };
 let streams: DynamoDBStreamsClient;
 let doc: DynamoDBDocumentClient;
@@ -48,6 +50,7 @@ beforeAll(async () => {
     [ENV.busName]: 'clm-test-bus',
     [ENV.rejectedQueueUrl]: `${capture.endpoint}/000000000000/rejected-events`,
   });
+  salt = await useLocalPrivacySalt();
   streams = new DynamoDBStreamsClient(sdkConfig(aws.dynamodb.endpoint));
   doc = DynamoDBDocumentClient.from(localDynamoDbClient(aws.dynamodb.endpoint));
   ingest = (await import('../../functions/ingest/handler.ts')).handler as never;
@@ -56,7 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   streams?.destroy();
   doc?.destroy();
-  await Promise.all([aws?.stop(), capture?.stop()]);
+  await Promise.all([aws?.stop(), capture?.stop(), salt?.close()]);
 });
 
 const subscription = subscriptions.find((s): s is StreamSubscription => s.kind === 'stream' && s.function === 'churn-triggers')!;
