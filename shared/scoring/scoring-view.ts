@@ -8,7 +8,8 @@
  * (spells, price, product, cancellation time), the account's closure, the winback consent
  * (action, expiry), adopted products, usage, the counters and the reasons the report counts
  * (orders, spend, returns and their reasons, support calls by reason and their resolutions),
- * locale, preferred channel, the marketing email consent and the first-seen time. No email,
+ * locale, preferred channel, the marketing email consent, the first-seen time and the emails'
+ * first open and click (the report's campaign response). No email,
  * name or event ids: nothing personal but the locale and the channel.
  *
  * `profileOfScoringView` builds back a profile holding exactly those facts (registers without
@@ -63,6 +64,8 @@ export type ScoringView = {
   l?: string;
   ch?: string;
   em?: boolean;
+  /** the emails' responses the report's campaign response counts: [SES message id, send id, first open, first click] ('' for none) */
+  er?: [string, string, string, string][];
 };
 
 const nonEmpty = <T extends object>(o: T): T | undefined => (Object.keys(o).length > 0 ? o : undefined);
@@ -98,6 +101,9 @@ export function scoringViewOf(p: CustomerProfile): ScoringView {
     ...(p.locale && { l: p.locale.value }),
     ...(p.preferredChannel && { ch: p.preferredChannel.value }),
     ...(p.consent['email:marketing'] && { em: p.consent['email:marketing'].value }),
+    ...(nonEmpty(p.emailResponses ?? {}) && {
+      er: Object.values(p.emailResponses!).map((r): [string, string, string, string] => [r.messageId, r.sendId ?? '', r.firstOpenAt ?? '', r.firstClickAt ?? '']),
+    }),
   };
   return view;
 }
@@ -148,5 +154,14 @@ export function profileOfScoringView(empty: CustomerProfile, view: ScoringView):
     ...(view.l !== undefined && { locale: stamped(view.l) }),
     ...(view.ch !== undefined && { preferredChannel: stamped(view.ch) }),
     consent: view.em !== undefined ? { 'email:marketing': stamped(view.em) } : {},
+    ...(view.er && {
+      // opens and clicks as counts of at least one: the report reads only whether and when the first came
+      emailResponses: Object.fromEntries(
+        view.er.map(([messageId, sendId, open, click]) => [
+          messageId,
+          { messageId, ...(sendId && { sendId }), opens: open ? 1 : 0, clicks: click ? 1 : 0, ...(open && { firstOpenAt: open }), ...(click && { firstClickAt: click }) },
+        ]),
+      ),
+    }),
   };
 }

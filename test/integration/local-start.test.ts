@@ -128,10 +128,11 @@ describe('npm start', () => {
       expect(Object.keys(n).sort()).toEqual(['consumedReadUnits', 'consumedWriteUnits', 'customersRead', 'durationMs', 'emitted', 'failed', 'modelStatus', 'runDate', 'runId', 'skipped', 'written']);
       // the 1,000 generated customers and the two showcase customers (local/showcase.ts)
       expect(n).toMatchObject({ customersRead: 1002, skipped: 0, failed: 0, modelStatus: 'fitted' });
-      // Read from the byScoringShard index in Query pages (billed per 4 KB, docs/cost.md): well under the 0.5 unit a
-      // customer that reading each profile item would cost at the least, and not nothing.
+      // Read from the byScoringShard index in Query pages (billed per 4 KB, docs/cost.md), plus a Query of the send
+      // ledger of each customer emailed in the campaign-response window (many, in the local run): under the one unit
+      // a customer that getting each profile and score item cost, and not nothing.
       expect(n.consumedReadUnits).toBeGreaterThan(0);
-      expect(n.consumedReadUnits).toBeLessThan(n.customersRead * 0.5);
+      expect(n.consumedReadUnits).toBeLessThan(n.customersRead);
       expect(n.consumedWriteUnits).toBeGreaterThanOrEqual(n.written);
       expect(n.durationMs).toBeGreaterThan(0);
       // CustomerRescored only for a changed tier or risk band, which always counts as a write.

@@ -11,6 +11,8 @@ import { busEnvelope, createPipeline } from '../../shared/pipeline/run-pipeline.
 import { InMemoryCustomerStore } from '../../shared/pipeline/in-memory-ports.ts';
 import { emptyProfile } from '../../shared/customers/profile.ts';
 import { addCustomer, emptyReportPart, finishPart } from '../../shared/report/aggregate.ts';
+import { addResponses, emptyResponsePart } from '../../shared/report/response.ts';
+import type { SendRecord } from '../../shared/ports.ts';
 import { defaultScoringConfig, fitNightlyModels, gatherSummaries, scoreCustomerBatch, summarizeProfile } from '../../shared/scoring/index.ts';
 import { isScoringView, profileOfScoringView, scoringViewOf } from '../../shared/scoring/scoring-view.ts';
 import type { OutreachAssignment } from '../../shared/scoring/outreach.ts';
@@ -62,5 +64,30 @@ describe('the scoring view scores and reports as the full profile', async () => 
       if (p.email) expect(text).not.toContain(p.email.value);
       if (p.firstName) expect(text).not.toContain(`"${p.firstName.value}"`);
     }
+  });
+});
+
+describe('the scoring view keeps what the campaign response reads', () => {
+  it('counts opens, clicks and purchases in the window as on the full profile (a view without the responses would count none)', () => {
+    const full = emptyProfile('c-resp');
+    full.purchaseDays = { '2026-11-03': 40, '2026-11-20': 15 };
+    full.emailResponses = {
+      'ses-1': { messageId: 'ses-1', sendId: 'cross-sell#t1', campaign: 'cross-sell', opens: 3, clicks: 1, firstOpenAt: '2026-11-02T10:00:00.000Z', firstClickAt: '2026-11-02T10:05:00.000Z' },
+      'ses-2': { messageId: 'ses-2', opens: 1, clicks: 0, firstOpenAt: '2026-11-19T08:00:00.000Z' },
+    };
+    const sends: SendRecord[] = [
+      { sendId: 'cross-sell#t1', customerId: 'c-resp', campaign: 'cross-sell', status: 'sent', at: '2026-11-02T09:00:00.000Z', messageId: 'ses-1' },
+      { sendId: 'up-sell#t2', customerId: 'c-resp', campaign: 'up-sell', status: 'sent', at: '2026-11-18T09:00:00.000Z', messageId: 'ses-2' },
+    ];
+    const context = { runDate: '2026-11-30', window: { attributionDays: 7, decisionDays: 28 } };
+    const onFull = emptyResponsePart();
+    addResponses(onFull, { profile: full, kind: 'adhoc', tier: 'high', sends }, context);
+    const onView = emptyResponsePart();
+    const view = JSON.parse(JSON.stringify(scoringViewOf(full))) as ReturnType<typeof scoringViewOf>;
+    addResponses(onView, { profile: profileOfScoringView(emptyProfile('c-resp'), view), kind: 'adhoc', tier: 'high', sends }, context);
+    expect(onView).toEqual(onFull);
+    // by hand: the cross-sell opened, clicked and bought within 7 days; the up-sell opened and bought
+    expect(onFull.cells['cross-sell']!['sent|adhoc|high']).toMatchObject({ decisions: 1, opened: 1, clicked: 1, purchased: 1 });
+    expect(onFull.cells['up-sell']!['sent|adhoc|high']).toMatchObject({ decisions: 1, opened: 1, clicked: 0, purchased: 1 });
   });
 });
