@@ -9,7 +9,7 @@
  *   npm run bench:dynamodb-local -- [--fill N] [--other] [--calls N]
  */
 import os from 'node:os';
-import { DynamoDBDocumentClient, BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { createTable, localDynamoDbClient, startDynamoDbLocal } from '../local/services.ts';
 import { customerPk, scoringShard, SK } from '../shared/data-model/keys.ts';
 import { cpuSeconds } from './dynamodb-meter.ts';
@@ -94,6 +94,12 @@ const R = () => `r${++run}`;
 {
   const p = R();
   await measure('BatchWriteItem 25 timer items (byTimerDue)', CALLS / 4, 25, (i) => doc.send(new BatchWriteCommand({ RequestItems: { [table]: Array.from({ length: 25 }, (_, k) => ({ PutRequest: { Item: timerItem(`${p}-${i}`, `k${k}`) } })) } })));
+}
+{
+  const p = R();
+  await measure('TransactWriteItems 25 profile puts attribute_not_exists', CALLS / 4, 25, (i) =>
+    doc.send(new TransactWriteCommand({ TransactItems: Array.from({ length: 25 }, (_, k) => ({ Put: { TableName: table, Item: profileItem(`${p}-${i}-${k}`), ConditionExpression: 'attribute_not_exists(pk)' } })) })),
+  );
 }
 {
   const p = R();
