@@ -2,8 +2,13 @@
  * The nightly run: a Step Functions state machine over the steps of the nightly-rescore
  * function (shared/scoring/nightly-steps.ts), built from `nightlyRun` in shared/wiring.ts.
  *
- *   Start → GatherSegments (Map: per segment, Gather until done) → Fit → KeepFit
- *         → ScoreSegments (Map: per segment, Score until done) → Finish
+ *   Start → Passes? ─ two passes: GatherSegments (Map: per segment, Gather until done) → Fit → KeepFit
+ *                   │              → ScoreSegments (Map: per segment, Score until done) → Finish
+ *                   └ one pass:    ScoreAndGatherSegments (Map: per segment, ScoreAndGather until done)
+ *                                  → FitAfterScoring → Finish
+ *
+ * The start step says which (`passes`, shared/scoring/nightly-steps.ts): one pass scores with
+ * an earlier night's recent model while gathering tonight's fit sample, and fits after.
  *
  * A segment step's output is its own next input plus `done`, so each segment loop passes it
  * back to the same task until `done`. Every task retries with exponential backoff and jitter;
@@ -69,7 +74,7 @@ export class NightlyRun extends Construct {
     };
 
     /** A Map over the segments, each one a loop of `stepName` invocations until its output says done. */
-    const segmentMap = (name: 'Gather' | 'Score', itemSelector: Record<string, unknown>, resultPath: string) => {
+    const segmentMap = (name: 'Gather' | 'Score' | 'ScoreAndGather', itemSelector: Record<string, unknown>, resultPath: string) => {
       const task = step(name);
       const failed = new sfn.Pass(this, `${name}SegmentFailed`, { parameters: { 'segment.$': '$.segment', failed: true } });
       task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -102,13 +107,29 @@ export class NightlyRun extends Construct {
         gather: at('$.fit.gather'),
         failedSegments: at('$.fit.failedSegments'),
         results: at('$.scored'),
+        scoredWith: at('$.fit.scoredWith'),
+        passes: at('$.fit.passes'),
       }),
     );
+    // One pass: score with the earlier night's model and gather tonight's sample, then fit.
+    const scoreAndGather = segmentMap(
+      'ScoreAndGather',
+      { step: 'score', 'night.$': '$.night', 'keep.$': '$.keep', 'scoreWith.$': '$.scoreWith', 'sampleShare.$': '$.sampleShare' },
+      '$.scored',
+    );
+    const fitAfter = step(
+      'FitAfterScoring',
+      sfn.TaskInput.fromObject({ step: 'fit', night: at('$.night'), sampleShare: at('$.sampleShare'), scoreWith: at('$.scoreWith'), results: at('$.scored') }),
+      { resultPath: '$.fit' },
+    );
+    const passes = new sfn.Choice(this, 'Passes')
+      .when(sfn.Condition.numberEquals('$.passes', 1), scoreAndGather.next(fitAfter).next(finish))
+      .otherwise(gather.next(fit).next(keepFit).next(score).next(finish));
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'serverless-clm nightly run: gather, fit, score every segment, finish (docs/scoring.md)',
-      definitionBody: sfn.DefinitionBody.fromChainable(start.next(gather).next(fit).next(keepFit).next(score).next(finish)),
+      comment: 'serverless-clm nightly run: gather, fit, score every segment, finish; or score with a recent model while gathering, then fit, finish (docs/scoring.md)',
+      definitionBody: sfn.DefinitionBody.fromChainable(start.next(passes)),
       timeout: Duration.hours(spec.timeoutHours),
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },

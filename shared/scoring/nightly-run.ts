@@ -2,6 +2,10 @@
  * The nightly run's steps as domain services over the ports (no AWS): what the state
  * machine's tasks call, one invocation at a time.
  *
+ *  0. `nightPasses` (at the start): one pass or two. Two: the steps 1–4 in order. One, when a
+ *     recent model of an earlier night is stored: `scoreSegment` scores with that model and
+ *     gathers tonight's fit sample in the same read of the index, then `fitNight` fits tonight's
+ *     model from what it gathered (the model the next night scores with), then `finishNight`.
  *  1. `gatherSegment` (per segment, resumable): the fit sample's model summaries, compressed.
  *  2. `fitNight` (once): merges nothing itself — it takes the merged summaries — fits, stores
  *     the model item once per run (a rerun keeps the first attempt's model, so every score of
@@ -69,6 +73,27 @@ async function eachPage(
   }
 }
 
+// ---------------------------------------------------------------- 0. one pass or two
+
+/** How a night reads the index: `passes: 1` scores with `scoreWith` (an earlier night's model) while gathering tonight's sample. */
+export type NightPasses = { passes: 1; scoreWith: ModelRecord } | { passes: 2 };
+
+/**
+ * One pass when the newest model of an earlier night (`previous`, as `ScoringStore.previousModel`
+ * gives it: run dates before tonight's only, so a rerun of the night chooses the same) is at most
+ * `fit.scoreWithPreviousModelDays` days older than tonight, can value customers (it has tier cut
+ * points) and was made with tonight's CLV settings; two passes otherwise (the first night, after
+ * a gap, the setting 0, a model that could value nobody, changed CLV settings).
+ */
+export function nightPasses(previous: ModelRecord | undefined, runDate: string, config: ScoringConfig): NightPasses {
+  const maxDays = config.fit.scoreWithPreviousModelDays;
+  if (maxDays === 0 || !previous || !previous.tierCuts) return { passes: 2 };
+  const days = (Date.parse(`${runDate}T00:00:00Z`) - Date.parse(`${previous.runDate}T00:00:00Z`)) / DAY_MS;
+  if (!(days >= 1 && days <= maxDays)) return { passes: 2 };
+  const sameClv = JSON.stringify(previous.clv) === JSON.stringify(config.clv);
+  return sameClv ? { passes: 1, scoreWith: previous } : { passes: 2 };
+}
+
 // ---------------------------------------------------------------- 1. gather
 
 export type GatherPart = { gathered: GatheredSummaries; summary: RunSummaryPart };
@@ -95,20 +120,25 @@ export async function gatherSegment(
   let { gathered, summary } = input.part ?? emptyGatherPart();
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, { scores: false }, async (customers, consumedReadUnits) => {
     summary = addConsumedUnits(summary, { read: consumedReadUnits });
-    const summaries: ModelSummary[] = [];
-    for (const c of customers) {
-      if (!c.profile || !inFitSample(c.customerId, deps.config.fit.sampleSalt, input.sampleShare)) continue;
-      try {
-        summaries.push(summarizeProfile(c.profile, input.night.runDate));
-      } catch (err) {
-        // left out of the fit; the scoring step counts the customer as unscorable, with the reason
-        if (!(err instanceof DataError)) throw err;
-      }
-    }
-    gathered = mergeGathered(gathered, gatherSummaries(summaries));
+    gathered = mergeGathered(gathered, sampledSummaries(deps.config, customers, input.night.runDate, input.sampleShare));
   });
   summary = addDuration(summary, 'gather', deps.now().getTime() - started);
   return { gathered, summary, ...(next && { next }) };
+}
+
+/** The fit sample's summaries among a page's customers, compressed (the gather step's, and the one-pass score step's). */
+function sampledSummaries(config: ScoringConfig, customers: readonly ScoringCustomer[], runDate: string, sampleShare: number): GatheredSummaries {
+  const summaries: ModelSummary[] = [];
+  for (const c of customers) {
+    if (!c.profile || !inFitSample(c.customerId, config.fit.sampleSalt, sampleShare)) continue;
+    try {
+      summaries.push(summarizeProfile(c.profile, runDate));
+    } catch (err) {
+      // left out of the fit; the scoring step counts the customer as unscorable, with the reason
+      if (!(err instanceof DataError)) throw err;
+    }
+  }
+  return gatherSummaries(summaries);
 }
 
 // ---------------------------------------------------------------- 2. fit
@@ -149,7 +179,8 @@ function fitOutcomeOf(model: ModelRecord, runId: string): NightModel['fit'] {
   return { status: degraded ? 'degraded' : 'fitted', components, alarm: false };
 }
 
-async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number> {
+/** Outreach candidates each score worker keeps (the fit step's `keep`; a one-pass night needs it before the fit). */
+export async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number> {
   const o = deps.config.outreach;
   const existing = await deps.store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
   const before = existing.filter((a) => a.plannedOn < night.runDate).length;
@@ -158,8 +189,8 @@ async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number
 
 // ---------------------------------------------------------------- 3. score
 
-/** `report`: the segment's report aggregate (absent in parts from before it was kept). */
-export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[]; report?: ReportPart };
+/** `report`: the segment's report aggregate (absent in parts from before it was kept); `gathered`: a one-pass night's fit sample. */
+export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[]; report?: ReportPart; gathered?: GatheredSummaries };
 export const emptyScorePart = (): ScorePart => ({ summary: emptyRunSummary(), top: [] });
 
 /** The end of the run date (UTC), as scoring sees it. */
@@ -167,11 +198,13 @@ const endOfRunDate = (runDate: string): Date => new Date(Date.parse(`${runDate}T
 
 /**
  * Scores the segment from `cursor` on within the budget, adding to `part`. Returns the
- * merged part and the checkpoint (absent: the segment is done).
+ * merged part and the checkpoint (absent: the segment is done). With `gather` (a one-pass
+ * night), it also gathers tonight's fit sample from the pages it reads, as `gatherSegment` does
+ * (`gathered`, added to the part's).
  */
 export async function scoreSegment(
   deps: NightlyDeps,
-  input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget },
+  input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget; gather?: { sampleShare: number } },
 ): Promise<ScorePart & { next?: SegmentCursor }> {
   const { config, store, publisher } = deps;
   const { night, model } = input;
@@ -181,11 +214,14 @@ export async function scoreSegment(
   const top = new TopN(input.keep);
   for (const c of input.part?.top ?? []) top.offer(c);
   const report = input.part?.report ? structuredClone(input.part.report) : emptyReportPart();
+  const gather = input.gather;
+  let gathered = gather ? (input.part?.gathered ?? emptyGathered()) : undefined;
   const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
   const response = config.campaignResponse.decisionDays > 0 ? config.campaignResponse : undefined;
   const sendsSince = response && responseSendsSince(night.runDate, response);
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, { triggersSince, ...(sendsSince && { sendsSince }) }, async (customers, consumedReadUnits) => {
     summary = addConsumedUnits(summary, { read: consumedReadUnits });
+    if (gather) gathered = mergeGathered(gathered!, sampledSummaries(config, customers, night.runDate, gather.sampleShare));
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(
@@ -224,14 +260,18 @@ export async function scoreSegment(
     summary = addConsumedUnits(summary, { write: consumedWriteUnits });
   });
   summary = addDuration(summary, 'score', deps.now().getTime() - started);
-  return { summary, top: top.toArray(), report: finishPart(report), ...(next && { next }) };
+  return { summary, top: top.toArray(), report: finishPart(report), ...(gathered && { gathered }), ...(next && { next }) };
 }
 
 // ---------------------------------------------------------------- 4. finish
 
 export type NightResult = {
-  /** the model the night scored with, and whether each part was tonight's fit (with why not) */
+  /** the model the night scored with (an earlier night's in one pass) */
   modelId: string;
+  /** the model fitted (or reused) tonight, and whether each part was tonight's fit (with why not) */
+  fittedModelId: string;
+  /** 1: scored with an earlier night's model while gathering tonight's sample; 2: gathered, fitted, then scored */
+  passes: 1 | 2;
   fit: NightModel['fit'];
   summary: RunSummaryPart;
   outreach: { period: string; quota: number; planned: number; created: number; treated: number };
@@ -246,13 +286,14 @@ export type NightResult = {
  */
 export async function finishNight(
   deps: NightlyDeps,
-  input: { night: Night; model: NightModel; parts: readonly ScorePart[]; gather?: RunSummaryPart; failedSegments?: readonly string[] },
+  input: { night: Night; model: NightModel; parts: readonly ScorePart[]; gather?: RunSummaryPart; failedSegments?: readonly string[]; scoredWith?: { modelId: string }; passes?: 1 | 2 },
 ): Promise<NightResult> {
   const { store, publisher, config } = deps;
   const { night } = input;
   const started = deps.now().getTime();
   let summary = input.parts.map((p) => p.summary).reduce(mergeRunSummaries, input.gather ?? emptyRunSummary());
-  for (const s of input.failedSegments ?? []) summary = addFailedSegment(summary, s);
+  // a one-pass night's failed segment failed its gathering and its scoring at once: named once
+  for (const s of new Set(input.failedSegments ?? [])) summary = addFailedSegment(summary, s);
   const ranked = mergeTopN(input.model.keep, input.parts.map((p) => p.top));
   const o = config.outreach;
   const existing = await store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
@@ -277,11 +318,12 @@ export async function finishNight(
   await storeNightReport(deps.reports, night, [...input.parts.map((p) => p.report), erased], deps.now());
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
-  await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);
-  return { modelId: input.model.model.modelId, fit: input.model.fit, summary, outreach };
+  const models = { modelId: input.scoredWith?.modelId ?? input.model.model.modelId, fittedModelId: input.model.model.modelId, passes: input.passes ?? 2 };
+  await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, models, summary, outreach, deps.now()) }]);
+  return { ...models, fit: input.model.fit, summary, outreach };
 }
 
-function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {
+function runCompletedDetail(night: Night, m: NightModel, models: Pick<NightResult, 'modelId' | 'fittedModelId' | 'passes'>, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {
   const params = (p: object | undefined) => (p ? (Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v === 'number')) as Record<string, number>) : undefined);
   const component = (name: 'bgnbd' | 'gammaGamma' | 'sbg') => {
     const c = m.fit.components[name];
@@ -291,7 +333,9 @@ function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outr
   return {
     runId: night.runId,
     runDate: night.runDate,
-    modelId: m.model.modelId,
+    modelId: models.modelId,
+    fittedModelId: models.fittedModelId,
+    passes: models.passes,
     fitStatus: m.fit.status,
     alarm: m.fit.alarm,
     models: { bgnbd: component('bgnbd'), gammaGamma: component('gammaGamma'), sbg: component('sbg') },

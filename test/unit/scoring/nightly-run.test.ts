@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryCustomerStore, InMemoryEventPublisher, InMemoryScoringStore } from '../../../shared/pipeline/in-memory-ports.ts';
 import { applyEvent, emptyProfile } from '../../../shared/customers/profile.ts';
 import { allScoringShards, scoringShard } from '../../../shared/data-model/keys.ts';
-import { defaultScoringConfig as config, emptyScorePart, scoreSegment, runDateOf, type NightlyDeps, type ScorePart } from '../../../shared/scoring/index.ts';
+import { defaultScoringConfig as config, emptyScorePart, nightPasses, parseScoringConfig, scoreSegment, runDateOf, type NightlyDeps, type ScorePart } from '../../../shared/scoring/index.ts';
 import { runNight } from '../../support/nightly.ts';
 import { cdnowProfiles } from './helpers.ts';
 
@@ -210,5 +210,138 @@ describe('finishing a night', () => {
 
   it('scores the day before the scheduled time', () => {
     expect(runDateOf('2026-12-01T02:00:00Z')).toBe('2026-11-30');
+  });
+});
+
+describe('one pass or two (nightPasses)', () => {
+  const w = world();
+  let model: Awaited<ReturnType<typeof w.store.getModel>>;
+  beforeAll(async () => {
+    await runNight(w.deps, night1, { scoreSegments: [] });
+    model = (await w.store.getModel(night1.runId, night1.runDate))!;
+  });
+  const at = (days: number) => new Date(Date.parse(`${night1.runDate}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+  it('two passes on the first night (no earlier model)', () => {
+    expect(nightPasses(undefined, night1.runDate, config)).toEqual({ passes: 2 });
+  });
+
+  it("one pass when the earlier night's model is at most fit.scoreWithPreviousModelDays old (default 1), two after a gap", () => {
+    expect(config.fit.scoreWithPreviousModelDays).toBe(1);
+    expect(nightPasses(model, at(1), config)).toEqual({ passes: 1, scoreWith: model });
+    expect(nightPasses(model, at(2), config)).toEqual({ passes: 2 });
+    const week = { ...config, fit: { ...config.fit, scoreWithPreviousModelDays: 7 } };
+    expect(nightPasses(model, at(7), week)).toMatchObject({ passes: 1 });
+    expect(nightPasses(model, at(8), week)).toEqual({ passes: 2 });
+  });
+
+  it('always two passes with the setting 0, for a model of the same night, a model that values nobody or other CLV settings', () => {
+    expect(nightPasses(model, at(1), { ...config, fit: { ...config.fit, scoreWithPreviousModelDays: 0 } })).toEqual({ passes: 2 });
+    expect(nightPasses(model, at(0), config)).toEqual({ passes: 2 });
+    const { tierCuts: _cuts, ...noCuts } = model!;
+    expect(nightPasses(noCuts, at(1), config)).toEqual({ passes: 2 });
+    expect(nightPasses(model, at(1), { ...config, clv: { ...config.clv, months: 24 } })).toEqual({ passes: 2 });
+  });
+
+  it('rejects a negative or fractional setting', () => {
+    for (const days of [-1, 0.5]) expect(parseScoringConfig({ fit: { scoreWithPreviousModelDays: days } }).ok).toBe(false);
+  });
+});
+
+describe('a one-pass night (scores with the earlier night’s model while gathering, fits after)', () => {
+  /** Counts the customers each night reads from the index. */
+  function counting(w: ReturnType<typeof world>) {
+    const read = { customers: 0 };
+    const readSegment = w.store.readSegment.bind(w.store);
+    w.store.readSegment = async (...args) => {
+      const page = await readSegment(...args);
+      read.customers += page.customers.length;
+      return page;
+    };
+    return read;
+  }
+  const one = world();
+  const two = world();
+  const twoPasses: NightlyDeps = { ...two.deps, config: { ...config, fit: { ...config.fit, scoreWithPreviousModelDays: 0 } } };
+  const read = { one: counting(one), two: counting(two) };
+  let first: Awaited<ReturnType<typeof runNight>>;
+  let onePass: Awaited<ReturnType<typeof runNight>>;
+  let twoPass: Awaited<ReturnType<typeof runNight>>;
+  let rerun: Awaited<ReturnType<typeof runNight>>;
+  const before = { written: 0, rescored: 0, planned: 0, read: 0, onePassRead: 0, rerunRead: 0 };
+  const afterRerun = { written: 0, rescored: 0, planned: 0 };
+  beforeAll(async () => {
+    first = await runNight(one.deps, night1);
+    await runNight(twoPasses, night1);
+    before.read = read.one.customers;
+    onePass = await runNight(one.deps, night2, { pageSize: 30, pagesPerInvocation: 2 });
+    before.onePassRead = read.one.customers - before.read;
+    twoPass = await runNight(twoPasses, night2);
+    Object.assign(before, { written: one.store.calls.scoresWritten, rescored: one.publisher.ofType('CustomerRescored').length, planned: one.publisher.ofType('OutreachPlanned').length });
+    rerun = await runNight(one.deps, night2, { pageSize: 50, pagesPerInvocation: 1 });
+    before.rerunRead = read.one.customers - before.read - before.onePassRead;
+    Object.assign(afterRerun, { written: one.store.calls.scoresWritten, rescored: one.publisher.ofType('CustomerRescored').length, planned: one.publisher.ofType('OutreachPlanned').length });
+  });
+
+  it('the first night is two passes; the next night one: it reads every customer once, the two-pass night twice', () => {
+    expect(first.passes).toBe(2);
+    expect(onePass.passes).toBe(1);
+    expect(twoPass.passes).toBe(2);
+    expect(before.read).toBe(2 * 2357);
+    expect(read.two.customers).toBe(4 * 2357);
+    expect(before.onePassRead).toBe(2357);
+    expect(before.rerunRead).toBe(2357);
+    expect(onePass.summary.customersRead).toBe(2357);
+  });
+
+  it("scores with the earlier night's model: every score it writes names that model", async () => {
+    expect(onePass.modelId).toBe(night1.runId);
+    expect(onePass.summary.written).toBeGreaterThan(0);
+    const written = [...cdnowProfiles().keys()].map((id) => one.store.storedScore(id)!).filter((s) => s.scoredOn === night2.runDate);
+    expect(written).toHaveLength(onePass.summary.written);
+    for (const s of written) expect(s.modelId).toBe(night1.runId);
+  });
+
+  it("fits tonight's model after scoring, from the sample it gathered: the same model two passes fit", async () => {
+    expect(onePass.fittedModelId).toBe(night2.runId);
+    expect(onePass.model).toMatchObject({ reused: false, fit: { status: 'fitted', alarm: false } });
+    const a = (await one.store.getModel(night2.runId, night2.runDate))!;
+    const b = (await two.store.getModel(night2.runId, night2.runDate))!;
+    expect(a.sample).toEqual(b.sample);
+    expect(a.sample.adHocCustomers).toBe(2357);
+    expect({ bgnbd: a.bgnbd, gammaGamma: a.gammaGamma, tierCuts: a.tierCuts }).toEqual({ bgnbd: b.bgnbd, gammaGamma: b.gammaGamma, tierCuts: b.tierCuts });
+    expect(a.bgnbd!.fittedInRun).toBe(night2.runId);
+  });
+
+  it('says in the run summary event which model scored, which was fitted and the passes', () => {
+    const [done1, done2] = one.publisher.ofType('NightlyRunCompleted');
+    expect(done1).toMatchObject({ runId: night1.runId, modelId: night1.runId, fittedModelId: night1.runId, passes: 2 });
+    expect(done2).toMatchObject({ runId: night2.runId, modelId: night1.runId, fittedModelId: night2.runId, passes: 1, fitStatus: 'fitted', customersRead: 2357 });
+    expect(Object.keys(done2!.durations).sort()).toEqual(['finish', 'score']);
+  });
+
+  it('writes under 1 % on the quiet night, and plans the month as two passes do', () => {
+    expect(onePass.summary.written).toBeLessThan(2357 * 0.01);
+    expect(onePass.outreach).toEqual(twoPass.outreach);
+  });
+
+  it('a rerun is one pass again, reuses the fitted model, gathers and writes, emits and assigns nothing', () => {
+    expect(rerun).toMatchObject({ passes: 1, modelId: night1.runId, fittedModelId: night2.runId, model: { reused: true } });
+    expect(rerun.model.fit).toEqual(onePass.model.fit);
+    expect(rerun.summary).toMatchObject({ customersRead: 2357, written: 0, emitted: 0 });
+    expect(rerun.outreach).toMatchObject({ planned: onePass.outreach.planned, created: 0 });
+    expect(afterRerun).toEqual({ written: before.written, rescored: before.rescored, planned: before.planned });
+  });
+
+  it("a failed fit keeps the earlier parameters, marks the run and raises the alarm; the night still scores with the earlier model", async () => {
+    const w = world();
+    await runNight(w.deps, night1);
+    const failing: NightlyDeps = { ...w.deps, config: { ...config, fit: { ...config.fit, minAdHocCustomers: 1_000_000 } } };
+    const result = await runNight(failing, night2);
+    expect(result).toMatchObject({ passes: 1, modelId: night1.runId, fittedModelId: night2.runId });
+    expect(result.fit).toMatchObject({ status: 'degraded', alarm: true, components: { bgnbd: { source: 'previous', reason: expect.stringContaining('too few ad-hoc buyers') } } });
+    const kept = (await w.store.getModel(night2.runId, night2.runDate))!;
+    expect(kept.bgnbd).toEqual((await w.store.getModel(night1.runId, night1.runDate))!.bgnbd);
+    expect(w.publisher.ofType('NightlyRunCompleted').at(-1)).toMatchObject({ passes: 1, fitStatus: 'degraded', alarm: true, modelId: night1.runId });
   });
 });
