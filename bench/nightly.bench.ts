@@ -19,7 +19,9 @@
  *     reads now);
  *  4. units per customer: as DynamoDB Local reports them (ReturnConsumedCapacity, in the run
  *     summary) and as DynamoDB bills them, computed from the stored items' sizes;
- *  5. what the scoring view costs ingest per event, on a sample of 2,000 customers.
+ *  5. what the scoring view costs ingest per event, on a sample of 2,000 customers;
+ *  6. what scoring the quiet night with night 1's model (one pass) instead of its own changes
+ *     (bench/model-drift.ts), and the same on the CDNOW sample with new purchases between nights.
  * It prints a table; it asserts nothing (performance is measured here, never in timed tests).
  */
 import http from 'node:http';
@@ -38,8 +40,10 @@ import { SK, customerPk } from '../shared/data-model/keys.ts';
 import { profileItemOf } from '../shared/adapters/dynamodb-customer-store.ts';
 import { SCORING_SHARDS } from '../shared/data-model/table.ts';
 import { validateInbound } from '../shared/events/validate.ts';
+import { runDateOf } from '../shared/scoring/nightly-run.ts';
 import { busEnvelope } from '../shared/pipeline/run-pipeline.ts';
 import { ENV, nightlyRun } from '../shared/wiring.ts';
+import { modelDriftTable, storedScores } from './model-drift.ts';
 
 const { values: args } = parseArgs({
   options: { customers: { type: 'string', default: '100000' }, seed: { type: 'string', default: '42' }, chunk: { type: 'string', default: '5000' } },
@@ -235,7 +239,10 @@ async function main(): Promise<void> {
     // the definition synthesized once, before the clock starts (a CDK synth is no part of a night)
     const definition = localNightlyRunDefinition();
     const nights: { name: string; ms: number; s: NightSummary; status: string; spans: Map<string, { from: number; to: number }> }[] = [];
+    let beforeNight2: Awaited<ReturnType<typeof storedScores>> | undefined;
     for (const [name, day] of [['night 1', 0], ['night 2 (quiet)', 1]] as const) {
+      // the stored scores night 2 compares with (for the table of 6.; read before its clock starts)
+      if (day === 1) beforeNight2 = await storedScores(client, TABLE, runDateOf(new Date(NOW.getTime() + 86_400_000 + 2 * 3_600_000).toISOString()), CONCURRENCY);
       const spans = new Map<string, { from: number; to: number }>();
       const timed = async (e: unknown, c: Parameters<typeof handler>[1]) => {
         const step = String((e as { step?: string }).step ?? 'start');
@@ -246,8 +253,8 @@ async function main(): Promise<void> {
         return out;
       };
       const t = performance.now();
-      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, definition, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string } };
-      nights.push({ name, ms: performance.now() - t, s: result.summary, status: result.fit.status, spans });
+      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, definition, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string }; passes?: number };
+      nights.push({ name: `${name}, ${result.passes ?? 2} pass${result.passes === 1 ? '' : 'es'}`, ms: performance.now() - t, s: result.summary, status: result.fit.status, spans });
       log(`  ${name}: ${secs(performance.now() - t)}, ${JSON.stringify({ ...result.summary, durations: undefined })}`);
     }
 
@@ -350,6 +357,9 @@ async function main(): Promise<void> {
     const ic = await ingestCost(Math.min(CUSTOMERS, 2000));
     log(`ingest, ${ic.events.toLocaleString('en')} events of ${Math.min(CUSTOMERS, 2000).toLocaleString('en')} customers folded one by one: the scoring view changed on ${((100 * ic.viewChanged) / ic.events).toFixed(1)} % of the profile writes (index entry write: ${(ic.indexWru / ic.events).toFixed(3)} WRU/event); the profile item's transactional write ${(ic.profileWruWith / ic.events).toFixed(3)} WRU/event with the view, ${(ic.profileWruWithout / ic.events).toFixed(3)} without; view ${Math.round(mean(ic.viewBytes))} bytes mean, p99 ${percentile(ic.viewBytes, 0.99)}, max ${Math.max(...ic.viewBytes)}`);
     log(`events sent to the bus: ${JSON.stringify(Object.fromEntries(sink.counts))}`);
+    log('');
+    const [night1Date, night2Date] = [0, 1].map((day) => runDateOf(new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000).toISOString()));
+    for (const line of await modelDriftTable(client, TABLE, { previous: night1Date!, runDate: night2Date! }, beforeNight2!, CONCURRENCY)) log(line);
   } finally {
     client.destroy();
     await Promise.all([dynamodb.stop(), sink.stop()]);
