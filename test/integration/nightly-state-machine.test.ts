@@ -5,7 +5,8 @@
  * with the CDNOW sample and a captured bus: a night, a night with a segment that keeps failing
  * (retried, named, the others finish), and the rerun that resumes it (two passes: the nights
  * before have no model of the day before), then a quiet next night in one pass (scored with
- * the model of the night before while gathering, then fitted) and its rerun.
+ * the model of the night before while gathering, then fitted), its rerun, and a one-pass night
+ * with a segment that keeps failing and its rerun.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
@@ -14,6 +15,8 @@ import type { Context } from 'aws-lambda';
 import { aslOf } from '../../infra/asl.ts';
 import { synthesizedNightlyRunDefinition } from '../../infra/constructs/nightly-run.ts';
 import { runNightlyStateMachine } from '../../local/nightly-run.ts';
+import { DynamoScoringStore } from '../../shared/adapters/dynamodb-scoring-store.ts';
+import { emptyProfile } from '../../shared/customers/profile.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { scoringShard } from '../../shared/data-model/keys.ts';
 import { ENV, functionSpecs, nightlyRun } from '../../shared/wiring.ts';
@@ -211,5 +214,38 @@ describe('the synthesized nightly state machine (aws-local-stepfunctions, Dynamo
     expect(rerun.summary).toMatchObject({ customersRead: 2357, written: 0, emitted: 0 });
     expect(gatherKeys).toEqual([]);
     expect(capture.putEvents().filter((e) => e.DetailType === 'CustomerRescored' || e.DetailType === 'OutreachPlanned')).toHaveLength(before);
+  }, 300_000);
+
+  it('one pass: a segment that keeps failing is retried, named once, the fit goes on without its sample; the rerun resumes it', async () => {
+    const night4 = new Date('1997-10-11T02:00:00Z'); // run date 1997-10-10: night 3's model is a day old
+    const bad = scoringShard('2');
+    const inBad = profiles.filter((p) => scoringShard(p.customerId) === bad).length;
+    let badAttempts = 0;
+    const failing = (await runNightlyStateMachine({
+      region: 'eu-west-1',
+      scheduledTime: night4,
+      retryWaitMs: 0,
+      handler: async (e, c) => {
+        if ((e as Json).step === 'score' && (e as Json).segment === bad) {
+          badAttempts++;
+          throw new Error('injected failure');
+        }
+        return handler(e, c as never);
+      },
+    })) as Json;
+    expect(failing).toMatchObject({ passes: 1, modelId: 'run-1997-10-09', fittedModelId: 'run-1997-10-10' });
+    expect(badAttempts).toBe(1 + nightlyRun.retry.maxAttempts);
+    expect(failing.summary.failedSegments).toEqual([bad]);
+    expect(failing.summary.customersRead).toBe(2357 - inBad);
+    // tonight's model was fitted on the other segments' sample
+    const client = localDynamoDbClient(aws.dynamodb.endpoint);
+    const model = await new DynamoScoringStore(client, { tableName: table, profiles: { empty: emptyProfile } }).getModel('run-1997-10-10', '1997-10-10');
+    client.destroy();
+    expect(model!.sample.adHocCustomers).toBe(2357 - inBad);
+
+    const rerun = (await runNightlyStateMachine({ region: 'eu-west-1', scheduledTime: night4, retryWaitMs: 0, handler: (e, c) => handler(e, c as never) })) as Json;
+    expect(rerun).toMatchObject({ passes: 1, modelId: 'run-1997-10-09', fittedModelId: 'run-1997-10-10' });
+    expect(rerun.summary).toMatchObject({ customersRead: 2357, failedSegments: [] });
+    expect(rerun.summary.written).toBeLessThanOrEqual(inBad);
   }, 300_000);
 });
