@@ -74,6 +74,24 @@ async function indexPassUnits(): Promise<number> {
   }
   return units;
 }
+/** Runs the night with every score invocation of the `bad` segment failing; how often it was tried. */
+async function nightFailingIn(scheduledTime: Date, bad: string): Promise<{ result: Json; badAttempts: number }> {
+  let badAttempts = 0;
+  const result = (await runNightlyStateMachine({
+    region: 'eu-west-1',
+    scheduledTime,
+    retryWaitMs: 0,
+    handler: async (e, c) => {
+      if ((e as Json).step === 'score' && (e as Json).segment === bad) {
+        badAttempts++;
+        throw new Error('injected failure');
+      }
+      return handler(e, c as never);
+    },
+  })) as Json;
+  return { result, badAttempts };
+}
+
 /** A night's read units, by the run summary: night 2's first attempt (two passes) is kept for the one-pass night's comparison. */
 const readUnits: Record<string, number> = {};
 
@@ -123,19 +141,7 @@ describe('the synthesized nightly state machine (aws-local-stepfunctions, Dynamo
   it('retries a segment that keeps failing, names it, finishes the others; the rerun resumes it', async () => {
     const bad = scoringShard('1');
     const inBad = profiles.filter((p) => scoringShard(p.customerId) === bad).length;
-    let badAttempts = 0;
-    const failing = (await runNightlyStateMachine({
-      region: 'eu-west-1',
-      scheduledTime: night2,
-      retryWaitMs: 0,
-      handler: async (e, c) => {
-        if ((e as Json).step === 'score' && (e as Json).segment === bad) {
-          badAttempts++;
-          throw new Error('injected failure');
-        }
-        return handler(e, c as never);
-      },
-    })) as Json;
+    const { result: failing, badAttempts } = await nightFailingIn(night2, bad);
     expect(badAttempts).toBe(1 + nightlyRun.retry.maxAttempts);
     expect(failing.passes).toBe(2);
     readUnits.twoPasses = failing.summary.consumedReadUnits;
@@ -220,19 +226,7 @@ describe('the synthesized nightly state machine (aws-local-stepfunctions, Dynamo
     const night4 = new Date('1997-10-11T02:00:00Z'); // run date 1997-10-10: night 3's model is a day old
     const bad = scoringShard('2');
     const inBad = profiles.filter((p) => scoringShard(p.customerId) === bad).length;
-    let badAttempts = 0;
-    const failing = (await runNightlyStateMachine({
-      region: 'eu-west-1',
-      scheduledTime: night4,
-      retryWaitMs: 0,
-      handler: async (e, c) => {
-        if ((e as Json).step === 'score' && (e as Json).segment === bad) {
-          badAttempts++;
-          throw new Error('injected failure');
-        }
-        return handler(e, c as never);
-      },
-    })) as Json;
+    const { result: failing, badAttempts } = await nightFailingIn(night4, bad);
     expect(failing).toMatchObject({ passes: 1, modelId: 'run-1997-10-09', fittedModelId: 'run-1997-10-10' });
     expect(badAttempts).toBe(1 + nightlyRun.retry.maxAttempts);
     expect(failing.summary.failedSegments).toEqual([bad]);
