@@ -31,10 +31,10 @@ import {
   type NightResult,
   type NightlyDeps,
   type ScorePart,
+  candidatesToKeep,
   finishNight,
   fitNight,
   gatherSegment,
-  candidatesToKeep,
   nightPasses,
   nightSampleShare,
   runDateOf,
@@ -79,7 +79,7 @@ const fitOutcome = z
   .strict();
 
 const gatherDone = z.object({ step: z.literal('gather'), night, sampleShare: share, segment, part: gatherPart, done: z.literal(true) }).strict();
-/** A score step's settings: a one-pass night's name the earlier night whose model scores (`scoreWith`) and, while it gathers, the fit sample's share. */
+/** A score step's settings; a one-pass night's also name the earlier night whose model scores (`scoreWith`) and, while they gather, the fit sample's share. */
 const scoreFields = { step: z.literal('score'), night, keep: count, segment, scoreWith: night.optional(), sampleShare: share.optional() };
 const scoreDone = z.object({ ...scoreFields, part: scorePart, done: z.literal(true) }).strict();
 /** A segment that gave up after its retries (the state machine's Catch): named in the run summary, resumed by a rerun. */
