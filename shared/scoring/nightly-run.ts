@@ -27,7 +27,7 @@ import { responseSendsSince } from '../report/response.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
-import { type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
+import { type OutreachAssignment, type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
 import { type ModelSummary, fitSampleShare, inFitSample, summarizeProfile } from './profile-summary.ts';
 import { type RunSummaryPart, addConsumedUnits, addDuration, addFailedSegment, countCustomer, emptyRunSummary, mergeRunSummaries } from './run-summary.ts';
 import { type CustomerScore, scoreCustomerBatch } from './score-customer.ts';
@@ -259,19 +259,19 @@ export async function finishNight(
   const plan = planOutreach({ ranked, existing, runDate: night.runDate, runId: night.runId, config: o });
   let created = 0;
   const held = [...existing];
-  for (const a of plan.created) {
-    const put = await store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() });
-    if (put.status === 'created') created++;
-    held.push(put.assignment);
+  // Each put is conditional on its own key (never reassigned): a few at once, kept in the plan's order.
+  for (let at = 0; at < plan.created.length; at += OUTREACH_WRITES_AT_ONCE) {
+    const puts = await Promise.all(plan.created.slice(at, at + OUTREACH_WRITES_AT_ONCE).map((a) => store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() })));
+    for (const put of puts) {
+      if (put.status === 'created') created++;
+      held.push(put.assignment);
+    }
   }
   // Stored first, then published, then marked: an attempt that fails in between leaves the mark
   // unset and the next attempt (a retry, a rerun, the next night, in this month or a later one)
   // publishes it again. `unpublishedOutreach` holds those of any period; `held`, tonight's too
   // (and any of this month stored before the store kept the unpublished list).
-  for (const a of unpublishedTreated([...(await store.unpublishedOutreach()), ...held])) {
-    await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
-    await store.markOutreachPublished(a, deps.now());
-  }
+  await publishThenMark(deps, unpublishedTreated([...(await store.unpublishedOutreach()), ...held]));
   // Erased customers' assignments count through their anonymous residues (shared/report/erased-outreach.ts).
   const erased = deps.reports ? await erasedOutreachPart(store, o.experimentId, night.runDate, config.churn.horizonMonths) : undefined;
   await storeNightReport(deps.reports, night, [...input.parts.map((p) => p.report), erased], deps.now());
@@ -279,6 +279,39 @@ export async function finishNight(
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
   await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);
   return { modelId: input.model.model.modelId, fit: input.model.fit, summary, outreach };
+}
+
+/** Outreach assignments put, or marked published, at once. */
+const OUTREACH_WRITES_AT_ONCE = 8;
+
+/**
+ * Publishes each assignment's `OutreachPlanned`, one after the other in order, and marks each
+ * published once its event is: the marks run behind the publishes (at most
+ * `OUTREACH_WRITES_AT_ONCE` in flight). A failed publish stops there; the marks of those published
+ * before it are awaited first. A failed mark stops the publishing (the assignment stays unpublished:
+ * published again by the next attempt, deduplicable by its planId).
+ */
+async function publishThenMark(deps: NightlyDeps, treated: readonly OutreachAssignment[]): Promise<void> {
+  const marking = new Set<Promise<void>>();
+  let markFailed: { error: unknown } | undefined;
+  try {
+    for (const a of treated) {
+      if (markFailed) break;
+      await deps.publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
+      const mark: Promise<void> = deps.store.markOutreachPublished(a, deps.now()).then(
+        () => void marking.delete(mark),
+        (error: unknown) => {
+          markFailed ??= { error };
+          marking.delete(mark);
+        },
+      );
+      marking.add(mark);
+      if (marking.size >= OUTREACH_WRITES_AT_ONCE) await Promise.race(marking);
+    }
+  } finally {
+    await Promise.all(marking);
+  }
+  if (markFailed) throw markFailed.error;
 }
 
 function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {

@@ -193,6 +193,33 @@ describe('finishing a night', () => {
     expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(events.length);
   });
 
+  it('a failed mark stops the publishing once the marks in flight are done; the rerun publishes the unmarked ones again, the same events', async () => {
+    const w = world();
+    const mark = w.store.markOutreachPublished.bind(w.store);
+    let marks = 0;
+    w.store.markOutreachPublished = async (a, at) => {
+      if (++marks === 5) throw new Error('TransactWriteItems failed');
+      return mark(a, at);
+    };
+    await expect(runNight(w.deps, night1)).rejects.toThrow('TransactWriteItems failed');
+    const treated = (await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment');
+    const published = new Set(w.publisher.ofType('OutreachPlanned').map((e) => e.planId));
+    const marked = treated.filter((a) => a.publishedAt);
+    // marked only once published, published in order (the first four marked), and stopped long before the last
+    expect(marked.length).toBeGreaterThanOrEqual(4);
+    for (const a of marked) expect(published.has(a.planId)).toBe(true);
+    expect(published.size).toBeLessThan(treated.length);
+    expect(published.size).toBe(w.publisher.ofType('OutreachPlanned').length);
+    const first = new Map(w.publisher.ofType('OutreachPlanned').map((e) => [e.planId, e]));
+    await runNight(w.deps, night1);
+    const events = w.publisher.ofType('OutreachPlanned');
+    expect(new Set(events.map((e) => e.planId))).toEqual(new Set(treated.map((a) => a.planId)));
+    // again only those published and not marked (at least once: the same event, deduplicable by its planId)
+    expect(events.length).toBe(treated.length + published.size - marked.length);
+    for (const e of events) expect(e).toEqual(first.get(e.planId) ?? e);
+    expect((await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment' && !a.publishedAt)).toEqual([]);
+  });
+
   it('a rerun that reuses a degraded model reports its fit as the first attempt did: the fallbacks, their reasons and the alarm', async () => {
     const w = world();
     const deps: NightlyDeps = { ...w.deps, config: { ...config, fit: { ...config.fit, minAdHocCustomers: 1_000_000 } } };
