@@ -15,7 +15,8 @@
  * Reruns: a page scored again finds the scores it wrote and writes and emits nothing more;
  * an assignment is never made twice, and its OutreachPlanned is published until it is marked
  * published (at least once; the same event, deduplicable by its `planId`). A page's `CustomerRescored` events are published before
- * its scores are written, so a page that fails between the two is published again on its
+ * its scores are written (group by group of 50 customers, a few groups at once: a customer's event
+ * before her score), so a page that fails between the two is published again on its
  * retry (at least once, never lost).
  */
 import { DataError } from '../clv/errors.ts';
@@ -173,7 +174,7 @@ export async function scoreSegment(
   deps: NightlyDeps,
   input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget },
 ): Promise<ScorePart & { next?: SegmentCursor }> {
-  const { config, store, publisher } = deps;
+  const { config, store } = deps;
   const { night, model } = input;
   const started = deps.now().getTime();
   const triggersSince = new Date(endOfRunDate(night.runDate).getTime() - config.churn.triggerMaxAgeDays * DAY_MS);
@@ -211,20 +212,55 @@ export async function scoreSegment(
         { runDate: night.runDate, horizonMonths: config.churn.horizonMonths, ...(response && { response }) },
       );
     });
-    const scoredAt = deps.now().toISOString();
-    if (toEmit.length > 0) {
-      await publisher.publish(
-        toEmit.map((s) => ({
-          detailType: 'CustomerRescored' as const,
-          detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
-        })),
-      );
-    }
-    const { consumedWriteUnits } = await store.writeScores(toWrite);
+    const { consumedWriteUnits } = await publishThenWrite(deps, toEmit, toWrite, deps.now().toISOString());
     summary = addConsumedUnits(summary, { write: consumedWriteUnits });
   });
   summary = addDuration(summary, 'score', deps.now().getTime() - started);
   return { summary, top: top.toArray(), report: finishPart(report), ...(next && { next }) };
+}
+
+/** Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls), and groups in flight at once. */
+const GROUP_SIZE = 50;
+const GROUPS_AT_ONCE = 3;
+
+/**
+ * Publishes a page's `CustomerRescored` events and writes its scores, in groups of customers: a
+ * group's events are published before its scores are written (a customer's score is never written
+ * before her event is published), and `GROUPS_AT_ONCE` groups go on at once, so one group's
+ * events are published while another's scores are written. A failure stops the groups not begun;
+ * those in flight finish first. Returns the write units consumed.
+ */
+async function publishThenWrite(deps: NightlyDeps, toEmit: readonly CustomerScore[], toWrite: readonly CustomerScore[], scoredAt: string): Promise<{ consumedWriteUnits: number }> {
+  const rescored = (scores: readonly CustomerScore[]) =>
+    scores.map((s) => ({
+      detailType: 'CustomerRescored' as const,
+      detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
+    }));
+  const writing = new Set(toWrite.map((s) => s.customerId));
+  // an event without a score to write (none today: a changed tier or band is a written score) is published first
+  const alone = toEmit.filter((s) => !writing.has(s.customerId));
+  if (alone.length > 0) await deps.publisher.publish(rescored(alone));
+  const emitting = new Set(toEmit.map((s) => s.customerId));
+  let consumedWriteUnits = 0;
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < toWrite.length) {
+      const group = toWrite.slice(next, (next += GROUP_SIZE));
+      try {
+        const events = group.filter((s) => emitting.has(s.customerId));
+        if (events.length > 0) await deps.publisher.publish(rescored(events));
+        consumedWriteUnits += (await deps.store.writeScores(group)).consumedWriteUnits;
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const workers = await Promise.allSettled(Array.from({ length: Math.min(GROUPS_AT_ONCE, Math.ceil(toWrite.length / GROUP_SIZE)) }, worker));
+  const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failure) throw failure.reason;
+  return { consumedWriteUnits };
 }
 
 // ---------------------------------------------------------------- 4. finish

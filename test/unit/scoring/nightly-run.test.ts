@@ -118,6 +118,42 @@ describe('scoreSegment', () => {
     expect(part.top).toEqual(whole.top);
   });
 
+  it("publishes a customer's CustomerRescored before her score is written: a failed publish leaves its customers unwritten, and the retry publishes them (at least once, never lost)", async () => {
+    const w = world();
+    await runNight(w.deps, night1, { scoreSegments: [] });
+    const model = (await w.store.getModel(night1.runId, night1.runDate))!;
+    const segment = scoringShard('1');
+    const published = new Map<string, number>();
+    const publish = w.publisher.publish.bind(w.publisher);
+    let rescoredPublishes = 0;
+    w.publisher.publish = async (events) => {
+      if (events.some((e) => e.detailType === 'CustomerRescored') && ++rescoredPublishes === 2) throw new Error('PutEvents failed');
+      await publish(events);
+      for (const { customerId } of events.map((e) => e.detail as { customerId: string })) published.set(customerId, (published.get(customerId) ?? 0) + 1);
+    };
+    const writeScores = w.store.writeScores.bind(w.store);
+    const writtenBeforePublished: string[] = [];
+    w.store.writeScores = async (scores) => {
+      for (const s of scores) if (!published.has(s.customerId)) writtenBeforePublished.push(s.customerId);
+      return writeScores(scores);
+    };
+    const score = () => scoreSegment(w.deps, { night: night1, model, keep: 0, segment, budget: { pageSize: 1000 } });
+    await expect(score()).rejects.toThrow('PutEvents failed');
+    const ids = [...cdnowProfiles().keys()].filter((id) => scoringShard(id) === segment);
+    expect(ids.length).toBeGreaterThan(60); // more than one group of customers
+    const writtenFirst = ids.filter((id) => w.store.storedScore(id));
+    expect(writtenFirst.length).toBeLessThan(ids.length);
+    const publishedFirst = new Set(published.keys());
+    const retried = await score();
+    expect(retried.summary).toMatchObject({ written: ids.length - writtenFirst.length, emitted: ids.length - writtenFirst.length });
+    expect(writtenBeforePublished).toEqual([]);
+    for (const id of ids) {
+      expect(w.store.storedScore(id)).toBeDefined();
+      // twice only if published and not written by the failed attempt
+      expect(published.get(id)).toBe(publishedFirst.has(id) && !writtenFirst.includes(id) ? 2 : 1);
+    }
+  });
+
   it("raises a customer's churn risk with a recent trigger (and only with a recent one)", async () => {
     const w = world();
     await runNight(w.deps, night1);
