@@ -19,7 +19,8 @@
  * Reruns: a page scored again finds the scores it wrote and writes and emits nothing more;
  * an assignment is never made twice, and its OutreachPlanned is published until it is marked
  * published (at least once; the same event, deduplicable by its `planId`). A page's `CustomerRescored` events are published before
- * its scores are written, so a page that fails between the two is published again on its
+ * its scores are written (group by group of 50 customers, a few groups at once: a customer's event
+ * before her score), so a page that fails between the two is published again on its
  * retry (at least once, never lost).
  */
 import { DataError } from '../clv/errors.ts';
@@ -31,7 +32,7 @@ import { responseSendsSince } from '../report/response.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
-import { type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
+import { type OutreachAssignment, type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
 import { type ModelSummary, fitSampleShare, inFitSample, summarizeProfile } from './profile-summary.ts';
 import { type RunSummaryPart, addConsumedUnits, addDuration, addFailedSegment, countCustomer, emptyRunSummary, mergeRunSummaries } from './run-summary.ts';
 import { type CustomerScore, scoreCustomerBatch } from './score-customer.ts';
@@ -206,7 +207,7 @@ export async function scoreSegment(
   deps: NightlyDeps,
   input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget; gather?: { sampleShare: number } },
 ): Promise<ScorePart & { next?: SegmentCursor }> {
-  const { config, store, publisher } = deps;
+  const { config, store } = deps;
   const { night, model } = input;
   const started = deps.now().getTime();
   const triggersSince = new Date(endOfRunDate(night.runDate).getTime() - config.churn.triggerMaxAgeDays * DAY_MS);
@@ -247,20 +248,55 @@ export async function scoreSegment(
         { runDate: night.runDate, horizonMonths: config.churn.horizonMonths, ...(response && { response }) },
       );
     });
-    const scoredAt = deps.now().toISOString();
-    if (toEmit.length > 0) {
-      await publisher.publish(
-        toEmit.map((s) => ({
-          detailType: 'CustomerRescored' as const,
-          detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
-        })),
-      );
-    }
-    const { consumedWriteUnits } = await store.writeScores(toWrite);
+    const { consumedWriteUnits } = await publishThenWrite(deps, toEmit, toWrite, deps.now().toISOString());
     summary = addConsumedUnits(summary, { write: consumedWriteUnits });
   });
   summary = addDuration(summary, 'score', deps.now().getTime() - started);
   return { summary, top: top.toArray(), report: finishPart(report), ...(gathered && { gathered }), ...(next && { next }) };
+}
+
+/** Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls), and groups in flight at once. */
+const GROUP_SIZE = 50;
+const GROUPS_AT_ONCE = 3;
+
+/**
+ * Publishes a page's `CustomerRescored` events and writes its scores, in groups of customers: a
+ * group's events are published before its scores are written (a customer's score is never written
+ * before her event is published), and `GROUPS_AT_ONCE` groups go on at once, so one group's
+ * events are published while another's scores are written. A failure stops the groups not begun;
+ * those in flight finish first. Returns the write units consumed.
+ */
+async function publishThenWrite(deps: NightlyDeps, toEmit: readonly CustomerScore[], toWrite: readonly CustomerScore[], scoredAt: string): Promise<{ consumedWriteUnits: number }> {
+  const rescored = (scores: readonly CustomerScore[]) =>
+    scores.map((s) => ({
+      detailType: 'CustomerRescored' as const,
+      detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
+    }));
+  const writing = new Set(toWrite.map((s) => s.customerId));
+  // an event without a score to write (none today: a changed tier or band is a written score) is published first
+  const alone = toEmit.filter((s) => !writing.has(s.customerId));
+  if (alone.length > 0) await deps.publisher.publish(rescored(alone));
+  const emitting = new Set(toEmit.map((s) => s.customerId));
+  let consumedWriteUnits = 0;
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < toWrite.length) {
+      const group = toWrite.slice(next, (next += GROUP_SIZE));
+      try {
+        const events = group.filter((s) => emitting.has(s.customerId));
+        if (events.length > 0) await deps.publisher.publish(rescored(events));
+        consumedWriteUnits += (await deps.store.writeScores(group)).consumedWriteUnits;
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const workers = await Promise.allSettled(Array.from({ length: Math.min(GROUPS_AT_ONCE, Math.ceil(toWrite.length / GROUP_SIZE)) }, worker));
+  const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failure) throw failure.reason;
+  return { consumedWriteUnits };
 }
 
 // ---------------------------------------------------------------- 4. finish
@@ -300,19 +336,19 @@ export async function finishNight(
   const plan = planOutreach({ ranked, existing, runDate: night.runDate, runId: night.runId, config: o });
   let created = 0;
   const held = [...existing];
-  for (const a of plan.created) {
-    const put = await store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() });
-    if (put.status === 'created') created++;
-    held.push(put.assignment);
+  // Each put is conditional on its own key (never reassigned): a few at once, kept in the plan's order.
+  for (let at = 0; at < plan.created.length; at += OUTREACH_WRITES_AT_ONCE) {
+    const puts = await Promise.all(plan.created.slice(at, at + OUTREACH_WRITES_AT_ONCE).map((a) => store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() })));
+    for (const put of puts) {
+      if (put.status === 'created') created++;
+      held.push(put.assignment);
+    }
   }
   // Stored first, then published, then marked: an attempt that fails in between leaves the mark
   // unset and the next attempt (a retry, a rerun, the next night, in this month or a later one)
   // publishes it again. `unpublishedOutreach` holds those of any period; `held`, tonight's too
   // (and any of this month stored before the store kept the unpublished list).
-  for (const a of unpublishedTreated([...(await store.unpublishedOutreach()), ...held])) {
-    await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
-    await store.markOutreachPublished(a, deps.now());
-  }
+  await publishThenMark(deps, unpublishedTreated([...(await store.unpublishedOutreach()), ...held]));
   // Erased customers' assignments count through their anonymous residues (shared/report/erased-outreach.ts).
   const erased = deps.reports ? await erasedOutreachPart(store, o.experimentId, night.runDate, config.churn.horizonMonths) : undefined;
   await storeNightReport(deps.reports, night, [...input.parts.map((p) => p.report), erased], deps.now());
@@ -321,6 +357,39 @@ export async function finishNight(
   const models = { modelId: input.scoredWith?.modelId ?? input.model.model.modelId, fittedModelId: input.model.model.modelId, passes: input.passes ?? 2 };
   await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, models, summary, outreach, deps.now()) }]);
   return { ...models, fit: input.model.fit, summary, outreach };
+}
+
+/** Outreach assignments put, or marked published, at once. */
+const OUTREACH_WRITES_AT_ONCE = 8;
+
+/**
+ * Publishes each assignment's `OutreachPlanned`, one after the other in order, and marks each
+ * published once its event is: the marks run behind the publishes (at most
+ * `OUTREACH_WRITES_AT_ONCE` in flight). A failed publish stops there; the marks of those published
+ * before it are awaited first. A failed mark stops the publishing (the assignment stays unpublished:
+ * published again by the next attempt, deduplicable by its planId).
+ */
+async function publishThenMark(deps: NightlyDeps, treated: readonly OutreachAssignment[]): Promise<void> {
+  const marking = new Set<Promise<void>>();
+  let markFailed: { error: unknown } | undefined;
+  try {
+    for (const a of treated) {
+      if (markFailed) break;
+      await deps.publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
+      const mark: Promise<void> = deps.store.markOutreachPublished(a, deps.now()).then(
+        () => void marking.delete(mark),
+        (error: unknown) => {
+          markFailed ??= { error };
+          marking.delete(mark);
+        },
+      );
+      marking.add(mark);
+      if (marking.size >= OUTREACH_WRITES_AT_ONCE) await Promise.race(marking);
+    }
+  } finally {
+    await Promise.all(marking);
+  }
+  if (markFailed) throw markFailed.error;
 }
 
 function runCompletedDetail(night: Night, m: NightModel, models: Pick<NightResult, 'modelId' | 'fittedModelId' | 'passes'>, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {

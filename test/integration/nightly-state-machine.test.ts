@@ -107,6 +107,11 @@ describe('the synthesized nightly state machine (aws-local-stepfunctions, Dynamo
     expect(new Set(JSON.stringify(local).match(/"Resource":"[^"]+"/g))).toEqual(new Set([`"Resource":"${FN}"`]));
   }, 120_000);
 
+  it('refuses a definition the interpreter finds invalid, every time (a definition is marked validated only once it passed)', async () => {
+    const invalid = { StartAt: 'Start', States: { Start: { Type: 'Task', Resource: 'not an ARN', End: true } } };
+    for (let i = 0; i < 2; i++) await expect(runNightlyStateMachine({ region: 'eu-west-1', definition: invalid, handler: async () => ({}) })).rejects.toThrow(/definition is invalid/);
+  });
+
   it('runs a night: every segment gathered and scored, then finished; the parts travel as keys, not in the state', async () => {
     const steps: string[] = [];
     const sizes: Record<string, number> = {};

@@ -118,6 +118,42 @@ describe('scoreSegment', () => {
     expect(part.top).toEqual(whole.top);
   });
 
+  it("publishes a customer's CustomerRescored before her score is written: a failed publish leaves its customers unwritten, and the retry publishes them (at least once, never lost)", async () => {
+    const w = world();
+    await runNight(w.deps, night1, { scoreSegments: [] });
+    const model = (await w.store.getModel(night1.runId, night1.runDate))!;
+    const segment = scoringShard('1');
+    const published = new Map<string, number>();
+    const publish = w.publisher.publish.bind(w.publisher);
+    let rescoredPublishes = 0;
+    w.publisher.publish = async (events) => {
+      if (events.some((e) => e.detailType === 'CustomerRescored') && ++rescoredPublishes === 2) throw new Error('PutEvents failed');
+      await publish(events);
+      for (const { customerId } of events.map((e) => e.detail as { customerId: string })) published.set(customerId, (published.get(customerId) ?? 0) + 1);
+    };
+    const writeScores = w.store.writeScores.bind(w.store);
+    const writtenBeforePublished: string[] = [];
+    w.store.writeScores = async (scores) => {
+      for (const s of scores) if (!published.has(s.customerId)) writtenBeforePublished.push(s.customerId);
+      return writeScores(scores);
+    };
+    const score = () => scoreSegment(w.deps, { night: night1, model, keep: 0, segment, budget: { pageSize: 1000 } });
+    await expect(score()).rejects.toThrow('PutEvents failed');
+    const ids = [...cdnowProfiles().keys()].filter((id) => scoringShard(id) === segment);
+    expect(ids.length).toBeGreaterThan(60); // more than one group of customers
+    const writtenFirst = ids.filter((id) => w.store.storedScore(id));
+    expect(writtenFirst.length).toBeLessThan(ids.length);
+    const publishedFirst = new Set(published.keys());
+    const retried = await score();
+    expect(retried.summary).toMatchObject({ written: ids.length - writtenFirst.length, emitted: ids.length - writtenFirst.length });
+    expect(writtenBeforePublished).toEqual([]);
+    for (const id of ids) {
+      expect(w.store.storedScore(id)).toBeDefined();
+      // twice only if published and not written by the failed attempt
+      expect(published.get(id)).toBe(publishedFirst.has(id) && !writtenFirst.includes(id) ? 2 : 1);
+    }
+  });
+
   it("raises a customer's churn risk with a recent trigger (and only with a recent one)", async () => {
     const w = world();
     await runNight(w.deps, night1);
@@ -191,6 +227,33 @@ describe('finishing a night', () => {
     expect(await w.store.unpublishedOutreach()).toEqual([]);
     await runNight(w.deps, night2);
     expect(w.publisher.ofType('OutreachPlanned')).toHaveLength(events.length);
+  });
+
+  it('a failed mark stops the publishing once the marks in flight are done; the rerun publishes the unmarked ones again, the same events', async () => {
+    const w = world();
+    const mark = w.store.markOutreachPublished.bind(w.store);
+    let marks = 0;
+    w.store.markOutreachPublished = async (a, at) => {
+      if (++marks === 5) throw new Error('TransactWriteItems failed');
+      return mark(a, at);
+    };
+    await expect(runNight(w.deps, night1)).rejects.toThrow('TransactWriteItems failed');
+    const treated = (await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment');
+    const published = new Set(w.publisher.ofType('OutreachPlanned').map((e) => e.planId));
+    const marked = treated.filter((a) => a.publishedAt);
+    // marked only once published, published in order (the first four marked), and stopped long before the last
+    expect(marked.length).toBeGreaterThanOrEqual(4);
+    for (const a of marked) expect(published.has(a.planId)).toBe(true);
+    expect(published.size).toBeLessThan(treated.length);
+    expect(published.size).toBe(w.publisher.ofType('OutreachPlanned').length);
+    const first = new Map(w.publisher.ofType('OutreachPlanned').map((e) => [e.planId, e]));
+    await runNight(w.deps, night1);
+    const events = w.publisher.ofType('OutreachPlanned');
+    expect(new Set(events.map((e) => e.planId))).toEqual(new Set(treated.map((a) => a.planId)));
+    // again only those published and not marked (at least once: the same event, deduplicable by its planId)
+    expect(events.length).toBe(treated.length + published.size - marked.length);
+    for (const e of events) expect(e).toEqual(first.get(e.planId) ?? e);
+    expect((await w.store.outreachAssignments(config.outreach.experimentId, '1997-09')).filter((a) => a.group === 'treatment' && !a.publishedAt)).toEqual([]);
   });
 
   it('a rerun that reuses a degraded model reports its fit as the first attempt did: the fallbacks, their reasons and the alarm', async () => {
