@@ -18,7 +18,7 @@
  * customer ids), X-Ray, a run timeout; alarms on a failed or timed-out run and on no
  * successful run in 26 hours.
  */
-import { App, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -27,6 +27,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { nightlyRun } from '../../shared/wiring.ts';
 import { aslOf } from '../asl.ts';
+import { failedExecutions, loggedStateMachine } from './logged-state-machine.ts';
 
 /** Hours without a successful run after which the stale-run alarm fires. */
 export const STALE_RUN_HOURS = 26;
@@ -126,43 +127,19 @@ export class NightlyRun extends Construct {
       .when(sfn.Condition.numberEquals('$.passes', 1), scoreAndGather.next(fitAfter).next(finish))
       .otherwise(gather.next(fit).next(keepFit).next(score).next(finish));
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
       comment: 'serverless-clm nightly run: gather, fit, score every segment, finish; or score with a recent model while gathering, then fit, finish (docs/scoring.md)',
-      definitionBody: sfn.DefinitionBody.fromChainable(start.next(passes)),
+      definition: start.next(passes),
       timeout: Duration.hours(spec.timeoutHours),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-
-    const fnResource = fn.node.defaultChild as CfnElement | undefined;
-    if (fnResource) {
-      Validations.of(this.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fnResource)}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on the versions and aliases (":*") of the one nightly function, as added by CDK\'s grantInvoke; no other function is covered.',
-      });
-    }
-    Validations.of(this.stateMachine.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Step Functions log delivery (logs:CreateLogDelivery, logs:*LogDelivery*, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) do not support resource-level permissions.',
-      },
-    );
+      removalPolicy: props.removalPolicy,
+      fn,
+      fnDescription: 'nightly function',
+    }));
   }
 
   /** A run that failed, timed out or was aborted. */
   metricFailedRuns(): cloudwatch.IMetric {
-    const period = Duration.minutes(5);
-    return new cloudwatch.MathExpression({
-      expression: 'failed + timedOut + aborted',
-      usingMetrics: {
-        failed: this.stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
-        timedOut: this.stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
-        aborted: this.stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
-      },
-      label: 'Failed, timed-out or aborted nightly runs',
-      period,
-    });
+    return failedExecutions(this.stateMachine, 'Failed, timed-out or aborted nightly runs');
   }
 }
 
