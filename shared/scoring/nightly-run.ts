@@ -250,7 +250,8 @@ async function publishThenWrite(deps: NightlyDeps, toEmit: readonly CustomerScor
       try {
         const events = group.filter((s) => emitting.has(s.customerId));
         if (events.length > 0) await deps.publisher.publish(rescored(events));
-        consumedWriteUnits += (await deps.store.writeScores(group)).consumedWriteUnits;
+        const written = await deps.store.writeScores(group);
+        consumedWriteUnits += written.consumedWriteUnits;
       } catch (e) {
         failed = true;
         throw e;
