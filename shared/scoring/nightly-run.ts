@@ -219,9 +219,12 @@ export async function scoreSegment(
   return { summary, top: top.toArray(), report: finishPart(report), ...(next && { next }) };
 }
 
-/** Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls), and groups in flight at once. */
+/**
+ * Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls),
+ * and groups in flight at once (a segment's BatchWriteItem calls in flight: four, as writeScores alone has).
+ */
 const GROUP_SIZE = 50;
-const GROUPS_AT_ONCE = 3;
+const GROUPS_AT_ONCE = 2;
 
 /**
  * Publishes a page's `CustomerRescored` events and writes its scores, in groups of customers: a
