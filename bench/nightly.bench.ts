@@ -239,6 +239,9 @@ async function main(): Promise<void> {
       [ENV.busName]: 'bench-bus',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // as the local stack runs the handlers (local/local-stack.ts): no tracing, the X-Ray SDK hooking no promise
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_XRAY_MANUAL_MODE: 'true',
     });
 
     // 1. load: the next chunk generated while this one is written

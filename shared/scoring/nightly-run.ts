@@ -255,9 +255,12 @@ export async function scoreSegment(
   return { summary, top: top.toArray(), report: finishPart(report), ...(gathered && { gathered }), ...(next && { next }) };
 }
 
-/** Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls), and groups in flight at once. */
+/**
+ * Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls),
+ * and groups in flight at once (a segment's BatchWriteItem calls in flight: four, as writeScores alone has).
+ */
 const GROUP_SIZE = 50;
-const GROUPS_AT_ONCE = 3;
+const GROUPS_AT_ONCE = 2;
 
 /**
  * Publishes a page's `CustomerRescored` events and writes its scores, in groups of customers: a
@@ -286,7 +289,8 @@ async function publishThenWrite(deps: NightlyDeps, toEmit: readonly CustomerScor
       try {
         const events = group.filter((s) => emitting.has(s.customerId));
         if (events.length > 0) await deps.publisher.publish(rescored(events));
-        consumedWriteUnits += (await deps.store.writeScores(group)).consumedWriteUnits;
+        const written = await deps.store.writeScores(group);
+        consumedWriteUnits += written.consumedWriteUnits;
       } catch (e) {
         failed = true;
         throw e;

@@ -154,6 +154,24 @@ describe('scoreSegment', () => {
     }
   });
 
+  it('adds up the write units of every group of a page, the groups written at once', async () => {
+    const w = world();
+    await runNight(w.deps, night1, { scoreSegments: [] });
+    const model = (await w.store.getModel(night1.runId, night1.runDate))!;
+    const writeScores = w.store.writeScores.bind(w.store);
+    let calls = 0;
+    // two units a score, the answers coming back out of order
+    w.store.writeScores = async (scores) => {
+      await new Promise((r) => setTimeout(r, 5 * (3 - (calls++ % 3))));
+      await writeScores(scores);
+      return { consumedWriteUnits: 2 * scores.length };
+    };
+    const out = await scoreSegment(w.deps, { night: night1, model, keep: 0, segment: scoringShard('1'), budget: { pageSize: 1000 } });
+    expect(calls).toBeGreaterThan(1);
+    expect(out.summary.written).toBeGreaterThan(60);
+    expect(out.summary.consumedWriteUnits).toBe(2 * out.summary.written);
+  });
+
   it("raises a customer's churn risk with a recent trigger (and only with a recent one)", async () => {
     const w = world();
     await runNight(w.deps, night1);
