@@ -6,7 +6,7 @@
  *
  * History: the local run's generated history (local/synthetic/generate.ts) before the live
  * window, as JSON Lines rows in the generator's order (customer by customer), about 17.5 events
- * a customer. Each measurement gets a fresh table.
+ * a customer. Each measurement gets its own DynamoDB Local and a fresh table.
  *   raw         BatchWriteItem of the same number of EVT# items (ingest's item shape), 25 a call,
  *               16 calls in flight: the table's own write rate
  *   backfill    backfillBatch (shared/backfill) with DynamoBackfillStore, DynamoTimerStore and
@@ -16,10 +16,12 @@
  *               writes, the timers of absence and the batch results
  *   state machine (with --state-machine) the same through the synthesized state machine in the
  *               ASL interpreter with the real handler, as npm start runs it
- * Also printed: the write and read units consumed per row (ReturnConsumedCapacity).
+ * Also printed: the CPU seconds of the DynamoDB Local JVM and of Node during each phase, the write
+ * and read units consumed per row (ReturnConsumedCapacity), and the DynamoDB requests per batch by
+ * kind (bench/dynamodb-meter.ts).
  */
 import os from 'node:os';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchPutAll } from '../shared/adapters/dynamodb-batch.ts';
 import { DynamoBackfillStore } from '../shared/adapters/dynamodb-backfill-store.ts';
@@ -32,6 +34,7 @@ import { validateInbound } from '../shared/events/validate.ts';
 import { backfillRun, ENV } from '../shared/wiring.ts';
 import { createTable, LOCAL_CREDENTIALS, LOCAL_REGION, localDynamoDbClient, startDynamoDbLocal } from '../local/services.ts';
 import { generate, splitHistory } from '../local/synthetic/generate.ts';
+import { countRequests, cpuSeconds, formatCounts, type RequestCounts } from './dynamodb-meter.ts';
 
 const args = process.argv.slice(2);
 const customers = Number(args.find((a) => /^\d+$/.test(a)) ?? 5000);
@@ -44,83 +47,106 @@ const data = await generate({ customers, seed: 42, now: new Date('2026-11-23T00:
 const rows = splitHistory(data).history.map((e) => ({ source: e.Source, 'detail-type': e.DetailType, detail: JSON.parse(e.Detail) as unknown }));
 const now = new Date('2026-11-23T12:00:00Z');
 
-const ddb = await startDynamoDbLocal();
-const client = localDynamoDbClient(ddb.endpoint);
-const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-let tables = 0;
-const freshTable = async () => {
-  const name = `bench-${++tables}`;
-  await createTable(client, name);
-  return name;
-};
-
 /** Progress on stderr (the table goes to stdout at the end). */
 const progress = (line: string) => process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${line} (load ${os.loadavg()[0]!.toFixed(1)})\n`);
 
-type Row = { path: string; rows: number; seconds: number; perSecond: number; writeUnitsPerRow?: number; readUnitsPerRow?: number };
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+type Row = { path: string; rows: number; seconds: number; perSecond: number; jvmCpuS: number; nodeCpuS: number; writeUnitsPerRow?: number; readUnitsPerRow?: number };
 const results: Row[] = [];
 
-try {
-  // Raw: the same number of event items, batch-written.
-  {
-    const table = await freshTable();
-    const items = rows.map((r) => {
-      const v = validateInbound(r, now);
-      if (!v.ok) throw new Error(v.reason);
-      return eventItem(v.event, now, 400 * 86_400);
-    });
-    // One item per key: the history holds duplicates (the same event twice), which one BatchWriteItem call refuses.
-    const unique = [...new Map(items.map((i) => [`${i.pk}\n${i.sk}`, i])).values()];
+/**
+ * Each measurement runs on its own DynamoDB Local with one fresh table. DynamoDB Local's stream
+ * bookkeeping of a write (SQLiteDBAccessJob.getStreamDescription, on its one SQLite thread) costs in
+ * proportion to the stream records other tables wrote before this table's first write: after the
+ * raw phase's 89,000 writes on another table, every write of the next table was 30 to 100 times
+ * slower (docs/benchmarks.md), so two phases in one DynamoDB Local are no fair comparison.
+ */
+type Meter = { client: DynamoDBClient; doc: DynamoDBDocumentClient; endpoint: string; table: string; counts: RequestCounts };
+async function onFreshDynamoDbLocal(name: string, work: (m: Meter) => Promise<number>): Promise<Omit<Row, 'path' | 'writeUnitsPerRow' | 'readUnitsPerRow'> & { counts: RequestCounts }> {
+  const ddb = await startDynamoDbLocal();
+  const client = localDynamoDbClient(ddb.endpoint);
+  const counts = countRequests(client);
+  try {
+    const table = `bench-${name}`;
+    await createTable(client, table);
+    counts.clear();
+    const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const jvm0 = cpuSeconds(ddb.pid);
+    const node0 = process.cpuUsage();
     const t = performance.now();
-    const { consumedWriteUnits } = await batchPutAll(doc, table, unique, { concurrency: CONCURRENCY });
+    const n = await work({ client, doc, endpoint: ddb.endpoint, table, counts });
     const seconds = (performance.now() - t) / 1000;
-    progress(`raw: ${unique.length} items in ${seconds.toFixed(1)} s`);
-    results.push({ path: 'raw BatchWriteItem (25 a call, 16 in flight)', rows: unique.length, seconds, perSecond: unique.length / seconds, writeUnitsPerRow: consumedWriteUnits / unique.length });
+    const node = process.cpuUsage(node0);
+    const out = { rows: n, seconds, perSecond: n / seconds, jvmCpuS: cpuSeconds(ddb.pid) - jvm0, nodeCpuS: (node.user + node.system) / 1e6, counts };
+    progress(`${name}: ${n} rows in ${seconds.toFixed(1)} s, DynamoDB Local CPU ${out.jvmCpuS.toFixed(1)} s, Node CPU ${out.nodeCpuS.toFixed(1)} s`);
+    return out;
+  } finally {
+    client.destroy();
+    await ddb.stop();
   }
+}
 
-  const batches: BackfillBatch[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_BATCH) {
-    batches.push({ Items: rows.slice(i, i + ROWS_PER_BATCH).map((row, k) => ({ index: i + k, row })), BatchInput: { runId: 'bench', file: 'history.jsonl', format: 'jsonl' } });
-  }
+const batches: BackfillBatch[] = [];
+for (let i = 0; i < rows.length; i += ROWS_PER_BATCH) {
+  batches.push({ Items: rows.slice(i, i + ROWS_PER_BATCH).map((row, k) => ({ index: i + k, row })), BatchInput: { runId: 'bench', file: 'history.jsonl', format: 'jsonl' } });
+}
+const requestLines: string[] = [];
+const perBatch = (counts: RequestCounts) => formatCounts(counts, batches.length);
 
-  // The backfill path: the domain with the DynamoDB adapter, 16 batches at once.
-  {
-    const table = await freshTable();
+// Raw: the same number of event items, batch-written.
+{
+  const items = rows.map((r) => {
+    const v = validateInbound(r, now);
+    if (!v.ok) throw new Error(v.reason);
+    return eventItem(v.event, now, 400 * 86_400);
+  });
+  // One item per key: the history holds duplicates (the same event twice), which one BatchWriteItem call refuses.
+  const unique = [...new Map(items.map((i) => [`${i.pk}\n${i.sk}`, i])).values()];
+  let writeUnits = 0;
+  const m = await onFreshDynamoDbLocal('raw', async ({ doc, table }) => {
+    writeUnits = (await batchPutAll(doc, table, unique, { concurrency: CONCURRENCY })).consumedWriteUnits;
+    return unique.length;
+  });
+  results.push({ path: 'raw BatchWriteItem (25 a call, 16 in flight)', ...m, writeUnitsPerRow: writeUnits / unique.length });
+  requestLines.push(`raw: ${perBatch(m.counts)}`);
+}
+
+// The backfill path: the domain with the DynamoDB adapter, 16 batches at once.
+{
+  let consumed = { writeUnits: 0, readUnits: 0 };
+  const figures = { stored: 0, customers: 0, consent: 0, timersSet: 0, conflicts: 0 };
+  const m = await onFreshDynamoDbLocal('backfill', async ({ client, table }) => {
     const store = new DynamoBackfillStore(client, { tableName: table, profiles: fold });
     const extra = { timers: new DynamoTimerStore(client, { tableName: table }), consent: new DynamoConsentLedger(client, { tableName: table }) };
     let next = 0;
-    let stored = 0;
-    let timersSet = 0;
-    const t = performance.now();
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (next < batches.length) {
           const b = batches[next++]!;
           const r = await backfillBatch(b, { store, fold, now: () => now, ...extra });
-          stored += r.eventsStored;
-          timersSet += r.timersSet;
+          figures.stored += r.eventsStored;
+          figures.customers += r.customersWritten;
+          figures.consent += r.consentRecords;
+          figures.timersSet += r.timersSet;
         }
       }),
     );
-    progress(`backfill: ${rows.length} rows, ${timersSet} timers set, in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    const seconds = (performance.now() - t) / 1000;
-    if (stored === 0) throw new Error('the backfill stored nothing');
-    results.push({
-      path: `backfill (batches of ${ROWS_PER_BATCH}, ${CONCURRENCY} at once)`,
-      rows: rows.length,
-      seconds,
-      perSecond: rows.length / seconds,
-      writeUnitsPerRow: store.consumed.writeUnits / rows.length,
-      readUnitsPerRow: store.consumed.readUnits / rows.length,
-    });
-  }
+    if (figures.stored === 0) throw new Error('the backfill stored nothing');
+    consumed = store.consumed;
+    return rows.length;
+  });
+  results.push({ path: `backfill (batches of ${ROWS_PER_BATCH}, ${CONCURRENCY} at once)`, ...m, writeUnitsPerRow: consumed.writeUnits / rows.length, readUnitsPerRow: consumed.readUnits / rows.length });
+  requestLines.push(
+    `backfill: ${perBatch(m.counts)} (${fmt(figures.stored)} events stored, ${fmt(figures.customers)} profile writes, ${fmt(figures.consent)} consent records, ${fmt(figures.timersSet)} timers set)`,
+  );
+}
 
-  if (viaStateMachine) {
-    const table = await freshTable();
+if (viaStateMachine) {
+  const m = await onFreshDynamoDbLocal('state-machine', async ({ endpoint, table }) => {
     Object.assign(process.env, {
       [ENV.tableName]: table,
       [ENV.busName]: 'bench-bus',
-      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
       // BackfillCompleted goes nowhere: no bus is listening (one event, after the timing's rows are in).
       AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:9',
       AWS_REGION: LOCAL_REGION,
@@ -130,25 +156,20 @@ try {
       AWS_MAX_ATTEMPTS: '1',
     });
     const { runBackfillStateMachine } = await import('../local/backfill-run.ts');
-    const t = performance.now();
     await runBackfillStateMachine({ runId: 'bench', file: { key: 'history.jsonl', format: 'jsonl', rows }, region: LOCAL_REGION, retryWaitMs: 0 }).catch((e: Error) => {
       // Only the summary's publish may fail here (no bus); the batches are in by then.
       if (!/Summarise|ECONNREFUSED|EventBridge|connect/i.test(`${e.name} ${e.message}`)) throw e;
     });
-    const seconds = (performance.now() - t) / 1000;
-    results.push({ path: 'backfill through the state machine (ASL interpreter, real handler)', rows: rows.length, seconds, perSecond: rows.length / seconds });
-  }
-} finally {
-  await client.send(new ListTablesCommand({})).catch(() => undefined);
-  client.destroy();
-  await ddb.stop();
+    return rows.length;
+  });
+  results.push({ path: 'backfill through the state machine (ASL interpreter, real handler)', ...m });
 }
 
 const raw = results[0]!.perSecond;
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 console.log(`\nbackfill benchmark: ${fmt(customers)} customers, ${fmt(rows.length)} history rows, DynamoDB Local; ${os.cpus().length} CPUs (${os.cpus()[0]?.model}), load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
-console.log('| path | rows | s | rows/s | of raw | WCU/row | RCU/row |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log('| path | rows | s | rows/s | of raw | DynamoDB Local CPU s | Node CPU s | WCU/row | RCU/row |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of results) {
-  console.log(`| ${r.path} | ${fmt(r.rows)} | ${fmt(r.seconds, 1)} | ${fmt(r.perSecond)} | ${fmt((100 * r.perSecond) / raw)}% | ${r.writeUnitsPerRow === undefined ? '' : fmt(r.writeUnitsPerRow, 2)} | ${r.readUnitsPerRow === undefined ? '' : fmt(r.readUnitsPerRow, 2)} |`);
+  console.log(`| ${r.path} | ${fmt(r.rows)} | ${fmt(r.seconds, 1)} | ${fmt(r.perSecond)} | ${fmt((100 * r.perSecond) / raw)}% | ${fmt(r.jvmCpuS, 1)} | ${fmt(r.nodeCpuS, 1)} | ${r.writeUnitsPerRow === undefined ? '' : fmt(r.writeUnitsPerRow, 2)} | ${r.readUnitsPerRow === undefined ? '' : fmt(r.readUnitsPerRow, 2)} |`);
 }
+console.log(`\nDynamoDB requests per ${ROWS_PER_BATCH}-row batch (${batches.length} batches):\n${requestLines.map((l) => `- ${l}`).join('\n')}`);

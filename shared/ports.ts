@@ -298,6 +298,13 @@ export interface ReportSink {
 export interface ConsentLedger {
   /** Appends each record once (keyed on its record id); a record already there is left as it is. */
   append(records: readonly ConsentRecord[]): Promise<void>;
+  /**
+   * Appends, in bulk, the records not in the ledger when it reads them (the backfill's, shared/backfill):
+   * one read of all their keys, then batch writes of the absent ones. A record another writer
+   * appends between that read and the write is written over by this one (the same record id of
+   * the same event: only its `source` may differ). Optional: a ledger without it gets `append`.
+   */
+  appendAbsent?(records: readonly ConsentRecord[]): Promise<void>;
   /** Every record of the customer, oldest first. */
   history(customerId: string): Promise<ConsentRecord[]>;
 }

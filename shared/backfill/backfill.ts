@@ -306,7 +306,7 @@ export async function backfillBatch(batch: BackfillBatch, deps: Deps): Promise<B
     }));
     // The consent ledger first, as ingest does: a crash after it appends the same records again on the retry (each once).
     const records = backfillConsentRecords(plans.flatMap(({ plan }) => plan.write), deps.consentPolicy);
-    if (deps.consent && records.length > 0) await deps.consent.append(records);
+    if (deps.consent && records.length > 0) await (deps.consent.appendAbsent ? deps.consent.appendAbsent(records) : deps.consent.append(records));
     // Events first: a crash before the profile is written leaves them marked and unfolded, for the retry.
     await deps.store.writeEvents(plans.flatMap(({ plan }) => plan.write.map((event) => ({ event, token }))), now);
     const outcomes = await Promise.all(

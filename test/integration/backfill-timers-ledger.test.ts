@@ -12,7 +12,8 @@ import { DynamoBackfillStore } from '../../shared/adapters/dynamodb-backfill-sto
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoTimerStore } from '../../shared/adapters/dynamodb-timer-store.ts';
-import { backfillBatch, type BackfillBatch, type BatchResult } from '../../shared/backfill/backfill.ts';
+import { backfillBatch, backfillConsentRecords, type BackfillBatch, type BatchResult } from '../../shared/backfill/backfill.ts';
+import { consentRecordsOf } from '../../shared/consent/ledger.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../shared/events/catalog.ts';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
@@ -114,4 +115,21 @@ describe('backfill, timers of absence and the consent ledger on DynamoDB Local',
     for (let i = 0; i < events.length; i += 5) await backfillBatch(batch('run-3', events.slice(i, i + 5), i), deps);
     expect({ timers: [await items(b, 's', 'TIMER#'), await items(b, 'u', 'TIMER#')], consent: await items(b, 'u', 'CONSENT#') }).toEqual(before);
   }, 300_000);
+
+  it('appends the consent records in bulk, once each: one already in the ledger (appended live before its event was stored) keeps its source', async () => {
+    const t = await table();
+    const consentEvents = events.filter((e) => consentRecordsOf(e).length > 0);
+    // Live ingest appends a record before it stores the event: a crash in between leaves the record without the event.
+    const [early] = consentRecordsOf(consentEvents[1]!);
+    expect(early!.source).not.toBe('import');
+    await t.consent.append([early!]);
+    const r = await backfillBatch(batch('run-1', events, 0), { store: t.backfill, fold: profiles, timers: t.timers, consent: t.consent, now: () => new Date() });
+    expect(r.eventsStored).toBe(events.length);
+    const expected = backfillConsentRecords(consentEvents).map((rec) => (rec.recordId === early!.recordId ? early! : rec));
+    expect(await t.consent.history('u')).toEqual(expected);
+    // Appending the same records again in bulk changes no item.
+    const before = await items(t, 'u', 'CONSENT#');
+    await t.consent.appendAbsent(backfillConsentRecords(consentEvents));
+    expect(await items(t, 'u', 'CONSENT#')).toEqual(before);
+  }, 120_000);
 });
