@@ -14,14 +14,19 @@
  *     the bus a sink that accepts PutEvents;
  *  3. DynamoDB Local's own rates on the same table, by the same process: parallel BatchGetItem of
  *     every customer's PROFILE and SCORE items (the issue's raw read rate), BatchWriteItem of as
- *     many score-sized items outside the index (its raw write rate), with the state machine's
- *     concurrency (its Map's MaxConcurrency), and a Query of the whole scoring index (what a night
- *     reads now);
+ *     many score-sized items outside the index, with the state machine's concurrency (its Map's
+ *     MaxConcurrency), a Query of the whole scoring index (what a night reads now), and BatchWriteItem
+ *     of as many score items as the night writes them, in the index (the raw write rate a first
+ *     night is held to), under other customer ids; the CPU time of this process and of DynamoDB
+ *     Local's JVM during each night and raw write;
  *  4. units per customer: as DynamoDB Local reports them (ReturnConsumedCapacity, in the run
  *     summary) and as DynamoDB bills them, computed from the stored items' sizes;
- *  5. what the scoring view costs ingest per event, on a sample of 2,000 customers.
+ *  5. what the scoring view costs ingest per event, on a sample of 2,000 customers;
+ *  6. what scoring the quiet night with night 1's model (one pass) instead of its own changes
+ *     (bench/model-drift.ts), and the same on the CDNOW sample with new purchases between nights.
  * It prints a table; it asserts nothing (performance is measured here, never in timed tests).
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -34,12 +39,14 @@ import { loadHandler } from '../local/invoke.ts';
 import { localNightlyRunDefinition, runNightlyStateMachine } from '../local/nightly-run.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, createTable, localDynamoDbClient, startDynamoDbLocal } from '../local/services.ts';
 import { type CustomerProfile, applyEvent, emptyProfile } from '../shared/customers/profile.ts';
-import { SK, customerPk } from '../shared/data-model/keys.ts';
+import { SK, customerPk, scoringShard } from '../shared/data-model/keys.ts';
 import { profileItemOf } from '../shared/adapters/dynamodb-customer-store.ts';
 import { SCORING_SHARDS } from '../shared/data-model/table.ts';
 import { validateInbound } from '../shared/events/validate.ts';
+import { runDateOf } from '../shared/scoring/nightly-run.ts';
 import { busEnvelope } from '../shared/pipeline/run-pipeline.ts';
 import { ENV, nightlyRun } from '../shared/wiring.ts';
+import { modelDriftTable, storedScores } from './model-drift.ts';
 
 const { values: args } = parseArgs({
   options: { customers: { type: 'string', default: '100000' }, seed: { type: 'string', default: '42' }, chunk: { type: 'string', default: '5000' } },
@@ -77,6 +84,24 @@ async function batchWrite(doc: DynamoDBDocumentClient, items: Record<string, unk
   });
   return units;
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (utime and stime, in
+ * USER_HZ = 100 ticks a second on Linux); NaN where there is no /proc.
+ */
+function cpuMsOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** This process's CPU time so far (user + system), in ms. */
+const nodeCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 // ------------------------------------------------------------------ item sizes as DynamoDB bills them
 
@@ -200,6 +225,7 @@ async function main(): Promise<void> {
   log(`nightly bench: ${CUSTOMERS.toLocaleString('en')} customers, seed ${SEED}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load average ${os.loadavg()[0]!.toFixed(1)}, ${new Date().toISOString().slice(0, 10)}`);
   const [dynamodb, sink] = await Promise.all([startDynamoDbLocal(), startSink()]);
   const client = localDynamoDbClient(dynamodb.endpoint);
+  const jvmCpuMs = () => cpuMsOf(dynamodb.pid);
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
   try {
     await createTable(client, TABLE);
@@ -213,6 +239,9 @@ async function main(): Promise<void> {
       [ENV.busName]: 'bench-bus',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // as the local stack runs the handlers (local/local-stack.ts): no tracing, the X-Ray SDK hooking no promise
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_XRAY_MANUAL_MODE: 'true',
     });
 
     // 1. load: the next chunk generated while this one is written
@@ -234,8 +263,11 @@ async function main(): Promise<void> {
     const handler = await loadHandler(nightlyRun.function);
     // the definition synthesized once, before the clock starts (a CDK synth is no part of a night)
     const definition = localNightlyRunDefinition();
-    const nights: { name: string; ms: number; s: NightSummary; status: string; spans: Map<string, { from: number; to: number }> }[] = [];
+    const nights: { name: string; ms: number; s: NightSummary; status: string; spans: Map<string, { from: number; to: number }>; nodeCpuMs: number; jvmCpuMs: number }[] = [];
+    let beforeNight2: Awaited<ReturnType<typeof storedScores>> | undefined;
     for (const [name, day] of [['night 1', 0], ['night 2 (quiet)', 1]] as const) {
+      // the stored scores night 2 compares with (for the table of 6.; read before its clock starts)
+      if (day === 1) beforeNight2 = await storedScores(client, TABLE, runDateOf(new Date(NOW.getTime() + 86_400_000 + 2 * 3_600_000).toISOString()), CONCURRENCY);
       const spans = new Map<string, { from: number; to: number }>();
       const timed = async (e: unknown, c: Parameters<typeof handler>[1]) => {
         const step = String((e as { step?: string }).step ?? 'start');
@@ -246,8 +278,9 @@ async function main(): Promise<void> {
         return out;
       };
       const t = performance.now();
-      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, definition, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string } };
-      nights.push({ name, ms: performance.now() - t, s: result.summary, status: result.fit.status, spans });
+      const [node, jvm] = [nodeCpuMs(), jvmCpuMs()];
+      const result = (await runNightlyStateMachine({ region: LOCAL_REGION, handler: timed, definition, scheduledTime: new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000) })) as { summary: NightSummary; fit: { status: string }; passes?: number };
+      nights.push({ name: `${name}, ${result.passes ?? 2} pass${result.passes === 1 ? '' : 'es'}`, ms: performance.now() - t, s: result.summary, status: result.fit.status, spans, nodeCpuMs: nodeCpuMs() - node, jvmCpuMs: jvmCpuMs() - jvm });
       log(`  ${name}: ${secs(performance.now() - t)}, ${JSON.stringify({ ...result.summary, durations: undefined })}`);
     }
 
@@ -307,8 +340,24 @@ async function main(): Promise<void> {
     const { scoringShard: _inIndex, ...plain } = sample;
     const scoreLike = ids.map((i) => ({ ...plain, pk: `BENCH#${i}`, sk: SK.score }));
     t = performance.now();
+    let jvm = jvmCpuMs();
     const rawWriteUnits = await batchWrite(doc, scoreLike, CONCURRENCY);
     const rawWriteMs = performance.now() - t;
+    const rawWriteJvmMs = jvmCpuMs() - jvm;
+    // the raw write as the night writes it: the score items night 2 left (the first 20,000 customers'), as many as
+    // there are customers, each under another customer's id (`R<i>-` before it: keys and shard of that id), with
+    // its `scoringShard`, so in the index as well; after the Query above, and under ids no night reads
+    const scores = got.flat().filter((item) => item.sk === SK.score);
+    const asTheNight = scores.length === 0 ? [] : ids.map((i) => {
+      const s = scores[i % scores.length]!;
+      const customerId = `R${i}-${String(s.customerId)}`;
+      return { ...s, customerId, pk: customerPk(customerId), scoringShard: scoringShard(customerId) };
+    });
+    t = performance.now();
+    jvm = jvmCpuMs();
+    const rawIndexWriteUnits = await batchWrite(doc, asTheNight, CONCURRENCY);
+    const rawIndexWriteMs = performance.now() - t;
+    const rawIndexWriteJvmMs = jvmCpuMs() - jvm;
 
     // 4. the table
     const rate = (n: number, ms: number) => Math.round(n / (ms / 1000)).toLocaleString('en');
@@ -327,11 +376,17 @@ async function main(): Promise<void> {
       }
     }
     log(`| raw: BatchGetItem of PROFILE + SCORE, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} (${itemsRead.toLocaleString('en')} items) | ${secs(rawReadMs)} | ${rate(CUSTOMERS, rawReadMs)} |`);
-    log(`| raw: BatchWriteItem of score-sized items, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} | ${secs(rawWriteMs)} | ${rate(CUSTOMERS, rawWriteMs)} |`);
+    log(`| raw: BatchWriteItem of score-sized items outside the index, ${CONCURRENCY} at once | ${CUSTOMERS.toLocaleString('en')} | ${secs(rawWriteMs)} | ${rate(CUSTOMERS, rawWriteMs)} |`);
+    log(`| raw: BatchWriteItem of score items as the night writes them (in the index), ${CONCURRENCY} at once | ${asTheNight.length.toLocaleString('en')} | ${secs(rawIndexWriteMs)} | ${rate(asTheNight.length, rawIndexWriteMs)} |`);
     log(`| raw: Query of the whole scoring index, ${CONCURRENCY} shards at once, pages of 500 | ${CUSTOMERS.toLocaleString('en')} (${indexEntries.toLocaleString('en')} entries, ${indexPages} pages) | ${secs(rawIndexMs)} | ${rate(CUSTOMERS, rawIndexMs)} |`);
     for (const n of nights) {
-      log(`| ${n.name}: share of the raw BatchWriteItem / BatchGetItem rate | | | ${Math.round((100 * rawWriteMs) / n.ms)} % / ${Math.round((100 * rawReadMs) / n.ms)} % |`);
+      log(`| ${n.name}: share of the raw BatchWriteItem rate outside / in the index, of the BatchGetItem rate | | | ${Math.round((100 * rawWriteMs) / n.ms)} % / ${Math.round((100 * rawIndexWriteMs) / n.ms)} % / ${Math.round((100 * rawReadMs) / n.ms)} % |`);
     }
+    log('');
+    log(`| CPU time (user + system) | this process (Node: the interpreter, the handler, the SDK) | DynamoDB Local (JVM) |`);
+    log(`|---|---:|---:|`);
+    for (const n of nights) log(`| ${n.name} | ${secs(n.nodeCpuMs)} | ${secs(n.jvmCpuMs)} |`);
+    log(`| raw: BatchWriteItem outside / in the index | | ${secs(rawWriteJvmMs)} / ${secs(rawIndexWriteJvmMs)} |`);
     log('');
     log(`| night | status | read units / customer (reported) | write units / customer (reported) | steps: total ms (count, max ms) |`);
     log(`|---|---|---:|---:|---|`);
@@ -345,11 +400,14 @@ async function main(): Promise<void> {
     for (const [name, xs] of [['profile', sizes.profile], ['score', sizes.score]] as const) log(`| ${name} (${xs.length.toLocaleString('en')}) | ${Math.round(mean(xs))} | ${percentile(xs, 0.5)} | ${percentile(xs, 0.99)} | ${Math.max(...xs)} |`);
     log('');
     log(`billed units computed from the sizes: reading PROFILE + SCORE ${billedReadScore.toFixed(3)} RRU/customer (PROFILE alone ${billedReadProfile.toFixed(3)}); writing a score ${billedWrite.toFixed(3)} WRU`);
-    log(`raw phase as DynamoDB Local reported it: ${(rawReadUnits / CUSTOMERS).toFixed(3)} RRU/customer read, ${(rawWriteUnits / CUSTOMERS).toFixed(3)} WRU/item written`);
+    log(`raw phase as DynamoDB Local reported it: ${(rawReadUnits / CUSTOMERS).toFixed(3)} RRU/customer read, ${(rawWriteUnits / CUSTOMERS).toFixed(3)} WRU/item written outside the index, ${(rawIndexWriteUnits / Math.max(1, asTheNight.length)).toFixed(3)} in it`);
     log(`the scoring index read whole (after night 2): ${(rawIndexUnits / CUSTOMERS).toFixed(4)} RRU/customer reported by DynamoDB Local, ${(indexBilled / CUSTOMERS).toFixed(4)} as DynamoDB bills it (${(indexEntries / CUSTOMERS).toFixed(2)} entries a customer)`);
     const ic = await ingestCost(Math.min(CUSTOMERS, 2000));
     log(`ingest, ${ic.events.toLocaleString('en')} events of ${Math.min(CUSTOMERS, 2000).toLocaleString('en')} customers folded one by one: the scoring view changed on ${((100 * ic.viewChanged) / ic.events).toFixed(1)} % of the profile writes (index entry write: ${(ic.indexWru / ic.events).toFixed(3)} WRU/event); the profile item's transactional write ${(ic.profileWruWith / ic.events).toFixed(3)} WRU/event with the view, ${(ic.profileWruWithout / ic.events).toFixed(3)} without; view ${Math.round(mean(ic.viewBytes))} bytes mean, p99 ${percentile(ic.viewBytes, 0.99)}, max ${Math.max(...ic.viewBytes)}`);
     log(`events sent to the bus: ${JSON.stringify(Object.fromEntries(sink.counts))}`);
+    log('');
+    const [night1Date, night2Date] = [0, 1].map((day) => runDateOf(new Date(NOW.getTime() + day * 86_400_000 + 2 * 3_600_000).toISOString()));
+    for (const line of await modelDriftTable(client, TABLE, { previous: night1Date!, runDate: night2Date! }, beforeNight2!, CONCURRENCY)) log(line);
   } finally {
     client.destroy();
     await Promise.all([dynamodb.stop(), sink.stop()]);

@@ -5,11 +5,11 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { BackfillFormat, BackfillSummary } from '../shared/backfill/backfill.ts';
 import { csvSpecOf, CSV_FILES } from '../shared/backfill/rows.ts';
+import { commandArgs } from './command-args.ts';
 import type { Io } from './main.ts';
 
 export const BACKFILL_ENV = { bucket: 'CLM_BACKFILL_BUCKET', stateMachine: 'CLM_BACKFILL_STATE_MACHINE_ARN' } as const;
@@ -87,31 +87,16 @@ const regionOfArn = (arn: string): string | undefined => /^arn:[^:]+:states:([^:
 /** Runs `clm backfill …`; returns the exit code. */
 export async function backfillCommand(argv: string[], io: Io, deps: BackfillCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        bucket: { type: 'string' },
-        'state-machine': { type: 'string' },
-        region: { type: 'string' },
-        'run-id': { type: 'string' },
-        wait: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr(`clm: ${(e as Error).message}\n\n${BACKFILL_HELP}`);
-    return 2;
-  }
+  const parsed = commandArgs(argv, io, BACKFILL_HELP, {
+    bucket: { type: 'string' },
+    'state-machine': { type: 'string' },
+    region: { type: 'string' },
+    'run-id': { type: 'string' },
+    wait: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+  });
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(BACKFILL_HELP);
-    return 0;
-  }
   if (positionals[0] !== 'upload' || positionals.length !== 2) {
     io.stderr(`clm: usage: clm backfill upload <dir>\n\n${BACKFILL_HELP}`);
     return 2;

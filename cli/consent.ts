@@ -3,10 +3,10 @@
  * consent ledger (CONSENT# items, shared/adapters/dynamodb-consent-ledger.ts) and, per purpose,
  * whether the stack may contact the customer now. Locally or in AWS.
  */
-import { parseArgs } from 'node:util';
 import { DynamoConsentLedger } from '../shared/adapters/dynamodb-consent-ledger.ts';
 import { consentReport, formatConsentReport } from '../shared/consent/history-report.ts';
 import type { ConsentLedger } from '../shared/ports.ts';
+import { commandArgs } from './command-args.ts';
 import type { Io } from './main.ts';
 import { TABLE_HELP, TABLE_OPTIONS, dynamoClient, tableTarget, type TableTarget } from './table-target.ts';
 
@@ -29,18 +29,9 @@ export type ConsentCommandDeps = {
 
 export async function consentCommand(argv: string[], io: Io, deps: ConsentCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...TABLE_OPTIONS, now: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr(`clm: ${(e as Error).message}\n\n${CONSENT_HELP}`);
-    return 2;
-  }
+  const parsed = commandArgs(argv, io, CONSENT_HELP, { ...TABLE_OPTIONS, now: { type: 'string' }, json: { type: 'boolean' } });
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(CONSENT_HELP);
-    return 0;
-  }
   if (positionals.length !== 1 || !positionals[0]) {
     io.stderr(`clm: consent takes exactly one customer id\n\n${CONSENT_HELP}`);
     return 2;

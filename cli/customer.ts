@@ -4,11 +4,11 @@
  * each decision's reason. Reads the stack's table through the CustomerReader port
  * (shared/adapters/dynamodb-customer-store.ts), locally or in AWS.
  */
-import { parseArgs } from 'node:util';
 import { DynamoCustomerStore } from '../shared/adapters/dynamodb-customer-store.ts';
 import { formatCustomerReport } from '../shared/customers/customer-report.ts';
 import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
 import type { CustomerReader } from '../shared/ports.ts';
+import { commandArgs } from './command-args.ts';
 import type { Io } from './main.ts';
 import { TABLE_HELP, TABLE_OPTIONS, dynamoClient, tableTarget } from './table-target.ts';
 
@@ -39,28 +39,9 @@ function dynamoReader(o: { endpoint?: string; table: string; region?: string }, 
 /** Runs `clm customer`; returns the exit code. */
 export async function customerCommand(argv: string[], io: Io, deps: CustomerCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...TABLE_OPTIONS,
-        'show-personal-data': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr(`clm: ${(e as Error).message}\n\n${CUSTOMER_HELP}`);
-    return 2;
-  }
+  const parsed = commandArgs(argv, io, CUSTOMER_HELP, { ...TABLE_OPTIONS, 'show-personal-data': { type: 'boolean' }, json: { type: 'boolean' } });
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(CUSTOMER_HELP);
-    return 0;
-  }
   if (positionals.length !== 1 || !positionals[0]) {
     io.stderr(`clm: customer takes exactly one customer id\n\n${CUSTOMER_HELP}`);
     return 2;

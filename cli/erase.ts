@@ -3,12 +3,12 @@
  * CustomerErasureRequested event (shared/privacy/erasure.ts), run directly against the table.
  * Prints the erasure record (no personal data). docs/erasure.md says what is kept and why.
  */
-import { parseArgs } from 'node:util';
 import { DynamoCustomerStore } from '../shared/adapters/dynamodb-customer-store.ts';
 import { DynamoPrivacyStore } from '../shared/adapters/dynamodb-privacy-store.ts';
 import { applyEvent, emptyProfile } from '../shared/customers/profile.ts';
 import { eraseCustomer } from '../shared/privacy/erasure.ts';
 import type { CustomerStore, PrivacyStore } from '../shared/ports.ts';
+import { commandArgs } from './command-args.ts';
 import type { Io } from './main.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -45,18 +45,9 @@ export type EraseCommandDeps = {
 
 export async function eraseCommand(argv: string[], io: Io, deps: EraseCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...TABLE_OPTIONS, 'requested-by': { type: 'string' }, 'salt-secret': { type: 'string' }, experiment: { type: 'string', multiple: true }, 'state-dir': { type: 'string' }, yes: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr(`clm: ${(e as Error).message}\n\n${ERASE_HELP}`);
-    return 2;
-  }
+  const parsed = commandArgs(argv, io, ERASE_HELP, { ...TABLE_OPTIONS, 'requested-by': { type: 'string' }, 'salt-secret': { type: 'string' }, experiment: { type: 'string', multiple: true }, 'state-dir': { type: 'string' }, yes: { type: 'boolean' } });
+  if ('exit' in parsed) return parsed.exit;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout(ERASE_HELP);
-    return 0;
-  }
   const requestedBy = values['requested-by']?.trim();
   if (positionals.length !== 1 || !positionals[0] || !requestedBy) {
     io.stderr(`clm: erase takes exactly one customer id and --requested-by\n\n${ERASE_HELP}`);

@@ -6,7 +6,6 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoReportStore } from '../shared/adapters/dynamodb-report-store.ts';
 import { DynamoWinbackStore } from '../shared/adapters/dynamodb-winback-store.ts';
@@ -15,6 +14,7 @@ import type { ReportStore, StoredReportPart, WinbackStore } from '../shared/port
 import { type WinbackSection, buildReport, parseReportSettings, readWinbackSection } from '../shared/report/index.ts';
 import { reportPartSchema } from '../shared/report/part-schema.ts';
 import { ENV } from '../shared/wiring.ts';
+import { commandArgs } from './command-args.ts';
 import type { Io } from './main.ts';
 
 export const REPORT_HELP = `clm report — the report of the latest nightly run: outreach experiment with its verdict, campaign
@@ -68,32 +68,19 @@ export function writeReportFiles(dir: string, files: Record<string, string>): st
 /** Runs `clm report`; returns the exit code. */
 export async function reportCommand(argv: string[], io: Io, deps: ReportCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        out: { type: 'string' },
-        endpoint: { type: 'string' },
-        table: { type: 'string' },
-        region: { type: 'string' },
-        part: { type: 'string' },
-        'cost-per-contact': { type: 'string' },
-        currency: { type: 'string' },
-        'target-reduction': { type: 'string' },
-        confidence: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (e) {
-    io.stderr(`clm: ${(e as Error).message}\n\n${REPORT_HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    io.stdout(REPORT_HELP);
-    return 0;
-  }
+  const parsed = commandArgs(argv, io, REPORT_HELP, {
+    out: { type: 'string' },
+    endpoint: { type: 'string' },
+    table: { type: 'string' },
+    region: { type: 'string' },
+    part: { type: 'string' },
+    'cost-per-contact': { type: 'string' },
+    currency: { type: 'string' },
+    'target-reduction': { type: 'string' },
+    confidence: { type: 'string' },
+  }, false);
+  if ('exit' in parsed) return parsed.exit;
+  const { values } = parsed;
   let settingsInput;
   try {
     settingsInput = Object.fromEntries(

@@ -3,10 +3,10 @@
  * offer, and the reasons by month, as JSON (shared/winback/report.ts), from the anonymous leaver
  * facts of those months (`LEAVERS#<month>`, one Query each). The lift report includes the same JSON.
  */
-import { parseArgs } from 'node:util';
 import { DynamoWinbackStore } from '../shared/adapters/dynamodb-winback-store.ts';
 import { winbackReport } from '../shared/winback/report.ts';
 import type { WinbackStore } from '../shared/ports.ts';
+import { commandArgs } from './command-args.ts';
 import type { Io } from './main.ts';
 import { TABLE_HELP, TABLE_OPTIONS, dynamoClient, tableTarget, type TableTarget } from './table-target.ts';
 
@@ -36,18 +36,9 @@ export type WinbackReportDeps = { store?: (o: TableTarget) => { store: Pick<Winb
 
 export async function winbackReportCommand(argv: string[], io: Io, deps: WinbackReportDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, strict: true, options: { ...TABLE_OPTIONS, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (e) {
-    io.stderr(`clm: ${(e as Error).message}\n\n${WINBACK_REPORT_HELP}`);
-    return 2;
-  }
+  const parsed = commandArgs(argv, io, WINBACK_REPORT_HELP, { ...TABLE_OPTIONS, from: { type: 'string' }, to: { type: 'string' } }, false);
+  if ('exit' in parsed) return parsed.exit;
   const { values } = parsed;
-  if (values.help) {
-    io.stdout(WINBACK_REPORT_HELP);
-    return 0;
-  }
   const from = values.from;
   const to = values.to ?? from;
   if (!from || !MONTH.test(from) || !to || !MONTH.test(to) || to < from) {

@@ -19,9 +19,25 @@ function taskStates(states: Record<string, { Type: string; ItemProcessor?: { Sta
   return Object.entries(states).flatMap(([name, s]) => [...(s.Type === 'Task' ? [name] : []), ...(s.ItemProcessor ? taskStates(s.ItemProcessor.States) : [])]);
 }
 
-/** The definition the local run executes: the state machine CDK synthesizes (a CDK synth: seconds; synthesize once for several runs). */
-export const localNightlyRunDefinition = (): Record<string, unknown> =>
-  synthesizedNightlyRunDefinition(LOCAL_FUNCTION_ARN, nightlyRun, Duration.seconds(functionSpecs[nightlyRun.function].timeoutSeconds));
+/** Definitions the interpreter has validated (asl-validator: JSON schema, paths, ARNs; a fraction of a second each time). */
+const validated = new WeakSet<object>();
+
+/** A state machine of `definition`, validated the first time this definition object is run. */
+function stateMachineOf(definition: Record<string, unknown>): StateMachine {
+  const machine = new StateMachine(definition as never, validated.has(definition) ? { validationOptions: { noValidate: true } } : undefined);
+  validated.add(definition);
+  return machine;
+}
+
+/**
+ * The definition the local run executes: the state machine CDK synthesizes, validated by the
+ * interpreter (a CDK synth and the validation: seconds; synthesize once for several runs).
+ */
+export const localNightlyRunDefinition = (): Record<string, unknown> => {
+  const definition = synthesizedNightlyRunDefinition(LOCAL_FUNCTION_ARN, nightlyRun, Duration.seconds(functionSpecs[nightlyRun.function].timeoutSeconds));
+  stateMachineOf(definition);
+  return definition;
+};
 
 export async function runNightlyStateMachine(options: { region: string; scheduledTime?: Date; handler?: Handler; retryWaitMs?: number; definition?: Record<string, unknown> }): Promise<unknown> {
   const definition = options.definition ?? localNightlyRunDefinition();
@@ -31,7 +47,7 @@ export async function runNightlyStateMachine(options: { region: string; schedule
   const tasks = taskStates(definition.States as never);
   // Through JSON, as Lambda returns a result.
   const invoke = async (input: unknown) => JSON.parse(JSON.stringify(await invokeWithTimeout(handler, nightlyRun.function, input, options.region))) as never;
-  const execution = new StateMachine(definition as never).run(
+  const execution = stateMachineOf(definition).run(
     schedule.input((options.scheduledTime ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z')),
     {
       overrides: {

@@ -34,6 +34,8 @@ export type NightFigures = {
   durationMs: number;
   /** The fit step's outcome (e.g. fitted), or 'not run' when the execution failed. */
   modelStatus: string;
+  /** 1: scored with the night before's model while gathering (docs/scoring.md, one pass); 2: gather, fit, score; 0 when the execution failed. */
+  passes: number;
   /** Why the execution failed, when it did. */
   error?: string;
 };

@@ -11,8 +11,10 @@
  * They run in their own process group, so a Ctrl-C in the terminal reaches
  * only this process, which stops the event sources before the services.
  */
-import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFile, spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
@@ -102,6 +104,41 @@ function dynamoDbLocalDir(): string {
 }
 
 /**
+ * The watchdog compiled once: its class file in a cache directory named after the source's
+ * hash (`$XDG_CACHE_HOME` or `~/.cache`, `serverless-clm/`; `CLM_JAVA_CACHE` overrides), so
+ * each start runs a class instead of compiling the source in Java's source launcher (about a
+ * second of CPU per start, much more on a loaded machine; every integration test starts one).
+ * Compiled into a fresh directory and renamed into place, so parallel starts never see half a
+ * file. Undefined when `javac` is missing or fails: the caller falls back to the source launcher.
+ */
+async function compiledWatchdog(jar: string): Promise<string | undefined> {
+  const source = readFileSync(DYNAMODB_WATCHDOG);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const root = process.env.CLM_JAVA_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'serverless-clm');
+  const dir = path.join(root, `watchdog-${hash}`);
+  if (existsSync(path.join(dir, 'DynamoDbLocalWatchdog.class'))) return dir;
+  try {
+    mkdirSync(root, { recursive: true });
+    const tmp = mkdtempSync(path.join(root, 'tmp-'));
+    try {
+      await new Promise<void>((resolve, reject) =>
+        execFile('javac', ['-nowarn', '-cp', jar, '-d', tmp, DYNAMODB_WATCHDOG], (err) => (err ? reject(err) : resolve())),
+      );
+      try {
+        renameSync(tmp, dir);
+      } catch {
+        // another start renamed its copy first: use that one
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return existsSync(path.join(dir, 'DynamoDbLocalWatchdog.class')) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A child that exits with this process: stdin is a pipe this process holds and never writes
  * (end of file = this process is gone), in its own process group (a terminal's Ctrl-C reaches
  * only this process, which then stops it in order). `exited` resolves if it ends unasked.
@@ -135,22 +172,26 @@ function spawnService(name: string, command: string, args: string[], cwd?: strin
 
 /**
  * Starts DynamoDB Local in memory. Its Streams API is served on the same endpoint.
- * `exitWithParent` (default true) runs it through `DynamoDbLocalWatchdog.java` with Java's
- * source launcher; a Java without the compiler module (a bare JRE) cannot, and then it is
- * started plainly (`-jar`), with a warning through `log`: it then survives a SIGKILL of this process.
+ * `exitWithParent` (default true) runs it through `DynamoDbLocalWatchdog.java`, compiled once
+ * into a cache (`compiledWatchdog`), or with Java's source launcher when `javac` is not there;
+ * a Java without the compiler module (a bare JRE) can do neither, and then it is started
+ * plainly (`-jar`), with a warning through `log`: it then survives a SIGKILL of this process.
  */
 export async function startDynamoDbLocal(options: { port?: number; exitWithParent?: boolean; log?: (line: string) => void } = {}): Promise<RunningService> {
   const port = options.port ?? (await freePort());
   const dir = dynamoDbLocalDir();
   const serverArgs = ['-inMemory', '-port', String(port), '-sharedDb'];
   const endpoint = `http://127.0.0.1:${port}`;
+  const classes = (options.exitWithParent ?? true) ? await compiledWatchdog(path.join(dir, 'DynamoDBLocal.jar')) : undefined;
   const launch = (watchdog: boolean) =>
     spawnService(
       'DynamoDB Local',
       'java',
-      watchdog
-        ? [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-cp', 'DynamoDBLocal.jar', DYNAMODB_WATCHDOG, ...serverArgs]
-        : [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', ...serverArgs],
+      !watchdog
+        ? [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-jar', 'DynamoDBLocal.jar', ...serverArgs]
+        : classes
+          ? [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-cp', `DynamoDBLocal.jar${path.delimiter}${classes}`, 'DynamoDbLocalWatchdog', ...serverArgs]
+          : [...DYNAMODB_JVM_OPTIONS, '-Djava.library.path=DynamoDBLocal_lib', '-cp', 'DynamoDBLocal.jar', DYNAMODB_WATCHDOG, ...serverArgs],
       dir,
     );
   const client = localDynamoDbClient(endpoint);

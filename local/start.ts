@@ -436,15 +436,16 @@ async function main(): Promise<number> {
           : `\nRunning night ${i + 1} of ${args.nights} (run date ${runDate}${i ? (args.outreachEffect !== undefined ? ', after the outreach follow-up' : ', no new events') : ''}; the definition CDK synthesizes, in an ASL interpreter)…`,
       );
       const nightStarted = Date.now();
-      const figures: NightFigures = { runId: runIdOf(runDate), runDate, customersRead: 0, written: 0, skipped: 0, failed: 0, emitted: 0, consumedReadUnits: 0, consumedWriteUnits: 0, durationMs: 0, modelStatus: 'not run' };
+      const figures: NightFigures = { runId: runIdOf(runDate), runDate, customersRead: 0, written: 0, skipped: 0, failed: 0, emitted: 0, consumedReadUnits: 0, consumedWriteUnits: 0, durationMs: 0, modelStatus: 'not run', passes: 0 };
       try {
-        const night = (await runNightlyStateMachine({ region: LOCAL_REGION, scheduledTime })) as { fit: Record<string, unknown>; summary: Record<string, unknown>; outreach: Record<string, unknown> };
+        const night = (await runNightlyStateMachine({ region: LOCAL_REGION, scheduledTime })) as { fit: Record<string, unknown>; summary: Record<string, unknown>; outreach: Record<string, unknown>; passes?: number };
         figures.durationMs = Date.now() - nightStarted;
         const { durations: _, ...summary } = night.summary;
         for (const k of ['customersRead', 'written', 'skipped', 'failed', 'emitted', 'consumedReadUnits', 'consumedWriteUnits'] as const) figures[k] = Number(summary[k] ?? 0);
         figures.modelStatus = String(night.fit.status);
+        figures.passes = night.passes ?? 2;
         out(`  done in ${secs(figures.durationMs)}: ${JSON.stringify(summary)}`);
-        out(`  models: ${JSON.stringify(night.fit)}`);
+        out(`  models (${figures.passes === 1 ? 'one pass: scored with the night before\'s model, then fitted' : 'two passes: fitted, then scored'}): ${JSON.stringify(night.fit)}`);
         out(`  outreach: ${JSON.stringify(night.outreach)}`);
       } catch (e) {
         figures.durationMs = Date.now() - nightStarted;

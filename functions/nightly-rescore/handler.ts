@@ -34,12 +34,12 @@ export const handler = middy(async (event: unknown, context: Context) => {
   const out = await runNightlyStep({ store: scoringStore(), publisher: eventPublisher(), config: scoringConfig(), now: () => new Date(), reports: reportStore() }, step, budget);
   if (name === 'finish' && 'summary' in out) {
     const s = out.summary;
-    logger.info('nightly run finished', { customersRead: s.customersRead, written: s.written, emitted: s.emitted, skipped: s.skipped, failed: s.failed, failedSegments: s.failedSegments, outreach: out.outreach });
+    logger.info('nightly run finished', { modelId: out.modelId, fittedModelId: out.fittedModelId, passes: out.passes, customersRead: s.customersRead, written: s.written, emitted: s.emitted, skipped: s.skipped, failed: s.failed, failedSegments: s.failedSegments, outreach: out.outreach });
     metrics.addMetric('CustomersRescored', MetricUnit.Count, s.customersRead);
     metrics.addMetric('ScoresWritten', MetricUnit.Count, s.written);
     metrics.addMetric('FailedSegments', MetricUnit.Count, s.failedSegments.length);
   } else if (name === 'fit' && 'reused' in out) {
-    logger.info('nightly fit', { modelId: out.modelId, status: out.fit.status, alarm: out.fit.alarm, reused: out.reused, components: out.fit.components });
+    logger.info('nightly fit', { modelId: out.modelId, passes: out.passes, scoredWith: out.scoredWith.runId, status: out.fit.status, alarm: out.fit.alarm, reused: out.reused, components: out.fit.components });
     if (out.fit.alarm) metrics.addMetric('NightlyFitDegraded', MetricUnit.Count, 1);
   } else {
     logger.info('nightly step done', { step: name, ...('segment' in out && { segment: out.segment, done: out.done }) });

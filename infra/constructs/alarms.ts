@@ -20,6 +20,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CIRCUIT_BREAKER_PAUSED_METRIC, FAILED_RECORDS_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { POWERTOOLS_METRICS_NAMESPACE } from './clm-function.ts';
+import { failedExecutions } from './logged-state-machine.ts';
 import { physicalName } from './names.ts';
 
 /** How messages get into a watched queue: sent with SendMessage, or moved there by a redrive policy. */
@@ -240,19 +241,9 @@ export class Alarms extends Construct {
 
   /** A backfill execution (one file) that failed, timed out or was aborted. */
   watchBackfill(id: string, stateMachine: sfn.IStateMachine): cloudwatch.Alarm {
-    const period = Duration.minutes(5);
     return this.add(`${id}Failed`, {
       description: `A ${id} execution (one uploaded file) failed, timed out or was aborted: more of its batches failed than tolerated, or the file could not be read. See its execution history, the Map Run's results in the bucket and the backfill log group; uploading the file again reruns it and stores nothing twice.`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'failed + timedOut + aborted',
-        usingMetrics: {
-          failed: stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
-          timedOut: stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
-          aborted: stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
-        },
-        label: 'Failed, timed-out or aborted backfill executions',
-        period,
-      }),
+      metric: failedExecutions(stateMachine, 'Failed, timed-out or aborted backfill executions'),
     });
   }
 

@@ -30,6 +30,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { backfillRun } from '../../shared/wiring.ts';
 import { aslOf } from '../asl.ts';
+import { loggedStateMachine } from './logged-state-machine.ts';
 
 /** Where the Distributed Maps write their child executions' results in the bucket. */
 export const BACKFILL_RESULTS_PREFIX = 'results/';
@@ -129,23 +130,16 @@ export class Backfill extends Construct {
       .when(sfn.Condition.stringEquals('$.format', 'jsonl'), jsonl.next(summarise))
       .otherwise(new sfn.Fail(this, 'UnknownFormat', { error: 'UnknownFormat', cause: 'format must be csv or jsonl' }));
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
       comment: 'serverless-clm backfill of one uploaded file: read its rows, backfill them in batches, summarise (docs/backfill.md)',
-      definitionBody: sfn.DefinitionBody.fromChainable(format),
+      definition: format,
       timeout: Duration.hours(spec.timeoutHours),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
+      removalPolicy: props.removalPolicy,
+      fn,
+      fnDescription: 'backfill function',
+    }));
 
     const logicalId = (c: Construct) => Stack.of(this).getLogicalId(c.node.defaultChild as CfnElement);
-    const fnResource = fn.node.defaultChild as CfnElement | undefined;
-    if (fnResource) {
-      Validations.of(this.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fnResource)}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on the versions and aliases (":*") of the one backfill function, as added by CDK\'s grantInvoke; no other function is covered.',
-      });
-    }
     Validations.of(this.stateMachine.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<${logicalId(this.bucket)}>/*]`,
       reason: "The Distributed Maps read the uploaded files (any key: the file names are the user's) and write their results under results/ of the backfill's own bucket only (s3:GetObject, s3:PutObject and multipart upload, as CDK's item reader and result writer add them).",
@@ -161,12 +155,6 @@ export class Backfill extends Construct {
         reason: 'A Distributed Map starts, describes and stops the child executions of its own state machine, whose names Step Functions makes up (CDK\'s DistributedMapPolicy); no other state machine is covered.',
       });
     }
-    Validations.of(this.stateMachine.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Step Functions log delivery (logs:CreateLogDelivery, logs:*LogDelivery*, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) do not support resource-level permissions.',
-      },
-    );
   }
 }
 

@@ -2,8 +2,13 @@
  * The nightly run: a Step Functions state machine over the steps of the nightly-rescore
  * function (shared/scoring/nightly-steps.ts), built from `nightlyRun` in shared/wiring.ts.
  *
- *   Start → GatherSegments (Map: per segment, Gather until done) → Fit → KeepFit
- *         → ScoreSegments (Map: per segment, Score until done) → Finish
+ *   Start → Passes? ─ two passes: GatherSegments (Map: per segment, Gather until done) → Fit → KeepFit
+ *                   │              → ScoreSegments (Map: per segment, Score until done) → Finish
+ *                   └ one pass:    ScoreAndGatherSegments (Map: per segment, ScoreAndGather until done)
+ *                                  → FitAfterScoring → Finish
+ *
+ * The start step says which (`passes`, shared/scoring/nightly-steps.ts): one pass scores with
+ * an earlier night's recent model while gathering tonight's fit sample, and fits after.
  *
  * A segment step's output is its own next input plus `done`, so each segment loop passes it
  * back to the same task until `done`. Every task retries with exponential backoff and jitter;
@@ -13,7 +18,7 @@
  * customer ids), X-Ray, a run timeout; alarms on a failed or timed-out run and on no
  * successful run in 26 hours.
  */
-import { App, type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -22,6 +27,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { nightlyRun } from '../../shared/wiring.ts';
 import { aslOf } from '../asl.ts';
+import { failedExecutions, loggedStateMachine } from './logged-state-machine.ts';
 
 /** Hours without a successful run after which the stale-run alarm fires. */
 export const STALE_RUN_HOURS = 26;
@@ -69,7 +75,7 @@ export class NightlyRun extends Construct {
     };
 
     /** A Map over the segments, each one a loop of `stepName` invocations until its output says done. */
-    const segmentMap = (name: 'Gather' | 'Score', itemSelector: Record<string, unknown>, resultPath: string) => {
+    const segmentMap = (name: 'Gather' | 'Score' | 'ScoreAndGather', itemSelector: Record<string, unknown>, resultPath: string) => {
       const task = step(name);
       const failed = new sfn.Pass(this, `${name}SegmentFailed`, { parameters: { 'segment.$': '$.segment', failed: true } });
       task.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -102,46 +108,38 @@ export class NightlyRun extends Construct {
         gather: at('$.fit.gather'),
         failedSegments: at('$.fit.failedSegments'),
         results: at('$.scored'),
+        scoredWith: at('$.fit.scoredWith'),
+        passes: at('$.fit.passes'),
       }),
     );
-
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: props.removalPolicy });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
-      comment: 'serverless-clm nightly run: gather, fit, score every segment, finish (docs/scoring.md)',
-      definitionBody: sfn.DefinitionBody.fromChainable(start.next(gather).next(fit).next(keepFit).next(score).next(finish)),
-      timeout: Duration.hours(spec.timeoutHours),
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-    });
-
-    const fnResource = fn.node.defaultChild as CfnElement | undefined;
-    if (fnResource) {
-      Validations.of(this.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fnResource)}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on the versions and aliases (":*") of the one nightly function, as added by CDK\'s grantInvoke; no other function is covered.',
-      });
-    }
-    Validations.of(this.stateMachine.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Step Functions log delivery (logs:CreateLogDelivery, logs:*LogDelivery*, logs:PutResourcePolicy, logs:DescribeResourcePolicies, logs:DescribeLogGroups) and X-Ray (xray:PutTraceSegments, xray:PutTelemetryRecords, xray:GetSampling*) do not support resource-level permissions.',
-      },
+    // One pass: score with the earlier night's model and gather tonight's sample, then fit.
+    const scoreAndGather = segmentMap(
+      'ScoreAndGather',
+      { step: 'score', 'night.$': '$.night', 'keep.$': '$.keep', 'scoreWith.$': '$.scoreWith', 'sampleShare.$': '$.sampleShare' },
+      '$.scored',
     );
+    const fitAfter = step(
+      'FitAfterScoring',
+      sfn.TaskInput.fromObject({ step: 'fit', night: at('$.night'), sampleShare: at('$.sampleShare'), scoreWith: at('$.scoreWith'), results: at('$.scored') }),
+      { resultPath: '$.fit' },
+    );
+    const passes = new sfn.Choice(this, 'Passes')
+      .when(sfn.Condition.numberEquals('$.passes', 1), scoreAndGather.next(fitAfter).next(finish))
+      .otherwise(gather.next(fit).next(keepFit).next(score).next(finish));
+
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = loggedStateMachine(this, {
+      comment: 'serverless-clm nightly run: gather, fit, score every segment, finish; or score with a recent model while gathering, then fit, finish (docs/scoring.md)',
+      definition: start.next(passes),
+      timeout: Duration.hours(spec.timeoutHours),
+      removalPolicy: props.removalPolicy,
+      fn,
+      fnDescription: 'nightly function',
+    }));
   }
 
   /** A run that failed, timed out or was aborted. */
   metricFailedRuns(): cloudwatch.IMetric {
-    const period = Duration.minutes(5);
-    return new cloudwatch.MathExpression({
-      expression: 'failed + timedOut + aborted',
-      usingMetrics: {
-        failed: this.stateMachine.metricFailed({ period, statistic: cloudwatch.Stats.SUM }),
-        timedOut: this.stateMachine.metricTimedOut({ period, statistic: cloudwatch.Stats.SUM }),
-        aborted: this.stateMachine.metricAborted({ period, statistic: cloudwatch.Stats.SUM }),
-      },
-      label: 'Failed, timed-out or aborted nightly runs',
-      period,
-    });
+    return failedExecutions(this.stateMachine, 'Failed, timed-out or aborted nightly runs');
   }
 }
 

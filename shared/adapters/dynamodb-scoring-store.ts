@@ -32,7 +32,7 @@
  * - run parts: a step's part kept out of the state machine's state (a segment's gathered
  *   summaries, its outreach top N) as gzipped JSON under `NIGHTLY#<runId>`, `PART#<name>#<uuid>#<n>`,
  *   split into items of at most `RUN_PART_CHUNK_BYTES` (DynamoDB's item limit is 400 KB), with a
- *   TTL (`runPartTtlDays`); read back by a strongly consistent Query of the key's prefix.
+ *   TTL (`runPartTtlDays`); read back by a strongly consistent Query of the key's prefix, 8 parts at once.
  * Every call asks for ReturnConsumedCapacity TOTAL; the units are returned for the run summary.
  */
 import { randomUUID } from 'node:crypto';
@@ -105,6 +105,8 @@ const CUSTOMERS_PER_GET = 50;
 const ITEMS_PER_WRITE = 25;
 /** BatchWriteItem calls of one writeScores in flight. */
 const WRITES_AT_ONCE = 4;
+/** Run parts read at once (the fit and finish steps read one a segment invocation). */
+const RUN_PARTS_READ_AT_ONCE = 8;
 /** Concurrent trigger Queries of one readCustomers call. */
 const TRIGGER_QUERY_CONCURRENCY = 16;
 
@@ -427,16 +429,22 @@ export class DynamoScoringStore implements ScoringStore {
   async getRunParts(runId: string, keys: readonly string[]): Promise<{ parts: unknown[]; consumedReadUnits: number }> {
     let consumed = 0;
     const parts: unknown[] = [];
-    for (const key of keys) {
-      const { items, consumed: c } = await this.queryAll({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': runPartsPk(runId), ':prefix': `${RUN_PART_SK_PREFIX}${key}#` },
-        ConsistentRead: true,
-      });
-      consumed += c;
-      if (items.length === 0) throw new Error(`no run part ${key} of ${runId} (expired, or never stored)`);
-      parts.push(JSON.parse(gunzipSync(Buffer.concat(items.map((i) => i.data as Uint8Array))).toString('utf8')));
+    // RUN_PARTS_READ_AT_ONCE parts' Queries in flight; the parts in the keys' order
+    for (let at = 0; at < keys.length; at += RUN_PARTS_READ_AT_ONCE) {
+      const got = await Promise.all(
+        keys.slice(at, at + RUN_PARTS_READ_AT_ONCE).map(async (key) => {
+          const { items, consumed: c } = await this.queryAll({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': runPartsPk(runId), ':prefix': `${RUN_PART_SK_PREFIX}${key}#` },
+            ConsistentRead: true,
+          });
+          consumed += c;
+          if (items.length === 0) throw new Error(`no run part ${key} of ${runId} (expired, or never stored)`);
+          return JSON.parse(gunzipSync(Buffer.concat(items.map((i) => i.data as Uint8Array))).toString('utf8')) as unknown;
+        }),
+      );
+      parts.push(...got);
     }
     return { parts, consumedReadUnits: consumed };
   }

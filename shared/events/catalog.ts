@@ -301,7 +301,12 @@ export const emittedSchemas = {
   NightlyRunCompleted: z.object({
     runId: id,
     runDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+    /** the model the night's scores were made with (an earlier night's when the night ran in one pass) */
     modelId: id,
+    /** the model fitted (or reused) tonight: the one `fitStatus` and `models` describe (absent from runs before one-pass nights: `modelId`) */
+    fittedModelId: id.optional(),
+    /** 1: scored with an earlier night's model while gathering tonight's fit sample, then fitted; 2: gathered, fitted, then scored (absent: 2) */
+    passes: z.union([z.literal(1), z.literal(2)]).optional(),
     /** 'degraded': a model was kept from an earlier run or is missing; `alarm` when that needs attention */
     fitStatus: z.enum(['fitted', 'degraded']),
     alarm: z.boolean(),

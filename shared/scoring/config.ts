@@ -70,6 +70,12 @@ export const scoringConfigSchema = z
           .refine((r) => r.min < r.max, 'the parameter range must be non-empty'),
         /** the Gamma-Gamma scale γ is in money units; it must lie in (0, maxSpendScale] */
         maxSpendScale: positive.default(1e9),
+        /**
+         * One pass over the index: when the newest model of an earlier night is at most this many
+         * days older than tonight, score with it while gathering tonight's fit sample, and fit
+         * after (the model the next night scores with). 0: always two passes (gather, fit, score).
+         */
+        scoreWithPreviousModelDays: z.number().int().min(0).max(31).default(1),
       })
       .strict()
       .prefault({}),

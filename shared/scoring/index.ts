@@ -11,7 +11,8 @@
  *  - outreach: candidates, the mergeable top-N, the nightly quota, treated/control assignment
  *  - run-summary: the mergeable run summary
  *  - config: every setting, validated, with its default
- *  - nightly-run: the run's steps over the ports (gather, fit, score a segment, finish)
+ *  - nightly-run: the run's steps over the ports (gather, fit, score a segment, finish; one pass or two)
+ *  - model-drift: what scoring with yesterday's model instead of tonight's changes (measured by the bench)
  */
 export * from './config.ts';
 export * from './profile-summary.ts';
@@ -27,3 +28,4 @@ export * from './outreach.ts';
 export * from './run-summary.ts';
 export * from './nightly-run.ts';
 export * from './nightly-steps.ts';
+export * from './model-drift.ts';

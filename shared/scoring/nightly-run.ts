@@ -2,6 +2,10 @@
  * The nightly run's steps as domain services over the ports (no AWS): what the state
  * machine's tasks call, one invocation at a time.
  *
+ *  0. `nightPasses` (at the start): one pass or two. Two: the steps 1–4 in order. One, when a
+ *     recent model of an earlier night is stored: `scoreSegment` scores with that model and
+ *     gathers tonight's fit sample in the same read of the index, then `fitNight` fits tonight's
+ *     model from what it gathered (the model the next night scores with), then `finishNight`.
  *  1. `gatherSegment` (per segment, resumable): the fit sample's model summaries, compressed.
  *  2. `fitNight` (once): merges nothing itself — it takes the merged summaries — fits, stores
  *     the model item once per run (a rerun keeps the first attempt's model, so every score of
@@ -15,7 +19,8 @@
  * Reruns: a page scored again finds the scores it wrote and writes and emits nothing more;
  * an assignment is never made twice, and its OutreachPlanned is published until it is marked
  * published (at least once; the same event, deduplicable by its `planId`). A page's `CustomerRescored` events are published before
- * its scores are written, so a page that fails between the two is published again on its
+ * its scores are written (group by group of 50 customers, a few groups at once: a customer's event
+ * before her score), so a page that fails between the two is published again on its
  * retry (at least once, never lost).
  */
 import { DataError } from '../clv/errors.ts';
@@ -27,7 +32,7 @@ import { responseSendsSince } from '../report/response.ts';
 import type { ScoringConfig } from './config.ts';
 import { type FitResult, type ModelRecord, fitNightlyModels } from './fit.ts';
 import { type GatheredSummaries, emptyGathered, gatherSummaries, mergeGathered } from './gathered-summaries.ts';
-import { type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
+import { type OutreachAssignment, type OutreachCandidate, TopN, mergeTopN, nightlyQuota, outreachCandidate, outreachPeriod, outreachPlannedDetail, planOutreach, unpublishedTreated } from './outreach.ts';
 import { type ModelSummary, fitSampleShare, inFitSample, summarizeProfile } from './profile-summary.ts';
 import { type RunSummaryPart, addConsumedUnits, addDuration, addFailedSegment, countCustomer, emptyRunSummary, mergeRunSummaries } from './run-summary.ts';
 import { type CustomerScore, scoreCustomerBatch } from './score-customer.ts';
@@ -69,6 +74,27 @@ async function eachPage(
   }
 }
 
+// ---------------------------------------------------------------- 0. one pass or two
+
+/** How a night reads the index: `passes: 1` scores with `scoreWith` (an earlier night's model) while gathering tonight's sample. */
+export type NightPasses = { passes: 1; scoreWith: ModelRecord } | { passes: 2 };
+
+/**
+ * One pass when the newest model of an earlier night (`previous`, as `ScoringStore.previousModel`
+ * gives it: run dates before tonight's only, so a rerun of the night chooses the same) is at most
+ * `fit.scoreWithPreviousModelDays` days older than tonight, can value customers (it has tier cut
+ * points) and was made with tonight's CLV settings; two passes otherwise (the first night, after
+ * a gap, the setting 0, a model that could value nobody, changed CLV settings).
+ */
+export function nightPasses(previous: ModelRecord | undefined, runDate: string, config: ScoringConfig): NightPasses {
+  const maxDays = config.fit.scoreWithPreviousModelDays;
+  if (maxDays === 0 || !previous || !previous.tierCuts) return { passes: 2 };
+  const days = (Date.parse(`${runDate}T00:00:00Z`) - Date.parse(`${previous.runDate}T00:00:00Z`)) / DAY_MS;
+  if (!(days >= 1 && days <= maxDays)) return { passes: 2 };
+  const sameClv = JSON.stringify(previous.clv) === JSON.stringify(config.clv);
+  return sameClv ? { passes: 1, scoreWith: previous } : { passes: 2 };
+}
+
 // ---------------------------------------------------------------- 1. gather
 
 export type GatherPart = { gathered: GatheredSummaries; summary: RunSummaryPart };
@@ -95,20 +121,25 @@ export async function gatherSegment(
   let { gathered, summary } = input.part ?? emptyGatherPart();
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, { scores: false }, async (customers, consumedReadUnits) => {
     summary = addConsumedUnits(summary, { read: consumedReadUnits });
-    const summaries: ModelSummary[] = [];
-    for (const c of customers) {
-      if (!c.profile || !inFitSample(c.customerId, deps.config.fit.sampleSalt, input.sampleShare)) continue;
-      try {
-        summaries.push(summarizeProfile(c.profile, input.night.runDate));
-      } catch (err) {
-        // left out of the fit; the scoring step counts the customer as unscorable, with the reason
-        if (!(err instanceof DataError)) throw err;
-      }
-    }
-    gathered = mergeGathered(gathered, gatherSummaries(summaries));
+    gathered = mergeGathered(gathered, sampledSummaries(deps.config, customers, input.night.runDate, input.sampleShare));
   });
   summary = addDuration(summary, 'gather', deps.now().getTime() - started);
   return { gathered, summary, ...(next && { next }) };
+}
+
+/** The fit sample's summaries among a page's customers, compressed (the gather step's, and the one-pass score step's). */
+function sampledSummaries(config: ScoringConfig, customers: readonly ScoringCustomer[], runDate: string, sampleShare: number): GatheredSummaries {
+  const summaries: ModelSummary[] = [];
+  for (const c of customers) {
+    if (!c.profile || !inFitSample(c.customerId, config.fit.sampleSalt, sampleShare)) continue;
+    try {
+      summaries.push(summarizeProfile(c.profile, runDate));
+    } catch (err) {
+      // left out of the fit; the scoring step counts the customer as unscorable, with the reason
+      if (!(err instanceof DataError)) throw err;
+    }
+  }
+  return gatherSummaries(summaries);
 }
 
 // ---------------------------------------------------------------- 2. fit
@@ -149,7 +180,8 @@ function fitOutcomeOf(model: ModelRecord, runId: string): NightModel['fit'] {
   return { status: degraded ? 'degraded' : 'fitted', components, alarm: false };
 }
 
-async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number> {
+/** Outreach candidates each score worker keeps (the fit step's `keep`; a one-pass night needs it before the fit). */
+export async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number> {
   const o = deps.config.outreach;
   const existing = await deps.store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
   const before = existing.filter((a) => a.plannedOn < night.runDate).length;
@@ -158,8 +190,8 @@ async function candidatesToKeep(deps: NightlyDeps, night: Night): Promise<number
 
 // ---------------------------------------------------------------- 3. score
 
-/** `report`: the segment's report aggregate (absent in parts from before it was kept). */
-export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[]; report?: ReportPart };
+/** `report`: the segment's report aggregate (absent in parts from before it was kept); `gathered`: a one-pass night's fit sample. */
+export type ScorePart = { summary: RunSummaryPart; top: OutreachCandidate[]; report?: ReportPart; gathered?: GatheredSummaries };
 export const emptyScorePart = (): ScorePart => ({ summary: emptyRunSummary(), top: [] });
 
 /** The end of the run date (UTC), as scoring sees it. */
@@ -167,13 +199,15 @@ const endOfRunDate = (runDate: string): Date => new Date(Date.parse(`${runDate}T
 
 /**
  * Scores the segment from `cursor` on within the budget, adding to `part`. Returns the
- * merged part and the checkpoint (absent: the segment is done).
+ * merged part and the checkpoint (absent: the segment is done). With `gather` (a one-pass
+ * night), it also gathers tonight's fit sample from the pages it reads, as `gatherSegment` does
+ * (`gathered`, added to the part's).
  */
 export async function scoreSegment(
   deps: NightlyDeps,
-  input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget },
+  input: { night: Night; model: ModelRecord; keep: number; segment: string; cursor?: SegmentCursor; part?: ScorePart; budget: Budget; gather?: { sampleShare: number } },
 ): Promise<ScorePart & { next?: SegmentCursor }> {
-  const { config, store, publisher } = deps;
+  const { config, store } = deps;
   const { night, model } = input;
   const started = deps.now().getTime();
   const triggersSince = new Date(endOfRunDate(night.runDate).getTime() - config.churn.triggerMaxAgeDays * DAY_MS);
@@ -181,11 +215,14 @@ export async function scoreSegment(
   const top = new TopN(input.keep);
   for (const c of input.part?.top ?? []) top.offer(c);
   const report = input.part?.report ? structuredClone(input.part.report) : emptyReportPart();
+  const gather = input.gather;
+  let gathered = gather ? (input.part?.gathered ?? emptyGathered()) : undefined;
   const assigned = await followedAssignments(store, config.outreach.experimentId, night.runDate, config.churn.horizonMonths);
   const response = config.campaignResponse.decisionDays > 0 ? config.campaignResponse : undefined;
   const sendsSince = response && responseSendsSince(night.runDate, response);
   const next = await eachPage(deps, input.segment, input.cursor, input.budget, { triggersSince, ...(sendsSince && { sendsSince }) }, async (customers, consumedReadUnits) => {
     summary = addConsumedUnits(summary, { read: consumedReadUnits });
+    if (gather) gathered = mergeGathered(gathered!, sampledSummaries(config, customers, night.runDate, gather.sampleShare));
     const present = customers.filter((c) => c.profile);
     for (let i = present.length; i < customers.length; i++) summary = countCustomer(summary, { status: 'skipped', reason: 'profile not found' });
     const outcomes = scoreCustomerBatch(
@@ -211,27 +248,70 @@ export async function scoreSegment(
         { runDate: night.runDate, horizonMonths: config.churn.horizonMonths, ...(response && { response }) },
       );
     });
-    const scoredAt = deps.now().toISOString();
-    if (toEmit.length > 0) {
-      await publisher.publish(
-        toEmit.map((s) => ({
-          detailType: 'CustomerRescored' as const,
-          detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
-        })),
-      );
-    }
-    const { consumedWriteUnits } = await store.writeScores(toWrite);
+    const { consumedWriteUnits } = await publishThenWrite(deps, toEmit, toWrite, deps.now().toISOString());
     summary = addConsumedUnits(summary, { write: consumedWriteUnits });
   });
   summary = addDuration(summary, 'score', deps.now().getTime() - started);
-  return { summary, top: top.toArray(), report: finishPart(report), ...(next && { next }) };
+  return { summary, top: top.toArray(), report: finishPart(report), ...(gathered && { gathered }), ...(next && { next }) };
+}
+
+/**
+ * Customers of a page published, then written, together (five PutEvents, two BatchWriteItem calls),
+ * and groups in flight at once (a segment's BatchWriteItem calls in flight: four, as writeScores alone has).
+ */
+const GROUP_SIZE = 50;
+const GROUPS_AT_ONCE = 2;
+
+/**
+ * Publishes a page's `CustomerRescored` events and writes its scores, in groups of customers: a
+ * group's events are published before its scores are written (a customer's score is never written
+ * before her event is published), and `GROUPS_AT_ONCE` groups go on at once, so one group's
+ * events are published while another's scores are written. A failure stops the groups not begun;
+ * those in flight finish first. Returns the write units consumed.
+ */
+async function publishThenWrite(deps: NightlyDeps, toEmit: readonly CustomerScore[], toWrite: readonly CustomerScore[], scoredAt: string): Promise<{ consumedWriteUnits: number }> {
+  const rescored = (scores: readonly CustomerScore[]) =>
+    scores.map((s) => ({
+      detailType: 'CustomerRescored' as const,
+      detail: { customerId: s.customerId, clv: s.clv, churnRisk: s.churnRisk, valueTier: s.valueTier, nextBestAction: s.nextBestAction, scoredAt, schemaVersion: 1 as const },
+    }));
+  const writing = new Set(toWrite.map((s) => s.customerId));
+  // an event without a score to write (none today: a changed tier or band is a written score) is published first
+  const alone = toEmit.filter((s) => !writing.has(s.customerId));
+  if (alone.length > 0) await deps.publisher.publish(rescored(alone));
+  const emitting = new Set(toEmit.map((s) => s.customerId));
+  let consumedWriteUnits = 0;
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < toWrite.length) {
+      const group = toWrite.slice(next, (next += GROUP_SIZE));
+      try {
+        const events = group.filter((s) => emitting.has(s.customerId));
+        if (events.length > 0) await deps.publisher.publish(rescored(events));
+        const written = await deps.store.writeScores(group);
+        consumedWriteUnits += written.consumedWriteUnits;
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const workers = await Promise.allSettled(Array.from({ length: Math.min(GROUPS_AT_ONCE, Math.ceil(toWrite.length / GROUP_SIZE)) }, worker));
+  const failure = workers.find((w): w is PromiseRejectedResult => w.status === 'rejected');
+  if (failure) throw failure.reason;
+  return { consumedWriteUnits };
 }
 
 // ---------------------------------------------------------------- 4. finish
 
 export type NightResult = {
-  /** the model the night scored with, and whether each part was tonight's fit (with why not) */
+  /** the model the night scored with (an earlier night's in one pass) */
   modelId: string;
+  /** the model fitted (or reused) tonight, and whether each part was tonight's fit (with why not) */
+  fittedModelId: string;
+  /** 1: scored with an earlier night's model while gathering tonight's sample; 2: gathered, fitted, then scored */
+  passes: 1 | 2;
   fit: NightModel['fit'];
   summary: RunSummaryPart;
   outreach: { period: string; quota: number; planned: number; created: number; treated: number };
@@ -246,42 +326,77 @@ export type NightResult = {
  */
 export async function finishNight(
   deps: NightlyDeps,
-  input: { night: Night; model: NightModel; parts: readonly ScorePart[]; gather?: RunSummaryPart; failedSegments?: readonly string[] },
+  input: { night: Night; model: NightModel; parts: readonly ScorePart[]; gather?: RunSummaryPart; failedSegments?: readonly string[]; scoredWith?: { modelId: string }; passes?: 1 | 2 },
 ): Promise<NightResult> {
   const { store, publisher, config } = deps;
   const { night } = input;
   const started = deps.now().getTime();
   let summary = input.parts.map((p) => p.summary).reduce(mergeRunSummaries, input.gather ?? emptyRunSummary());
-  for (const s of input.failedSegments ?? []) summary = addFailedSegment(summary, s);
+  // a one-pass night's failed segment failed its gathering and its scoring at once: named once
+  for (const s of new Set(input.failedSegments ?? [])) summary = addFailedSegment(summary, s);
   const ranked = mergeTopN(input.model.keep, input.parts.map((p) => p.top));
   const o = config.outreach;
   const existing = await store.outreachAssignments(o.experimentId, outreachPeriod(night.runDate));
   const plan = planOutreach({ ranked, existing, runDate: night.runDate, runId: night.runId, config: o });
   let created = 0;
   const held = [...existing];
-  for (const a of plan.created) {
-    const put = await store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() });
-    if (put.status === 'created') created++;
-    held.push(put.assignment);
+  // Each put is conditional on its own key (never reassigned): a few at once, kept in the plan's order.
+  for (let at = 0; at < plan.created.length; at += OUTREACH_WRITES_AT_ONCE) {
+    const puts = await Promise.all(plan.created.slice(at, at + OUTREACH_WRITES_AT_ONCE).map((a) => store.putOutreachAssignment({ ...a, plannedAt: deps.now().toISOString() })));
+    for (const put of puts) {
+      if (put.status === 'created') created++;
+      held.push(put.assignment);
+    }
   }
   // Stored first, then published, then marked: an attempt that fails in between leaves the mark
   // unset and the next attempt (a retry, a rerun, the next night, in this month or a later one)
   // publishes it again. `unpublishedOutreach` holds those of any period; `held`, tonight's too
   // (and any of this month stored before the store kept the unpublished list).
-  for (const a of unpublishedTreated([...(await store.unpublishedOutreach()), ...held])) {
-    await publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
-    await store.markOutreachPublished(a, deps.now());
-  }
+  await publishThenMark(deps, unpublishedTreated([...(await store.unpublishedOutreach()), ...held]));
   // Erased customers' assignments count through their anonymous residues (shared/report/erased-outreach.ts).
   const erased = deps.reports ? await erasedOutreachPart(store, o.experimentId, night.runDate, config.churn.horizonMonths) : undefined;
   await storeNightReport(deps.reports, night, [...input.parts.map((p) => p.report), erased], deps.now());
   summary = addDuration(summary, 'finish', deps.now().getTime() - started);
   const outreach = { period: plan.period, quota: plan.quota, planned: plan.tonight.length, created, treated: plan.tonight.filter((a) => a.group === 'treatment').length };
-  await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, summary, outreach, deps.now()) }]);
-  return { modelId: input.model.model.modelId, fit: input.model.fit, summary, outreach };
+  const models = { modelId: input.scoredWith?.modelId ?? input.model.model.modelId, fittedModelId: input.model.model.modelId, passes: input.passes ?? 2 };
+  await publisher.publish([{ detailType: 'NightlyRunCompleted', detail: runCompletedDetail(night, input.model, models, summary, outreach, deps.now()) }]);
+  return { ...models, fit: input.model.fit, summary, outreach };
 }
 
-function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {
+/** Outreach assignments put, or marked published, at once. */
+const OUTREACH_WRITES_AT_ONCE = 8;
+
+/**
+ * Publishes each assignment's `OutreachPlanned`, one after the other in order, and marks each
+ * published once its event is: the marks run behind the publishes (at most
+ * `OUTREACH_WRITES_AT_ONCE` in flight). A failed publish stops there; the marks of those published
+ * before it are awaited first. A failed mark stops the publishing (the assignment stays unpublished:
+ * published again by the next attempt, deduplicable by its planId).
+ */
+async function publishThenMark(deps: NightlyDeps, treated: readonly OutreachAssignment[]): Promise<void> {
+  const marking = new Set<Promise<void>>();
+  let markFailed: { error: unknown } | undefined;
+  try {
+    for (const a of treated) {
+      if (markFailed) break;
+      await deps.publisher.publish([{ detailType: 'OutreachPlanned', detail: outreachPlannedDetail(a, deps.now()) }]);
+      const mark: Promise<void> = deps.store.markOutreachPublished(a, deps.now()).then(
+        () => void marking.delete(mark),
+        (error: unknown) => {
+          markFailed ??= { error };
+          marking.delete(mark);
+        },
+      );
+      marking.add(mark);
+      if (marking.size >= OUTREACH_WRITES_AT_ONCE) await Promise.race(marking);
+    }
+  } finally {
+    await Promise.all(marking);
+  }
+  if (markFailed) throw markFailed.error;
+}
+
+function runCompletedDetail(night: Night, m: NightModel, models: Pick<NightResult, 'modelId' | 'fittedModelId' | 'passes'>, s: RunSummaryPart, outreach: NightResult['outreach'], at: Date) {
   const params = (p: object | undefined) => (p ? (Object.fromEntries(Object.entries(p).filter(([, v]) => typeof v === 'number')) as Record<string, number>) : undefined);
   const component = (name: 'bgnbd' | 'gammaGamma' | 'sbg') => {
     const c = m.fit.components[name];
@@ -291,7 +406,9 @@ function runCompletedDetail(night: Night, m: NightModel, s: RunSummaryPart, outr
   return {
     runId: night.runId,
     runDate: night.runDate,
-    modelId: m.model.modelId,
+    modelId: models.modelId,
+    fittedModelId: models.fittedModelId,
+    passes: models.passes,
     fitStatus: m.fit.status,
     alarm: m.fit.alarm,
     models: { bgnbd: component('bgnbd'), gammaGamma: component('gammaGamma'), sbg: component('sbg') },

@@ -310,25 +310,42 @@ describe('nightly run state machine', () => {
     expect(definition.TimeoutSeconds).toBe(nightlyRun.timeoutHours * 3600);
   });
 
-  it('runs start → gather every segment → fit → score every segment → finish, each step a retried invocation of the nightly function', () => {
-    expect(definition.StartAt).toBe('Start');
+  /** The states from `from` on, following `Next` to the end. */
+  const path = (from: string) => {
     const order = [];
-    for (let s: string | undefined = 'Start'; s; s = states[s].Next) order.push(s);
-    expect(order).toEqual(['Start', 'GatherSegments', 'Fit', 'KeepFit', 'ScoreSegments', 'Finish']);
+    for (let s: string | undefined = from; s; s = states[s].Next) order.push(s);
+    return order;
+  };
+
+  it("runs start, then one pass or two as the start step's `passes` says, each step a retried invocation of the nightly function", () => {
+    expect(definition.StartAt).toBe('Start');
+    expect(states.Start.Next).toBe('Passes');
+    expect(states.Passes).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.passes', NumericEquals: 1, Next: 'ScoreAndGatherSegments' }], Default: 'GatherSegments' });
+    // two passes: gather every segment → fit → score every segment → finish
+    expect(path('GatherSegments')).toEqual(['GatherSegments', 'Fit', 'KeepFit', 'ScoreSegments', 'Finish']);
+    // one pass: score every segment with the earlier night's model while gathering → fit tonight's model → finish
+    expect(path('ScoreAndGatherSegments')).toEqual(['ScoreAndGatherSegments', 'FitAfterScoring', 'Finish']);
     expect(states.Finish.End).toBe(true);
-    for (const name of ['Start', 'Fit', 'Finish']) {
+    for (const name of ['Start', 'Fit', 'FitAfterScoring', 'Finish']) {
       expect(states[name]).toMatchObject({ Type: 'Task', Resource: 'NIGHTLY_FN', Retry: retry });
     }
     // the start takes the schedule's input as it is (no Parameters: a string "$" there is not ASL)
     expect(states.Start.Parameters).toBeUndefined();
     expect(states.Fit.Parameters).toMatchObject({ step: 'fit', 'results.$': '$.gathered' });
-    expect(states.Finish.Parameters).toMatchObject({ step: 'finish', 'results.$': '$.scored', 'failedSegments.$': '$.fit.failedSegments' });
+    expect(states.FitAfterScoring.Parameters).toEqual({ step: 'fit', 'night.$': '$.night', 'sampleShare.$': '$.sampleShare', 'scoreWith.$': '$.scoreWith', 'results.$': '$.scored' });
+    expect(states.FitAfterScoring.ResultPath).toBe('$.fit');
+    expect(states.Finish.Parameters).toMatchObject({ step: 'finish', 'results.$': '$.scored', 'failedSegments.$': '$.fit.failedSegments', 'scoredWith.$': '$.fit.scoredWith', 'passes.$': '$.fit.passes' });
   });
 
-  it.each(['Gather', 'Score'])('%s: a Map over the segments with bounded concurrency, each a loop of invocations until done; a failing segment is marked, the others go on', (name) => {
+  it('one pass: its segments score with the earlier night\'s model (`scoreWith`) and gather tonight\'s sample (`sampleShare`); only keys travel in the state', () => {
+    expect(states.ScoreAndGatherSegments.ItemSelector).toEqual({ step: 'score', 'night.$': '$.night', 'keep.$': '$.keep', 'scoreWith.$': '$.scoreWith', 'sampleShare.$': '$.sampleShare', 'segment.$': '$$.Map.Item.Value' });
+    expect(states.ScoreAndGatherSegments.ResultPath).toBe('$.scored');
+  });
+
+  it.each(['Gather', 'Score', 'ScoreAndGather'])('%s: a Map over the segments with bounded concurrency, each a loop of invocations until done; a failing segment is marked, the others go on', (name) => {
     const map = states[`${name}Segments`];
     expect(map).toMatchObject({ Type: 'Map', ItemsPath: '$.segments', MaxConcurrency: nightlyRun.maxConcurrency });
-    expect(map.ItemSelector).toMatchObject({ step: name.toLowerCase(), 'segment.$': '$$.Map.Item.Value', 'night.$': '$.night' });
+    expect(map.ItemSelector).toMatchObject({ step: name === 'Gather' ? 'gather' : 'score', 'segment.$': '$$.Map.Item.Value', 'night.$': '$.night' });
     const inner = map.ItemProcessor.States;
     expect(map.ItemProcessor.StartAt).toBe(name);
     expect(inner[name]).toMatchObject({ Type: 'Task', Resource: 'NIGHTLY_FN', Retry: retry, Next: `${name}SegmentDone` });

@@ -25,40 +25,21 @@ const triggersFile = vi.hoisted(() => {
   return file;
 });
 
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceClock, startClockAt } from '../../local/clock.ts';
-import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
-import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
+import { describe, expect, it } from 'vitest';
+import { advanceClock } from '../../local/clock.ts';
 import { triggerConfig, triggerConfigSource } from '../../shared/triggers/config.ts';
-import { MIDDAY_UTC } from '../support/clock.ts';
+import { localStackAtMidday } from '../support/local-stack-at-midday.ts';
 import { emittedFor, putAndSettle } from '../support/local-stack-events.ts';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const ID = 'usage-stopped-with-network-complaint';
-const RealDate = Date;
-let stack: LocalStack;
-
-beforeAll(async () => {
-  // Every send and sweep at about midday UTC: outside the customers' quiet hours at any real hour.
-  startClockAt(MIDDAY_UTC);
-  stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-collective-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
-}, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-  globalThis.Date = RealDate;
-  delete process.env.CLM_TRIGGERS_FILE;
-});
+const local = localStackAtMidday('clm-collective-', { afterStop: () => delete process.env.CLM_TRIGGERS_FILE });
 
 /** A customer outside the retention campaign's control group (so the email is not held back). */
-const customer = (prefix: string) => {
-  for (let i = 0; ; i++) if (!inControlGroup(`${prefix}-${i}`, 'retention-save', stack.controlGroupPercent, stack.controlGroupExperiment)) return `${prefix}-${i}`;
-};
+const customer = (prefix: string) => local.customerOutside(['retention-save'], prefix);
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
-const put = (entries: { type: string; detail: Record<string, unknown> }[]) => putAndSettle(stack, 'com.example.telco', entries);
+const put = (entries: { type: string; detail: Record<string, unknown> }[]) => putAndSettle(local.stack, 'com.example.telco', entries);
 const onboarding = (customerId: string) => [
   { type: 'CustomerProfileUpdated', detail: { eventId: `${customerId}-p`, customerId, occurredAt: ago(70 * DAY), email: `${customerId}@example.com`, firstName: 'Sam' } },
   { type: 'ConsentChanged', detail: { eventId: `${customerId}-c`, customerId, occurredAt: ago(70 * DAY), channel: 'email', purpose: 'marketing', granted: true } },
@@ -67,7 +48,7 @@ const onboarding = (customerId: string) => [
 const usage = (customerId: string) =>
   [62 * DAY, 31 * DAY, HOUR].map((a, i) => ({ type: 'UsageRecorded', detail: { eventId: `${customerId}-u${i}`, customerId, occurredAt: ago(a), productId: 'fibre', quantity: 40, unit: 'GB' } }));
 const networkCall = (customerId: string, n: number) => ({ type: 'SupportCallLogged', detail: { eventId: `${customerId}-n${n}`, customerId, occurredAt: ago(60_000), callId: `k-${customerId}-${n}`, reason: 'network' } });
-const triggers = (customerId: string) => emittedFor(stack, 'ChurnTriggerFired', customerId);
+const triggers = (customerId: string) => emittedFor(local.stack, 'ChurnTriggerFired', customerId);
 
 describe('a collective trigger over stopped usage and a network complaint, through the local stack', () => {
   it('runs on the configuration CLM_TRIGGERS_FILE names', () => {
@@ -90,30 +71,30 @@ describe('a collective trigger over stopped usage and a network complaint, throu
 
     // 30 days after the last use, less a sweep interval: not yet.
     advanceClock(start + 30 * DAY - HOUR - 5 * 60_000 - Date.now());
-    await stack.sweepTimers();
+    await local.stack.sweepTimers();
     expect(triggers(complainsFirst)).toEqual([]);
 
     // 30 days after the last use: the signal's timer completes the collective trigger; the other customer's fires nothing alone.
     advanceClock(start + 30 * DAY - HOUR + 5 * 60_000 - Date.now());
-    const { result } = await stack.sweepTimers();
+    const { result } = await local.stack.sweepTimers();
     expect(result).toMatchObject({ byKind: { 'churn-trigger': 2 } });
     expect(triggers(complainsFirst)).toEqual([
       expect.objectContaining({ rule: ID, kind: 'collective', action: 'retention-save', route: 'email', reasons: ['no usage of fibre for 30 days', '1 network complaint(s) in 30 days'] }),
     ]);
-    expect(emittedFor(stack, 'EmailSent', complainsFirst)).toEqual([expect.objectContaining({ campaign: 'retention-save' })]);
+    expect(emittedFor(local.stack, 'EmailSent', complainsFirst)).toEqual([expect.objectContaining({ campaign: 'retention-save' })]);
     expect(triggers(stopsFirst)).toEqual([]);
     // Swept again: nothing more.
-    expect((await stack.sweepTimers()).result).toMatchObject({ due: 0 });
+    expect((await local.stack.sweepTimers()).result).toMatchObject({ due: 0 });
 
     // Five days later the other customer complains, her usage still stopped: the complaint completes it.
     advanceClock(start + 35 * DAY - Date.now());
     await put([networkCall(stopsFirst, 1)]);
     expect(triggers(stopsFirst)).toEqual([expect.objectContaining({ rule: ID, kind: 'collective', sourceEventIds: [`${stopsFirst}-n1`] })]);
-    expect(emittedFor(stack, 'EmailSent', stopsFirst)).toEqual([expect.objectContaining({ campaign: 'retention-save' })]);
+    expect(emittedFor(local.stack, 'EmailSent', stopsFirst)).toEqual([expect.objectContaining({ campaign: 'retention-save' })]);
 
     // Each once; no handler failed, nothing dead-lettered.
     expect(triggers(complainsFirst)).toHaveLength(1);
-    const c = await stack.counters();
+    const c = await local.stack.counters();
     expect(c.handlerErrors).toEqual([]);
     expect(Object.values(c.deadLetters).every((n) => n === 0)).toBe(true);
   }, 240_000);

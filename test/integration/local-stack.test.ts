@@ -136,6 +136,9 @@ describe('local stack with test handlers', () => {
     expect(process.env.CLM_CONTROL_GROUP_EXPERIMENT).toBe('v1');
     expect(process.env.CLM_FREQUENCY_CAP_PER_WEEK).toBe('2');
     expect(process.env.CLM_CIRCUIT_BREAKER).toBe('{}');
+    // No tracing locally, and the X-Ray SDK (loaded with the Powertools tracer) in manual mode: it hooks no promise.
+    expect(process.env.POWERTOOLS_TRACE_ENABLED).toBe('false');
+    expect(process.env.AWS_XRAY_MANUAL_MODE).toBe('true');
     expect(process.env.CLM_REJECTED_QUEUE_URL).toBe(`${stack.endpoints.bus}/000000000000/rejected-events`);
     // The functions' own access key id: only it may put clm.* sources on the bus.
     expect(process.env.AWS_ACCESS_KEY_ID).toBe(FUNCTIONS_CREDENTIALS.accessKeyId);

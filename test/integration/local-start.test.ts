@@ -125,7 +125,7 @@ describe('npm start', () => {
     expect(summary.nights).toHaveLength(2);
     expect([first!.runId, first!.runDate, second!.runId, second!.runDate]).toEqual(['run-2026-11-24', '2026-11-24', 'run-2026-11-25', '2026-11-25']);
     for (const n of summary.nights) {
-      expect(Object.keys(n).sort()).toEqual(['consumedReadUnits', 'consumedWriteUnits', 'customersRead', 'durationMs', 'emitted', 'failed', 'modelStatus', 'runDate', 'runId', 'skipped', 'written']);
+      expect(Object.keys(n).sort()).toEqual(['consumedReadUnits', 'consumedWriteUnits', 'customersRead', 'durationMs', 'emitted', 'failed', 'modelStatus', 'passes', 'runDate', 'runId', 'skipped', 'written']);
       // the 1,000 generated customers and the two showcase customers (local/showcase.ts)
       expect(n).toMatchObject({ customersRead: 1002, skipped: 0, failed: 0, modelStatus: 'fitted' });
       // Read from the byScoringShard index in Query pages (billed per 4 KB, docs/cost.md), plus a Query of the send
@@ -139,7 +139,9 @@ describe('npm start', () => {
       expect(n.emitted).toBeLessThanOrEqual(n.written);
     }
     // Night 1 scores every customer for the first time: all written, all emitted.
-    expect(first).toMatchObject({ written: 1002, emitted: 1002 });
+    expect(first).toMatchObject({ written: 1002, emitted: 1002, passes: 2 });
+    // Night 2 scores with night 1's model while gathering its own fit sample: one pass over the index (docs/scoring.md).
+    expect(second).toMatchObject({ passes: 1 });
     // Night 2 sees no new events and no new triggers: only what a day's ageing moves past a threshold against
     // the stored score is written (a value past its threshold, a rule's tenure limit passed). Before a stored tier and
     // band were kept within their values' thresholds, this night wrote 11 of 1,002 (1.1%): 9 tiers flipped at the

@@ -10,46 +10,25 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advanceClock, startClockAt } from '../../local/clock.ts';
+import { describe, expect, it } from 'vitest';
+import { advanceClock } from '../../local/clock.ts';
 import { runBackfillStateMachine } from '../../local/backfill-run.ts';
 import { readImportDirectory } from '../../local/import/import-csv.ts';
 import { ERASED_ROW_REASON } from '../../shared/backfill/backfill.ts';
-import { startLocalStack, type LocalStack } from '../../local/local-stack.ts';
 import { localDynamoDbClient } from '../../local/services.ts';
 import { DynamoConsentLedger } from '../../shared/adapters/dynamodb-consent-ledger.ts';
-import { inControlGroup } from '../../shared/campaigns/guardrails.ts';
-import { MIDDAY_UTC } from '../support/clock.ts';
+import { localStackAtMidday } from '../support/local-stack-at-midday.ts';
 import { emittedFor, putAndSettle } from '../support/local-stack-events.ts';
 
 const DAY = 86_400_000;
-const RealDate = Date;
-let stack: LocalStack;
-let start: number;
-
-beforeAll(async () => {
-  // Every send and sweep at about midday UTC: outside the customers' quiet hours at any real hour.
-  startClockAt(MIDDAY_UTC);
-  stack = await startLocalStack({ stateDir: mkdtempSync(path.join(os.tmpdir(), 'clm-winback-')), maxBatchingWindowMs: 50, redeliveryDelayMs: 5 });
-  start = Date.now();
-}, 120_000);
-// The clock was moved forward: give the real one back.
-afterAll(async () => {
-  globalThis.Date = RealDate;
-  await stack?.stop();
-});
+const local = localStackAtMidday('clm-winback-');
 
 /** A customer outside the control group of both winback campaigns. */
-const customer = (prefix: string) => {
-  for (let i = 0; ; i++) {
-    const id = `${prefix}-${i}`;
-    if (['winback-counter-offer', 'winback-sequence'].every((c) => !inControlGroup(id, c, stack.controlGroupPercent, stack.controlGroupExperiment))) return id;
-  }
-};
+const customer = (prefix: string) => local.customerOutside(['winback-counter-offer', 'winback-sequence'], prefix);
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
-const put = (entries: { type: string; detail: Record<string, unknown> }[]) => putAndSettle(stack, 'com.example.billing', entries);
-const emitted = (type: string, customerId: string) => emittedFor(stack, type, customerId);
+const put = (entries: { type: string; detail: Record<string, unknown> }[]) => putAndSettle(local.stack, 'com.example.billing', entries);
+const emitted = (type: string, customerId: string) => emittedFor(local.stack, type, customerId);
 const leaving = (id: string, reasonCode: string) => [
   { type: 'CustomerProfileUpdated', detail: { eventId: `${id}-p`, customerId: id, occurredAt: ago(400 * DAY), email: `${id}@example.com`, firstName: 'Sam' } },
   { type: 'ConsentChanged', detail: { eventId: `${id}-c`, customerId: id, occurredAt: ago(400 * DAY), channel: 'email', purpose: 'marketing', granted: true } },
@@ -57,8 +36,8 @@ const leaving = (id: string, reasonCode: string) => [
   { type: 'SubscriptionCancelled', detail: { eventId: `${id}-x`, customerId: id, occurredAt: ago(3_600_000), subscriptionId: 'sub-1', productId: 'broadband', reasonCode, allowWinbackContact: true, wordingVersion: 'exit-v1' } },
 ];
 const sweepAt = async (days: number) => {
-  advanceClock(start + days * DAY + 5 * 60_000 - Date.now());
-  return (await stack.sweepTimers()).result;
+  advanceClock(local.startedAt + days * DAY + 5 * 60_000 - Date.now());
+  return (await local.stack.sweepTimers()).result;
 };
 
 describe('the winback sequence and erasure through the local stack', () => {
@@ -70,9 +49,9 @@ describe('the winback sequence and erasure through the local stack', () => {
     // The counter-offer at cancellation, as before.
     expect(emitted('EmailSent', stays)).toEqual([expect.objectContaining({ campaign: 'winback-counter-offer' })]);
     // Her yes is in the consent ledger.
-    const ddb = localDynamoDbClient(stack.endpoints.dynamodb);
+    const ddb = localDynamoDbClient(local.stack.endpoints.dynamodb);
     try {
-      const history = await new DynamoConsentLedger(ddb, { tableName: stack.tableName }).history(stays);
+      const history = await new DynamoConsentLedger(ddb, { tableName: local.stack.tableName }).history(stays);
       expect(history.map((r) => [r.purpose, r.action, r.wordingVersion])).toEqual([['marketing:email', 'granted', undefined], ['winback', 'granted', 'exit-v1']]);
     } finally {
       ddb.destroy();
@@ -82,7 +61,7 @@ describe('the winback sequence and erasure through the local stack', () => {
       { type: 'ConsentChanged', detail: { eventId: `${withdraws}-w`, customerId: withdraws, occurredAt: ago(0), channel: 'email', purpose: 'winback', granted: false, source: 'customer-service', actor: 'agent-7' } },
       { type: 'CustomerErasureRequested', detail: { eventId: `${erased}-e`, customerId: erased, occurredAt: ago(0), requestedBy: 'privacy-desk' } },
     ]);
-    expect(await stack.sweepTimers()).toMatchObject({ result: { due: 0 } });
+    expect(await local.stack.sweepTimers()).toMatchObject({ result: { due: 0 } });
 
     expect(await sweepAt(14)).toMatchObject({ fired: 1, byKind: { 'winback-step': 1 } });
     expect(emitted('ChurnTriggerFired', stays).map((t) => t.reasons)).toEqual([
@@ -97,9 +76,9 @@ describe('the winback sequence and erasure through the local stack', () => {
     expect(emitted('ChurnTriggerFired', withdraws).map((t) => t.rule)).toEqual(['cancelled-with-winback-permission']);
     expect(emitted('ChurnTriggerFired', erased).map((t) => t.rule)).toEqual(['cancelled-with-winback-permission']);
     await put([{ type: 'OrderPlaced', detail: { eventId: `${erased}-late`, customerId: erased, occurredAt: ago(0), orderId: 'o-late', amount: 10, currency: 'EUR' } }]);
-    const after = localDynamoDbClient(stack.endpoints.dynamodb);
+    const after = localDynamoDbClient(local.stack.endpoints.dynamodb);
     try {
-      const items = await after.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }));
+      const items = await after.send(new QueryCommand({ TableName: local.stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }));
       expect(items.Items).toEqual([]);
       // A re-import of her (npm start -- --import: the CSV files backfilled through the state machine) stores nothing either.
       const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-reimport-'));
@@ -107,11 +86,11 @@ describe('the winback sequence and erasure through the local stack', () => {
       const [file] = readImportDirectory(dir).files;
       const summary = await runBackfillStateMachine({ runId: 'reimport', file: file!, region: 'eu-west-1' });
       expect(summary).toMatchObject({ rowsRead: 1, rowsRejected: 1, eventsStored: 0, rejected: [{ line: 2, reason: ERASED_ROW_REASON }] });
-      expect((await after.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }))).Items).toEqual([]);
+      expect((await after.send(new QueryCommand({ TableName: local.stack.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CUST#${erased}` } } }))).Items).toEqual([]);
     } finally {
       after.destroy();
     }
-    const c = await stack.counters();
+    const c = await local.stack.counters();
     expect(c.handlerErrors).toEqual([]);
     expect(Object.values(c.deadLetters).every((n) => n === 0)).toBe(true);
   }, 300_000);

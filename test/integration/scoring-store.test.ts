@@ -314,6 +314,11 @@ describe('DynamoScoringStore (DynamoDB Local)', () => {
     expect((await store.getRunParts('run-2026-11-29', [other.key])).parts).toEqual([[]]);
     expect((await store.getRunParts('run-2026-11-30', [])).parts).toEqual([]);
     await expect(store.getRunParts('run-2026-11-29', [b.key])).rejects.toThrow(/no run part/);
+    // more parts than are read at once: each read back, in the keys' order, a missing one refused
+    const many = await Promise.all(Array.from({ length: 19 }, (_, i) => store.putRunPart('run-2026-11-30', `score#SHARD#${String(i).padStart(2, '0')}`, [{ i }])));
+    const keys = many.map((m) => m.key).reverse();
+    expect((await store.getRunParts('run-2026-11-30', keys)).parts).toEqual(Array.from({ length: 19 }, (_, i) => [{ i: 18 - i }]));
+    await expect(store.getRunParts('run-2026-11-30', [...keys.slice(0, 12), other.key, ...keys.slice(12)])).rejects.toThrow(/no run part/);
   });
 
   it('lists the treated assignments not yet marked published, of every experiment and period, until marked', async () => {
