@@ -89,8 +89,9 @@ const DYNAMODB_WATCHDOG = path.join(import.meta.dirname, 'DynamoDbLocalWatchdog.
  * The JVM's options for DynamoDB Local: the client compiler only (C1). Its runs here are short
  * (a test file, a local run, a benchmark) on few cores, where the optimising compiler's work
  * (C2) costs more CPU than its faster code saves: measured on the 2-core machine at load ~20,
- * starting it took 15–21 s and 6.5–7.1 s of JVM CPU instead of 36–44 s and 12.5–13.3 s, and
- * `npm run bench:backfill -- 1000` 30–40 % less JVM CPU per phase (docs/benchmarks.md).
+ * starting it (the compiled watchdog) and creating the table took 8–9 s and 4.1–4.3 s of JVM CPU
+ * instead of 23–27 s and 8.5–9.2 s, and `npm run bench:backfill -- 1000` 30–40 % less JVM CPU
+ * per phase (docs/benchmarks.md).
  */
 const DYNAMODB_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1'];
 const EXIT_WITH_PARENT = path.join(import.meta.dirname, 'exit-with-parent.cjs');
