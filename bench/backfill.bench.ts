@@ -153,6 +153,12 @@ if (viaStateMachine) {
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // as the local stack runs its handlers (local/local-stack.ts): no metrics, no tracing, and the
+      // X-Ray SDK in manual mode (its automatic mode hooks every promise of the process)
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      AWS_XRAY_MANUAL_MODE: 'true',
       AWS_MAX_ATTEMPTS: '1',
     });
     const { runBackfillStateMachine } = await import('../local/backfill-run.ts');
