@@ -15,6 +15,7 @@ import { type WinbackSection, buildReport, parseReportSettings, readWinbackSecti
 import { reportPartSchema } from '../shared/report/part-schema.ts';
 import { ENV } from '../shared/wiring.ts';
 import { commandArgs } from './command-args.ts';
+import { TABLE_OPTIONS } from './table-target.ts';
 import type { Io } from './main.ts';
 
 export const REPORT_HELP = `clm report — the report of the latest nightly run: outreach experiment with its verdict, campaign
@@ -70,9 +71,7 @@ export async function reportCommand(argv: string[], io: Io, deps: ReportCommandD
   const env = deps.env ?? process.env;
   const parsed = commandArgs(argv, io, REPORT_HELP, {
     out: { type: 'string' },
-    endpoint: { type: 'string' },
-    table: { type: 'string' },
-    region: { type: 'string' },
+    ...TABLE_OPTIONS,
     part: { type: 'string' },
     'cost-per-contact': { type: 'string' },
     currency: { type: 'string' },
