@@ -8,3 +8,14 @@ export const TIMERS_GIVEN_UP_METRIC = 'TimersGivenUp';
 
 /** One per marketing send the deliverability circuit breaker paused (deferred by the campaigns function). */
 export const CIRCUIT_BREAKER_PAUSED_METRIC = 'CircuitBreakerPaused';
+
+/** What ingest counts, by its records' outcome (one metric each; the dashboard's "Events in" graph shows them all). */
+export const INGEST_OUTCOME_METRICS = {
+  stored: 'EventsStored',
+  duplicate: 'DuplicateEvents',
+  erased: 'EventsOfErasedCustomers',
+  rejected: 'EventsRejected',
+  /** A rejected event redelivered: already on the rejected-events queue, not sent again. */
+  rejectedBefore: 'RepeatedRejections',
+  failed: FAILED_RECORDS_METRIC,
+} as const;

@@ -14,10 +14,10 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestBatch } from '../../shared/ingest/ingest-event.ts';
 import { consentLedger, customerStore, privacyStore, rejectedEventSink, rejectionLedger, settings } from '../commons/clients.ts';
 import { loggableError } from '../commons/batch.ts';
-import { FAILED_RECORDS_METRIC } from '../commons/metric-names.ts';
+import { INGEST_OUTCOME_METRICS } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const metricName = { stored: 'EventsStored', duplicate: 'DuplicateEvents', erased: 'EventsOfErasedCustomers', rejected: 'EventsRejected', rejectedBefore: 'RepeatedRejections', failed: FAILED_RECORDS_METRIC } as const;
+const metricName = INGEST_OUTCOME_METRICS;
 
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(

@@ -1,6 +1,6 @@
 /**
  * A CloudWatch dashboard of the pipeline, `${stackName}-pipeline`: events in
- * (stored, duplicate, rejected, failed), churn triggers fired, campaign
+ * (stored, duplicate, rejected, rejected again, of erased customers, failed), churn triggers fired, campaign
  * outcomes (sent, control, skipped), the depth and oldest-message age of the
  * work and dead-letter queues, the stream's iterator age, and per function
  * invocations, errors, throttles and failed records.
@@ -11,6 +11,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FAILED_RECORDS_METRIC, powertoolsMetric } from './alarms.ts';
+import { INGEST_OUTCOME_METRICS } from '../../functions/commons/metric-names.ts';
 import { physicalName } from './names.ts';
 
 export type PipelineDashboardProps = {
@@ -48,10 +49,12 @@ export class PipelineDashboard extends Construct {
       widgets: [
         [
           graph('Events in (ingest)', [
-            sum(services.ingest, 'EventsStored', 'stored'),
-            sum(services.ingest, 'DuplicateEvents', 'duplicate'),
-            sum(services.ingest, 'EventsRejected', 'rejected (to the rejected-events queue)'),
-            sum(services.ingest, FAILED_RECORDS_METRIC, 'failed (retried)'),
+            sum(services.ingest, INGEST_OUTCOME_METRICS.stored, 'stored'),
+            sum(services.ingest, INGEST_OUTCOME_METRICS.duplicate, 'duplicate'),
+            sum(services.ingest, INGEST_OUTCOME_METRICS.rejected, 'rejected (to the rejected-events queue)'),
+            sum(services.ingest, INGEST_OUTCOME_METRICS.rejectedBefore, 'rejected again (a redelivery; queued once)'),
+            sum(services.ingest, INGEST_OUTCOME_METRICS.erased, 'of erased customers (not stored)'),
+            sum(services.ingest, INGEST_OUTCOME_METRICS.failed, 'failed (retried)'),
           ]),
           graph('Churn triggers and campaign emails', [
             sum(services.triggers, 'ChurnTriggersFired', 'triggers fired'),

@@ -17,7 +17,7 @@ import { type NightlySchedule, SCHEDULE_MAX_EVENT_AGE, SCHEDULE_RETRY_ATTEMPTS }
 import type { TimerSweep } from '../../infra/constructs/timer-sweep.ts';
 import { STALE_RUN_HOURS } from '../../infra/constructs/nightly-run.ts';
 import { FAILED_RECORDS_METRIC, ITERATOR_AGE_ALARM_SHARE } from '../../infra/constructs/alarms.ts';
-import { CIRCUIT_BREAKER_PAUSED_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC, INGEST_OUTCOME_METRICS, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
 import { type ServerlessClmStack, WORK_QUEUE_MAX_AGE } from '../../infra/stack.ts';
 import { actionsOf, arnOf, logicalId, resourcesOf, statementsOfRole, synth, type TestApp } from './helpers.ts';
 
@@ -797,7 +797,9 @@ describe('dashboard', () => {
 
   it('shows events in, rejected and failed; triggers; emails sent, held out and skipped', () => {
     const events = metricsOf(/^Events in/);
-    for (const m of ['EventsStored', 'DuplicateEvents', 'EventsRejected', FAILED_RECORDS_METRIC]) {
+    // Every outcome ingest counts (functions/commons/metric-names.ts), the repeated rejections and erased customers' events too.
+    expect(Object.values(INGEST_OUTCOME_METRICS)).toEqual(expect.arrayContaining(['EventsStored', 'DuplicateEvents', 'EventsRejected', 'RepeatedRejections', 'EventsOfErasedCustomers', FAILED_RECORDS_METRIC]));
+    for (const m of Object.values(INGEST_OUTCOME_METRICS)) {
       expect(events).toContainEqual(expect.stringMatching(new RegExp(`^ServerlessClm ${m} service ingest`)));
     }
     const outcomes = metricsOf(/^Churn triggers and campaign emails/);
