@@ -13,6 +13,8 @@ import { commandOf, descendants, running, waitGone } from '../support/process-tr
 
 const repo = path.resolve(import.meta.dirname, '../..');
 const started: number[] = [];
+/** Every npm started, from the moment it is spawned: one that never got ready (or a test that timed out) is stopped too. */
+const spawned: number[] = [];
 
 async function startNpm() {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'clm-signals-'));
@@ -20,6 +22,7 @@ async function startNpm() {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.push(child.pid!);
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
@@ -49,7 +52,9 @@ async function startNpm() {
 }
 
 afterAll(() => {
-  for (const pid of started) if (running(pid)) process.kill(pid, 'SIGKILL');
+  // The trees as they are now (before npm is killed: its children would be re-parented), then what was seen at ready.
+  const pids = [...spawned.flatMap((pid) => [pid, ...descendants(pid)]), ...started];
+  for (const pid of new Set(pids)) if (running(pid)) process.kill(pid, 'SIGKILL');
 });
 
 describe('npm start stops as a whole', () => {
