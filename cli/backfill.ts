@@ -85,6 +85,15 @@ export type BackfillCommandDeps = {
 const regionOfArn = (arn: string): string | undefined => /^arn:[^:]+:states:([^:]+):/.exec(arn)?.[1];
 
 /** Runs `clm backfill …`; returns the exit code. */
+/**
+ * The file's bytes without a leading UTF-8 byte-order mark (spreadsheets and exports on Windows
+ * write one): the item reader would take it as part of the first header name or JSON line.
+ * Nothing else is changed.
+ */
+export function withoutByteOrderMark(bytes: Buffer): Buffer {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+}
+
 export async function backfillCommand(argv: string[], io: Io, deps: BackfillCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   const parsed = commandArgs(argv, io, BACKFILL_HELP, {
@@ -140,7 +149,7 @@ export async function backfillCommand(argv: string[], io: Io, deps: BackfillComm
     for (const [i, f] of files.entries()) {
       const key = `${runId}/${f.relative}`;
       try {
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(f.path), ContentType: f.format === 'csv' ? 'text/csv' : 'application/jsonl' }));
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: withoutByteOrderMark(readFileSync(f.path)), ContentType: f.format === 'csv' ? 'text/csv' : 'application/jsonl' }));
         const out = await sfn.send(
           new StartExecutionCommand({ stateMachineArn, name: executionName(runId, i, f.relative, now()), input: JSON.stringify({ runId, bucket, key, format: f.format }) }),
         );

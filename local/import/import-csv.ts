@@ -58,6 +58,7 @@ function readJsonLinesFile(dir: string, name: string, errors: ImportError[]): Lo
   const rows: unknown[] = [];
   const indexes: number[] = [];
   readFileSync(path.join(dir, name), 'utf8')
+    .replace(/^\uFEFF/, '') // a byte-order mark, as some editors and exports on Windows write it
     .split(/\r?\n/)
     .forEach((text, i) => {
       if (text.trim() === '') return;

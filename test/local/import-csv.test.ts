@@ -99,6 +99,15 @@ describe('CSV import', () => {
     });
   });
 
+  it('reads a JSON Lines file that starts with a byte-order mark and has CRLF line ends', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-import-'));
+    writeFileSync(path.join(dir, 'history.jsonl'), '\uFEFF{"source":"s","detail-type":"OrderPlaced","detail":{}}\r\n{"source":"s","detail-type":"OrderPlaced","detail":{"n":2}}\r\n');
+    expect(readImportDirectory(dir)).toEqual({
+      files: [{ key: 'history.jsonl', format: 'jsonl', rows: [{ source: 's', 'detail-type': 'OrderPlaced', detail: {} }, { source: 's', 'detail-type': 'OrderPlaced', detail: { n: 2 } }], indexes: [0, 1] }],
+      errors: [],
+    });
+  });
+
   it('reports unknown files, missing columns and bad timestamps', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'clm-import-'));
     writeFileSync(path.join(dir, 'orders.csv'), 'customer_id,order_id,amount\nK1,O1,3\n');

@@ -103,6 +103,17 @@ describe('clm backfill upload: AWS calls', () => {
     expect(r.stdout).toContain('orders.csv: uploaded');
   });
 
+  it('uploads a file without its UTF-8 byte-order mark (the item reader would read it into the first header), and nothing else changed', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${ARN.replace('stateMachine', 'execution')}:x`, startDate: at });
+    const csv = 'customer_id,order_id,amount,currency,placed_at\r\nK1,O1,5,EUR,2025-01-01\r\n';
+    const r = await run(['upload', folder({ 'orders.csv': `\uFEFF${csv}`, 'history.jsonl': '{"a":"\uFEFF"}\n' }), '--bucket', 'b', '--state-machine', ARN]);
+    expect(r.code, r.stderr).toBe(0);
+    const bodies = Object.fromEntries(s3.commandCalls(PutObjectCommand).map((c) => [c.args[0].input.Key!.split('/').pop(), Buffer.from(c.args[0].input.Body as Uint8Array)]));
+    expect(bodies['orders.csv']!.equals(Buffer.from(csv))).toBe(true);
+    expect(bodies['history.jsonl']!.toString('utf8')).toBe('{"a":"\uFEFF"}\n');
+  });
+
   it('with --wait, prints each summary with the rejected rows and failed batches, and fails if an execution failed', async () => {
     s3.on(PutObjectCommand).resolves({});
     sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: `exec:${input.name}`, startDate: at }));
