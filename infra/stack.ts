@@ -12,7 +12,7 @@ import type { Construct } from 'constructs';
 import { CLM_SOURCE_PREFIX } from '../shared/events/catalog.ts';
 import { BUNDLED_TRIGGERS_FILE, triggerConfigSource } from '../shared/triggers/config.ts';
 import { backfillRun, ENV, type FunctionName, type FunctionSpec, functionSpecs, nightlyRun, publicPages, type RuleSubscription as RuleSubscriptionSpec, subscriptions } from '../shared/wiring.ts';
-import { Alarms, type QueueFill } from './constructs/alarms.ts';
+import { Alarms, PAGE_LINKS_UNKNOWN_KEY_ALARM, type QueueFill } from './constructs/alarms.ts';
 import { ClmFunction } from './constructs/clm-function.ts';
 import { CustomerTable } from './constructs/customer-table.ts';
 import { PipelineDashboard } from './constructs/dashboard.ts';
@@ -250,6 +250,8 @@ export class ServerlessClmStack extends Stack {
     this.alarms.watchSesReputation();
     // Marketing paused by the deliverability circuit breaker (the campaigns function counts each paused send).
     for (const [name, spec] of entries) if (spec.access.sendEmail) this.alarms.watchCircuitBreaker(constructId(name), name);
+    // Links refused for a signing key the pages no longer hold: customers' unsubscribe links failing.
+    this.alarms.watchPageLinks(constructId(publicPages.function), publicPages.function, PAGE_LINKS_UNKNOWN_KEY_ALARM);
 
     this.dashboard = new PipelineDashboard(this, 'Dashboard', {
       functions: Object.fromEntries(entries.map(([name]) => [name, this.functions[name].function])),

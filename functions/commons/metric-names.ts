@@ -19,3 +19,9 @@ export const INGEST_OUTCOME_METRICS = {
   rejectedBefore: 'RepeatedRejections',
   failed: FAILED_RECORDS_METRIC,
 } as const;
+
+/**
+ * One per page request whose link was refused, by why (shared/pages/tokens.ts `TokenFailure`): e.g.
+ * `PageLinkRefused_unknown-key`, a link signed with a key the pages no longer hold, which the stack alarms on.
+ */
+export const pageLinkRefusedMetric = (reason: string): string => `PageLinkRefused_${reason}`;

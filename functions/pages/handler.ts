@@ -13,6 +13,7 @@ import type { LambdaFunctionURLResult } from 'aws-lambda';
 import { learnContent } from '../../shared/pages/learn-content.ts';
 import { servePage } from '../../shared/pages/serve-page.ts';
 import { consentLedger, customerStore, pageKeys, settings } from '../commons/clients.ts';
+import { pageLinkRefusedMetric } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
 export const handler = middy(async (raw: unknown): Promise<LambdaFunctionURLResult> => {
@@ -29,6 +30,7 @@ export const handler = middy(async (raw: unknown): Promise<LambdaFunctionURLResu
   );
   logger.info('page', { ...outcome, status: response.status });
   metrics.addMetric(`Page_${outcome.page}_${outcome.result}`, MetricUnit.Count, 1);
+  if (outcome.tokenFailure) metrics.addMetric(pageLinkRefusedMetric(outcome.tokenFailure), MetricUnit.Count, 1);
   return { statusCode: response.status, headers: response.headers, body: response.body };
 })
   .use(captureLambdaHandler(tracer))

@@ -18,7 +18,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CIRCUIT_BREAKER_PAUSED_METRIC, FAILED_RECORDS_METRIC, TIMERS_GIVEN_UP_METRIC } from '../../functions/commons/metric-names.ts';
+import { CIRCUIT_BREAKER_PAUSED_METRIC, FAILED_RECORDS_METRIC, TIMERS_GIVEN_UP_METRIC, pageLinkRefusedMetric } from '../../functions/commons/metric-names.ts';
 import { POWERTOOLS_METRICS_NAMESPACE } from './clm-function.ts';
 import { failedExecutions } from './logged-state-machine.ts';
 import { physicalName } from './names.ts';
@@ -36,6 +36,9 @@ export { FAILED_RECORDS_METRIC };
  */
 export const SES_BOUNCE_RATE_ALARM = 0.04;
 export const SES_COMPLAINT_RATE_ALARM = 0.0008;
+
+/** Links signed with an unknown key refused by the pages in 5 minutes above which the alarm fires (a few are someone trying made-up links). */
+export const PAGE_LINKS_UNKNOWN_KEY_ALARM = 10;
 
 /** A stream's iterator age alarm fires at this share of the maximum record age (older records are skipped). */
 export const ITERATOR_AGE_ALARM_SHARE = 0.5;
@@ -214,6 +217,20 @@ export class Alarms extends Construct {
     return this.add(`${id}CircuitBreakerOpen`, {
       description: `The deliverability circuit breaker paused marketing email of the ${id} function: the bounce or complaint rate of the emails SES accepted over the breaker's window nears SES's review thresholds (docs/campaigns.md). Paused sends are deferred and go when the rate recovers; find the list or campaign that bounces or draws complaints.`,
       metric: powertoolsMetric(service, CIRCUIT_BREAKER_PAUSED_METRIC),
+    });
+  }
+
+  /**
+   * Alarm when the public pages refuse more than `threshold` links signed with a key they no longer hold
+   * in 5 minutes: a signing key removed from the ring (or a rotation without `previous`) while links it
+   * signed are still in mailboxes, so customers' unsubscribe links stop working. A few such refusals are
+   * someone trying made-up links; many mean the key ring lost a key.
+   */
+  watchPageLinks(id: string, service: string, threshold: number): cloudwatch.Alarm {
+    return this.add(`${id}LinksWithUnknownKey`, {
+      description: `The ${id} function refused more than ${threshold} links in 5 minutes because they were signed with a key it no longer holds: customers' unsubscribe and help links are failing. Put the retired key back in the page signing keys secret's "previous" with an acceptUntil after its links expire (docs/pages.md, Rotating the signing key); if the key leaked, this is expected.`,
+      metric: powertoolsMetric(service, pageLinkRefusedMetric('unknown-key')),
+      threshold,
     });
   }
 

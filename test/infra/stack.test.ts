@@ -628,9 +628,9 @@ describe('alarms', () => {
     // Queues, errors + throttles per function, failed records per batch function, work queue age,
     // iterator age per stream, table throttles + system errors, SES bounce + complaint rates,
     // a failed and a stale nightly run, timers given up per function schedule (the timer sweep), a failed backfill,
-    // the circuit breaker per function that sends email.
+    // the circuit breaker per function that sends email, the pages' links with an unknown key.
     const senders = functionNames.filter((n) => functionSpecs[n].access.sendEmail);
-    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length + 1 + senders.length);
+    expect(all).toHaveLength(watchedQueues.length + 2 * functionNames.length + batchFunctionNames.length + ruleSubs.length + streamSubs.length + 2 + 2 + 2 + functionSchedules.length + 1 + senders.length + 1);
     expect(stack.alarms.alarms).toHaveLength(all.length);
     // The stale-run alarm looks at 26 hourly periods (tested with the state machine).
     const alarms = all.filter((a) => a.MetricName !== 'ExecutionsSucceeded');
@@ -732,6 +732,23 @@ describe('alarms', () => {
       }),
     ]);
     expect(breaker[0]!.AlarmDescription).toMatch(/bounce or complaint rate/);
+  });
+
+  it('alarms when the public pages refuse more than 10 links in 5 minutes for a signing key they no longer hold', () => {
+    const refused = alarmProps().filter((a) => a.MetricName === 'PageLinkRefused_unknown-key');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        AlarmName: 'Acme-PagesLinksWithUnknownKey',
+        Namespace: 'ServerlessClm',
+        Statistic: 'Sum',
+        Threshold: 10,
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'service', Value: 'pages' }],
+      }),
+    ]);
+    expect(refused[0]!.AlarmDescription).toMatch(/Rotating the signing key/);
   });
 
   it('alarms on the SES bounce and complaint rates at 80% of the rates SES reviews an account at (5%, 0.1%)', () => {

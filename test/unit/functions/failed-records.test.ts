@@ -8,11 +8,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loggableError } from '../../../functions/commons/batch.ts';
 import { FAILED_RECORDS_METRIC } from '../../../functions/commons/metric-names.ts';
 import { ENV } from '../../../shared/wiring.ts';
 import { detail, envelope } from '../../support/events.ts';
+import { capturePowertoolsOutput, metricSum } from '../../support/powertools-output.ts';
 
 // The metrics are what is tested here: enable them (vitest.config.ts disables them) before powertools.ts is loaded.
 vi.hoisted(() => {
@@ -25,20 +26,7 @@ let ingest: Handler<SQSBatchResponse>;
 let campaigns: Handler<SQSBatchResponse>;
 let triggers: Handler<DynamoDBBatchResponse>;
 
-/**
- * JSON documents the Powertools logger and metrics write. Tests run with
- * POWERTOOLS_DEV (vitest.config.ts), so both write through the global console.
- */
-let lines: Record<string, any>[] = [];
-beforeEach(() => {
-  lines = [];
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation((first?: unknown) => {
-      if (typeof first === 'string' && first.trim().startsWith('{')) lines.push(JSON.parse(first));
-    });
-  }
-});
-afterEach(() => vi.restoreAllMocks());
+const output = capturePowertoolsOutput();
 
 beforeAll(async () => {
   ingest = (await import('../../../functions/ingest/handler.ts')).handler as never;
@@ -46,13 +34,8 @@ beforeAll(async () => {
   triggers = (await import('../../../functions/churn-triggers/handler.ts')).handler as never;
 });
 
-const failureLogs = () => lines.filter((l) => l.message === 'record failed; reported for retry');
-/** Sum of the FailedRecords values in the EMF documents written (Powertools lists repeated values). */
-const failedRecordsMetric = () =>
-  lines
-    .filter((l) => l._aws?.CloudWatchMetrics?.[0]?.Metrics?.some((m: { Name: string }) => m.Name === FAILED_RECORDS_METRIC))
-    .flatMap((l) => [l[FAILED_RECORDS_METRIC]].flat() as number[])
-    .reduce((a, b) => a + b, 0);
+const failureLogs = () => output.lines().filter((l) => l.message === 'record failed; reported for retry');
+const failedRecordsMetric = () => metricSum(output.lines(), FAILED_RECORDS_METRIC);
 
 const sqsRecord = (messageId: string, body: string) => ({
   messageId,
@@ -79,7 +62,7 @@ describe('campaigns', () => {
       ['ERROR', 'm-2', 'ZodError'],
     ]);
     for (const l of logs) expect(l.error.message.length).toBeGreaterThan(0);
-    const text = JSON.stringify(lines);
+    const text = JSON.stringify(output.lines());
     expect(text).not.toContain('eve.smith@example.com');
     expect(text).not.toContain('Eve');
     expect(failedRecordsMetric()).toBe(2);
@@ -122,10 +105,10 @@ describe('ingest', () => {
     const body = JSON.stringify(envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { customerId: 'c-7' }), 'com.example.crm'));
     const out = await ingest({ Records: [sqsRecord('m-7', body)] }, context);
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-7' }]);
-    expect(lines.filter((l) => l.message === 'event not stored; it will be retried')).toEqual([
+    expect(output.lines().filter((l) => l.message === 'event not stored; it will be retried')).toEqual([
       expect.objectContaining({ level: 'ERROR', messageId: 'm-7', error: { name: 'ValidationException', message: 'Item for "…" is invalid' } }),
     ]);
-    expect(JSON.stringify(lines)).not.toContain('ada@example.com');
+    expect(JSON.stringify(output.lines())).not.toContain('ada@example.com');
     expect(failedRecordsMetric()).toBe(1);
   });
 });
