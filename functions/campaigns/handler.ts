@@ -26,7 +26,7 @@ import { ENV } from '../../shared/wiring.ts';
 import { bulkMailer, bulkPacer, consentLedger, customerStore, deliverabilityCounter, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
-import { LoggingBatchProcessor } from '../commons/batch.ts';
+import { LoggingBatchProcessor, RetryLaterError } from '../commons/batch.ts';
 import { CIRCUIT_BREAKER_PAUSED_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
@@ -36,8 +36,11 @@ const TriggerEvent = EventBridgeSchema.extend({ detail: emittedSchemas.ChurnTrig
 const RescoredEvent = EventBridgeSchema.extend({ detail: emittedSchemas.CustomerRescored });
 const SendDueEvent = EventBridgeSchema.extend({ detail: emittedSchemas.CampaignSendDue });
 
-/** The record's event is not in the customer's profile yet: the record fails and SQS delivers it again. */
-export class ProfileNotReadyError extends Error {
+/**
+ * The record's event is not in the customer's profile yet (this function gets a producer's event when ingest
+ * does, often first): the record is reported for retry and SQS delivers it again; counted as retried later, not failed.
+ */
+export class ProfileNotReadyError extends RetryLaterError {
   override name = 'ProfileNotReadyError';
 }
 

@@ -4,11 +4,14 @@
  * keeps the error to itself, and the invocation succeeds, so no Errors metric
  * counts it. Here each failure is logged (the record's id and the error, no
  * personal data) and counted in the `FailedRecords` metric, which is alarmed.
+ * A record that is only not ready yet (a `RetryLaterError`: an expected race,
+ * such as an event that ingest has not stored yet) is retried the same way but
+ * logged at info and counted in `RecordsRetriedLater` instead: it is no fault.
  */
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
-import { FAILED_RECORDS_METRIC } from './metric-names.ts';
+import { FAILED_RECORDS_METRIC, RETRIED_LATER_METRIC } from './metric-names.ts';
 import { logger, metrics } from './powertools.ts';
 
 const EMAIL = /[^\s"'<>(),;:@]+@[^\s"'<>(),;:@]+\.[^\s"'<>(),;:@]+/g;
@@ -36,13 +39,26 @@ function recordId(record: unknown): Record<string, string | undefined> {
   return { eventId: r.eventID, sequenceNumber: r.dynamodb?.SequenceNumber };
 }
 
-/** A BatchProcessor that logs and counts every record that fails. */
+/**
+ * What a record handler throws when the record cannot be handled *yet* and a later delivery will
+ * succeed (the data it needs is on its way): reported for retry, not counted as a failure.
+ */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+}
+
+/** A BatchProcessor that logs and counts every record that fails (and, apart, those retried later). */
 export class LoggingBatchProcessor extends BatchProcessor {
   constructor(eventType: typeof EventType.SQS | typeof EventType.DynamoDBStreams) {
     super(eventType);
   }
 
   override failureHandler(...[record, error]: Parameters<BatchProcessor['failureHandler']>): ReturnType<BatchProcessor['failureHandler']> {
+    if (error instanceof RetryLaterError) {
+      logger.info('record not ready; reported for retry', { ...recordId(record), error: loggableError(error) });
+      metrics.addMetric(RETRIED_LATER_METRIC, MetricUnit.Count, 1);
+      return super.failureHandler(record, error);
+    }
     logger.error('record failed; reported for retry', { ...recordId(record), error: loggableError(error) });
     metrics.addMetric(FAILED_RECORDS_METRIC, MetricUnit.Count, 1);
     return super.failureHandler(record, error);

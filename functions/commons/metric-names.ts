@@ -3,6 +3,13 @@
 /** One per record a batch handler reports as a batch item failure (for retry). */
 export const FAILED_RECORDS_METRIC = 'FailedRecords';
 
+/**
+ * One per record a batch handler reports for retry because what it needs is not there yet (an expected race, e.g.
+ * campaigns getting a producer's event before ingest stored it): retried like a failure, but not counted or alarmed
+ * as one. A record that is still not ready after the queue's receives goes to its dead-letter queue, which is alarmed.
+ */
+export const RETRIED_LATER_METRIC = 'RecordsRetriedLater';
+
 /** One per durable timer the sweep gave up on after its attempts (kept in the table with its error). */
 export const TIMERS_GIVEN_UP_METRIC = 'TimersGivenUp';
 

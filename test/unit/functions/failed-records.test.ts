@@ -8,9 +8,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loggableError } from '../../../functions/commons/batch.ts';
-import { FAILED_RECORDS_METRIC } from '../../../functions/commons/metric-names.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSRecord } from 'aws-lambda';
+import { LoggingBatchProcessor, loggableError } from '../../../functions/commons/batch.ts';
+import { ProfileNotReadyError } from '../../../functions/campaigns/handler.ts';
+import { logger, metrics } from '../../../functions/commons/powertools.ts';
+import { FAILED_RECORDS_METRIC, RETRIED_LATER_METRIC } from '../../../functions/commons/metric-names.ts';
 import { ENV } from '../../../shared/wiring.ts';
 import { detail, envelope } from '../../support/events.ts';
 import { capturePowertoolsOutput, metricSum } from '../../support/powertools-output.ts';
@@ -110,6 +114,29 @@ describe('ingest', () => {
     ]);
     expect(JSON.stringify(output.lines())).not.toContain('ada@example.com');
     expect(failedRecordsMetric()).toBe(1);
+  });
+});
+
+describe('LoggingBatchProcessor', () => {
+  it('reports a record that is not ready yet (RetryLaterError) for retry like a failure, but logs it at info and counts it as RecordsRetriedLater, not FailedRecords', async () => {
+    const processor = new LoggingBatchProcessor(EventType.SQS);
+    const level = logger.getLevelName();
+    logger.setLogLevel('INFO');
+    onTestFinished(() => logger.setLogLevel(level));
+    const records = [sqsRecord('m-1', 'not ready'), sqsRecord('m-2', 'broken'), sqsRecord('m-3', 'fine')];
+    const out = await processPartialResponse({ Records: records }, async (r: SQSRecord) => {
+      if (r.body === 'not ready') throw new ProfileNotReadyError('event ev-1: the purchase is not in the profile yet; retried');
+      if (r.body === 'broken') throw new Error('boom');
+      return 'done';
+    }, processor, { context });
+    metrics.publishStoredMetrics();
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }]);
+    expect(output.lines().filter((l) => /reported for retry/.test(l.message)).map((l) => [l.level, l.message, l.messageId, l.error.name])).toEqual([
+      ['INFO', 'record not ready; reported for retry', 'm-1', 'ProfileNotReadyError'],
+      ['ERROR', 'record failed; reported for retry', 'm-2', 'Error'],
+    ]);
+    expect(failedRecordsMetric()).toBe(1);
+    expect(metricSum(output.lines(), RETRIED_LATER_METRIC)).toBe(1);
   });
 });
 
