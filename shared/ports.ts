@@ -77,8 +77,12 @@ export type RecordEventResult = { status: 'stored'; profile: CustomerProfile } |
 export interface CustomerStore {
   /** Stores the event once (keyed on its eventId) and folds it into the profile, atomically. */
   recordEvent(event: BusinessEvent, receivedAt: Date): Promise<RecordEventResult>;
-  /** The same for several events of one customer at once (one read, one write per chunk); results in input order. */
-  recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]>;
+  /**
+   * The same for several events of one customer at once (one read, one write per chunk); results in input order.
+   * `mayBeStored`: a redelivery (an earlier attempt may have stored some of them): the store first looks which are
+   * there, so that those are not written again, instead of learning it from a failed conditional write.
+   */
+  recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options?: { mayBeStored?: boolean }): Promise<RecordEventResult[]>;
   getProfile(customerId: string): Promise<CustomerProfile | undefined>;
   /** A trigger this stack recorded, if there is one with that id (a trigger on the bus that is not here was not fired by us). */
   getTrigger(customerId: string, triggerId: string): Promise<RecordedTrigger | undefined>;

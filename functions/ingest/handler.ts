@@ -23,6 +23,8 @@ export const handler = middy(async (event: SQSEvent, _context: Context): Promise
   const results = await ingestBatch(
     event.Records.map((r) => r.body),
     { store: customerStore(), rejected: rejectedEventSink(), rejections: rejectionLedger(), consent: consentLedger(), consentPolicy: settings.consentPolicy(), privacy: privacyStore(), now: () => new Date() },
+    // A message received before (a batch that failed or timed out): some of its events may be stored already.
+    event.Records.map((r) => Number(r.attributes?.ApproximateReceiveCount ?? 1) > 1),
   );
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   const counts = { stored: 0, duplicate: 0, erased: 0, rejected: 0, rejectedBefore: 0, failed: 0 };

@@ -73,7 +73,11 @@ export async function rejectOnce(raw: string, rejection: Rejection, deps: Pick<D
   return { outcome: 'rejected', rejection, rejectionId, repeated: false, ...(ledgerError ? { ledgerError } : {}) };
 }
 
-export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestResult[]> {
+/**
+ * `redelivered[i]`: record i was delivered before (SQS's ApproximateReceiveCount above 1): an earlier attempt may
+ * have stored some of its customer's events, so the store looks for them first (CustomerStore.recordEvents).
+ */
+export async function ingestBatch(raws: string[], deps: Deps, redelivered: readonly boolean[] = []): Promise<IngestResult[]> {
   // Stryker disable next-line ArrayDeclaration: every index is assigned before the results are returned, so the initial length does not matter
   const results: IngestResult[] = new Array(raws.length);
   const byCustomer = new Map<string, { index: number; event: BusinessEvent }[]>();
@@ -119,7 +123,8 @@ export async function ingestBatch(raws: string[], deps: Deps): Promise<IngestRes
       // (each record once); the events' profile fold then holds the same state.
       const records = group.flatMap((g) => consentRecordsOf(g.event, deps.consentPolicy ?? defaultConsentPolicy));
       if (records.length > 0) await deps.consent.append(records);
-      const stored = await deps.store.recordEvents(customerId, group.map((g) => g.event), deps.now());
+      const mayBeStored = group.some((g) => redelivered[g.index] === true);
+      const stored = await deps.store.recordEvents(customerId, group.map((g) => g.event), deps.now(), mayBeStored ? { mayBeStored } : undefined);
       group.forEach(({ index, event }, k) => {
         results[index] = { outcome: stored[k]!.status, type: event.type, customerId, eventId: event.detail.eventId };
       });

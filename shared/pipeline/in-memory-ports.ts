@@ -110,7 +110,8 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
     return result!;
   }
 
-  async recordEvents(customerId: string, events: BusinessEvent[], _receivedAt: Date): Promise<RecordEventResult[]> {
+  /** `mayBeStored` changes nothing here: duplicates are known from the ids held, in one step. */
+  async recordEvents(customerId: string, events: BusinessEvent[], _receivedAt: Date, _options?: { mayBeStored?: boolean }): Promise<RecordEventResult[]> {
     if (events.some((e) => e.detail.customerId !== customerId)) throw new Error('recordEvents takes the events of one customer');
     const c = this.customer(customerId);
     return events.map((event): RecordEventResult => {

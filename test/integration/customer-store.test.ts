@@ -1,5 +1,5 @@
 /** DynamoCustomerStore against the real DynamoDB Local. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { GetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoCustomerStore } from '../../shared/adapters/dynamodb-customer-store.ts';
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
@@ -65,6 +65,28 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     expect(profile?.orderCount).toBe(1);
     expect(await store.recordEvents('b-1', fresh, new Date())).toEqual(fresh.map(() => ({ status: 'duplicate' })));
     await expect(store.recordEvents('someone-else', [early], new Date())).rejects.toThrow(/one customer/);
+  });
+
+  it('a redelivery (mayBeStored) learns which events are stored from one consistent read: no transaction for them, the same results and profile', async () => {
+    const { store } = await newStore();
+    const events = Array.from({ length: 130 }, (_, i) => businessEvent('UsageRecorded', { customerId: 'r-1', quantity: i }));
+    // An earlier attempt stored the first 110 (two transactions went through, the third did not).
+    await store.recordEvents('r-1', events.slice(0, 110), new Date());
+    const sent: string[] = [];
+    const client = local.client();
+    client.middlewareStack.add((next, context) => async (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'countCommands' });
+    onTestFinished(() => void client.middlewareStack.remove('countCommands'));
+    const again = new DynamoCustomerStore(client, { tableName: (store as unknown as { table: string }).table, profiles });
+    const results = await again.recordEvents('r-1', [...events, events[3]!], new Date(), { mayBeStored: true });
+    expect(results.map((r) => r.status)).toEqual([...events.slice(0, 110).map(() => 'duplicate'), ...events.slice(110).map(() => 'stored'), 'duplicate']);
+    // One read of the keys, one read of the profile, one transaction of the 20 new ones: none failed.
+    expect(sent.filter((c) => c === 'TransactWriteItemsCommand')).toHaveLength(1);
+    expect(sent.filter((c) => c === 'BatchGetItemCommand')).toHaveLength(2); // 130 keys: 100 a call
+    expect((await store.getProfile('r-1'))?.eventCount).toBe(130);
+    // Everything stored: no transaction at all.
+    sent.length = 0;
+    expect(await again.recordEvents('r-1', events, new Date(), { mayBeStored: true })).toEqual(events.map(() => ({ status: 'duplicate' })));
+    expect(sent.filter((c) => c === 'TransactWriteItemsCommand')).toHaveLength(0);
   });
 
   it('records a trigger once and remembers whether it was published', async () => {

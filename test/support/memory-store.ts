@@ -20,9 +20,9 @@ export class MemoryCustomerStore extends InMemoryCustomerStore {
     return super.recentSends(customerId, new Date(0));
   }
 
-  override async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date): Promise<RecordEventResult[]> {
-    this.calls.push({ method: 'recordEvents', args: [customerId, events, receivedAt] });
-    return super.recordEvents(customerId, events, receivedAt);
+  override async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options?: { mayBeStored?: boolean }): Promise<RecordEventResult[]> {
+    this.calls.push({ method: 'recordEvents', args: options ? [customerId, events, receivedAt, options] : [customerId, events, receivedAt] });
+    return super.recordEvents(customerId, events, receivedAt, options);
   }
 
   override async recordTrigger(trigger: TriggerDecision, firedAt: Date): Promise<RecordedTrigger> {

@@ -4,7 +4,7 @@
  * FailedRecords metric the stack alarms on. Records here fail before any AWS
  * call (unparsable body, schema violation, missing stream image).
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, DynamoDBBatchResponse, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -114,6 +114,18 @@ describe('ingest', () => {
     ]);
     expect(JSON.stringify(output.lines())).not.toContain('ada@example.com');
     expect(failedRecordsMetric()).toBe(1);
+  });
+
+  it('reads which events of a redelivered message (ApproximateReceiveCount above 1) are stored before writing them; not those of a first delivery', async () => {
+    dynamodb.onAnyCommand().rejects(Object.assign(new Error('down'), { name: 'InternalServerError', $metadata: {} }));
+    // Reads find nothing (no tombstone, no stored event); writes fail, so the records are retried.
+    dynamodb.on(BatchGetCommand).resolves({ Responses: { t: [] } });
+    const first = envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { customerId: 'c-1', eventId: 'ev-first' }), 'com.example.crm');
+    const again = envelope('CustomerProfileUpdated', detail('CustomerProfileUpdated', { customerId: 'c-2', eventId: 'ev-again' }), 'com.example.crm');
+    const redelivered = { ...sqsRecord('m-2', JSON.stringify(again)), attributes: { ApproximateReceiveCount: '3' } };
+    await ingest({ Records: [sqsRecord('m-1', JSON.stringify(first)), redelivered] }, context);
+    const reads = dynamodb.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems!['t']!).filter((r) => String(r.Keys![0]!.pk).startsWith('CUST#'));
+    expect(reads).toEqual([expect.objectContaining({ ConsistentRead: true, Keys: [{ pk: 'CUST#c-2', sk: 'EVT#ev-again' }] })]);
   });
 });
 

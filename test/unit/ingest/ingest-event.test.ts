@@ -94,6 +94,16 @@ describe('ingestBatch', () => {
     ]);
   });
 
+  it("tells the store a customer's events may be stored already when one of her records is a redelivery, and only then", async () => {
+    await ingestBatch([order('e1', 'a'), order('e2', 'b'), order('e3', 'a'), order('e4', 'c')], { store, rejected: sink, rejections, consent, privacy, now: () => now }, [false, false, true, false]);
+    const writes = store.calls.filter((c) => c.method === 'recordEvents').map((c) => [c.args[0], c.args[3]]);
+    expect(writes).toEqual([
+      ['a', { mayBeStored: true }],
+      ['b', undefined],
+      ['c', undefined],
+    ]);
+  });
+
   it('a failed write fails the events of that customer only; a failed rejection fails that event only', async () => {
     const recordEvents = store.recordEvents.bind(store);
     store.recordEvents = async (customerId, events, at) => (customerId === 'a' ? Promise.reject(new Error('throttled')) : recordEvents(customerId, events, at));
