@@ -84,7 +84,6 @@ export type BackfillCommandDeps = {
 
 const regionOfArn = (arn: string): string | undefined => /^arn:[^:]+:states:([^:]+):/.exec(arn)?.[1];
 
-/** Runs `clm backfill …`; returns the exit code. */
 /**
  * The file's bytes without a leading UTF-8 byte-order mark (spreadsheets and exports on Windows
  * write one): the item reader would take it as part of the first header name or JSON line.
@@ -94,6 +93,7 @@ export function withoutByteOrderMark(bytes: Buffer): Buffer {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }
 
+/** Runs `clm backfill …`; returns the exit code. */
 export async function backfillCommand(argv: string[], io: Io, deps: BackfillCommandDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   const parsed = commandArgs(argv, io, BACKFILL_HELP, {

@@ -1,4 +1,5 @@
 /** Names of metrics the handlers emit that the stack alarms on (infra/constructs/alarms.ts reads them here). */
+import type { TokenFailure } from '../../shared/pages/tokens.ts';
 
 /** One per record a batch handler reports as a batch item failure (for retry). */
 export const FAILED_RECORDS_METRIC = 'FailedRecords';
@@ -31,4 +32,4 @@ export const INGEST_OUTCOME_METRICS = {
  * One per page request whose link was refused, by why (shared/pages/tokens.ts `TokenFailure`): e.g.
  * `PageLinkRefused_unknown-key`, a link signed with a key the pages no longer hold, which the stack alarms on.
  */
-export const pageLinkRefusedMetric = (reason: string): string => `PageLinkRefused_${reason}`;
+export const pageLinkRefusedMetric = (reason: TokenFailure): string => `PageLinkRefused_${reason}`;

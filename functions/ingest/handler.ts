@@ -17,8 +17,6 @@ import { loggableError } from '../commons/batch.ts';
 import { INGEST_OUTCOME_METRICS } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 
-const metricName = INGEST_OUTCOME_METRICS;
-
 export const handler = middy(async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   const results = await ingestBatch(
     event.Records.map((r) => r.body),
@@ -43,7 +41,7 @@ export const handler = middy(async (event: SQSEvent, _context: Context): Promise
     }
   });
   for (const [outcome, n] of Object.entries(counts)) {
-    if (n > 0) metrics.addMetric(metricName[outcome as keyof typeof counts], MetricUnit.Count, n);
+    if (n > 0) metrics.addMetric(INGEST_OUTCOME_METRICS[outcome as keyof typeof counts], MetricUnit.Count, n);
   }
   return { batchItemFailures };
 })

@@ -68,7 +68,7 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
   });
 
   it('a redelivery (mayBeStored) learns which events are stored from one consistent read: no transaction for them, the same results and profile', async () => {
-    const { store } = await newStore();
+    const { store, tableName } = await newStore();
     const events = Array.from({ length: 130 }, (_, i) => businessEvent('UsageRecorded', { customerId: 'r-1', quantity: i }));
     // An earlier attempt stored the first 110 (two transactions went through, the third did not).
     await store.recordEvents('r-1', events.slice(0, 110), new Date());
@@ -76,7 +76,7 @@ describe('DynamoCustomerStore (DynamoDB Local)', () => {
     const client = local.client();
     client.middlewareStack.add((next, context) => async (args) => (sent.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'countCommands' });
     onTestFinished(() => void client.middlewareStack.remove('countCommands'));
-    const again = new DynamoCustomerStore(client, { tableName: (store as unknown as { table: string }).table, profiles });
+    const again = new DynamoCustomerStore(client, { tableName, profiles });
     const results = await again.recordEvents('r-1', [...events, events[3]!], new Date(), { mayBeStored: true });
     expect(results.map((r) => r.status)).toEqual([...events.slice(0, 110).map(() => 'duplicate'), ...events.slice(110).map(() => 'stored'), 'duplicate']);
     // One read of the keys, one read of the profile, one transaction of the 20 new ones: none failed.
