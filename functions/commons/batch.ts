@@ -4,15 +4,18 @@
  * keeps the error to itself, and the invocation succeeds, so no Errors metric
  * counts it. Here each failure is logged (the record's id and the error, no
  * personal data) and counted in the `FailedRecords` metric, which is alarmed.
- * A record that is only not ready yet (a `RetryLaterError`: an expected race,
- * such as an event that ingest has not stored yet) is retried the same way but
+ * A record that is only not ready yet (a `RetryLaterError`, shared/retry-later.ts:
+ * an expected race, such as an event that ingest has not stored yet) is retried the same way but
  * logged at info and counted in `RecordsRetriedLater` instead: it is no fault.
  */
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import { FAILED_RECORDS_METRIC, RETRIED_LATER_METRIC } from './metric-names.ts';
+import { RetryLaterError } from '../../shared/retry-later.ts';
 import { logger, metrics } from './powertools.ts';
+
+export { RetryLaterError };
 
 const EMAIL = /[^\s"'<>(),;:@]+@[^\s"'<>(),;:@]+\.[^\s"'<>(),;:@]+/g;
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
@@ -37,14 +40,6 @@ function recordId(record: unknown): Record<string, string | undefined> {
   const r = record as Partial<SQSRecord> & Partial<DynamoDBRecord>;
   if (r.messageId !== undefined) return { messageId: r.messageId };
   return { eventId: r.eventID, sequenceNumber: r.dynamodb?.SequenceNumber };
-}
-
-/**
- * What a record handler throws when the record cannot be handled *yet* and a later delivery will
- * succeed (the data it needs is on its way): reported for retry, not counted as a failure.
- */
-export class RetryLaterError extends Error {
-  override name = 'RetryLaterError';
 }
 
 /** A BatchProcessor that logs and counts every record that fails (and, apart, those retried later). */

@@ -22,6 +22,7 @@ import type { DeliverabilityFigures } from './circuit-breaker.ts';
 import type { TemplateRenderer } from './templates.ts';
 import { isSuppressed } from '../privacy/erasure.ts';
 import { defaults } from '../defaults.ts';
+import { RetryLaterError } from '../retry-later.ts';
 
 export type CampaignOutcome =
   | { outcome: 'sent'; sendId: string; messageId: string }
@@ -39,7 +40,8 @@ export type CampaignOutcome =
   /** The trigger is not one this stack recorded (forged, or another stack's): nothing is sent or recorded. */
   | { outcome: 'unknown-trigger' };
 
-export class SendInProgressError extends Error {
+/** Another worker holds the send's claim (or the customer's sends kept changing): a later delivery handles it. */
+export class SendInProgressError extends RetryLaterError {
   override name = 'SendInProgressError';
 }
 

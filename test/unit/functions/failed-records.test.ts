@@ -13,6 +13,7 @@ import { EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import type { SQSRecord } from 'aws-lambda';
 import { LoggingBatchProcessor, loggableError } from '../../../functions/commons/batch.ts';
 import { ProfileNotReadyError } from '../../../functions/campaigns/handler.ts';
+import { SendInProgressError } from '../../../shared/campaigns/send-campaign.ts';
 import { logger, metrics } from '../../../functions/commons/powertools.ts';
 import { FAILED_RECORDS_METRIC, RETRIED_LATER_METRIC } from '../../../functions/commons/metric-names.ts';
 import { ENV } from '../../../shared/wiring.ts';
@@ -130,25 +131,27 @@ describe('ingest', () => {
 });
 
 describe('LoggingBatchProcessor', () => {
-  it('reports a record that is not ready yet (RetryLaterError) for retry like a failure, but logs it at info and counts it as RecordsRetriedLater, not FailedRecords', async () => {
+  it('reports a record that is not ready yet (RetryLaterError: the profile lags, another worker holds the send) for retry like a failure, but logs it at info and counts it as RecordsRetriedLater, not FailedRecords', async () => {
     const processor = new LoggingBatchProcessor(EventType.SQS);
     const level = logger.getLevelName();
     logger.setLogLevel('INFO');
     onTestFinished(() => logger.setLogLevel(level));
-    const records = [sqsRecord('m-1', 'not ready'), sqsRecord('m-2', 'broken'), sqsRecord('m-3', 'fine')];
+    const records = [sqsRecord('m-1', 'not ready'), sqsRecord('m-2', 'broken'), sqsRecord('m-3', 'fine'), sqsRecord('m-4', 'busy')];
     const out = await processPartialResponse({ Records: records }, async (r: SQSRecord) => {
       if (r.body === 'not ready') throw new ProfileNotReadyError('event ev-1: the purchase is not in the profile yet; retried');
       if (r.body === 'broken') throw new Error('boom');
+      if (r.body === 'busy') throw new SendInProgressError('send statement#ev-1 is being handled by another worker; retry later');
       return 'done';
     }, processor, { context });
     metrics.publishStoredMetrics();
-    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }]);
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }, { itemIdentifier: 'm-2' }, { itemIdentifier: 'm-4' }]);
     expect(output.lines().filter((l) => /reported for retry/.test(l.message)).map((l) => [l.level, l.message, l.messageId, l.error.name])).toEqual([
       ['INFO', 'record not ready; reported for retry', 'm-1', 'ProfileNotReadyError'],
       ['ERROR', 'record failed; reported for retry', 'm-2', 'Error'],
+      ['INFO', 'record not ready; reported for retry', 'm-4', 'SendInProgressError'],
     ]);
     expect(failedRecordsMetric()).toBe(1);
-    expect(metricSum(output.lines(), RETRIED_LATER_METRIC)).toBe(1);
+    expect(metricSum(output.lines(), RETRIED_LATER_METRIC)).toBe(2);
   });
 });
 
