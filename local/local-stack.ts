@@ -38,6 +38,11 @@ import { matchesPattern } from './event-pattern.ts';
 import { compareRetentionPath, type ActualOutcome, type ActualTrigger } from './retention-path.ts';
 import { billingPath } from '../shared/pipeline/billing-path.ts';
 import { defaultSendPolicy } from '../shared/campaigns/guardrails.ts';
+import { CAMPAIGNS_EVENT_SOURCE } from '../shared/campaigns/send-campaign.ts';
+import { PAGES_EVENT_SOURCE } from '../shared/pages/serve-page.ts';
+
+/** The sources of the events the stack stores itself (not a producer's): the campaigns' and the pages' consent records. */
+const STACK_RECORD_SOURCES = new Set([CAMPAIGNS_EVENT_SOURCE, PAGES_EVENT_SOURCE]);
 
 export const REJECTED_QUEUE = 'rejected-events';
 /** Subdirectory of the state directory where each sent email is kept (`<messageId>.eml`, `.html`, `index.jsonl`). */
@@ -278,6 +283,8 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
       campaignTriggerIds: new Set<string>(),
       /** EVT# items inserted, as seen on the table stream (every INSERT, before filtering). */
       storedEvents: 0,
+      /** Of those, the events the stack records itself (consent changes of its double opt-in requests and pages, exit-survey answers). */
+      stackRecordedEvents: 0,
     };
     bus.onEvent((e: EventBridgeEvent) => {
       if (matchesPattern(ingestRule.pattern, e)) trace.ingestBodies.push(JSON.stringify(e));
@@ -349,7 +356,10 @@ export async function startLocalStack(options: LocalStackOptions = {}) {
         },
         onError: (e) => recordError(sub.function, e),
         observe: (r) => {
-          if (sub === streamSubs[0] && r.eventName === 'INSERT' && (r.dynamodb.Keys?.sk as { S?: string } | undefined)?.S?.startsWith('EVT#')) trace.storedEvents++;
+          if (sub === streamSubs[0] && r.eventName === 'INSERT' && (r.dynamodb.Keys?.sk as { S?: string } | undefined)?.S?.startsWith('EVT#')) {
+            trace.storedEvents++;
+            if (STACK_RECORD_SOURCES.has(String((r.dynamodb.NewImage?.source as { S?: string } | undefined)?.S))) trace.stackRecordedEvents++;
+          }
         },
       });
       pollers.set(sub.id, poller);

@@ -7,7 +7,10 @@
 import { REJECTED_QUEUE, type LocalStack } from './local-stack.ts';
 
 export type RunFigures = {
+  /** EVT# items inserted (backfill, ingest and the stack's own records), counted on the table stream. */
   eventsStored: number;
+  /** Of those, the events the stack recorded itself (consent changes of its double opt-in requests and pages, exit-survey answers). */
+  eventsRecordedByStack: number;
   /** Distinct raw events rejected by ingest, by code (ingest sends each once; a repeat from the window between send and ledger would count once). */
   rejectedByCode: Record<string, number>;
   /** Distinct triggers (by triggerId) put on the bus, by rule. */
@@ -73,6 +76,7 @@ export async function runFigures(stack: LocalStack): Promise<RunFigures> {
   }
   return {
     eventsStored: stack.trace.storedEvents,
+    eventsRecordedByStack: stack.trace.stackRecordedEvents,
     rejectedByCode: countBy([...rejected.values()]),
     triggersByRule: countBy(emitted('ChurnTriggerFired', 'triggerId').map((d) => String(d.rule))),
     emailsSent: c.emailsSent,

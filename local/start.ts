@@ -482,7 +482,10 @@ async function main(): Promise<number> {
   out(`  events published        ${fmt(replayResult.sent)} (accepted by the bus ${fmt(replayResult.accepted)}, rejected by the bus ${fmt(busRejected)})`);
   if (busRejected) out(`    bus rejections        ${list(new Map([...replayResult.entryErrors, ...replayResult.requestErrors]))}`);
   if (c.bus.toDefaultBus) out(`  ! ${fmt(c.bus.toDefaultBus)} events went to the default bus: set EventBusName (${stack.busName}); as in AWS, the default bus has none of the stack's rules`);
-  out(`  events ingested         ${fmt(stored)} stored (EVT# items inserted by the backfill and ingest, counted on the table stream)${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were generated` : ''}`);
+  const own = stack.trace.stackRecordedEvents;
+  out(
+    `  events ingested         ${fmt(stored)} stored (EVT# items inserted by the backfill and ingest, counted on the table stream${own ? `; ${fmt(own)} of them recorded by the stack itself: consent changes of its double opt-in requests and pages, exit-survey answers` : ''})${expectedUnique !== undefined ? `; ${fmt(expectedUnique)} unique valid events were generated` : ''}`,
+  );
   out(`  rejected by ingest      ${fmt(c.rejected.count)}${c.rejected.count ? ` (${list(c.rejected.byReason)}) → ${path.join(stack.stateDir, `${REJECTED_QUEUE}.jsonl`)}` : ''}`);
   out(`  triggers fired          ${fmt(c.triggersFired)} ChurnTriggerFired on the bus`);
   const saved = await stack.saveEmails();

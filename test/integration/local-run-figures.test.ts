@@ -19,6 +19,8 @@ const RUN_ARGS = ['--customers', '100', '--seed', '1', '--now', '2026-11-23T00:0
 
 const EXPECTED: RunFigures = {
   eventsStored: 1798,
+  // the showcase's new customer's double opt-in request (a ConsentChanged the campaigns function records)
+  eventsRecordedByStack: 1,
   rejectedByCode: { 'invalid-detail': 8, 'unknown-detail-type': 2 },
   // usage-stopped: timers of absence the backfilled history left pending (as live events would have),
   // due within the 25 hours the local clock moves after the replay; both customers are skipped

@@ -117,6 +117,12 @@ describe('npm start', () => {
     // The Summary block's figures, as printed.
     expect(summary.eventsPublished).toBe(number(out, 'events published'));
     expect(summary.eventsStored).toBe(number(out, 'events ingested'));
+    // Every unique valid event generated is stored once, and besides them only what the stack records itself
+    // (the showcase's new customer gets a double opt-in request: a ConsentChanged of the campaigns).
+    const generated = Number(/([\d,]+) unique valid events were generated/.exec(out)![1]!.replace(/,/g, ''));
+    expect(summary.eventsRecordedByStack).toBeGreaterThanOrEqual(1);
+    expect(out).toContain(`${summary.eventsRecordedByStack.toLocaleString('en-US')} of them recorded by the stack itself`);
+    expect(summary.eventsStored).toBe(generated + summary.eventsRecordedByStack);
     expect(summary.emailsSent).toBe(number(out, 'emails sent'));
     expect(Object.values(summary.rejectedByCode).reduce((a, b) => a + b, 0)).toBe(number(out, 'rejected by ingest'));
     expect(Object.values(summary.skippedByReason).reduce((a, b) => a + b, 0)).toBe(number(out, 'emails not sent'));
