@@ -7,6 +7,7 @@
  * Handlers create their AWS SDK clients when their module loads, so the
  * environment (endpoints, table name, …) must be set before `loadHandler`.
  */
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -59,14 +60,35 @@ export function lambdaContext(fn: FunctionName, region: string): LambdaContextLi
   };
 }
 
-/** Runs a handler with its timeout from wiring (a timed-out invocation is an error, as in Lambda). */
+/**
+ * How many invocations may run at once in this one process, as Lambda Managed Instances tell
+ * the runtime with this variable. With it set, Powertools keeps each invocation's log context
+ * (function name, request id, appended keys) in the invocation's own InvokeStore scope, not in
+ * the logger shared by every handler of the local stack (functions/commons/powertools.ts).
+ */
+export const LOCAL_MAX_CONCURRENCY_ENV = 'AWS_LAMBDA_MAX_CONCURRENCY';
+
+/**
+ * The InvokeStore that scopes each invocation, as the Lambda runtime provides it (on
+ * `globalThis.awslambda`, where Powertools looks); the multi-invocation one (AsyncLocalStorage),
+ * since the local stack runs the handlers concurrently in one process.
+ */
+async function invokeStore(): Promise<Awaited<ReturnType<typeof InvokeStore.getInstanceAsync>>> {
+  const store = await InvokeStore.getInstanceAsync(true);
+  // Only once the store is where Powertools looks: with the variable set and no store there, its logger throws.
+  if ((globalThis as { awslambda?: { InvokeStore?: unknown } }).awslambda?.InvokeStore === store) process.env[LOCAL_MAX_CONCURRENCY_ENV] ??= '1000';
+  return store;
+}
+
+/** Runs a handler with its timeout from wiring (a timed-out invocation is an error, as in Lambda), in an invocation scope of its own. */
 export async function invokeWithTimeout(handler: Handler, fn: FunctionName, event: unknown, region: string): Promise<unknown> {
   const context = lambdaContext(fn, region);
   const ms = functionSpecs[fn].timeoutSeconds * 1000;
+  const store = await invokeStore();
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      handler(event, context),
+      store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context)),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`Task timed out after ${functionSpecs[fn].timeoutSeconds}.00 seconds`)), ms);
       }),
