@@ -74,6 +74,9 @@ export type ProfileFold = {
 
 export type RecordEventResult = { status: 'stored'; profile: CustomerProfile } | { status: 'duplicate' };
 
+/** How `CustomerStore.recordEvents` may write: `mayBeStored`, the events come from a redelivery. */
+export type RecordEventsOptions = { mayBeStored?: boolean };
+
 export interface CustomerStore {
   /** Stores the event once (keyed on its eventId) and folds it into the profile, atomically. */
   recordEvent(event: BusinessEvent, receivedAt: Date): Promise<RecordEventResult>;
@@ -82,7 +85,7 @@ export interface CustomerStore {
    * `mayBeStored`: a redelivery (an earlier attempt may have stored some of them): the store first looks which are
    * there, so that those are not written again, instead of learning it from a failed conditional write.
    */
-  recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options?: { mayBeStored?: boolean }): Promise<RecordEventResult[]>;
+  recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options?: RecordEventsOptions): Promise<RecordEventResult[]>;
   getProfile(customerId: string): Promise<CustomerProfile | undefined>;
   /** A trigger this stack recorded, if there is one with that id (a trigger on the bus that is not here was not fired by us). */
   getTrigger(customerId: string, triggerId: string): Promise<RecordedTrigger | undefined>;

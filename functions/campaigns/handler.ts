@@ -26,7 +26,8 @@ import { ENV } from '../../shared/wiring.ts';
 import { bulkMailer, bulkPacer, consentLedger, customerStore, deliverabilityCounter, eventPublisher, mailer, pageKeys, privacyStore, requireEnv, settings, timerStore } from '../commons/clients.ts';
 import { requestFromSendDue, timerDeferredSends } from '../../shared/campaigns/deferred-sends.ts';
 import { signedLinks } from '../../shared/campaigns/messages.ts';
-import { LoggingBatchProcessor, RetryLaterError } from '../commons/batch.ts';
+import { LoggingBatchProcessor } from '../commons/batch.ts';
+import { RetryLaterError } from '../../shared/retry-later.ts';
 import { CIRCUIT_BREAKER_PAUSED_METRIC } from '../commons/metric-names.ts';
 import { logger, metrics, tracer } from '../commons/powertools.ts';
 

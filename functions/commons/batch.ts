@@ -15,8 +15,6 @@ import { FAILED_RECORDS_METRIC, RETRIED_LATER_METRIC } from './metric-names.ts';
 import { RetryLaterError } from '../../shared/retry-later.ts';
 import { logger, metrics } from './powertools.ts';
 
-export { RetryLaterError };
-
 const EMAIL = /[^\s"'<>(),;:@]+@[^\s"'<>(),;:@]+\.[^\s"'<>(),;:@]+/g;
 const QUOTED = /"(?:[^"\\]|\\.)*"/g;
 const MAX_MESSAGE = 300;

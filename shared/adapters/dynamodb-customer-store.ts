@@ -34,6 +34,7 @@ import type {
   PublishedItem,
   RecordedTrigger,
   RecordEventResult,
+  RecordEventsOptions,
   SendClaim,
   SendRecord,
   TriggerDecision,
@@ -167,7 +168,7 @@ export class DynamoCustomerStore implements CustomerStore, CustomerReader {
    * events were already there (duplicates: dropped, the rest retried) and whether another
    * writer won the profile (re-read and retry).
    */
-  async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options: { mayBeStored?: boolean } = {}): Promise<RecordEventResult[]> {
+  async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options: RecordEventsOptions = {}): Promise<RecordEventResult[]> {
     const results: RecordEventResult[] = new Array(events.length);
     const firstIndex = new Map<string, number>();
     let pending: number[] = [];

@@ -40,6 +40,7 @@ import type {
   PublishedItem,
   RecordedTrigger,
   RecordEventResult,
+  RecordEventsOptions,
   RejectedEventSink,
   RejectionClaim,
   RejectionLedger,
@@ -111,7 +112,7 @@ export class InMemoryCustomerStore implements CustomerStore, BackfillStore {
   }
 
   /** `mayBeStored` changes nothing here: duplicates are known from the ids held, in one step. */
-  async recordEvents(customerId: string, events: BusinessEvent[], _receivedAt: Date, _options?: { mayBeStored?: boolean }): Promise<RecordEventResult[]> {
+  async recordEvents(customerId: string, events: BusinessEvent[], _receivedAt: Date, _options?: RecordEventsOptions): Promise<RecordEventResult[]> {
     if (events.some((e) => e.detail.customerId !== customerId)) throw new Error('recordEvents takes the events of one customer');
     const c = this.customer(customerId);
     return events.map((event): RecordEventResult => {

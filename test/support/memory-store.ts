@@ -6,7 +6,7 @@
 import { applyEvent, emptyProfile } from '../../shared/customers/profile.ts';
 import type { BusinessEvent } from '../../shared/events/catalog.ts';
 import { InMemoryCustomerStore } from '../../shared/pipeline/in-memory-ports.ts';
-import type { ClaimOptions, ClaimResult, PublishedItem, RecordedTrigger, RecordEventResult, SendClaim, SendRecord, TriggerDecision } from '../../shared/ports.ts';
+import type { ClaimOptions, ClaimResult, PublishedItem, RecordedTrigger, RecordEventResult, RecordEventsOptions, SendClaim, SendRecord, TriggerDecision } from '../../shared/ports.ts';
 
 export class MemoryCustomerStore extends InMemoryCustomerStore {
   readonly calls: { method: string; args: unknown[] }[] = [];
@@ -20,7 +20,7 @@ export class MemoryCustomerStore extends InMemoryCustomerStore {
     return super.recentSends(customerId, new Date(0));
   }
 
-  override async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options?: { mayBeStored?: boolean }): Promise<RecordEventResult[]> {
+  override async recordEvents(customerId: string, events: BusinessEvent[], receivedAt: Date, options?: RecordEventsOptions): Promise<RecordEventResult[]> {
     this.calls.push({ method: 'recordEvents', args: options ? [customerId, events, receivedAt, options] : [customerId, events, receivedAt] });
     return super.recordEvents(customerId, events, receivedAt, options);
   }
